@@ -1,0 +1,78 @@
+//! The error type of this crate: every variant names the file or the entry that is wrong.
+
+use std::path::PathBuf;
+
+/// Result alias of the data crate.
+pub type Result<T> = std::result::Result<T, DataError>;
+
+/// What can be wrong with data handed to nmfnet.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {msg}")]
+    Format { path: PathBuf, msg: String },
+    #[error("{path}, line {line}: {msg}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        msg: String,
+    },
+    #[error("{what} is empty")]
+    Empty { what: String },
+    #[error("{what} must be square, got {rows}×{cols}")]
+    NotSquare {
+        what: String,
+        rows: usize,
+        cols: usize,
+    },
+    #[error("{what} has a non-finite entry ({value}) at ({row}, {col})")]
+    NonFinite {
+        what: String,
+        row: usize,
+        col: usize,
+        value: f64,
+    },
+    #[error("{what} has a negative entry {value} at ({row}, {col}); a similarity matrix must be nonnegative")]
+    Negative {
+        what: String,
+        row: usize,
+        col: usize,
+        value: f64,
+    },
+    #[error("{what} is not symmetric: X[{row},{col}] = {a} but X[{col},{row}] = {b}")]
+    NotSymmetric {
+        what: String,
+        row: usize,
+        col: usize,
+        a: f64,
+        b: f64,
+    },
+    #[error("{what}: expected {expected}, found {found}")]
+    Shape {
+        what: String,
+        expected: String,
+        found: String,
+    },
+    #[error("invalid parameter {name}: {msg}")]
+    Param { name: &'static str, msg: String },
+}
+
+impl DataError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+    pub(crate) fn format(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
+        DataError::Format {
+            path: path.into(),
+            msg: msg.into(),
+        }
+    }
+}

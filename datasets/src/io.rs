@@ -1,0 +1,402 @@
+//! User files: matrices as `.npy` or CSV, label files, and atomic writes of results.
+//!
+//! * `.npy` (NumPy): 2-D arrays of float, int, uint or bool in C or Fortran order, either
+//!   endianness, read through the `npyz` crate; the header is checked against the file size
+//!   before any allocation, so a hostile header cannot request gigabytes.
+//! * CSV / text: one row per line, values separated by commas, semicolons, tabs or spaces;
+//!   empty lines and lines starting with `#` are skipped; every row must have the same length.
+//! * Labels: a 1-D `.npy` of integers, or text with one integer per line (or separated as in
+//!   CSV).
+
+use crate::error::{DataError, Result};
+use crate::matrix::Dense;
+use npyz::{DType, NpyFile, TypeChar, WriterBuilder};
+use std::path::Path;
+
+fn is_npy(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.eq_ignore_ascii_case("npy"))
+        .unwrap_or(false)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| DataError::io(path, e))
+}
+
+/// Numeric contents of a `.npy` file: shape and values converted to `f64` (C order).
+fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
+    let bytes = read_bytes(path)?;
+    let npy = NpyFile::new(&bytes[..])
+        .map_err(|e| DataError::format(path, format!("not a valid .npy file: {e}")))?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let ts = match npy.dtype() {
+        DType::Plain(ts) => ts,
+        other => {
+            return Err(DataError::format(
+                path,
+                format!(
+                    "unsupported dtype {} (need a plain numeric array)",
+                    other.descr()
+                ),
+            ))
+        }
+    };
+    let elem = ts.num_bytes().unwrap_or(0);
+    let count = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| DataError::format(path, "array shape overflows"))?;
+    let need = count.checked_mul(elem).unwrap_or(usize::MAX);
+    if elem == 0 || need > bytes.len() {
+        return Err(DataError::format(
+            path,
+            format!(
+                "header announces {count} values of {elem} bytes but the file has {} bytes (truncated?)",
+                bytes.len()
+            ),
+        ));
+    }
+    let bad = |e: std::io::Error| DataError::format(path, format!("cannot decode values: {e}"));
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let values: Vec<f64> = match (ts.type_char(), elem) {
+        (TypeChar::Float, 4) => npy
+            .into_vec::<f32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(bad)?,
+        (TypeChar::Int, 1) => npy
+            .into_vec::<i8>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Int, 2) => npy
+            .into_vec::<i16>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Int, 4) => npy
+            .into_vec::<i32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Int, 8) => npy
+            .into_vec::<i64>()
+            .map_err(bad)?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        (TypeChar::Uint, 1) => npy
+            .into_vec::<u8>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Uint, 2) => npy
+            .into_vec::<u16>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Uint, 4) => npy
+            .into_vec::<u32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Uint, 8) => npy
+            .into_vec::<u64>()
+            .map_err(bad)?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        (TypeChar::Bool, 1) => npy
+            .into_vec::<bool>()
+            .map_err(bad)?
+            .into_iter()
+            .map(|b| b as u8 as f64)
+            .collect(),
+        _ => {
+            return Err(DataError::format(
+                path,
+                format!("unsupported dtype '{}' (need float, int, uint or bool)", ts),
+            ))
+        }
+    };
+    if values.len() != count {
+        return Err(DataError::format(
+            path,
+            "fewer values than the header announces",
+        ));
+    }
+    if fortran && shape.len() == 2 {
+        let (r, c) = (shape[0], shape[1]);
+        let mut c_order = vec![0.0; count];
+        for i in 0..r {
+            for j in 0..c {
+                c_order[i * c + j] = values[j * r + i];
+            }
+        }
+        return Ok((shape, c_order));
+    }
+    Ok((shape, values))
+}
+
+/// Splits a text line into fields (commas, semicolons, tabs or spaces).
+fn fields(line: &str) -> impl Iterator<Item = &str> {
+    line.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+}
+
+fn text_lines(path: &Path) -> Result<Vec<(usize, String)>> {
+    let bytes = read_bytes(path)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        DataError::format(path, "not UTF-8 text (binary file with a text extension?)")
+    })?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim().to_string()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .collect())
+}
+
+fn read_csv(path: &Path) -> Result<Dense> {
+    let lines = text_lines(path)?;
+    let mut data = Vec::new();
+    let mut ncols = None;
+    for (line_no, line) in &lines {
+        let mut count = 0;
+        for f in fields(line) {
+            let v: f64 = f.parse().map_err(|_| DataError::Parse {
+                path: path.into(),
+                line: *line_no,
+                msg: format!("'{f}' is not a number"),
+            })?;
+            data.push(v as f32);
+            count += 1;
+        }
+        match ncols {
+            None => ncols = Some(count),
+            Some(c) if c != count => {
+                return Err(DataError::Parse {
+                    path: path.into(),
+                    line: *line_no,
+                    msg: format!("{count} values, but earlier rows have {c}"),
+                })
+            }
+            _ => {}
+        }
+    }
+    let nrows = lines.len();
+    Dense::new(nrows, ncols.unwrap_or(0), data)
+}
+
+/// Reads a 2-D matrix from `.npy` (by extension) or CSV/text (anything else).
+pub fn read_matrix(path: &Path) -> Result<Dense> {
+    let m = if is_npy(path) {
+        let (shape, values) = read_npy(path)?;
+        if shape.len() != 2 {
+            return Err(DataError::format(
+                path,
+                format!("expected a 2-D array, found shape {shape:?}"),
+            ));
+        }
+        Dense::new(
+            shape[0],
+            shape[1],
+            values.into_iter().map(|v| v as f32).collect(),
+        )?
+    } else {
+        read_csv(path)?
+    };
+    if m.nrows() == 0 || m.ncols() == 0 {
+        return Err(DataError::Empty {
+            what: format!("matrix in {}", path.display()),
+        });
+    }
+    Ok(m)
+}
+
+/// Reads class labels (nonnegative integers) from a 1-D `.npy` or a text file.
+pub fn read_labels(path: &Path) -> Result<Vec<usize>> {
+    let to_label = |v: f64, line: usize| -> Result<usize> {
+        if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e15 {
+            Ok(v as usize)
+        } else {
+            Err(DataError::Parse {
+                path: path.into(),
+                line,
+                msg: format!("label {v} is not a nonnegative integer"),
+            })
+        }
+    };
+    let labels = if is_npy(path) {
+        let (shape, values) = read_npy(path)?;
+        if shape.len() != 1 && !(shape.len() == 2 && (shape[0] == 1 || shape[1] == 1)) {
+            return Err(DataError::format(
+                path,
+                format!("expected a 1-D label array, found shape {shape:?}"),
+            ));
+        }
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| to_label(v, i + 1))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        let mut out = Vec::new();
+        for (line_no, line) in text_lines(path)? {
+            for f in fields(&line) {
+                let v: f64 = f.parse().map_err(|_| DataError::Parse {
+                    path: path.into(),
+                    line: line_no,
+                    msg: format!("'{f}' is not an integer label"),
+                })?;
+                out.push(to_label(v, line_no)?);
+            }
+        }
+        out
+    };
+    if labels.is_empty() {
+        return Err(DataError::Empty {
+            what: format!("label file {}", path.display()),
+        });
+    }
+    Ok(labels)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed and then
+/// renamed over the target, so a reader never sees a half-written file.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| DataError::format(path, "not a file path"))?
+        .to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(DataError::io(path, e));
+    }
+    Ok(())
+}
+
+/// `.npy` bytes of a `f32` matrix (C order).
+pub fn npy_bytes_f32(m: &Dense) -> Vec<u8> {
+    let mut buf = Vec::new();
+    {
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[m.nrows() as u64, m.ncols() as u64])
+            .writer(&mut buf)
+            .begin_nd()
+            .expect("writing to memory cannot fail");
+        w.extend(m.data().iter().copied())
+            .expect("writing to memory cannot fail");
+        w.finish().expect("writing to memory cannot fail");
+    }
+    buf
+}
+
+/// `.npy` bytes of a 1-D `i64` vector.
+pub fn npy_bytes_labels(labels: &[usize]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    {
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[labels.len() as u64])
+            .writer(&mut buf)
+            .begin_nd()
+            .expect("writing to memory cannot fail");
+        w.extend(labels.iter().map(|&l| l as i64))
+            .expect("writing to memory cannot fail");
+        w.finish().expect("writing to memory cannot fail");
+    }
+    buf
+}
+
+/// Writes a matrix as `.npy`, atomically.
+pub fn write_npy(path: &Path, m: &Dense) -> Result<()> {
+    atomic_write(path, &npy_bytes_f32(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpdir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("nmfnet-io-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn npy_roundtrip() {
+        let d = tmpdir("npy");
+        let m = Dense::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.5, -6.0]).unwrap();
+        let p = d.join("m.npy");
+        write_npy(&p, &m).unwrap();
+        assert_eq!(read_matrix(&p).unwrap(), m);
+        let l = d.join("l.npy");
+        atomic_write(&l, &npy_bytes_labels(&[3, 1, 2])).unwrap();
+        assert_eq!(read_labels(&l).unwrap(), vec![3, 1, 2]);
+    }
+
+    #[test]
+    fn csv_and_errors() {
+        let d = tmpdir("csv");
+        let p = d.join("m.csv");
+        std::fs::write(&p, "# comment\n1, 2,3\n4;5 6\n").unwrap();
+        let m = read_matrix(&p).unwrap();
+        assert_eq!(m.shape(), [2, 3]);
+        std::fs::write(&p, "1,2\n3\n").unwrap();
+        assert!(matches!(
+            read_matrix(&p),
+            Err(DataError::Parse { line: 2, .. })
+        ));
+        std::fs::write(&p, "1,x\n").unwrap();
+        assert!(matches!(
+            read_matrix(&p),
+            Err(DataError::Parse { line: 1, .. })
+        ));
+        std::fs::write(&p, "").unwrap();
+        assert!(matches!(read_matrix(&p), Err(DataError::Empty { .. })));
+        assert!(matches!(
+            read_matrix(&d.join("missing.csv")),
+            Err(DataError::Io { .. })
+        ));
+        let l = d.join("l.txt");
+        std::fs::write(&l, "0\n1\n-1\n").unwrap();
+        assert!(matches!(
+            read_labels(&l),
+            Err(DataError::Parse { line: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn truncated_npy_is_an_error() {
+        let d = tmpdir("trunc");
+        let m = Dense::new(4, 4, vec![1.0; 16]).unwrap();
+        let bytes = npy_bytes_f32(&m);
+        let p = d.join("t.npy");
+        std::fs::write(&p, &bytes[..bytes.len() - 10]).unwrap();
+        assert!(matches!(read_matrix(&p), Err(DataError::Format { .. })));
+        std::fs::write(&p, b"not numpy at all").unwrap();
+        assert!(matches!(read_matrix(&p), Err(DataError::Format { .. })));
+    }
+}

@@ -1,0 +1,205 @@
+//! A dense row-major `f32` matrix and the checks on similarity matrices.
+
+use crate::error::{DataError, Result};
+
+/// Dense row-major matrix of `f32`.
+///
+/// The element type is `f32` because every model here trains in `f32`; sums over many entries
+/// (norms, traces, metrics) are accumulated in `f64`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    nrows: usize,
+    ncols: usize,
+    data: Vec<f32>,
+}
+
+impl Dense {
+    /// A matrix from row-major data; the length must be `nrows * ncols`.
+    pub fn new(nrows: usize, ncols: usize, data: Vec<f32>) -> Result<Self> {
+        if data.len() != nrows * ncols {
+            return Err(DataError::Shape {
+                what: "matrix data".into(),
+                expected: format!("{nrows}×{ncols} = {} values", nrows * ncols),
+                found: format!("{} values", data.len()),
+            });
+        }
+        Ok(Self { nrows, ncols, data })
+    }
+
+    /// The `nrows × ncols` zero matrix.
+    pub fn zeros(nrows: usize, ncols: usize) -> Self {
+        Self {
+            nrows,
+            ncols,
+            data: vec![0.0; nrows * ncols],
+        }
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+    /// `[nrows, ncols]`.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.nrows, self.ncols]
+    }
+    /// Row-major values.
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+    pub fn into_data(self) -> Vec<f32> {
+        self.data
+    }
+    #[track_caller]
+    pub fn get(&self, i: usize, j: usize) -> f32 {
+        assert!(
+            i < self.nrows && j < self.ncols,
+            "index ({i}, {j}) out of bounds"
+        );
+        self.data[i * self.ncols + j]
+    }
+    #[track_caller]
+    pub fn set(&mut self, i: usize, j: usize, v: f32) {
+        assert!(
+            i < self.nrows && j < self.ncols,
+            "index ({i}, {j}) out of bounds"
+        );
+        self.data[i * self.ncols + j] = v;
+    }
+    /// Row `i` as a slice.
+    #[track_caller]
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.ncols..(i + 1) * self.ncols]
+    }
+
+    /// `‖A‖_F`, accumulated in `f64`.
+    pub fn frobenius_norm(&self) -> f64 {
+        self.data
+            .iter()
+            .map(|&v| (v as f64) * (v as f64))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// Mean of all entries (`f64` accumulation).
+    pub fn mean(&self) -> f64 {
+        if self.data.is_empty() {
+            return 0.0;
+        }
+        self.data.iter().map(|&v| v as f64).sum::<f64>() / self.data.len() as f64
+    }
+
+    /// Fails with a typed error naming the first NaN/Inf entry.
+    pub fn check_finite(&self, what: &str) -> Result<()> {
+        if let Some(k) = self.data.iter().position(|v| !v.is_finite()) {
+            return Err(DataError::NonFinite {
+                what: what.into(),
+                row: k / self.ncols.max(1),
+                col: k % self.ncols.max(1),
+                value: self.data[k] as f64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Fails with a typed error naming the first negative entry.
+    pub fn check_nonnegative(&self, what: &str) -> Result<()> {
+        if let Some(k) = self.data.iter().position(|&v| v < 0.0) {
+            return Err(DataError::Negative {
+                what: what.into(),
+                row: k / self.ncols.max(1),
+                col: k % self.ncols.max(1),
+                value: self.data[k] as f64,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Relative tolerance of the symmetry check of [`validate_similarity`]: an asymmetry up to
+/// `SYMMETRY_RTOL · max|X|` is accepted (text files round to a few digits) and averaged away.
+pub const SYMMETRY_RTOL: f64 = 1e-5;
+
+/// Checks that `x` can be a similarity matrix for SymNMF and returns it exactly symmetric.
+///
+/// Requirements, each failing with its own [`DataError`]: not empty, square, every entry finite,
+/// every entry ≥ 0, and `|X_ij − X_ji| ≤ SYMMETRY_RTOL · max|X|`. Within that tolerance the
+/// matrix is replaced by `(X + Xᵀ)/2`.
+pub fn validate_similarity(mut x: Dense, what: &str) -> Result<Dense> {
+    if x.nrows == 0 || x.ncols == 0 {
+        return Err(DataError::Empty { what: what.into() });
+    }
+    if x.nrows != x.ncols {
+        return Err(DataError::NotSquare {
+            what: what.into(),
+            rows: x.nrows,
+            cols: x.ncols,
+        });
+    }
+    x.check_finite(what)?;
+    x.check_nonnegative(what)?;
+    let n = x.nrows;
+    let max_abs = x.data.iter().fold(0.0f64, |m, &v| m.max(v.abs() as f64));
+    let tol = SYMMETRY_RTOL * max_abs;
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let a = x.data[i * n + j] as f64;
+            let b = x.data[j * n + i] as f64;
+            if (a - b).abs() > tol {
+                return Err(DataError::NotSymmetric {
+                    what: what.into(),
+                    row: i,
+                    col: j,
+                    a,
+                    b,
+                });
+            }
+            let m = ((a + b) * 0.5) as f32;
+            x.data[i * n + j] = m;
+            x.data[j * n + i] = m;
+        }
+    }
+    Ok(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(n: usize, v: &[f32]) -> Dense {
+        Dense::new(n, v.len() / n, v.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn accepts_and_symmetrises_within_tolerance() {
+        let x = m(2, &[1.0, 0.5, 0.500001, 2.0]);
+        let y = validate_similarity(x, "X").unwrap();
+        assert_eq!(y.get(0, 1), y.get(1, 0));
+    }
+
+    #[test]
+    fn rejects_each_bad_input_with_its_own_error() {
+        let cases: Vec<(Dense, &str)> = vec![
+            (Dense::zeros(0, 0), "empty"),
+            (m(2, &[1.0, 0.0, 0.0, 1.0, 0.0, 0.0]), "square"),
+            (m(2, &[1.0, f32::NAN, f32::NAN, 1.0]), "non-finite"),
+            (m(2, &[1.0, f32::INFINITY, 0.0, 1.0]), "non-finite"),
+            (m(2, &[1.0, -0.5, -0.5, 1.0]), "negative"),
+            (m(2, &[1.0, 0.5, 0.1, 1.0]), "symmetric"),
+        ];
+        for (x, expect) in cases {
+            let err = validate_similarity(x, "X").unwrap_err().to_string();
+            assert!(err.contains(expect), "'{err}' should mention '{expect}'");
+        }
+    }
+
+    #[test]
+    fn new_checks_length() {
+        assert!(Dense::new(2, 2, vec![0.0; 3]).is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! Hyper-parameters of SymNMF-Net (SPEC §2), as serde configs whose defaults follow the paper.
+
+use crate::error::{Result, SymNmfError};
+use serde::{Deserialize, Serialize};
+
+/// How the squared-norm terms of the loss are reduced.
+///
+/// `Sum` is the loss as written in the paper; `Mean` divides the reconstruction terms by `n²`,
+/// the proximity terms by `n·r` and the ℓ1 term by `n·r` (as PyTorch's `MSELoss` does by default).
+/// The paper's `β = 5e-6` only makes the proximity term matter under `Mean`, where it equals a
+/// sum-form weight of `β·n/r` (≈ 1e-3 for n ≈ 2,000, r = 10; SPEC §2 honesty note), so the
+/// default is `Mean`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reduction {
+    Sum,
+    #[default]
+    Mean,
+}
+
+/// How λ, the shared scalar of every inversion layer `(UᵀU + λI)⁻¹`, is handled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LambdaConfig {
+    /// Learn λ with the other parameters (paper) or keep it fixed (Fig. 4.2 study).
+    pub learnable: bool,
+    /// Initial (or fixed) value; `None` means `‖X‖_F` (paper).
+    pub init: Option<f64>,
+    /// After every optimiser step, project λ back above the computable lower bound of
+    /// Proposition 1, `½(‖X‖_F + ‖X − U₀U₀ᵀ‖_F)`. A learnable initial value below the bound is
+    /// raised to it.
+    pub project: bool,
+    /// Accept a fixed λ below the bound (the paper's small-λ study); otherwise that is an error.
+    pub allow_below_bound: bool,
+}
+
+impl Default for LambdaConfig {
+    fn default() -> Self {
+        Self {
+            learnable: true,
+            init: None,
+            project: true,
+            allow_below_bound: false,
+        }
+    }
+}
+
+/// The network: K blocks `U_i = ReLU(P_i (U_{i−1}ᵀU_{i−1} + λI)⁻¹)` and the loss
+/// `Σ_i ‖X − U_iU_iᵀ‖² + β‖P_i − (X+λI)U_{i−1}‖² (+ γ‖U_K‖₁)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SymNmfNetConfig {
+    /// Rank r of `U` (the number of clusters).
+    pub rank: usize,
+    /// Number of blocks K (paper: 10).
+    pub blocks: usize,
+    /// Weight β of the proximity terms (paper: 5e-6, see [`Reduction`]).
+    pub beta: f64,
+    /// Weight γ of the optional sparsity term `‖U_K‖₁` (paper §4.1; 0 = off).
+    pub gamma: f64,
+    /// Reduction of the squared norms.
+    pub reduction: Reduction,
+    /// λ handling.
+    pub lambda: LambdaConfig,
+    /// `U₀ = u0_scale · sqrt(mean(X)/r) · rand(n, r)` (Kuang's scaling uses 2).
+    pub u0_scale: f64,
+}
+
+impl Default for SymNmfNetConfig {
+    fn default() -> Self {
+        Self {
+            rank: 10,
+            blocks: 10,
+            beta: 5e-6,
+            gamma: 0.0,
+            reduction: Reduction::Mean,
+            lambda: LambdaConfig::default(),
+            u0_scale: 2.0,
+        }
+    }
+}
+
+fn positive_finite(name: &'static str, v: f64, allow_zero: bool) -> Result<()> {
+    let ok = v.is_finite() && (v > 0.0 || (allow_zero && v == 0.0));
+    if ok {
+        Ok(())
+    } else {
+        Err(SymNmfError::Param {
+            name,
+            value: v.to_string(),
+            msg: if allow_zero {
+                "must be finite and ≥ 0".into()
+            } else {
+                "must be finite and > 0".into()
+            },
+        })
+    }
+}
+
+impl SymNmfNetConfig {
+    /// Checks the configuration for a problem with `n` points.
+    pub fn validate(&self, n: usize) -> Result<()> {
+        if self.rank == 0 {
+            return Err(SymNmfError::RankZero);
+        }
+        if self.rank > n {
+            return Err(SymNmfError::RankTooLarge { rank: self.rank, n });
+        }
+        if self.blocks == 0 {
+            return Err(SymNmfError::NoBlocks);
+        }
+        positive_finite("beta", self.beta, true)?;
+        positive_finite("gamma", self.gamma, true)?;
+        positive_finite("u0_scale", self.u0_scale, false)?;
+        if let Some(l) = self.lambda.init {
+            positive_finite("lambda.init", l, false)?;
+        }
+        Ok(())
+    }
+}
+
+/// Adam and the schedule used to train SymNMF-Net.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SymNmfTrainingConfig {
+    pub model: SymNmfNetConfig,
+    /// Full-batch epochs (one optimiser step each). The paper does not give it.
+    pub epochs: usize,
+    /// Adam learning rate (paper: 0.5 for images, 0.3 for text).
+    pub lr: f64,
+    /// Cosine decay of the learning rate to `lr · lr_min_factor` over the epochs.
+    pub cosine_decay: bool,
+    pub lr_min_factor: f64,
+    pub adam_beta1: f64,
+    pub adam_beta2: f64,
+    pub adam_epsilon: f64,
+    /// Seed of `U₀` (and of anything else random).
+    pub seed: u64,
+}
+
+impl Default for SymNmfTrainingConfig {
+    fn default() -> Self {
+        Self {
+            model: SymNmfNetConfig::default(),
+            epochs: 100,
+            lr: 0.5,
+            cosine_decay: false,
+            lr_min_factor: 0.01,
+            adam_beta1: 0.9,
+            adam_beta2: 0.999,
+            adam_epsilon: 1e-8,
+            seed: 0,
+        }
+    }
+}
+
+impl SymNmfTrainingConfig {
+    /// Checks every field for a problem with `n` points.
+    pub fn validate(&self, n: usize) -> Result<()> {
+        self.model.validate(n)?;
+        if self.epochs == 0 {
+            return Err(SymNmfError::Param {
+                name: "epochs",
+                value: "0".into(),
+                msg: "must be at least 1".into(),
+            });
+        }
+        positive_finite("lr", self.lr, false)?;
+        positive_finite("lr_min_factor", self.lr_min_factor, true)?;
+        positive_finite("adam_epsilon", self.adam_epsilon, false)?;
+        for (name, b) in [
+            ("adam_beta1", self.adam_beta1),
+            ("adam_beta2", self.adam_beta2),
+        ] {
+            if !(0.0..1.0).contains(&b) {
+                return Err(SymNmfError::Param {
+                    name,
+                    value: b.to_string(),
+                    msg: "must be in [0, 1)".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Learning rate at epoch `epoch` (0-based).
+    pub fn lr_at(&self, epoch: usize) -> f64 {
+        if !self.cosine_decay || self.epochs <= 1 {
+            return self.lr;
+        }
+        let t = epoch.min(self.epochs - 1) as f64 / (self.epochs - 1) as f64;
+        let min = self.lr * self.lr_min_factor;
+        min + 0.5 * (self.lr - min) * (1.0 + (std::f64::consts::PI * t).cos())
+    }
+}
