@@ -68,7 +68,10 @@ pub fn initial_u0<B: Backend>(
     let data: Vec<f32> = (0..n * r)
         .map(|_| (s * rng.random::<f64>()) as f32)
         .collect();
-    Tensor::from_data(TensorData::new(data, [n, r]), device)
+    Tensor::from_data(
+        TensorData::new(data, [n, r]).convert::<B::FloatElem>(),
+        device,
+    )
 }
 
 impl SymNmfNetConfig {
@@ -113,7 +116,10 @@ impl SymNmfNetConfig {
         }
 
         // Algorithm 1.
-        let lam = Tensor::<B, 1>::from_data(TensorData::new(vec![lambda as f32], [1]), &device);
+        let lam = Tensor::<B, 1>::from_data(
+            TensorData::new(vec![lambda], [1]).convert::<B::FloatElem>(),
+            &device,
+        );
         let mut p = Vec::with_capacity(self.blocks);
         let mut u = u0.clone();
         for _ in 0..self.blocks {
