@@ -175,7 +175,8 @@ impl<B: InverseBackend> SymNmfNet<B> {
             let bound = self.lambda_bound;
             self.lambda = self.lambda.map(|t| {
                 let req = t.is_require_grad();
-                let t = t.detach().clamp_min(bound);
+                // clamp, then detach again so the result is a leaf that may require grad.
+                let t = t.detach().clamp_min(bound).detach();
                 if req {
                     t.require_grad()
                 } else {

@@ -1,0 +1,219 @@
+//! Cases for SymNMF-Net: the loss without n×n intermediates against the direct form,
+//! Algorithm 1 against an independent f64 implementation of scheme (4), gradients of the whole
+//! loss against finite differences, and the λ projection.
+
+use burn::module::Param;
+use burn::tensor::Tensor;
+use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
+use nmfnet_datasets::Dense;
+use nmfnet_tests::{host, max_abs, max_diff, tensor, Precision, Target};
+use symnmf_burn::inverse::cholesky_inverse;
+use symnmf_burn::model::frobenius2;
+use symnmf_burn::{
+    loss, loss_direct, Reduction, SymNmfAutodiffBackend, SymNmfNet, SymNmfNetConfig,
+};
+
+/// A small planted-cluster graph: 3 clusters × 12 points (n = 36).
+pub fn small_graph() -> Dense {
+    planted_graph(&PlantedConfig {
+        clusters: 3,
+        per_cluster: 12,
+        dim: 4,
+        separation: 2.0,
+        seed: 5,
+    })
+    .expect("valid planted config")
+    .x
+}
+
+fn x_tensor<B: burn::tensor::backend::Backend>(x: &Dense, device: &B::Device) -> Tensor<B, 2> {
+    let v: Vec<f64> = x.data().iter().map(|&v| v as f64).collect();
+    tensor::<B, 2>(v, [x.nrows(), x.ncols()], device)
+}
+
+fn config(reduction: Reduction, gamma: f64) -> SymNmfNetConfig {
+    SymNmfNetConfig {
+        rank: 3,
+        blocks: 3,
+        beta: 0.1,
+        gamma,
+        reduction,
+        ..Default::default()
+    }
+}
+
+fn params<B: SymNmfAutodiffBackend>(net: &SymNmfNet<B>) -> Vec<Tensor<B, 2>> {
+    net.p.iter().map(|p| p.val()).collect()
+}
+
+/// The trace form of the loss equals the direct n×n form, for both reductions and with the ℓ1
+/// term. The trace form subtracts terms of size ‖X‖²; relative tolerance 1e3·ε (f32: 1.2e-4).
+pub fn loss_matches_direct<B: SymNmfAutodiffBackend>(device: &B::Device, target: Target) {
+    let xd = small_graph();
+    let x = x_tensor::<B>(&xd, device);
+    let x_norm2 = frobenius2(&x);
+    for (reduction, gamma) in [
+        (Reduction::Sum, 0.0),
+        (Reduction::Mean, 0.0),
+        (Reduction::Mean, 0.3),
+    ] {
+        let cfg = config(reduction, gamma);
+        let net = cfg.init(&x, 11).expect("valid config");
+        let us = net.forward();
+        let ps = params(&net);
+        let fast = host(loss(&cfg, &x, x_norm2, &us, &ps, net.lambda.val()).total)[0];
+        let direct = host(loss_direct(&cfg, &x, &us, &ps, net.lambda.val()))[0];
+        let tol = 1e3 * target.eps() * direct.abs();
+        assert!(
+            (fast - direct).abs() <= tol,
+            "{reduction:?}, γ = {gamma}: trace form {fast} vs direct {direct}"
+        );
+    }
+}
+
+/// Scheme (4) in f64 on the host, written independently of the network code:
+/// `U_i = max((X+λI)U_{i−1}(U_{i−1}ᵀU_{i−1}+λI)⁻¹, 0)`.
+pub fn scheme4_host(
+    x: &[f64],
+    n: usize,
+    u0: &[f64],
+    r: usize,
+    lambda: f64,
+    steps: usize,
+) -> Vec<Vec<f64>> {
+    let mut out = vec![u0.to_vec()];
+    for _ in 0..steps {
+        let u = out.last().unwrap();
+        let mut g = vec![0.0; r * r];
+        for a in 0..r {
+            for b in 0..r {
+                g[a * r + b] = (0..n).map(|k| u[k * r + a] * u[k * r + b]).sum::<f64>()
+                    + if a == b { lambda } else { 0.0 };
+            }
+        }
+        let ginv = cholesky_inverse(&g, r).expect("UᵀU + λI is SPD");
+        let mut next = vec![0.0; n * r];
+        for i in 0..n {
+            // row i of (X + λI)U
+            let mut p = vec![0.0; r];
+            for c in 0..r {
+                p[c] = (0..n).map(|k| x[i * n + k] * u[k * r + c]).sum::<f64>()
+                    + lambda * u[i * r + c];
+            }
+            for c in 0..r {
+                let v: f64 = (0..r).map(|k| p[k] * ginv[k * r + c]).sum();
+                next[i * r + c] = v.max(0.0);
+            }
+        }
+        out.push(next);
+    }
+    out
+}
+
+/// The untrained network (Algorithm 1) reproduces K steps of scheme (4) computed on the host
+/// in f64 from the same U₀ and λ. Tolerance 1e3·ε·max|U| (K = 3 chained products of size n).
+pub fn init_reproduces_scheme4<B: SymNmfAutodiffBackend>(device: &B::Device, target: Target) {
+    let xd = small_graph();
+    let n = xd.nrows();
+    let x = x_tensor::<B>(&xd, device);
+    let cfg = config(Reduction::Mean, 0.0);
+    let net = cfg.init(&x, 3).expect("valid config");
+    let us: Vec<Vec<f64>> = net.forward().into_iter().map(host).collect();
+    let xh: Vec<f64> = xd.data().iter().map(|&v| v as f64).collect();
+    let reference = scheme4_host(&xh, n, &us[0], cfg.rank, net.lambda_value(), cfg.blocks);
+    for (i, (got, want)) in us.iter().zip(&reference).enumerate() {
+        let err = max_diff(got, want);
+        let tol = 1e3 * target.eps() * max_abs(want).max(1e-30);
+        assert!(err <= tol, "U_{i}: max error {err:e} > {tol:e}");
+    }
+    // The default λ₀ is ‖X‖_F, raised to the bound when that is larger.
+    let x_norm = frobenius2(&x).sqrt();
+    let lam = net.lambda_value();
+    assert!(lam >= x_norm * (1.0 - 1e-6) && lam >= net.lambda_bound * (1.0 - 1e-6));
+}
+
+/// Autodiff gradients of the whole loss (through K inversion layers, ReLUs, the trace form)
+/// against central finite differences, for λ and a few entries of P_1 and P_K.
+/// f64: h = 1e-6, tolerance 1e-5 relative; f32: h = 1e-2 relative step, tolerance 5e-2
+/// relative (differences of an f32 sum over n² entries).
+pub fn loss_gradient_matches_finite_differences<B: SymNmfAutodiffBackend>(
+    device: &B::Device,
+    target: Target,
+) {
+    let xd = small_graph();
+    let x = x_tensor::<B>(&xd, device);
+    let x_norm2 = frobenius2(&x);
+    let cfg = config(Reduction::Sum, 0.05);
+    let net = cfg.init(&x, 7).expect("valid config");
+    let eval = |net: &SymNmfNet<B>| -> Tensor<B, 1> {
+        let us = net.forward();
+        loss(&cfg, &x, x_norm2, &us, &params(net), net.lambda.val()).total
+    };
+    let grads = eval(&net).backward();
+    let g_lambda = host(net.lambda.val().grad(&grads).expect("λ is learnable"))[0];
+    let g_p1 = host(net.p[0].val().grad(&grads).expect("P_1 is learnable"));
+    let g_pk = host(net.p[2].val().grad(&grads).expect("P_K is learnable"));
+    let (rel_h, rtol) = match target.precision {
+        Precision::F64 => (1e-6, 1e-5),
+        Precision::F32 => (1e-2, 5e-2),
+    };
+
+    // λ.
+    let lam = net.lambda_value();
+    let h = rel_h * lam;
+    let at = |v: f64| {
+        let mut m = net.clone();
+        m.lambda = Param::from_tensor(tensor::<B, 1>(vec![v], [1], device));
+        host(eval(&m))[0]
+    };
+    let fd = (at(lam + h) - at(lam - h)) / (2.0 * h);
+    assert!(
+        (fd - g_lambda).abs() <= rtol * g_lambda.abs().max(1e-3),
+        "∂L/∂λ: finite difference {fd} vs autodiff {g_lambda}"
+    );
+
+    // Entries of P_1 and P_K (the largest-gradient entries, where the check is meaningful).
+    for (block, g) in [(0usize, &g_p1), (2, &g_pk)] {
+        let p_host = host(net.p[block].val());
+        let mut idx: Vec<usize> = (0..g.len()).collect();
+        idx.sort_by(|&a, &b| g[b].abs().total_cmp(&g[a].abs()));
+        let [n, r] = net.p[block].val().dims();
+        let entries = if target.slow_ops { 1 } else { 3 };
+        for &k in idx.iter().take(entries) {
+            let h = rel_h * p_host[k].abs().max(1e-3);
+            let at = |s: f64| {
+                let mut v = p_host.clone();
+                v[k] += s * h;
+                let mut m = net.clone();
+                m.p[block] = Param::from_tensor(tensor::<B, 2>(v, [n, r], device));
+                host(eval(&m))[0]
+            };
+            let fd = (at(1.0) - at(-1.0)) / (2.0 * h);
+            assert!(
+                (fd - g[k]).abs() <= rtol * g[k].abs(),
+                "∂L/∂P_{}[{k}]: finite difference {fd} vs autodiff {}",
+                block + 1,
+                g[k]
+            );
+        }
+    }
+}
+
+/// Projection puts λ back on the bound and keeps a learnable λ learnable.
+pub fn lambda_projection<B: SymNmfAutodiffBackend>(device: &B::Device, target: Target) {
+    let x = x_tensor::<B>(&small_graph(), device);
+    let mut net = config(Reduction::Mean, 0.0)
+        .init(&x, 1)
+        .expect("valid config");
+    let bound = net.lambda_bound;
+    net.lambda = net
+        .lambda
+        .map(|_| tensor::<B, 1>(vec![0.5 * bound], [1], device).require_grad());
+    let net = net.project();
+    let lam = net.lambda_value();
+    assert!(
+        (lam - bound).abs() <= 10.0 * target.eps() * bound,
+        "λ {lam} vs bound {bound}"
+    );
+    assert!(net.lambda.val().is_require_grad());
+}
