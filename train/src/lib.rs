@@ -1,1 +1,14 @@
-//! placeholder
+//! The one training loop of nmfnet, backend selection, and the `nmfnet` CLI.
+//!
+//! * [`trainer`]: the generic loop (seeded, progress bar, JSONL metric log, atomic checkpoints
+//!   with the config beside them, resume, NaN/Inf guard). Any model plugs in through the
+//!   [`trainer::Task`] trait: SymNMF-Net now, GAN-UNET later.
+//! * [`backend`]: the backends compiled in (cargo features `flex`, `ndarray`, `wgpu`) and the one
+//!   place where a concrete backend is chosen.
+//! * [`symnmf`]: SymNMF-Net as a [`trainer::Task`], and a full clustering run.
+//! * [`cli`]: the `nmfnet` command line.
+
+pub mod backend;
+pub mod cli;
+pub mod symnmf;
+pub mod trainer;

@@ -1,1 +1,14 @@
-fn main() {}
+//! `nmfnet`: the command line of nmfnet. See `nmfnet --help`.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = nmfnet_train::cli::Cli::parse();
+    match nmfnet_train::cli::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! The `nmfnet` command line.
+
+use crate::backend::{dispatch, BackendChoice, BackendJob};
+use crate::symnmf::{train_symnmf, SymNmfRun};
+use crate::trainer::TrainerConfig;
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, read_labels, read_matrix, write_npy};
+use nmfnet_datasets::matrix::validate_similarity;
+use nmfnet_datasets::metrics::{self, LabelScores};
+use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
+use nmfnet_datasets::{graph, Dense};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use symnmf_burn::{Reduction, SymNmfAutodiffBackend, SymNmfTrainingConfig};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nmfnet",
+    version,
+    about = "Neural nonnegative matrix factorisation on Burn: SymNMF-Net (graph clustering) and GAN-UNET",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Cluster a similarity graph with symmetric NMF (X ≈ UUᵀ, U ≥ 0; label = argmax of a row
+    /// of U). Without a data argument, runs on the embedded planted-cluster default.
+    Cluster(ClusterArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// SymNMF-Net (Li, Kong, Lin): the unrolled network, trained with Adam.
+    SymnmfNet,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReductionArg {
+    Sum,
+    Mean,
+}
+
+#[derive(Args, Debug)]
+pub struct ClusterArgs {
+    /// Clustering method.
+    #[arg(long, value_enum, default_value = "symnmf-net")]
+    pub method: Method,
+    /// n×n similarity matrix (.npy, or CSV/text); must be symmetric and nonnegative.
+    #[arg(long, value_name = "FILE", conflicts_with = "features")]
+    pub similarity: Option<PathBuf>,
+    /// Samples × features (.npy, or CSV/text); the kNN graph of SPEC §4 is built from it.
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
+    /// Ground-truth classes, one per point (.npy or text): enables ACC, NMI and purity.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Rank r = number of clusters (default: the number of classes in the labels).
+    #[arg(long)]
+    pub rank: Option<usize>,
+    /// Number of blocks K.
+    #[arg(long)]
+    pub blocks: Option<usize>,
+    /// Training epochs (full-batch Adam steps).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Adam learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Seed of U₀.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Weight β of the proximity terms.
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// Weight γ of the ℓ1 term on U_K (0 = off).
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// Reduction of the squared norms in the loss.
+    #[arg(long, value_enum)]
+    pub reduction: Option<ReductionArg>,
+    /// Initial λ (default ‖X‖_F); with --fixed-lambda, its fixed value.
+    #[arg(long)]
+    pub lambda: Option<f64>,
+    /// Keep λ fixed instead of learning it.
+    #[arg(long)]
+    pub fixed_lambda: bool,
+    /// Do not project λ above the bound of Proposition 1 after each step.
+    #[arg(long)]
+    pub no_project: bool,
+    /// Accept a fixed λ below the bound of Proposition 1 (small-λ studies).
+    #[arg(long)]
+    pub allow_lambda_below_bound: bool,
+    /// Training config as JSON (SymNmfTrainingConfig); the flags above override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Backend: cpu (= flex), flex, ndarray or wgpu.
+    #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
+    pub backend: BackendChoice,
+    /// Output folder: U.npy, labels.npy, metrics.jsonl (the loss history), config.json,
+    /// summary.json and checkpoint.bin.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run whose checkpoint is in --out.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+    /// Replace an earlier run in --out instead of refusing.
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
+    /// Epochs between checkpoints.
+    #[arg(long, default_value_t = 50)]
+    pub checkpoint_every: usize,
+    /// Print one JSON object as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The graph to cluster, with its ground truth if known.
+struct Problem {
+    name: String,
+    x: Dense,
+    labels: Option<Vec<usize>>,
+}
+
+fn file_stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+fn load_problem(args: &ClusterArgs) -> anyhow::Result<Problem> {
+    let mut problem = if let Some(path) = &args.similarity {
+        let x = read_matrix(path)?;
+        let what = format!("similarity matrix {}", path.display());
+        Problem {
+            name: file_stem(path),
+            x: validate_similarity(x, &what)?,
+            labels: None,
+        }
+    } else if let Some(path) = &args.features {
+        let z = read_matrix(path)?;
+        Problem {
+            name: file_stem(path),
+            x: graph::knn_similarity(&z)
+                .with_context(|| format!("building the kNN graph of {}", path.display()))?,
+            labels: None,
+        }
+    } else {
+        let g = planted_graph(&PlantedConfig::default())?;
+        Problem {
+            name: g.name,
+            x: g.x,
+            labels: g.labels,
+        }
+    };
+    if let Some(path) = &args.labels {
+        let labels = read_labels(path)?;
+        if labels.len() != problem.x.nrows() {
+            bail!(
+                "{} holds {} labels but the data has n = {} points",
+                path.display(),
+                labels.len(),
+                problem.x.nrows()
+            );
+        }
+        problem.labels = Some(labels);
+    }
+    Ok(problem)
+}
+
+fn build_config(args: &ClusterArgs, problem: &Problem) -> anyhow::Result<SymNmfTrainingConfig> {
+    let mut cfg = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("invalid config {}", path.display()))?
+        }
+        None => SymNmfTrainingConfig::default(),
+    };
+    let classes = problem.labels.as_ref().map(|l| {
+        let mut v = l.clone();
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    });
+    cfg.model.rank = match (args.rank, &args.config, classes) {
+        (Some(r), _, _) => r,
+        (None, Some(_), _) => cfg.model.rank,
+        (None, None, Some(c)) => c,
+        (None, None, None) => bail!("--rank is required when no labels are given"),
+    };
+    if let Some(v) = args.blocks {
+        cfg.model.blocks = v;
+    }
+    if let Some(v) = args.epochs {
+        cfg.epochs = v;
+    }
+    if let Some(v) = args.lr {
+        cfg.lr = v;
+    }
+    if let Some(v) = args.seed {
+        cfg.seed = v;
+    }
+    if let Some(v) = args.beta {
+        cfg.model.beta = v;
+    }
+    if let Some(v) = args.gamma {
+        cfg.model.gamma = v;
+    }
+    if let Some(r) = args.reduction {
+        cfg.model.reduction = match r {
+            ReductionArg::Sum => Reduction::Sum,
+            ReductionArg::Mean => Reduction::Mean,
+        };
+    }
+    if args.lambda.is_some() {
+        cfg.model.lambda.init = args.lambda;
+    }
+    if args.fixed_lambda {
+        cfg.model.lambda.learnable = false;
+    }
+    if args.no_project {
+        cfg.model.lambda.project = false;
+    }
+    if args.allow_lambda_below_bound {
+        cfg.model.lambda.allow_below_bound = true;
+    }
+    cfg.validate(problem.x.nrows())?;
+    Ok(cfg)
+}
+
+/// Refuses to clobber an earlier run unless asked to.
+fn check_out_dir(args: &ClusterArgs) -> anyhow::Result<()> {
+    let Some(dir) = &args.out else { return Ok(()) };
+    if dir.exists() && !dir.is_dir() {
+        bail!("--out {} exists and is not a folder", dir.display());
+    }
+    let ckpt = dir.join("checkpoint.bin");
+    if args.resume && !ckpt.exists() {
+        bail!("--resume: no checkpoint in {}", dir.display());
+    }
+    if !args.resume && !args.overwrite && (ckpt.exists() || dir.join("summary.json").exists()) {
+        bail!(
+            "{} already holds a run; pass --resume to continue it, --overwrite to replace it, or choose another --out",
+            dir.display()
+        );
+    }
+    if args.overwrite {
+        for f in [
+            "checkpoint.bin",
+            "metrics.jsonl",
+            "summary.json",
+            "U.npy",
+            "labels.npy",
+        ] {
+            let p = dir.join(f);
+            if p.exists() {
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("cannot remove {}", p.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The summary printed (and written to summary.json): the fields promised by `--json`.
+#[derive(Serialize, Debug)]
+pub struct ClusterSummary {
+    pub method: Method,
+    pub dataset: String,
+    pub n: usize,
+    pub rank: usize,
+    pub acc: Option<f64>,
+    pub nmi: Option<f64>,
+    pub purity: Option<f64>,
+    pub rel_error: f64,
+    pub sparse_factor: f64,
+    pub zero_rows: usize,
+    pub seconds: f64,
+    pub backend: String,
+    pub epochs: usize,
+    pub seed: u64,
+    pub lambda: f64,
+    pub lambda_bound: f64,
+    pub final_loss: Option<f64>,
+}
+
+struct SymNmfJob<'a> {
+    cfg: SymNmfTrainingConfig,
+    x: &'a Dense,
+    trainer: TrainerConfig,
+}
+
+impl BackendJob for SymNmfJob<'_> {
+    type Output = anyhow::Result<SymNmfRun>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, name: &'static str) -> Self::Output {
+        train_symnmf::<B>(self.cfg, self.x, self.trainer, &device, name)
+    }
+}
+
+/// `nmfnet cluster`.
+pub fn cluster(args: &ClusterArgs) -> anyhow::Result<ClusterSummary> {
+    let started = std::time::Instant::now();
+    // Every input is read and checked before anything is written.
+    let problem = load_problem(args)?;
+    let cfg = build_config(args, &problem)?;
+    check_out_dir(args)?;
+    let trainer = TrainerConfig {
+        steps: cfg.epochs,
+        out_dir: args.out.clone(),
+        checkpoint_every: args.checkpoint_every,
+        log_every: 1,
+        resume: args.resume,
+        progress: !args.quiet,
+        label: format!("symnmf-net {}", problem.name),
+    };
+    let run = dispatch(
+        args.backend,
+        SymNmfJob {
+            cfg: cfg.clone(),
+            x: &problem.x,
+            trainer,
+        },
+    )??;
+
+    let pred = metrics::argmax_labels(&run.u);
+    let scores: Option<LabelScores> = match &problem.labels {
+        Some(truth) => Some(metrics::label_scores(truth, &pred)?),
+        None => None,
+    };
+    let summary = ClusterSummary {
+        method: args.method,
+        dataset: problem.name.clone(),
+        n: problem.x.nrows(),
+        rank: cfg.model.rank,
+        acc: scores.map(|s| s.acc),
+        nmi: scores.map(|s| s.nmi),
+        purity: scores.map(|s| s.purity),
+        rel_error: metrics::relative_error(&problem.x, &run.u)?,
+        sparse_factor: metrics::sparse_factor(&run.u),
+        zero_rows: metrics::zero_rows(&run.u),
+        seconds: started.elapsed().as_secs_f64(),
+        backend: run.backend.to_string(),
+        epochs: cfg.epochs,
+        seed: cfg.seed,
+        lambda: run.lambda,
+        lambda_bound: run.lambda_bound,
+        final_loss: run
+            .report
+            .last
+            .iter()
+            .find(|(k, _)| *k == "loss")
+            .map(|(_, v)| *v),
+    };
+    if let Some(dir) = &args.out {
+        write_npy(&dir.join("U.npy"), &run.u)?;
+        atomic_write(&dir.join("labels.npy"), &npy_bytes_labels(&pred))?;
+        atomic_write(
+            &dir.join("summary.json"),
+            serde_json::to_string_pretty(&summary)?.as_bytes(),
+        )?;
+    }
+    Ok(summary)
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into())
+}
+
+/// Human-readable summary.
+pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
+    println!(
+        "method        symnmf-net  (backend {}, {} epochs, seed {})",
+        s.backend, s.epochs, s.seed
+    );
+    println!("dataset       {}  (n = {}, r = {})", s.dataset, s.n, s.rank);
+    println!("ACC           {}", fmt_opt(s.acc));
+    println!("NMI           {}", fmt_opt(s.nmi));
+    println!("purity        {}", fmt_opt(s.purity));
+    println!("rel. error    {:.4}   (‖X − UUᵀ‖²/‖X‖²)", s.rel_error);
+    println!(
+        "sparse factor {:.4}   zero rows {}",
+        s.sparse_factor, s.zero_rows
+    );
+    println!(
+        "λ             {:.4}   (bound {:.4})",
+        s.lambda, s.lambda_bound
+    );
+    println!("time          {:.2} s", s.seconds);
+    if let Some(dir) = out {
+        println!("written to    {}", dir.display());
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Cluster(args) => {
+            let summary = cluster(&args)?;
+            print_summary(&summary, args.out.as_deref());
+            if args.json {
+                println!("{}", serde_json::to_string(&summary)?);
+            }
+            Ok(())
+        }
+    }
+}

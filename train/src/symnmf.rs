@@ -1,0 +1,193 @@
+//! SymNMF-Net as a [`Task`] of the training loop, and a whole clustering run.
+
+use crate::trainer::{Metrics, Task, TrainReport, Trainer, TrainerConfig};
+use anyhow::Context;
+use burn::module::{AutodiffModule, Module};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use nmfnet_datasets::Dense;
+use symnmf_burn::model::scalar;
+use symnmf_burn::{loss, SymNmfAutodiffBackend, SymNmfNet, SymNmfTrainingConfig};
+
+type Bytes = BinBytesRecorder<FullPrecisionSettings>;
+
+/// Moves a host matrix to the device, in the backend's float type.
+pub fn to_device<B: Backend>(m: &Dense, device: &B::Device) -> Tensor<B, 2> {
+    Tensor::from_data(
+        TensorData::new(m.data().to_vec(), m.shape()).convert::<B::FloatElem>(),
+        device,
+    )
+}
+
+/// Copies a device matrix to the host.
+pub fn to_host<B: Backend>(t: Tensor<B, 2>) -> Dense {
+    let [r, c] = t.dims();
+    let v = t
+        .into_data()
+        .convert::<f32>()
+        .into_vec::<f32>()
+        .expect("f32 after convert");
+    Dense::new(r, c, v).expect("dims match the data")
+}
+
+/// SymNMF-Net trained full-batch with Adam: one step = one epoch.
+pub struct SymNmfTask<B: SymNmfAutodiffBackend> {
+    cfg: SymNmfTrainingConfig,
+    x: Tensor<B, 2>,
+    x_norm2: f64,
+    model: Option<SymNmfNet<B>>,
+    optim: OptimizerAdaptor<Adam, SymNmfNet<B>, B>,
+    device: B::Device,
+}
+
+impl<B: SymNmfAutodiffBackend> SymNmfTask<B> {
+    /// Builds the network for the validated similarity matrix `x` (Algorithm 1 initialisation).
+    pub fn new(cfg: SymNmfTrainingConfig, x: &Dense, device: &B::Device) -> anyhow::Result<Self> {
+        cfg.validate(x.nrows())?;
+        let xt = to_device::<B>(x, device);
+        let model = cfg.model.init(&xt, cfg.seed)?;
+        let x_norm2 = x.frobenius_norm().powi(2);
+        let optim = AdamConfig::new()
+            .with_beta_1(cfg.adam_beta1 as f32)
+            .with_beta_2(cfg.adam_beta2 as f32)
+            .with_epsilon(cfg.adam_epsilon as f32)
+            .init();
+        Ok(Self {
+            cfg,
+            x: xt,
+            x_norm2,
+            model: Some(model),
+            optim,
+            device: device.clone(),
+        })
+    }
+
+    pub fn model(&self) -> &SymNmfNet<B> {
+        self.model
+            .as_ref()
+            .expect("the model is only taken during a step")
+    }
+
+    /// `U_K` of the current parameters (inference, no autodiff graph).
+    pub fn output(&self) -> Dense {
+        to_host(self.model().valid().output())
+    }
+}
+
+impl<B: SymNmfAutodiffBackend> Task<B> for SymNmfTask<B> {
+    fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
+        let model = self
+            .model
+            .take()
+            .expect("the model is only taken during a step");
+        let us = model.forward();
+        let ps: Vec<_> = model.p.iter().map(|p| p.val()).collect();
+        let parts = loss(
+            &self.cfg.model,
+            &self.x,
+            self.x_norm2,
+            &us,
+            &ps,
+            model.lambda.val(),
+        );
+        // Everything logged, in one read-back: loss, ‖X − U_KU_Kᵀ‖², λ, and the fractions of
+        // zero entries and all-zero rows of U_K ("dead" units of the ReLU; SPEC §2).
+        let uk = us.last().expect("K + 1 factors").clone().detach();
+        let zero_entries = uk.clone().equal_elem(0.0).float().mean();
+        let zero_rows = uk.sum_dim(1).equal_elem(0.0).float().mean().reshape([1]);
+        let stats = Tensor::cat(
+            vec![
+                parts.total.clone().detach(),
+                parts.recon_last.clone().detach(),
+                model.lambda.val().detach(),
+                zero_entries,
+                zero_rows,
+            ],
+            0,
+        )
+        .into_data()
+        .convert::<f64>()
+        .into_vec::<f64>()
+        .expect("f64 after convert");
+
+        let lr = self.cfg.lr_at(step);
+        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
+        let model = self.optim.step(lr, model, grads).project();
+        self.model = Some(model);
+        Ok(vec![
+            ("loss", stats[0]),
+            ("rel_error", stats[1] / self.x_norm2),
+            ("lambda", stats[2]),
+            ("zero_entries", stats[3]),
+            ("zero_rows", stats[4]),
+            ("lr", lr),
+        ])
+    }
+
+    fn config_json(&self) -> serde_json::Value {
+        let mut cfg = self.cfg.clone();
+        // A resumed run may go on for more epochs than the one that wrote the checkpoint.
+        cfg.epochs = 0;
+        serde_json::to_value(cfg).expect("config serialises")
+    }
+
+    fn save_state(&self) -> anyhow::Result<Vec<u8>> {
+        let model: Vec<u8> = Bytes::default().record(self.model().clone().into_record(), ())?;
+        let optim: Vec<u8> = Bytes::default().record(self.optim.to_record(), ())?;
+        let mut out = (model.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&model);
+        out.extend_from_slice(&optim);
+        Ok(out)
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        anyhow::ensure!(bytes.len() >= 8, "checkpoint state is truncated");
+        let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+        anyhow::ensure!(n <= bytes.len() - 8, "checkpoint state is truncated");
+        let model_record = Bytes::default()
+            .load(bytes[8..8 + n].to_vec(), &self.device)
+            .context("cannot read the model from the checkpoint")?;
+        let optim_record = Bytes::default()
+            .load(bytes[8 + n..].to_vec(), &self.device)
+            .context("cannot read the optimiser state from the checkpoint")?;
+        let model = self.model.take().expect("model present between steps");
+        self.model = Some(model.load_record(model_record));
+        self.optim = self.optim.clone().load_record(optim_record);
+        Ok(())
+    }
+}
+
+/// Result of training SymNMF-Net on one similarity matrix.
+#[derive(Clone, Debug)]
+pub struct SymNmfRun {
+    /// `U_K` (n×r).
+    pub u: Dense,
+    /// Final λ and its lower bound.
+    pub lambda: f64,
+    pub lambda_bound: f64,
+    pub report: TrainReport,
+    pub backend: &'static str,
+}
+
+/// Trains SymNMF-Net on `x` (validated) with the one training loop and returns `U_K`.
+pub fn train_symnmf<B: SymNmfAutodiffBackend>(
+    cfg: SymNmfTrainingConfig,
+    x: &Dense,
+    trainer: TrainerConfig,
+    device: &B::Device,
+    backend: &'static str,
+) -> anyhow::Result<SymNmfRun> {
+    let mut task = SymNmfTask::<B>::new(cfg, x, device)?;
+    let report = Trainer::new(trainer).run(&mut task)?;
+    let model = task.model();
+    Ok(SymNmfRun {
+        u: task.output(),
+        lambda: scalar(model.lambda.val()),
+        lambda_bound: model.lambda_bound,
+        report,
+        backend,
+    })
+}
