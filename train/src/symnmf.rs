@@ -77,7 +77,7 @@ impl<B: SymNmfAutodiffBackend> SymNmfTask<B> {
     }
 }
 
-impl<B: SymNmfAutodiffBackend> Task<B> for SymNmfTask<B> {
+impl<B: SymNmfAutodiffBackend> Task for SymNmfTask<B> {
     fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
         let model = self
             .model

@@ -16,7 +16,6 @@
 //! per step derives them from (seed, step) with [`step_seed`], so a resumed run draws exactly
 //! what an uninterrupted one would.
 
-use burn::tensor::backend::AutodiffBackend;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmfnet_datasets::io::atomic_write;
 use serde::{Deserialize, Serialize};
@@ -27,7 +26,11 @@ use std::path::{Path, PathBuf};
 pub type Metrics = Vec<(&'static str, f64)>;
 
 /// A model and its optimiser, trained step by step by [`Trainer`].
-pub trait Task<B: AutodiffBackend> {
+///
+/// The trait does not name a backend: a task owns its model on whichever `AutodiffBackend` it
+/// was built for (see `crate::symnmf::SymNmfTask<B>`), so the same loop drives every model on
+/// every backend.
+pub trait Task {
     /// One optimisation step (0-based `step`); returns its metrics, the loss first.
     fn step(&mut self, step: usize) -> anyhow::Result<Metrics>;
     /// The config that must match for a checkpoint to be resumed (and is saved beside it).
@@ -205,7 +208,7 @@ impl Trainer {
     }
 
     /// Runs `task` up to `config.steps` steps (see the module docs).
-    pub fn run<B: AutodiffBackend, T: Task<B>>(&self, task: &mut T) -> anyhow::Result<TrainReport> {
+    pub fn run<T: Task>(&self, task: &mut T) -> anyhow::Result<TrainReport> {
         let cfg = &self.config;
         let started = std::time::Instant::now();
         let io = |e: std::io::Error, what: &str, p: &Path| {
@@ -373,6 +376,104 @@ mod tests {
         let mut wrong = bytes.clone();
         wrong[0] = b'X';
         assert!(decode_checkpoint(p, &wrong).is_err());
+    }
+
+    /// A task with one scalar state that shrinks by 10% per step; NaN at a chosen step.
+    struct Toy {
+        x: f64,
+        nan_at: Option<usize>,
+        tag: u32,
+    }
+
+    impl Task for Toy {
+        fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
+            self.x *= 0.9;
+            let loss = if Some(step) == self.nan_at { f64::NAN } else { self.x };
+            Ok(vec![("loss", loss)])
+        }
+        fn config_json(&self) -> serde_json::Value {
+            serde_json::json!({ "tag": self.tag })
+        }
+        fn save_state(&self) -> anyhow::Result<Vec<u8>> {
+            Ok(self.x.to_le_bytes().to_vec())
+        }
+        fn load_state(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+            self.x = f64::from_le_bytes(bytes.try_into()?);
+            Ok(())
+        }
+    }
+
+    fn toy(nan_at: Option<usize>) -> Toy {
+        Toy { x: 1.0, nan_at, tag: 1 }
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("nmfnet-trainer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn cfg(steps: usize, dir: &Path, resume: bool) -> TrainerConfig {
+        TrainerConfig {
+            steps,
+            out_dir: Some(dir.to_path_buf()),
+            checkpoint_every: 5,
+            log_every: 1,
+            resume,
+            progress: false,
+            label: "toy".into(),
+        }
+    }
+
+    fn log_steps(dir: &Path) -> Vec<u64> {
+        std::fs::read_to_string(dir.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn resume_continues_exactly() {
+        let dir = tmp("resume");
+        let mut whole = toy(None);
+        Trainer::new(TrainerConfig { out_dir: None, ..cfg(12, &dir, false) }).run(&mut whole).unwrap();
+
+        let mut first = toy(None);
+        Trainer::new(cfg(7, &dir, false)).run(&mut first).unwrap();
+        assert!(dir.join("config.json").exists());
+        // A fresh task resumed from the checkpoint (written at step 7, the last one).
+        let mut second = toy(None);
+        let report = Trainer::new(cfg(12, &dir, true)).run(&mut second).unwrap();
+        assert_eq!(report.start_step, 7);
+        assert_eq!(second.x, whole.x);
+        assert_eq!(log_steps(&dir), (0..12).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn non_finite_metric_stops_and_keeps_the_last_checkpoint() {
+        let dir = tmp("nan");
+        let err = Trainer::new(cfg(20, &dir, false)).run(&mut toy(Some(7))).unwrap_err();
+        match err.downcast_ref::<TrainError>() {
+            Some(TrainError::NonFinite { step: 7, metric: "loss", checkpoint: Some(p), .. }) => {
+                let (meta, state) = decode_checkpoint(p, &std::fs::read(p).unwrap()).unwrap();
+                assert_eq!(meta.step, 5);
+                let x = (0..5).fold(1.0f64, |x, _| x * 0.9);
+                assert_eq!(f64::from_le_bytes(state.try_into().unwrap()), x);
+            }
+            other => panic!("expected NonFinite at step 7, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn resume_refuses_another_config() {
+        let dir = tmp("mismatch");
+        Trainer::new(cfg(5, &dir, false)).run(&mut toy(None)).unwrap();
+        let mut other = Toy { tag: 2, ..toy(None) };
+        let err = Trainer::new(cfg(10, &dir, true)).run(&mut other).unwrap_err();
+        assert!(matches!(err.downcast_ref::<TrainError>(), Some(TrainError::ConfigMismatch { .. })));
+        let err = Trainer::new(cfg(10, &tmp("empty"), true)).run(&mut toy(None)).unwrap_err();
+        assert!(matches!(err.downcast_ref::<TrainError>(), Some(TrainError::NoCheckpoint(_))));
     }
 
     #[test]
