@@ -5,8 +5,6 @@
 //! * `NMFNET_REQUIRE_WGPU=1` turns "no wgpu adapter, skipping" into a failure (set by CI, which
 //!   installs Mesa's software Vulkan driver).
 
-use std::sync::OnceLock;
-
 /// Backends the cases run on. Autodiff wraps each, since most cases need gradients.
 pub mod backends {
     pub type NdArrayF32 = burn::backend::Autodiff<burn::backend::NdArray<f32>>;
@@ -62,16 +60,7 @@ impl Target {
 /// Without one the wgpu cases print a one-line skip message, unless `NMFNET_REQUIRE_WGPU=1`,
 /// which makes them fail.
 pub fn wgpu_ready() -> bool {
-    static READY: OnceLock<bool> = OnceLock::new();
-    let ready = *READY.get_or_init(|| {
-        let probe = std::panic::catch_unwind(|| {
-            use burn::tensor::Tensor;
-            let device = Default::default();
-            let t = Tensor::<burn::backend::Wgpu, 1>::from_floats([1.0, 2.0], &device);
-            t.sum().into_scalar()
-        });
-        matches!(probe, Ok(v) if v == 3.0)
-    });
+    let ready = nmfnet_train::backend::wgpu_available();
     if !ready {
         if std::env::var("NMFNET_REQUIRE_WGPU").as_deref() == Ok("1") {
             panic!("NMFNET_REQUIRE_WGPU=1 but no wgpu adapter works (install mesa-vulkan-drivers libvulkan1)");

@@ -388,7 +388,11 @@ mod tests {
     impl Task for Toy {
         fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
             self.x *= 0.9;
-            let loss = if Some(step) == self.nan_at { f64::NAN } else { self.x };
+            let loss = if Some(step) == self.nan_at {
+                f64::NAN
+            } else {
+                self.x
+            };
             Ok(vec![("loss", loss)])
         }
         fn config_json(&self) -> serde_json::Value {
@@ -404,7 +408,11 @@ mod tests {
     }
 
     fn toy(nan_at: Option<usize>) -> Toy {
-        Toy { x: 1.0, nan_at, tag: 1 }
+        Toy {
+            x: 1.0,
+            nan_at,
+            tag: 1,
+        }
     }
 
     fn tmp(name: &str) -> PathBuf {
@@ -429,7 +437,11 @@ mod tests {
         std::fs::read_to_string(dir.join("metrics.jsonl"))
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                    .as_u64()
+                    .unwrap()
+            })
             .collect()
     }
 
@@ -437,7 +449,12 @@ mod tests {
     fn resume_continues_exactly() {
         let dir = tmp("resume");
         let mut whole = toy(None);
-        Trainer::new(TrainerConfig { out_dir: None, ..cfg(12, &dir, false) }).run(&mut whole).unwrap();
+        Trainer::new(TrainerConfig {
+            out_dir: None,
+            ..cfg(12, &dir, false)
+        })
+        .run(&mut whole)
+        .unwrap();
 
         let mut first = toy(None);
         Trainer::new(cfg(7, &dir, false)).run(&mut first).unwrap();
@@ -453,9 +470,16 @@ mod tests {
     #[test]
     fn non_finite_metric_stops_and_keeps_the_last_checkpoint() {
         let dir = tmp("nan");
-        let err = Trainer::new(cfg(20, &dir, false)).run(&mut toy(Some(7))).unwrap_err();
+        let err = Trainer::new(cfg(20, &dir, false))
+            .run(&mut toy(Some(7)))
+            .unwrap_err();
         match err.downcast_ref::<TrainError>() {
-            Some(TrainError::NonFinite { step: 7, metric: "loss", checkpoint: Some(p), .. }) => {
+            Some(TrainError::NonFinite {
+                step: 7,
+                metric: "loss",
+                checkpoint: Some(p),
+                ..
+            }) => {
                 let (meta, state) = decode_checkpoint(p, &std::fs::read(p).unwrap()).unwrap();
                 assert_eq!(meta.step, 5);
                 let x = (0..5).fold(1.0f64, |x, _| x * 0.9);
@@ -468,12 +492,27 @@ mod tests {
     #[test]
     fn resume_refuses_another_config() {
         let dir = tmp("mismatch");
-        Trainer::new(cfg(5, &dir, false)).run(&mut toy(None)).unwrap();
-        let mut other = Toy { tag: 2, ..toy(None) };
-        let err = Trainer::new(cfg(10, &dir, true)).run(&mut other).unwrap_err();
-        assert!(matches!(err.downcast_ref::<TrainError>(), Some(TrainError::ConfigMismatch { .. })));
-        let err = Trainer::new(cfg(10, &tmp("empty"), true)).run(&mut toy(None)).unwrap_err();
-        assert!(matches!(err.downcast_ref::<TrainError>(), Some(TrainError::NoCheckpoint(_))));
+        Trainer::new(cfg(5, &dir, false))
+            .run(&mut toy(None))
+            .unwrap();
+        let mut other = Toy {
+            tag: 2,
+            ..toy(None)
+        };
+        let err = Trainer::new(cfg(10, &dir, true))
+            .run(&mut other)
+            .unwrap_err();
+        assert!(matches!(
+            err.downcast_ref::<TrainError>(),
+            Some(TrainError::ConfigMismatch { .. })
+        ));
+        let err = Trainer::new(cfg(10, &tmp("empty"), true))
+            .run(&mut toy(None))
+            .unwrap_err();
+        assert!(matches!(
+            err.downcast_ref::<TrainError>(),
+            Some(TrainError::NoCheckpoint(_))
+        ));
     }
 
     #[test]
