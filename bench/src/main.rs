@@ -1,1 +1,165 @@
-fn main() {}
+//! nmfnet benchmarks. Timings are printed with ratios against a baseline measured in the same
+//! run, never asserted in tests.
+//!
+//! ```text
+//! cargo run --release -p bench -- gemm            # n×n · n×r products per CPU backend
+//! cargo run --release -p bench -- epoch           # one SymNMF-Net epoch per backend
+//! ```
+
+use anyhow::Result;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Distribution, Tensor};
+use clap::{Parser, Subcommand};
+use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
+use nmfnet_train::backend::{dispatch, BackendChoice, BackendJob};
+use nmfnet_train::symnmf::SymNmfTask;
+use nmfnet_train::trainer::Task;
+use std::time::Instant;
+use symnmf_burn::{SymNmfAutodiffBackend, SymNmfNetConfig, SymNmfTrainingConfig};
+
+#[derive(Parser)]
+#[command(about = "nmfnet benchmarks (ratios against a baseline measured in the same run)")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// GEMM rate (GFLOP/s) of the products that dominate SymNMF, per backend; baseline ndarray.
+    Gemm {
+        /// Sizes n of the n×n · n×r product.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![2000, 3000])]
+        n: Vec<usize>,
+        #[arg(long, default_value_t = 30)]
+        rank: usize,
+        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex"])]
+        backends: Vec<String>,
+        #[arg(long, default_value_t = 10)]
+        reps: usize,
+    },
+    /// Time of one SymNMF-Net training epoch (forward, loss, backward, Adam), per backend;
+    /// baseline ndarray. Planted clusters, graph of SPEC §4.
+    Epoch {
+        #[arg(long, default_value_t = 2000)]
+        n: usize,
+        #[arg(long, default_value_t = 10)]
+        rank: usize,
+        #[arg(long, default_value_t = 10)]
+        blocks: usize,
+        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex", "wgpu"])]
+        backends: Vec<String>,
+        /// Timed epochs (after 2 warm-up epochs); the median is reported.
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+    },
+}
+
+fn choice(name: &str) -> Result<BackendChoice> {
+    Ok(match name {
+        "flex" => BackendChoice::Flex,
+        "ndarray" => BackendChoice::Ndarray,
+        "wgpu" => BackendChoice::Wgpu,
+        other => anyhow::bail!("unknown backend '{other}' (flex, ndarray, wgpu)"),
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+struct GemmJob {
+    n: usize,
+    r: usize,
+    reps: usize,
+}
+
+impl BackendJob for GemmJob {
+    type Output = f64;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> f64 {
+        gemm_seconds::<B::InnerBackend>(self.n, self.r, self.reps, &device)
+    }
+}
+
+/// Median seconds of `X·U` (n×n times n×r), data already on the device, result read back.
+fn gemm_seconds<B: Backend>(n: usize, r: usize, reps: usize, device: &B::Device) -> f64 {
+    let x = Tensor::<B, 2>::random([n, n], Distribution::Default, device);
+    let u = Tensor::<B, 2>::random([n, r], Distribution::Default, device);
+    let _ = x.clone().matmul(u.clone()).sum().into_scalar();
+    let times = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            let _ = x.clone().matmul(u.clone()).sum().into_scalar();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    median(times)
+}
+
+struct EpochJob {
+    cfg: SymNmfTrainingConfig,
+    x: nmfnet_datasets::Dense,
+    epochs: usize,
+}
+
+impl BackendJob for EpochJob {
+    type Output = Result<f64>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Result<f64> {
+        let mut task = SymNmfTask::<B>::new(self.cfg, &self.x, &device)?;
+        for s in 0..2 {
+            task.step(s)?;
+        }
+        let mut times = Vec::new();
+        for s in 0..self.epochs {
+            let t = Instant::now();
+            task.step(2 + s)?; // reads the metrics back: the epoch is complete
+            times.push(t.elapsed().as_secs_f64());
+        }
+        Ok(median(times))
+    }
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Gemm { n, rank, backends, reps } => {
+            println!("X·U, X n×n, U n×{rank}, f32; median of {reps}; ratio = time / ndarray time");
+            println!("{:>6} {:>9} {:>10} {:>9} {:>7}", "n", "backend", "ms", "GFLOP/s", "ratio");
+            for &n in &n {
+                let mut base = None;
+                for b in &backends {
+                    let s = dispatch(choice(b)?, GemmJob { n, r: rank, reps })?;
+                    let base_s = *base.get_or_insert(s);
+                    let gflops = 2.0 * (n * n * rank) as f64 / s / 1e9;
+                    println!("{n:>6} {b:>9} {:>10.3} {gflops:>9.1} {:>7.2}", s * 1e3, s / base_s);
+                }
+            }
+        }
+        Cmd::Epoch { n, rank, blocks, backends, epochs } => {
+            let per = n / rank;
+            let g = planted_graph(&PlantedConfig {
+                clusters: rank,
+                per_cluster: per,
+                dim: 10,
+                separation: 2.0,
+                seed: 1,
+            })?;
+            let cfg = SymNmfTrainingConfig {
+                model: SymNmfNetConfig { rank, blocks, ..Default::default() },
+                ..Default::default()
+            };
+            println!(
+                "SymNMF-Net epoch (forward + loss + backward + Adam), n = {}, r = {rank}, K = {blocks}, f32; median of {epochs}; ratio = time / first backend",
+                g.x.nrows()
+            );
+            println!("{:>9} {:>10} {:>7}", "backend", "ms/epoch", "ratio");
+            let mut base = None;
+            for b in &backends {
+                let s = dispatch(choice(b)?, EpochJob { cfg: cfg.clone(), x: g.x.clone(), epochs })??;
+                let base_s = *base.get_or_insert(s);
+                println!("{b:>9} {:>10.2} {:>7.2}", s * 1e3, s / base_s);
+            }
+        }
+    }
+    Ok(())
+}
