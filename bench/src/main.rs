@@ -122,20 +122,38 @@ impl BackendJob for EpochJob {
 
 fn main() -> Result<()> {
     match Cli::parse().cmd {
-        Cmd::Gemm { n, rank, backends, reps } => {
+        Cmd::Gemm {
+            n,
+            rank,
+            backends,
+            reps,
+        } => {
             println!("X·U, X n×n, U n×{rank}, f32; median of {reps}; ratio = time / ndarray time");
-            println!("{:>6} {:>9} {:>10} {:>9} {:>7}", "n", "backend", "ms", "GFLOP/s", "ratio");
+            println!(
+                "{:>6} {:>9} {:>10} {:>9} {:>7}",
+                "n", "backend", "ms", "GFLOP/s", "ratio"
+            );
             for &n in &n {
                 let mut base = None;
                 for b in &backends {
                     let s = dispatch(choice(b)?, GemmJob { n, r: rank, reps })?;
                     let base_s = *base.get_or_insert(s);
                     let gflops = 2.0 * (n * n * rank) as f64 / s / 1e9;
-                    println!("{n:>6} {b:>9} {:>10.3} {gflops:>9.1} {:>7.2}", s * 1e3, s / base_s);
+                    println!(
+                        "{n:>6} {b:>9} {:>10.3} {gflops:>9.1} {:>7.2}",
+                        s * 1e3,
+                        s / base_s
+                    );
                 }
             }
         }
-        Cmd::Epoch { n, rank, blocks, backends, epochs } => {
+        Cmd::Epoch {
+            n,
+            rank,
+            blocks,
+            backends,
+            epochs,
+        } => {
             let per = n / rank;
             let g = planted_graph(&PlantedConfig {
                 clusters: rank,
@@ -145,7 +163,11 @@ fn main() -> Result<()> {
                 seed: 1,
             })?;
             let cfg = SymNmfTrainingConfig {
-                model: SymNmfNetConfig { rank, blocks, ..Default::default() },
+                model: SymNmfNetConfig {
+                    rank,
+                    blocks,
+                    ..Default::default()
+                },
                 ..Default::default()
             };
             println!(
@@ -155,7 +177,14 @@ fn main() -> Result<()> {
             println!("{:>9} {:>10} {:>7}", "backend", "ms/epoch", "ratio");
             let mut base = None;
             for b in &backends {
-                let s = dispatch(choice(b)?, EpochJob { cfg: cfg.clone(), x: g.x.clone(), epochs })??;
+                let s = dispatch(
+                    choice(b)?,
+                    EpochJob {
+                        cfg: cfg.clone(),
+                        x: g.x.clone(),
+                        epochs,
+                    },
+                )??;
                 let base_s = *base.get_or_insert(s);
                 println!("{b:>9} {:>10.2} {:>7.2}", s * 1e3, s / base_s);
             }

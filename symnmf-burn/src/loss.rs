@@ -19,6 +19,8 @@ pub struct LossParts<B: Backend> {
     pub total: Tensor<B, 1>,
     /// `‖X − U_KU_Kᵀ‖²` (sum form, not reduced), shape `[1]`.
     pub recon_last: Tensor<B, 1>,
+    /// `‖P_i − (X+λI)U_{i−1}‖²` for i = 1..K (sum form, not reduced), each of shape `[1]`.
+    pub prox: Vec<Tensor<B, 1>>,
 }
 
 struct Scales {
@@ -61,6 +63,7 @@ pub fn loss<B: Backend>(
 
     let mut total: Option<Tensor<B, 1>> = None;
     let mut recon_last = None;
+    let mut proxes = Vec::with_capacity(k);
     for i in 1..=k {
         let u = &us[i];
         let cross = (u.clone() * xu[i].clone()).sum();
@@ -69,6 +72,7 @@ pub fn loss<B: Backend>(
         let prox = (ps[i - 1].clone() - xu[i - 1].clone() - us[i - 1].clone() * lam.clone())
             .square()
             .sum();
+        proxes.push(prox.clone());
         let term = recon.clone() * s.recon + prox * (cfg.beta * s.prox);
         total = Some(match total {
             None => term,
@@ -86,6 +90,7 @@ pub fn loss<B: Backend>(
     LossParts {
         total,
         recon_last: recon_last.expect("at least one block"),
+        prox: proxes,
     }
 }
 

@@ -41,7 +41,7 @@ fn losses(r: &SymNmfRun) -> Vec<f64> {
     r.report
         .history
         .iter()
-        .map(|(_, m)| m.iter().find(|(k, _)| *k == "loss").unwrap().1)
+        .map(|(_, m)| m.iter().find(|(k, _)| k == "loss").unwrap().1)
         .collect()
 }
 

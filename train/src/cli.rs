@@ -358,7 +358,7 @@ pub fn cluster(args: &ClusterArgs) -> anyhow::Result<ClusterSummary> {
             .report
             .last
             .iter()
-            .find(|(k, _)| *k == "loss")
+            .find(|(k, _)| k == "loss")
             .map(|(_, v)| *v),
     };
     if let Some(dir) = &args.out {

@@ -93,38 +93,52 @@ impl<B: SymNmfAutodiffBackend> Task for SymNmfTask<B> {
             &ps,
             model.lambda.val(),
         );
-        // Everything logged, in one read-back: loss, ‖X − U_KU_Kᵀ‖², λ, and the fractions of
-        // zero entries and all-zero rows of U_K ("dead" units of the ReLU; SPEC §2).
-        let uk = us.last().expect("K + 1 factors").clone().detach();
-        let zero_entries = uk.clone().equal_elem(0.0).float().mean();
-        let zero_rows = uk.sum_dim(1).equal_elem(0.0).float().mean().reshape([1]);
-        let stats = Tensor::cat(
-            vec![
-                parts.total.clone().detach(),
-                parts.recon_last.clone().detach(),
-                model.lambda.val().detach(),
-                zero_entries,
-                zero_rows,
-            ],
-            0,
-        )
-        .into_data()
-        .convert::<f64>()
-        .into_vec::<f64>()
-        .expect("f64 after convert");
+        // Everything logged, in one read-back: the loss, ‖X − U_KU_Kᵀ‖², λ, the diagnostic
+        // a² + 4aε of Proposition 1 (a = max_i ‖U_i‖_F, ε = max_i ‖P_i − (X+λI)U_{i−1}‖_F),
+        // and per block the fractions of zero entries and all-zero rows of U_i ("dead" ReLU
+        // units; a point whose row is zero belongs to no cluster — SPEC §2).
+        let k = ps.len();
+        let mut stats = vec![
+            parts.total.clone().detach(),
+            parts.recon_last.clone().detach(),
+            model.lambda.val().detach(),
+        ];
+        stats.extend(us.iter().map(|u| u.clone().detach().square().sum()));
+        stats.extend(parts.prox.iter().map(|p| p.clone().detach()));
+        for u in &us[1..] {
+            let u = u.clone().detach();
+            stats.push(u.clone().equal_elem(0.0).float().mean());
+            stats.push(u.sum_dim(1).equal_elem(0.0).float().mean().reshape([1]));
+        }
+        let v = Tensor::cat(stats, 0)
+            .into_data()
+            .convert::<f64>()
+            .into_vec::<f64>()
+            .expect("f64 after convert");
+        let a = v[3..3 + k + 1].iter().cloned().fold(0.0, f64::max).sqrt();
+        let eps = v[4 + k..4 + 2 * k]
+            .iter()
+            .cloned()
+            .fold(0.0, f64::max)
+            .sqrt();
+        let zeros = &v[4 + 2 * k..];
 
         let lr = self.cfg.lr_at(step);
         let grads = GradientsParams::from_grads(parts.total.backward(), &model);
         let model = self.optim.step(lr, model, grads).project();
         self.model = Some(model);
-        Ok(vec![
-            ("loss", stats[0]),
-            ("rel_error", stats[1] / self.x_norm2),
-            ("lambda", stats[2]),
-            ("zero_entries", stats[3]),
-            ("zero_rows", stats[4]),
-            ("lr", lr),
-        ])
+        let mut metrics: Metrics = vec![
+            ("loss".into(), v[0]),
+            ("rel_error".into(), v[1] / self.x_norm2),
+            ("lambda".into(), v[2]),
+            ("bound_a2_4ae".into(), a * a + 4.0 * a * eps),
+            ("lr".into(), lr),
+        ];
+        for i in 0..k {
+            metrics.push((format!("zero_entries_{}", i + 1), zeros[2 * i]));
+            metrics.push((format!("zero_rows_{}", i + 1), zeros[2 * i + 1]));
+        }
+        Ok(metrics)
     }
 
     fn config_json(&self) -> serde_json::Value {

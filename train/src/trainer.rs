@@ -23,7 +23,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Named scalar metrics of one step; the first one is shown in the progress bar.
-pub type Metrics = Vec<(&'static str, f64)>;
+pub type Metrics = Vec<(String, f64)>;
 
 /// A model and its optimiser, trained step by step by [`Trainer`].
 ///
@@ -94,7 +94,7 @@ pub enum TrainError {
     )]
     NonFinite {
         step: usize,
-        metric: &'static str,
+        metric: String,
         value: f64,
         checkpoint: Option<PathBuf>,
     },
@@ -188,7 +188,7 @@ fn metrics_json(step: usize, m: &Metrics) -> serde_json::Value {
     obj.insert("step".into(), step.into());
     for (k, v) in m {
         obj.insert(
-            (*k).into(),
+            k.clone(),
             serde_json::Number::from_f64(*v)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
@@ -287,7 +287,7 @@ impl Trainer {
                 }
                 return Err(TrainError::NonFinite {
                     step,
-                    metric: name,
+                    metric: name.clone(),
                     value: *value,
                     checkpoint: last_good,
                 }
@@ -393,7 +393,7 @@ mod tests {
             } else {
                 self.x
             };
-            Ok(vec![("loss", loss)])
+            Ok(vec![("loss".into(), loss)])
         }
         fn config_json(&self) -> serde_json::Value {
             serde_json::json!({ "tag": self.tag })
@@ -476,10 +476,10 @@ mod tests {
         match err.downcast_ref::<TrainError>() {
             Some(TrainError::NonFinite {
                 step: 7,
-                metric: "loss",
+                metric,
                 checkpoint: Some(p),
                 ..
-            }) => {
+            }) if metric == "loss" => {
                 let (meta, state) = decode_checkpoint(p, &std::fs::read(p).unwrap()).unwrap();
                 assert_eq!(meta.step, 5);
                 let x = (0..5).fold(1.0f64, |x, _| x * 0.9);
