@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p bench -- gemm            # n×n · n×r products per CPU backend
 //! cargo run --release -p bench -- epoch           # one SymNMF-Net epoch per backend
+//! cargo run --release -p bench -- data --data-dir ../shared/data   # load + graph times
 //! ```
 
 use anyhow::Result;
@@ -26,6 +27,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Time to load each clustering data set (checksums included) and to build its graph, with
+    /// the peak resident memory of the process so far.
+    Data {
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+        #[arg(long, value_delimiter = ',', default_values = ["orl", "coil20", "mnist1", "mnist2", "tdt2"])]
+        datasets: Vec<String>,
+    },
     /// GEMM rate (GFLOP/s) of the products that dominate SymNMF, per backend; baseline ndarray.
     Gemm {
         /// Sizes n of the n×n · n×r product.
@@ -53,6 +62,21 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         epochs: usize,
     },
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), in MB; NaN elsewhere.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
 }
 
 fn choice(name: &str) -> Result<BackendChoice> {
@@ -122,6 +146,28 @@ impl BackendJob for EpochJob {
 
 fn main() -> Result<()> {
     match Cli::parse().cmd {
+        Cmd::Data { data_dir, datasets } => {
+            use nmfnet_datasets::catalog;
+            let dir = catalog::data_dir(data_dir.as_deref())?;
+            println!(
+                "{:>8} {:>9} {:>9} {:>10} {:>12}",
+                "dataset", "load s", "graph s", "graph nnz", "peak RSS MB"
+            );
+            for name in datasets {
+                let id = catalog::DatasetId::parse(&name)?;
+                let t = Instant::now();
+                let d = catalog::load_cluster(id, &dir, catalog::LoadOptions::default())?;
+                let load = t.elapsed().as_secs_f64();
+                let t = Instant::now();
+                let g = d.graph()?;
+                let graph = t.elapsed().as_secs_f64();
+                println!(
+                    "{name:>8} {load:>9.2} {graph:>9.2} {:>10} {:>12.0}",
+                    g.nnz(),
+                    peak_rss_mb()
+                );
+            }
+        }
         Cmd::Gemm {
             n,
             rank,

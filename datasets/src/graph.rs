@@ -1,21 +1,29 @@
-//! The similarity graph of SPEC §4 (Kuang, Yun, Park 2015), from a data matrix `Z` with one
-//! sample per row:
+//! The similarity graphs of SPEC §4 (Kuang, Yun, Park 2015).
 //!
-//! 1. squared Euclidean distances `D`;
-//! 2. `kk = ⌊log₂ n⌋ + 1` neighbours define the edges; the local scale `σ_i` is the (not squared)
-//!    distance from `i` to its 7th nearest other point;
+//! **Images / feature vectors** ([`knn_similarity`]), from a data matrix `Z` with one sample per
+//! row:
+//! 1. squared Euclidean distances `D_ij = ‖z_i‖² + ‖z_j‖² − 2 z_i·z_j` (clamped at 0);
+//! 2. `kk = ⌊log₂ n⌋ + 1` neighbours define the edges; the local scale `σ_i` is the (not
+//!    squared) distance from `i` to its 7th nearest other point;
 //! 3. edge `(i, j)` if `j` is among the `kk` nearest others of `i` OR `i` among those of `j`,
 //!    weight `A_ij = exp(−D_ij / (σ_i σ_j))`, no self-loops;
-//! 4. normalised-cut scaling `X = D^{-1/2} A D^{-1/2}` (`d_i` = row sums of `A`), then
-//!    `(X + Xᵀ)/2`.
+//! 4. normalised-cut scaling `X = D^{-1/2} A D^{-1/2}` (`d_i` = row sums of `A`); the result is
+//!    symmetric by construction, so the final `(X + Xᵀ)/2` of the spec changes nothing.
 //!
-//! Ties in the neighbour order are broken by the smaller index, so the graph is deterministic.
-//! Two guards the original code lacks, both documented here: a zero local scale (duplicate
-//! points) is floored at `1e-12 · max σ`, and an isolated point (all weights underflow to 0)
-//! keeps a zero row instead of dividing by zero.
+//! **Text** ([`cosine_knn_similarity`]): rows tf-idf weighted and L2-normalised (see
+//! [`tfidf`]); neighbours by largest cosine similarity with the same kNN OR rule; weight
+//! `A_ij = cos(i, j)`; then step 4.
+//!
+//! Each graph has a sparse route (CSR, memory O(n·kk), the one the CLI uses) and, for the
+//! Euclidean graph, a dense reference route ([`knn_similarity_dense`], O(n²) memory) written
+//! separately; tests check that both give the same matrix. Ties in the neighbour order are
+//! broken by the smaller index, so graphs are deterministic. Two guards the original code
+//! lacks: a zero local scale (duplicate points) is floored at `1e-12 · max σ`, and a point
+//! whose weights all underflow keeps a zero row instead of dividing by zero.
 
 use crate::error::{DataError, Result};
 use crate::matrix::Dense;
+use crate::sparse::Csr;
 
 /// Which neighbour of a point sets its local scale σ (the 7th, as in Kuang et al.).
 pub const SCALE_NEIGHBOR: usize = 7;
@@ -26,53 +34,42 @@ pub fn neighbor_count(n: usize) -> usize {
     (usize::BITS - 1 - n.leading_zeros()) as usize + 1
 }
 
-/// Squared Euclidean distances between the rows of `z` (`n × n`, `f64`).
-fn squared_distances(z: &Dense) -> Vec<f64> {
-    let n = z.nrows();
-    let norms: Vec<f64> = (0..n)
-        .map(|i| z.row(i).iter().map(|&v| (v as f64) * (v as f64)).sum())
-        .collect();
-    let mut d = vec![0.0f64; n * n];
-    let threads = std::thread::available_parallelism()
+fn threads_for(n: usize) -> usize {
+    std::thread::available_parallelism()
         .map(|t| t.get())
         .unwrap_or(1)
-        .min(n.max(1));
-    // Each worker fills whole rows of the upper triangle; rows interleave for balance.
-    let rows: Vec<(usize, Vec<f64>)> = std::thread::scope(|s| {
+        .min(n.max(1))
+}
+
+/// Runs `f(i)` for every row `i < n` on all cores (rows interleaved), results in row order.
+fn par_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = threads_for(n);
+    let mut parts: Vec<Vec<(usize, T)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let norms = &norms;
+                let f = &f;
                 s.spawn(move || {
                     (t..n)
                         .step_by(threads)
-                        .map(|i| {
-                            let zi = z.row(i);
-                            let row: Vec<f64> = (i..n)
-                                .map(|j| {
-                                    let dot = dot_f32(zi, z.row(j));
-                                    (norms[i] + norms[j] - 2.0 * dot).max(0.0)
-                                })
-                                .collect();
-                            (i, row)
-                        })
+                        .map(|i| (i, f(i)))
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("distance worker panicked"))
+            .map(|h| h.join().expect("graph worker panicked"))
             .collect()
     });
-    for (i, row) in rows {
-        for (k, v) in row.into_iter().enumerate() {
-            let j = i + k;
-            let v = if i == j { 0.0 } else { v };
-            d[i * n + j] = v;
-            d[j * n + i] = v;
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for part in parts.iter_mut() {
+        for (i, v) in part.drain(..) {
+            out[i] = Some(v);
         }
     }
-    d
+    out.into_iter()
+        .map(|v| v.expect("every row computed"))
+        .collect()
 }
 
 /// Dot product with eight independent `f64` accumulators (vectorises well).
@@ -92,43 +89,65 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f64 {
     s
 }
 
-/// Builds the ncut-normalised self-tuning kNN similarity matrix of SPEC §4 from features `z`
-/// (one sample per row). Needs at least `SCALE_NEIGHBOR + 1` samples.
-pub fn knn_similarity(z: &Dense) -> Result<Dense> {
-    let n = z.nrows();
-    if n == 0 || z.ncols() == 0 {
-        return Err(DataError::Empty {
-            what: "feature matrix".into(),
-        });
+/// Squared distances as both routes compute them: symmetric in (i, j) bit for bit.
+struct Distances<'a> {
+    z: &'a Dense,
+    norms: Vec<f64>,
+}
+
+impl<'a> Distances<'a> {
+    fn new(z: &'a Dense) -> Self {
+        let norms = (0..z.nrows())
+            .map(|i| dot_f32(z.row(i), z.row(i)))
+            .collect();
+        Self { z, norms }
     }
-    z.check_finite("feature matrix")?;
-    if n <= SCALE_NEIGHBOR {
+    fn get(&self, i: usize, j: usize) -> f64 {
+        if i == j {
+            return 0.0;
+        }
+        let (a, b) = (i.min(j), i.max(j));
+        (self.norms[a] + self.norms[b] - 2.0 * dot_f32(self.z.row(a), self.z.row(b))).max(0.0)
+    }
+}
+
+fn check_features(z: &Dense, what: &str) -> Result<()> {
+    if z.nrows() == 0 || z.ncols() == 0 {
+        return Err(DataError::Empty { what: what.into() });
+    }
+    z.check_finite(what)?;
+    if z.nrows() <= SCALE_NEIGHBOR {
         return Err(DataError::Shape {
-            what: "feature matrix".into(),
+            what: what.into(),
             expected: format!(
                 "more than {SCALE_NEIGHBOR} samples (σ is the distance to the 7th neighbour)"
             ),
-            found: format!("{n} samples"),
+            found: format!("{} samples", z.nrows()),
         });
     }
-    let kk = neighbor_count(n).min(n - 1);
-    let d = squared_distances(z);
+    Ok(())
+}
 
-    // Neighbour order of every point (others only), nearest first; ties by index.
-    let mut knn = vec![0usize; n * kk];
-    let mut sigma = vec![0.0f64; n];
-    let need = kk.max(SCALE_NEIGHBOR);
-    let mut order: Vec<usize> = Vec::with_capacity(n);
-    for i in 0..n {
-        let di = &d[i * n..(i + 1) * n];
-        order.clear();
-        order.extend((0..n).filter(|&j| j != i));
-        let cmp = |a: &usize, b: &usize| di[*a].total_cmp(&di[*b]).then(a.cmp(b));
-        order.select_nth_unstable_by(need - 1, cmp);
-        order[..need].sort_unstable_by(cmp);
-        knn[i * kk..(i + 1) * kk].copy_from_slice(&order[..kk]);
-        sigma[i] = di[order[SCALE_NEIGHBOR - 1]].sqrt();
-    }
+/// The `need` nearest others of `i` by `key` (smaller first), ties by index.
+fn nearest(
+    n: usize,
+    i: usize,
+    need: usize,
+    key: impl Fn(usize) -> f64,
+    order: &mut Vec<usize>,
+) -> Vec<(usize, f64)> {
+    let keys: Vec<f64> = (0..n)
+        .map(|j| if j == i { f64::INFINITY } else { key(j) })
+        .collect();
+    order.clear();
+    order.extend((0..n).filter(|&j| j != i));
+    let cmp = |a: &usize, b: &usize| keys[*a].total_cmp(&keys[*b]).then(a.cmp(b));
+    order.select_nth_unstable_by(need - 1, cmp);
+    order[..need].sort_unstable_by(cmp);
+    order[..need].iter().map(|&j| (j, keys[j])).collect()
+}
+
+fn floor_scales(sigma: &mut [f64]) -> Result<()> {
     let smax = sigma.iter().cloned().fold(0.0, f64::max);
     if smax == 0.0 {
         return Err(DataError::Param {
@@ -137,20 +156,109 @@ pub fn knn_similarity(z: &Dense) -> Result<Dense> {
                 .into(),
         });
     }
-    for s in &mut sigma {
+    for s in sigma.iter_mut() {
         *s = s.max(1e-12 * smax);
     }
+    Ok(())
+}
 
-    // OR-symmetrised kNN edges with self-tuning Gaussian weights.
-    let mut a = vec![0.0f64; n * n];
-    for i in 0..n {
-        for &j in &knn[i * kk..(i + 1) * kk] {
-            let w = (-d[i * n + j] / (sigma[i] * sigma[j])).exp();
-            a[i * n + j] = w;
-            a[j * n + i] = w;
+/// OR-symmetrised edges → CSR with the ncut scaling of step 4.
+fn ncut_from_edges(
+    n: usize,
+    knn: &[Vec<usize>],
+    weight: impl Fn(usize, usize) -> f64,
+) -> Result<Csr> {
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, list) in knn.iter().enumerate() {
+        for &j in list {
+            rows[i].push(j);
+            rows[j].push(i);
         }
     }
-    // Normalised cut: X = D^{-1/2} A D^{-1/2}; the result is symmetric by construction.
+    let mut weighted: Vec<Vec<(usize, f64)>> = Vec::with_capacity(n);
+    for (i, mut cols) in rows.into_iter().enumerate() {
+        cols.sort_unstable();
+        cols.dedup();
+        weighted.push(cols.into_iter().map(|j| (j, weight(i, j))).collect());
+    }
+    let inv_sqrt: Vec<f64> = weighted
+        .iter()
+        .map(|r| {
+            let deg: f64 = r.iter().map(|&(_, w)| w).sum();
+            if deg > 0.0 {
+                1.0 / deg.sqrt()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let rows = weighted
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.into_iter()
+                .map(|(j, w)| (j, (w * inv_sqrt[i] * inv_sqrt[j]) as f32))
+                .collect()
+        })
+        .collect();
+    Csr::from_rows(n, rows)
+}
+
+/// The Euclidean kNN graph of SPEC §4 as a sparse matrix (memory O(n·kk)).
+pub fn knn_similarity(z: &Dense) -> Result<Csr> {
+    check_features(z, "feature matrix")?;
+    let n = z.nrows();
+    let kk = neighbor_count(n).min(n - 1);
+    let need = kk.max(SCALE_NEIGHBOR);
+    let dist = Distances::new(z);
+    let lists = par_rows(n, |i| {
+        let mut order = Vec::with_capacity(n);
+        nearest(n, i, need, |j| dist.get(i, j), &mut order)
+    });
+    let mut sigma: Vec<f64> = lists
+        .iter()
+        .map(|l| l[SCALE_NEIGHBOR - 1].1.sqrt())
+        .collect();
+    floor_scales(&mut sigma)?;
+    let knn: Vec<Vec<usize>> = lists
+        .iter()
+        .map(|l| l[..kk].iter().map(|&(j, _)| j).collect())
+        .collect();
+    ncut_from_edges(n, &knn, |i, j| {
+        (-dist.get(i, j) / (sigma[i] * sigma[j])).exp()
+    })
+}
+
+/// The same graph by the dense route: the full n×n distance matrix first (O(n²) memory).
+/// Kept as an independent reference for [`knn_similarity`].
+pub fn knn_similarity_dense(z: &Dense) -> Result<Dense> {
+    check_features(z, "feature matrix")?;
+    let n = z.nrows();
+    let kk = neighbor_count(n).min(n - 1);
+    let dist = Distances::new(z);
+    let d: Vec<f64> = (0..n * n).map(|k| dist.get(k / n, k % n)).collect();
+    let need = kk.max(SCALE_NEIGHBOR);
+    let mut sigma = vec![0.0f64; n];
+    let mut is_nn = vec![false; n * n];
+    for i in 0..n {
+        let row = &d[i * n..(i + 1) * n];
+        let mut order: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+        order.sort_by(|a, b| row[*a].total_cmp(&row[*b]).then(a.cmp(b)));
+        sigma[i] = row[order[SCALE_NEIGHBOR - 1]].sqrt();
+        for &j in &order[..kk] {
+            is_nn[i * n + j] = true;
+        }
+        debug_assert!(need <= order.len());
+    }
+    floor_scales(&mut sigma)?;
+    let mut a = vec![0.0f64; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            if is_nn[i * n + j] || is_nn[j * n + i] {
+                a[i * n + j] = (-d[i * n + j] / (sigma[i] * sigma[j])).exp();
+            }
+        }
+    }
     let inv_sqrt: Vec<f64> = (0..n)
         .map(|i| {
             let deg: f64 = a[i * n..(i + 1) * n].iter().sum();
@@ -167,9 +275,105 @@ pub fn knn_similarity(z: &Dense) -> Result<Dense> {
     Dense::new(n, n, data)
 }
 
+/// tf-idf weighting of a document-term count matrix (documents as rows), rows L2-normalised:
+/// `w_dt = tf_dt · ln(N / df_t)` with `tf` the raw count and `df_t` the number of documents
+/// containing term t (terms in every document get weight 0). A document left with no weight
+/// keeps an empty row.
+pub fn tfidf(counts: &Csr) -> Csr {
+    let n = counts.nrows() as f64;
+    let mut df = vec![0usize; counts.ncols()];
+    for &c in counts.indices() {
+        df[c] += 1;
+    }
+    let idf: Vec<f64> = df
+        .iter()
+        .map(|&d| if d > 0 { (n / d as f64).ln() } else { 0.0 })
+        .collect();
+    let mut out = counts.clone();
+    let indptr = out.indptr().to_vec();
+    let indices = out.indices().to_vec();
+    let vals = out.values_mut();
+    for i in 0..indptr.len() - 1 {
+        let r = indptr[i]..indptr[i + 1];
+        let mut norm2 = 0.0f64;
+        for k in r.clone() {
+            let w = vals[k] as f64 * idf[indices[k]];
+            vals[k] = w as f32;
+            norm2 += w * w;
+        }
+        let inv = if norm2 > 0.0 { 1.0 / norm2.sqrt() } else { 0.0 };
+        for k in r {
+            vals[k] = (vals[k] as f64 * inv) as f32;
+        }
+    }
+    out
+}
+
+/// The cosine kNN graph for text: `docs` holds L2-normalised rows (e.g. from [`tfidf`]).
+pub fn cosine_knn_similarity(docs: &Csr) -> Result<Csr> {
+    let n = docs.nrows();
+    if n <= 1 {
+        return Err(DataError::Shape {
+            what: "document matrix".into(),
+            expected: "at least 2 documents".into(),
+            found: format!("{n}"),
+        });
+    }
+    if let Some(v) = docs.values().iter().find(|v| !v.is_finite()) {
+        return Err(DataError::NonFinite {
+            what: "document matrix".into(),
+            row: 0,
+            col: 0,
+            value: *v as f64,
+        });
+    }
+    let kk = neighbor_count(n).min(n - 1);
+    let postings = docs.transpose();
+    let lists = par_rows(n, |i| {
+        // Cosine similarities of i with every document, through the inverted index.
+        let mut sim = vec![0.0f64; n];
+        let (terms, w) = docs.row(i);
+        for (&t, &wi) in terms.iter().zip(w) {
+            let (ds, wd) = postings.row(t);
+            for (&j, &wj) in ds.iter().zip(wd) {
+                sim[j] += wi as f64 * wj as f64;
+            }
+        }
+        let mut order = Vec::with_capacity(n);
+        nearest(n, i, kk, |j| -sim[j], &mut order)
+            .into_iter()
+            .map(|(j, negsim)| (j, -negsim))
+            .collect::<Vec<_>>()
+    });
+    let knn: Vec<Vec<usize>> = lists
+        .iter()
+        .map(|l| l.iter().map(|&(j, _)| j).collect())
+        .collect();
+    let cos = |i: usize, j: usize| -> f64 {
+        // Sparse dot product of rows i and j (both sorted), in term order.
+        let (ti, wi) = docs.row(i);
+        let (tj, wj) = docs.row(j);
+        let (mut a, mut b, mut s) = (0, 0, 0.0f64);
+        while a < ti.len() && b < tj.len() {
+            match ti[a].cmp(&tj[b]) {
+                std::cmp::Ordering::Less => a += 1,
+                std::cmp::Ordering::Greater => b += 1,
+                std::cmp::Ordering::Equal => {
+                    s += wi[a] as f64 * wj[b] as f64;
+                    a += 1;
+                    b += 1;
+                }
+            }
+        }
+        s.max(0.0)
+    };
+    ncut_from_edges(n, &knn, cos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synthetic::{planted_features, PlantedConfig};
 
     #[test]
     fn neighbour_count_is_floor_log2_plus_one() {
@@ -181,19 +385,33 @@ mod tests {
     }
 
     #[test]
+    fn sparse_and_dense_routes_agree() {
+        for (clusters, per, dim) in [(3, 20, 4), (5, 40, 10), (2, 9, 1)] {
+            let cfg = PlantedConfig {
+                clusters,
+                per_cluster: per,
+                dim,
+                separation: 2.0,
+                seed: 9,
+            };
+            let (z, _) = planted_features(&cfg).unwrap();
+            let sparse = knn_similarity(&z).unwrap();
+            let dense = knn_similarity_dense(&z).unwrap();
+            assert_eq!(sparse.to_dense(), dense, "{clusters}×{per} in {dim}-D");
+        }
+    }
+
+    #[test]
     fn graph_is_symmetric_nonnegative_without_self_loops() {
-        // 20 points on a line: every point's neighbours are its closest indices.
         let z = Dense::new(20, 1, (0..20).map(|i| (i * i) as f32 * 0.1).collect()).unwrap();
-        let x = knn_similarity(&z).unwrap();
+        let x = knn_similarity(&z).unwrap().to_dense();
         for i in 0..20 {
             assert_eq!(x.get(i, i), 0.0);
             for j in 0..20 {
                 assert_eq!(x.get(i, j), x.get(j, i));
                 assert!(x.get(i, j) >= 0.0);
             }
-        }
-        // kk = 5: each row has at least 5 edges.
-        for i in 0..20 {
+            // kk = 5: each row has at least 5 edges.
             assert!((0..20).filter(|&j| x.get(i, j) > 0.0).count() >= 5);
         }
     }
@@ -202,5 +420,34 @@ mod tests {
     fn too_few_points_is_an_error() {
         let z = Dense::new(5, 2, vec![0.0; 10]).unwrap();
         assert!(knn_similarity(&z).is_err());
+        assert!(knn_similarity_dense(&z).is_err());
+    }
+
+    #[test]
+    fn tfidf_and_cosine_graph() {
+        // 4 documents over 3 terms; term 2 is in every document (idf 0).
+        let counts = Csr::from_rows(
+            3,
+            vec![
+                vec![(0, 2.0), (2, 1.0)],
+                vec![(0, 1.0), (2, 5.0)],
+                vec![(1, 3.0), (2, 1.0)],
+                vec![(1, 1.0), (2, 1.0)],
+            ],
+        )
+        .unwrap();
+        let w = tfidf(&counts);
+        assert_eq!(w.get(0, 2), 0.0);
+        for i in 0..4 {
+            let (_, v) = w.row(i);
+            let norm: f32 = v.iter().map(|x| x * x).sum();
+            assert!((norm - 1.0).abs() < 1e-6);
+        }
+        // kk = ⌊log₂4⌋+1 = 3 = n−1: a complete graph weighted by cosine; docs {0,1} and {2,3}
+        // are identical after tf-idf, docs across the pairs orthogonal.
+        let x = cosine_knn_similarity(&w).unwrap().to_dense();
+        assert!(x.get(0, 1) > 0.0 && x.get(2, 3) > 0.0);
+        assert_eq!(x.get(0, 2), 0.0);
+        assert_eq!(x.get(0, 0), 0.0);
     }
 }

@@ -4,17 +4,26 @@
 //!   similarity matrix must pass before any solver sees it (square, finite, nonnegative,
 //!   symmetric).
 //! * [`io`]: user files: `.npy` and CSV matrices, label files.
-//! * [`graph`]: the similarity graph of SPEC §4 (self-tuning kNN, ncut normalisation).
+//! * [`formats`]: IDX/gzip, PGM, MATLAB v5 `.mat` (compressed, sparse) readers.
+//! * [`catalog`]: the papers' data sets (ORL, COIL-20, MNIST₁/₂, TDT-2, MNIST, Fashion-MNIST,
+//!   Olivetti): definitions, checksums, loaders, `data check`.
+//! * [`graph`]: the similarity graphs of SPEC §4 (self-tuning kNN or cosine kNN, ncut
+//!   normalisation), sparse and dense; tf-idf.
+//! * [`sparse`]: CSR matrices.
 //! * [`synthetic`]: the embedded default: planted clusters turned into a similarity graph.
 //! * [`metrics`]: the ONE implementation of the clustering metrics (ACC, NMI, purity, relative
 //!   error, sparse factor) that every caller uses.
 
+pub mod catalog;
 pub mod error;
+pub mod formats;
 pub mod graph;
 pub mod io;
 pub mod matrix;
 pub mod metrics;
+pub mod sparse;
 pub mod synthetic;
 
 pub use error::{DataError, Result};
 pub use matrix::Dense;
+pub use sparse::Csr;

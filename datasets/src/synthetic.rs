@@ -86,7 +86,7 @@ pub fn planted_graph(cfg: &PlantedConfig) -> Result<GraphData> {
     let (z, labels) = planted_features(cfg)?;
     Ok(GraphData {
         name: format!("planted-{}x{}-d{}", cfg.clusters, cfg.per_cluster, cfg.dim),
-        x: knn_similarity(&z)?,
+        x: knn_similarity(&z)?.to_dense(),
         labels: Some(labels),
     })
 }

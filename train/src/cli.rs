@@ -150,7 +150,8 @@ fn load_problem(args: &ClusterArgs) -> anyhow::Result<Problem> {
         Problem {
             name: file_stem(path),
             x: graph::knn_similarity(&z)
-                .with_context(|| format!("building the kNN graph of {}", path.display()))?,
+                .with_context(|| format!("building the kNN graph of {}", path.display()))?
+                .to_dense(),
             labels: None,
         }
     } else {

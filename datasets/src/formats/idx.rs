@@ -58,18 +58,37 @@ fn idx_bytes(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
 /// Parses an images file (gzip or plain IDX bytes).
 pub fn parse_images(path: &Path, raw: &[u8]) -> Result<IdxImages> {
     let b = idx_bytes(path, raw)?;
-    if b.len() < 16 {
-        return Err(DataError::format(path, format!("{} bytes: too short for an IDX image header", b.len())));
+    if b.len() < 4 {
+        return Err(DataError::format(
+            path,
+            format!("{} bytes: too short for an IDX header", b.len()),
+        ));
     }
     let magic = be_u32(&b, 0);
     if magic != IMAGES_MAGIC {
         return Err(DataError::format(
             path,
-            format!("magic number {magic}, expected {IMAGES_MAGIC} (IDX images){}",
-                if magic == LABELS_MAGIC { " — this is a label file" } else { "" }),
+            format!(
+                "magic number {magic}, expected {IMAGES_MAGIC} (IDX images){}",
+                if magic == LABELS_MAGIC {
+                    " — this is a label file"
+                } else {
+                    ""
+                }
+            ),
         ));
     }
-    let (count, rows, cols) = (be_u32(&b, 4) as usize, be_u32(&b, 8) as usize, be_u32(&b, 12) as usize);
+    if b.len() < 16 {
+        return Err(DataError::format(
+            path,
+            format!("{} bytes: too short for an IDX image header", b.len()),
+        ));
+    }
+    let (count, rows, cols) = (
+        be_u32(&b, 4) as usize,
+        be_u32(&b, 8) as usize,
+        be_u32(&b, 12) as usize,
+    );
     let need = count
         .checked_mul(rows)
         .and_then(|v| v.checked_mul(cols))
@@ -81,28 +100,51 @@ pub fn parse_images(path: &Path, raw: &[u8]) -> Result<IdxImages> {
             format!("header announces {count} images of {rows}×{cols} ({need} bytes) but the data has {} bytes", b.len()),
         ));
     }
-    Ok(IdxImages { count, rows, cols, pixels: b[16..].to_vec() })
+    Ok(IdxImages {
+        count,
+        rows,
+        cols,
+        pixels: b[16..].to_vec(),
+    })
 }
 
 /// Parses a labels file (gzip or plain IDX bytes).
 pub fn parse_labels(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
     let b = idx_bytes(path, raw)?;
-    if b.len() < 8 {
-        return Err(DataError::format(path, format!("{} bytes: too short for an IDX label header", b.len())));
+    if b.len() < 4 {
+        return Err(DataError::format(
+            path,
+            format!("{} bytes: too short for an IDX header", b.len()),
+        ));
     }
     let magic = be_u32(&b, 0);
     if magic != LABELS_MAGIC {
         return Err(DataError::format(
             path,
-            format!("magic number {magic}, expected {LABELS_MAGIC} (IDX labels){}",
-                if magic == IMAGES_MAGIC { " — this is an image file" } else { "" }),
+            format!(
+                "magic number {magic}, expected {LABELS_MAGIC} (IDX labels){}",
+                if magic == IMAGES_MAGIC {
+                    " — this is an image file"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    if b.len() < 8 {
+        return Err(DataError::format(
+            path,
+            format!("{} bytes: too short for an IDX label header", b.len()),
         ));
     }
     let count = be_u32(&b, 4) as usize;
     if b.len() != count + 8 {
         return Err(DataError::format(
             path,
-            format!("header announces {count} labels but the data has {} bytes after the header", b.len() - 8),
+            format!(
+                "header announces {count} labels but the data has {} bytes after the header",
+                b.len() - 8
+            ),
         ));
     }
     Ok(b[8..].to_vec())
@@ -159,13 +201,21 @@ mod tests {
         let p = Path::new("t");
         let good = gz(&images(2, 3, 4, 0));
         // Truncated gzip.
-        let e = parse_images(p, &good[..good.len() / 2]).unwrap_err().to_string();
+        let e = parse_images(p, &good[..good.len() / 2])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("gzip"), "{e}");
         // Wrong magic (a label file read as images, and garbage).
         let mut l = 2049u32.to_be_bytes().to_vec();
         l.extend_from_slice(&[0; 8]);
-        assert!(parse_images(p, &l).unwrap_err().to_string().contains("label file"));
-        assert!(parse_labels(p, &images(1, 1, 1, 0)).unwrap_err().to_string().contains("image file"));
+        assert!(parse_images(p, &l)
+            .unwrap_err()
+            .to_string()
+            .contains("label file"));
+        assert!(parse_labels(p, &images(1, 1, 1, 0))
+            .unwrap_err()
+            .to_string()
+            .contains("image file"));
         // Size mismatch in both directions; a huge announced count allocates nothing.
         assert!(parse_images(p, &images(2, 3, 4, 1)).is_err());
         let mut short = images(2, 3, 4, 0);

@@ -72,7 +72,10 @@ pub fn read_mat(path: &Path) -> Result<Vec<MatVar>> {
 /// Parses MAT-file bytes; the error is a message (the caller adds the file name).
 pub fn parse_mat(bytes: &[u8]) -> std::result::Result<Vec<MatVar>, String> {
     if bytes.len() < 128 {
-        return Err(format!("{} bytes: too short for a MAT-file header (128 bytes)", bytes.len()));
+        return Err(format!(
+            "{} bytes: too short for a MAT-file header (128 bytes)",
+            bytes.len()
+        ));
     }
     if bytes.starts_with(b"\x89HDF") || bytes[..116].windows(7).any(|w| w == b"MATLAB 7.3") {
         return Err("MATLAB v7.3 (HDF5) files are not supported; re-save with -v7".into());
@@ -83,7 +86,11 @@ pub fn parse_mat(bytes: &[u8]) -> std::result::Result<Vec<MatVar>, String> {
         _ => return Err("not a MATLAB v5 MAT-file (no endian indicator at byte 126)".into()),
     };
     let mut vars = Vec::new();
-    let mut cur = Cursor { b: bytes, pos: 128, big };
+    let mut cur = Cursor {
+        b: bytes,
+        pos: 128,
+        big,
+    };
     while cur.remaining() >= 8 {
         let (ty, len, small) = cur.tag()?;
         let body = cur.take(len)?;
@@ -91,19 +98,30 @@ pub fn parse_mat(bytes: &[u8]) -> std::result::Result<Vec<MatVar>, String> {
             MI_MATRIX => vars.push(parse_matrix(body, big)?),
             MI_COMPRESSED => {
                 let inner = inflate(body)?;
-                let mut c = Cursor { b: &inner, pos: 0, big };
+                let mut c = Cursor {
+                    b: &inner,
+                    pos: 0,
+                    big,
+                };
                 while c.remaining() >= 8 {
                     let (ty2, len2, _) = c.tag()?;
                     let body2 = c.take(len2)?;
                     if ty2 == MI_MATRIX {
                         vars.push(parse_matrix(body2, big)?);
                     } else {
-                        return Err(format!("compressed element holds data type {ty2}, expected a matrix (14)"));
+                        return Err(format!(
+                            "compressed element holds data type {ty2}, expected a matrix (14)"
+                        ));
                     }
                     c.align8();
                 }
             }
-            other => return Err(format!("unexpected top-level data type {other} at byte {}", cur.pos)),
+            other => {
+                return Err(format!(
+                    "unexpected top-level data type {other} at byte {}",
+                    cur.pos
+                ))
+            }
         }
         if !small && ty != MI_COMPRESSED {
             cur.align8();
@@ -119,7 +137,9 @@ fn inflate(body: &[u8]) -> std::result::Result<Vec<u8>, String> {
         .read_to_end(&mut out)
         .map_err(|e| format!("corrupt compressed element: {e}"))?;
     if out.len() > MAX_DECOMPRESSED {
-        return Err(format!("a compressed element inflates beyond {MAX_DECOMPRESSED} bytes"));
+        return Err(format!(
+            "a compressed element inflates beyond {MAX_DECOMPRESSED} bytes"
+        ));
     }
     Ok(out)
 }
@@ -208,14 +228,21 @@ fn elem_size(ty: u32) -> Option<usize> {
 fn numbers(ty: u32, body: &[u8], big: bool) -> std::result::Result<Vec<f64>, String> {
     let size = elem_size(ty).ok_or_else(|| format!("data type {ty} is not numeric"))?;
     if body.len() % size != 0 {
-        return Err(format!("{} bytes is not a whole number of {size}-byte values", body.len()));
+        return Err(format!(
+            "{} bytes is not a whole number of {size}-byte values",
+            body.len()
+        ));
     }
     macro_rules! conv {
         ($t:ty, $n:expr) => {
             body.chunks_exact($n)
                 .map(|c| {
                     let a: [u8; $n] = c.try_into().expect("chunk size");
-                    (if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }) as f64
+                    (if big {
+                        <$t>::from_be_bytes(a)
+                    } else {
+                        <$t>::from_le_bytes(a)
+                    }) as f64
                 })
                 .collect()
         };
@@ -250,24 +277,39 @@ fn indices(ty: u32, body: &[u8], big: bool, what: &str) -> std::result::Result<V
 }
 
 fn parse_matrix(body: &[u8], big: bool) -> std::result::Result<MatVar, String> {
-    let mut c = Cursor { b: body, pos: 0, big };
+    let mut c = Cursor {
+        b: body,
+        pos: 0,
+        big,
+    };
     if body.is_empty() {
         // An empty miMATRIX is allowed by the format (an empty array).
         return Ok(MatVar {
             name: String::new(),
-            array: MatArray::Dense { rows: 0, cols: 0, data: vec![] },
+            array: MatArray::Dense {
+                rows: 0,
+                cols: 0,
+                data: vec![],
+            },
         });
     }
     let (fty, flags) = c.sub()?;
     if fty != MI_UINT32 || flags.len() < 8 {
         return Err("matrix without array flags".into());
     }
-    let flag_word = Cursor { b: flags, pos: 0, big }.u32_at(0);
+    let flag_word = Cursor {
+        b: flags,
+        pos: 0,
+        big,
+    }
+    .u32_at(0);
     let class = (flag_word & 0xff) as u8;
     let complex = flag_word & 0x800 != 0;
     let (dty, dims_bytes) = c.sub()?;
     if dty != MI_INT32 {
-        return Err(format!("matrix dimensions stored as type {dty}, expected int32"));
+        return Err(format!(
+            "matrix dimensions stored as type {dty}, expected int32"
+        ));
     }
     let dims = indices(dty, dims_bytes, big, "dimension")?;
     let (nty, name_bytes) = c.sub()?;
@@ -279,10 +321,16 @@ fn parse_matrix(body: &[u8], big: bool) -> std::result::Result<MatVar, String> {
         return Err(format!("variable '{name}': unknown array class {class}"));
     }
     if class <= 4 {
-        return Ok(MatVar { name, array: MatArray::Unsupported { class } });
+        return Ok(MatVar {
+            name,
+            array: MatArray::Unsupported { class },
+        });
     }
     if dims.len() != 2 {
-        return Err(format!("variable '{name}': {}-D arrays are not supported", dims.len()));
+        return Err(format!(
+            "variable '{name}': {}-D arrays are not supported",
+            dims.len()
+        ));
     }
     let (rows, cols) = (dims[0], dims[1]);
     let count = rows
@@ -296,10 +344,15 @@ fn parse_matrix(body: &[u8], big: bool) -> std::result::Result<MatVar, String> {
         let jc = indices(jty, jc_b, big, "column pointer (jc)")?;
         let values = numbers(pty, pr_b, big)?;
         if jc.len() != cols + 1 {
-            return Err(format!("variable '{name}': {} column pointers for {cols} columns", jc.len()));
+            return Err(format!(
+                "variable '{name}': {} column pointers for {cols} columns",
+                jc.len()
+            ));
         }
         if jc[0] != 0 || jc.windows(2).any(|w| w[0] > w[1]) {
-            return Err(format!("variable '{name}': column pointers are not nondecreasing from 0"));
+            return Err(format!(
+                "variable '{name}': column pointers are not nondecreasing from 0"
+            ));
         }
         let nnz = jc[cols];
         if ir.len() < nnz || values.len() < nnz {
@@ -313,7 +366,9 @@ fn parse_matrix(body: &[u8], big: bool) -> std::result::Result<MatVar, String> {
             return Err(format!("variable '{name}': row index {bad} ≥ {rows} rows"));
         }
         if complex {
-            return Err(format!("variable '{name}': complex sparse matrices are not supported"));
+            return Err(format!(
+                "variable '{name}': complex sparse matrices are not supported"
+            ));
         }
         return Ok(MatVar {
             name,
@@ -327,7 +382,8 @@ fn parse_matrix(body: &[u8], big: bool) -> std::result::Result<MatVar, String> {
         });
     }
     let (rty, real) = c.sub()?;
-    let size = elem_size(rty).ok_or_else(|| format!("variable '{name}': data type {rty} is not numeric"))?;
+    let size = elem_size(rty)
+        .ok_or_else(|| format!("variable '{name}': data type {rty} is not numeric"))?;
     if real.len() != count.checked_mul(size).unwrap_or(usize::MAX) {
         return Err(format!(
             "variable '{name}': {rows}×{cols} needs {count} values, {} bytes of {size}-byte values stored",
@@ -335,11 +391,17 @@ fn parse_matrix(body: &[u8], big: bool) -> std::result::Result<MatVar, String> {
         ));
     }
     if complex {
-        return Err(format!("variable '{name}': complex matrices are not supported"));
+        return Err(format!(
+            "variable '{name}': complex matrices are not supported"
+        ));
     }
     Ok(MatVar {
         name,
-        array: MatArray::Dense { rows, cols, data: numbers(rty, real, big)? },
+        array: MatArray::Dense {
+            rows,
+            cols,
+            data: numbers(rty, real, big)?,
+        },
     })
 }
 
@@ -350,7 +412,10 @@ pub fn find<'a>(vars: &'a [MatVar], name: &str, path: &Path) -> Result<&'a MatAr
         .map(|v| &v.array)
         .ok_or_else(|| {
             let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
-            DataError::format(path, format!("no variable '{name}' (the file holds: {names:?})"))
+            DataError::format(
+                path,
+                format!("no variable '{name}' (the file holds: {names:?})"),
+            )
         })
 }
 
@@ -386,7 +451,10 @@ mod tests {
             let mut flags = (class as u32).to_le_bytes().to_vec();
             flags.extend_from_slice(&[0; 4]);
             tag(&mut m, MI_UINT32, &flags);
-            let d: Vec<u8> = dims.iter().flat_map(|v| (*v as i32).to_le_bytes()).collect();
+            let d: Vec<u8> = dims
+                .iter()
+                .flat_map(|v| (*v as i32).to_le_bytes())
+                .collect();
             tag(&mut m, MI_INT32, &d);
             tag(&mut m, MI_INT8, name.as_bytes());
             for (ty, body) in parts {
@@ -398,16 +466,41 @@ mod tests {
         }
 
         /// A dense double matrix stored as uint8 (as MATLAB saves integral doubles).
-        pub fn dense_u8(mut self, name: &str, rows: u32, cols: u32, data: &[u8], compress: bool) -> Self {
+        pub fn dense_u8(
+            mut self,
+            name: &str,
+            rows: u32,
+            cols: u32,
+            data: &[u8],
+            compress: bool,
+        ) -> Self {
             let m = Self::matrix(name, 6, [rows, cols], &[(MI_UINT8, data.to_vec())]);
             self.push(m, compress);
             self
         }
 
-        pub fn sparse(mut self, name: &str, rows: u32, cols: u32, jc: &[i32], ir: &[i32], pr: &[f64], compress: bool) -> Self {
+        pub fn sparse(
+            mut self,
+            name: &str,
+            rows: u32,
+            cols: u32,
+            jc: &[i32],
+            ir: &[i32],
+            pr: &[f64],
+            compress: bool,
+        ) -> Self {
             let i32s = |v: &[i32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
             let f64s: Vec<u8> = pr.iter().flat_map(|x| x.to_le_bytes()).collect();
-            let m = Self::matrix(name, MX_SPARSE, [rows, cols], &[(MI_INT32, i32s(ir)), (MI_INT32, i32s(jc)), (MI_DOUBLE, f64s)]);
+            let m = Self::matrix(
+                name,
+                MX_SPARSE,
+                [rows, cols],
+                &[
+                    (MI_INT32, i32s(ir)),
+                    (MI_INT32, i32s(jc)),
+                    (MI_DOUBLE, f64s),
+                ],
+            );
             self.push(m, compress);
             self
         }
@@ -415,11 +508,13 @@ mod tests {
         fn push(&mut self, m: Vec<u8>, compress: bool) {
             if compress {
                 use std::io::Write;
-                let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+                let mut z =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
                 z.write_all(&m).unwrap();
                 let c = z.finish().unwrap();
                 self.bytes.extend_from_slice(&MI_COMPRESSED.to_le_bytes());
-                self.bytes.extend_from_slice(&(c.len() as u32).to_le_bytes());
+                self.bytes
+                    .extend_from_slice(&(c.len() as u32).to_le_bytes());
                 self.bytes.extend_from_slice(&c);
             } else {
                 self.bytes.extend_from_slice(&m);
@@ -430,7 +525,15 @@ mod tests {
     fn sample(compress: bool) -> Vec<u8> {
         // 3×2 sparse: (0,0)=1, (2,0)=2, (1,1)=3; dense 2×2 [[1,3],[2,4]] stored column-major.
         Writer::new()
-            .sparse("fea", 3, 2, &[0, 2, 3], &[0, 2, 1], &[1.0, 2.0, 3.0], compress)
+            .sparse(
+                "fea",
+                3,
+                2,
+                &[0, 2, 3],
+                &[0, 2, 1],
+                &[1.0, 2.0, 3.0],
+                compress,
+            )
             .dense_u8("gnd", 2, 2, &[1, 2, 3, 4], compress)
             .bytes
     }
@@ -442,9 +545,22 @@ mod tests {
             assert_eq!(vars.len(), 2);
             assert_eq!(
                 vars[0].array,
-                MatArray::Sparse { rows: 3, cols: 2, jc: vec![0, 2, 3], ir: vec![0, 2, 1], values: vec![1.0, 2.0, 3.0] }
+                MatArray::Sparse {
+                    rows: 3,
+                    cols: 2,
+                    jc: vec![0, 2, 3],
+                    ir: vec![0, 2, 1],
+                    values: vec![1.0, 2.0, 3.0]
+                }
             );
-            assert_eq!(vars[1].array, MatArray::Dense { rows: 2, cols: 2, data: vec![1.0, 2.0, 3.0, 4.0] });
+            assert_eq!(
+                vars[1].array,
+                MatArray::Dense {
+                    rows: 2,
+                    cols: 2,
+                    data: vec![1.0, 2.0, 3.0, 4.0]
+                }
+            );
             assert_eq!(vars[1].name, "gnd");
         }
     }
@@ -468,9 +584,13 @@ mod tests {
         let mut no_endian = sample(false);
         no_endian[126] = b'X';
         assert!(parse_mat(&no_endian).unwrap_err().contains("endian"));
-        let bad_ir = Writer::new().sparse("a", 2, 1, &[0, 1], &[5], &[1.0], false).bytes;
+        let bad_ir = Writer::new()
+            .sparse("a", 2, 1, &[0, 1], &[5], &[1.0], false)
+            .bytes;
         assert!(parse_mat(&bad_ir).unwrap_err().contains("row index"));
-        let bad_jc = Writer::new().sparse("a", 2, 2, &[0, 2, 1], &[0, 1], &[1.0, 1.0], false).bytes;
+        let bad_jc = Writer::new()
+            .sparse("a", 2, 2, &[0, 2, 1], &[0, 1], &[1.0, 1.0], false)
+            .bytes;
         assert!(parse_mat(&bad_jc).unwrap_err().contains("nondecreasing"));
         let short = Writer::new().dense_u8("a", 3, 3, &[1, 2], false).bytes;
         assert!(parse_mat(&short).unwrap_err().contains("needs 9 values"));

@@ -22,7 +22,9 @@ const MAX_SIDE: usize = 1 << 16;
 pub fn parse_pgm(path: &Path, b: &[u8]) -> Result<Gray> {
     let bad = |msg: String| DataError::format(path, format!("bad PGM: {msg}"));
     if !b.starts_with(b"P5") {
-        return Err(bad("no 'P5' magic (only binary grayscale PGM is supported)".into()));
+        return Err(bad(
+            "no 'P5' magic (only binary grayscale PGM is supported)".into(),
+        ));
     }
     let mut pos = 2;
     let mut fields = [0usize; 3];
@@ -63,15 +65,24 @@ pub fn parse_pgm(path: &Path, b: &[u8]) -> Result<Gray> {
     let need = width * height * bytes_per;
     let data = &b[pos..];
     if data.len() != need {
-        return Err(bad(format!("{width}×{height} needs {need} bytes of pixels, found {}", data.len())));
+        return Err(bad(format!(
+            "{width}×{height} needs {need} bytes of pixels, found {}",
+            data.len()
+        )));
     }
     let scale = 1.0 / maxval as f32;
     let pixels = if bytes_per == 1 {
         data.iter().map(|&v| v as f32 * scale).collect()
     } else {
-        data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]) as f32 * scale).collect()
+        data.chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]) as f32 * scale)
+            .collect()
     };
-    Ok(Gray { width, height, pixels })
+    Ok(Gray {
+        width,
+        height,
+        pixels,
+    })
 }
 
 /// Reads a P5 file.

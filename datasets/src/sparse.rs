@@ -1,0 +1,184 @@
+//! Compressed sparse row matrices (`f32` values), used for sparse similarity graphs and
+//! document-term matrices.
+
+use crate::error::{DataError, Result};
+use crate::matrix::Dense;
+
+/// A CSR matrix: row `i` holds columns `indices[indptr[i]..indptr[i+1]]` (strictly increasing)
+/// with `values` in the same positions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Csr {
+    nrows: usize,
+    ncols: usize,
+    indptr: Vec<usize>,
+    indices: Vec<usize>,
+    values: Vec<f32>,
+}
+
+impl Csr {
+    /// Builds a CSR matrix, checking every structural invariant.
+    pub fn new(
+        nrows: usize,
+        ncols: usize,
+        indptr: Vec<usize>,
+        indices: Vec<usize>,
+        values: Vec<f32>,
+    ) -> Result<Self> {
+        let bad = |msg: String| DataError::Shape {
+            what: "sparse matrix".into(),
+            expected: "a valid CSR structure".into(),
+            found: msg,
+        };
+        if indptr.len() != nrows + 1 || indptr[0] != 0 {
+            return Err(bad(format!(
+                "{} row pointers for {nrows} rows",
+                indptr.len()
+            )));
+        }
+        if indptr.windows(2).any(|w| w[0] > w[1]) || indptr[nrows] != indices.len() {
+            return Err(bad("row pointers are not nondecreasing up to nnz".into()));
+        }
+        if indices.len() != values.len() {
+            return Err(bad(format!(
+                "{} indices but {} values",
+                indices.len(),
+                values.len()
+            )));
+        }
+        for i in 0..nrows {
+            let cols = &indices[indptr[i]..indptr[i + 1]];
+            if cols.windows(2).any(|w| w[0] >= w[1]) || cols.last().is_some_and(|&c| c >= ncols) {
+                return Err(bad(format!(
+                    "row {i} has unsorted, repeated or out-of-range columns"
+                )));
+            }
+        }
+        Ok(Self {
+            nrows,
+            ncols,
+            indptr,
+            indices,
+            values,
+        })
+    }
+
+    /// From per-row lists of (column, value); each list is sorted and must not repeat a column.
+    pub fn from_rows(ncols: usize, rows: Vec<Vec<(usize, f32)>>) -> Result<Self> {
+        let nrows = rows.len();
+        let mut indptr = Vec::with_capacity(nrows + 1);
+        indptr.push(0);
+        let nnz = rows.iter().map(|r| r.len()).sum();
+        let mut indices = Vec::with_capacity(nnz);
+        let mut values = Vec::with_capacity(nnz);
+        for mut r in rows {
+            r.sort_unstable_by_key(|&(c, _)| c);
+            for (c, v) in r {
+                indices.push(c);
+                values.push(v);
+            }
+            indptr.push(indices.len());
+        }
+        Self::new(nrows, ncols, indptr, indices, values)
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+    pub fn indptr(&self) -> &[usize] {
+        &self.indptr
+    }
+    pub fn indices(&self) -> &[usize] {
+        &self.indices
+    }
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+    pub fn values_mut(&mut self) -> &mut [f32] {
+        &mut self.values
+    }
+
+    /// Columns and values of row `i`.
+    pub fn row(&self, i: usize) -> (&[usize], &[f32]) {
+        let r = self.indptr[i]..self.indptr[i + 1];
+        (&self.indices[r.clone()], &self.values[r])
+    }
+
+    /// Entry (i, j) (0 when not stored).
+    pub fn get(&self, i: usize, j: usize) -> f32 {
+        let (cols, vals) = self.row(i);
+        cols.binary_search(&j).map(|k| vals[k]).unwrap_or(0.0)
+    }
+
+    /// The dense matrix.
+    pub fn to_dense(&self) -> Dense {
+        let mut d = Dense::zeros(self.nrows, self.ncols);
+        for i in 0..self.nrows {
+            let (cols, vals) = self.row(i);
+            for (&c, &v) in cols.iter().zip(vals) {
+                d.set(i, c, v);
+            }
+        }
+        d
+    }
+
+    /// The transpose (CSR of Aᵀ, i.e. the CSC structure of A).
+    pub fn transpose(&self) -> Csr {
+        let mut counts = vec![0usize; self.ncols + 1];
+        for &c in &self.indices {
+            counts[c + 1] += 1;
+        }
+        for k in 0..self.ncols {
+            counts[k + 1] += counts[k];
+        }
+        let indptr = counts.clone();
+        let mut next = counts;
+        let mut indices = vec![0; self.nnz()];
+        let mut values = vec![0.0; self.nnz()];
+        for i in 0..self.nrows {
+            let (cols, vals) = self.row(i);
+            for (&c, &v) in cols.iter().zip(vals) {
+                indices[next[c]] = i;
+                values[next[c]] = v;
+                next[c] += 1;
+            }
+        }
+        Csr {
+            nrows: self.ncols,
+            ncols: self.nrows,
+            indptr,
+            indices,
+            values,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structure_is_checked() {
+        assert!(Csr::new(2, 2, vec![0, 1, 2], vec![0, 1], vec![1.0, 2.0]).is_ok());
+        assert!(Csr::new(2, 2, vec![0, 2, 1], vec![0, 1], vec![1.0, 2.0]).is_err());
+        assert!(Csr::new(1, 2, vec![0, 2], vec![1, 0], vec![1.0, 2.0]).is_err());
+        assert!(Csr::new(1, 2, vec![0, 1], vec![2], vec![1.0]).is_err());
+    }
+
+    #[test]
+    fn transpose_and_dense_agree() {
+        let a = Csr::from_rows(3, vec![vec![(2, 1.0), (0, 2.0)], vec![], vec![(1, 3.0)]]).unwrap();
+        let t = a.transpose();
+        for i in 0..3 {
+            for j in 0..3 {
+                assert_eq!(a.get(i, j), t.get(j, i));
+                assert_eq!(a.get(i, j), a.to_dense().get(i, j));
+            }
+        }
+    }
+}

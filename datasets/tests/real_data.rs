@@ -1,0 +1,74 @@
+//! Checks on the real files of `../shared/data`. Without that folder (a user's fresh clone)
+//! each test prints one line and passes; with `NMFNET_REQUIRE_DATA=1` (set by CI) a missing
+//! folder is a failure. `NMFNET_DATA` overrides the location.
+
+use nmfnet_datasets::catalog::{self, DatasetId, Features, LoadOptions, Split};
+use std::path::PathBuf;
+
+fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("NMFNET_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("NMFNET_REQUIRE_DATA").as_deref() == Ok("1") {
+        panic!("NMFNET_REQUIRE_DATA=1 but {} does not exist", dir.display());
+    }
+    eprintln!(
+        "skipping: no data folder at {} (set NMFNET_DATA)",
+        dir.display()
+    );
+    None
+}
+
+#[test]
+fn every_dataset_loads_with_verified_counts() {
+    let Some(dir) = data_dir() else { return };
+    for id in DatasetId::ALL {
+        let row = catalog::check(id, &dir);
+        assert!(row.ok, "{}: {:?}", id.name(), row.problem);
+        eprintln!(
+            "{:>9}: {} samples, {} classes, {} features, {:.2} s",
+            row.dataset,
+            row.samples.unwrap(),
+            row.classes.unwrap(),
+            row.features.unwrap(),
+            row.seconds
+        );
+    }
+}
+
+#[test]
+fn clustering_sets_match_the_spec() {
+    let Some(dir) = data_dir() else { return };
+    let mnist2 = catalog::load_cluster(DatasetId::Mnist2, &dir, LoadOptions::default()).unwrap();
+    let counts: Vec<usize> = (0..3)
+        .map(|c| mnist2.labels.iter().filter(|&&l| l == c).count())
+        .collect();
+    assert_eq!(counts, vec![980, 1135, 1032]);
+    let orl = catalog::load_cluster(DatasetId::Orl, &dir, LoadOptions::default()).unwrap();
+    match &orl.features {
+        Features::Dense(z) => {
+            assert_eq!(z.shape(), [400, 10304]);
+            // The README of the data: pixel range 0..251 of 255.
+            let max = z.data().iter().cloned().fold(0.0f32, f32::max);
+            assert!((max - 251.0 / 255.0).abs() < 1e-6, "max pixel {max}");
+        }
+        _ => panic!("ORL features are dense"),
+    }
+    let tdt2 = catalog::load_cluster(DatasetId::Tdt2, &dir, LoadOptions::default()).unwrap();
+    match &tdt2.features {
+        Features::Sparse(docs) => {
+            assert_eq!((docs.nrows(), docs.ncols()), (9394, 36771));
+            assert_eq!(docs.nnz(), 1_224_135);
+        }
+        _ => panic!("TDT-2 features are sparse"),
+    }
+    let sizes: Vec<usize> = (0..30)
+        .map(|c| tdt2.labels.iter().filter(|&&l| l == c).count())
+        .collect();
+    assert_eq!(&sizes[..5], &[1844, 1828, 1222, 811, 441]);
+    let olivetti = catalog::load_images(DatasetId::Olivetti, Split::Test, &dir).unwrap();
+    assert_eq!((olivetti.images.nrows(), olivetti.height), (80, 64));
+}
