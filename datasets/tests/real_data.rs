@@ -72,3 +72,64 @@ fn clustering_sets_match_the_spec() {
     let olivetti = catalog::load_images(DatasetId::Olivetti, Split::Test, &dir).unwrap();
     assert_eq!((olivetti.images.nrows(), olivetti.height), (80, 64));
 }
+
+#[test]
+fn corrupt_real_files_are_typed_errors() {
+    use nmfnet_datasets::formats::{idx, mat};
+    let Some(dir) = data_dir() else { return };
+    // A .mat cut in half.
+    let tdt2 = std::fs::read(dir.join("tdt2/TDT2_fea_gnd_derived.mat")).unwrap();
+    let err = mat::parse_mat(&tdt2[..tdt2.len() / 2]).unwrap_err();
+    assert!(
+        err.contains("truncated") || err.contains("corrupt"),
+        "{err}"
+    );
+    // A truncated gzip of real IDX labels.
+    let p = dir.join("mnist/t10k-labels-idx1-ubyte.gz");
+    let gz = std::fs::read(&p).unwrap();
+    let err = idx::parse_labels(&p, &gz[..gz.len() - 100])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("gzip") && err.contains("t10k-labels"), "{err}");
+    // Images read as labels: wrong magic, named.
+    let p = dir.join("mnist/t10k-images-idx3-ubyte.gz");
+    let err = idx::parse_labels(&p, &std::fs::read(&p).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("magic number 2051"), "{err}");
+    // A PNG that is not one (a PGM renamed), and a PGM with a broken header.
+    let pgm = std::fs::read(dir.join("orl/orl_faces/s1/1.pgm")).unwrap();
+    let err = catalog::png_gray(std::path::Path::new("fake.png"), &pgm, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not a readable PNG") && err.contains("fake.png"),
+        "{err}"
+    );
+    let mut broken = pgm.clone();
+    broken[3] = b'x';
+    let err = nmfnet_datasets::formats::pgm::parse_pgm(std::path::Path::new("s1/1.pgm"), &broken)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bad PGM") && err.contains("width"), "{err}");
+}
+
+#[test]
+fn a_changed_file_fails_its_checksum() {
+    let Some(dir) = data_dir() else { return };
+    let tmp = std::env::temp_dir().join(format!("nmfnet-data-{}", std::process::id()));
+    std::fs::create_dir_all(tmp.join("olivetti")).unwrap();
+    let mut bytes = std::fs::read(dir.join("olivetti/olivettifaces.mat")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(tmp.join("olivetti/olivettifaces.mat"), bytes).unwrap();
+    let row = catalog::check(DatasetId::Olivetti, &tmp);
+    assert!(!row.ok);
+    let problem = row.problem.unwrap();
+    assert!(
+        problem.contains("sha256") && problem.contains("olivettifaces.mat"),
+        "{problem}"
+    );
+    let missing = catalog::check(DatasetId::Orl, &tmp);
+    assert!(missing.problem.unwrap().contains("cannot read"));
+}

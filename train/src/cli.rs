@@ -5,6 +5,7 @@ use crate::symnmf::{train_symnmf, SymNmfRun};
 use crate::trainer::TrainerConfig;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
 use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, read_labels, read_matrix, write_npy};
 use nmfnet_datasets::matrix::validate_similarity;
 use nmfnet_datasets::metrics::{self, LabelScores};
@@ -31,6 +32,30 @@ pub enum Command {
     /// Cluster a similarity graph with symmetric NMF (X ≈ UUᵀ, U ≥ 0; label = argmax of a row
     /// of U). Without a data argument, runs on the embedded planted-cluster default.
     Cluster(ClusterArgs),
+    /// The papers' data sets: verify the files, or describe one.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Verify every data set (files present, sha256, sample and class counts); one row each.
+    /// Exits with a non-zero status on any problem.
+    Check {
+        /// Data folder (default: $NMFNET_DATA).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Print the rows as one JSON array on the last line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Describe one data set; with a data folder, load it and give its class sizes.
+    Info {
+        /// orl, coil20, mnist1, mnist2, tdt2, mnist, fashion or olivetti.
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -57,6 +82,16 @@ pub struct ClusterArgs {
     /// Samples × features (.npy, or CSV/text); the kNN graph of SPEC §4 is built from it.
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
+    /// One of the papers' clustering data sets: orl, coil20, mnist1, mnist2, tdt2 (its graph
+    /// is built as in SPEC §4; the labels and the rank come with it).
+    #[arg(long, conflicts_with_all = ["similarity", "features"])]
+    pub dataset: Option<String>,
+    /// Data folder for --dataset (default: $NMFNET_DATA).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// COIL-20 at its full 128×128 instead of the default 32×32.
+    #[arg(long)]
+    pub coil_full_size: bool,
     /// Ground-truth classes, one per point (.npy or text): enables ACC, NMI and purity.
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
@@ -137,7 +172,19 @@ fn file_stem(p: &Path) -> String {
 }
 
 fn load_problem(args: &ClusterArgs) -> anyhow::Result<Problem> {
-    let mut problem = if let Some(path) = &args.similarity {
+    let mut problem = if let Some(name) = &args.dataset {
+        let id = DatasetId::parse(name)?;
+        let dir = catalog::data_dir(args.data_dir.as_deref())?;
+        let opts = LoadOptions {
+            coil_full_size: args.coil_full_size,
+        };
+        let data = catalog::load_cluster(id, &dir, opts)?;
+        Problem {
+            name: id.name().to_string(),
+            x: data.graph()?.to_dense(),
+            labels: Some(data.labels),
+        }
+    } else if let Some(path) = &args.similarity {
         let x = read_matrix(path)?;
         let what = format!("similarity matrix {}", path.display());
         Problem {
@@ -402,9 +449,98 @@ pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
     }
 }
 
+/// `nmfnet data check`: one row per data set; an error if any row has a problem.
+fn data_check(data_dir: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    let dir = catalog::data_dir(data_dir)?;
+    println!("data folder {}", dir.display());
+    println!(
+        "{:<9} {:>8} {:>8} {:>9} {:>7}  status",
+        "dataset", "samples", "classes", "features", "load s"
+    );
+    let rows: Vec<_> = DatasetId::ALL
+        .iter()
+        .map(|&id| catalog::check(id, &dir))
+        .collect();
+    let fmt = |v: Option<usize>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+    for r in &rows {
+        println!(
+            "{:<9} {:>8} {:>8} {:>9} {:>7.2}  {}",
+            r.dataset,
+            fmt(r.samples),
+            fmt(r.classes),
+            fmt(r.features),
+            r.seconds,
+            match &r.problem {
+                None => "ok (sha256 and counts verified)".to_string(),
+                Some(p) => format!("FAILED: {p}"),
+            }
+        );
+    }
+    if json {
+        println!("{}", serde_json::to_string(&rows)?);
+    }
+    let bad = rows.iter().filter(|r| !r.ok).count();
+    if bad > 0 {
+        bail!("{bad} of {} data sets failed the check", rows.len());
+    }
+    Ok(())
+}
+
+/// `nmfnet data info NAME`.
+fn data_info(name: &str, data_dir: Option<&Path>) -> anyhow::Result<()> {
+    let id = DatasetId::parse(name)?;
+    let (n, c) = id.expected_counts();
+    println!("{}: {}", id.name(), id.describe());
+    println!("expected: {n} samples, {c} classes");
+    if DatasetId::CLUSTERING.contains(&id) {
+        println!("clustering rank r = {}", id.rank());
+    }
+    let dir = match catalog::data_dir(data_dir) {
+        Ok(d) => d,
+        Err(_) => {
+            println!("(pass --data-dir or set $NMFNET_DATA to load it)");
+            return Ok(());
+        }
+    };
+    let labels = if DatasetId::CLUSTERING.contains(&id) {
+        let d = catalog::load_cluster(id, &dir, LoadOptions::default())?;
+        println!(
+            "loaded from {}: {} samples × {} features",
+            dir.display(),
+            d.features.nrows(),
+            d.features.ncols()
+        );
+        d.labels
+    } else {
+        let tr = catalog::load_images(id, catalog::Split::Train, &dir)?;
+        let te = catalog::load_images(id, catalog::Split::Test, &dir)?;
+        println!(
+            "loaded from {}: {} train + {} test images of {}×{}",
+            dir.display(),
+            tr.images.nrows(),
+            te.images.nrows(),
+            tr.height,
+            tr.width
+        );
+        tr.labels
+    };
+    let classes = labels.iter().max().map_or(0, |m| m + 1);
+    let sizes: Vec<usize> = (0..classes)
+        .map(|c| labels.iter().filter(|&&l| l == c).count())
+        .collect();
+    println!("class sizes: {sizes:?}");
+    Ok(())
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Data(DataCommand::Check { data_dir, json }) => {
+            data_check(data_dir.as_deref(), json)
+        }
+        Command::Data(DataCommand::Info { name, data_dir }) => {
+            data_info(&name, data_dir.as_deref())
+        }
         Command::Cluster(args) => {
             let summary = cluster(&args)?;
             print_summary(&summary, args.out.as_deref());

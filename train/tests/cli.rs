@@ -389,3 +389,80 @@ fn help_on_every_subcommand() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
     }
 }
+
+/// `../shared/data` when present; required when `NMFNET_REQUIRE_DATA=1` (CI).
+fn shared_data() -> Option<PathBuf> {
+    let dir = std::env::var_os("NMFNET_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("NMFNET_REQUIRE_DATA").as_deref() != Ok("1"),
+        "NMFNET_REQUIRE_DATA=1 but {} does not exist",
+        dir.display()
+    );
+    eprintln!("skipping: no data folder at {}", dir.display());
+    None
+}
+
+#[test]
+fn data_check_verifies_every_dataset() {
+    let Some(dir) = shared_data() else { return };
+    let out = nmfnet(&["data", "check", "--data-dir", p(&dir), "--json"]);
+    let rows = summary(&out);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    for r in rows {
+        assert_eq!(r["ok"], true, "{r}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "orl", "coil20", "mnist1", "mnist2", "tdt2", "fashion", "olivetti",
+    ] {
+        assert!(stdout.contains(name));
+    }
+    // A data folder with a corrupted file fails, naming it.
+    let d = tmp("corrupt-data");
+    std::fs::create_dir_all(d.join("mnist")).unwrap();
+    let mut bytes = std::fs::read(dir.join("mnist/t10k-labels-idx1-ubyte.gz")).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(d.join("mnist/t10k-labels-idx1-ubyte.gz"), bytes).unwrap();
+    let out = nmfnet(&["data", "check", "--data-dir", p(&d)]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAILED"), "{stdout}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn cluster_on_a_real_dataset() {
+    let Some(dir) = shared_data() else { return };
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--dataset",
+        "orl",
+        "--data-dir",
+        p(&dir),
+        "--epochs",
+        "3",
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(
+        (s["dataset"].as_str(), s["n"].as_u64(), s["rank"].as_u64()),
+        (Some("orl"), Some(400), Some(40))
+    );
+    assert!(s["acc"].as_f64().unwrap() > 0.3, "{s}");
+    let out = nmfnet(&["cluster", "--dataset", "nope", "--data-dir", p(&dir)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown data set 'nope'"));
+    let out = nmfnet(&[
+        "cluster",
+        "--dataset",
+        "orl",
+        "--data-dir",
+        "/nonexistent/dir",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a folder"));
+}
