@@ -113,6 +113,34 @@ macro_rules! on_f64_backend {
     };
 }
 
+/// Every backend case of `tests/common/`, instantiated with `on_f32_backends` or
+/// `on_f64_backend`; the test binary declares the modules `inverse_cases` and `net_cases`.
+#[macro_export]
+macro_rules! all_cases {
+    ($on:ident) => {
+        mod inverse {
+            use super::inverse_cases::*;
+            $crate::$on!(
+                identity,
+                value_matches_reference,
+                gradient_matches_reference,
+                finite_differences,
+                indefinite_gives_nan,
+                inner_backend_forward,
+            );
+        }
+        mod net {
+            use super::net_cases::*;
+            $crate::$on!(
+                loss_matches_direct,
+                init_reproduces_scheme4,
+                loss_gradient_matches_finite_differences,
+                lambda_projection,
+            );
+        }
+    };
+}
+
 /// Row-major host copy of a tensor, as `f64`.
 pub fn host<B: burn::tensor::backend::Backend, const D: usize>(
     t: burn::tensor::Tensor<B, D>,

@@ -7,24 +7,4 @@ mod net_cases;
 #[path = "common/training_parity.rs"]
 mod training_parity;
 
-mod inverse {
-    use super::inverse_cases::*;
-    nmfnet_tests::on_f32_backends!(
-        identity,
-        value_matches_reference,
-        gradient_matches_reference,
-        finite_differences,
-        indefinite_gives_nan,
-        inner_backend_forward,
-    );
-}
-
-mod net {
-    use super::net_cases::*;
-    nmfnet_tests::on_f32_backends!(
-        loss_matches_direct,
-        init_reproduces_scheme4,
-        loss_gradient_matches_finite_differences,
-        lambda_projection,
-    );
-}
+nmfnet_tests::all_cases!(on_f32_backends);

@@ -55,35 +55,47 @@ fn idx_bytes(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
     }
 }
 
-/// Parses an images file (gzip or plain IDX bytes).
-pub fn parse_images(path: &Path, raw: &[u8]) -> Result<IdxImages> {
-    let b = idx_bytes(path, raw)?;
+/// Checks the length and magic number of decompressed IDX bytes.
+fn check_header(path: &Path, b: &[u8], expected: u32, header: usize) -> Result<()> {
+    let (what, other, other_magic) = if expected == IMAGES_MAGIC {
+        ("images", "a label file", LABELS_MAGIC)
+    } else {
+        ("labels", "an image file", IMAGES_MAGIC)
+    };
     if b.len() < 4 {
         return Err(DataError::format(
             path,
             format!("{} bytes: too short for an IDX header", b.len()),
         ));
     }
-    let magic = be_u32(&b, 0);
-    if magic != IMAGES_MAGIC {
+    let magic = be_u32(b, 0);
+    if magic != expected {
+        let hint = if magic == other_magic {
+            format!(" — this is {other}")
+        } else {
+            String::new()
+        };
+        return Err(DataError::format(
+            path,
+            format!("magic number {magic}, expected {expected} (IDX {what}){hint}"),
+        ));
+    }
+    if b.len() < header {
         return Err(DataError::format(
             path,
             format!(
-                "magic number {magic}, expected {IMAGES_MAGIC} (IDX images){}",
-                if magic == LABELS_MAGIC {
-                    " — this is a label file"
-                } else {
-                    ""
-                }
+                "{} bytes: too short for an IDX {what} header ({header} bytes)",
+                b.len()
             ),
         ));
     }
-    if b.len() < 16 {
-        return Err(DataError::format(
-            path,
-            format!("{} bytes: too short for an IDX image header", b.len()),
-        ));
-    }
+    Ok(())
+}
+
+/// Parses an images file (gzip or plain IDX bytes).
+pub fn parse_images(path: &Path, raw: &[u8]) -> Result<IdxImages> {
+    let b = idx_bytes(path, raw)?;
+    check_header(path, &b, IMAGES_MAGIC, 16)?;
     let (count, rows, cols) = (
         be_u32(&b, 4) as usize,
         be_u32(&b, 8) as usize,
@@ -111,32 +123,7 @@ pub fn parse_images(path: &Path, raw: &[u8]) -> Result<IdxImages> {
 /// Parses a labels file (gzip or plain IDX bytes).
 pub fn parse_labels(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
     let b = idx_bytes(path, raw)?;
-    if b.len() < 4 {
-        return Err(DataError::format(
-            path,
-            format!("{} bytes: too short for an IDX header", b.len()),
-        ));
-    }
-    let magic = be_u32(&b, 0);
-    if magic != LABELS_MAGIC {
-        return Err(DataError::format(
-            path,
-            format!(
-                "magic number {magic}, expected {LABELS_MAGIC} (IDX labels){}",
-                if magic == IMAGES_MAGIC {
-                    " — this is an image file"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
-    if b.len() < 8 {
-        return Err(DataError::format(
-            path,
-            format!("{} bytes: too short for an IDX label header", b.len()),
-        ));
-    }
+    check_header(path, &b, LABELS_MAGIC, 8)?;
     let count = be_u32(&b, 4) as usize;
     if b.len() != count + 8 {
         return Err(DataError::format(

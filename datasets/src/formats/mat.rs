@@ -6,9 +6,11 @@
 //! elements (`miCOMPRESSED`, zlib), either byte order. Cells, structs, objects and character
 //! arrays are listed by name but not decoded.
 //!
-//! Why not the `matfile` crate: its 0.5 release reads compressed elements but turned sparse
-//! arrays into errors when this reader was written, and TDT-2 is a sparse matrix; the format is
-//! small enough that a reader checked by tests and a fuzz target costs less than a fork.
+//! Why not the `matfile` crate: version 0.5.0 parses sparse elements internally, but its
+//! public API ignores sparse arrays ("Sparse arrays" is an unchecked item of its feature list,
+//! and `Matfile::arrays` documents that they are skipped) — and TDT-2 is a sparse matrix. The
+//! format is small enough that a reader checked by tests, SciPy-written files and a fuzz target
+//! costs less than a fork.
 //!
 //! Hostile input: every length is checked against the bytes actually present before anything
 //! is allocated, decompression stops at [`MAX_DECOMPRESSED`] bytes, and nesting is bounded.
