@@ -1,16 +1,18 @@
 //! The `nmfnet` command line.
 
 use crate::backend::{dispatch, BackendChoice, BackendJob};
+use crate::classical;
 use crate::symnmf::{train_symnmf, SymNmfRun};
 use crate::trainer::TrainerConfig;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use nmfnet_baselines::{StopReason, SymMethod};
 use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
 use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, read_labels, read_matrix, write_npy};
 use nmfnet_datasets::matrix::validate_similarity;
 use nmfnet_datasets::metrics::{self, LabelScores};
 use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
-use nmfnet_datasets::{graph, Dense};
+use nmfnet_datasets::{graph, Csr, Dense};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use symnmf_burn::{Reduction, SymNmfAutodiffBackend, SymNmfTrainingConfig};
@@ -63,6 +65,43 @@ pub enum DataCommand {
 pub enum Method {
     /// SymNMF-Net (Li, Kong, Lin): the unrolled network, trained with Adam.
     SymnmfNet,
+    /// SymANLS (Zhu et al. 2018): alternating exact NNLS (block principal pivoting), λ = 1.
+    Symanls,
+    /// SymHALS (Zhu et al. 2018): Gauss–Seidel column sweeps, λ = 1.
+    Symhals,
+    /// SymNewton (Kuang et al. 2015): projected Newton-like steps with Armijo search.
+    Symnewton,
+    /// Projected gradient descent with Armijo search.
+    Pgd,
+    /// ADMM (Lu, Hong, Wang 2017), ρ = 3‖X‖₂.
+    Admm,
+    /// Scheme (4) of the SymNMF-Net paper: W = max((X+λI)V(VᵀV+λI)⁻¹, 0), λ = ‖X‖_F.
+    Scheme4,
+    /// Kuang's ANLS: SymANLS with α = max(X)².
+    KuangAnls,
+}
+
+impl Method {
+    /// The classical solver behind the method, or None for SymNMF-Net.
+    pub fn solver(self) -> Option<SymMethod> {
+        Some(match self {
+            Method::SymnmfNet => return None,
+            Method::Symanls => SymMethod::SymAnls,
+            Method::Symhals => SymMethod::SymHals,
+            Method::Symnewton => SymMethod::SymNewton,
+            Method::Pgd => SymMethod::Pgd,
+            Method::Admm => SymMethod::Admm,
+            Method::Scheme4 => SymMethod::Scheme4,
+            Method::KuangAnls => SymMethod::KuangAnls,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self.solver() {
+            None => "symnmf-net",
+            Some(m) => m.name(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -119,9 +158,23 @@ pub struct ClusterArgs {
     /// Reduction of the squared norms in the loss.
     #[arg(long, value_enum)]
     pub reduction: Option<ReductionArg>,
-    /// Initial λ (default ‖X‖_F); with --fixed-lambda, its fixed value.
+    /// SymNMF-Net: initial λ (default ‖X‖_F; with --fixed-lambda its fixed value). Classical
+    /// two-factor methods: the penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖².
     #[arg(long)]
     pub lambda: Option<f64>,
+    /// Classical methods: iteration budget (default 1000).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Classical methods: stop when the projected gradient falls below this fraction of the
+    /// first iterate's (default 1e-4).
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// ADMM: the penalty ρ (default 3‖X‖₂).
+    #[arg(long)]
+    pub rho: Option<f64>,
+    /// Classical methods: use the graph as a dense matrix even when it was built sparse.
+    #[arg(long)]
+    pub dense: bool,
     /// Keep λ fixed instead of learning it.
     #[arg(long)]
     pub fixed_lambda: bool,
@@ -137,8 +190,8 @@ pub struct ClusterArgs {
     /// Backend: cpu (= flex), flex, ndarray or wgpu.
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
     pub backend: BackendChoice,
-    /// Output folder: U.npy, labels.npy, metrics.jsonl (the loss history), config.json,
-    /// summary.json and checkpoint.bin.
+    /// Output folder: U.npy, labels.npy, summary.json; SymNMF-Net adds metrics.jsonl (the loss
+    /// history), config.json and checkpoint.bin, classical methods history.jsonl.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Continue the run whose checkpoint is in --out.
@@ -159,10 +212,32 @@ pub struct ClusterArgs {
 }
 
 /// The graph to cluster, with its ground truth if known.
-struct Problem {
+pub(crate) struct Problem {
     name: String,
-    x: Dense,
+    x: Graph,
     labels: Option<Vec<usize>>,
+}
+
+/// A similarity graph as it was built: the kNN graphs are sparse, user matrices dense.
+pub(crate) enum Graph {
+    Dense(Dense),
+    Sparse(Csr),
+}
+
+impl Graph {
+    fn n(&self) -> usize {
+        match self {
+            Graph::Dense(d) => d.nrows(),
+            Graph::Sparse(s) => s.nrows(),
+        }
+    }
+
+    pub(crate) fn to_dense(&self) -> std::borrow::Cow<'_, Dense> {
+        match self {
+            Graph::Dense(d) => std::borrow::Cow::Borrowed(d),
+            Graph::Sparse(s) => std::borrow::Cow::Owned(s.to_dense()),
+        }
+    }
 }
 
 fn file_stem(p: &Path) -> String {
@@ -181,7 +256,7 @@ fn load_problem(args: &ClusterArgs) -> anyhow::Result<Problem> {
         let data = catalog::load_cluster(id, &dir, opts)?;
         Problem {
             name: id.name().to_string(),
-            x: data.graph()?.to_dense(),
+            x: Graph::Sparse(data.graph()?),
             labels: Some(data.labels),
         }
     } else if let Some(path) = &args.similarity {
@@ -189,34 +264,35 @@ fn load_problem(args: &ClusterArgs) -> anyhow::Result<Problem> {
         let what = format!("similarity matrix {}", path.display());
         Problem {
             name: file_stem(path),
-            x: validate_similarity(x, &what)?,
+            x: Graph::Dense(validate_similarity(x, &what)?),
             labels: None,
         }
     } else if let Some(path) = &args.features {
         let z = read_matrix(path)?;
         Problem {
             name: file_stem(path),
-            x: graph::knn_similarity(&z)
-                .with_context(|| format!("building the kNN graph of {}", path.display()))?
-                .to_dense(),
+            x: Graph::Sparse(
+                graph::knn_similarity(&z)
+                    .with_context(|| format!("building the kNN graph of {}", path.display()))?,
+            ),
             labels: None,
         }
     } else {
         let g = planted_graph(&PlantedConfig::default())?;
         Problem {
             name: g.name,
-            x: g.x,
+            x: Graph::Dense(g.x),
             labels: g.labels,
         }
     };
     if let Some(path) = &args.labels {
         let labels = read_labels(path)?;
-        if labels.len() != problem.x.nrows() {
+        if labels.len() != problem.x.n() {
             bail!(
                 "{} holds {} labels but the data has n = {} points",
                 path.display(),
                 labels.len(),
-                problem.x.nrows()
+                problem.x.n()
             );
         }
         problem.labels = Some(labels);
@@ -282,7 +358,7 @@ fn build_config(args: &ClusterArgs, problem: &Problem) -> anyhow::Result<SymNmfT
     if args.allow_lambda_below_bound {
         cfg.model.lambda.allow_below_bound = true;
     }
-    cfg.validate(problem.x.nrows())?;
+    cfg.validate(problem.x.n())?;
     Ok(cfg)
 }
 
@@ -306,6 +382,7 @@ fn check_out_dir(args: &ClusterArgs) -> anyhow::Result<()> {
         for f in [
             "checkpoint.bin",
             "metrics.jsonl",
+            "history.jsonl",
             "summary.json",
             "U.npy",
             "labels.npy",
@@ -320,10 +397,11 @@ fn check_out_dir(args: &ClusterArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The summary printed (and written to summary.json): the fields promised by `--json`.
+/// The summary printed (and written to summary.json): the fields promised by `--json`, then
+/// those of the method that ran.
 #[derive(Serialize, Debug)]
 pub struct ClusterSummary {
-    pub method: Method,
+    pub method: &'static str,
     pub dataset: String,
     pub n: usize,
     pub rank: usize,
@@ -334,12 +412,31 @@ pub struct ClusterSummary {
     pub sparse_factor: f64,
     pub zero_rows: usize,
     pub seconds: f64,
-    pub backend: String,
-    pub epochs: usize,
     pub seed: u64,
-    pub lambda: f64,
-    pub lambda_bound: f64,
-    pub final_loss: Option<f64>,
+    #[serde(flatten)]
+    pub details: MethodDetails,
+}
+
+/// What only one kind of method reports.
+#[derive(Serialize, Debug)]
+#[serde(untagged)]
+pub enum MethodDetails {
+    Net {
+        backend: String,
+        epochs: usize,
+        lambda: f64,
+        lambda_bound: f64,
+        final_loss: Option<f64>,
+    },
+    Classical {
+        iterations: usize,
+        converged: bool,
+        stop_reason: StopReason,
+        /// λ, α or ρ, whichever the method uses.
+        penalty: Option<f64>,
+        storage: &'static str,
+        seconds_per_iteration: f64,
+    },
 }
 
 struct SymNmfJob<'a> {
@@ -355,13 +452,98 @@ impl BackendJob for SymNmfJob<'_> {
     }
 }
 
+/// Flags that only SymNMF-Net reads, by name, if given.
+fn net_only_flags(args: &ClusterArgs) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    let mut add = |on: bool, name| {
+        if on {
+            v.push(name)
+        }
+    };
+    add(args.blocks.is_some(), "--blocks");
+    add(args.epochs.is_some(), "--epochs");
+    add(args.lr.is_some(), "--lr");
+    add(args.beta.is_some(), "--beta");
+    add(args.gamma.is_some(), "--gamma");
+    add(args.reduction.is_some(), "--reduction");
+    add(args.fixed_lambda, "--fixed-lambda");
+    add(args.no_project, "--no-project");
+    add(args.allow_lambda_below_bound, "--allow-lambda-below-bound");
+    add(args.config.is_some(), "--config");
+    add(args.resume, "--resume");
+    v
+}
+
+/// Flags that only the classical methods read, by name, if given.
+fn classical_only_flags(args: &ClusterArgs) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if args.max_iter.is_some() {
+        v.push("--max-iter");
+    }
+    if args.tol.is_some() {
+        v.push("--tol");
+    }
+    if args.rho.is_some() {
+        v.push("--rho");
+    }
+    if args.dense {
+        v.push("--dense");
+    }
+    v
+}
+
 /// `nmfnet cluster`.
 pub fn cluster(args: &ClusterArgs) -> anyhow::Result<ClusterSummary> {
     let started = std::time::Instant::now();
     // Every input is read and checked before anything is written.
-    let problem = load_problem(args)?;
-    let cfg = build_config(args, &problem)?;
-    check_out_dir(args)?;
+    match args.method.solver() {
+        Some(m) => {
+            let wrong = net_only_flags(args);
+            if !wrong.is_empty() {
+                bail!(
+                    "{} appl{} to --method symnmf-net only, not {}",
+                    wrong.join(", "),
+                    if wrong.len() == 1 { "ies" } else { "y" },
+                    m
+                );
+            }
+            if args.rho.is_some() && m != SymMethod::Admm {
+                bail!("--rho applies to --method admm only");
+            }
+            let problem = load_problem(args)?;
+            check_out_dir(args)?;
+            classical::cluster(
+                args,
+                m,
+                &problem.name,
+                &problem.x,
+                problem.labels.as_deref(),
+                started,
+            )
+        }
+        None => {
+            let wrong = classical_only_flags(args);
+            if !wrong.is_empty() {
+                bail!(
+                    "{} appl{} to the classical methods only, not symnmf-net",
+                    wrong.join(", "),
+                    if wrong.len() == 1 { "ies" } else { "y" }
+                );
+            }
+            let problem = load_problem(args)?;
+            let cfg = build_config(args, &problem)?;
+            check_out_dir(args)?;
+            cluster_net(args, cfg, problem, started)
+        }
+    }
+}
+
+fn cluster_net(
+    args: &ClusterArgs,
+    cfg: SymNmfTrainingConfig,
+    problem: Problem,
+    started: std::time::Instant,
+) -> anyhow::Result<ClusterSummary> {
     let trainer = TrainerConfig {
         steps: cfg.epochs,
         out_dir: args.out.clone(),
@@ -371,11 +553,12 @@ pub fn cluster(args: &ClusterArgs) -> anyhow::Result<ClusterSummary> {
         progress: !args.quiet,
         label: format!("symnmf-net {}", problem.name),
     };
+    let x = problem.x.to_dense();
     let run = dispatch(
         args.backend,
         SymNmfJob {
             cfg: cfg.clone(),
-            x: &problem.x,
+            x: &x,
             trainer,
         },
     )??;
@@ -386,28 +569,30 @@ pub fn cluster(args: &ClusterArgs) -> anyhow::Result<ClusterSummary> {
         None => None,
     };
     let summary = ClusterSummary {
-        method: args.method,
+        method: args.method.name(),
         dataset: problem.name.clone(),
-        n: problem.x.nrows(),
+        n: x.nrows(),
         rank: cfg.model.rank,
         acc: scores.map(|s| s.acc),
         nmi: scores.map(|s| s.nmi),
         purity: scores.map(|s| s.purity),
-        rel_error: metrics::relative_error(&problem.x, &run.u)?,
+        rel_error: metrics::relative_error(&x, &run.u)?,
         sparse_factor: metrics::sparse_factor(&run.u),
         zero_rows: metrics::zero_rows(&run.u),
         seconds: started.elapsed().as_secs_f64(),
-        backend: run.backend.to_string(),
-        epochs: cfg.epochs,
         seed: cfg.seed,
-        lambda: run.lambda,
-        lambda_bound: run.lambda_bound,
-        final_loss: run
-            .report
-            .last
-            .iter()
-            .find(|(k, _)| k == "loss")
-            .map(|(_, v)| *v),
+        details: MethodDetails::Net {
+            backend: run.backend.to_string(),
+            epochs: cfg.epochs,
+            lambda: run.lambda,
+            lambda_bound: run.lambda_bound,
+            final_loss: run
+                .report
+                .last
+                .iter()
+                .find(|(k, _)| k == "loss")
+                .map(|(_, v)| *v),
+        },
     };
     if let Some(dir) = &args.out {
         write_npy(&dir.join("U.npy"), &run.u)?;
@@ -426,10 +611,30 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 /// Human-readable summary.
 pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
-    println!(
-        "method        symnmf-net  (backend {}, {} epochs, seed {})",
-        s.backend, s.epochs, s.seed
-    );
+    match &s.details {
+        MethodDetails::Net {
+            backend, epochs, ..
+        } => println!(
+            "method        {}  (backend {backend}, {epochs} epochs, seed {})",
+            s.method, s.seed
+        ),
+        MethodDetails::Classical {
+            iterations,
+            converged,
+            stop_reason,
+            storage,
+            ..
+        } => println!(
+            "method        {}  ({iterations} iterations, {}, {storage} X, seed {})",
+            s.method,
+            if *converged {
+                "converged".to_string()
+            } else {
+                format!("not converged: {stop_reason:?}")
+            },
+            s.seed
+        ),
+    }
     println!("dataset       {}  (n = {}, r = {})", s.dataset, s.n, s.rank);
     println!("ACC           {}", fmt_opt(s.acc));
     println!("NMI           {}", fmt_opt(s.nmi));
@@ -439,10 +644,19 @@ pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
         "sparse factor {:.4}   zero rows {}",
         s.sparse_factor, s.zero_rows
     );
-    println!(
-        "λ             {:.4}   (bound {:.4})",
-        s.lambda, s.lambda_bound
-    );
+    match &s.details {
+        MethodDetails::Net {
+            lambda,
+            lambda_bound,
+            ..
+        } => {
+            println!("λ             {lambda:.4}   (bound {lambda_bound:.4})")
+        }
+        MethodDetails::Classical {
+            penalty: Some(p), ..
+        } => println!("penalty       {p:.4}"),
+        MethodDetails::Classical { .. } => {}
+    }
     println!("time          {:.2} s", s.seconds);
     if let Some(dir) = out {
         println!("written to    {}", dir.display());

@@ -6,9 +6,11 @@
 //! * [`backend`]: the backends compiled in (cargo features `flex`, `ndarray`, `wgpu`) and the one
 //!   place where a concrete backend is chosen.
 //! * [`symnmf`]: SymNMF-Net as a [`trainer::Task`], and a full clustering run.
+//! * [`classical`]: the classical solvers of `nmfnet-baselines` behind the same CLI.
 //! * [`cli`]: the `nmfnet` command line.
 
 pub mod backend;
+pub mod classical;
 pub mod cli;
 pub mod symnmf;
 pub mod trainer;

@@ -1,0 +1,35 @@
+//! Typed errors of the solvers. Not converging is *not* an error: it is reported in
+//! [`crate::Convergence`].
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SolverError {
+    #[error("the matrix is empty")]
+    Empty,
+    #[error("the matrix must be square for symmetric NMF, got {rows}×{cols}")]
+    NotSquare { rows: usize, cols: usize },
+    #[error("the matrix is not symmetric: X[{i},{j}] = {a} but X[{j},{i}] = {b}")]
+    NotSymmetric { i: usize, j: usize, a: f64, b: f64 },
+    #[error("the matrix has a negative entry {value} at ({i},{j}); NMF needs X ≥ 0")]
+    Negative { i: usize, j: usize, value: f64 },
+    #[error("the matrix has a non-finite entry {value} at ({i},{j})")]
+    NonFinite { i: usize, j: usize, value: f64 },
+    #[error("rank must be at least 1 and at most {max} (the matrix size), got {rank}")]
+    Rank { rank: usize, max: usize },
+    #[error("invalid parameter {name}: {reason}")]
+    Param { name: &'static str, reason: String },
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+}
+
+pub type Result<T> = std::result::Result<T, SolverError>;
+
+pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> SolverError {
+    SolverError::Param {
+        name,
+        reason: reason.into(),
+    }
+}

@@ -1,0 +1,207 @@
+//! What every solver reports: a per-iteration history and a convergence report.
+
+use faer::MatRef;
+use nmfnet_datasets::metrics::{self, Normalization};
+use serde::Serialize;
+use std::time::Instant;
+
+/// One recorded iteration. `iter` 0 is the starting point.
+#[derive(Clone, Debug, Serialize)]
+pub struct IterRecord {
+    pub iter: usize,
+    /// The method's own objective (see each method's docs).
+    pub objective: f64,
+    /// ‖X − UUᵀ‖²/‖X‖² of the factor the labels come from (SymNMF), or ‖Y − HW‖_F/‖Y‖_F
+    /// (plain NMF).
+    pub rel_error: f64,
+    /// Projected-gradient norm relative to the first iterate's.
+    pub proj_grad: f64,
+    /// Seconds since the start of the fit (initialisation included).
+    pub seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acc: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nmi: Option<f64>,
+}
+
+/// Why a run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The relative projected-gradient norm fell below the tolerance.
+    Tolerance,
+    /// The iteration budget ran out first: not converged (reported, not an error).
+    MaxIterations,
+    /// The line search could not decrease the objective any more (a stationary point to
+    /// working precision).
+    LineSearchStalled,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Convergence {
+    pub converged: bool,
+    pub reason: StopReason,
+    pub iterations: usize,
+    pub final_proj_grad: f64,
+    pub tolerance: f64,
+}
+
+/// Called after every iteration with (iteration, relative projected gradient, relative
+/// error): for progress bars.
+pub type Hook<'a> = Option<&'a mut dyn FnMut(usize, f64, f64)>;
+
+/// Collects the history and decides when to stop.
+pub(crate) struct Recorder<'a, 'h> {
+    hook: Hook<'h>,
+    start: Instant,
+    every: usize,
+    labels: Option<&'a [usize]>,
+    tol: f64,
+    first_pg: Option<f64>,
+    pub history: Vec<IterRecord>,
+    last_rel_pg: f64,
+    /// Plain-NMF rule: after `min_iter`, stop when the relative projected gradient has been
+    /// below `tol` for `patience` consecutive iterations (1 = the SymNMF rule).
+    min_iter: usize,
+    patience: usize,
+    streak: usize,
+}
+
+impl<'a, 'h> Recorder<'a, 'h> {
+    pub fn new(tol: f64, every: usize, labels: Option<&'a [usize]>, hook: Hook<'h>) -> Self {
+        Self {
+            hook,
+            start: Instant::now(),
+            every: every.max(1),
+            labels,
+            tol,
+            first_pg: None,
+            history: Vec::new(),
+            last_rel_pg: f64::INFINITY,
+            min_iter: 0,
+            patience: 1,
+            streak: 0,
+        }
+    }
+
+    pub fn with_patience(mut self, min_iter: usize, patience: usize) -> Self {
+        self.min_iter = min_iter;
+        self.patience = patience.max(1);
+        self
+    }
+
+    /// Records iteration `iter` (every `every`-th, and always the first) and returns whether
+    /// the stop rule holds. `factor` is the matrix whose row argmax gives the labels.
+    pub fn observe(
+        &mut self,
+        iter: usize,
+        objective: f64,
+        rel_error: f64,
+        proj_grad_norm: f64,
+        factor: MatRef<'_, f64>,
+    ) -> bool {
+        let first = *self.first_pg.get_or_insert(proj_grad_norm);
+        let rel_pg = if first > 0.0 {
+            proj_grad_norm / first
+        } else {
+            0.0
+        };
+        self.last_rel_pg = rel_pg;
+        if let Some(h) = self.hook.as_mut() {
+            h(iter, rel_pg, rel_error);
+        }
+        if iter % self.every == 0 {
+            self.push(iter, objective, rel_error, rel_pg, factor);
+        }
+        if rel_pg <= self.tol && iter >= self.min_iter.max(1) {
+            self.streak += 1;
+        } else {
+            self.streak = 0;
+        }
+        self.streak >= self.patience
+    }
+
+    fn push(
+        &mut self,
+        iter: usize,
+        objective: f64,
+        rel_error: f64,
+        rel_pg: f64,
+        factor: MatRef<'_, f64>,
+    ) {
+        let (acc, nmi) = match self.labels {
+            Some(truth) => {
+                let pred = argmax_rows(factor);
+                (
+                    metrics::accuracy(truth, &pred).ok(),
+                    metrics::nmi(truth, &pred, Normalization::Max).ok(),
+                )
+            }
+            None => (None, None),
+        };
+        self.history.push(IterRecord {
+            iter,
+            objective,
+            rel_error,
+            proj_grad: rel_pg,
+            seconds: self.start.elapsed().as_secs_f64(),
+            acc,
+            nmi,
+        });
+    }
+
+    /// Closes the history (the last iterate is always recorded) and builds the report.
+    pub fn finish(
+        mut self,
+        iter: usize,
+        reason: StopReason,
+        last: Option<(f64, f64, MatRef<'_, f64>)>,
+    ) -> (Vec<IterRecord>, Convergence) {
+        if let Some((objective, rel_error, factor)) = last {
+            if self.history.last().map(|h| h.iter) != Some(iter) {
+                self.push(iter, objective, rel_error, self.last_rel_pg, factor);
+            }
+        }
+        let report = Convergence {
+            converged: reason == StopReason::Tolerance,
+            reason,
+            iterations: iter,
+            final_proj_grad: self.last_rel_pg,
+            tolerance: self.tol,
+        };
+        (self.history, report)
+    }
+
+    pub fn seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}
+
+/// Row-wise argmax (first maximum wins), the cluster label of each point.
+pub fn argmax_rows(u: MatRef<'_, f64>) -> Vec<usize> {
+    (0..u.nrows())
+        .map(|i| {
+            let mut best = 0;
+            for j in 1..u.ncols() {
+                if u[(i, j)] > u[(i, best)] {
+                    best = j;
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+/// ‖P_Ω(g)‖² for one block: the gradient entries that can move (g < 0, or x > 0).
+pub fn proj_grad_sq(x: MatRef<'_, f64>, g: MatRef<'_, f64>) -> f64 {
+    let mut s = 0.0;
+    for j in 0..x.ncols() {
+        for i in 0..x.nrows() {
+            let gi = g[(i, j)];
+            if gi < 0.0 || x[(i, j)] > 0.0 {
+                s += gi * gi;
+            }
+        }
+    }
+    s
+}

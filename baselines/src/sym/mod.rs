@@ -1,0 +1,238 @@
+//! Symmetric NMF `X ≈ UUᵀ, U ≥ 0` by the classical solvers (SPEC §3).
+//!
+//! | method | objective | per iteration | λ / ρ default |
+//! |---|---|---|---|
+//! | SymANLS (Zhu et al. 2018) | ½‖X − UVᵀ‖² + λ/2‖U − V‖² | two exact NNLS solves (BPP, warm) | λ = 1 |
+//! | SymHALS (Zhu et al. 2018) | same | one Gauss–Seidel column sweep on U, then on V | λ = 1 |
+//! | scheme (4) (SymNMF-Net paper) | same | `W = max((X+λI)V(VᵀV+λI)⁻¹, 0)`, then V from W | λ = ‖X‖_F |
+//! | Kuang's ANLS | same, λ = α | as SymANLS | α = max(X)² |
+//! | SymNewton (Kuang et al. 2015) | ‖X − HHᵀ‖² | projected Newton-like step, Armijo | — |
+//! | PGD | ‖X − HHᵀ‖² | projected gradient step, Armijo | — |
+//! | ADMM (Lu, Hong, Wang 2017) | ½‖WYᵀ − X‖², W = Y ≥ 0 | W closed form, Y by NNLS, dual step | ρ = 3‖X‖₂ |
+//!
+//! λ = 1 is the default of Zhu et al.'s `symHALS.m`; their theory asks λ large enough that U
+//! and V meet, and on the ncut-normalised graphs of SPEC §4 (‖X‖₂ = 1) λ = 1 does that. Every
+//! method starts from Kuang's `U₀ = 2·sqrt(mean(X)/r)·rand(n, r)` with V₀ = U₀ (seeded; the
+//! same numbers SymNMF-Net's U₀ is drawn from). Labels come from V (two-factor methods), H, or
+//! Y (ADMM). Stop rule: the projected-gradient norm relative to the first iterate's falls
+//! below `tol` (default 1e-4), or `max_iter` iterations (default 1000): not converging is
+//! reported, not an error.
+
+mod admm;
+mod alternating;
+mod newton;
+
+pub(crate) use alternating::hals_sweep as alternating_hals_sweep;
+
+use crate::error::{param, Result};
+use crate::history::{Convergence, Hook, IterRecord};
+use crate::linalg::{check_positive, check_rank, kuang_init, SymMatrix};
+use faer::Mat;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The SymNMF solvers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SymMethod {
+    SymAnls,
+    SymHals,
+    SymNewton,
+    Pgd,
+    Admm,
+    Scheme4,
+    KuangAnls,
+}
+
+impl SymMethod {
+    pub const ALL: [SymMethod; 7] = [
+        SymMethod::SymAnls,
+        SymMethod::SymHals,
+        SymMethod::SymNewton,
+        SymMethod::Pgd,
+        SymMethod::Admm,
+        SymMethod::Scheme4,
+        SymMethod::KuangAnls,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SymMethod::SymAnls => "symanls",
+            SymMethod::SymHals => "symhals",
+            SymMethod::SymNewton => "symnewton",
+            SymMethod::Pgd => "pgd",
+            SymMethod::Admm => "admm",
+            SymMethod::Scheme4 => "scheme4",
+            SymMethod::KuangAnls => "kuang-anls",
+        }
+    }
+
+    /// Number of n×n-by-n×r products (X·V) in one iteration when no line-search trial is
+    /// rejected: the "GEMM floor" of the benchmark.
+    pub fn products_per_iteration(self) -> usize {
+        match self {
+            SymMethod::SymAnls | SymMethod::SymHals | SymMethod::Scheme4 | SymMethod::KuangAnls => {
+                2
+            }
+            SymMethod::Admm => 2,
+            SymMethod::SymNewton | SymMethod::Pgd => 1,
+        }
+    }
+}
+
+impl fmt::Display for SymMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SymMethod {
+    type Err = crate::SolverError;
+    fn from_str(s: &str) -> Result<Self> {
+        SymMethod::ALL
+            .into_iter()
+            .find(|m| m.name() == s.to_ascii_lowercase())
+            .ok_or_else(|| {
+                param(
+                    "method",
+                    format!(
+                        "unknown SymNMF method {s:?}; expected one of {}",
+                        SymMethod::ALL.map(|m| m.name()).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// Parameters of a SymNMF fit; `None` means the method's default (see the module docs).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SymParams {
+    pub rank: usize,
+    pub max_iter: usize,
+    pub tol: f64,
+    /// Penalty λ of the two-factor methods (SymANLS, SymHALS, scheme (4); Kuang's ANLS uses
+    /// it as α).
+    pub lambda: Option<f64>,
+    /// ADMM penalty ρ.
+    pub rho: Option<f64>,
+    /// Seed of U₀ (ignored when an explicit start is given to [`fit_from`]).
+    pub seed: u64,
+    /// Record the history every this many iterations (the first and last always).
+    pub record_every: usize,
+}
+
+impl SymParams {
+    pub fn new(rank: usize) -> Self {
+        Self {
+            rank,
+            max_iter: 1000,
+            tol: 1e-4,
+            lambda: None,
+            rho: None,
+            seed: 0,
+            record_every: 1,
+        }
+    }
+
+    fn validate(&self, n: usize) -> Result<()> {
+        check_rank(self.rank, n)?;
+        if self.max_iter == 0 {
+            return Err(param("max_iter", "must be at least 1"));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(param(
+                "tol",
+                format!("must be finite and ≥ 0, got {}", self.tol),
+            ));
+        }
+        if let Some(l) = self.lambda {
+            check_positive("lambda", l)?;
+        }
+        if let Some(r) = self.rho {
+            check_positive("rho", r)?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of a fit.
+#[derive(Clone, Debug)]
+pub struct SymFit {
+    pub method: SymMethod,
+    /// The factor the labels come from (n×r).
+    pub u: Mat<f64>,
+    /// The other factor of two-factor methods (U of the (U, V) pair; ADMM's W), if any.
+    pub other: Option<Mat<f64>>,
+    pub history: Vec<IterRecord>,
+    pub convergence: Convergence,
+    /// The penalty actually used (λ, α or ρ), if the method has one.
+    pub penalty: Option<f64>,
+    pub seconds: f64,
+}
+
+impl SymFit {
+    pub fn labels(&self) -> Vec<usize> {
+        crate::history::argmax_rows(self.u.as_ref())
+    }
+}
+
+/// Fits from Kuang's seeded initialisation.
+pub fn fit(
+    method: SymMethod,
+    x: &SymMatrix,
+    params: &SymParams,
+    labels: Option<&[usize]>,
+) -> Result<SymFit> {
+    params.validate(x.n())?;
+    let u0 = kuang_init(x.n(), params.rank, x.mean(), 2.0, params.seed);
+    fit_from(method, x, params, u0, labels)
+}
+
+/// Fits from a given nonnegative start U₀ (n×rank).
+pub fn fit_from(
+    method: SymMethod,
+    x: &SymMatrix,
+    params: &SymParams,
+    u0: Mat<f64>,
+    labels: Option<&[usize]>,
+) -> Result<SymFit> {
+    fit_observed(method, x, params, u0, labels, None)
+}
+
+/// [`fit_from`] with a hook called after every iteration (progress reporting).
+pub fn fit_observed(
+    method: SymMethod,
+    x: &SymMatrix,
+    params: &SymParams,
+    u0: Mat<f64>,
+    labels: Option<&[usize]>,
+    hook: Hook<'_>,
+) -> Result<SymFit> {
+    params.validate(x.n())?;
+    if u0.nrows() != x.n() || u0.ncols() != params.rank {
+        return Err(crate::SolverError::Shape(format!(
+            "U₀ is {}×{}, expected {}×{}",
+            u0.nrows(),
+            u0.ncols(),
+            x.n(),
+            params.rank
+        )));
+    }
+    if let Some(l) = labels {
+        if l.len() != x.n() {
+            return Err(crate::SolverError::Shape(format!(
+                "{} labels for n = {} points",
+                l.len(),
+                x.n()
+            )));
+        }
+    }
+    match method {
+        SymMethod::SymAnls | SymMethod::SymHals | SymMethod::Scheme4 | SymMethod::KuangAnls => {
+            alternating::fit(method, x, params, u0, labels, hook)
+        }
+        SymMethod::SymNewton | SymMethod::Pgd => newton::fit(method, x, params, u0, labels, hook),
+        SymMethod::Admm => admm::fit(x, params, u0, labels, hook),
+    }
+}
