@@ -325,8 +325,11 @@ fn plain_nmf_objectives_decrease_and_factors_stay_nonnegative() {
             );
         }
         let direct = (&y - a_b(f.h.as_ref(), f.w.as_ref())).norm_l2() / y.norm_l2();
+        // The history uses the trace form, whose residual carries an absolute error of about
+        // 1e-15·‖Y‖² (cancellation); its square root, the relative error, is then uncertain by
+        // ~3e-8 once the fit is nearly exact (HALS reaches 5e-11 here).
         assert!(
-            (direct - f.rel_error()).abs() < 1e-8,
+            (direct - f.rel_error()).abs() < 1e-7,
             "{method}: history {} vs direct {direct}",
             f.rel_error()
         );

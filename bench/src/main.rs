@@ -5,6 +5,7 @@
 //! cargo run --release -p bench -- gemm            # n×n · n×r products per CPU backend
 //! cargo run --release -p bench -- epoch           # one SymNMF-Net epoch per backend
 //! cargo run --release -p bench -- data --data-dir ../shared/data   # load + graph times
+//! cargo run --release -p bench -- solvers --data-dir ../shared/data  # classical solvers vs GEMM floor
 //! ```
 
 use anyhow::Result;
@@ -16,6 +17,8 @@ use nmfnet_train::backend::{dispatch, BackendChoice, BackendJob};
 use nmfnet_train::symnmf::SymNmfTask;
 use nmfnet_train::trainer::Task;
 use std::time::Instant;
+
+mod solvers;
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfNetConfig, SymNmfTrainingConfig};
 
 #[derive(Parser)]
@@ -42,10 +45,34 @@ enum Cmd {
         n: Vec<usize>,
         #[arg(long, default_value_t = 30)]
         rank: usize,
-        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex"])]
+        /// Burn backends (ndarray, flex, wgpu) and faer (faer-f32, faer-f64, used by the
+        /// classical solvers).
+        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex", "faer-f32", "faer-f64"])]
         backends: Vec<String>,
         #[arg(long, default_value_t = 10)]
         reps: usize,
+    },
+    /// Per-iteration time of each classical SymNMF solver next to the time of the X·V
+    /// products it performs (the "GEMM floor"), with the peak memory of each run.
+    Solvers {
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+        #[arg(long, value_delimiter = ',', default_values = ["mnist1", "tdt2"])]
+        datasets: Vec<String>,
+        /// dense and/or sparse storage of X.
+        #[arg(long, value_delimiter = ',', default_values = ["dense", "sparse"])]
+        storage: Vec<String>,
+        #[arg(long, value_delimiter = ',', default_values = ["symhals", "scheme4", "symanls", "kuang-anls", "admm", "pgd", "symnewton"])]
+        methods: Vec<String>,
+        /// Iterations timed per method.
+        #[arg(long, default_value_t = 20)]
+        iters: usize,
+        /// Iterations for SymNewton (its n×n Hessian blocks make an iteration costly).
+        #[arg(long, default_value_t = 3)]
+        newton_iters: usize,
+        /// Also write the table as JSON here.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
     },
     /// Time of one SymNMF-Net training epoch (forward, loss, backward, Adam), per backend;
     /// baseline ndarray. Planted clusters, graph of SPEC §4.
@@ -121,6 +148,46 @@ fn gemm_seconds<B: Backend>(n: usize, r: usize, reps: usize, device: &B::Device)
     median(times)
 }
 
+/// Median seconds of `X·U` with faer (all threads), in f32 or f64.
+fn faer_gemm_seconds<T: faer::traits::RealField + From<f32> + Copy>(
+    n: usize,
+    r: usize,
+    reps: usize,
+) -> f64 {
+    use faer::linalg::matmul::matmul;
+    let x = faer::Mat::<T>::from_fn(n, n, |i, j| {
+        T::from(((i * 7 + j * 13) % 101) as f32 / 101.0)
+    });
+    let u = faer::Mat::<T>::from_fn(n, r, |i, j| T::from(((i * 3 + j * 5) % 89) as f32 / 89.0));
+    let mut out = faer::Mat::<T>::zeros(n, r);
+    let par = faer::Par::rayon(0);
+    matmul(
+        out.as_mut(),
+        faer::Accum::Replace,
+        x.as_ref(),
+        u.as_ref(),
+        T::from(1.0),
+        par,
+    );
+    median(
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                matmul(
+                    out.as_mut(),
+                    faer::Accum::Replace,
+                    x.as_ref(),
+                    u.as_ref(),
+                    T::from(1.0),
+                    par,
+                );
+                std::hint::black_box(&out);
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
 struct EpochJob {
     cfg: SymNmfTrainingConfig,
     x: nmfnet_datasets::Dense,
@@ -168,6 +235,44 @@ fn main() -> Result<()> {
                 );
             }
         }
+        Cmd::Solvers {
+            data_dir,
+            datasets,
+            storage,
+            methods,
+            iters,
+            newton_iters,
+            json,
+        } => {
+            let dir = nmfnet_datasets::catalog::data_dir(data_dir.as_deref())?;
+            let methods = methods
+                .iter()
+                .map(|m| m.parse::<nmfnet_baselines::SymMethod>())
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let rows = solvers::run(
+                &dir,
+                &datasets,
+                &storage,
+                &methods,
+                iters,
+                newton_iters,
+                peak_rss_mb,
+            )?;
+            if let Some(path) = json {
+                let v: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "dataset": r.dataset, "storage": r.storage, "method": r.method.name(),
+                            "iterations": r.iterations, "ms_per_iter": r.ms_per_iter,
+                            "products_per_iter": r.products_per_iter, "floor_ms": r.floor_ms,
+                            "ratio": r.ms_per_iter / r.floor_ms, "peak_mb": r.peak_mb,
+                        })
+                    })
+                    .collect();
+                std::fs::write(&path, serde_json::to_string_pretty(&v)?)?;
+            }
+        }
         Cmd::Gemm {
             n,
             rank,
@@ -182,7 +287,11 @@ fn main() -> Result<()> {
             for &n in &n {
                 let mut base = None;
                 for b in &backends {
-                    let s = dispatch(choice(b)?, GemmJob { n, r: rank, reps })?;
+                    let s = match b.as_str() {
+                        "faer-f32" => faer_gemm_seconds::<f32>(n, rank, reps),
+                        "faer-f64" => faer_gemm_seconds::<f64>(n, rank, reps),
+                        _ => dispatch(choice(b)?, GemmJob { n, r: rank, reps })?,
+                    };
                     let base_s = *base.get_or_insert(s);
                     let gflops = 2.0 * (n * n * rank) as f64 / s / 1e9;
                     println!(

@@ -335,6 +335,128 @@ pub fn write_npy(path: &Path, m: &Dense) -> Result<()> {
     atomic_write(path, &npy_bytes_f32(m))
 }
 
+/// A folder of grayscale images (PNG or binary PGM, all the same size), read in file-name
+/// order as the columns of a pixels × images matrix with values in [0, 1].
+pub struct ImageFolder {
+    pub height: usize,
+    pub width: usize,
+    /// (height·width) × images, one image per column, row-major pixels.
+    pub matrix: Dense,
+    pub files: Vec<std::path::PathBuf>,
+}
+
+/// Reads every `.png` and `.pgm` file of `dir` (see [`ImageFolder`]).
+pub fn read_image_folder(dir: &Path) -> Result<ImageFolder> {
+    let entries = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .map(|e| matches!(e.to_ascii_lowercase().to_str(), Some("png" | "pgm")))
+                .unwrap_or(false)
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(DataError::Empty {
+            what: format!("image folder {} (no .png or .pgm files)", dir.display()),
+        });
+    }
+    let mut images = Vec::with_capacity(files.len());
+    let mut size = None;
+    for f in &files {
+        let bytes = std::fs::read(f).map_err(|e| DataError::io(f, e))?;
+        let is_png = f
+            .extension()
+            .map(|e| e.eq_ignore_ascii_case("png"))
+            .unwrap_or(false);
+        let (w, h, px) = if is_png {
+            let (w, h, px) = crate::catalog::png_gray(f, &bytes, None)?;
+            (w as usize, h as usize, px)
+        } else {
+            let g = crate::formats::pgm::parse_pgm(f, &bytes)?;
+            (g.width, g.height, g.pixels)
+        };
+        match size {
+            None => size = Some((h, w)),
+            Some(s) if s != (h, w) => {
+                return Err(DataError::format(
+                    f,
+                    format!(
+                        "image is {w}×{h} but the folder's first image is {}×{}",
+                        s.1, s.0
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        images.push(px);
+    }
+    let (height, width) = size.expect("at least one image");
+    let m = height * width;
+    let n = images.len();
+    let mut data = vec![0.0f32; m * n];
+    for (j, img) in images.iter().enumerate() {
+        for (i, &v) in img.iter().enumerate() {
+            data[i * n + j] = v;
+        }
+    }
+    Ok(ImageFolder {
+        height,
+        width,
+        matrix: Dense::new(m, n, data)?,
+        files,
+    })
+}
+
+/// PNG bytes of a grid of grayscale tiles (each `height·width` values, row-major), each tile
+/// scaled to its own [min, max] (a constant tile is black), `cols` tiles per row, 1-pixel gaps.
+pub fn gray_grid_png(
+    tiles: &[Vec<f32>],
+    height: usize,
+    width: usize,
+    cols: usize,
+) -> Result<Vec<u8>> {
+    let cols = cols.max(1).min(tiles.len().max(1));
+    let rows = tiles.len().div_ceil(cols).max(1);
+    let (gw, gh) = (cols * (width + 1) + 1, rows * (height + 1) + 1);
+    let mut img = image::GrayImage::from_pixel(gw as u32, gh as u32, image::Luma([255u8]));
+    for (t, tile) in tiles.iter().enumerate() {
+        if tile.len() != height * width {
+            return Err(DataError::Shape {
+                what: format!("tile {t} of an image grid"),
+                expected: format!("{height}×{width} = {} values", height * width),
+                found: format!("{} values", tile.len()),
+            });
+        }
+        let (lo, hi) = tile
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        let (r0, c0) = ((t / cols) * (height + 1) + 1, (t % cols) * (width + 1) + 1);
+        for i in 0..height {
+            for j in 0..width {
+                let v = if hi > lo {
+                    (tile[i * width + j] - lo) / span
+                } else {
+                    0.0
+                };
+                let px = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+                img.put_pixel((c0 + j) as u32, (r0 + i) as u32, image::Luma([px]));
+            }
+        }
+    }
+    let mut buf = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut buf, image::ImageFormat::Png)
+        .map_err(|e| DataError::Param {
+            name: "image grid",
+            msg: format!("cannot encode as PNG: {e}"),
+        })?;
+    Ok(buf.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

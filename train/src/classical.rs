@@ -1,12 +1,17 @@
 //! The classical solvers behind `nmfnet cluster --method …` and `nmfnet nmf`.
 
-use crate::cli::{ClusterArgs, ClusterSummary, Graph, MethodDetails};
+use crate::cli::{ClusterArgs, ClusterSummary, Graph, MethodDetails, NmfArgs, NmfMethodArg};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
+use nmfnet_baselines::linalg::nonneg_from_dense;
 use nmfnet_baselines::linalg::to_dense;
-use nmfnet_baselines::{fit_observed, IterRecord, SymMatrix, SymMethod, SymParams};
-use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, write_npy};
+use nmfnet_baselines::nmf::{nmf, NmfMethod, NmfParams};
+use nmfnet_baselines::{fit_observed, IterRecord, StopReason, SymMatrix, SymMethod, SymParams};
+use nmfnet_datasets::io::{
+    atomic_write, gray_grid_png, npy_bytes_labels, read_image_folder, read_matrix, write_npy,
+};
 use nmfnet_datasets::metrics;
+use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
 
@@ -127,4 +132,137 @@ pub(crate) fn cluster(
         )?;
     }
     Ok(summary)
+}
+
+/// What `nmfnet nmf` prints (and writes to summary.json).
+#[derive(Serialize, Debug)]
+pub struct NmfSummary {
+    pub method: &'static str,
+    pub input: String,
+    pub m: usize,
+    pub n: usize,
+    pub rank: usize,
+    /// ‖Y − HW‖_F / ‖Y‖_F.
+    pub rel_error: f64,
+    pub iterations: usize,
+    pub converged: bool,
+    pub stop_reason: StopReason,
+    pub seconds: f64,
+    pub seed: u64,
+}
+
+fn parse_shape(s: &str) -> anyhow::Result<(usize, usize)> {
+    let parts: Vec<&str> = s.split(['x', 'X', '×']).collect();
+    match parts.as_slice() {
+        [h, w] => Ok((h.trim().parse()?, w.trim().parse()?)),
+        _ => bail!("--image-shape must look like 28x28, got {s:?}"),
+    }
+}
+
+/// `nmfnet nmf`.
+pub fn nmf_command(args: &NmfArgs) -> anyhow::Result<NmfSummary> {
+    let started = Instant::now();
+    let method = match args.method {
+        NmfMethodArg::Mu => NmfMethod::Mu,
+        NmfMethodArg::Hals => NmfMethod::Hals,
+        NmfMethodArg::Anls => NmfMethod::Anls,
+    };
+    let (y, shape, input) = match (&args.matrix, &args.images) {
+        (Some(path), _) => {
+            let y = read_matrix(path)?;
+            let shape = match &args.image_shape {
+                Some(s) => {
+                    let (h, w) = parse_shape(s)?;
+                    if h * w != y.nrows() {
+                        bail!(
+                            "--image-shape {h}x{w} has {} pixels but {} has m = {} rows",
+                            h * w,
+                            path.display(),
+                            y.nrows()
+                        );
+                    }
+                    Some((h, w))
+                }
+                None => None,
+            };
+            (y, shape, path.display().to_string())
+        }
+        (None, Some(dir)) => {
+            let f = read_image_folder(dir)?;
+            (
+                f.matrix,
+                Some((f.height, f.width)),
+                dir.display().to_string(),
+            )
+        }
+        (None, None) => bail!("give --matrix FILE or --images DIR"),
+    };
+    let ym = nonneg_from_dense(&y).with_context(|| format!("input {input}"))?;
+    let mut params = NmfParams::new(args.rank);
+    params.seed = args.seed;
+    if let Some(v) = args.max_iter {
+        params.max_iter = v;
+    }
+    if let Some(dir) = &args.out {
+        if dir.join("summary.json").exists() && !args.overwrite {
+            bail!(
+                "{} already holds a run; pass --overwrite or choose another --out",
+                dir.display()
+            );
+        }
+    }
+    let fit = nmf(method, ym.as_ref(), &params)?;
+    let summary = NmfSummary {
+        method: method.name(),
+        input,
+        m: ym.nrows(),
+        n: ym.ncols(),
+        rank: args.rank,
+        rel_error: fit.rel_error(),
+        iterations: fit.convergence.iterations,
+        converged: fit.convergence.converged,
+        stop_reason: fit.convergence.reason,
+        seconds: started.elapsed().as_secs_f64(),
+        seed: args.seed,
+    };
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        write_npy(&dir.join("H.npy"), &to_dense(fit.h.as_ref()))?;
+        write_npy(&dir.join("W.npy"), &to_dense(fit.w.as_ref()))?;
+        write_history(&dir.join("history.jsonl"), &fit.history)?;
+        if let Some((h, w)) = shape {
+            let tiles: Vec<Vec<f32>> = (0..args.rank)
+                .map(|l| fit.h.col(l).iter().map(|&v| v as f32).collect())
+                .collect();
+            let cols = (args.rank as f64).sqrt().ceil() as usize;
+            atomic_write(&dir.join("basis.png"), &gray_grid_png(&tiles, h, w, cols)?)?;
+        }
+        atomic_write(
+            &dir.join("summary.json"),
+            serde_json::to_string_pretty(&summary)?.as_bytes(),
+        )?;
+    }
+    Ok(summary)
+}
+
+pub fn print_nmf_summary(s: &NmfSummary, out: Option<&Path>) {
+    println!(
+        "method        {}  ({} iterations, {})",
+        s.method,
+        s.iterations,
+        if s.converged {
+            "converged".to_string()
+        } else {
+            format!("not converged: {:?}", s.stop_reason)
+        }
+    );
+    println!(
+        "input         {}  (Y is {}×{}, k = {})",
+        s.input, s.m, s.n, s.rank
+    );
+    println!("rel. error    {:.4}   (‖Y − HW‖_F/‖Y‖_F)", s.rel_error);
+    println!("time          {:.2} s", s.seconds);
+    if let Some(dir) = out {
+        println!("written to    {}", dir.display());
+    }
 }

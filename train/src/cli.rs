@@ -34,9 +34,62 @@ pub enum Command {
     /// Cluster a similarity graph with symmetric NMF (X ≈ UUᵀ, U ≥ 0; label = argmax of a row
     /// of U). Without a data argument, runs on the embedded planted-cluster default.
     Cluster(ClusterArgs),
+    /// Plain NMF Y ≈ HW (MU, HALS or ANLS-BPP) of a matrix or a folder of images; writes H, W
+    /// (.npy) and, for images, a PNG grid of the basis images (the columns of H).
+    Nmf(NmfArgs),
     /// The papers' data sets: verify the files, or describe one.
     #[command(subcommand)]
     Data(DataCommand),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NmfMethodArg {
+    /// Lee–Seung multiplicative updates.
+    Mu,
+    /// Cichocki–Phan HALS with unit-norm basis columns.
+    Hals,
+    /// Alternating NNLS by block principal pivoting (Kim–Park).
+    Anls,
+}
+
+#[derive(Args, Debug)]
+pub struct NmfArgs {
+    #[arg(long, value_enum, default_value = "hals")]
+    pub method: NmfMethodArg,
+    /// Number of basis vectors k.
+    #[arg(long)]
+    pub rank: usize,
+    /// Y as a matrix file (.npy, or CSV/text), m × n; H is m × k.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "images",
+        required_unless_present = "images"
+    )]
+    pub matrix: Option<PathBuf>,
+    /// A folder of same-size grayscale PNG/PGM images; each image is a column of Y, so the
+    /// columns of H are basis images.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// Height×width of one column of Y, for the basis grid of a --matrix (e.g. 28x28).
+    #[arg(long, value_name = "HxW")]
+    pub image_shape: Option<String>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Iteration budget (default 500; SPEC §3 stop rule otherwise).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace files of an earlier run in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Print one JSON object as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -754,6 +807,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Data(DataCommand::Info { name, data_dir }) => {
             data_info(&name, data_dir.as_deref())
+        }
+        Command::Nmf(args) => {
+            let summary = classical::nmf_command(&args)?;
+            classical::print_nmf_summary(&summary, args.out.as_deref());
+            if args.json {
+                println!("{}", serde_json::to_string(&summary)?);
+            }
+            Ok(())
         }
         Command::Cluster(args) => {
             let summary = cluster(&args)?;

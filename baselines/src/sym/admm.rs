@@ -14,7 +14,7 @@
 //! SPEC §4 ‖X‖₂ = 1, so ρ = 3. The stop test is the projected gradient of ‖X − YYᵀ‖² at Y,
 //! relative to the first iterate's, like SymNewton's.
 
-use super::{SymFit, SymMethod, SymParams};
+use super::{counted, SymFit, SymMethod, SymParams};
 use crate::error::{param, Result};
 use crate::history::{proj_grad_sq, Hook, Recorder, StopReason};
 use crate::linalg::{add_diag, at_b, dot, frob_sq, residual_sq, right_solve_spd, SymMatrix};
@@ -41,10 +41,11 @@ pub(super) fn fit(
     let (n, r) = (y0.nrows(), y0.ncols());
     let mut rec = Recorder::new(params.tol, params.record_every, labels, hook);
     let xf = x.frob_sq();
+    let mut products = 0usize;
     let mut y = y0.clone();
     let mut w = y0;
     let mut lam = Mat::<f64>::zeros(n, r);
-    let mut xy = x.mul(y.as_ref());
+    let mut xy = counted(x, &mut products, y.as_ref());
     let mut iter = 0;
     let reason;
     loop {
@@ -69,7 +70,7 @@ pub(super) fn fit(
         }
         let rhs_w = &xy + &y * faer::Scale(rho) + &lam;
         w = right_solve_spd(rhs_w.as_ref(), &add_diag(&yty, rho))?;
-        let xw = x.mul(w.as_ref());
+        let xw = counted(x, &mut products, w.as_ref());
         let wtw = at_b(w.as_ref(), w.as_ref());
         let rhs_y = (&xw + &w * faer::Scale(rho) - &lam).transpose().to_owned();
         let yt = nnls_bpp(
@@ -79,7 +80,7 @@ pub(super) fn fit(
         )?;
         y = yt.transpose().to_owned();
         lam = &lam + (&y - &w) * faer::Scale(rho);
-        xy = x.mul(y.as_ref());
+        xy = counted(x, &mut products, y.as_ref());
         iter += 1;
     }
     let seconds = rec.seconds();
@@ -90,6 +91,7 @@ pub(super) fn fit(
         other: Some(w),
         history,
         convergence,
+        products,
         penalty: Some(rho),
         seconds,
     })

@@ -6,7 +6,7 @@
 //! XV_t is the product the next U-update needs anyway and XU_t was computed for the V-update
 //! that produced V_t, so testing costs no extra product.
 
-use super::{SymFit, SymMethod, SymParams};
+use super::{counted, SymFit, SymMethod, SymParams};
 use crate::error::{param, Result};
 use crate::history::{proj_grad_sq, Hook, Recorder, StopReason};
 use crate::linalg::{add_diag, at_b, dist_sq, residual_sq, right_solve_spd, SymMatrix};
@@ -40,9 +40,10 @@ pub(super) fn fit(
     }
     let mut rec = Recorder::new(params.tol, params.record_every, labels, hook);
     let xf = x.frob_sq();
+    let mut products = 0usize;
     let mut u = u0.clone();
     let mut v = u0;
-    let mut xu = x.mul(u.as_ref());
+    let mut xu = counted(x, &mut products, u.as_ref());
     let mut utu = at_b(u.as_ref(), u.as_ref());
     let mut iter = 0;
     let reason;
@@ -51,7 +52,7 @@ pub(super) fn fit(
         let xv = if iter == 0 {
             xu.clone()
         } else {
-            x.mul(v.as_ref())
+            counted(x, &mut products, v.as_ref())
         };
         let vtv = at_b(v.as_ref(), v.as_ref());
         let grad_u = &u * &vtv - &xv + (&u - &v) * faer::Scale(lambda);
@@ -76,7 +77,7 @@ pub(super) fn fit(
             break;
         }
         u = update(method, u, v.as_ref(), xv.as_ref(), &vtv, lambda)?;
-        xu = x.mul(u.as_ref());
+        xu = counted(x, &mut products, u.as_ref());
         utu = at_b(u.as_ref(), u.as_ref());
         v = update(method, v, u.as_ref(), xu.as_ref(), &utu, lambda)?;
         iter += 1;
@@ -89,6 +90,7 @@ pub(super) fn fit(
         other: Some(u),
         history,
         convergence,
+        products,
         penalty: Some(lambda),
         seconds,
     })
@@ -148,18 +150,33 @@ pub(crate) fn hals_sweep(w: Mat<f64>, p: MatRef<'_, f64>, q: &Mat<f64>, floor: f
         .flat_map(|l| (0..r).map(move |j| (j, l)))
         .map(|(j, l)| q[(j, l)])
         .collect();
+    // Per row, t = w Q is kept up to date: changing w_l by δ adds δ·Q[l, :] (Q is symmetric,
+    // so that is column l, contiguous). An axpy vectorises where the dot product of the plain
+    // sweep would not, and an entry that stays put (δ = 0, common once w is sparse) costs O(1).
     rows.par_chunks_mut(r * 256)
         .zip(prow.par_chunks(r * 256))
         .for_each(|(wchunk, pchunk)| {
+            let mut t = vec![0.0; r];
             for (wr, pr) in wchunk.chunks_mut(r).zip(pchunk.chunks(r)) {
+                t.iter_mut().for_each(|v| *v = 0.0);
+                for (j, &wj) in wr.iter().enumerate() {
+                    if wj != 0.0 {
+                        for (tv, &qv) in t.iter_mut().zip(&qcols[j * r..j * r + r]) {
+                            *tv += wj * qv;
+                        }
+                    }
+                }
                 for l in 0..r {
                     let ql = &qcols[l * r..l * r + r];
-                    let mut s = pr[l];
-                    for (a, b) in wr.iter().zip(ql) {
-                        s -= a * b;
+                    let val = wr[l] + (pr[l] - t[l]) / ql[l];
+                    let new = if val > floor { val } else { floor };
+                    let delta = new - wr[l];
+                    if delta != 0.0 {
+                        for (tv, &qv) in t.iter_mut().zip(ql) {
+                            *tv += delta * qv;
+                        }
+                        wr[l] = new;
                     }
-                    let val = wr[l] + s / ql[l];
-                    wr[l] = if val > floor { val } else { floor };
                 }
             }
         });

@@ -166,6 +166,8 @@ pub struct SymFit {
     pub other: Option<Mat<f64>>,
     pub history: Vec<IterRecord>,
     pub convergence: Convergence,
+    /// Products X·V (n×n by n×r) computed, initialisation and line-search trials included.
+    pub products: usize,
     /// The penalty actually used (λ, α or ρ), if the method has one.
     pub penalty: Option<f64>,
     pub seconds: f64,
@@ -175,6 +177,12 @@ impl SymFit {
     pub fn labels(&self) -> Vec<usize> {
         crate::history::argmax_rows(self.u.as_ref())
     }
+}
+
+/// X·V, counted.
+fn counted(x: &SymMatrix, products: &mut usize, v: faer::MatRef<'_, f64>) -> Mat<f64> {
+    *products += 1;
+    x.mul(v)
 }
 
 /// Fits from Kuang's seeded initialisation.

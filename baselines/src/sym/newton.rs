@@ -15,7 +15,7 @@
 //! `H⁺ = max(H − α·step, 0)`. Every trial costs one product X·H⁺, which the accepted trial
 //! hands on to the next iteration.
 
-use super::{SymFit, SymMethod, SymParams};
+use super::{counted, SymFit, SymMethod, SymParams};
 use crate::error::Result;
 use crate::history::{proj_grad_sq, Hook, Recorder, StopReason};
 use crate::linalg::{at_b, dot, frob_sq, SymMatrix};
@@ -54,8 +54,9 @@ pub(super) fn fit(
     let (n, r) = (h0.nrows(), h0.ncols());
     let mut rec = Recorder::new(params.tol, params.record_every, labels, hook);
     let xf = x.frob_sq();
+    let mut products = 0usize;
     let mut h = h0;
-    let mut xh = x.mul(h.as_ref());
+    let mut xh = counted(x, &mut products, h.as_ref());
     let mut hth = at_b(h.as_ref(), h.as_ref());
     let mut obj = objective(xf, h.as_ref(), xh.as_ref(), &hth);
     let mut cache: Vec<Option<ColumnFactor>> = (0..r).map(|_| None).collect();
@@ -90,7 +91,7 @@ pub(super) fn fit(
         let mut accepted = None;
         for _ in 0..MAX_TRIALS {
             let hn = Mat::from_fn(n, r, |i, j| (h[(i, j)] - alpha * step[(i, j)]).max(0.0));
-            let xhn = x.mul(hn.as_ref());
+            let xhn = counted(x, &mut products, hn.as_ref());
             let hthn = at_b(hn.as_ref(), hn.as_ref());
             let newobj = objective(xf, hn.as_ref(), xhn.as_ref(), &hthn);
             let decrease = dot(grad.as_ref(), (&hn - &h).as_ref());
@@ -122,6 +123,7 @@ pub(super) fn fit(
         other: None,
         history,
         convergence,
+        products,
         penalty: None,
         seconds,
     })
