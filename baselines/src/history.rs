@@ -22,6 +22,8 @@ pub struct IterRecord {
     pub acc: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nmi: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purity: Option<f64>,
 }
 
 /// Why a run stopped.
@@ -129,15 +131,16 @@ impl<'a, 'h> Recorder<'a, 'h> {
         rel_pg: f64,
         factor: MatRef<'_, f64>,
     ) {
-        let (acc, nmi) = match self.labels {
+        let (acc, nmi, purity) = match self.labels {
             Some(truth) => {
                 let pred = argmax_rows(factor);
                 (
                     metrics::accuracy(truth, &pred).ok(),
                     metrics::nmi(truth, &pred, Normalization::Max).ok(),
+                    metrics::purity(truth, &pred).ok(),
                 )
             }
-            None => (None, None),
+            None => (None, None, None),
         };
         self.history.push(IterRecord {
             iter,
@@ -147,6 +150,7 @@ impl<'a, 'h> Recorder<'a, 'h> {
             seconds: self.start.elapsed().as_secs_f64(),
             acc,
             nmi,
+            purity,
         });
     }
 

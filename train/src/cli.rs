@@ -37,9 +37,18 @@ pub enum Command {
     /// Plain NMF Y ≈ HW (MU, HALS or ANLS-BPP) of a matrix or a folder of images; writes H, W
     /// (.npy) and, for images, a PNG grid of the basis images (the columns of H).
     Nmf(NmfArgs),
+    /// Reproduce a paper's tables and figures from scratch (resumable).
+    #[command(subcommand)]
+    Reproduce(ReproduceCommand),
     /// The papers' data sets: verify the files, or describe one.
     #[command(subcommand)]
     Data(DataCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReproduceCommand {
+    /// SymNMF-Net paper: Tables 1–4 and Figs. 4.1–4.5 → results.md, results.json, PNG/SVG.
+    Symnmf(crate::reproduce::SymnmfReproArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -495,13 +504,14 @@ pub enum MethodDetails {
 struct SymNmfJob<'a> {
     cfg: SymNmfTrainingConfig,
     x: &'a Dense,
+    labels: Option<Vec<usize>>,
     trainer: TrainerConfig,
 }
 
 impl BackendJob for SymNmfJob<'_> {
     type Output = anyhow::Result<SymNmfRun>;
     fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, name: &'static str) -> Self::Output {
-        train_symnmf::<B>(self.cfg, self.x, self.trainer, &device, name)
+        train_symnmf::<B>(self.cfg, self.x, self.labels, self.trainer, &device, name)
     }
 }
 
@@ -612,6 +622,7 @@ fn cluster_net(
         SymNmfJob {
             cfg: cfg.clone(),
             x: &x,
+            labels: problem.labels.clone(),
             trainer,
         },
     )??;
@@ -808,6 +819,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Data(DataCommand::Info { name, data_dir }) => {
             data_info(&name, data_dir.as_deref())
         }
+        Command::Reproduce(ReproduceCommand::Symnmf(args)) => crate::reproduce::symnmf(&args),
         Command::Nmf(args) => {
             let summary = classical::nmf_command(&args)?;
             classical::print_nmf_summary(&summary, args.out.as_deref());

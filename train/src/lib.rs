@@ -7,10 +7,13 @@
 //!   place where a concrete backend is chosen.
 //! * [`symnmf`]: SymNMF-Net as a [`trainer::Task`], and a full clustering run.
 //! * [`classical`]: the classical solvers of `nmfnet-baselines` behind the same CLI.
-//! * [`cli`]: the `nmfnet` command line.
+//! * [`cli`]: the `nmfnet` command line; [`reproduce`] runs the papers' tables and figures,
+//!   [`plot`] draws them.
 
 pub mod backend;
 pub mod classical;
 pub mod cli;
+pub mod plot;
+pub mod reproduce;
 pub mod symnmf;
 pub mod trainer;

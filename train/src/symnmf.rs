@@ -41,6 +41,9 @@ pub struct SymNmfTask<B: SymNmfAutodiffBackend> {
     model: Option<SymNmfNet<B>>,
     optim: OptimizerAdaptor<Adam, SymNmfNet<B>, B>,
     device: B::Device,
+    /// Ground truth: when known, ACC, NMI, purity and the sparse factor of U_K are logged
+    /// every epoch (U_K is read back once per epoch for that).
+    labels: Option<Vec<usize>>,
 }
 
 impl<B: SymNmfAutodiffBackend> SymNmfTask<B> {
@@ -62,7 +65,14 @@ impl<B: SymNmfAutodiffBackend> SymNmfTask<B> {
             model: Some(model),
             optim,
             device: device.clone(),
+            labels: None,
         })
+    }
+
+    /// Logs label-based scores of U_K every epoch.
+    pub fn with_labels(mut self, labels: Option<Vec<usize>>) -> Self {
+        self.labels = labels;
+        self
     }
 
     pub fn model(&self) -> &SymNmfNet<B> {
@@ -122,6 +132,15 @@ impl<B: SymNmfAutodiffBackend> Task for SymNmfTask<B> {
             .fold(0.0, f64::max)
             .sqrt();
         let zeros = &v[4 + 2 * k..];
+        let scores = match &self.labels {
+            Some(truth) => {
+                let u = to_host(us.last().expect("K ≥ 1 blocks").clone().detach().inner());
+                let pred = nmfnet_datasets::metrics::argmax_labels(&u);
+                let s = nmfnet_datasets::metrics::label_scores(truth, &pred)?;
+                Some((s, nmfnet_datasets::metrics::sparse_factor(&u)))
+            }
+            None => None,
+        };
 
         let lr = self.cfg.lr_at(step);
         let grads = GradientsParams::from_grads(parts.total.backward(), &model);
@@ -134,6 +153,12 @@ impl<B: SymNmfAutodiffBackend> Task for SymNmfTask<B> {
             ("bound_a2_4ae".into(), a * a + 4.0 * a * eps),
             ("lr".into(), lr),
         ];
+        if let Some((s, sf)) = scores {
+            metrics.push(("acc".into(), s.acc));
+            metrics.push(("nmi".into(), s.nmi));
+            metrics.push(("purity".into(), s.purity));
+            metrics.push(("sparse_factor".into(), sf));
+        }
         for i in 0..k {
             metrics.push((format!("zero_entries_{}", i + 1), zeros[2 * i]));
             metrics.push((format!("zero_rows_{}", i + 1), zeros[2 * i + 1]));
@@ -190,11 +215,12 @@ pub struct SymNmfRun {
 pub fn train_symnmf<B: SymNmfAutodiffBackend>(
     cfg: SymNmfTrainingConfig,
     x: &Dense,
+    labels: Option<Vec<usize>>,
     trainer: TrainerConfig,
     device: &B::Device,
     backend: &'static str,
 ) -> anyhow::Result<SymNmfRun> {
-    let mut task = SymNmfTask::<B>::new(cfg, x, device)?;
+    let mut task = SymNmfTask::<B>::new(cfg, x, device)?.with_labels(labels);
     let report = Trainer::new(trainer).run(&mut task)?;
     let model = task.model();
     Ok(SymNmfRun {

@@ -34,7 +34,7 @@ fn run<B: SymNmfAutodiffBackend>(name: &'static str) -> SymNmfRun {
         progress: false,
         ..Default::default()
     };
-    train_symnmf::<B>(cfg, &g.x, trainer, &Default::default(), name).unwrap()
+    train_symnmf::<B>(cfg, &g.x, None, trainer, &Default::default(), name).unwrap()
 }
 
 fn losses(r: &SymNmfRun) -> Vec<f64> {
