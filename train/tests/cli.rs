@@ -737,3 +737,97 @@ fn classical_methods_run_on_every_clustering_dataset() {
         }
     }
 }
+
+#[test]
+fn reproduce_quick_writes_results_and_resumes_without_rerunning() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("reproduce");
+    let out = d.join("r");
+    let run = || {
+        nmfnet(&[
+            "reproduce",
+            "symnmf",
+            "--quick",
+            "--data-dir",
+            p(&dir),
+            "--out",
+            p(&out),
+        ])
+    };
+    let first = run();
+    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(
+        first.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout.contains("3 of 3 cells to run"), "{stdout}");
+    for f in [
+        "results.md",
+        "results.json",
+        "fig4_1_orl.png",
+        "fig4_1_orl.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(
+        md.contains("| SymNMF-Net |") && md.contains("/ 81.50"),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["cells"].as_array().unwrap().len(), 3);
+    // Same seeds again: nothing reruns and the numbers are the same.
+    let second = run();
+    let stdout2 = String::from_utf8_lossy(&second.stdout).to_string();
+    assert!(second.status.success());
+    assert!(!stdout2.contains("cells to run"), "{stdout2}");
+    let json2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["cells"], json2["cells"]);
+    // From scratch in another folder: the same numbers (seeded, deterministic).
+    let out2 = d.join("r2");
+    let fresh = nmfnet(&[
+        "reproduce",
+        "symnmf",
+        "--quick",
+        "--quiet",
+        "--data-dir",
+        p(&dir),
+        "--out",
+        p(&out2),
+    ]);
+    assert!(fresh.status.success());
+    let json3: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("results.json")).unwrap()).unwrap();
+    for (a, b) in json["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(json3["cells"].as_array().unwrap())
+    {
+        for key in ["acc", "nmi", "purity", "rel_error", "sparse_factor"] {
+            assert_eq!(
+                a["summary"][key], b["summary"][key],
+                "{key} differs between two runs: {a} vs {b}"
+            );
+        }
+    }
+    // A changed cell (its identity no longer matches) is run again.
+    let ident = out.join("cells/orl/symhals/seed0/cell.json");
+    std::fs::write(&ident, "{}").unwrap();
+    let third = run();
+    assert!(String::from_utf8_lossy(&third.stdout).contains("1 of 3 cells to run"));
+    let bad = nmfnet(&[
+        "reproduce",
+        "symnmf",
+        "--data-dir",
+        p(&dir),
+        "--datasets",
+        "nope",
+        "--out",
+        p(&out),
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown clustering data set"));
+}
