@@ -363,11 +363,16 @@ fn load_problem(args: &ClusterArgs) -> anyhow::Result<Problem> {
 }
 
 fn build_config(args: &ClusterArgs, problem: &Problem) -> anyhow::Result<SymNmfTrainingConfig> {
+    // A config file may leave the rank out; it then comes from the labels like without one.
+    let mut config_rank = false;
     let mut cfg = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read config {}", path.display()))?;
-            serde_json::from_str(&text)
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("invalid config {}", path.display()))?;
+            config_rank = value["model"]["rank"].is_u64();
+            serde_json::from_value(value)
                 .with_context(|| format!("invalid config {}", path.display()))?
         }
         None => SymNmfTrainingConfig::default(),
@@ -378,11 +383,13 @@ fn build_config(args: &ClusterArgs, problem: &Problem) -> anyhow::Result<SymNmfT
         v.dedup();
         v.len()
     });
-    cfg.model.rank = match (args.rank, &args.config, classes) {
+    cfg.model.rank = match (args.rank, config_rank, classes) {
         (Some(r), _, _) => r,
-        (None, Some(_), _) => cfg.model.rank,
-        (None, None, Some(c)) => c,
-        (None, None, None) => bail!("--rank is required when no labels are given"),
+        (None, true, _) => cfg.model.rank,
+        (None, false, Some(c)) => c,
+        (None, false, None) => {
+            bail!("--rank is required when no labels are given (or set model.rank in --config)")
+        }
     };
     if let Some(v) = args.blocks {
         cfg.model.blocks = v;

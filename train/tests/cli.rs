@@ -831,3 +831,31 @@ fn reproduce_quick_writes_results_and_resumes_without_rerunning() {
     ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown clustering data set"));
 }
+
+#[test]
+fn a_partial_config_keeps_the_rank_from_the_labels() {
+    let d = tmp("partial-config");
+    let cfg = d.join("cfg.json");
+    std::fs::write(&cfg, r#"{"cosine_decay": true, "epochs": 5}"#).unwrap();
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--config",
+        p(&cfg),
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(
+        (s["rank"].as_u64(), s["epochs"].as_u64()),
+        (Some(5), Some(5)),
+        "{s}"
+    );
+    std::fs::write(&cfg, r#"{"model": {"rank": 3}, "epochs": 5}"#).unwrap();
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--config",
+        p(&cfg),
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(s["rank"].as_u64(), Some(3), "{s}");
+}
