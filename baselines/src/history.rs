@@ -154,6 +154,30 @@ impl<'a, 'h> Recorder<'a, 'h> {
         });
     }
 
+    /// One stop test per iteration: a typed error on a non-finite objective, otherwise the
+    /// reason to stop now (tolerance met, or `iter` reached `max_iter`), if any.
+    #[allow(clippy::too_many_arguments)]
+    pub fn check(
+        &mut self,
+        method: &str,
+        iter: usize,
+        max_iter: usize,
+        objective: f64,
+        rel_error: f64,
+        proj_grad_norm: f64,
+        factor: MatRef<'_, f64>,
+    ) -> crate::Result<Option<StopReason>> {
+        if !objective.is_finite() {
+            return Err(crate::SolverError::Numerical(format!(
+                "{method}: the objective became {objective} at iteration {iter}"
+            )));
+        }
+        if self.observe(iter, objective, rel_error, proj_grad_norm, factor) {
+            return Ok(Some(StopReason::Tolerance));
+        }
+        Ok((iter >= max_iter).then_some(StopReason::MaxIterations))
+    }
+
     /// Closes the history (the last iterate is always recorded) and builds the report.
     pub fn finish(
         mut self,

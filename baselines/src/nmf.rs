@@ -8,7 +8,7 @@
 //! are the basis images.
 
 use crate::error::{param, Result, SolverError};
-use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder, StopReason};
+use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder};
 use crate::linalg::{a_b, add_diag, at_b, check_rank, dot, par, uniform};
 use crate::nnls::nnls_bpp;
 use crate::sym::alternating_hals_sweep as hals_sweep;
@@ -194,18 +194,17 @@ pub fn nmf_from(
             (yf - 2.0 * dot(h.as_ref(), ywt.as_ref()) + dot(hth.as_ref(), wwt.as_ref())).max(0.0);
         let objective = 0.5 * resid;
         let rel = (resid / yf).sqrt();
-        if !objective.is_finite() {
-            return Err(SolverError::Numerical(format!(
-                "{method}: the objective became {objective} at iteration {iter}"
-            )));
-        }
         last = (objective, rel);
-        if rec.observe(iter, objective, rel, pg, h.as_ref()) {
-            reason = StopReason::Tolerance;
-            break;
-        }
-        if iter == params.max_iter {
-            reason = StopReason::MaxIterations;
+        if let Some(r) = rec.check(
+            method.name(),
+            iter,
+            params.max_iter,
+            objective,
+            rel,
+            pg,
+            h.as_ref(),
+        )? {
+            reason = r;
             break;
         }
         match method {

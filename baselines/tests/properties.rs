@@ -32,6 +32,19 @@ fn planted() -> (SymMatrix, SymMatrix, Vec<usize>) {
     (dense, sparse, g.labels.unwrap())
 }
 
+/// The recorded objective never rises by more than `slack`.
+fn assert_monotone(history: &[nmfnet_baselines::IterRecord], slack: f64, what: &str) {
+    for w in history.windows(2) {
+        assert!(
+            w[1].objective <= w[0].objective + slack,
+            "{what}: objective rose from {} to {} at iteration {}",
+            w[0].objective,
+            w[1].objective,
+            w[1].iter
+        );
+    }
+}
+
 fn assert_nonnegative(m: &Mat<f64>, what: &str) {
     for j in 0..m.ncols() {
         for i in 0..m.nrows() {
@@ -104,18 +117,10 @@ fn descent_methods_never_increase_their_objective() {
         p.max_iter = 200;
         p.tol = 0.0;
         let f = fit(method, &x, &p, None).unwrap();
-        for w in f.history.windows(2) {
-            // Relative slack 1e-12: the objective is evaluated in the trace form (rounding of
-            // ‖X‖² − 2tr(UᵀXV) + …), so exact ties may differ in the last bits.
-            let slack = 1e-12 * w[0].objective.abs().max(1.0);
-            assert!(
-                w[1].objective <= w[0].objective + slack,
-                "{method}: objective rose from {} to {} at iteration {}",
-                w[0].objective,
-                w[1].objective,
-                w[1].iter
-            );
-        }
+        // Slack 1e-12 of the starting objective: it is evaluated in the trace form (rounding
+        // of ‖X‖² − 2tr(UᵀXV) + …), so exact ties may differ in the last bits.
+        let slack = 1e-12 * f.history[0].objective.abs().max(1.0);
+        assert_monotone(&f.history, slack, method.name());
     }
 }
 
@@ -315,15 +320,7 @@ fn plain_nmf_objectives_decrease_and_factors_stay_nonnegative() {
         // Slack relative to the starting objective: the trace form loses ~1e-16·‖Y‖² to
         // cancellation, which shows once the fit is exact (HALS reaches 0 here).
         let slack = 1e-12 * f.history[0].objective;
-        for w in f.history.windows(2) {
-            assert!(
-                w[1].objective <= w[0].objective + slack,
-                "{method}: objective rose from {} to {} at iteration {}",
-                w[0].objective,
-                w[1].objective,
-                w[1].iter
-            );
-        }
+        assert_monotone(&f.history, slack, method.name());
         let direct = (&y - a_b(f.h.as_ref(), f.w.as_ref())).norm_l2() / y.norm_l2();
         // The history uses the trace form, whose residual carries an absolute error of about
         // 1e-15·‖Y‖² (cancellation); its square root, the relative error, is then uncertain by

@@ -16,7 +16,7 @@
 
 use super::{counted, SymFit, SymMethod, SymParams};
 use crate::error::{param, Result};
-use crate::history::{proj_grad_sq, Hook, Recorder, StopReason};
+use crate::history::{proj_grad_sq, Hook, Recorder};
 use crate::linalg::{add_diag, at_b, dot, frob_sq, residual_sq, right_solve_spd, SymMatrix};
 use crate::nnls::nnls_bpp;
 use faer::Mat;
@@ -55,17 +55,16 @@ pub(super) fn fit(
         let pg = proj_grad_sq(y.as_ref(), grad.as_ref()).sqrt();
         let sym_err = (xf - 2.0 * dot(y.as_ref(), xy.as_ref()) + frob_sq(yty.as_ref())).max(0.0);
         let objective = 0.5 * residual_sq(xf, w.as_ref(), xy.as_ref(), &wtw, &yty);
-        if !objective.is_finite() {
-            return Err(crate::SolverError::Numerical(format!(
-                "admm: the objective became {objective} at iteration {iter}"
-            )));
-        }
-        if rec.observe(iter, objective, sym_err / xf, pg, y.as_ref()) {
-            reason = StopReason::Tolerance;
-            break;
-        }
-        if iter == params.max_iter {
-            reason = StopReason::MaxIterations;
+        if let Some(r) = rec.check(
+            "admm",
+            iter,
+            params.max_iter,
+            objective,
+            sym_err / xf,
+            pg,
+            y.as_ref(),
+        )? {
+            reason = r;
             break;
         }
         let rhs_w = &xy + &y * faer::Scale(rho) + &lam;

@@ -8,7 +8,7 @@
 
 use super::{counted, SymFit, SymMethod, SymParams};
 use crate::error::{param, Result};
-use crate::history::{proj_grad_sq, Hook, Recorder, StopReason};
+use crate::history::{proj_grad_sq, Hook, Recorder};
 use crate::linalg::{add_diag, at_b, dist_sq, residual_sq, right_solve_spd, SymMatrix};
 use crate::nnls::nnls_bpp;
 use faer::{Mat, MatRef};
@@ -63,17 +63,16 @@ pub(super) fn fit(
         let objective = 0.5 * residual_sq(xf, u.as_ref(), xv.as_ref(), &utu, &vtv)
             + 0.5 * lambda * dist_sq(u.as_ref(), v.as_ref());
         let rel = residual_sq(xf, v.as_ref(), xv.as_ref(), &vtv, &vtv) / xf;
-        if !objective.is_finite() {
-            return Err(crate::SolverError::Numerical(format!(
-                "{method}: the objective became {objective} at iteration {iter}"
-            )));
-        }
-        if rec.observe(iter, objective, rel, pg, v.as_ref()) {
-            reason = StopReason::Tolerance;
-            break;
-        }
-        if iter == params.max_iter {
-            reason = StopReason::MaxIterations;
+        if let Some(r) = rec.check(
+            method.name(),
+            iter,
+            params.max_iter,
+            objective,
+            rel,
+            pg,
+            v.as_ref(),
+        )? {
+            reason = r;
             break;
         }
         u = update(method, u, v.as_ref(), xv.as_ref(), &vtv, lambda)?;

@@ -65,17 +65,16 @@ pub(super) fn fit(
     loop {
         let grad = (&h * &hth - &xh) * faer::Scale(4.0);
         let pg = proj_grad_sq(h.as_ref(), grad.as_ref()).sqrt();
-        if !obj.is_finite() {
-            return Err(crate::SolverError::Numerical(format!(
-                "{method}: the objective became {obj} at iteration {iter}"
-            )));
-        }
-        if rec.observe(iter, obj, obj / xf, pg, h.as_ref()) {
-            reason = StopReason::Tolerance;
-            break;
-        }
-        if iter == params.max_iter {
-            reason = StopReason::MaxIterations;
+        if let Some(r) = rec.check(
+            method.name(),
+            iter,
+            params.max_iter,
+            obj,
+            obj / xf,
+            pg,
+            h.as_ref(),
+        )? {
+            reason = r;
             break;
         }
         let step = match method {
