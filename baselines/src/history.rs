@@ -112,7 +112,7 @@ impl<'a, 'h> Recorder<'a, 'h> {
         if let Some(h) = self.hook.as_mut() {
             h(iter, rel_pg, rel_error);
         }
-        if iter % self.every == 0 {
+        if iter.is_multiple_of(self.every) {
             self.push(iter, objective, rel_error, rel_pg, factor);
         }
         if rel_pg <= self.tol && iter >= self.min_iter.max(1) {

@@ -148,7 +148,9 @@ fn solve_columns(
         groups.entry(passive[c].as_slice()).or_default().push(c);
     }
     let groups: Vec<(&[bool], Vec<usize>)> = groups.into_iter().collect();
-    let solved: Vec<Result<Vec<(usize, Vec<f64>)>>> = groups
+    // Per group: (column, its solution) pairs.
+    type Solved = Result<Vec<(usize, Vec<f64>)>>;
+    let solved: Vec<Solved> = groups
         .par_iter()
         .map(|(set, members)| {
             let idx: Vec<usize> = (0..k).filter(|&i| set[i]).collect();

@@ -73,6 +73,7 @@ fn par_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
 }
 
 /// Dot product with eight independent `f64` accumulators (vectorises well).
+#[allow(clippy::needless_range_loop)] // the index form is what the vectoriser likes here
 fn dot_f32(a: &[f32], b: &[f32]) -> f64 {
     let mut acc = [0.0f64; 8];
     let chunks = a.len() / 8;

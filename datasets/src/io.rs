@@ -46,7 +46,7 @@ fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| DataError::format(path, "array shape overflows"))?;
-    let need = count.checked_mul(elem).unwrap_or(usize::MAX);
+    let need = count.saturating_mul(elem);
     if elem == 0 || need > bytes.len() {
         return Err(DataError::format(
             path,

@@ -229,7 +229,7 @@ fn elem_size(ty: u32) -> Option<usize> {
 /// Decodes a numeric sub-element into `f64`s.
 fn numbers(ty: u32, body: &[u8], big: bool) -> std::result::Result<Vec<f64>, String> {
     let size = elem_size(ty).ok_or_else(|| format!("data type {ty} is not numeric"))?;
-    if body.len() % size != 0 {
+    if !body.len().is_multiple_of(size) {
         return Err(format!(
             "{} bytes is not a whole number of {size}-byte values",
             body.len()
@@ -386,7 +386,7 @@ fn parse_matrix(body: &[u8], big: bool) -> std::result::Result<MatVar, String> {
     let (rty, real) = c.sub()?;
     let size = elem_size(rty)
         .ok_or_else(|| format!("variable '{name}': data type {rty} is not numeric"))?;
-    if real.len() != count.checked_mul(size).unwrap_or(usize::MAX) {
+    if real.len() != count.saturating_mul(size) {
         return Err(format!(
             "variable '{name}': {rows}×{cols} needs {count} values, {} bytes of {size}-byte values stored",
             real.len()
