@@ -4,14 +4,19 @@
 //! PCA disturbing (SPEC §5).
 //!
 //! Done so far: the [`Generator`] (pix2pix U-Net, skip connections on a stack, H and W heads),
-//! the PatchGAN [`Discriminator`], `Ŷ = HW` ([`reconstruct`]) and the paper's error ε
-//! ([`group_error`]), generic over the Burn backend. Still to come (issue 6): the losses and
-//! the training task for the one training loop of `nmfnet-train`, PCA disturbing, the CLI.
+//! the PatchGAN [`Discriminator`], `Ŷ = HW` ([`reconstruct`]), the paper's error ε
+//! ([`group_error`]), the cGAN + L1 losses ([`loss`]) and PCA disturbing ([`pca`]), generic
+//! over the Burn backend. Still to come (issue 6): group sampling, the training task for the
+//! one training loop of `nmfnet-train`, the comparisons and the CLI.
 
 pub mod config;
 pub mod discriminator;
 pub mod generator;
+pub mod loss;
+pub mod pca;
 
 pub use config::{DiscriminatorConfig, GanUnetError, GeneratorConfig};
 pub use discriminator::Discriminator;
 pub use generator::{group_error, reconstruct, Generator};
+pub use loss::{bce_with_logits, discriminator_loss, generator_loss};
+pub use pca::pca_reconstruction;
