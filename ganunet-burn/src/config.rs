@@ -17,6 +17,8 @@ pub enum GanUnetError {
         levels: usize,
         multiple: usize,
     },
+    #[error("groups of {group} images cannot be class-balanced over {classes} classes (the group size must be a multiple of the class count, with enough images of every class)")]
+    Unbalanced { group: usize, classes: usize },
     #[error("the input has {found} channels, expected a group of {expected} images")]
     Channels { found: usize, expected: usize },
 }

@@ -12,11 +12,13 @@
 pub mod config;
 pub mod discriminator;
 pub mod generator;
+pub mod groups;
 pub mod loss;
 pub mod pca;
 
 pub use config::{DiscriminatorConfig, GanUnetError, GeneratorConfig};
 pub use discriminator::Discriminator;
 pub use generator::{group_error, reconstruct, Generator};
+pub use groups::balanced_groups;
 pub use loss::{bce_with_logits, discriminator_loss, generator_loss};
 pub use pca::pca_reconstruction;
