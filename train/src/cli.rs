@@ -37,12 +37,22 @@ pub enum Command {
     /// Plain NMF Y ≈ HW (MU, HALS or ANLS-BPP) of a matrix or a folder of images; writes H, W
     /// (.npy) and, for images, a PNG grid of the basis images (the columns of H).
     Nmf(NmfArgs),
+    /// GAN-UNET: train the generator (against the PatchGAN, or L1 only) on image groups.
+    #[command(subcommand)]
+    Gan(GanCommand),
     /// Reproduce a paper's tables and figures from scratch (resumable).
     #[command(subcommand)]
     Reproduce(ReproduceCommand),
     /// The papers' data sets: verify the files, or describe one.
     #[command(subcommand)]
     Data(DataCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GanCommand {
+    /// Train on class-balanced groups of 40 images; reports ε on the last training groups and
+    /// on the fixed test groups; checkpoints in --out.
+    Train(crate::ganunet::GanTrainArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -827,6 +837,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data_info(&name, data_dir.as_deref())
         }
         Command::Reproduce(ReproduceCommand::Symnmf(args)) => crate::reproduce::symnmf(&args),
+        Command::Gan(GanCommand::Train(args)) => {
+            let s = crate::ganunet::train_command(&args)?;
+            println!(
+                "gan-unet {} ({} steps, k = {}, {}, backend {}): train ε {:.3}, test ε {:.3} on {} groups, {:.4} s per group, {:.1} s",
+                s.dataset,
+                s.steps,
+                s.k,
+                if s.discriminator { "with discriminator" } else { "L1 only" },
+                s.backend,
+                s.train_error,
+                s.test_error,
+                s.test_groups,
+                s.seconds_per_group,
+                s.seconds
+            );
+            if args.json {
+                println!("{}", serde_json::to_string(&s)?);
+            }
+            Ok(())
+        }
         Command::Nmf(args) => {
             let summary = classical::nmf_command(&args)?;
             classical::print_nmf_summary(&summary, args.out.as_deref());

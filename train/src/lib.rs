@@ -13,6 +13,7 @@
 pub mod backend;
 pub mod classical;
 pub mod cli;
+pub mod ganunet;
 pub mod plot;
 pub mod reproduce;
 pub mod symnmf;

@@ -859,3 +859,119 @@ fn a_partial_config_keeps_the_rank_from_the_labels() {
     ]));
     assert_eq!(s["rank"].as_u64(), Some(3), "{s}");
 }
+
+#[test]
+fn gan_train_smoke_run_checkpoints_and_resumes() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("gan");
+    let out = d.join("run");
+    let s = summary(&nmfnet(&[
+        "gan",
+        "train",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+        "--steps",
+        "2",
+        "--tiny",
+        "--out",
+        p(&out),
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(s["steps"], 2);
+    for key in ["train_error", "test_error", "seconds_per_group"] {
+        let v = s[key].as_f64().unwrap();
+        assert!(v.is_finite() && v > 0.0, "{key}: {s}");
+    }
+    assert!(s["test_groups"].as_u64().unwrap() >= 200, "{s}");
+    assert!(out.join("checkpoint.bin").is_file() && out.join("metrics.jsonl").is_file());
+    // Resume to 3 steps: one more line in the log.
+    let s = summary(&nmfnet(&[
+        "gan",
+        "train",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+        "--steps",
+        "3",
+        "--tiny",
+        "--out",
+        p(&out),
+        "--resume",
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(s["steps"], 3);
+    let lines = std::fs::read_to_string(out.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(lines, 3);
+    // Without the discriminator (the "UNET" ablation) there is no d_loss.
+    let out2 = d.join("unet");
+    summary(&nmfnet(&[
+        "gan",
+        "train",
+        "--dataset",
+        "face",
+        "--data-dir",
+        p(&dir),
+        "--steps",
+        "1",
+        "--tiny",
+        "--no-discriminator",
+        "--k",
+        "5",
+        "--out",
+        p(&out2),
+        "--json",
+        "--quiet",
+    ]));
+    let log = std::fs::read_to_string(out2.join("metrics.jsonl")).unwrap();
+    assert!(!log.contains("d_loss") && log.contains("g_loss"), "{log}");
+    // Bad input: k out of range, an unknown data set, a run already in --out.
+    for (args, phrase) in [
+        (
+            vec!["--dataset", "mnist", "--k", "0"],
+            "k (the number of basis images) must be between 1 and the group size 40",
+        ),
+        (
+            vec!["--dataset", "mnist", "--k", "41"],
+            "must be between 1 and the group size 40",
+        ),
+        (vec!["--dataset", "cifar"], "unknown GAN-UNET data set"),
+    ] {
+        let mut a = vec![
+            "gan",
+            "train",
+            "--data-dir",
+            p(&dir),
+            "--steps",
+            "1",
+            "--tiny",
+            "--quiet",
+        ];
+        a.extend(args);
+        expect_error(&a, phrase, &d);
+    }
+    expect_error(
+        &[
+            "gan",
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            p(&dir),
+            "--steps",
+            "1",
+            "--tiny",
+            "--out",
+            p(&out),
+        ],
+        "already holds a run",
+        &out,
+    );
+}

@@ -1,0 +1,522 @@
+//! GAN-UNET as a [`Task`] of the one training loop: per step, one discriminator update and one
+//! generator update on a batch of class-balanced groups (SPEC §5).
+
+use crate::symnmf::to_device;
+use crate::trainer::{step_seed, Metrics, Task};
+use anyhow::{bail, Context};
+use burn::module::{AutodiffModule, Module};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Tensor, TensorData};
+use ganunet_burn::{
+    balanced_groups, discriminator_loss, generator_loss, group_error, pca_reconstruction,
+    reconstruct, Discriminator, DiscriminatorConfig, Generator, GeneratorConfig,
+};
+use nmfnet_datasets::catalog::ImageSet;
+use nmfnet_datasets::Dense;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+type Bytes = BinBytesRecorder<FullPrecisionSettings>;
+
+/// Everything that defines a GAN-UNET training run (saved beside its checkpoints).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GanTrainingConfig {
+    pub generator: GeneratorConfig,
+    /// `None`: the "UNET" ablation, L1 only.
+    pub discriminator: Option<DiscriminatorConfig>,
+    /// Groups per optimiser step.
+    pub batch: usize,
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    /// λ of the L1 term.
+    pub l1_weight: f64,
+    /// Probability that a real pair is labelled fake.
+    pub label_noise: f64,
+    pub seed: u64,
+}
+
+impl Default for GanTrainingConfig {
+    fn default() -> Self {
+        Self {
+            generator: GeneratorConfig::default(),
+            discriminator: Some(DiscriminatorConfig::default()),
+            batch: 1,
+            lr: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            l1_weight: 100.0,
+            label_noise: 0.1,
+            seed: 0,
+        }
+    }
+}
+
+/// Images padded to a side the U-Net accepts (28×28 → 32×32, zeros around; the error is
+/// measured on the original 28×28 crop).
+pub struct PaddedImages {
+    pub side: usize,
+    pub height: usize,
+    pub width: usize,
+    /// One padded image per row.
+    pub pixels: Dense,
+    pub labels: Vec<usize>,
+}
+
+impl PaddedImages {
+    pub fn new(set: &ImageSet, cfg: &GeneratorConfig) -> anyhow::Result<Self> {
+        let multiple = 1usize << cfg.levels;
+        let side = set.height.max(set.width).div_ceil(multiple) * multiple;
+        cfg.check_size(side, side)?;
+        let (top, left) = ((side - set.height) / 2, (side - set.width) / 2);
+        let n = set.images.nrows();
+        let mut data = vec![0.0f32; n * side * side];
+        for i in 0..n {
+            let row = set.images.row(i);
+            for y in 0..set.height {
+                for x in 0..set.width {
+                    data[i * side * side + (y + top) * side + x + left] = row[y * set.width + x];
+                }
+            }
+        }
+        Ok(Self {
+            side,
+            height: set.height,
+            width: set.width,
+            pixels: Dense::new(n, side * side, data)?,
+            labels: set.labels.clone(),
+        })
+    }
+
+    /// The groups as one [batch, m, side, side] host buffer.
+    fn batch(&self, groups: &[&Vec<usize>]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(groups.len() * groups[0].len() * self.side * self.side);
+        for g in groups {
+            for &i in g.iter() {
+                out.extend_from_slice(self.pixels.row(i));
+            }
+        }
+        out
+    }
+
+    /// Crops [batch, m, side, side] back to the original image size.
+    pub fn crop<B: burn::tensor::backend::Backend>(&self, t: Tensor<B, 4>) -> Tensor<B, 4> {
+        let (top, left) = ((self.side - self.height) / 2, (self.side - self.width) / 2);
+        let [b, m, _, _] = t.dims();
+        t.slice([0..b, 0..m, top..top + self.height, left..left + self.width])
+    }
+}
+
+pub struct GanTask<B: AutodiffBackend> {
+    cfg: GanTrainingConfig,
+    data: PaddedImages,
+    generator: Option<Generator<B>>,
+    discriminator: Option<Discriminator<B>>,
+    g_opt: OptimizerAdaptor<Adam, Generator<B>, B>,
+    d_opt: OptimizerAdaptor<Adam, Discriminator<B>, B>,
+    groups_per_epoch: usize,
+    epoch_groups: (usize, Vec<Vec<usize>>),
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> GanTask<B> {
+    pub fn new(
+        cfg: GanTrainingConfig,
+        images: &ImageSet,
+        device: &B::Device,
+    ) -> anyhow::Result<Self> {
+        cfg.generator.validate()?;
+        if cfg.batch == 0 {
+            bail!("batch must be at least 1 group");
+        }
+        if !(0.0..=1.0).contains(&cfg.label_noise) {
+            bail!("label_noise must be a probability, got {}", cfg.label_noise);
+        }
+        let data = PaddedImages::new(images, &cfg.generator)?;
+        let first = balanced_groups(&data.labels, cfg.generator.group, step_seed(cfg.seed, 0))?;
+        let generator = cfg.generator.init::<B>(device)?;
+        let discriminator = cfg.discriminator.as_ref().map(|d| {
+            DiscriminatorConfig {
+                in_channels: 2 * cfg.generator.group,
+                ..d.clone()
+            }
+            .init::<B>(device)
+        });
+        let adam = || {
+            AdamConfig::new()
+                .with_beta_1(cfg.beta1 as f32)
+                .with_beta_2(cfg.beta2 as f32)
+        };
+        Ok(Self {
+            groups_per_epoch: first.len(),
+            epoch_groups: (0, first),
+            g_opt: adam().init(),
+            d_opt: adam().init(),
+            cfg,
+            data,
+            generator: Some(generator),
+            discriminator,
+            device: device.clone(),
+        })
+    }
+
+    pub fn generator(&self) -> &Generator<B> {
+        self.generator.as_ref().expect("present between steps")
+    }
+
+    /// The groups of training step `step` (groups are re-drawn every epoch from the seed).
+    fn groups_for(&mut self, step: usize) -> anyhow::Result<Vec<Vec<usize>>> {
+        let mut out = Vec::with_capacity(self.cfg.batch);
+        for b in 0..self.cfg.batch {
+            let pos = step * self.cfg.batch + b;
+            let epoch = pos / self.groups_per_epoch;
+            if self.epoch_groups.0 != epoch {
+                self.epoch_groups = (
+                    epoch,
+                    balanced_groups(
+                        &self.data.labels,
+                        self.cfg.generator.group,
+                        step_seed(self.cfg.seed, epoch),
+                    )?,
+                );
+            }
+            out.push(self.epoch_groups.1[pos % self.groups_per_epoch].clone());
+        }
+        Ok(out)
+    }
+}
+
+impl<B: AutodiffBackend> Task for GanTask<B> {
+    fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
+        let groups = self.groups_for(step)?;
+        let refs: Vec<&Vec<usize>> = groups.iter().collect();
+        let (m, side) = (self.cfg.generator.group, self.data.side);
+        let b = groups.len();
+        let host = self.data.batch(&refs);
+        let y = Tensor::<B, 4>::from_data(
+            TensorData::new(host.clone(), [b, m, side, side]).convert::<B::FloatElem>(),
+            &self.device,
+        );
+        let lr = self.cfg.lr;
+        let mut generator = self.generator.take().expect("present between steps");
+        let mut d_loss_value = f64::NAN;
+        if let Some(mut d) = self.discriminator.take() {
+            // "Real" pairs: the source and its rank-k PCA reconstruction (PCA disturbing).
+            let mut pca = Vec::with_capacity(host.len());
+            for g in 0..b {
+                let one = &host[g * m * side * side..(g + 1) * m * side * side];
+                pca.extend(pca_reconstruction(
+                    one,
+                    m,
+                    side * side,
+                    self.cfg.generator.k,
+                )?);
+            }
+            let pca = Tensor::<B, 4>::from_data(
+                TensorData::new(pca, [b, m, side, side]).convert::<B::FloatElem>(),
+                &self.device,
+            );
+            let (h, w) = generator.forward(y.clone());
+            let fake = reconstruct(h, w).detach();
+            let mut rng = StdRng::seed_from_u64(step_seed(self.cfg.seed ^ 0x5eed, step));
+            let targets: Vec<f32> = (0..b)
+                .map(|_| {
+                    if rng.random::<f64>() < self.cfg.label_noise {
+                        0.0
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            let targets = Tensor::<B, 1>::from_data(
+                TensorData::new(targets, [b]).convert::<B::FloatElem>(),
+                &self.device,
+            );
+            let real_logits = d.forward(Tensor::cat(vec![y.clone(), pca], 1));
+            let fake_logits = d.forward(Tensor::cat(vec![y.clone(), fake], 1));
+            let d_loss = discriminator_loss(real_logits, fake_logits, targets);
+            d_loss_value = d_loss.clone().into_scalar().elem::<f64>();
+            let grads = GradientsParams::from_grads(d_loss.backward(), &d);
+            d = self.d_opt.step(lr, d, grads);
+            self.discriminator = Some(d);
+        }
+        let (h, w) = generator.forward(y.clone());
+        let y_hat = reconstruct(h, w);
+        let fake_logits = self
+            .discriminator
+            .as_ref()
+            .map(|d| d.forward(Tensor::cat(vec![y.clone(), y_hat.clone()], 1)));
+        let g_loss = generator_loss(fake_logits, y_hat.clone(), y.clone(), self.cfg.l1_weight);
+        let error = group_error(self.data.crop(y_hat.detach()), self.data.crop(y.clone()))
+            .mean()
+            .into_scalar()
+            .elem::<f64>();
+        let g_loss_value = g_loss.clone().into_scalar().elem::<f64>();
+        let grads = GradientsParams::from_grads(g_loss.backward(), &generator);
+        generator = self.g_opt.step(lr, generator, grads);
+        self.generator = Some(generator);
+        let mut metrics: Metrics = vec![
+            ("g_loss".into(), g_loss_value),
+            ("train_error".into(), error),
+        ];
+        if d_loss_value.is_finite() {
+            metrics.push(("d_loss".into(), d_loss_value));
+        }
+        Ok(metrics)
+    }
+
+    fn config_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.cfg).expect("config serialises")
+    }
+
+    fn save_state(&self) -> anyhow::Result<Vec<u8>> {
+        let parts: Vec<Vec<u8>> = vec![
+            Bytes::default().record(self.generator().clone().into_record(), ())?,
+            Bytes::default().record(self.g_opt.to_record(), ())?,
+            match &self.discriminator {
+                Some(d) => Bytes::default().record(d.clone().into_record(), ())?,
+                None => Vec::new(),
+            },
+            Bytes::default().record(self.d_opt.to_record(), ())?,
+        ];
+        let mut out = Vec::new();
+        for p in &parts {
+            out.extend_from_slice(&(p.len() as u64).to_le_bytes());
+            out.extend_from_slice(p);
+        }
+        Ok(out)
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        let mut parts = Vec::new();
+        let mut at = 0usize;
+        for _ in 0..4 {
+            anyhow::ensure!(bytes.len() >= at + 8, "checkpoint state is truncated");
+            let n = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes")) as usize;
+            at += 8;
+            anyhow::ensure!(bytes.len() >= at + n, "checkpoint state is truncated");
+            parts.push(bytes[at..at + n].to_vec());
+            at += n;
+        }
+        let g = self.generator.take().expect("present between steps");
+        let rec = Bytes::default()
+            .load(parts[0].clone(), &self.device)
+            .context("cannot read the generator")?;
+        self.generator = Some(g.load_record(rec));
+        let rec = Bytes::default()
+            .load(parts[1].clone(), &self.device)
+            .context("cannot read the generator's optimiser")?;
+        self.g_opt = self.g_opt.clone().load_record(rec);
+        if let Some(d) = self.discriminator.take() {
+            let rec = Bytes::default()
+                .load(parts[2].clone(), &self.device)
+                .context("cannot read the discriminator")?;
+            self.discriminator = Some(d.load_record(rec));
+            let rec = Bytes::default()
+                .load(parts[3].clone(), &self.device)
+                .context("cannot read the discriminator's optimiser")?;
+            self.d_opt = self.d_opt.clone().load_record(rec);
+        }
+        Ok(())
+    }
+}
+
+/// The generator's test error ε on fixed groups (inference, no autodiff).
+pub fn evaluate<B: AutodiffBackend>(
+    generator: &Generator<B>,
+    set: &ImageSet,
+    cfg: &GeneratorConfig,
+    seed: u64,
+    device: &B::Device,
+) -> anyhow::Result<(f64, usize, f64)> {
+    let data = PaddedImages::new(set, cfg)?;
+    let groups = balanced_groups(&data.labels, cfg.group, seed)?;
+    let g = generator.valid();
+    let started = std::time::Instant::now();
+    let mut total = 0.0;
+    for grp in &groups {
+        let host = data.batch(&[grp]);
+        let y = to_device::<B::InnerBackend>(&Dense::new(1, host.len(), host)?, device)
+            .reshape([1, cfg.group, data.side, data.side]);
+        let (h, w) = g.forward(y.clone());
+        total += group_error(data.crop(reconstruct(h, w)), data.crop(y))
+            .into_scalar()
+            .elem::<f64>();
+    }
+    let secs = started.elapsed().as_secs_f64() / groups.len() as f64;
+    Ok((total / groups.len() as f64, groups.len(), secs))
+}
+
+/// `nmfnet gan train` arguments.
+#[derive(clap::Args, Debug)]
+pub struct GanTrainArgs {
+    /// mnist, fashion or face (Olivetti).
+    #[arg(long)]
+    pub dataset: String,
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Train with L1 only (the "UNET" ablation).
+    #[arg(long)]
+    pub no_discriminator: bool,
+    /// Optimiser steps (each: one D and one G update on --batch groups).
+    #[arg(long, default_value_t = 1000)]
+    pub steps: usize,
+    /// Groups per step.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Basis images k.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// A small network (8 base channels): for smoke tests, not for results.
+    #[arg(long)]
+    pub tiny: bool,
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+    #[arg(long, default_value_t = 100)]
+    pub checkpoint_every: usize,
+    #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
+    pub backend: crate::backend::BackendChoice,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// What `nmfnet gan train` reports.
+#[derive(Serialize, Debug)]
+pub struct GanTrainSummary {
+    pub dataset: String,
+    pub steps: usize,
+    pub k: usize,
+    pub discriminator: bool,
+    /// ε on the last step's training groups.
+    pub train_error: f64,
+    /// ε on the fixed test groups.
+    pub test_error: f64,
+    pub test_groups: usize,
+    pub seconds_per_group: f64,
+    pub seconds: f64,
+    pub backend: &'static str,
+}
+
+fn dataset_id(name: &str) -> anyhow::Result<nmfnet_datasets::catalog::DatasetId> {
+    use nmfnet_datasets::catalog::DatasetId;
+    Ok(match name {
+        "mnist" => DatasetId::Mnist,
+        "fashion" => DatasetId::Fashion,
+        "face" | "olivetti" => DatasetId::Olivetti,
+        other => bail!("unknown GAN-UNET data set {other:?} (mnist, fashion, face)"),
+    })
+}
+
+struct GanJob<'a> {
+    cfg: GanTrainingConfig,
+    train: &'a ImageSet,
+    test: &'a ImageSet,
+    trainer: crate::trainer::TrainerConfig,
+}
+
+impl crate::backend::BackendJob for GanJob<'_> {
+    type Output = anyhow::Result<(crate::trainer::TrainReport, f64, usize, f64)>;
+    fn run<B: symnmf_burn::SymNmfAutodiffBackend>(
+        self,
+        device: B::Device,
+        _: &'static str,
+    ) -> Self::Output {
+        let mut task = GanTask::<B>::new(self.cfg.clone(), self.train, &device)?;
+        let report = crate::trainer::Trainer::new(self.trainer).run(&mut task)?;
+        // Test groups are fixed: drawn once with seed 0, whatever the training seed.
+        let (err, groups, secs) =
+            evaluate(task.generator(), self.test, &self.cfg.generator, 0, &device)?;
+        Ok((report, err, groups, secs))
+    }
+}
+
+/// `nmfnet gan train`.
+pub fn train_command(args: &GanTrainArgs) -> anyhow::Result<GanTrainSummary> {
+    use nmfnet_datasets::catalog::{self, Split};
+    let started = std::time::Instant::now();
+    let id = dataset_id(&args.dataset)?;
+    let dir = catalog::data_dir(args.data_dir.as_deref())?;
+    let train = catalog::load_images(id, Split::Train, &dir)?;
+    let test = catalog::load_images(id, Split::Test, &dir)?;
+    let mut generator = GeneratorConfig {
+        k: args.k,
+        ..Default::default()
+    };
+    let mut discriminator = DiscriminatorConfig::default();
+    if args.tiny {
+        generator.base_channels = 8;
+        generator.max_channels = 32;
+        discriminator.base_channels = 8;
+    }
+    generator.validate()?;
+    let cfg = GanTrainingConfig {
+        generator,
+        discriminator: (!args.no_discriminator).then_some(discriminator),
+        batch: args.batch,
+        seed: args.seed,
+        ..Default::default()
+    };
+    if let Some(out) = &args.out {
+        if !args.resume && out.join("checkpoint.bin").exists() {
+            bail!(
+                "{} already holds a run; pass --resume or choose another --out",
+                out.display()
+            );
+        }
+    }
+    let trainer = crate::trainer::TrainerConfig {
+        steps: args.steps,
+        out_dir: args.out.clone(),
+        checkpoint_every: args.checkpoint_every,
+        log_every: 1,
+        resume: args.resume,
+        progress: !args.quiet,
+        label: format!("gan-unet {}", args.dataset),
+    };
+    let backend = args.backend;
+    let (report, test_error, test_groups, seconds_per_group) = crate::backend::dispatch(
+        backend,
+        GanJob {
+            cfg: cfg.clone(),
+            train: &train,
+            test: &test,
+            trainer,
+        },
+    )??;
+    let train_error = report
+        .last
+        .iter()
+        .find(|(k, _)| k == "train_error")
+        .map(|(_, v)| *v)
+        .unwrap_or(f64::NAN);
+    let summary = GanTrainSummary {
+        dataset: args.dataset.clone(),
+        steps: args.steps,
+        k: args.k,
+        discriminator: !args.no_discriminator,
+        train_error,
+        test_error,
+        test_groups,
+        seconds_per_group,
+        seconds: started.elapsed().as_secs_f64(),
+        backend: backend.name(),
+    };
+    if let Some(out) = &args.out {
+        nmfnet_datasets::io::atomic_write(
+            &out.join("summary.json"),
+            serde_json::to_string_pretty(&summary)?.as_bytes(),
+        )?;
+    }
+    Ok(summary)
+}
