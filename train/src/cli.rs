@@ -53,6 +53,9 @@ pub enum GanCommand {
     /// Train on class-balanced groups of 40 images; reports ε on the last training groups and
     /// on the fixed test groups; checkpoints in --out.
     Train(crate::ganunet::GanTrainArgs),
+    /// ε of a trained generator on fixed train and test groups of a data set (one forward pass
+    /// per group); the last stdout line is JSON with --json.
+    Eval(crate::ganunet::GanEvalArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -837,6 +840,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data_info(&name, data_dir.as_deref())
         }
         Command::Reproduce(ReproduceCommand::Symnmf(args)) => crate::reproduce::symnmf(&args),
+        Command::Gan(GanCommand::Eval(args)) => {
+            let s = crate::ganunet::eval_command(&args)?;
+            println!(
+                "gan-unet eval on {} (checkpoint after {} steps, backend {}): train ε {:.3}, test ε {:.3} on {} groups, {:.4} s per group",
+                s.dataset, s.checkpoint_steps, s.backend, s.train_error, s.test_error, s.groups, s.seconds_per_group
+            );
+            if args.json {
+                println!("{}", serde_json::to_string(&s)?);
+            }
+            Ok(())
+        }
         Command::Gan(GanCommand::Train(args)) => {
             let s = crate::ganunet::train_command(&args)?;
             println!(

@@ -520,3 +520,94 @@ pub fn train_command(args: &GanTrainArgs) -> anyhow::Result<GanTrainSummary> {
     }
     Ok(summary)
 }
+
+/// `nmfnet gan eval` arguments.
+#[derive(clap::Args, Debug)]
+pub struct GanEvalArgs {
+    /// Folder of a `gan train --out` run (checkpoint.bin).
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: std::path::PathBuf,
+    /// mnist, fashion or face: may differ from the training set (generalisation).
+    #[arg(long)]
+    pub dataset: String,
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
+    pub backend: crate::backend::BackendChoice,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `nmfnet gan eval` reports: ε on fixed groups (seed 0) of both splits.
+#[derive(Serialize, Debug)]
+pub struct GanEvalSummary {
+    pub dataset: String,
+    pub checkpoint_steps: usize,
+    pub train_error: f64,
+    pub test_error: f64,
+    pub groups: usize,
+    pub seconds_per_group: f64,
+    pub backend: &'static str,
+}
+
+struct EvalJob<'a> {
+    cfg: GanTrainingConfig,
+    dir: &'a std::path::Path,
+    train: &'a ImageSet,
+    test: &'a ImageSet,
+}
+
+impl crate::backend::BackendJob for EvalJob<'_> {
+    type Output = anyhow::Result<(usize, (f64, usize, f64), (f64, usize, f64))>;
+    fn run<B: symnmf_burn::SymNmfAutodiffBackend>(
+        self,
+        device: B::Device,
+        _: &'static str,
+    ) -> Self::Output {
+        let mut task = GanTask::<B>::new(self.cfg.clone(), self.train, &device)?;
+        let steps = crate::trainer::load_checkpoint(self.dir, &mut task)?;
+        let tr = evaluate(
+            task.generator(),
+            self.train,
+            &self.cfg.generator,
+            0,
+            &device,
+        )?;
+        let te = evaluate(task.generator(), self.test, &self.cfg.generator, 0, &device)?;
+        Ok((steps, tr, te))
+    }
+}
+
+/// `nmfnet gan eval`.
+pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
+    use nmfnet_datasets::catalog::{self, Split};
+    let value = crate::trainer::checkpoint_config(&args.checkpoint)?;
+    let cfg: GanTrainingConfig = serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} does not hold a GAN-UNET checkpoint",
+            args.checkpoint.display()
+        )
+    })?;
+    let id = dataset_id(&args.dataset)?;
+    let dir = catalog::data_dir(args.data_dir.as_deref())?;
+    let train = catalog::load_images(id, Split::Train, &dir)?;
+    let test = catalog::load_images(id, Split::Test, &dir)?;
+    let (steps, tr, te) = crate::backend::dispatch(
+        args.backend,
+        EvalJob {
+            cfg,
+            dir: &args.checkpoint,
+            train: &train,
+            test: &test,
+        },
+    )??;
+    Ok(GanEvalSummary {
+        dataset: args.dataset.clone(),
+        checkpoint_steps: steps,
+        train_error: tr.0,
+        test_error: te.0,
+        groups: te.1,
+        seconds_per_group: te.2,
+        backend: args.backend.name(),
+    })
+}

@@ -183,6 +183,25 @@ pub fn checkpoint_config(dir: &Path) -> Result<serde_json::Value, TrainError> {
     Ok(decode_checkpoint(&path, &bytes)?.0.config)
 }
 
+/// Restores a task from the checkpoint in `dir` (for tools that use a trained model): the
+/// checkpoint's config must be the task's. Returns the number of steps it had completed.
+pub fn load_checkpoint<T: Task>(dir: &Path, task: &mut T) -> anyhow::Result<usize> {
+    let path = checkpoint_path(dir);
+    let bytes = std::fs::read(&path).map_err(|_| TrainError::NoCheckpoint(dir.into()))?;
+    let (meta, state) = decode_checkpoint(&path, &bytes)?;
+    let current = task.config_json();
+    if meta.config != current {
+        return Err(TrainError::ConfigMismatch {
+            path: path.clone(),
+            saved: meta.config.to_string(),
+            current: current.to_string(),
+        }
+        .into());
+    }
+    task.load_state(&state)?;
+    Ok(meta.step)
+}
+
 fn metrics_json(step: usize, m: &Metrics) -> serde_json::Value {
     let mut obj = serde_json::Map::new();
     obj.insert("step".into(), step.into());

@@ -910,6 +910,52 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
         .lines()
         .count();
     assert_eq!(lines, 3);
+    // The checkpoint is usable by eval, on its own data set and on another (generalisation).
+    let trained_test = s["test_error"].as_f64().unwrap();
+    let e = summary(&nmfnet(&[
+        "gan",
+        "eval",
+        "--checkpoint",
+        p(&out),
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+        "--json",
+    ]));
+    assert_eq!(e["checkpoint_steps"], 3);
+    assert!(
+        (e["test_error"].as_f64().unwrap() - trained_test).abs() < 1e-4,
+        "{e} vs {s}"
+    );
+    assert!(e["train_error"].as_f64().unwrap() > 0.0 && e["groups"].as_u64().unwrap() >= 200);
+    let e = summary(&nmfnet(&[
+        "gan",
+        "eval",
+        "--checkpoint",
+        p(&out),
+        "--dataset",
+        "fashion",
+        "--data-dir",
+        p(&dir),
+        "--json",
+    ]));
+    assert!(e["test_error"].as_f64().unwrap() > 0.0);
+    let bad = nmfnet(&[
+        "gan",
+        "eval",
+        "--checkpoint",
+        p(&d),
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("no checkpoint"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     // Without the discriminator (the "UNET" ablation) there is no d_loss.
     let out2 = d.join("unet");
     summary(&nmfnet(&[
