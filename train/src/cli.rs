@@ -56,6 +56,9 @@ pub enum GanCommand {
     /// ε of a trained generator on fixed train and test groups of a data set (one forward pass
     /// per group); the last stdout line is JSON with --json.
     Eval(crate::ganunet::GanEvalArgs),
+    /// Factorise one group of images (a folder) with a trained generator: H.npy, W.npy and a
+    /// PNG grid of the inputs, reconstructions and basis images.
+    Factorize(crate::ganunet::GanFactorizeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -840,6 +843,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data_info(&name, data_dir.as_deref())
         }
         Command::Reproduce(ReproduceCommand::Symnmf(args)) => crate::reproduce::symnmf(&args),
+        Command::Gan(GanCommand::Factorize(args)) => {
+            let s = crate::ganunet::factorize_command(&args)?;
+            println!(
+                "gan-unet factorize: {} images, k = {}, ε {:.3}, {:.4} s (one forward pass); written to {}",
+                s.images,
+                s.k,
+                s.error,
+                s.seconds,
+                args.out.display()
+            );
+            if args.json {
+                println!("{}", serde_json::to_string(&s)?);
+            }
+            Ok(())
+        }
         Command::Gan(GanCommand::Eval(args)) => {
             let s = crate::ganunet::eval_command(&args)?;
             println!(

@@ -611,3 +611,139 @@ pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
         backend: args.backend.name(),
     })
 }
+
+/// `nmfnet gan factorize` arguments.
+#[derive(clap::Args, Debug)]
+pub struct GanFactorizeArgs {
+    /// Folder of a `gan train --out` run.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: std::path::PathBuf,
+    /// A folder of exactly one group of same-size PNG/PGM images (file-name order).
+    #[arg(long, value_name = "DIR")]
+    pub images: std::path::PathBuf,
+    /// Output folder: H.npy ((height·width) × k, one basis image per column), W.npy (k × m),
+    /// grid.png (inputs, reconstructions, basis images).
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
+    pub backend: crate::backend::BackendChoice,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize, Debug)]
+pub struct GanFactorizeSummary {
+    pub images: usize,
+    pub k: usize,
+    /// ε of this group (paper eq. 4).
+    pub error: f64,
+    pub seconds: f64,
+}
+
+struct FactorizeJob<'a> {
+    cfg: GanTrainingConfig,
+    dir: &'a std::path::Path,
+    set: &'a ImageSet,
+}
+
+impl crate::backend::BackendJob for FactorizeJob<'_> {
+    type Output = anyhow::Result<(Dense, Dense, Dense, f64, f64)>;
+    fn run<B: symnmf_burn::SymNmfAutodiffBackend>(
+        self,
+        device: B::Device,
+        _: &'static str,
+    ) -> Self::Output {
+        let mut task = GanTask::<B>::new(self.cfg.clone(), self.set, &device)?;
+        crate::trainer::load_checkpoint(self.dir, &mut task)?;
+        let data = PaddedImages::new(self.set, &self.cfg.generator)?;
+        let g = task.generator().valid();
+        let m = self.cfg.generator.group;
+        let all: Vec<usize> = (0..m).collect();
+        let host = data.batch(&[&all]);
+        let started = std::time::Instant::now();
+        let y = to_device::<B::InnerBackend>(&Dense::new(1, host.len(), host)?, &device)
+            .reshape([1, m, data.side, data.side]);
+        let (h, w) = g.forward(y.clone());
+        let y_hat = reconstruct(h.clone(), w.clone());
+        let secs = started.elapsed().as_secs_f64();
+        let err = group_error(data.crop(y_hat.clone()), data.crop(y))
+            .into_scalar()
+            .elem::<f64>();
+        let k = self.cfg.generator.k;
+        let (hh, ww) = (data.height, data.width);
+        let h_img = crate::symnmf::to_host(data.crop(h).reshape([k, hh * ww]));
+        let rec = crate::symnmf::to_host(data.crop(y_hat).reshape([m, hh * ww]));
+        let w = crate::symnmf::to_host(w.reshape([k, m]));
+        Ok((h_img, w, rec, err, secs))
+    }
+}
+
+/// `nmfnet gan factorize`: one forward pass on a group.
+pub fn factorize_command(args: &GanFactorizeArgs) -> anyhow::Result<GanFactorizeSummary> {
+    use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, write_npy};
+    let value = crate::trainer::checkpoint_config(&args.checkpoint)?;
+    let cfg: GanTrainingConfig = serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} does not hold a GAN-UNET checkpoint",
+            args.checkpoint.display()
+        )
+    })?;
+    let folder = read_image_folder(&args.images)?;
+    let m = folder.matrix.ncols();
+    if m != cfg.generator.group {
+        bail!(
+            "{} holds {m} images but the generator factorises groups of {}",
+            args.images.display(),
+            cfg.generator.group
+        );
+    }
+    // Images as rows (the folder reader gives pixels × images).
+    let px = folder.height * folder.width;
+    let mut rows = vec![0.0f32; m * px];
+    for p in 0..px {
+        for j in 0..m {
+            rows[j * px + p] = folder.matrix.get(p, j);
+        }
+    }
+    let set = ImageSet {
+        images: Dense::new(m, px, rows.clone())?,
+        height: folder.height,
+        width: folder.width,
+        labels: vec![0; m],
+    };
+    let (h, w, rec, error, seconds) = crate::backend::dispatch(
+        args.backend,
+        FactorizeJob {
+            cfg: cfg.clone(),
+            dir: &args.checkpoint,
+            set: &set,
+        },
+    )??;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    // H with one basis image per column.
+    let k = cfg.generator.k;
+    let mut hcols = vec![0.0f32; px * k];
+    for l in 0..k {
+        for p in 0..px {
+            hcols[p * k + l] = h.get(l, p);
+        }
+    }
+    write_npy(&args.out.join("H.npy"), &Dense::new(px, k, hcols)?)?;
+    write_npy(&args.out.join("W.npy"), &w)?;
+    let mut tiles: Vec<Vec<f32>> = (0..m)
+        .map(|j| rows[j * px..(j + 1) * px].to_vec())
+        .collect();
+    tiles.extend((0..m).map(|j| rec.row(j).to_vec()));
+    tiles.extend((0..k).map(|l| h.row(l).to_vec()));
+    atomic_write(
+        &args.out.join("grid.png"),
+        &gray_grid_png(&tiles, folder.height, folder.width, 10)?,
+    )?;
+    Ok(GanFactorizeSummary {
+        images: m,
+        k,
+        error,
+        seconds,
+    })
+}

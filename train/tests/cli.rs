@@ -956,6 +956,50 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+    // factorize: one group of 40 images from a folder.
+    let imgs = d.join("group");
+    std::fs::create_dir_all(&imgs).unwrap();
+    for t in 0..40usize {
+        write_pgm(&imgs.join(format!("g{t:02}.pgm")), 28, 28, |i, j| {
+            ((i * 7 + j * 3 + t * 11) % 256) as u8
+        });
+    }
+    let f = summary(&nmfnet(&[
+        "gan",
+        "factorize",
+        "--checkpoint",
+        p(&out),
+        "--images",
+        p(&imgs),
+        "--out",
+        p(&d.join("fact")),
+        "--json",
+    ]));
+    assert_eq!(
+        (f["images"].as_u64(), f["k"].as_u64()),
+        (Some(40), Some(10))
+    );
+    for file in ["H.npy", "W.npy", "grid.png"] {
+        assert!(d.join("fact").join(file).is_file(), "{file}");
+    }
+    let h = nmfnet_datasets::io::read_matrix(&d.join("fact/H.npy")).unwrap();
+    assert_eq!(h.shape(), [784, 10]);
+    assert!(h.data().iter().all(|&v| v >= 0.0));
+    std::fs::remove_file(imgs.join("g00.pgm")).unwrap();
+    expect_error(
+        &[
+            "gan",
+            "factorize",
+            "--checkpoint",
+            p(&out),
+            "--images",
+            p(&imgs),
+            "--out",
+            p(&d.join("fact2")),
+        ],
+        "holds 39 images but the generator factorises groups of 40",
+        &d.join("fact"),
+    );
     // Without the discriminator (the "UNET" ablation) there is no d_loss.
     let out2 = d.join("unet");
     summary(&nmfnet(&[
