@@ -578,16 +578,17 @@ impl crate::backend::BackendJob for EvalJob<'_> {
     }
 }
 
+/// The training config saved in a `gan train` checkpoint folder.
+fn checkpoint_training_config(dir: &std::path::Path) -> anyhow::Result<GanTrainingConfig> {
+    let value = crate::trainer::checkpoint_config(dir)?;
+    serde_json::from_value(value)
+        .with_context(|| format!("{} does not hold a GAN-UNET checkpoint", dir.display()))
+}
+
 /// `nmfnet gan eval`.
 pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
     use nmfnet_datasets::catalog::{self, Split};
-    let value = crate::trainer::checkpoint_config(&args.checkpoint)?;
-    let cfg: GanTrainingConfig = serde_json::from_value(value).with_context(|| {
-        format!(
-            "{} does not hold a GAN-UNET checkpoint",
-            args.checkpoint.display()
-        )
-    })?;
+    let cfg = checkpoint_training_config(&args.checkpoint)?;
     let id = dataset_id(&args.dataset)?;
     let dir = catalog::data_dir(args.data_dir.as_deref())?;
     let train = catalog::load_images(id, Split::Train, &dir)?;
@@ -681,13 +682,7 @@ impl crate::backend::BackendJob for FactorizeJob<'_> {
 /// `nmfnet gan factorize`: one forward pass on a group.
 pub fn factorize_command(args: &GanFactorizeArgs) -> anyhow::Result<GanFactorizeSummary> {
     use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, write_npy};
-    let value = crate::trainer::checkpoint_config(&args.checkpoint)?;
-    let cfg: GanTrainingConfig = serde_json::from_value(value).with_context(|| {
-        format!(
-            "{} does not hold a GAN-UNET checkpoint",
-            args.checkpoint.display()
-        )
-    })?;
+    let cfg = checkpoint_training_config(&args.checkpoint)?;
     let folder = read_image_folder(&args.images)?;
     let m = folder.matrix.ncols();
     if m != cfg.generator.group {
