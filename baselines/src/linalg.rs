@@ -367,19 +367,24 @@ pub fn to_dense(m: MatRef<'_, f64>) -> Dense {
     Dense::new(r, c, data).expect("shape is consistent")
 }
 
-/// Converts a data-crate matrix (any shape) to f64, rejecting NaN/Inf and negative entries.
-pub fn nonneg_from_dense(x: &Dense) -> Result<Mat<f64>> {
-    if x.nrows() == 0 || x.ncols() == 0 {
+/// Checks that a matrix (any shape) is non-empty, finite and nonnegative.
+pub fn check_nonnegative(m: MatRef<'_, f64>) -> Result<()> {
+    if m.nrows() == 0 || m.ncols() == 0 {
         return Err(SolverError::Empty);
     }
-    for i in 0..x.nrows() {
-        for (j, &v) in x.row(i).iter().enumerate() {
-            check_entry(i, j, v as f64)?;
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            check_entry(i, j, m[(i, j)])?;
         }
     }
-    Ok(Mat::from_fn(x.nrows(), x.ncols(), |i, j| {
-        x.get(i, j) as f64
-    }))
+    Ok(())
+}
+
+/// Converts a data-crate matrix (any shape) to f64, rejecting NaN/Inf and negative entries.
+pub fn nonneg_from_dense(x: &Dense) -> Result<Mat<f64>> {
+    let m = Mat::from_fn(x.nrows(), x.ncols(), |i, j| x.get(i, j) as f64);
+    check_nonnegative(m.as_ref())?;
+    Ok(m)
 }
 
 /// Checks 1 ≤ rank ≤ max.

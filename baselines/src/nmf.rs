@@ -110,21 +110,7 @@ impl NmfFit {
 }
 
 fn check_input(y: MatRef<'_, f64>) -> Result<()> {
-    if y.nrows() == 0 || y.ncols() == 0 {
-        return Err(SolverError::Empty);
-    }
-    for j in 0..y.ncols() {
-        for i in 0..y.nrows() {
-            let v = y[(i, j)];
-            if !v.is_finite() {
-                return Err(SolverError::NonFinite { i, j, value: v });
-            }
-            if v < 0.0 {
-                return Err(SolverError::Negative { i, j, value: v });
-            }
-        }
-    }
-    Ok(())
+    crate::linalg::check_nonnegative(y)
 }
 
 /// Seeded start: H, W uniform, scaled so that HW has the mean of Y.

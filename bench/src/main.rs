@@ -115,7 +115,8 @@ fn choice(name: &str) -> Result<BackendChoice> {
     })
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// Median of a non-empty sample.
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
@@ -161,27 +162,23 @@ fn faer_gemm_seconds<T: faer::traits::RealField + From<f32> + Copy>(
     let u = faer::Mat::<T>::from_fn(n, r, |i, j| T::from(((i * 3 + j * 5) % 89) as f32 / 89.0));
     let mut out = faer::Mat::<T>::zeros(n, r);
     let par = faer::Par::rayon(0);
-    matmul(
-        out.as_mut(),
-        faer::Accum::Replace,
-        x.as_ref(),
-        u.as_ref(),
-        T::from(1.0),
-        par,
-    );
+    let mut product = || {
+        matmul(
+            out.as_mut(),
+            faer::Accum::Replace,
+            x.as_ref(),
+            u.as_ref(),
+            T::from(1.0),
+            par,
+        );
+        std::hint::black_box(&out);
+    };
+    product(); // warm-up
     median(
         (0..reps)
             .map(|_| {
                 let t = Instant::now();
-                matmul(
-                    out.as_mut(),
-                    faer::Accum::Replace,
-                    x.as_ref(),
-                    u.as_ref(),
-                    T::from(1.0),
-                    par,
-                );
-                std::hint::black_box(&out);
+                product();
                 t.elapsed().as_secs_f64()
             })
             .collect(),

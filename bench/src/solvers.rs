@@ -1,6 +1,7 @@
 //! `bench solvers`: per-iteration time of every classical solver next to its "GEMM floor" —
 //! the time of the X·V products it performs, measured in the same run on the same matrix.
 
+use crate::median;
 use anyhow::Result;
 use faer::Mat;
 use nmfnet_baselines::linalg::kuang_init;
@@ -13,11 +14,6 @@ use std::time::Instant;
 /// `VmHWM` is the peak of what runs in between.
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Median seconds of one X·V with V n×r.

@@ -8,11 +8,12 @@ pub type Result<T> = std::result::Result<T, DataError>;
 /// What can be wrong with data handed to nmfnet.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("cannot read {path}: {source}")]
+    /// The OS error is part of the message and deliberately not a `source()`: a caller
+    /// printing the error chain would otherwise show it twice.
+    #[error("cannot read {path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}: {msg}")]
     Format { path: PathBuf, msg: String },
@@ -66,7 +67,7 @@ impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DataError::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
     pub(crate) fn format(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {

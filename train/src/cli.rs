@@ -393,12 +393,7 @@ fn build_config(args: &ClusterArgs, problem: &Problem) -> anyhow::Result<SymNmfT
         }
         None => SymNmfTrainingConfig::default(),
     };
-    let classes = problem.labels.as_ref().map(|l| {
-        let mut v = l.clone();
-        v.sort_unstable();
-        v.dedup();
-        v.len()
-    });
+    let classes = problem.labels.as_deref().map(crate::classical::class_count);
     cfg.model.rank = match (args.rank, config_rank, classes) {
         (Some(r), _, _) => r,
         (None, true, _) => cfg.model.rank,

@@ -7,18 +7,7 @@ fn main() -> std::process::ExitCode {
     match nmfnet_train::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            // The chain of causes, skipping a cause that a message above already quotes.
-            let mut msg = String::new();
-            for cause in e.chain() {
-                let text = cause.to_string();
-                if !msg.contains(&text) {
-                    if !msg.is_empty() {
-                        msg.push_str(": ");
-                    }
-                    msg.push_str(&text);
-                }
-            }
-            eprintln!("error: {msg}");
+            eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }
