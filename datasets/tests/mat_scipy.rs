@@ -1,5 +1,6 @@
 //! The MAT reader against files written by another implementation: SciPy 1.17.1
-//! `scipy.io.savemat` (numpy 2.4.6), with these commands:
+//! `scipy.io.savemat` (numpy 2.4.6), by `bench/python/mat_fixtures.py` (248–312-byte test
+//! fixtures, not data; a rerun differs only in the header's timestamp bytes), i.e.:
 //!
 //! ```python
 //! a = scipy.sparse.csc_matrix(np.array([[1., 0, 2], [0, 0, 3]]))
