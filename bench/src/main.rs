@@ -187,7 +187,7 @@ fn faer_gemm_seconds<T: faer::traits::RealField + From<f32> + Copy>(
 
 struct EpochJob {
     cfg: SymNmfTrainingConfig,
-    x: nmfnet_datasets::Dense,
+    x: nmfnet_datasets::graph::Graph,
     epochs: usize,
 }
 
@@ -333,7 +333,7 @@ fn main() -> Result<()> {
                     choice(b)?,
                     EpochJob {
                         cfg: cfg.clone(),
-                        x: g.x.clone(),
+                        x: nmfnet_datasets::graph::Graph::Dense(g.x.clone()),
                         epochs,
                     },
                 )??;

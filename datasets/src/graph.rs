@@ -452,3 +452,28 @@ mod tests {
         assert_eq!(x.get(0, 0), 0.0);
     }
 }
+
+/// A similarity graph as it was built: the kNN graphs are sparse, user matrices dense.
+#[derive(Clone, Debug)]
+pub enum Graph {
+    Dense(Dense),
+    Sparse(Csr),
+}
+
+impl Graph {
+    /// Order n of the (square) matrix.
+    pub fn n(&self) -> usize {
+        match self {
+            Graph::Dense(d) => d.nrows(),
+            Graph::Sparse(s) => s.nrows(),
+        }
+    }
+
+    /// The matrix as a dense one (borrowed when it already is).
+    pub fn to_dense(&self) -> std::borrow::Cow<'_, Dense> {
+        match self {
+            Graph::Dense(d) => std::borrow::Cow::Borrowed(d),
+            Graph::Sparse(s) => std::borrow::Cow::Owned(s.to_dense()),
+        }
+    }
+}

@@ -2,13 +2,14 @@
 //! `Σ_{i=1..K} ( ‖X − U_iU_iᵀ‖² + β‖P_i − (X+λI)U_{i−1}‖² ) + γ‖U_K‖₁`.
 //!
 //! `‖X − UUᵀ‖²` is evaluated as `‖X‖² − 2 tr(UᵀXU) + ‖UᵀU‖²`: one n×r product `XU` per factor
-//! and no n×n intermediate. `XU_i` serves both the reconstruction term of block i and the
+//! and no n×n intermediate (with a sparse X, none ever: see [`crate::similarity`]). `XU_i` serves both the reconstruction term of block i and the
 //! proximity term of block i+1, so a loss evaluation costs K+1 products with X.
 //! In `f32` this form loses relative accuracy when the error is tiny compared with `‖X‖²`
 //! (cancellation); on similarity graphs the relative error stays ≥ 0.2, far from that regime.
 //! [`loss_direct`] builds the n×n residuals and is kept for tests.
 
 use crate::config::{Reduction, SymNmfNetConfig};
+use crate::similarity::{Similarity, SparseBackend};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
@@ -46,9 +47,9 @@ fn scales(reduction: Reduction, n: usize, r: usize) -> Scales {
 
 /// The loss from the forward factors `us = [U_0, …, U_K]`, the `P_i` and λ (shape `[1]`).
 /// `x_norm2` is `‖X‖²` (a constant of the problem, computed once).
-pub fn loss<B: Backend>(
+pub fn loss<B: SparseBackend>(
     cfg: &SymNmfNetConfig,
-    x: &Tensor<B, 2>,
+    x: &Similarity<B>,
     x_norm2: f64,
     us: &[Tensor<B, 2>],
     ps: &[Tensor<B, 2>],
@@ -59,7 +60,7 @@ pub fn loss<B: Backend>(
     let [n, r] = us[0].dims();
     let s = scales(cfg.reduction, n, r);
     let lam = lambda.reshape([1, 1]);
-    let xu: Vec<Tensor<B, 2>> = us.iter().map(|u| x.clone().matmul(u.clone())).collect();
+    let xu: Vec<Tensor<B, 2>> = us.iter().map(|u| x.matmul(u.clone())).collect();
 
     let mut total: Option<Tensor<B, 1>> = None;
     let mut recon_last = None;

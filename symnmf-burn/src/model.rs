@@ -5,6 +5,8 @@
 use crate::config::SymNmfNetConfig;
 use crate::error::{Result, SymNmfError};
 use crate::inverse::{spd_inverse, InverseBackend};
+use crate::similarity::Similarity;
+use crate::NetBackend;
 use burn::module::{Module, Param};
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
@@ -80,8 +82,14 @@ impl SymNmfNetConfig {
     /// so that the untrained network reproduces K steps of scheme (4) exactly.
     ///
     /// `x` is assumed validated (square, finite, nonnegative, symmetric; see
-    /// `nmfnet_datasets::matrix::validate_similarity`).
-    pub fn init<B: InverseBackend>(&self, x: &Tensor<B, 2>, seed: u64) -> Result<SymNmfNet<B>> {
+    /// `nmfnet_datasets::matrix::validate_similarity`); a dense tensor or a
+    /// [`crate::SparseSymmetric`] converts into it.
+    pub fn init<B: NetBackend>(
+        &self,
+        x: impl Into<Similarity<B>>,
+        seed: u64,
+    ) -> Result<SymNmfNet<B>> {
+        let x: Similarity<B> = x.into();
         let [n, m] = x.dims();
         if n != m {
             return Err(SymNmfError::NotSquare { rows: n, cols: m });
@@ -89,17 +97,17 @@ impl SymNmfNetConfig {
         self.validate(n)?;
         let device = x.device();
         let r = self.rank;
-        let x = x.clone().detach();
-        let x_norm2 = frobenius2(&x);
+        let x = x.detach();
+        let x_norm2 = x.frobenius2();
         if x_norm2 == 0.0 {
             return Err(SymNmfError::ZeroMatrix);
         }
         let x_norm = x_norm2.sqrt();
-        let x_mean = scalar(x.clone().mean());
+        let x_mean = x.mean();
         let u0 = initial_u0::<B>(n, r, x_mean, self.u0_scale, seed, &device);
 
         // ‖X − U₀U₀ᵀ‖² = ‖X‖² − 2 tr(U₀ᵀXU₀) + ‖U₀ᵀU₀‖² (U₀ is random: no cancellation).
-        let xu0 = x.clone().matmul(u0.clone());
+        let xu0 = x.matmul(u0.clone());
         let cross = scalar((u0.clone() * xu0).sum());
         let gram = scalar(u0.clone().transpose().matmul(u0.clone()).square().sum());
         let resid = (x_norm2 - 2.0 * cross + gram).max(0.0).sqrt();
@@ -123,7 +131,7 @@ impl SymNmfNetConfig {
         let mut p = Vec::with_capacity(self.blocks);
         let mut u = u0.clone();
         for _ in 0..self.blocks {
-            let p_i = x.clone().matmul(u.clone()) + u.clone() * lambda;
+            let p_i = x.matmul(u.clone()) + u.clone() * lambda;
             u = block(u, p_i.clone(), lam.clone());
             p.push(Param::from_tensor(p_i));
         }
@@ -138,7 +146,7 @@ impl SymNmfNetConfig {
     }
 }
 
-impl<B: InverseBackend> SymNmfNet<B> {
+impl<B: NetBackend> SymNmfNet<B> {
     /// Number of blocks K.
     pub fn blocks(&self) -> usize {
         self.p.len()

@@ -136,6 +136,7 @@ macro_rules! all_cases {
                 init_reproduces_scheme4,
                 loss_gradient_matches_finite_differences,
                 lambda_projection,
+                sparse_matches_dense,
             );
         }
     };

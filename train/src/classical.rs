@@ -1,12 +1,13 @@
 //! The classical solvers behind `nmfnet cluster --method …` and `nmfnet nmf`.
 
-use crate::cli::{ClusterArgs, ClusterSummary, Graph, MethodDetails, NmfArgs, NmfMethodArg};
+use crate::cli::{ClusterArgs, ClusterSummary, MethodDetails, NmfArgs, NmfMethodArg};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use nmfnet_baselines::linalg::nonneg_from_dense;
 use nmfnet_baselines::linalg::to_dense;
 use nmfnet_baselines::nmf::{nmf, NmfMethod, NmfParams};
 use nmfnet_baselines::{fit_observed, IterRecord, StopReason, SymMatrix, SymMethod, SymParams};
+use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::io::{
     atomic_write, gray_grid_png, npy_bytes_labels, read_image_folder, read_matrix, write_npy,
 };

@@ -8,11 +8,12 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nmfnet_baselines::{StopReason, SymMethod};
 use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
+use nmfnet_datasets::graph;
+use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, read_labels, read_matrix, write_npy};
 use nmfnet_datasets::matrix::validate_similarity;
 use nmfnet_datasets::metrics::{self, LabelScores};
 use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
-use nmfnet_datasets::{graph, Csr, Dense};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use symnmf_burn::{Reduction, SymNmfAutodiffBackend, SymNmfTrainingConfig};
@@ -250,7 +251,8 @@ pub struct ClusterArgs {
     /// ADMM: the penalty ρ (default 3‖X‖₂).
     #[arg(long)]
     pub rho: Option<f64>,
-    /// Classical methods: use the graph as a dense matrix even when it was built sparse.
+    /// Use the graph as a dense matrix even when it was built sparse (kNN graphs are; every
+    /// product with X is then a dense one).
     #[arg(long)]
     pub dense: bool,
     /// Keep λ fixed instead of learning it.
@@ -294,28 +296,6 @@ pub(crate) struct Problem {
     name: String,
     x: Graph,
     labels: Option<Vec<usize>>,
-}
-
-/// A similarity graph as it was built: the kNN graphs are sparse, user matrices dense.
-pub(crate) enum Graph {
-    Dense(Dense),
-    Sparse(Csr),
-}
-
-impl Graph {
-    fn n(&self) -> usize {
-        match self {
-            Graph::Dense(d) => d.nrows(),
-            Graph::Sparse(s) => s.nrows(),
-        }
-    }
-
-    pub(crate) fn to_dense(&self) -> std::borrow::Cow<'_, Dense> {
-        match self {
-            Graph::Dense(d) => std::borrow::Cow::Borrowed(d),
-            Graph::Sparse(s) => std::borrow::Cow::Owned(s.to_dense()),
-        }
-    }
 }
 
 fn file_stem(p: &Path) -> String {
@@ -503,6 +483,8 @@ pub struct ClusterSummary {
 pub enum MethodDetails {
     Net {
         backend: String,
+        /// How X was held: "sparse" (products on the host) or "dense" (on the device).
+        storage: &'static str,
         epochs: usize,
         lambda: f64,
         lambda_bound: f64,
@@ -521,7 +503,7 @@ pub enum MethodDetails {
 
 struct SymNmfJob<'a> {
     cfg: SymNmfTrainingConfig,
-    x: &'a Dense,
+    x: &'a Graph,
     labels: Option<Vec<usize>>,
     trainer: TrainerConfig,
 }
@@ -566,9 +548,6 @@ fn classical_only_flags(args: &ClusterArgs) -> Vec<&'static str> {
     }
     if args.rho.is_some() {
         v.push("--rho");
-    }
-    if args.dense {
-        v.push("--dense");
     }
     v
 }
@@ -634,17 +613,26 @@ fn cluster_net(
         progress: !args.quiet,
         label: format!("symnmf-net {}", problem.name),
     };
-    let x = problem.x.to_dense();
+    let graph = match (&problem.x, args.dense) {
+        (Graph::Sparse(_), true) => Graph::Dense(problem.x.to_dense().into_owned()),
+        _ => problem.x.clone(),
+    };
     let run = dispatch(
         args.backend,
         SymNmfJob {
             cfg: cfg.clone(),
-            x: &x,
+            x: &graph,
             labels: problem.labels.clone(),
             trainer,
         },
     )??;
 
+    let storage = match graph {
+        Graph::Dense(_) => "dense",
+        Graph::Sparse(_) => "sparse",
+    };
+    drop(graph);
+    let x = problem.x.to_dense();
     let pred = metrics::argmax_labels(&run.u);
     let scores: Option<LabelScores> = match &problem.labels {
         Some(truth) => Some(metrics::label_scores(truth, &pred)?),
@@ -665,6 +653,7 @@ fn cluster_net(
         seed: cfg.seed,
         details: MethodDetails::Net {
             backend: run.backend.to_string(),
+            storage,
             epochs: cfg.epochs,
             lambda: run.lambda,
             lambda_bound: run.lambda_bound,
@@ -695,9 +684,12 @@ fn fmt_opt(v: Option<f64>) -> String {
 pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
     match &s.details {
         MethodDetails::Net {
-            backend, epochs, ..
+            backend,
+            epochs,
+            storage,
+            ..
         } => println!(
-            "method        {}  (backend {backend}, {epochs} epochs, seed {})",
+            "method        {}  (backend {backend}, {epochs} epochs, {storage} X, seed {})",
             s.method, s.seed
         ),
         MethodDetails::Classical {

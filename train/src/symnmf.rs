@@ -8,9 +8,12 @@ use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
+use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::Dense;
 use symnmf_burn::model::scalar;
-use symnmf_burn::{loss, SymNmfAutodiffBackend, SymNmfNet, SymNmfTrainingConfig};
+use symnmf_burn::{
+    loss, Similarity, SparseSymmetric, SymNmfAutodiffBackend, SymNmfNet, SymNmfTrainingConfig,
+};
 
 type Bytes = BinBytesRecorder<FullPrecisionSettings>;
 
@@ -33,10 +36,27 @@ pub fn to_host<B: Backend>(t: Tensor<B, 2>) -> Dense {
     Dense::new(r, c, v).expect("dims match the data")
 }
 
+/// The network's view of a graph: a dense one goes to the device, a sparse one stays on the
+/// host and is multiplied there (see `symnmf_burn::similarity`).
+pub fn to_similarity<B: Backend>(x: &Graph, device: &B::Device) -> anyhow::Result<Similarity<B>> {
+    Ok(match x {
+        Graph::Dense(d) => Similarity::Dense(to_device::<B>(d, device)),
+        Graph::Sparse(c) => Similarity::sparse(
+            SparseSymmetric::new(
+                c.nrows(),
+                c.indptr().to_vec(),
+                c.indices().to_vec(),
+                c.values().to_vec(),
+            )?,
+            device,
+        ),
+    })
+}
+
 /// SymNMF-Net trained full-batch with Adam: one step = one epoch.
 pub struct SymNmfTask<B: SymNmfAutodiffBackend> {
     cfg: SymNmfTrainingConfig,
-    x: Tensor<B, 2>,
+    x: Similarity<B>,
     x_norm2: f64,
     model: Option<SymNmfNet<B>>,
     optim: OptimizerAdaptor<Adam, SymNmfNet<B>, B>,
@@ -48,11 +68,12 @@ pub struct SymNmfTask<B: SymNmfAutodiffBackend> {
 
 impl<B: SymNmfAutodiffBackend> SymNmfTask<B> {
     /// Builds the network for the validated similarity matrix `x` (Algorithm 1 initialisation).
-    pub fn new(cfg: SymNmfTrainingConfig, x: &Dense, device: &B::Device) -> anyhow::Result<Self> {
-        cfg.validate(x.nrows())?;
-        let xt = to_device::<B>(x, device);
-        let model = cfg.model.init(&xt, cfg.seed)?;
-        let x_norm2 = x.frobenius_norm().powi(2);
+    /// A sparse graph keeps its sparse form: every product with X is then sparse.
+    pub fn new(cfg: SymNmfTrainingConfig, x: &Graph, device: &B::Device) -> anyhow::Result<Self> {
+        cfg.validate(x.n())?;
+        let xt = to_similarity::<B>(x, device)?;
+        let model = cfg.model.init(xt.clone(), cfg.seed)?;
+        let x_norm2 = xt.frobenius2();
         let optim = AdamConfig::new()
             .with_beta_1(cfg.adam_beta1 as f32)
             .with_beta_2(cfg.adam_beta2 as f32)
@@ -214,7 +235,7 @@ pub struct SymNmfRun {
 /// Trains SymNMF-Net on `x` (validated) with the one training loop and returns `U_K`.
 pub fn train_symnmf<B: SymNmfAutodiffBackend>(
     cfg: SymNmfTrainingConfig,
-    x: &Dense,
+    x: &Graph,
     labels: Option<Vec<usize>>,
     trainer: TrainerConfig,
     device: &B::Device,

@@ -10,7 +10,8 @@ use nmfnet_tests::{host, max_abs, max_diff, tensor, Precision, Target};
 use symnmf_burn::inverse::cholesky_inverse;
 use symnmf_burn::model::frobenius2;
 use symnmf_burn::{
-    loss, loss_direct, Reduction, SymNmfAutodiffBackend, SymNmfNet, SymNmfNetConfig,
+    loss, loss_direct, Reduction, Similarity, SparseSymmetric, SymNmfAutodiffBackend, SymNmfNet,
+    SymNmfNetConfig,
 };
 
 /// A small planted-cluster graph: 3 clusters × 12 points (n = 36).
@@ -58,10 +59,11 @@ pub fn loss_matches_direct<B: SymNmfAutodiffBackend>(device: &B::Device, target:
         (Reduction::Mean, 0.3),
     ] {
         let cfg = config(reduction, gamma);
-        let net = cfg.init(&x, 11).expect("valid config");
+        let net = cfg.init(x.clone(), 11).expect("valid config");
         let us = net.forward();
         let ps = params(&net);
-        let fast = host(loss(&cfg, &x, x_norm2, &us, &ps, net.lambda.val()).total)[0];
+        let fast =
+            host(loss(&cfg, &x.clone().into(), x_norm2, &us, &ps, net.lambda.val()).total)[0];
         let direct = host(loss_direct(&cfg, &x, &us, &ps, net.lambda.val()))[0];
         let tol = 1e3 * target.eps() * direct.abs();
         assert!(
@@ -117,7 +119,7 @@ pub fn init_reproduces_scheme4<B: SymNmfAutodiffBackend>(device: &B::Device, tar
     let n = xd.nrows();
     let x = x_tensor::<B>(&xd, device);
     let cfg = config(Reduction::Mean, 0.0);
-    let net = cfg.init(&x, 3).expect("valid config");
+    let net = cfg.init(x.clone(), 3).expect("valid config");
     let us: Vec<Vec<f64>> = net.forward().into_iter().map(host).collect();
     let xh: Vec<f64> = xd.data().iter().map(|&v| v as f64).collect();
     let reference = scheme4_host(&xh, n, &us[0], cfg.rank, net.lambda_value(), cfg.blocks);
@@ -144,10 +146,11 @@ pub fn loss_gradient_matches_finite_differences<B: SymNmfAutodiffBackend>(
     let x = x_tensor::<B>(&xd, device);
     let x_norm2 = frobenius2(&x);
     let cfg = config(Reduction::Sum, 0.05);
-    let net = cfg.init(&x, 7).expect("valid config");
+    let net = cfg.init(x.clone(), 7).expect("valid config");
+    let xs: Similarity<B> = x.clone().into();
     let eval = |net: &SymNmfNet<B>| -> Tensor<B, 1> {
         let us = net.forward();
-        loss(&cfg, &x, x_norm2, &us, &params(net), net.lambda.val()).total
+        loss(&cfg, &xs, x_norm2, &us, &params(net), net.lambda.val()).total
     };
     let grads = eval(&net).backward();
     let g_lambda = host(net.lambda.val().grad(&grads).expect("λ is learnable"))[0];
@@ -199,11 +202,95 @@ pub fn loss_gradient_matches_finite_differences<B: SymNmfAutodiffBackend>(
     }
 }
 
+/// `small_graph` with its entries below the median set to zero (still symmetric), as a dense
+/// matrix and in CSR form.
+fn sparsified_graph() -> (Dense, SparseSymmetric) {
+    let xd = small_graph();
+    let n = xd.nrows();
+    let mut sorted = xd.data().to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let cut = sorted[sorted.len() / 2];
+    let data: Vec<f32> = xd
+        .data()
+        .iter()
+        .map(|&v| if v > cut { v } else { 0.0 })
+        .collect();
+    let (mut indptr, mut indices, mut values) = (vec![0], vec![], vec![]);
+    for i in 0..n {
+        for j in 0..n {
+            let v = data[i * n + j];
+            if v != 0.0 {
+                indices.push(j);
+                values.push(v);
+            }
+        }
+        indptr.push(indices.len());
+    }
+    let sparse = SparseSymmetric::new(n, indptr, indices, values).expect("symmetric CSR");
+    (Dense::new(n, n, data).expect("n×n"), sparse)
+}
+
+/// The network on a sparse X (host product, custom autodiff op) against the same X dense (the
+/// backend's matmul, autodiff's own gradient): Algorithm 1's factors, the loss, and the
+/// gradients of λ and all P_i. Tolerance 1e3·ε relative to the largest entry.
+pub fn sparse_matches_dense<B: SymNmfAutodiffBackend>(device: &B::Device, target: Target) {
+    let (xd, xs) = sparsified_graph();
+    let dense: Similarity<B> = x_tensor::<B>(&xd, device).into();
+    let sparse = Similarity::<B>::sparse(xs, device);
+    assert_eq!(sparse.storage(), "sparse");
+    assert!((dense.frobenius2() - sparse.frobenius2()).abs() <= 1e-5 * dense.frobenius2());
+    assert!((dense.mean() - sparse.mean()).abs() <= 1e-5 * dense.mean());
+    let cfg = config(Reduction::Sum, 0.05);
+    let close = |what: &str, a: &[f64], b: &[f64]| {
+        let err = max_diff(a, b);
+        let tol = 1e3 * target.eps() * max_abs(a).max(1e-30);
+        assert!(
+            err <= tol,
+            "{what}: dense vs sparse differ by {err:e} > {tol:e}"
+        );
+    };
+    let mut outs = Vec::new();
+    for x in [&dense, &sparse] {
+        let net = cfg.init(x.clone(), 4).expect("valid config");
+        let us = net.forward();
+        let total = loss(
+            &cfg,
+            x,
+            x.frobenius2(),
+            &us,
+            &params(&net),
+            net.lambda.val(),
+        )
+        .total;
+        let grads = total.clone().backward();
+        let mut g: Vec<Vec<f64>> = vec![host(net.lambda.val().grad(&grads).expect("λ"))];
+        g.extend(
+            net.p
+                .iter()
+                .map(|p| host(p.val().grad(&grads).expect("P_i"))),
+        );
+        let u: Vec<Vec<f64>> = us.into_iter().map(host).collect();
+        outs.push((u, host(total), g, net.lambda_bound));
+    }
+    let (d, s) = (&outs[0], &outs[1]);
+    for (i, (a, b)) in d.0.iter().zip(&s.0).enumerate() {
+        close(&format!("U_{i}"), a, b);
+    }
+    close("loss", &d.1, &s.1);
+    for (i, (a, b)) in d.2.iter().zip(&s.2).enumerate() {
+        close(&format!("gradient {i} (0 = λ, i = P_i)"), a, b);
+    }
+    assert!(
+        (d.3 - s.3).abs() <= 1e3 * target.eps() * d.3,
+        "λ bounds differ"
+    );
+}
+
 /// Projection puts λ back on the bound and keeps a learnable λ learnable.
 pub fn lambda_projection<B: SymNmfAutodiffBackend>(device: &B::Device, target: Target) {
     let x = x_tensor::<B>(&small_graph(), device);
     let mut net = config(Reduction::Mean, 0.0)
-        .init(&x, 1)
+        .init(x, 1)
         .expect("valid config");
     let bound = net.lambda_bound;
     net.lambda = net

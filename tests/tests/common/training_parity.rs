@@ -3,6 +3,7 @@
 //! by summation order; over 10 Adam steps the losses agreed to 6e-8 relative when this was
 //! written (ndarray vs flex and vs wgpu on lavapipe); the test allows 1e-3.
 
+use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
 use nmfnet_tests::{max_abs, max_diff, wgpu_ready};
 use nmfnet_train::symnmf::{train_symnmf, SymNmfRun};
@@ -34,7 +35,15 @@ fn run<B: SymNmfAutodiffBackend>(name: &'static str) -> SymNmfRun {
         progress: false,
         ..Default::default()
     };
-    train_symnmf::<B>(cfg, &g.x, None, trainer, &Default::default(), name).unwrap()
+    train_symnmf::<B>(
+        cfg,
+        &Graph::Dense(g.x),
+        None,
+        trainer,
+        &Default::default(),
+        name,
+    )
+    .unwrap()
 }
 
 fn losses(r: &SymNmfRun) -> Vec<f64> {

@@ -1,0 +1,364 @@
+//! The similarity matrix X as the network sees it: dense on the device, or sparse on the host.
+//!
+//! X enters SymNMF-Net only through products `X·U` with n×r factors (Algorithm 1, the loss
+//! and, by the chain rule, the backward pass). The kNN graphs of SPEC §4 keep a few dozen
+//! entries per row, so for them a sparse product costs `2·nnz·r` flops instead of `2·n²·r`
+//! (TDT-2: 2.0·10⁵ stored entries against 8.8·10⁷) and the n×n matrix never exists.
+//!
+//! * [`SparseSymmetric`]: a symmetric matrix in CSR form (`f32` values), checked on building.
+//! * [`SparseBackend::sym_spmm`]: `X·U` for a sparse symmetric X, a custom autodiff op. The
+//!   default body reads U back to the host, multiplies there (in `f64`) and
+//!   uploads the n×r result: a memory copy on the CPU backends, one round trip on a GPU.
+//!   Backward (the impl for `Autodiff<B, C>`): X is a constant, so `∂L/∂U = Xᵀ·G = X·G`
+//!   (X symmetric) — the same op again; nothing is stored but a shared pointer to X.
+//! * [`Similarity`]: either form behind one `matmul`, plus `‖X‖²` and `mean(X)`.
+
+use crate::error::{Result, SymNmfError};
+use burn::backend::autodiff::{
+    checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
+    grads::Gradients,
+    ops::{unary, Backward, Ops, OpsKind},
+    Autodiff,
+};
+use burn::tensor::backend::Backend;
+use burn::tensor::ops::FloatTensor;
+use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+use std::sync::Arc;
+
+/// A symmetric n×n matrix in compressed sparse row form. Row `i` holds the columns
+/// `indices[indptr[i]..indptr[i+1]]` with `values` at the same positions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SparseSymmetric {
+    n: usize,
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl SparseSymmetric {
+    /// Checks the CSR structure (pointer count and order, columns in range) and that the
+    /// matrix is symmetric: every stored `(i, j, v)` has a stored `(j, i, v)`, up to a relative
+    /// 1e-5. Values must be finite. Nonnegativity is the caller's concern (SymNMF needs it, the
+    /// product does not).
+    pub fn new(
+        n: usize,
+        indptr: Vec<usize>,
+        indices: Vec<usize>,
+        values: Vec<f32>,
+    ) -> Result<Self> {
+        let nnz = values.len();
+        let bad = |msg: String| SymNmfError::Param {
+            name: "X",
+            value: format!("sparse {n}×{n}, {nnz} stored entries"),
+            msg,
+        };
+        if indptr.len() != n + 1 || indptr[0] != 0 {
+            return Err(bad(format!("{} row pointers for {n} rows", indptr.len())));
+        }
+        if indptr.windows(2).any(|w| w[0] > w[1]) || indptr[n] != indices.len() {
+            return Err(bad(
+                "row pointers do not rise to the number of entries".into()
+            ));
+        }
+        if indices.len() != values.len() {
+            return Err(bad(format!(
+                "{} column indices but {} values",
+                indices.len(),
+                values.len()
+            )));
+        }
+        if n > u32::MAX as usize {
+            return Err(bad("more rows than a u32 column index holds".into()));
+        }
+        if let Some(&c) = indices.iter().find(|&&c| c >= n) {
+            return Err(bad(format!("column index {c} out of range")));
+        }
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(bad(format!("stored value {v} is not finite")));
+        }
+        let m = Self {
+            n,
+            indptr,
+            indices: indices.into_iter().map(|c| c as u32).collect(),
+            values,
+        };
+        // Symmetry: look (j, i) up for every (i, j); rows may be unsorted, so scan row j.
+        for i in 0..n {
+            let (cols, vals) = m.row(i);
+            for (&j, &v) in cols.iter().zip(vals) {
+                let (cj, vj) = m.row(j as usize);
+                let back: f32 = cj
+                    .iter()
+                    .zip(vj)
+                    .filter(|(&c, _)| c as usize == i)
+                    .map(|(_, &w)| w)
+                    .sum();
+                if (back - v).abs() > 1e-5 * v.abs().max(back.abs()).max(f32::MIN_POSITIVE) {
+                    return Err(SymNmfError::Param {
+                        name: "X",
+                        value: format!("sparse {n}×{n}, {nnz} stored entries"),
+                        msg: format!("not symmetric: X[{i},{j}] = {v} but X[{j},{i}] = {back}"),
+                    });
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    /// Order n.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    fn row(&self, i: usize) -> (&[u32], &[f32]) {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[a..b], &self.values[a..b])
+    }
+
+    /// `‖X‖_F²`, accumulated in `f64`.
+    pub fn frobenius2(&self) -> f64 {
+        self.values.iter().map(|&v| (v as f64) * (v as f64)).sum()
+    }
+
+    /// The mean of all n² entries (the zeros included).
+    pub fn mean(&self) -> f64 {
+        self.values.iter().map(|&v| v as f64).sum::<f64>() / (self.n as f64 * self.n as f64)
+    }
+
+    /// `Y = X·U` for a row-major n×r `u`, in `f64` (a backend in `f32` rounds once, at the end).
+    pub fn mul(&self, u: &[f64], r: usize) -> Vec<f64> {
+        assert_eq!(
+            u.len(),
+            self.n * r,
+            "X·U: U has {} values, expected {}×{r}",
+            u.len(),
+            self.n
+        );
+        let mut y = vec![0.0f64; self.n * r];
+        if r == 0 {
+            return y;
+        }
+        for (i, yi) in y.chunks_exact_mut(r).enumerate() {
+            let (cols, vals) = self.row(i);
+            for (&j, &v) in cols.iter().zip(vals) {
+                let uj = &u[j as usize * r..(j as usize + 1) * r];
+                let v = v as f64;
+                for (a, &x) in yi.iter_mut().zip(uj) {
+                    *a += v * x;
+                }
+            }
+        }
+        y
+    }
+
+    /// The dense row-major n×n matrix (tests, small problems).
+    pub fn to_dense(&self) -> Vec<f32> {
+        let mut d = vec![0.0f32; self.n * self.n];
+        for i in 0..self.n {
+            let (cols, vals) = self.row(i);
+            for (&j, &v) in cols.iter().zip(vals) {
+                d[i * self.n + j as usize] += v;
+            }
+        }
+        d
+    }
+}
+
+/// A backend that can multiply a sparse symmetric matrix by a dense factor (see module docs).
+pub trait SparseBackend: Backend {
+    /// `X·U` for the sparse symmetric `x` and the n×r tensor `u`.
+    fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
+        let u = Tensor::<Self, 2>::from_primitive(TensorPrimitive::Float(u));
+        let device = u.device();
+        let dtype = u.dtype();
+        let [n, r] = u.dims();
+        assert_eq!(n, x.n(), "X·U: X is {0}×{0} but U has {n} rows", x.n());
+        let host = u
+            .into_data()
+            .convert::<f64>()
+            .into_vec::<f64>()
+            .expect("converted to f64 above");
+        let y = TensorData::new(x.mul(&host, r), [n, r]).convert_dtype(dtype);
+        Tensor::<Self, 2>::from_data(y, &device)
+            .into_primitive()
+            .tensor()
+    }
+}
+
+/// Backward node of the sparse product; its state is X itself (shared, not copied).
+#[derive(Debug)]
+struct SymSpmmBackward;
+
+impl<B: SparseBackend> Backward<B, 1> for SymSpmmBackward {
+    type State = Arc<SparseSymmetric>;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let x = ops.state;
+        // ∂L/∂U = Xᵀ G = X G.
+        unary::<B, _>(ops.parents, ops.node, grads, |g| B::sym_spmm(x, g));
+    }
+}
+
+impl<B: SparseBackend, C: CheckpointStrategy> SparseBackend for Autodiff<B, C> {
+    fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
+        let y = B::sym_spmm(x.clone(), u.primitive.clone());
+        match SymSpmmBackward
+            .prepare::<C>([u.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(x, y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl SparseBackend for burn::backend::NdArray<f32> {}
+#[cfg(feature = "ndarray")]
+impl SparseBackend for burn::backend::NdArray<f64> {}
+
+#[cfg(feature = "flex")]
+impl SparseBackend for burn::backend::Flex {}
+
+#[cfg(feature = "wgpu")]
+impl SparseBackend for burn::backend::Wgpu {}
+
+/// The similarity matrix of one problem, in the form the products with it will use.
+#[derive(Clone, Debug)]
+pub enum Similarity<B: Backend> {
+    /// On the device; `X·U` is a dense matmul.
+    Dense(Tensor<B, 2>),
+    /// On the host; `X·U` is [`SparseBackend::sym_spmm`], its results live on `device`.
+    Sparse(Arc<SparseSymmetric>, B::Device),
+}
+
+impl<B: Backend> From<Tensor<B, 2>> for Similarity<B> {
+    fn from(x: Tensor<B, 2>) -> Self {
+        Similarity::Dense(x)
+    }
+}
+
+impl<B: Backend> Similarity<B> {
+    /// A sparse X whose products are placed on `device`.
+    pub fn sparse(x: SparseSymmetric, device: &B::Device) -> Self {
+        Similarity::Sparse(Arc::new(x), device.clone())
+    }
+
+    /// The device the factors live on.
+    pub fn device(&self) -> B::Device {
+        match self {
+            Similarity::Dense(x) => x.device(),
+            Similarity::Sparse(_, d) => d.clone(),
+        }
+    }
+}
+
+impl<B: SparseBackend> Similarity<B> {
+    /// `[rows, cols]` (square for a valid problem; a dense X is checked by the model).
+    pub fn dims(&self) -> [usize; 2] {
+        match self {
+            Similarity::Dense(x) => x.dims(),
+            Similarity::Sparse(x, _) => [x.n(), x.n()],
+        }
+    }
+
+    /// `X·U`.
+    pub fn matmul(&self, u: Tensor<B, 2>) -> Tensor<B, 2> {
+        match self {
+            Similarity::Dense(x) => x.clone().matmul(u),
+            Similarity::Sparse(x, _) => Tensor::from_primitive(TensorPrimitive::Float(
+                B::sym_spmm(x.clone(), u.into_primitive().tensor()),
+            )),
+        }
+    }
+
+    /// `‖X‖_F²`.
+    pub fn frobenius2(&self) -> f64 {
+        match self {
+            Similarity::Dense(x) => crate::model::frobenius2(x),
+            Similarity::Sparse(x, _) => x.frobenius2(),
+        }
+    }
+
+    /// The mean entry of X.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Similarity::Dense(x) => crate::model::scalar(x.clone().mean()),
+            Similarity::Sparse(x, _) => x.mean(),
+        }
+    }
+
+    /// The same matrix without autodiff tracking (a dense X is detached; a sparse one never
+    /// is tracked).
+    pub fn detach(&self) -> Self {
+        match self {
+            Similarity::Dense(x) => Similarity::Dense(x.clone().detach()),
+            Similarity::Sparse(x, d) => Similarity::Sparse(x.clone(), d.clone()),
+        }
+    }
+
+    /// `"dense"` or `"sparse"`, for logs and summaries.
+    pub fn storage(&self) -> &'static str {
+        match self {
+            Similarity::Dense(_) => "dense",
+            Similarity::Sparse(..) => "sparse",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> SparseSymmetric {
+        // [[0, 2, 0], [2, 1, 3], [0, 3, 0]]
+        SparseSymmetric::new(
+            3,
+            vec![0, 1, 4, 5],
+            vec![1, 0, 1, 2, 1],
+            vec![2., 2., 1., 3., 3.],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn product_matches_dense() {
+        let x = small();
+        let u = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let d = x.to_dense();
+        let y = x.mul(&u, 2);
+        for i in 0..3 {
+            for c in 0..2 {
+                let want: f64 = (0..3).map(|j| d[i * 3 + j] as f64 * u[j * 2 + c]).sum();
+                assert_eq!(y[i * 2 + c], want);
+            }
+        }
+        assert_eq!(x.frobenius2(), 4. + 4. + 1. + 9. + 9.);
+        assert!((x.mean() - 11.0 / 9.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_structures_are_errors() {
+        // not symmetric
+        assert!(SparseSymmetric::new(2, vec![0, 1, 1], vec![1], vec![1.0]).is_err());
+        // column out of range
+        assert!(SparseSymmetric::new(2, vec![0, 1, 1], vec![2], vec![1.0]).is_err());
+        // pointer count
+        assert!(SparseSymmetric::new(2, vec![0, 1], vec![0], vec![1.0]).is_err());
+        // NaN
+        assert!(SparseSymmetric::new(1, vec![0, 1], vec![0], vec![f32::NAN]).is_err());
+        // lengths
+        assert!(SparseSymmetric::new(1, vec![0, 1], vec![0], vec![]).is_err());
+    }
+}
