@@ -60,12 +60,18 @@ pub enum GanCommand {
     /// Factorise one group of images (a folder) with a trained generator: H.npy, W.npy and a
     /// PNG grid of the inputs, reconstructions and basis images.
     Factorize(crate::ganunet::GanFactorizeArgs),
+    /// The classical comparisons: MU, HALS, ANLS at the same k on the same fixed groups, each
+    /// group factorised directly and with a basis learned on the training images (transfer).
+    Baselines(crate::gan_baselines::GanBaselineArgs),
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ReproduceCommand {
     /// SymNMF-Net paper: Tables 1–4 and Figs. 4.1–4.5 → results.md, results.json, PNG/SVG.
     Symnmf(crate::reproduce::SymnmfReproArgs),
+    /// GAN-UNET paper: Table 1 (ε train/test vs ANLS, MU, HALS, direct and transfer), the UNET
+    /// ablation, MNIST↔Fashion generalisation, training curves and basis grids.
+    Ganunet(crate::reproduce_gan::GanReproArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -830,6 +836,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data_info(&name, data_dir.as_deref())
         }
         Command::Reproduce(ReproduceCommand::Symnmf(args)) => crate::reproduce::symnmf(&args),
+        Command::Reproduce(ReproduceCommand::Ganunet(args)) => crate::reproduce_gan::ganunet(&args),
         Command::Gan(GanCommand::Factorize(args)) => {
             let s = crate::ganunet::factorize_command(&args)?;
             println!(
@@ -840,6 +847,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 s.seconds,
                 args.out.display()
             );
+            if args.json {
+                println!("{}", serde_json::to_string(&s)?);
+            }
+            Ok(())
+        }
+        Command::Gan(GanCommand::Baselines(args)) => {
+            let s = crate::gan_baselines::baselines_command(&args)?;
+            crate::gan_baselines::print_baselines(&s);
             if args.json {
                 println!("{}", serde_json::to_string(&s)?);
             }

@@ -326,16 +326,31 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
     }
 }
 
+/// The fixed evaluation groups of a split: every class-balanced group of 40, drawn with seed 0
+/// whatever the training seed (the generator and the classical baselines use the same ones).
+pub fn fixed_groups(set: &ImageSet) -> anyhow::Result<Vec<Vec<usize>>> {
+    Ok(balanced_groups(
+        &set.labels,
+        GeneratorConfig::default().group,
+        0,
+    )?)
+}
+
 /// The generator's test error ε on fixed groups (inference, no autodiff).
+/// `limit` > 0 keeps the first `limit` groups.
 pub fn evaluate<B: AutodiffBackend>(
     generator: &Generator<B>,
     set: &ImageSet,
     cfg: &GeneratorConfig,
     seed: u64,
+    limit: usize,
     device: &B::Device,
 ) -> anyhow::Result<(f64, usize, f64)> {
     let data = PaddedImages::new(set, cfg)?;
-    let groups = balanced_groups(&data.labels, cfg.group, seed)?;
+    let mut groups = balanced_groups(&data.labels, cfg.group, seed)?;
+    if limit > 0 {
+        groups.truncate(limit);
+    }
     let g = generator.valid();
     let started = std::time::Instant::now();
     let mut total = 0.0;
@@ -408,7 +423,7 @@ pub struct GanTrainSummary {
     pub backend: &'static str,
 }
 
-fn dataset_id(name: &str) -> anyhow::Result<nmfnet_datasets::catalog::DatasetId> {
+pub(crate) fn dataset_id(name: &str) -> anyhow::Result<nmfnet_datasets::catalog::DatasetId> {
     use nmfnet_datasets::catalog::DatasetId;
     Ok(match name {
         "mnist" => DatasetId::Mnist,
@@ -435,8 +450,14 @@ impl crate::backend::BackendJob for GanJob<'_> {
         let mut task = GanTask::<B>::new(self.cfg.clone(), self.train, &device)?;
         let report = crate::trainer::Trainer::new(self.trainer).run(&mut task)?;
         // Test groups are fixed: drawn once with seed 0, whatever the training seed.
-        let (err, groups, secs) =
-            evaluate(task.generator(), self.test, &self.cfg.generator, 0, &device)?;
+        let (err, groups, secs) = evaluate(
+            task.generator(),
+            self.test,
+            &self.cfg.generator,
+            0,
+            0,
+            &device,
+        )?;
         Ok((report, err, groups, secs))
     }
 }
@@ -532,6 +553,10 @@ pub struct GanEvalArgs {
     pub dataset: String,
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
+    /// Evaluate on the first N fixed groups of each split (0 = all; drawn with seed 0, the
+    /// same groups `gan baselines` uses).
+    #[arg(long, default_value_t = 0)]
+    pub groups: usize,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
     pub backend: crate::backend::BackendChoice,
     #[arg(long)]
@@ -552,6 +577,7 @@ pub struct GanEvalSummary {
 
 struct EvalJob<'a> {
     cfg: GanTrainingConfig,
+    groups: usize,
     dir: &'a std::path::Path,
     train: &'a ImageSet,
     test: &'a ImageSet,
@@ -571,15 +597,25 @@ impl crate::backend::BackendJob for EvalJob<'_> {
             self.train,
             &self.cfg.generator,
             0,
+            self.groups,
             &device,
         )?;
-        let te = evaluate(task.generator(), self.test, &self.cfg.generator, 0, &device)?;
+        let te = evaluate(
+            task.generator(),
+            self.test,
+            &self.cfg.generator,
+            0,
+            self.groups,
+            &device,
+        )?;
         Ok((steps, tr, te))
     }
 }
 
 /// The training config saved in a `gan train` checkpoint folder.
-fn checkpoint_training_config(dir: &std::path::Path) -> anyhow::Result<GanTrainingConfig> {
+pub(crate) fn checkpoint_training_config(
+    dir: &std::path::Path,
+) -> anyhow::Result<GanTrainingConfig> {
     let value = crate::trainer::checkpoint_config(dir)?;
     serde_json::from_value(value)
         .with_context(|| format!("{} does not hold a GAN-UNET checkpoint", dir.display()))
@@ -597,6 +633,7 @@ pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
         args.backend,
         EvalJob {
             cfg,
+            groups: args.groups,
             dir: &args.checkpoint,
             train: &train,
             test: &test,
@@ -679,6 +716,51 @@ impl crate::backend::BackendJob for FactorizeJob<'_> {
     }
 }
 
+/// A group factorised by a trained generator (one forward pass).
+pub struct Factorized {
+    /// k × pixels, one basis image per row.
+    pub h: Dense,
+    /// k × m.
+    pub w: Dense,
+    /// m × pixels, the reconstructions.
+    pub rec: Dense,
+    /// ε of the group.
+    pub error: f64,
+    /// Seconds of the forward pass.
+    pub seconds: f64,
+}
+
+/// Factorises `set` (exactly one group: as many images as the generator takes, one per row)
+/// with the generator of the checkpoint in `checkpoint`.
+pub fn factorize_images(
+    checkpoint: &std::path::Path,
+    set: &ImageSet,
+    backend: crate::backend::BackendChoice,
+) -> anyhow::Result<Factorized> {
+    let cfg = checkpoint_training_config(checkpoint)?;
+    anyhow::ensure!(
+        set.images.nrows() == cfg.generator.group,
+        "the generator factorises groups of {} images, got {}",
+        cfg.generator.group,
+        set.images.nrows()
+    );
+    let (h, w, rec, error, seconds) = crate::backend::dispatch(
+        backend,
+        FactorizeJob {
+            cfg,
+            dir: checkpoint,
+            set,
+        },
+    )??;
+    Ok(Factorized {
+        h,
+        w,
+        rec,
+        error,
+        seconds,
+    })
+}
+
 /// `nmfnet gan factorize`: one forward pass on a group.
 pub fn factorize_command(args: &GanFactorizeArgs) -> anyhow::Result<GanFactorizeSummary> {
     use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, write_npy};
@@ -706,14 +788,13 @@ pub fn factorize_command(args: &GanFactorizeArgs) -> anyhow::Result<GanFactorize
         width: folder.width,
         labels: vec![0; m],
     };
-    let (h, w, rec, error, seconds) = crate::backend::dispatch(
-        args.backend,
-        FactorizeJob {
-            cfg: cfg.clone(),
-            dir: &args.checkpoint,
-            set: &set,
-        },
-    )??;
+    let Factorized {
+        h,
+        w,
+        rec,
+        error,
+        seconds,
+    } = factorize_images(&args.checkpoint, &set, args.backend)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     // H with one basis image per column.

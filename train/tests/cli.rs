@@ -404,6 +404,8 @@ fn help_on_every_subcommand() {
         vec!["cluster", "--help"],
         vec!["nmf", "--help"],
         vec!["data", "--help"],
+        vec!["gan", "baselines", "--help"],
+        vec!["reproduce", "ganunet", "--help"],
     ] {
         let out = nmfnet(&args);
         assert!(out.status.success());
@@ -1063,5 +1065,135 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
         ],
         "already holds a run",
         &out,
+    );
+}
+
+#[test]
+fn gan_baselines_report_both_protocols_and_reject_bad_parameters() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("gan-baselines");
+    let s = summary(&nmfnet(&[
+        "gan",
+        "baselines",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+        "--groups",
+        "2",
+        "--train-images",
+        "300",
+        "--methods",
+        "hals,anls",
+        "--out",
+        p(&d),
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(
+        (s["train_groups"].as_u64(), s["test_groups"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let svd = s["svd_test_error"].as_f64().unwrap();
+    let rows = s["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for r in rows {
+        let direct = r["direct_test_error"].as_f64().unwrap();
+        let transfer = r["transfer_test_error"].as_f64().unwrap();
+        // The rank-k SVD is the Frobenius optimum: a nonnegative factorisation of the same
+        // group is not far below it in ε, and the fixed basis (learned elsewhere) does worse
+        // than fitting the group itself. MNIST images have norm ≈ 9.3.
+        assert!(direct > 0.9 * svd && direct < 9.0, "{r} vs SVD {svd}");
+        assert!(transfer > direct, "{r}");
+    }
+    for f in [
+        "hals_direct_grid.png",
+        "anls_transfer_grid.png",
+        "summary.json",
+    ] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    let base = [
+        "gan",
+        "baselines",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+    ];
+    let with = |extra: &[&'static str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    for (extra, phrase) in [
+        (&["--k", "0"][..], "k"),
+        (&["--k", "41"][..], "k"),
+        (&["--methods", "svd"][..], "unknown NMF method"),
+    ] {
+        let args = with(extra);
+        let argv: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let out = nmfnet(&argv);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(phrase),
+            "{extra:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("repro-gan");
+    let run = || {
+        let out = nmfnet(&[
+            "reproduce",
+            "ganunet",
+            "--quick",
+            "--data-dir",
+            p(&dir),
+            "--out",
+            p(&d),
+            "--quiet",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run();
+    let md = std::fs::read_to_string(d.join("results.md")).unwrap();
+    for needle in [
+        "| mnist | hals | direct |",
+        "| mnist | hals | transfer |",
+        "GAN-UNET (2 steps)",
+        "UNET (L1 only)",
+        "3.933",
+        "speed-up",
+    ] {
+        assert!(md.contains(needle), "results.md lacks {needle:?}:\n{md}");
+    }
+    for f in [
+        "results.json",
+        "training_mnist.png",
+        "grid_mnist_gan_unet.png",
+        "grid_mnist_hals.png",
+    ] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("results.json")).unwrap()).unwrap();
+    let first = json["mnist"]["gan_unet"]["test_error"].as_f64().unwrap();
+    // A second run reuses every cell: the model is not retrained (same log), same numbers.
+    let log = d.join("cells/mnist/gan-unet/metrics.jsonl");
+    let before = std::fs::read_to_string(&log).unwrap();
+    run();
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), before);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("results.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["mnist"]["gan_unet"]["test_error"].as_f64().unwrap(),
+        first
     );
 }

@@ -1,0 +1,344 @@
+//! GAN-UNET's classical comparisons (SPEC §5): MU, HALS and ANLS at the same k, under both
+//! protocols, on the same fixed class-balanced groups the generator is evaluated on.
+//!
+//! * **direct**: each group `Y` (pixels × 40) factorised on its own, `Y ≈ HW` — the optimum a
+//!   solver reaches per group, and the time it needs for it;
+//! * **transfer**: one basis `H` learned by the method on the training images (all of them
+//!   unless `--train-images` caps it), then for every group only `W ≥ 0` by NNLS with `H`
+//!   fixed — the classical counterpart of a generator that has seen the training set.
+//!
+//! Errors are the paper's ε (eq. 4): the mean over the 40 images of `‖Ŷ_i − Y_i‖₂`, pixel
+//! scale [0, 1], on the original image size (no padding), averaged over groups.
+
+use crate::ganunet::{dataset_id, fixed_groups};
+use anyhow::Context;
+use faer::{Mat, MatRef};
+use nmfnet_baselines::nmf::{nmf, nnls_fixed_basis, NmfMethod, NmfParams};
+use nmfnet_datasets::catalog::{self, ImageSet, Split};
+use nmfnet_datasets::io::{atomic_write, gray_grid_png};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// `nmfnet gan baselines` arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GanBaselineArgs {
+    /// mnist, fashion or face (Olivetti).
+    #[arg(long)]
+    pub dataset: String,
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Methods, comma separated (mu, hals, anls).
+    #[arg(long, value_delimiter = ',', default_value = "anls,mu,hals")]
+    pub methods: Vec<String>,
+    /// Basis images k (GAN-UNET's default 10).
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Groups per split (the first N fixed groups, drawn with seed 0 like `gan eval`);
+    /// 0 = all of them.
+    #[arg(long, default_value_t = 100)]
+    pub groups: usize,
+    /// Training images the transfer basis is learned on (the first N; 0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub train_images: usize,
+    /// Seed of the solvers' random initialisations.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Folder for hals_direct_grid.png etc. (inputs, reconstructions, basis of the first test
+    /// group), transfer_basis_<method>.png and summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// One method's numbers.
+#[derive(Serialize, Debug, Clone)]
+pub struct BaselineRow {
+    pub method: &'static str,
+    /// ε, each group factorised on its own.
+    pub direct_train_error: f64,
+    pub direct_test_error: f64,
+    /// Seconds to factorise one test group directly (mean).
+    pub direct_seconds_per_group: f64,
+    /// ε with the basis learned on the training images and W by NNLS.
+    pub transfer_train_error: f64,
+    pub transfer_test_error: f64,
+    /// Seconds to learn the transfer basis, and per test group for its NNLS.
+    pub transfer_basis_seconds: f64,
+    pub transfer_seconds_per_group: f64,
+}
+
+/// What `nmfnet gan baselines` reports.
+#[derive(Serialize, Debug, Clone)]
+pub struct GanBaselineSummary {
+    pub dataset: String,
+    pub k: usize,
+    pub train_groups: usize,
+    pub test_groups: usize,
+    pub train_images: usize,
+    /// ε of the truncated SVD of each group (rank k, no sign constraint): the Frobenius-optimal
+    /// rank-k reconstruction, a reference no rank-k factorisation improves on by much.
+    pub svd_train_error: f64,
+    pub svd_test_error: f64,
+    pub rows: Vec<BaselineRow>,
+}
+
+/// Mean ε of the rank-k truncated SVD of every group.
+fn svd_reference(set: &ImageSet, groups: &[Vec<usize>], k: usize) -> anyhow::Result<f64> {
+    let mut total = 0.0;
+    for g in groups {
+        let y = group_matrix(set, g);
+        let svd = y
+            .thin_svd()
+            .map_err(|e| anyhow::anyhow!("SVD of a group failed: {e:?}"))?;
+        let k = k.min(y.ncols()).min(y.nrows());
+        let u = svd.U().subcols(0, k);
+        let s = svd.S().column_vector();
+        let vt = Mat::from_fn(k, y.ncols(), |l, j| s[l] * svd.V()[(j, l)]);
+        total += group_epsilon(y.as_ref(), u, vt.as_ref());
+    }
+    Ok(total / groups.len() as f64)
+}
+
+fn parse_method(s: &str) -> anyhow::Result<NmfMethod> {
+    s.trim()
+        .parse::<NmfMethod>()
+        .map_err(|e| anyhow::anyhow!("--methods: {e}"))
+}
+
+/// The group as a pixels × m matrix, one image per column.
+pub fn group_matrix(set: &ImageSet, group: &[usize]) -> Mat<f64> {
+    let px = set.height * set.width;
+    Mat::from_fn(px, group.len(), |p, j| set.images.row(group[j])[p] as f64)
+}
+
+/// ε of paper eq. 4 for one group: mean over columns of `‖Ŷ_j − Y_j‖₂`.
+pub fn group_epsilon(y: MatRef<'_, f64>, h: MatRef<'_, f64>, w: MatRef<'_, f64>) -> f64 {
+    let y_hat = h * w;
+    let m = y.ncols();
+    (0..m)
+        .map(|j| {
+            (0..y.nrows())
+                .map(|p| (y_hat[(p, j)] - y[(p, j)]).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .sum::<f64>()
+        / m as f64
+}
+
+fn bar(len: usize, msg: String, quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(len as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{msg:28} {bar:30} {pos}/{len} [{elapsed}<{eta}]")
+            .expect("valid template"),
+    );
+    pb.set_message(msg);
+    pb
+}
+
+/// Mean ε of factorising every group on its own, seconds per group, and the first group's
+/// factors.
+fn direct(
+    method: NmfMethod,
+    set: &ImageSet,
+    groups: &[Vec<usize>],
+    params: &NmfParams,
+    what: &str,
+    quiet: bool,
+) -> anyhow::Result<(f64, f64, Option<(Mat<f64>, Mat<f64>)>)> {
+    let pb = bar(
+        groups.len(),
+        format!("{} direct {what}", method.name()),
+        quiet,
+    );
+    let mut total = 0.0;
+    let mut first = None;
+    let started = Instant::now();
+    for g in groups {
+        let y = group_matrix(set, g);
+        let fit = nmf(method, y.as_ref(), params)?;
+        total += group_epsilon(y.as_ref(), fit.h.as_ref(), fit.w.as_ref());
+        if first.is_none() {
+            first = Some((fit.h, fit.w));
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let n = groups.len() as f64;
+    Ok((total / n, started.elapsed().as_secs_f64() / n, first))
+}
+
+/// Mean ε of the NNLS fit of every group on the fixed basis `h`, and seconds per group.
+fn transfer(
+    h: MatRef<'_, f64>,
+    set: &ImageSet,
+    groups: &[Vec<usize>],
+) -> anyhow::Result<(f64, f64)> {
+    let started = Instant::now();
+    let mut total = 0.0;
+    for g in groups {
+        let y = group_matrix(set, g);
+        let w = nnls_fixed_basis(h, y.as_ref())?;
+        total += group_epsilon(y.as_ref(), h, w.as_ref());
+    }
+    let n = groups.len() as f64;
+    Ok((total / n, started.elapsed().as_secs_f64() / n))
+}
+
+/// Tiles for a grid: the group's images, their reconstructions, then the basis images.
+pub fn grid_tiles(y: MatRef<'_, f64>, h: MatRef<'_, f64>, w: MatRef<'_, f64>) -> Vec<Vec<f32>> {
+    let y_hat = h * w;
+    let col = |m: MatRef<'_, f64>, j: usize| -> Vec<f32> {
+        (0..m.nrows()).map(|p| m[(p, j)] as f32).collect()
+    };
+    let mut tiles: Vec<Vec<f32>> = (0..y.ncols()).map(|j| col(y, j)).collect();
+    tiles.extend((0..y.ncols()).map(|j| col(y_hat.as_ref(), j)));
+    // Basis images scaled to their own maximum (H has no fixed scale).
+    tiles.extend((0..h.ncols()).map(|l| {
+        let v = col(h, l);
+        let mx = v.iter().cloned().fold(0.0f32, f32::max);
+        v.into_iter()
+            .map(|x| if mx > 0.0 { x / mx } else { 0.0 })
+            .collect()
+    }));
+    tiles
+}
+
+/// `nmfnet gan baselines`.
+pub fn baselines_command(args: &GanBaselineArgs) -> anyhow::Result<GanBaselineSummary> {
+    let id = dataset_id(&args.dataset)?;
+    let methods: Vec<NmfMethod> = args
+        .methods
+        .iter()
+        .map(|s| parse_method(s))
+        .collect::<anyhow::Result<_>>()?;
+    anyhow::ensure!(!methods.is_empty(), "--methods is empty");
+    ganunet_burn::GeneratorConfig {
+        k: args.k,
+        ..Default::default()
+    }
+    .validate()?;
+    let dir = catalog::data_dir(args.data_dir.as_deref())?;
+    let train = catalog::load_images(id, Split::Train, &dir)?;
+    let test = catalog::load_images(id, Split::Test, &dir)?;
+    let limit = |mut g: Vec<Vec<usize>>| {
+        if args.groups > 0 {
+            g.truncate(args.groups);
+        }
+        g
+    };
+    let train_groups = limit(fixed_groups(&train)?);
+    let test_groups = limit(fixed_groups(&test)?);
+    let n_train = match args.train_images {
+        0 => train.images.nrows(),
+        n => n.min(train.images.nrows()),
+    };
+    let all_train: Vec<usize> = (0..n_train).collect();
+    let y_train = group_matrix(&train, &all_train);
+    let mut params = NmfParams::new(args.k);
+    params.seed = args.seed;
+
+    let mut rows = Vec::new();
+    for &method in &methods {
+        let (d_train, _, _) = direct(method, &train, &train_groups, &params, "train", args.quiet)?;
+        let (d_test, d_secs, first) =
+            direct(method, &test, &test_groups, &params, "test", args.quiet)?;
+        let pb = bar(
+            1,
+            format!("{} basis on {n_train} images", method.name()),
+            args.quiet,
+        );
+        let started = Instant::now();
+        let basis = nmf(method, y_train.as_ref(), &params)
+            .with_context(|| format!("{} on the training images", method.name()))?;
+        let basis_secs = started.elapsed().as_secs_f64();
+        pb.finish_and_clear();
+        let (t_train, _) = transfer(basis.h.as_ref(), &train, &train_groups)?;
+        let (t_test, t_secs) = transfer(basis.h.as_ref(), &test, &test_groups)?;
+        if let Some(out) = &args.out {
+            std::fs::create_dir_all(out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let (h, w) = first.expect("at least one test group");
+            let y = group_matrix(&test, &test_groups[0]);
+            let tiles = grid_tiles(y.as_ref(), h.as_ref(), w.as_ref());
+            atomic_write(
+                &out.join(format!("{}_direct_grid.png", method.name())),
+                &gray_grid_png(&tiles, test.height, test.width, 10)?,
+            )?;
+            let wt = nnls_fixed_basis(basis.h.as_ref(), y.as_ref())?;
+            let tiles = grid_tiles(y.as_ref(), basis.h.as_ref(), wt.as_ref());
+            atomic_write(
+                &out.join(format!("{}_transfer_grid.png", method.name())),
+                &gray_grid_png(&tiles, test.height, test.width, 10)?,
+            )?;
+        }
+        rows.push(BaselineRow {
+            method: method.name(),
+            direct_train_error: d_train,
+            direct_test_error: d_test,
+            direct_seconds_per_group: d_secs,
+            transfer_train_error: t_train,
+            transfer_test_error: t_test,
+            transfer_basis_seconds: basis_secs,
+            transfer_seconds_per_group: t_secs,
+        });
+    }
+    let summary = GanBaselineSummary {
+        dataset: args.dataset.clone(),
+        k: args.k,
+        train_groups: train_groups.len(),
+        test_groups: test_groups.len(),
+        train_images: n_train,
+        svd_train_error: svd_reference(&train, &train_groups, args.k)?,
+        svd_test_error: svd_reference(&test, &test_groups, args.k)?,
+        rows,
+    };
+    if let Some(out) = &args.out {
+        atomic_write(
+            &out.join("summary.json"),
+            serde_json::to_string_pretty(&summary)?.as_bytes(),
+        )?;
+    }
+    Ok(summary)
+}
+
+/// Human-readable table.
+pub fn print_baselines(s: &GanBaselineSummary) {
+    println!(
+        "{}: k = {}, {} train / {} test groups, transfer basis on {} training images",
+        s.dataset, s.k, s.train_groups, s.test_groups, s.train_images
+    );
+    println!(
+        "rank-{} SVD (no sign constraint): train ε {:.3}, test ε {:.3}",
+        s.k, s.svd_train_error, s.svd_test_error
+    );
+    println!(
+        "{:6} {:>14} {:>14} {:>12} {:>16} {:>16} {:>10}",
+        "method",
+        "direct train ε",
+        "direct test ε",
+        "s/group",
+        "transfer train ε",
+        "transfer test ε",
+        "basis s"
+    );
+    for r in &s.rows {
+        println!(
+            "{:6} {:>14.3} {:>14.3} {:>12.4} {:>16.3} {:>16.3} {:>10.1}",
+            r.method,
+            r.direct_train_error,
+            r.direct_test_error,
+            r.direct_seconds_per_group,
+            r.transfer_train_error,
+            r.transfer_test_error,
+            r.transfer_basis_seconds
+        );
+    }
+}

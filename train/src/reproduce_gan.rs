@@ -1,0 +1,619 @@
+//! `nmfnet reproduce ganunet`: GAN-UNET, its "UNET" ablation and the classical MU/HALS/ANLS
+//! comparisons on MNIST, Fashion-MNIST and Face, into `results.md`, `results.json` and the
+//! figures (training curves, basis grids of GAN-UNET and HALS side by side).
+//!
+//! Every number comes from one step ("cell") that is an `nmfnet gan …` command, run in-process
+//! and written into its own folder under `OUT/cells/` with its `summary.json`; the command is
+//! quoted in the results file. Finished cells are not run again; an interrupted training
+//! resumes from its last checkpoint; `--report-only` rebuilds the files from what is there.
+
+use crate::cli::{Cli, Command, GanCommand};
+use crate::plot::{line_plot, Series};
+use anyhow::{bail, Context};
+use clap::{Args, Parser};
+use nmfnet_datasets::catalog::{self, ImageSet, Split};
+use nmfnet_datasets::io::{atomic_write, gray_grid_png};
+use nmfnet_datasets::Dense;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct GanReproArgs {
+    /// Data folder (default: $NMFNET_DATA).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Output folder (default: results/ganunet, or results/ganunet-quick with --quick).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Optimiser steps of each training run (one D and one G update on one group each).
+    #[arg(long, default_value_t = 5000)]
+    pub steps: usize,
+    /// Fixed groups per split for the errors (0 = all).
+    #[arg(long, default_value_t = 100)]
+    pub groups: usize,
+    /// Smoke run: MNIST only, tiny networks, 2 steps, 2 groups, transfer basis on 400 images.
+    #[arg(long)]
+    pub quick: bool,
+    /// Only these data sets (comma-separated: mnist, fashion, face).
+    #[arg(long, value_delimiter = ',')]
+    pub datasets: Option<Vec<String>>,
+    /// Build the results from the finished cells without running any.
+    #[arg(long)]
+    pub report_only: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Paper values (Wei, GAN-UNET, as quoted in SPEC §5): ε train / test.
+mod paper {
+    /// ANLS, MU, HALS, GAN-UNET.
+    pub const TABLE1: [(&str, [(f64, f64); 4]); 3] = [
+        (
+            "mnist",
+            [
+                (1.533, 9.794),
+                (1.801, 9.850),
+                (3.265, 9.417),
+                (3.847, 3.933),
+            ],
+        ),
+        (
+            "fashion",
+            [
+                (1.265, 11.189),
+                (2.063, 10.991),
+                (1.717, 11.077),
+                (3.622, 4.122),
+            ],
+        ),
+        (
+            "face",
+            [
+                (1.778, 12.147),
+                (2.994, 11.709),
+                (1.894, 12.083),
+                (3.305, 9.911),
+            ],
+        ),
+    ];
+    pub const METHODS: [&str; 3] = ["anls", "mu", "hals"];
+    /// Ablation on MNIST: UNET (L1 only).
+    pub const UNET_MNIST: (f64, f64) = (5.371, 5.374);
+}
+
+const ALL: [&str; 3] = ["mnist", "fashion", "face"];
+
+struct Plan {
+    data_dir: PathBuf,
+    out: PathBuf,
+    steps: usize,
+    groups: usize,
+    quick: bool,
+    datasets: Vec<String>,
+    quiet: bool,
+}
+
+impl Plan {
+    fn train_dir(&self, ds: &str, disc: bool) -> PathBuf {
+        self.out
+            .join("cells")
+            .join(ds)
+            .join(if disc { "gan-unet" } else { "unet" })
+    }
+
+    fn base(&self) -> Vec<String> {
+        vec!["nmfnet".into(), "gan".into()]
+    }
+
+    fn train_argv(&self, ds: &str, disc: bool) -> Vec<String> {
+        let mut v = self.base();
+        v.extend(
+            [
+                "train",
+                "--dataset",
+                ds,
+                "--data-dir",
+                &self.data_dir.display().to_string(),
+                "--steps",
+                &self.steps.to_string(),
+                "--checkpoint-every",
+                "250",
+                "--out",
+                &self.train_dir(ds, disc).display().to_string(),
+            ]
+            .map(String::from),
+        );
+        if !disc {
+            v.push("--no-discriminator".into());
+        }
+        if self.quick {
+            v.push("--tiny".into());
+        }
+        v
+    }
+
+    fn eval_argv(&self, model: &Path, ds: &str) -> Vec<String> {
+        let mut v = self.base();
+        v.extend(
+            [
+                "eval",
+                "--checkpoint",
+                &model.display().to_string(),
+                "--dataset",
+                ds,
+                "--data-dir",
+                &self.data_dir.display().to_string(),
+                "--groups",
+                &self.groups.to_string(),
+            ]
+            .map(String::from),
+        );
+        v
+    }
+
+    fn baselines_argv(&self, ds: &str) -> Vec<String> {
+        let mut v = self.base();
+        v.extend(
+            [
+                "baselines",
+                "--dataset",
+                ds,
+                "--data-dir",
+                &self.data_dir.display().to_string(),
+                "--groups",
+                &self.groups.to_string(),
+                "--out",
+                &self
+                    .out
+                    .join("cells")
+                    .join(ds)
+                    .join("baselines")
+                    .display()
+                    .to_string(),
+            ]
+            .map(String::from),
+        );
+        if self.quick {
+            v.extend(["--train-images", "400"].map(String::from));
+        }
+        v
+    }
+}
+
+fn read_json(path: &Path) -> Option<Value> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+}
+
+fn parse(argv: &[String]) -> anyhow::Result<GanCommand> {
+    let cli = Cli::try_parse_from(argv).with_context(|| format!("cell arguments {argv:?}"))?;
+    match cli.command {
+        Command::Gan(g) => Ok(g),
+        _ => bail!("a GAN cell is a `gan` command"),
+    }
+}
+
+/// Runs a training cell unless its summary says it already ran to `steps`; resumes from a
+/// checkpoint left by an interrupted run.
+fn train_cell(plan: &Plan, ds: &str, disc: bool) -> anyhow::Result<()> {
+    let dir = plan.train_dir(ds, disc);
+    let finished = read_json(&dir.join("summary.json"))
+        .and_then(|v| v["steps"].as_u64())
+        .is_some_and(|s| s as usize == plan.steps);
+    if finished {
+        return Ok(());
+    }
+    let mut argv = plan.train_argv(ds, disc);
+    argv.push("--quiet".into());
+    if dir.join("checkpoint.bin").is_file() {
+        argv.push("--resume".into());
+    }
+    if !plan.quiet {
+        println!("running: {}", argv.join(" "));
+    }
+    let GanCommand::Train(a) = parse(&argv)? else {
+        bail!("not a train command")
+    };
+    crate::ganunet::train_command(&a).with_context(|| format!("cell {}", dir.display()))?;
+    Ok(())
+}
+
+/// ε of a trained model on a data set's fixed groups; cached in the model's folder.
+fn eval_cell(plan: &Plan, model: &Path, ds: &str) -> anyhow::Result<Value> {
+    let path = model.join(format!("eval_{ds}.json"));
+    let argv = plan.eval_argv(model, ds);
+    let trained = read_json(&model.join("summary.json")).map(|v| v["steps"].clone());
+    if let Some(v) = read_json(&path) {
+        if v["command"] == json!(argv.join(" ")) && Some(v["checkpoint_steps"].clone()) == trained {
+            return Ok(v);
+        }
+    }
+    if !plan.quiet {
+        println!("running: {}", argv.join(" "));
+    }
+    let GanCommand::Eval(a) = parse(&argv)? else {
+        bail!("not an eval command")
+    };
+    let s = crate::ganunet::eval_command(&a)?;
+    let mut v = serde_json::to_value(&s)?;
+    v["command"] = json!(argv.join(" "));
+    atomic_write(&path, serde_json::to_string_pretty(&v)?.as_bytes())?;
+    Ok(v)
+}
+
+fn baselines_cell(plan: &Plan, ds: &str) -> anyhow::Result<Value> {
+    let dir = plan.out.join("cells").join(ds).join("baselines");
+    let argv = plan.baselines_argv(ds);
+    if let Some(v) = read_json(&dir.join("cell.json")) {
+        if v["command"] == json!(argv.join(" ")) {
+            if let Some(s) = read_json(&dir.join("summary.json")) {
+                return Ok(s);
+            }
+        }
+    }
+    if !plan.quiet {
+        println!("running: {}", argv.join(" "));
+    }
+    let GanCommand::Baselines(mut a) = parse(&argv)? else {
+        bail!("not a baselines command")
+    };
+    a.quiet = plan.quiet;
+    let s = crate::gan_baselines::baselines_command(&a)?;
+    atomic_write(
+        &dir.join("cell.json"),
+        serde_json::to_string_pretty(&json!({ "command": argv.join(" ") }))?.as_bytes(),
+    )?;
+    Ok(serde_json::to_value(&s)?)
+}
+
+/// The first fixed test group of `set` as its own image set.
+fn first_group(set: &ImageSet) -> anyhow::Result<ImageSet> {
+    let groups = crate::ganunet::fixed_groups(set)?;
+    let g = groups.first().context("no test group")?;
+    let px = set.height * set.width;
+    let mut rows = Vec::with_capacity(g.len() * px);
+    for &i in g {
+        rows.extend_from_slice(set.images.row(i));
+    }
+    Ok(ImageSet {
+        images: Dense::new(g.len(), px, rows)?,
+        height: set.height,
+        width: set.width,
+        labels: g.iter().map(|&i| set.labels[i]).collect(),
+    })
+}
+
+/// The GAN-UNET grid of a group: inputs, reconstructions, basis images (each basis image
+/// scaled to its own maximum).
+fn gan_grid(model: &Path, group: &ImageSet, png: &Path) -> anyhow::Result<f64> {
+    let f = crate::ganunet::factorize_images(model, group, crate::backend::BackendChoice::Cpu)?;
+    let m = group.images.nrows();
+    let mut tiles: Vec<Vec<f32>> = (0..m).map(|j| group.images.row(j).to_vec()).collect();
+    tiles.extend((0..m).map(|j| f.rec.row(j).to_vec()));
+    for l in 0..f.h.nrows() {
+        let v = f.h.row(l);
+        let mx = v.iter().cloned().fold(0.0f32, f32::max);
+        tiles.push(
+            v.iter()
+                .map(|&x| if mx > 0.0 { x / mx } else { 0.0 })
+                .collect(),
+        );
+    }
+    atomic_write(png, &gray_grid_png(&tiles, group.height, group.width, 10)?)?;
+    Ok(f.error)
+}
+
+/// Training curve: ε of the training groups per step (moving mean over 50 steps).
+fn curve(model: &Path, label: &str) -> Option<Series> {
+    let text = std::fs::read_to_string(model.join("metrics.jsonl")).ok()?;
+    let raw: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| Some((v["step"].as_f64()?, v["train_error"].as_f64()?)))
+        .collect();
+    if raw.is_empty() {
+        return None;
+    }
+    let w = 50usize;
+    let points = raw
+        .iter()
+        .enumerate()
+        .map(|(i, &(s, _))| {
+            let lo = i.saturating_sub(w - 1);
+            let mean = raw[lo..=i].iter().map(|p| p.1).sum::<f64>() / (i + 1 - lo) as f64;
+            (s, mean)
+        })
+        .collect();
+    Some(Series {
+        label: label.to_string(),
+        points,
+    })
+}
+
+fn f3(v: &Value) -> String {
+    v.as_f64()
+        .map(|x| format!("{x:.3}"))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// `nmfnet reproduce ganunet`.
+pub fn ganunet(args: &GanReproArgs) -> anyhow::Result<()> {
+    let data_dir = catalog::data_dir(args.data_dir.as_deref())?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(if args.quick {
+            "results/ganunet-quick"
+        } else {
+            "results/ganunet"
+        })
+    });
+    let datasets: Vec<String> = match (&args.datasets, args.quick) {
+        (Some(d), _) => d.clone(),
+        (None, true) => vec!["mnist".into()],
+        (None, false) => ALL.iter().map(|s| s.to_string()).collect(),
+    };
+    for d in &datasets {
+        if !ALL.contains(&d.as_str()) {
+            bail!("unknown GAN-UNET data set {d:?} (mnist, fashion, face)");
+        }
+    }
+    let plan = Plan {
+        data_dir,
+        out: out.clone(),
+        steps: if args.quick { 2 } else { args.steps },
+        groups: if args.quick { 2 } else { args.groups },
+        quick: args.quick,
+        datasets,
+        quiet: args.quiet,
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let started = std::time::Instant::now();
+    let mnist = plan.datasets.iter().any(|d| d == "mnist");
+    if !args.report_only {
+        for ds in &plan.datasets {
+            train_cell(&plan, ds, true)?;
+            baselines_cell(&plan, ds)?;
+        }
+        if mnist {
+            train_cell(&plan, "mnist", false)?;
+        }
+    }
+
+    // Collect (evaluations are cheap and cached; they run in --report-only too when missing).
+    let mut results = serde_json::Map::new();
+    let mut md = String::new();
+    md.push_str("# GAN-UNET reproduction (Wei, GAN-UNET)\n\n");
+    md.push_str(&format!(
+        "Generated by `nmfnet reproduce ganunet{}` — {} training steps per model (one D and one G \
+         update on one class-balanced group of 40 each), errors ε (paper eq. 4, pixel scale \
+         [0,1], 28×28 images padded to 32×32 for the U-Net and cropped back) on the first {} \
+         fixed groups (seed 0) of each split. Paper values from SPEC §5.\n\n",
+        if args.quick { " --quick" } else { "" },
+        plan.steps,
+        plan.groups
+    ));
+    md.push_str("## Table 1: ε train / test (ours | paper)\n\n");
+    md.push_str("| data set | method | protocol | train ε | test ε | paper train | paper test | s/group |\n|---|---|---|---|---|---|---|---|\n");
+    let mut ratios = Vec::new();
+    for ds in &plan.datasets {
+        let mut entry = serde_json::Map::new();
+        let paper_row = paper::TABLE1.iter().find(|(d, _)| d == ds).map(|r| r.1);
+        let base = read_json(
+            &out.join("cells")
+                .join(ds)
+                .join("baselines")
+                .join("summary.json"),
+        );
+        if let Some(b) = &base {
+            let rows = b["rows"].as_array().cloned().unwrap_or_default();
+            for r in &rows {
+                let m = r["method"].as_str().unwrap_or("?");
+                let p = paper::METHODS
+                    .iter()
+                    .position(|x| *x == m)
+                    .and_then(|i| paper_row.map(|pr| pr[i]));
+                let (ptr, pte) = p
+                    .map(|(a, b)| (format!("{a:.3}"), format!("{b:.3}")))
+                    .unwrap_or_else(|| ("—".into(), "—".into()));
+                md.push_str(&format!(
+                    "| {ds} | {m} | direct | {} | {} | {ptr} | {pte} | {:.4} |\n",
+                    f3(&r["direct_train_error"]),
+                    f3(&r["direct_test_error"]),
+                    r["direct_seconds_per_group"].as_f64().unwrap_or(f64::NAN)
+                ));
+                md.push_str(&format!(
+                    "| {ds} | {m} | transfer | {} | {} | | | {:.4} |\n",
+                    f3(&r["transfer_train_error"]),
+                    f3(&r["transfer_test_error"]),
+                    r["transfer_seconds_per_group"].as_f64().unwrap_or(f64::NAN)
+                ));
+            }
+            md.push_str(&format!(
+                "| {ds} | rank-{} SVD (reference, no sign constraint) | direct | {} | {} | | | |\n",
+                b["k"],
+                f3(&b["svd_train_error"]),
+                f3(&b["svd_test_error"])
+            ));
+            entry.insert("baselines".into(), b.clone());
+        }
+        let model = plan.train_dir(ds, true);
+        if model.join("checkpoint.bin").is_file() {
+            let e = eval_cell(&plan, &model, ds)?;
+            let (ptr, pte) = paper_row
+                .map(|pr| (format!("{:.3}", pr[3].0), format!("{:.3}", pr[3].1)))
+                .unwrap_or_default();
+            md.push_str(&format!(
+                "| {ds} | GAN-UNET ({} steps) | one forward pass | {} | {} | {ptr} | {pte} | {:.4} |\n",
+                e["checkpoint_steps"],
+                f3(&e["train_error"]),
+                f3(&e["test_error"]),
+                e["seconds_per_group"].as_f64().unwrap_or(f64::NAN)
+            ));
+            if let Some(b) = &base {
+                let hals = b["rows"]
+                    .as_array()
+                    .and_then(|r| r.iter().find(|x| x["method"] == "hals").cloned());
+                if let (Some(h), Some(g)) = (hals, e["seconds_per_group"].as_f64()) {
+                    if let Some(hs) = h["direct_seconds_per_group"].as_f64() {
+                        ratios.push(format!(
+                            "| {ds} | {g:.4} | {} | {hs:.4} | {} | {:.1}× |",
+                            f3(&e["test_error"]),
+                            f3(&h["direct_test_error"]),
+                            hs / g
+                        ));
+                    }
+                }
+            }
+            entry.insert("gan_unet".into(), e);
+        }
+        results.insert(ds.clone(), Value::Object(entry));
+    }
+
+    if mnist {
+        md.push_str("\n## Ablation on MNIST: the discriminator's effect (ours | paper)\n\n");
+        md.push_str(
+            "| model | train ε | test ε | paper train | paper test |\n|---|---|---|---|---|\n",
+        );
+        for disc in [false, true] {
+            let model = plan.train_dir("mnist", disc);
+            if !model.join("checkpoint.bin").is_file() {
+                continue;
+            }
+            let e = eval_cell(&plan, &model, "mnist")?;
+            let p = if disc {
+                paper::TABLE1[0].1[3]
+            } else {
+                paper::UNET_MNIST
+            };
+            md.push_str(&format!(
+                "| {} | {} | {} | {:.3} | {:.3} |\n",
+                if disc { "GAN-UNET" } else { "UNET (L1 only)" },
+                f3(&e["train_error"]),
+                f3(&e["test_error"]),
+                p.0,
+                p.1
+            ));
+            results.insert(
+                if disc {
+                    "ablation_gan_unet"
+                } else {
+                    "ablation_unet"
+                }
+                .into(),
+                e,
+            );
+        }
+    }
+
+    // Generalisation: a model trained on one set, evaluated on the other.
+    let pairs = [("mnist", "fashion"), ("fashion", "mnist")];
+    let mut gen_rows = Vec::new();
+    for (from, to) in pairs {
+        let model = plan.train_dir(from, true);
+        if plan.datasets.iter().any(|d| d == to) || model.join("checkpoint.bin").is_file() {
+            if !model.join("checkpoint.bin").is_file() {
+                continue;
+            }
+            let e = eval_cell(&plan, &model, to)?;
+            gen_rows.push(format!(
+                "| {from} | {to} | {} | {} |",
+                f3(&e["train_error"]),
+                f3(&e["test_error"])
+            ));
+            results.insert(format!("generalisation_{from}_to_{to}"), e);
+        }
+    }
+    if !gen_rows.is_empty() {
+        md.push_str("\n## Generalisation: trained on one set, applied to the other\n\n| trained on | applied to | train-split ε | test-split ε |\n|---|---|---|---|\n");
+        md.push_str(&gen_rows.join("\n"));
+        md.push('\n');
+    }
+    if !ratios.is_empty() {
+        md.push_str("\n## Inference: one forward pass vs HALS run on the group (test groups)\n\n| data set | generator s/group | generator ε | HALS direct s/group | HALS ε | speed-up |\n|---|---|---|---|---|---|\n");
+        md.push_str(&ratios.join("\n"));
+        md.push('\n');
+    }
+
+    // Figures.
+    md.push_str("\n## Figures\n\n");
+    for ds in &plan.datasets {
+        let mut series = Vec::new();
+        for (disc, label) in [(true, "GAN-UNET"), (false, "UNET (L1 only)")] {
+            if let Some(s) = curve(&plan.train_dir(ds, disc), label) {
+                series.push(s);
+            }
+        }
+        if !series.is_empty() {
+            let stem = out.join(format!("training_{ds}"));
+            line_plot(
+                &stem,
+                &format!("GAN-UNET training on {ds}"),
+                "step",
+                "ε of the training groups (mean of 50 steps)",
+                &series,
+            )?;
+            md.push_str(&format!("![training {ds}](training_{ds}.png)\n\n"));
+        }
+        let id = crate::ganunet::dataset_id(ds)?;
+        let test = catalog::load_images(id, Split::Test, &plan.data_dir)?;
+        let group = first_group(&test)?;
+        let model = plan.train_dir(ds, true);
+        if model.join("checkpoint.bin").is_file() {
+            let e = gan_grid(&model, &group, &out.join(format!("grid_{ds}_gan_unet.png")))?;
+            md.push_str(&format!(
+                "GAN-UNET on the first {ds} test group (ε {e:.3}): inputs, reconstructions, basis images\n\n![](grid_{ds}_gan_unet.png)\n\n"
+            ));
+        }
+        let hals = out
+            .join("cells")
+            .join(ds)
+            .join("baselines")
+            .join("hals_direct_grid.png");
+        if hals.is_file() {
+            std::fs::copy(&hals, out.join(format!("grid_{ds}_hals.png")))?;
+            md.push_str(&format!(
+                "HALS run on the same group (direct):\n\n![](grid_{ds}_hals.png)\n\n"
+            ));
+        }
+        for (from, to) in pairs {
+            let m = plan.train_dir(from, true);
+            if to == ds && m.join("checkpoint.bin").is_file() {
+                let e = gan_grid(
+                    &m,
+                    &group,
+                    &out.join(format!("grid_{from}_model_on_{to}.png")),
+                )?;
+                md.push_str(&format!(
+                    "The {from} model on the first {to} test group (ε {e:.3}):\n\n![](grid_{from}_model_on_{to}.png)\n\n"
+                ));
+            }
+        }
+    }
+    md.push_str("## Commands\n\n");
+    for ds in &plan.datasets {
+        md.push_str(&format!(
+            "- `{}`\n- `{}`\n",
+            plan.train_argv(ds, true).join(" "),
+            plan.baselines_argv(ds).join(" ")
+        ));
+    }
+    if mnist {
+        md.push_str(&format!(
+            "- `{}`\n",
+            plan.train_argv("mnist", false).join(" ")
+        ));
+    }
+    md.push_str(&format!(
+        "\nThis report took {:.0} s to build (training time is in each model's summary.json).\n",
+        started.elapsed().as_secs_f64()
+    ));
+    atomic_write(&out.join("results.md"), md.as_bytes())?;
+    atomic_write(
+        &out.join("results.json"),
+        serde_json::to_string_pretty(&Value::Object(results))?.as_bytes(),
+    )?;
+    if !args.quiet {
+        println!("written: {}", out.join("results.md").display());
+    }
+    Ok(())
+}
