@@ -6,6 +6,7 @@
 //! cargo run --release -p bench -- epoch           # one SymNMF-Net epoch per backend
 //! cargo run --release -p bench -- data --data-dir ../shared/data   # load + graph times
 //! cargo run --release -p bench -- solvers --data-dir ../shared/data  # classical solvers vs GEMM floor
+//! cargo run --release -p bench -- torch           # SymNMF-Net epoch vs the same in PyTorch
 //! ```
 
 use anyhow::Result;
@@ -19,6 +20,7 @@ use nmfnet_train::trainer::Task;
 use std::time::Instant;
 
 mod solvers;
+mod torch;
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfNetConfig, SymNmfTrainingConfig};
 
 #[derive(Parser)]
@@ -73,6 +75,42 @@ enum Cmd {
         /// Also write the table as JSON here.
         #[arg(long)]
         json: Option<std::path::PathBuf>,
+    },
+    /// SymNMF-Net training next to the same network in PyTorch (bench/python/symnmf_net.py):
+    /// time per epoch, peak memory, the loss after the same epochs; each run in its own process.
+    Torch {
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1000, 3147, 9394])]
+        n: Vec<usize>,
+        #[arg(long, value_delimiter = ',', default_values_t = vec![10, 30])]
+        rank: Vec<usize>,
+        #[arg(long, default_value_t = 10)]
+        blocks: usize,
+        #[arg(long, default_value_t = 5)]
+        epochs: usize,
+        /// Our backends on the dense X (flex on the sparse X is always added).
+        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex"])]
+        backends: Vec<String>,
+        /// Also write the table as JSON here.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
+    /// One configuration of `torch` (internal: run by `torch` in a child process).
+    #[command(hide = true)]
+    TorchWorker {
+        #[arg(long)]
+        n: usize,
+        #[arg(long)]
+        rank: usize,
+        #[arg(long)]
+        blocks: usize,
+        #[arg(long)]
+        epochs: usize,
+        #[arg(long)]
+        backend: String,
+        #[arg(long)]
+        storage: String,
+        #[arg(long)]
+        dir: std::path::PathBuf,
     },
     /// Time of one SymNMF-Net training epoch (forward, loss, backward, Adam), per backend;
     /// baseline ndarray. Planted clusters, graph of SPEC §4.
@@ -270,6 +308,37 @@ fn main() -> Result<()> {
                 std::fs::write(&path, serde_json::to_string_pretty(&v)?)?;
             }
         }
+        Cmd::Torch {
+            n,
+            rank,
+            blocks,
+            epochs,
+            backends,
+            json,
+        } => {
+            let rows = torch::compare(&n, &rank, blocks, epochs, &backends)?;
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&rows)?)?;
+            }
+        }
+        Cmd::TorchWorker {
+            n,
+            rank,
+            blocks,
+            epochs,
+            backend,
+            storage,
+            dir,
+        } => torch::worker(
+            n,
+            rank,
+            blocks,
+            epochs,
+            &backend,
+            &storage,
+            &dir,
+            peak_rss_mb,
+        )?,
         Cmd::Gemm {
             n,
             rank,

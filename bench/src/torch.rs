@@ -1,0 +1,312 @@
+//! SymNMF-Net training next to an equivalent PyTorch script (`bench/python/symnmf_net.py`):
+//! same X, same U₀, same loss and Adam settings, float32, same thread count, each run in its
+//! own child process so that its peak memory is its own.
+//!
+//! The Rust side of one configuration is `bench torch-worker` (this binary, re-executed): it
+//! builds the planted kNN graph of n points, writes X.npy and U₀.npy for Python, trains for
+//! the warm-up plus timed epochs and prints one JSON line. The orchestrator (`bench torch`)
+//! runs the worker for each backend and storage, then Python, and prints the ratios.
+
+use anyhow::{bail, Context, Result};
+use nmfnet_datasets::graph::{knn_similarity, Graph};
+use nmfnet_datasets::io::write_npy;
+use nmfnet_datasets::synthetic::{planted_features, PlantedConfig};
+use nmfnet_datasets::Dense;
+use nmfnet_train::backend::{dispatch, BackendJob};
+use nmfnet_train::symnmf::{to_host, SymNmfTask};
+use nmfnet_train::trainer::Task;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+use symnmf_burn::{Reduction, SymNmfAutodiffBackend, SymNmfNetConfig, SymNmfTrainingConfig};
+
+/// The settings both sides use (the reproduction's, see train/src/reproduce.rs).
+pub fn config(rank: usize, blocks: usize) -> SymNmfTrainingConfig {
+    SymNmfTrainingConfig {
+        model: SymNmfNetConfig {
+            rank,
+            blocks,
+            beta: 0.01,
+            reduction: Reduction::Sum,
+            ..Default::default()
+        },
+        lr: 0.05,
+        ..Default::default()
+    }
+}
+
+/// The planted-cluster kNN graph (SPEC §4) of exactly n points in `rank` clusters.
+pub fn planted_knn(n: usize, rank: usize) -> Result<nmfnet_datasets::Csr> {
+    let (z, _) = planted_features(&PlantedConfig {
+        clusters: rank,
+        per_cluster: n.div_ceil(rank),
+        dim: 10,
+        separation: 2.0,
+        seed: 1,
+    })?;
+    let d = z.ncols();
+    let z = Dense::new(n, d, z.data()[..n * d].to_vec())?;
+    Ok(knn_similarity(&z)?)
+}
+
+struct WorkerJob {
+    cfg: SymNmfTrainingConfig,
+    x: Graph,
+    warmup: usize,
+    epochs: usize,
+    u0_out: Option<PathBuf>,
+}
+
+impl BackendJob for WorkerJob {
+    type Output = Result<(Vec<f64>, Vec<f64>)>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
+        let mut task = SymNmfTask::<B>::new(self.cfg, &self.x, &device)?;
+        if let Some(p) = &self.u0_out {
+            write_npy(p, &to_host(task.model().u0.val()))?;
+        }
+        let (mut losses, mut times) = (Vec::new(), Vec::new());
+        for s in 0..self.warmup + self.epochs {
+            let t = Instant::now();
+            let m = task.step(s)?; // reads the metrics back: the epoch is complete
+            let dt = t.elapsed().as_secs_f64();
+            losses.push(
+                m.iter()
+                    .find(|(k, _)| k == "loss")
+                    .map_or(f64::NAN, |p| p.1),
+            );
+            if s >= self.warmup {
+                times.push(dt);
+            }
+        }
+        Ok((losses, times))
+    }
+}
+
+/// `bench torch-worker`: one configuration, one JSON line on stdout.
+#[allow(clippy::too_many_arguments)]
+pub fn worker(
+    n: usize,
+    rank: usize,
+    blocks: usize,
+    epochs: usize,
+    backend: &str,
+    storage: &str,
+    dir: &Path,
+    peak_rss_mb: fn() -> f64,
+) -> Result<()> {
+    let csr = planted_knn(n, rank)?;
+    let x = match storage {
+        "dense" => Graph::Dense(csr.to_dense()),
+        "sparse" => Graph::Sparse(csr),
+        other => bail!("storage must be dense or sparse, got {other}"),
+    };
+    std::fs::create_dir_all(dir)?;
+    let x_path = dir.join("X.npy");
+    let u0_path = dir.join("U0.npy");
+    let write_inputs = !x_path.is_file();
+    if write_inputs {
+        write_npy(&x_path, &x.to_dense())?;
+    }
+    let (losses, times) = dispatch(
+        crate::choice(backend)?,
+        WorkerJob {
+            cfg: config(rank, blocks),
+            x,
+            warmup: 2,
+            epochs,
+            u0_out: write_inputs.then(|| u0_path.clone()),
+        },
+    )??;
+    println!(
+        "{}",
+        json!({
+            "ms_per_epoch": 1e3 * crate::median(times),
+            "losses": losses,
+            "peak_rss_mb": peak_rss_mb(),
+        })
+    );
+    Ok(())
+}
+
+fn last_json_line(out: &std::process::Output, what: &str) -> Result<Value> {
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .with_context(|| format!("{what} printed no JSON"))?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// The Python interpreter with torch: $NMFNET_BENCH_PYTHON, else bench/.venv/bin/python (made by
+/// bench/python/setup.sh). `None`, with the reason, when it is missing or cannot import torch.
+pub fn python() -> std::result::Result<PathBuf, String> {
+    let p = std::env::var_os("NMFNET_BENCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    if !p.is_file() {
+        return Err(format!(
+            "no Python at {} (run bench/python/setup.sh, or set NMFNET_BENCH_PYTHON)",
+            p.display()
+        ));
+    }
+    let ok = Command::new(&p)
+        .args(["-c", "import torch, numpy"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if ok {
+        Ok(p)
+    } else {
+        Err(format!("{} cannot import torch and numpy", p.display()))
+    }
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub n: usize,
+    pub rank: usize,
+    pub impl_: String,
+    pub ms_per_epoch: f64,
+    pub peak_rss_mb: f64,
+    /// Peak RSS over (dense X + the K parameter matrices), f32.
+    pub memory_ratio: f64,
+    /// Time over PyTorch's (dense X) in the same run.
+    pub vs_torch: Option<f64>,
+    /// Relative difference of the last loss from PyTorch's.
+    pub loss_diff: Option<f64>,
+}
+
+/// `bench torch`: every (n, r), ours per backend and storage, then PyTorch dense and sparse.
+pub fn compare(
+    sizes: &[usize],
+    ranks: &[usize],
+    blocks: usize,
+    epochs: usize,
+    backends: &[String],
+) -> Result<Vec<Row>> {
+    let exe = std::env::current_exe()?;
+    let py = python();
+    if let Err(why) = &py {
+        println!("PyTorch reference skipped: {why}. Our own numbers follow.");
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/symnmf_net.py");
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    println!(
+        "SymNMF-Net epoch (forward, loss, backward, Adam), K = {blocks}, f32, {threads} threads; median of {epochs} after 2 warm-up; \
+         vs torch = time / PyTorch dense time; loss diff = |last loss − PyTorch's| / PyTorch's"
+    );
+    println!(
+        "{:>6} {:>3} {:>16} {:>10} {:>9} {:>8} {:>9} {:>10}",
+        "n", "r", "impl", "ms/epoch", "peak MB", "mem×", "vs torch", "loss diff"
+    );
+    let mut rows = Vec::new();
+    for &n in sizes {
+        for &r in ranks {
+            let dir = std::env::temp_dir().join(format!("nmfnet-bench-torch-{n}-{r}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            let x_mb = (n * n * 4) as f64 / 1e6;
+            let params_mb = (blocks * n * r * 4) as f64 / 1e6;
+            let mut ours = Vec::new();
+            let mut jobs: Vec<(String, String)> = backends
+                .iter()
+                .map(|b| (b.clone(), "dense".to_string()))
+                .collect();
+            jobs.push(("flex".into(), "sparse".into()));
+            for (b, s) in &jobs {
+                let out = Command::new(&exe)
+                    .args([
+                        "torch-worker",
+                        "--n",
+                        &n.to_string(),
+                        "--rank",
+                        &r.to_string(),
+                    ])
+                    .args([
+                        "--blocks",
+                        &blocks.to_string(),
+                        "--epochs",
+                        &epochs.to_string(),
+                    ])
+                    .args(["--backend", b, "--storage", s, "--dir"])
+                    .arg(&dir)
+                    .output()?;
+                ours.push((
+                    format!("{b} {s}"),
+                    last_json_line(&out, &format!("{b} {s}"))?,
+                ));
+            }
+            let mut theirs = Vec::new();
+            if let Ok(p) = &py {
+                for sparse in [false, true] {
+                    let mut cmd = Command::new(p);
+                    cmd.arg(&script)
+                        .arg("--x")
+                        .arg(dir.join("X.npy"))
+                        .arg("--u0")
+                        .arg(dir.join("U0.npy"))
+                        .args([
+                            "--blocks",
+                            &blocks.to_string(),
+                            "--epochs",
+                            &epochs.to_string(),
+                        ])
+                        .args(["--threads", &threads.to_string()]);
+                    if sparse {
+                        cmd.arg("--sparse");
+                    }
+                    let what = if sparse {
+                        "pytorch sparse"
+                    } else {
+                        "pytorch dense"
+                    };
+                    theirs.push((what.to_string(), last_json_line(&cmd.output()?, what)?));
+                }
+            }
+            let torch_ms = theirs.first().and_then(|t| t.1["ms_per_epoch"].as_f64());
+            let torch_loss = theirs
+                .first()
+                .and_then(|t| t.1["losses"].as_array()?.last()?.as_f64());
+            for (name, v) in ours.iter().chain(&theirs) {
+                let ms = v["ms_per_epoch"].as_f64().unwrap_or(f64::NAN);
+                let peak = v["peak_rss_mb"].as_f64().unwrap_or(f64::NAN);
+                let last = v["losses"].as_array().and_then(|l| l.last()?.as_f64());
+                let row = Row {
+                    n,
+                    rank: r,
+                    impl_: name.clone(),
+                    ms_per_epoch: ms,
+                    peak_rss_mb: peak,
+                    memory_ratio: peak / (x_mb + params_mb),
+                    vs_torch: torch_ms.map(|t| ms / t),
+                    loss_diff: match (last, torch_loss) {
+                        (Some(a), Some(b)) => Some((a - b).abs() / b.abs()),
+                        _ => None,
+                    },
+                };
+                println!(
+                    "{:>6} {:>3} {:>16} {:>10.1} {:>9.0} {:>8.2} {:>9} {:>10}",
+                    n,
+                    r,
+                    row.impl_,
+                    row.ms_per_epoch,
+                    row.peak_rss_mb,
+                    row.memory_ratio,
+                    row.vs_torch.map_or("—".into(), |x| format!("{x:.2}")),
+                    row.loss_diff.map_or("—".into(), |x| format!("{x:.1e}")),
+                );
+                rows.push(row);
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    Ok(rows)
+}
