@@ -62,6 +62,8 @@ impl BackendJob for WorkerJob {
     type Output = Result<(Vec<f64>, Vec<f64>)>;
     fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
         let mut task = SymNmfTask::<B>::new(self.cfg, &self.x, &device)?;
+        // The task holds X on the device: the host copy goes, as in a real run.
+        drop(self.x);
         if let Some(p) = &self.u0_out {
             write_npy(p, &to_host(task.model().u0.val()))?;
         }

@@ -619,25 +619,28 @@ fn cluster_net(
         progress: !args.quiet,
         label: format!("symnmf-net {}", problem.name),
     };
-    let graph = match (&problem.x, args.dense) {
-        (Graph::Sparse(_), true) => Graph::Dense(problem.x.to_dense().into_owned()),
-        _ => problem.x.clone(),
+    // A forced dense copy only when asked for; otherwise the problem's own graph, not a copy.
+    let forced;
+    let graph: &Graph = match (&problem.x, args.dense) {
+        (Graph::Sparse(_), true) => {
+            forced = Graph::Dense(problem.x.to_dense().into_owned());
+            &forced
+        }
+        _ => &problem.x,
     };
     let run = dispatch(
         args.backend,
         SymNmfJob {
             cfg: cfg.clone(),
-            x: &graph,
+            x: graph,
             labels: problem.labels.clone(),
             trainer,
         },
     )??;
-
     let storage = match graph {
         Graph::Dense(_) => "dense",
         Graph::Sparse(_) => "sparse",
     };
-    drop(graph);
     let x = problem.x.to_dense();
     let pred = metrics::argmax_labels(&run.u);
     let scores: Option<LabelScores> = match &problem.labels {
