@@ -200,15 +200,16 @@ pub fn grid_tiles(y: MatRef<'_, f64>, h: MatRef<'_, f64>, w: MatRef<'_, f64>) ->
     };
     let mut tiles: Vec<Vec<f32>> = (0..y.ncols()).map(|j| col(y, j)).collect();
     tiles.extend((0..y.ncols()).map(|j| col(y_hat.as_ref(), j)));
-    // Basis images scaled to their own maximum (H has no fixed scale).
-    tiles.extend((0..h.ncols()).map(|l| {
-        let v = col(h, l);
-        let mx = v.iter().cloned().fold(0.0f32, f32::max);
-        v.into_iter()
-            .map(|x| if mx > 0.0 { x / mx } else { 0.0 })
-            .collect()
-    }));
+    tiles.extend((0..h.ncols()).map(|l| scaled_to_max(col(h, l))));
     tiles
+}
+
+/// A basis image scaled to its own maximum for display (H has no fixed scale).
+pub fn scaled_to_max(v: Vec<f32>) -> Vec<f32> {
+    let mx = v.iter().cloned().fold(0.0f32, f32::max);
+    v.into_iter()
+        .map(|x| if mx > 0.0 { x / mx } else { 0.0 })
+        .collect()
 }
 
 /// `nmfnet gan baselines`.

@@ -291,15 +291,8 @@ fn gan_grid(model: &Path, group: &ImageSet, png: &Path) -> anyhow::Result<f64> {
     let m = group.images.nrows();
     let mut tiles: Vec<Vec<f32>> = (0..m).map(|j| group.images.row(j).to_vec()).collect();
     tiles.extend((0..m).map(|j| f.rec.row(j).to_vec()));
-    for l in 0..f.h.nrows() {
-        let v = f.h.row(l);
-        let mx = v.iter().cloned().fold(0.0f32, f32::max);
-        tiles.push(
-            v.iter()
-                .map(|&x| if mx > 0.0 { x / mx } else { 0.0 })
-                .collect(),
-        );
-    }
+    tiles
+        .extend((0..f.h.nrows()).map(|l| crate::gan_baselines::scaled_to_max(f.h.row(l).to_vec())));
     atomic_write(png, &gray_grid_png(&tiles, group.height, group.width, 10)?)?;
     Ok(f.error)
 }
