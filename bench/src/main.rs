@@ -7,7 +7,14 @@
 //! cargo run --release -p bench -- data --data-dir ../shared/data   # load + graph times
 //! cargo run --release -p bench -- solvers --data-dir ../shared/data  # classical solvers vs GEMM floor
 //! cargo run --release -p bench -- torch           # SymNMF-Net epoch vs the same in PyTorch
+//! cargo run --release -p bench -- gan             # GAN-UNET step and inference vs PyTorch
+//! cargo run --release -p bench -- nmf             # plain NMF vs GEMM floor and scikit-learn
+//! cargo run --release -p bench -- all --data-dir ../shared/data   # all of it, one table
 //! ```
+//!
+//! The Python references (numpy, scikit-learn, PyTorch) come from `bench/python/setup.sh`
+//! (a local virtual environment, `bench/.venv`); without them each part says so and prints
+//! our own numbers.
 
 use anyhow::Result;
 use burn::tensor::backend::Backend;
@@ -19,6 +26,9 @@ use nmfnet_train::symnmf::SymNmfTask;
 use nmfnet_train::trainer::Task;
 use std::time::Instant;
 
+mod all;
+mod gan;
+mod nmf;
 mod solvers;
 mod torch;
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfNetConfig, SymNmfTrainingConfig};
@@ -93,6 +103,50 @@ enum Cmd {
         /// Also write the table as JSON here.
         #[arg(long)]
         json: Option<std::path::PathBuf>,
+    },
+    /// Every comparison in one run (GEMM rate, SymNMF-Net and GAN-UNET vs PyTorch, solvers vs
+    /// GEMM floor, plain NMF vs scikit-learn); prints one summary table and writes it as
+    /// Markdown and JSON (OUT/all.md, OUT/all.json).
+    All {
+        /// The papers' data (MNIST₁ and TDT-2 for the solvers, MNIST for plain NMF); without it
+        /// ($NMFNET_DATA is tried too) synthetic matrices of similar size are used.
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "results/bench")]
+        out: std::path::PathBuf,
+        /// Burn backends (wgpu, when listed, runs SymNMF-Net only).
+        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex"])]
+        backends: Vec<String>,
+        /// Tiny sizes: checks that every part runs (seconds), numbers meaningless.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// GAN-UNET training step (batch of groups) and single-group inference vs the same layers
+    /// in PyTorch (bench/python/ganunet.py).
+    Gan {
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1, 4])]
+        batch: Vec<usize>,
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex"])]
+        backends: Vec<String>,
+        /// Generator channels after the first level (the paper's 64).
+        #[arg(long, default_value_t = 64)]
+        base: usize,
+        #[arg(long, default_value_t = 64)]
+        disc_base: usize,
+    },
+    /// Plain NMF (MU, HALS, ANLS) per iteration vs its GEMM floor and scikit-learn's NMF.
+    Nmf {
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+        /// Images (columns of Y).
+        #[arg(long, default_value_t = 10_000)]
+        cols: usize,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        #[arg(long, default_value_t = 100)]
+        iters: usize,
     },
     /// One configuration of `torch` (internal: run by `torch` in a child process).
     #[command(hide = true)]
@@ -279,13 +333,17 @@ fn main() -> Result<()> {
             newton_iters,
             json,
         } => {
-            let dir = nmfnet_datasets::catalog::data_dir(data_dir.as_deref())?;
+            let dir = if datasets.iter().all(|d| d == "planted") {
+                None
+            } else {
+                Some(nmfnet_datasets::catalog::data_dir(data_dir.as_deref())?)
+            };
             let methods = methods
                 .iter()
                 .map(|m| m.parse::<nmfnet_baselines::SymMethod>())
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             let rows = solvers::run(
-                &dir,
+                dir.as_deref(),
                 &datasets,
                 &storage,
                 &methods,
@@ -320,6 +378,40 @@ fn main() -> Result<()> {
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_string_pretty(&rows)?)?;
             }
+        }
+        Cmd::All {
+            data_dir,
+            out,
+            backends,
+            quick,
+        } => {
+            all::run(&all::Plan {
+                data_dir,
+                out,
+                quick,
+                backends,
+            })?;
+        }
+        Cmd::Gan {
+            batch,
+            steps,
+            backends,
+            base,
+            disc_base,
+        } => {
+            gan::compare(&batch, steps, &backends, gan::Sizes { base, disc_base })?;
+        }
+        Cmd::Nmf {
+            data_dir,
+            cols,
+            k,
+            iters,
+        } => {
+            let dir = match data_dir {
+                Some(d) => Some(nmfnet_datasets::catalog::data_dir(Some(&d))?),
+                None => None,
+            };
+            nmf::compare(dir.as_deref(), cols, k, iters)?;
         }
         Cmd::TorchWorker {
             n,

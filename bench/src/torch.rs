@@ -131,7 +131,7 @@ pub fn worker(
     Ok(())
 }
 
-fn last_json_line(out: &std::process::Output, what: &str) -> Result<Value> {
+pub fn last_json_line(out: &std::process::Output, what: &str) -> Result<Value> {
     if !out.status.success() {
         bail!(
             "{what} failed: {}",
@@ -150,6 +150,11 @@ fn last_json_line(out: &std::process::Output, what: &str) -> Result<Value> {
 /// The Python interpreter with torch: $NMFNET_BENCH_PYTHON, else bench/.venv/bin/python (made by
 /// bench/python/setup.sh). `None`, with the reason, when it is missing or cannot import torch.
 pub fn python() -> std::result::Result<PathBuf, String> {
+    python_with(&["torch", "numpy"])
+}
+
+/// The benchmark Python (as [`python`]) if it can import every module of `modules`.
+pub fn python_with(modules: &[&str]) -> std::result::Result<PathBuf, String> {
     let p = std::env::var_os("NMFNET_BENCH_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
@@ -160,14 +165,18 @@ pub fn python() -> std::result::Result<PathBuf, String> {
         ));
     }
     let ok = Command::new(&p)
-        .args(["-c", "import torch, numpy"])
+        .args(["-c", &format!("import {}", modules.join(", "))])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
     if ok {
         Ok(p)
     } else {
-        Err(format!("{} cannot import torch and numpy", p.display()))
+        Err(format!(
+            "{} cannot import {} (run bench/python/setup.sh)",
+            p.display(),
+            modules.join(", ")
+        ))
     }
 }
 

@@ -169,6 +169,11 @@ impl<B: AutodiffBackend> GanTask<B> {
         self.generator.as_ref().expect("present between steps")
     }
 
+    /// `None` for the "UNET" ablation.
+    pub fn discriminator(&self) -> Option<&Discriminator<B>> {
+        self.discriminator.as_ref()
+    }
+
     /// The groups of training step `step` (groups are re-drawn every epoch from the seed).
     fn groups_for(&mut self, step: usize) -> anyhow::Result<Vec<Vec<usize>>> {
         let mut out = Vec::with_capacity(self.cfg.batch);
@@ -204,6 +209,8 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
         );
         let lr = self.cfg.lr;
         let mut generator = self.generator.take().expect("present between steps");
+        let (h, w) = generator.forward(y.clone());
+        let y_hat = reconstruct(h, w);
         let mut d_loss_value = f64::NAN;
         if let Some(mut d) = self.discriminator.take() {
             // "Real" pairs: the source and its rank-k PCA reconstruction (PCA disturbing).
@@ -221,8 +228,7 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
                 TensorData::new(pca, [b, m, side, side]).convert::<B::FloatElem>(),
                 &self.device,
             );
-            let (h, w) = generator.forward(y.clone());
-            let fake = reconstruct(h, w).detach();
+            let fake = y_hat.clone().detach();
             let mut rng = StdRng::seed_from_u64(step_seed(self.cfg.seed ^ 0x5eed, step));
             let targets: Vec<f32> = (0..b)
                 .map(|_| {
@@ -245,8 +251,8 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             d = self.d_opt.step(lr, d, grads);
             self.discriminator = Some(d);
         }
-        let (h, w) = generator.forward(y.clone());
-        let y_hat = reconstruct(h, w);
+        // The discriminator's update does not change the generator, so the reconstruction of
+        // its forward pass serves the generator's update too (one generator forward per step).
         let fake_logits = self
             .discriminator
             .as_ref()

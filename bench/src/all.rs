@@ -1,0 +1,455 @@
+//! `bench all`: every comparison of issue 7 in one run, so that machine noise hits ours and the
+//! references alike — the machine's GEMM rate, SymNMF-Net vs PyTorch (time and memory),
+//! GAN-UNET vs PyTorch (training step, inference), the classical SymNMF solvers vs their GEMM
+//! floor, plain NMF vs its GEMM floor and scikit-learn. Each part prints its own table as it
+//! runs; the end prints the one summary table (ours, the reference, the ratio, the target) and
+//! writes it with every part's rows as Markdown and JSON.
+
+use crate::torch::{last_json_line, python_with};
+use anyhow::Result;
+use nmfnet_train::backend::dispatch;
+use serde::Serialize;
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// What `bench all` runs.
+pub struct Plan {
+    pub data_dir: Option<PathBuf>,
+    pub out: PathBuf,
+    pub quick: bool,
+    /// Burn backends for SymNMF-Net (dense X) and GAN-UNET.
+    pub backends: Vec<String>,
+}
+
+/// One line of the summary table. `ratio` = ours / reference (lower is better) for times and
+/// memory; `target` is issue 7's bound on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub section: String,
+    pub case: String,
+    pub ours: String,
+    pub value: f64,
+    pub unit: String,
+    pub reference: String,
+    pub ref_value: Option<f64>,
+    pub ratio: Option<f64>,
+    pub target: Option<f64>,
+}
+
+impl Line {
+    fn met(&self) -> Option<bool> {
+        Some(self.ratio? <= self.target?)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn line(
+    section: &str,
+    case: String,
+    ours: &str,
+    value: f64,
+    unit: &str,
+    reference: &str,
+    ref_value: Option<f64>,
+    ratio: Option<f64>,
+    target: Option<f64>,
+) -> Line {
+    Line {
+        section: section.into(),
+        case,
+        ours: ours.into(),
+        value,
+        unit: unit.into(),
+        reference: reference.into(),
+        ref_value,
+        ratio,
+        target,
+    }
+}
+
+/// GEMM rates of X·U for the sizes that matter: ours (faer, used by the classical solvers, and
+/// the Burn CPU backends) against numpy's BLAS in the same run.
+fn gemm_part(
+    sizes: &[(usize, usize)],
+    backends: &[String],
+) -> Result<(Vec<Line>, serde_json::Value)> {
+    let py = python_with(&["numpy"]);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/gemm.py");
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    println!(
+        "\n## GEMM rate: X·U, X n×n, U n×r, median of 7; ratio = our time / numpy's (same dtype)"
+    );
+    println!(
+        "{:>6} {:>3} {:>10} {:>9} {:>9} {:>7}",
+        "n", "r", "impl", "ms", "GFLOP/s", "ratio"
+    );
+    let (mut lines, mut raw) = (Vec::new(), Vec::new());
+    for &(n, r) in sizes {
+        let flop = 2.0 * (n * n * r) as f64;
+        let numpy = |dtype: &str| -> Option<f64> {
+            let p = py.as_ref().ok()?;
+            let out = Command::new(p)
+                .arg(&script)
+                .args([
+                    "--n",
+                    &n.to_string(),
+                    "--r",
+                    &r.to_string(),
+                    "--dtype",
+                    dtype,
+                ])
+                .args(["--threads", &threads.to_string()])
+                .output()
+                .ok()?;
+            last_json_line(&out, "numpy gemm").ok()?["ms"].as_f64()
+        };
+        let np32 = numpy("float32");
+        let np64 = numpy("float64");
+        let mut ours: Vec<(String, f64, Option<f64>)> = vec![
+            (
+                "faer-f32".into(),
+                crate::faer_gemm_seconds::<f32>(n, r, 7) * 1e3,
+                np32,
+            ),
+            (
+                "faer-f64".into(),
+                crate::faer_gemm_seconds::<f64>(n, r, 7) * 1e3,
+                np64,
+            ),
+        ];
+        for b in backends.iter().filter(|b| *b != "wgpu") {
+            let s = dispatch(crate::choice(b)?, crate::GemmJob { n, r, reps: 7 })?;
+            ours.push((format!("{b}-f32"), s * 1e3, np32));
+        }
+        for (name, ms, reference) in ours.iter().cloned().chain(
+            [("numpy-f32", np32), ("numpy-f64", np64)]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k.to_string(), v, None))),
+        ) {
+            let ratio = reference.map(|t| ms / t);
+            println!(
+                "{n:>6} {r:>3} {name:>10} {ms:>9.2} {:>9.1} {:>7}",
+                flop / ms / 1e6,
+                ratio.map_or("—".into(), |x| format!("{x:.2}"))
+            );
+            raw.push(json!({"n": n, "r": r, "impl": name, "ms": ms, "gflops": flop / ms / 1e6}));
+            if !name.starts_with("numpy") {
+                let refname = if name.ends_with("f64") {
+                    "numpy-f64"
+                } else {
+                    "numpy-f32"
+                };
+                lines.push(line(
+                    "GEMM rate (GFLOP/s)",
+                    format!("X·U n={n} r={r}"),
+                    &name,
+                    flop / ms / 1e6,
+                    "GFLOP/s",
+                    refname,
+                    reference.map(|t| flop / t / 1e6),
+                    ratio,
+                    None,
+                ));
+            }
+        }
+    }
+    Ok((lines, json!(raw)))
+}
+
+pub fn run(plan: &Plan) -> Result<Vec<Line>> {
+    let started = Instant::now();
+    let data_dir = match &plan.data_dir {
+        Some(d) => Some(nmfnet_datasets::catalog::data_dir(Some(d))?),
+        None => std::env::var_os("NMFNET_DATA")
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir()),
+    };
+    if data_dir.is_none() {
+        println!(
+            "no data folder (--data-dir or $NMFNET_DATA): the solver parts use synthetic matrices"
+        );
+    }
+    let q = plan.quick;
+    let mut lines = Vec::new();
+    let mut parts = serde_json::Map::new();
+
+    // 1. The machine's GEMM rate.
+    let gemm_sizes: Vec<(usize, usize)> = if q {
+        vec![(500, 10)]
+    } else {
+        vec![(3147, 10), (9394, 30)]
+    };
+    let (l, raw) = gemm_part(&gemm_sizes, &plan.backends)?;
+    lines.extend(l);
+    parts.insert("gemm".into(), raw);
+
+    // 2. SymNMF-Net vs PyTorch.
+    println!();
+    let (sizes, ranks, blocks, epochs) = if q {
+        (vec![300], vec![10], 3, 2)
+    } else {
+        (vec![1000, 3147, 9394], vec![10, 30], 10, 5)
+    };
+    let rows = crate::torch::compare(&sizes, &ranks, blocks, epochs, &plan.backends)?;
+    for r in rows
+        .iter()
+        .filter(|r| !r.impl_.starts_with("pytorch dense"))
+    {
+        let case = format!("n={} r={}", r.n, r.rank);
+        let torch_ms = r.vs_torch.map(|v| r.ms_per_epoch / v);
+        lines.push(line(
+            "SymNMF-Net epoch (ms)",
+            case.clone(),
+            &r.impl_,
+            r.ms_per_epoch,
+            "ms",
+            "pytorch dense",
+            torch_ms,
+            r.vs_torch,
+            (!r.impl_.starts_with("pytorch")).then_some(1.0),
+        ));
+    }
+    for r in rows.iter().filter(|r| !r.impl_.starts_with("pytorch")) {
+        lines.push(line(
+            "SymNMF-Net peak memory (MB)",
+            format!("n={} r={}", r.n, r.rank),
+            &r.impl_,
+            r.peak_rss_mb,
+            "MB",
+            "X + parameters (f32)",
+            Some(r.peak_rss_mb / r.memory_ratio),
+            Some(r.memory_ratio),
+            Some(2.0),
+        ));
+    }
+    parts.insert("symnmf_net".into(), serde_json::to_value(&rows)?);
+
+    // 3. GAN-UNET vs PyTorch.
+    println!();
+    let (batches, steps, sizes) = if q {
+        (
+            vec![1],
+            2,
+            crate::gan::Sizes {
+                base: 8,
+                disc_base: 8,
+            },
+        )
+    } else {
+        (
+            vec![1, 4],
+            5,
+            crate::gan::Sizes {
+                base: 64,
+                disc_base: 64,
+            },
+        )
+    };
+    let gan_backends: Vec<String> = plan
+        .backends
+        .iter()
+        .filter(|b| *b != "wgpu")
+        .cloned()
+        .collect();
+    let rows = crate::gan::compare(&batches, steps, &gan_backends, sizes)?;
+    for r in rows.iter().filter(|r| r.impl_ != "pytorch") {
+        let torch = rows
+            .iter()
+            .find(|t| t.impl_ == "pytorch" && t.batch == r.batch);
+        lines.push(line(
+            "GAN-UNET training step (ms)",
+            format!("batch {} groups", r.batch),
+            &r.impl_,
+            r.ms_per_step,
+            "ms",
+            "pytorch",
+            torch.map(|t| t.ms_per_step),
+            r.step_vs_torch,
+            Some(1.5),
+        ));
+        if r.batch == batches[0] {
+            lines.push(line(
+                "GAN-UNET inference, one group (ms)",
+                "1 group of 40".into(),
+                &r.impl_,
+                r.ms_inference,
+                "ms",
+                "pytorch",
+                torch.map(|t| t.ms_inference),
+                r.inference_vs_torch,
+                None,
+            ));
+        }
+    }
+    parts.insert("ganunet".into(), serde_json::to_value(&rows)?);
+
+    // 4. Classical SymNMF solvers vs their GEMM floor.
+    println!();
+    let datasets: Vec<String> = match (&data_dir, q) {
+        (Some(_), false) => vec!["mnist1".into(), "tdt2".into()],
+        _ => vec!["planted".into()],
+    };
+    let methods = [
+        "symhals",
+        "scheme4",
+        "symanls",
+        "kuang-anls",
+        "admm",
+        "pgd",
+        "symnewton",
+    ]
+    .iter()
+    .map(|m| m.parse::<nmfnet_baselines::SymMethod>())
+    .collect::<std::result::Result<Vec<_>, _>>()?;
+    let storages = vec!["dense".to_string(), "sparse".to_string()];
+    let rows = crate::solvers::run(
+        data_dir.as_deref(),
+        &datasets,
+        &storages,
+        &methods,
+        if q { 3 } else { 20 },
+        if q { 1 } else { 3 },
+        crate::peak_rss_mb,
+    )?;
+    let mut raw = Vec::new();
+    for r in &rows {
+        lines.push(line(
+            "SymNMF solver iteration (ms)",
+            format!("{} {} X", r.dataset, r.storage),
+            r.method.name(),
+            r.ms_per_iter,
+            "ms",
+            "GEMM floor (its X·V products)",
+            Some(r.floor_ms),
+            Some(r.ms_per_iter / r.floor_ms),
+            Some(1.5),
+        ));
+        raw.push(json!({
+            "dataset": r.dataset, "storage": r.storage, "method": r.method.name(),
+            "iterations": r.iterations, "ms_per_iter": r.ms_per_iter,
+            "products_per_iter": r.products_per_iter, "floor_ms": r.floor_ms,
+            "peak_mb": r.peak_mb,
+        }));
+    }
+    parts.insert("symnmf_solvers".into(), json!(raw));
+
+    // 5. Plain NMF vs its GEMM floor and scikit-learn.
+    println!();
+    let (cols, iters) = if q { (400, 5) } else { (10_000, 100) };
+    let rows = crate::nmf::compare(data_dir.as_deref().filter(|_| !q), cols, 10, iters)?;
+    for r in &rows {
+        if r.impl_ == "ours" {
+            lines.push(line(
+                "plain NMF iteration (ms)",
+                r.matrix.clone(),
+                &r.method,
+                r.ms_per_iter,
+                "ms",
+                "GEMM floor (Y·Wᵀ + Hᵀ·Y)",
+                Some(r.floor_ms),
+                Some(r.vs_floor),
+                Some(1.5),
+            ));
+            if let Some(sk) = rows
+                .iter()
+                .find(|s| s.method == r.method && s.impl_.starts_with("sklearn"))
+            {
+                lines.push(line(
+                    "plain NMF iteration (ms)",
+                    r.matrix.clone(),
+                    &r.method,
+                    r.ms_per_iter,
+                    "ms",
+                    &sk.impl_,
+                    Some(sk.ms_per_iter),
+                    r.vs_sklearn,
+                    None,
+                ));
+            }
+        }
+    }
+    parts.insert("plain_nmf".into(), serde_json::to_value(&rows)?);
+
+    let secs = started.elapsed().as_secs_f64();
+    let md = markdown(&lines, secs, q);
+    println!("\n{md}");
+    std::fs::create_dir_all(&plan.out)?;
+    write_atomic(&plan.out.join("all.md"), md.as_bytes())?;
+    let doc = json!({
+        "seconds": secs,
+        "quick": q,
+        "threads": std::thread::available_parallelism().map_or(2, |n| n.get()),
+        "summary": lines,
+        "parts": parts,
+    });
+    write_atomic(
+        &plan.out.join("all.json"),
+        serde_json::to_string_pretty(&doc)?.as_bytes(),
+    )?;
+    println!(
+        "wrote {} and {}",
+        plan.out.join("all.md").display(),
+        plan.out.join("all.json").display()
+    );
+    Ok(lines)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        "—".into()
+    } else if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// The summary as one Markdown table.
+pub fn markdown(lines: &[Line], secs: f64, quick: bool) -> String {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# nmfnet benchmarks (`cargo run --release -p bench -- all{}`)\n\n\
+         {threads} threads, {:.0} s. ratio = ours / reference (lower is better); \
+         the GEMM rows give rates, their ratio is our time over numpy's. Target: issue 7's bound on the ratio.\n",
+        if quick { " --quick" } else { "" },
+        secs
+    );
+    let _ = writeln!(
+        s,
+        "| section | case | ours | value | reference | ref. value | ratio | target | met |\n|---|---|---|---:|---|---:|---:|---:|---|"
+    );
+    for l in lines {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            l.section,
+            l.case,
+            l.ours,
+            num(l.value),
+            l.reference,
+            l.ref_value.map_or("—".into(), num),
+            l.ratio.map_or("—".into(), |r| format!("{r:.2}")),
+            l.target.map_or("—".into(), |t| format!("≤ {t}")),
+            match l.met() {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "—",
+            }
+        );
+    }
+    s
+}

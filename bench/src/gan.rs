@@ -1,0 +1,230 @@
+//! `bench gan`: one GAN-UNET training step (PCA disturbing, one discriminator and one generator
+//! update on a batch of groups) and one single-group inference, next to the same layers in
+//! PyTorch (`bench/python/ganunet.py`). Both sides use random 32×32 groups of 40 images; the
+//! parameter counts of both models are compared, so that a change to one side's layers shows.
+
+use crate::torch::{last_json_line, python};
+use anyhow::{bail, Result};
+use burn::module::{AutodiffModule, Module};
+use burn::tensor::{Distribution, Tensor};
+use ganunet_burn::{reconstruct, DiscriminatorConfig, GeneratorConfig};
+use nmfnet_datasets::catalog::ImageSet;
+use nmfnet_datasets::Dense;
+use nmfnet_train::backend::{dispatch, BackendJob};
+use nmfnet_train::ganunet::{GanTask, GanTrainingConfig};
+use nmfnet_train::trainer::Task;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+use symnmf_burn::SymNmfAutodiffBackend;
+
+/// Image side of the benchmark (MNIST padded to 32×32, as in training).
+const SIDE: usize = 32;
+
+/// The model sizes of one comparison.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    pub base: usize,
+    pub disc_base: usize,
+}
+
+fn config(sizes: Sizes, batch: usize) -> GanTrainingConfig {
+    GanTrainingConfig {
+        generator: GeneratorConfig {
+            base_channels: sizes.base,
+            ..Default::default()
+        },
+        discriminator: Some(DiscriminatorConfig {
+            base_channels: sizes.disc_base,
+            ..Default::default()
+        }),
+        batch,
+        ..Default::default()
+    }
+}
+
+/// 10 classes × 40 random 32×32 images: ten class-balanced groups of 40 per epoch.
+fn random_images() -> Result<ImageSet> {
+    let n = 400;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let data = (0..n * SIDE * SIDE)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect();
+    Ok(ImageSet {
+        images: Dense::new(n, SIDE * SIDE, data)?,
+        height: SIDE,
+        width: SIDE,
+        labels: (0..n).map(|i| i % 10).collect(),
+    })
+}
+
+struct Timing {
+    ms_per_step: f64,
+    ms_inference: f64,
+    generator_params: usize,
+    discriminator_params: usize,
+}
+
+struct Job {
+    cfg: GanTrainingConfig,
+    steps: usize,
+}
+
+impl BackendJob for Job {
+    type Output = Result<Timing>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Result<Timing> {
+        let images = random_images()?;
+        let group = self.cfg.generator.group;
+        let mut task = GanTask::<B>::new(self.cfg, &images, &device)?;
+        let warmup = 2;
+        let mut times = Vec::new();
+        for s in 0..warmup + self.steps {
+            let t = Instant::now();
+            task.step(s)?; // reads the losses back: the step is complete
+            if s >= warmup {
+                times.push(t.elapsed().as_secs_f64());
+            }
+        }
+        let g = task.generator().valid();
+        let mut infer = Vec::new();
+        for s in 0..warmup + 4 * self.steps {
+            let y = Tensor::<B::InnerBackend, 4>::random(
+                [1, group, SIDE, SIDE],
+                Distribution::Uniform(0.0, 1.0),
+                &device,
+            );
+            let t = Instant::now();
+            let (h, w) = g.forward(y);
+            let _ = reconstruct(h, w).sum().into_scalar();
+            if s >= warmup {
+                infer.push(t.elapsed().as_secs_f64());
+            }
+        }
+        Ok(Timing {
+            ms_per_step: 1e3 * crate::median(times),
+            ms_inference: 1e3 * crate::median(infer),
+            generator_params: task.generator().num_params(),
+            discriminator_params: task.discriminator().map_or(0, |d| d.num_params()),
+        })
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub batch: usize,
+    pub impl_: String,
+    pub ms_per_step: f64,
+    pub ms_inference: f64,
+    pub generator_params: usize,
+    pub discriminator_params: usize,
+    /// Step time over PyTorch's, same batch, same run.
+    pub step_vs_torch: Option<f64>,
+    /// Single-group inference time over PyTorch's.
+    pub inference_vs_torch: Option<f64>,
+}
+
+pub fn compare(
+    batches: &[usize],
+    steps: usize,
+    backends: &[String],
+    sizes: Sizes,
+) -> Result<Vec<Row>> {
+    let py = python();
+    if let Err(why) = &py {
+        println!("PyTorch reference skipped: {why}. Our own numbers follow.");
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/ganunet.py");
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    println!(
+        "GAN-UNET (group 40, k = 10, 32×32, generator base {}, discriminator base {}), f32, {threads} threads: \
+         training step (PCA + D update + G update) on a batch of groups, median of {steps} after 2 warm-up; \
+         inference = one group through the generator in eval mode, median of {}",
+        sizes.base,
+        sizes.disc_base,
+        4 * steps
+    );
+    println!(
+        "{:>5} {:>10} {:>11} {:>9} {:>13} {:>9} {:>9} {:>9}",
+        "batch", "impl", "ms/step", "vs torch", "ms/inference", "vs torch", "G params", "D params"
+    );
+    let mut rows = Vec::new();
+    for &batch in batches {
+        let mut found = Vec::new();
+        for b in backends {
+            let t = dispatch(
+                crate::choice(b)?,
+                Job {
+                    cfg: config(sizes, batch),
+                    steps,
+                },
+            )??;
+            found.push((b.clone(), t));
+        }
+        if let Ok(p) = &py {
+            let out = Command::new(p)
+                .arg(&script)
+                .args(["--base", &sizes.base.to_string()])
+                .args(["--disc-base", &sizes.disc_base.to_string()])
+                .args(["--batch", &batch.to_string(), "--steps", &steps.to_string()])
+                .args(["--threads", &threads.to_string()])
+                .output()?;
+            let v = last_json_line(&out, "pytorch ganunet")?;
+            let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+            found.push((
+                "pytorch".into(),
+                Timing {
+                    ms_per_step: num("ms_per_step"),
+                    ms_inference: num("ms_per_group_inference"),
+                    generator_params: num("generator_params") as usize,
+                    discriminator_params: num("discriminator_params") as usize,
+                },
+            ));
+        }
+        let torch = found.iter().find(|f| f.0 == "pytorch").map(|f| &f.1);
+        if let Some(t) = torch {
+            let ours = &found[0].1;
+            if (ours.generator_params, ours.discriminator_params)
+                != (t.generator_params, t.discriminator_params)
+            {
+                bail!(
+                    "the PyTorch model is not ours: parameters G {} / D {} vs ours {} / {}",
+                    t.generator_params,
+                    t.discriminator_params,
+                    ours.generator_params,
+                    ours.discriminator_params
+                );
+            }
+        }
+        for (name, t) in &found {
+            let row = Row {
+                batch,
+                impl_: name.clone(),
+                ms_per_step: t.ms_per_step,
+                ms_inference: t.ms_inference,
+                generator_params: t.generator_params,
+                discriminator_params: t.discriminator_params,
+                step_vs_torch: torch.map(|p| t.ms_per_step / p.ms_per_step),
+                inference_vs_torch: torch.map(|p| t.ms_inference / p.ms_inference),
+            };
+            let fmt = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.2}"));
+            println!(
+                "{:>5} {:>10} {:>11.1} {:>9} {:>13.2} {:>9} {:>9} {:>9}",
+                row.batch,
+                row.impl_,
+                row.ms_per_step,
+                fmt(row.step_vs_torch),
+                row.ms_inference,
+                fmt(row.inference_vs_torch),
+                row.generator_params,
+                row.discriminator_params
+            );
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
