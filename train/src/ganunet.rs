@@ -4,7 +4,7 @@
 use crate::symnmf::to_device;
 use crate::trainer::{step_seed, Metrics, Task};
 use anyhow::{bail, Context};
-use burn::module::{AutodiffModule, Module};
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
@@ -55,6 +55,34 @@ impl Default for GanTrainingConfig {
             seed: 0,
         }
     }
+}
+
+/// Hands every gradient of a module to the optimiser in a contiguous layout. Convolution
+/// backward passes return weight gradients as permuted views; Adam then runs its element-wise
+/// ops on them through the backends' strided (scalar) path, which `perf` showed taking about
+/// 45% of a flex training step. One reshape copies each such view once (a tiled copy), and the
+/// optimiser's ops take their vectorised path.
+struct ContiguousGrads<'a> {
+    grads: &'a mut GradientsParams,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for ContiguousGrads<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        if let Some(g) = self.grads.remove::<B::InnerBackend, D>(param.id) {
+            let dims = g.dims();
+            let n = dims.iter().product::<usize>();
+            self.grads
+                .register::<B::InnerBackend, D>(param.id, g.reshape([n]).reshape(dims));
+        }
+    }
+}
+
+fn contiguous_grads<B: AutodiffBackend, M: Module<B>>(
+    module: &M,
+    mut grads: GradientsParams,
+) -> GradientsParams {
+    module.visit(&mut ContiguousGrads { grads: &mut grads });
+    grads
 }
 
 /// Images padded to a side the U-Net accepts (28×28 → 32×32, zeros around; the error is
@@ -247,7 +275,7 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             let fake_logits = d.forward(Tensor::cat(vec![y.clone(), fake], 1));
             let d_loss = discriminator_loss(real_logits, fake_logits, targets);
             d_loss_value = d_loss.clone().into_scalar().elem::<f64>();
-            let grads = GradientsParams::from_grads(d_loss.backward(), &d);
+            let grads = contiguous_grads(&d, GradientsParams::from_grads(d_loss.backward(), &d));
             d = self.d_opt.step(lr, d, grads);
             self.discriminator = Some(d);
         }
@@ -263,7 +291,10 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             .into_scalar()
             .elem::<f64>();
         let g_loss_value = g_loss.clone().into_scalar().elem::<f64>();
-        let grads = GradientsParams::from_grads(g_loss.backward(), &generator);
+        let grads = contiguous_grads(
+            &generator,
+            GradientsParams::from_grads(g_loss.backward(), &generator),
+        );
         generator = self.g_opt.step(lr, generator, grads);
         self.generator = Some(generator);
         let mut metrics: Metrics = vec![

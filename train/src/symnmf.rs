@@ -25,6 +25,15 @@ pub fn to_device<B: Backend>(m: &Dense, device: &B::Device) -> Tensor<B, 2> {
     )
 }
 
+/// Moves a host matrix to the device without a second host copy (the buffer is handed over).
+pub fn into_device<B: Backend>(m: Dense, device: &B::Device) -> Tensor<B, 2> {
+    let shape = m.shape();
+    Tensor::from_data(
+        TensorData::new(m.into_data(), shape).convert::<B::FloatElem>(),
+        device,
+    )
+}
+
 /// Copies a device matrix to the host.
 pub fn to_host<B: Backend>(t: Tensor<B, 2>) -> Dense {
     let [r, c] = t.dims();
@@ -72,6 +81,29 @@ impl<B: SymNmfAutodiffBackend> SymNmfTask<B> {
     pub fn new(cfg: SymNmfTrainingConfig, x: &Graph, device: &B::Device) -> anyhow::Result<Self> {
         cfg.validate(x.n())?;
         let xt = to_similarity::<B>(x, device)?;
+        Self::with_similarity(cfg, xt, device)
+    }
+
+    /// As [`SymNmfTask::new`], taking the graph: a dense X is handed to the device, so the run
+    /// never holds two host-size copies of it.
+    pub fn from_graph(
+        cfg: SymNmfTrainingConfig,
+        x: Graph,
+        device: &B::Device,
+    ) -> anyhow::Result<Self> {
+        cfg.validate(x.n())?;
+        let xt = match x {
+            Graph::Dense(d) => Similarity::Dense(into_device::<B>(d, device)),
+            sparse => to_similarity::<B>(&sparse, device)?,
+        };
+        Self::with_similarity(cfg, xt, device)
+    }
+
+    fn with_similarity(
+        cfg: SymNmfTrainingConfig,
+        xt: Similarity<B>,
+        device: &B::Device,
+    ) -> anyhow::Result<Self> {
         let model = cfg.model.init(xt.clone(), cfg.seed)?;
         let x_norm2 = xt.frobenius2();
         let optim = AdamConfig::new()
