@@ -77,6 +77,9 @@ fn gemm_part(
     backends: &[String],
 ) -> Result<(Vec<Line>, serde_json::Value)> {
     let py = python_with(&["numpy"]);
+    if let Err(why) = &py {
+        println!("numpy reference skipped: {why}. Our own rates follow.");
+    }
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/gemm.py");
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     println!(

@@ -120,6 +120,11 @@ enum Cmd {
         /// Tiny sizes: checks that every part runs (seconds), numbers meaningless.
         #[arg(long)]
         quick: bool,
+        /// Install the Python references first when they are missing (runs
+        /// bench/python/setup.sh: a local virtual environment bench/.venv, about 3 GB with
+        /// PyTorch's CUDA libraries).
+        #[arg(long)]
+        setup: bool,
     },
     /// GAN-UNET training step (batch of groups) and single-group inference vs the same layers
     /// in PyTorch (bench/python/ganunet.py).
@@ -384,7 +389,11 @@ fn main() -> Result<()> {
             out,
             backends,
             quick,
+            setup,
         } => {
+            if setup {
+                torch::setup_references()?;
+            }
             all::run(&all::Plan {
                 data_dir,
                 out,

@@ -174,6 +174,23 @@ pub fn python() -> std::result::Result<PathBuf, String> {
     python_with(&["torch", "numpy"])
 }
 
+/// Runs bench/python/setup.sh unless the references import already.
+pub fn setup_references() -> Result<()> {
+    if python_with(&["torch", "numpy", "sklearn"]).is_ok() {
+        return Ok(());
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/setup.sh");
+    println!("installing the Python references: {}", script.display());
+    let status = Command::new("bash").arg(&script).status()?;
+    if !status.success() {
+        bail!(
+            "{} failed ({status}); the benchmarks still run without the references",
+            script.display()
+        );
+    }
+    Ok(())
+}
+
 /// The benchmark Python (as [`python`]) if it can import every module of `modules`.
 pub fn python_with(modules: &[&str]) -> std::result::Result<PathBuf, String> {
     let p = std::env::var_os("NMFNET_BENCH_PYTHON")
@@ -181,7 +198,7 @@ pub fn python_with(modules: &[&str]) -> std::result::Result<PathBuf, String> {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
     if !p.is_file() {
         return Err(format!(
-            "no Python at {} (run bench/python/setup.sh, or set NMFNET_BENCH_PYTHON)",
+            "no Python at {} (run bench/python/setup.sh or bench all --setup, or set NMFNET_BENCH_PYTHON)",
             p.display()
         ));
     }
@@ -194,7 +211,7 @@ pub fn python_with(modules: &[&str]) -> std::result::Result<PathBuf, String> {
         Ok(p)
     } else {
         Err(format!(
-            "{} cannot import {} (run bench/python/setup.sh)",
+            "{} cannot import {} (run bench/python/setup.sh, or bench all --setup)",
             p.display(),
             modules.join(", ")
         ))
