@@ -7,11 +7,12 @@
 
 use crate::torch::{last_json_line, python_with};
 use anyhow::Result;
+use nmfnet_datasets::io::atomic_write;
 use nmfnet_train::backend::dispatch;
 use serde::Serialize;
 use serde_json::json;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -380,7 +381,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
     let md = markdown(&lines, secs, q);
     println!("\n{md}");
     std::fs::create_dir_all(&plan.out)?;
-    write_atomic(&plan.out.join("all.md"), md.as_bytes())?;
+    atomic_write(&plan.out.join("all.md"), md.as_bytes())?;
     let doc = json!({
         "seconds": secs,
         "quick": q,
@@ -388,7 +389,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
         "summary": lines,
         "parts": parts,
     });
-    write_atomic(
+    atomic_write(
         &plan.out.join("all.json"),
         serde_json::to_string_pretty(&doc)?.as_bytes(),
     )?;
@@ -398,13 +399,6 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
         plan.out.join("all.json").display()
     );
     Ok(lines)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }
 
 fn num(x: f64) -> String {

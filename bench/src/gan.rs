@@ -48,12 +48,7 @@ fn random_images() -> Result<ImageSet> {
     let n = 400;
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let data = (0..n * SIDE * SIDE)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32
-        })
+        .map(|_| crate::unit_f32(&mut state))
         .collect();
     Ok(ImageSet {
         images: Dense::new(n, SIDE * SIDE, data)?,

@@ -212,6 +212,15 @@ fn choice(name: &str) -> Result<BackendChoice> {
     })
 }
 
+/// The next value in [0, 1) of a xorshift stream (benchmark inputs: cheap, seeded, the same on
+/// every run).
+pub(crate) fn unit_f32(state: &mut u64) -> f32 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    (*state >> 40) as f32 / (1u64 << 24) as f32
+}
+
 /// Median of a non-empty sample.
 pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -29,12 +29,7 @@ fn matrix(data_dir: Option<&Path>, cols: usize) -> Result<(String, Dense)> {
     }
     let (px, r) = (784usize, 20usize);
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut next = move || crate::unit_f32(&mut state);
     let a: Vec<f32> = (0..cols * r).map(|_| next()).collect();
     let b: Vec<f32> = (0..r * px).map(|_| next()).collect();
     let mut data = vec![0.0f32; cols * px];
