@@ -39,6 +39,10 @@ pub struct GeneratorConfig {
     pub levels: usize,
     /// Standard deviation of the N(0, σ) weight initialisation.
     pub init_std: f64,
+    /// HALS sweeps of the differentiable NNLS layer that refines the W head's output given H
+    /// and the group ([`crate::nnls`]); 0 = the paper's head alone (pooled bottleneck → linear →
+    /// ReLU). An extension the paper wished for (§5.2), off by default.
+    pub nnls_sweeps: usize,
 }
 
 impl Default for GeneratorConfig {
@@ -50,6 +54,7 @@ impl Default for GeneratorConfig {
             max_channels: 512,
             levels: 5,
             init_std: 0.02,
+            nnls_sweeps: 0,
         }
     }
 }

@@ -866,8 +866,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gan(GanCommand::Eval(args)) => {
             let s = crate::ganunet::eval_command(&args)?;
             println!(
-                "gan-unet eval on {} (checkpoint after {} steps, backend {}): train ε {:.3}, test ε {:.3} on {} groups, {:.4} s per group",
-                s.dataset, s.checkpoint_steps, s.backend, s.train_error, s.test_error, s.groups, s.seconds_per_group
+                "gan-unet eval on {} (checkpoint after {} steps, backend {}): train ε {:.3}, test ε {:.3} on {} groups; {:.4} s per group one at a time, {:.4} s per group {} at a time",
+                s.dataset,
+                s.checkpoint_steps,
+                s.backend,
+                s.train_error,
+                s.test_error,
+                s.groups,
+                s.seconds_per_group,
+                s.seconds_per_group_batched,
+                s.batch
             );
             if args.json {
                 println!("{}", serde_json::to_string(&s)?);

@@ -311,6 +311,11 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
         serde_json::to_value(&self.cfg).expect("config serialises")
     }
 
+    /// Parsed, so a checkpoint from before `nnls_sweeps` existed (absent = 0) still loads.
+    fn accepts_config(&self, saved: &serde_json::Value) -> bool {
+        serde_json::from_value::<GanTrainingConfig>(saved.clone()).is_ok_and(|c| c == self.cfg)
+    }
+
     fn save_state(&self) -> anyhow::Result<Vec<u8>> {
         let parts: Vec<Vec<u8>> = vec![
             Bytes::default().record(self.generator().clone().into_record(), ())?,
@@ -373,14 +378,17 @@ pub fn fixed_groups(set: &ImageSet) -> anyhow::Result<Vec<Vec<usize>>> {
     )?)
 }
 
-/// The generator's test error ε on fixed groups (inference, no autodiff).
-/// `limit` > 0 keeps the first `limit` groups.
+/// The generator's error ε on fixed groups (inference, no autodiff), `batch` groups per
+/// forward pass (BatchNorm uses its running statistics, so batching does not change the
+/// result). `limit` > 0 keeps the first `limit` groups. Returns (mean ε, groups, seconds per
+/// group).
 pub fn evaluate<B: AutodiffBackend>(
     generator: &Generator<B>,
     set: &ImageSet,
     cfg: &GeneratorConfig,
     seed: u64,
     limit: usize,
+    batch: usize,
     device: &B::Device,
 ) -> anyhow::Result<(f64, usize, f64)> {
     let data = PaddedImages::new(set, cfg)?;
@@ -391,12 +399,18 @@ pub fn evaluate<B: AutodiffBackend>(
     let g = generator.valid();
     let started = std::time::Instant::now();
     let mut total = 0.0;
-    for grp in &groups {
-        let host = data.batch(&[grp]);
-        let y = to_device::<B::InnerBackend>(&Dense::new(1, host.len(), host)?, device)
-            .reshape([1, cfg.group, data.side, data.side]);
+    for chunk in groups.chunks(batch.max(1)) {
+        let refs: Vec<&Vec<usize>> = chunk.iter().collect();
+        let host = data.batch(&refs);
+        let y = to_device::<B::InnerBackend>(&Dense::new(1, host.len(), host)?, device).reshape([
+            chunk.len(),
+            cfg.group,
+            data.side,
+            data.side,
+        ]);
         let (h, w) = g.forward(y.clone());
         total += group_error(data.crop(reconstruct(h, w)), data.crop(y))
+            .sum()
             .into_scalar()
             .elem::<f64>();
     }
@@ -424,6 +438,10 @@ pub struct GanTrainArgs {
     /// Basis images k.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
+    /// HALS sweeps of the differentiable NNLS layer that refines W given H and the group
+    /// (0 = the paper's W head alone; an extension, see ganunet_burn::nnls).
+    #[arg(long, default_value_t = 0)]
+    pub nnls_sweeps: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// A small network (8 base channels): for smoke tests, not for results.
@@ -493,6 +511,7 @@ impl crate::backend::BackendJob for GanJob<'_> {
             &self.cfg.generator,
             0,
             0,
+            1,
             &device,
         )?;
         Ok((report, err, groups, secs))
@@ -509,6 +528,7 @@ pub fn train_command(args: &GanTrainArgs) -> anyhow::Result<GanTrainSummary> {
     let test = catalog::load_images(id, Split::Test, &dir)?;
     let mut generator = GeneratorConfig {
         k: args.k,
+        nnls_sweeps: args.nnls_sweeps,
         ..Default::default()
     };
     let mut discriminator = DiscriminatorConfig::default();
@@ -594,6 +614,10 @@ pub struct GanEvalArgs {
     /// same groups `gan baselines` uses).
     #[arg(long, default_value_t = 0)]
     pub groups: usize,
+    /// Groups per forward pass for the errors and the throughput figure (the latency figure
+    /// always runs one group at a time).
+    #[arg(long, default_value_t = 25)]
+    pub batch: usize,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
     pub backend: crate::backend::BackendChoice,
     #[arg(long)]
@@ -608,20 +632,33 @@ pub struct GanEvalSummary {
     pub train_error: f64,
     pub test_error: f64,
     pub groups: usize,
+    /// Latency: one test group per forward pass.
     pub seconds_per_group: f64,
+    /// Throughput: `batch` test groups per forward pass, seconds per group.
+    pub seconds_per_group_batched: f64,
+    pub batch: usize,
     pub backend: &'static str,
 }
 
 struct EvalJob<'a> {
     cfg: GanTrainingConfig,
     groups: usize,
+    batch: usize,
     dir: &'a std::path::Path,
     train: &'a ImageSet,
     test: &'a ImageSet,
 }
 
+/// (checkpoint steps, train (ε, groups, s/group), test batched, test one group at a time).
+type EvalOutput = (
+    usize,
+    (f64, usize, f64),
+    (f64, usize, f64),
+    (f64, usize, f64),
+);
+
 impl crate::backend::BackendJob for EvalJob<'_> {
-    type Output = anyhow::Result<(usize, (f64, usize, f64), (f64, usize, f64))>;
+    type Output = anyhow::Result<EvalOutput>;
     fn run<B: symnmf_burn::SymNmfAutodiffBackend>(
         self,
         device: B::Device,
@@ -629,23 +666,12 @@ impl crate::backend::BackendJob for EvalJob<'_> {
     ) -> Self::Output {
         let mut task = GanTask::<B>::new(self.cfg.clone(), self.train, &device)?;
         let steps = crate::trainer::load_checkpoint(self.dir, &mut task)?;
-        let tr = evaluate(
-            task.generator(),
-            self.train,
-            &self.cfg.generator,
-            0,
-            self.groups,
-            &device,
-        )?;
-        let te = evaluate(
-            task.generator(),
-            self.test,
-            &self.cfg.generator,
-            0,
-            self.groups,
-            &device,
-        )?;
-        Ok((steps, tr, te))
+        let g = task.generator();
+        let cfg = &self.cfg.generator;
+        let tr = evaluate(g, self.train, cfg, 0, self.groups, self.batch, &device)?;
+        let te = evaluate(g, self.test, cfg, 0, self.groups, self.batch, &device)?;
+        let single = evaluate(g, self.test, cfg, 0, self.groups, 1, &device)?;
+        Ok((steps, tr, te, single))
     }
 }
 
@@ -666,11 +692,15 @@ pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
     let dir = catalog::data_dir(args.data_dir.as_deref())?;
     let train = catalog::load_images(id, Split::Train, &dir)?;
     let test = catalog::load_images(id, Split::Test, &dir)?;
-    let (steps, tr, te) = crate::backend::dispatch(
+    if args.batch == 0 {
+        bail!("--batch must be at least 1 group per forward pass");
+    }
+    let (steps, tr, te, single) = crate::backend::dispatch(
         args.backend,
         EvalJob {
             cfg,
             groups: args.groups,
+            batch: args.batch,
             dir: &args.checkpoint,
             train: &train,
             test: &test,
@@ -682,7 +712,9 @@ pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
         train_error: tr.0,
         test_error: te.0,
         groups: te.1,
-        seconds_per_group: te.2,
+        seconds_per_group: single.2,
+        seconds_per_group_batched: te.2,
+        batch: args.batch,
         backend: args.backend.name(),
     })
 }

@@ -35,6 +35,12 @@ pub trait Task {
     fn step(&mut self, step: usize) -> anyhow::Result<Metrics>;
     /// The config that must match for a checkpoint to be resumed (and is saved beside it).
     fn config_json(&self) -> serde_json::Value;
+    /// Whether a checkpoint's saved config is this task's. The default compares the JSON; a
+    /// task whose config gained fields with serde defaults parses the saved one instead, so
+    /// checkpoints written before a field existed still load.
+    fn accepts_config(&self, saved: &serde_json::Value) -> bool {
+        *saved == self.config_json()
+    }
     /// The whole training state: parameters and optimiser.
     fn save_state(&self) -> anyhow::Result<Vec<u8>>;
     /// Restores what [`Task::save_state`] returned.
@@ -189,12 +195,11 @@ pub fn load_checkpoint<T: Task>(dir: &Path, task: &mut T) -> anyhow::Result<usiz
     let path = checkpoint_path(dir);
     let bytes = std::fs::read(&path).map_err(|_| TrainError::NoCheckpoint(dir.into()))?;
     let (meta, state) = decode_checkpoint(&path, &bytes)?;
-    let current = task.config_json();
-    if meta.config != current {
+    if !task.accepts_config(&meta.config) {
         return Err(TrainError::ConfigMismatch {
             path: path.clone(),
             saved: meta.config.to_string(),
-            current: current.to_string(),
+            current: task.config_json().to_string(),
         }
         .into());
     }
@@ -242,12 +247,11 @@ impl Trainer {
             let path = checkpoint_path(dir);
             let bytes = std::fs::read(&path).map_err(|_| TrainError::NoCheckpoint(dir.clone()))?;
             let (meta, state) = decode_checkpoint(&path, &bytes)?;
-            let current = task.config_json();
-            if meta.config != current {
+            if !task.accepts_config(&meta.config) {
                 return Err(TrainError::ConfigMismatch {
                     path,
                     saved: meta.config.to_string(),
-                    current: current.to_string(),
+                    current: task.config_json().to_string(),
                 }
                 .into());
             }

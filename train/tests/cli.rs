@@ -931,6 +931,12 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
         "{e} vs {s}"
     );
     assert!(e["train_error"].as_f64().unwrap() > 0.0 && e["groups"].as_u64().unwrap() >= 200);
+    // Latency (one group per pass) and throughput (25 per pass) are both reported; the errors
+    // above come from the batched pass and match the training run's one-group pass.
+    assert_eq!(e["batch"], 25);
+    for key in ["seconds_per_group", "seconds_per_group_batched"] {
+        assert!(e[key].as_f64().unwrap() > 0.0, "{key}: {e}");
+    }
     let e = summary(&nmfnet(&[
         "gan",
         "eval",
@@ -1141,6 +1147,65 @@ fn gan_baselines_report_both_protocols_and_reject_bad_parameters() {
     }
 }
 
+/// The NNLS layer of the W head (extension): trains, evaluates, and its sweep count is part of
+/// the configuration a checkpoint must match.
+#[test]
+fn gan_train_with_the_nnls_layer_evaluates_and_guards_its_config() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("gan-nnls");
+    let out = d.join("run");
+    let train = |sweeps: &str, steps: &str, resume: bool| {
+        let mut a = vec![
+            "gan",
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            p(&dir),
+            "--steps",
+            steps,
+            "--tiny",
+            "--nnls-sweeps",
+            sweeps,
+            "--out",
+            p(&out),
+            "--json",
+            "--quiet",
+        ];
+        if resume {
+            a.push("--resume");
+        }
+        nmfnet(&a)
+    };
+    let s = summary(&train("3", "1", false));
+    let trained = s["test_error"].as_f64().unwrap();
+    assert!(trained.is_finite() && trained > 0.0, "{s}");
+    let e = summary(&nmfnet(&[
+        "gan",
+        "eval",
+        "--checkpoint",
+        p(&out),
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+        "--groups",
+        "30",
+        "--batch",
+        "7",
+        "--json",
+    ]));
+    assert_eq!(e["groups"], 30);
+    assert!(e["test_error"].as_f64().unwrap() > 0.0, "{e}");
+    let bad = train("4", "2", true);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("another configuration") && err.contains("\"nnls_sweeps\":3"),
+        "{err}"
+    );
+}
+
 #[test]
 fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
     let Some(dir) = shared_data() else { return };
@@ -1169,6 +1234,8 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         "| mnist | hals | transfer |",
         "GAN-UNET (2 steps)",
         "UNET (L1 only)",
+        "GAN-UNET + NNLS layer (extension) (2 steps)",
+        "speed-up, batched",
         "3.933",
         "speed-up",
     ] {
@@ -1179,6 +1246,7 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         "training_mnist.png",
         "grid_mnist_gan_unet.png",
         "grid_mnist_hals.png",
+        "grid_mnist_gan_unet_nnls.png",
     ] {
         assert!(d.join(f).is_file(), "{f}");
     }
