@@ -21,7 +21,12 @@ pub enum GanUnetError {
     Unbalanced { group: usize, classes: usize },
     #[error("the input has {found} channels, expected a group of {expected} images")]
     Channels { found: usize, expected: usize },
+    #[error("nnls_sweeps = {0} is beyond the {max} HALS sweeps the NNLS layer allows (each sweep adds k steps to the autodiff graph)", max = MAX_NNLS_SWEEPS)]
+    NnlsSweeps(usize),
 }
+
+/// Upper limit of [`GeneratorConfig::nnls_sweeps`]: far past convergence on a k ≤ 40 problem.
+pub const MAX_NNLS_SWEEPS: usize = 200;
 
 /// The U-Net generator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,6 +74,9 @@ impl GeneratorConfig {
                 k: self.k,
                 group: self.group,
             });
+        }
+        if self.nnls_sweeps > MAX_NNLS_SWEEPS {
+            return Err(GanUnetError::NnlsSweeps(self.nnls_sweeps));
         }
         Ok(())
     }

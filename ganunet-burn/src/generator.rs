@@ -296,6 +296,9 @@ mod tests {
         cfg.k = 41;
         assert!(matches!(cfg.validate(), Err(GanUnetError::Rank { .. })));
         cfg.k = 10;
+        cfg.nnls_sweeps = 1000;
+        assert_eq!(cfg.validate(), Err(GanUnetError::NnlsSweeps(1000)));
+        cfg.nnls_sweeps = 0;
         cfg.group = 0;
         assert_eq!(cfg.validate(), Err(GanUnetError::EmptyGroup));
         assert!(matches!(
