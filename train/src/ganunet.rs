@@ -714,7 +714,8 @@ pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
         groups: te.1,
         seconds_per_group: single.2,
         seconds_per_group_batched: te.2,
-        batch: args.batch,
+        // Fewer groups than --batch: all of them went through in one pass.
+        batch: args.batch.min(te.1),
         backend: args.backend.name(),
     })
 }
