@@ -885,13 +885,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gan(GanCommand::Train(args)) => {
             let s = crate::ganunet::train_command(&args)?;
             println!(
-                "gan-unet {} ({} steps, k = {}, {}, backend {}): train ε {:.3}, test ε {:.3} on {} groups, {:.4} s per group, {:.1} s",
+                "gan-unet {} ({} steps, k = {}, {}, backend {}): train ε {}, test ε {:.3} on {} groups, {:.4} s per group, {:.1} s",
                 s.dataset,
                 s.steps,
                 s.k,
                 if s.discriminator { "with discriminator" } else { "L1 only" },
                 s.backend,
-                s.train_error,
+                s.train_error
+                    .map_or("— (no step left to run)".into(), |e| format!("{e:.3}")),
                 s.test_error,
                 s.test_groups,
                 s.seconds_per_group,

@@ -468,8 +468,9 @@ pub struct GanTrainSummary {
     pub steps: usize,
     pub k: usize,
     pub discriminator: bool,
-    /// ε on the last step's training groups.
-    pub train_error: f64,
+    /// ε on the last step's training groups; `None` when the checkpoint already held every
+    /// requested step and none ran.
+    pub train_error: Option<f64>,
     /// ε on the fixed test groups.
     pub test_error: f64,
     pub test_groups: usize,
@@ -576,8 +577,7 @@ pub fn train_command(args: &GanTrainArgs) -> anyhow::Result<GanTrainSummary> {
         .last
         .iter()
         .find(|(k, _)| k == "train_error")
-        .map(|(_, v)| *v)
-        .unwrap_or(f64::NAN);
+        .map(|(_, v)| *v);
     let summary = GanTrainSummary {
         dataset: args.dataset.clone(),
         steps: args.steps,
