@@ -23,6 +23,8 @@ pub enum GanUnetError {
     Channels { found: usize, expected: usize },
     #[error("nnls_sweeps = {0} is beyond the {max} HALS sweeps the NNLS layer allows (each sweep adds k steps to the autodiff graph)", max = MAX_NNLS_SWEEPS)]
     NnlsSweeps(usize),
+    #[error("the generator needs 1 ≤ base_channels ≤ max_channels ≤ 4096, got base_channels = {base} and max_channels = {max}")]
+    Width { base: usize, max: usize },
 }
 
 /// Upper limit of [`GeneratorConfig::nnls_sweeps`]: far past convergence on a k ≤ 40 problem.
@@ -77,6 +79,15 @@ impl GeneratorConfig {
         }
         if self.nnls_sweeps > MAX_NNLS_SWEEPS {
             return Err(GanUnetError::NnlsSweeps(self.nnls_sweeps));
+        }
+        if self.base_channels == 0
+            || self.max_channels < self.base_channels
+            || self.max_channels > 4096
+        {
+            return Err(GanUnetError::Width {
+                base: self.base_channels,
+                max: self.max_channels,
+            });
         }
         Ok(())
     }

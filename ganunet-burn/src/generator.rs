@@ -299,6 +299,14 @@ mod tests {
         cfg.nnls_sweeps = 1000;
         assert_eq!(cfg.validate(), Err(GanUnetError::NnlsSweeps(1000)));
         cfg.nnls_sweeps = 0;
+        cfg.base_channels = 0;
+        assert_eq!(
+            cfg.validate(),
+            Err(GanUnetError::Width { base: 0, max: 512 })
+        );
+        cfg.base_channels = 1024;
+        assert!(matches!(cfg.validate(), Err(GanUnetError::Width { .. })));
+        cfg.base_channels = 64;
         cfg.group = 0;
         assert_eq!(cfg.validate(), Err(GanUnetError::EmptyGroup));
         assert!(matches!(

@@ -132,6 +132,9 @@ pub struct TrainReport {
     /// Every logged line of this call: (step, metrics).
     pub history: Vec<(usize, Metrics)>,
     pub seconds: f64,
+    /// Training seconds of every call that led to this state (resumed runs included); `None`
+    /// when the run resumed from a checkpoint written before this was recorded.
+    pub total_seconds: Option<f64>,
 }
 
 const MAGIC: &[u8; 8] = b"NMFNETCK";
@@ -142,6 +145,9 @@ struct CheckpointMeta {
     /// Number of steps completed.
     step: usize,
     config: serde_json::Value,
+    /// Training seconds up to this checkpoint, over every call (absent in old checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seconds: Option<f64>,
 }
 
 fn checkpoint_path(dir: &Path) -> PathBuf {
@@ -207,9 +213,13 @@ pub fn load_checkpoint<T: Task>(dir: &Path, task: &mut T) -> anyhow::Result<usiz
     Ok(meta.step)
 }
 
-fn metrics_json(step: usize, m: &Metrics) -> serde_json::Value {
+fn metrics_json(step: usize, m: &Metrics, seconds: Option<f64>) -> serde_json::Value {
     let mut obj = serde_json::Map::new();
     obj.insert("step".into(), step.into());
+    if let Some(s) = seconds.and_then(serde_json::Number::from_f64) {
+        // Training seconds so far (all calls), for curves against time.
+        obj.insert("seconds".into(), serde_json::Value::Number(s));
+    }
     for (k, v) in m {
         obj.insert(
             k.clone(),
@@ -241,6 +251,7 @@ impl Trainer {
 
         // Resume: restore the state and cut the log back to the checkpoint.
         let mut start_step = 0;
+        let mut earlier_seconds = Some(0.0);
         let mut last_good: Option<PathBuf> = None;
         if cfg.resume {
             let dir = cfg.out_dir.as_ref().ok_or(TrainError::ResumeWithoutDir)?;
@@ -257,6 +268,7 @@ impl Trainer {
             }
             task.load_state(&state)?;
             start_step = meta.step;
+            earlier_seconds = meta.seconds;
             last_good = Some(path);
             truncate_log(&dir.join("metrics.jsonl"), start_step)
                 .map_err(|e| io(e, "cannot rewrite", &dir.join("metrics.jsonl")))?;
@@ -301,6 +313,8 @@ impl Trainer {
 
         let mut history = Vec::new();
         let mut last = Vec::new();
+        let loop_started = std::time::Instant::now();
+        let so_far = || earlier_seconds.map(|e| e + loop_started.elapsed().as_secs_f64());
         for step in start_step..cfg.steps {
             let metrics = task.step(step)?;
             if let Some((name, value)) = metrics.iter().find(|(_, v)| !v.is_finite()) {
@@ -320,7 +334,7 @@ impl Trainer {
             let is_last = done == cfg.steps;
             if step == start_step || is_last || done % cfg.log_every.max(1) == 0 {
                 if let Some(w) = log.as_mut() {
-                    writeln!(w, "{}", metrics_json(step, &metrics)).map_err(|e| {
+                    writeln!(w, "{}", metrics_json(step, &metrics, so_far())).map_err(|e| {
                         TrainError::Io(format!("cannot append to metrics.jsonl: {e}"))
                     })?;
                 }
@@ -340,6 +354,7 @@ impl Trainer {
                     let meta = CheckpointMeta {
                         step: done,
                         config: task.config_json(),
+                        seconds: so_far(),
                     };
                     let path = checkpoint_path(dir);
                     atomic_write(&path, &encode_checkpoint(&meta, &task.save_state()?))?;
@@ -359,6 +374,7 @@ impl Trainer {
             last,
             history,
             seconds: started.elapsed().as_secs_f64(),
+            total_seconds: so_far(),
         })
     }
 }
@@ -390,11 +406,22 @@ mod tests {
         let meta = CheckpointMeta {
             step: 7,
             config: serde_json::json!({"a": 1}),
+            seconds: Some(1.5),
         };
         let bytes = encode_checkpoint(&meta, b"state");
         let p = Path::new("x");
         let (m, s) = decode_checkpoint(p, &bytes).unwrap();
         assert_eq!((m.step, s.as_slice()), (7, &b"state"[..]));
+        assert_eq!(m.seconds, Some(1.5));
+        // Checkpoints from before the training time was recorded still decode.
+        let old = encode_checkpoint(
+            &CheckpointMeta {
+                seconds: None,
+                ..meta
+            },
+            b"state",
+        );
+        assert_eq!(decode_checkpoint(p, &old).unwrap().0.seconds, None);
         assert!(decode_checkpoint(p, &bytes[..15]).is_err());
         let mut wrong = bytes.clone();
         wrong[0] = b'X';
@@ -480,7 +507,7 @@ mod tests {
         .unwrap();
 
         let mut first = toy(None);
-        Trainer::new(cfg(7, &dir, false)).run(&mut first).unwrap();
+        let one = Trainer::new(cfg(7, &dir, false)).run(&mut first).unwrap();
         assert!(dir.join("config.json").exists());
         // A fresh task resumed from the checkpoint (written at step 7, the last one).
         let mut second = toy(None);
@@ -488,6 +515,20 @@ mod tests {
         assert_eq!(report.start_step, 7);
         assert_eq!(second.x, whole.x);
         assert_eq!(log_steps(&dir), (0..12).collect::<Vec<_>>());
+        // Training time accumulates over the two calls, and every log line carries it.
+        let (t1, t2) = (one.total_seconds.unwrap(), report.total_seconds.unwrap());
+        assert!(t1 > 0.0 && t2 >= t1 && t2 < t1 + report.seconds + 1e-9);
+        let times: Vec<f64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["seconds"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(times.len(), 12);
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     }
 
     #[test]

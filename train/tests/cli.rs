@@ -1206,6 +1206,58 @@ fn gan_train_with_the_nnls_layer_evaluates_and_guards_its_config() {
     );
 }
 
+/// `--channels` sets the generator's width: a bad width is a typed error, the width is part of
+/// the configuration a checkpoint must match, and the training time adds up over a resume.
+#[test]
+fn gan_train_width_is_checked_and_training_time_accumulates() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("gan-width");
+    let out = d.join("run");
+    let train = |channels: &str, steps: &str, resume: bool| {
+        let mut a = vec![
+            "gan",
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            p(&dir),
+            "--steps",
+            steps,
+            "--channels",
+            channels,
+            "--out",
+            p(&out),
+            "--json",
+            "--quiet",
+        ];
+        if resume {
+            a.push("--resume");
+        }
+        nmfnet(&a)
+    };
+    let zero = train("0", "1", false);
+    assert!(!zero.status.success());
+    let err = String::from_utf8_lossy(&zero.stderr);
+    assert!(err.contains("base_channels = 0"), "{err}");
+    assert!(!out.join("checkpoint.bin").exists());
+
+    let first = summary(&train("4", "1", false));
+    let t1 = first["training_seconds"].as_f64().unwrap();
+    assert!(t1 > 0.0, "{first}");
+    let config = std::fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(
+        config.contains("\"base_channels\": 4") && config.contains("\"max_channels\": 32"),
+        "{config}"
+    );
+    let second = summary(&train("4", "2", true));
+    let t2 = second["training_seconds"].as_f64().unwrap();
+    assert!(t2 > t1, "{t1} then {t2}");
+    let bad = train("8", "3", true);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("another configuration"), "{err}");
+}
+
 #[test]
 fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
     let Some(dir) = shared_data() else { return };
