@@ -1287,6 +1287,10 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         "GAN-UNET (2 steps)",
         "UNET (L1 only)",
         "GAN-UNET + NNLS layer (extension) (2 steps)",
+        "GAN-UNET, narrow (extension) (2 steps)",
+        "GAN-UNET + NNLS layer, narrow (extension) (2 steps)",
+        "rank-10 subspace fitted to ε",
+        "Training time on MNIST",
         "speed-up, batched",
         "3.933",
         "speed-up",
@@ -1299,12 +1303,27 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         "grid_mnist_gan_unet.png",
         "grid_mnist_hals.png",
         "grid_mnist_gan_unet_nnls.png",
+        "grid_mnist_gan_unet_nnls_narrow.png",
+        "training_time_mnist.png",
     ] {
         assert!(d.join(f).is_file(), "{f}");
     }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("results.json")).unwrap()).unwrap();
     let first = json["mnist"]["gan_unet"]["test_error"].as_f64().unwrap();
+    assert!(
+        json["mnist"]["gan_unet_nnls_narrow"]["test_error"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    // Both references: the ε-fitted subspace never loses to the SVD's.
+    let b = &json["mnist"]["baselines"];
+    let (svd, fitted) = (
+        b["svd_test_error"].as_f64().unwrap(),
+        b["subspace_test_error"].as_f64().unwrap(),
+    );
+    assert!(fitted > 0.0 && fitted <= svd * (1.0 + 1e-9), "{b}");
     // A second run reuses every cell: the model is not retrained (same log), same numbers.
     let log = d.join("cells/mnist/gan-unet/metrics.jsonl");
     let before = std::fs::read_to_string(&log).unwrap();
