@@ -885,7 +885,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gan(GanCommand::Train(args)) => {
             let s = crate::ganunet::train_command(&args)?;
             println!(
-                "gan-unet {} ({} steps, k = {}, {}, backend {}): train ε {}, test ε {:.3} on {} groups, {:.4} s per group, {:.1} s",
+                "gan-unet {} ({} steps, k = {}, {}, backend {}): train ε {}, test ε {:.3} on {} groups, {:.4} s per group, {:.1} s ({} of training in all)",
                 s.dataset,
                 s.steps,
                 s.k,
@@ -896,7 +896,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 s.test_error,
                 s.test_groups,
                 s.seconds_per_group,
-                s.seconds
+                s.seconds,
+                s.training_seconds
+                    .map_or("unknown time".into(), |t| format!("{:.1} min", t / 60.0))
             );
             if args.json {
                 println!("{}", serde_json::to_string(&s)?);
