@@ -38,7 +38,7 @@ pub struct GanReproArgs {
     /// width 64 has 1/16 of its arithmetic. 0 leaves them out.
     #[arg(long, default_value_t = 16)]
     pub narrow_channels: usize,
-    /// Optimiser steps of the narrow models (≈ 0.16 s per step without the NNLS layer, ≈ 0.3 s
+    /// Optimiser steps of the narrow models (≈ 0.17 s per step without the NNLS layer, ≈ 0.28 s
     /// with it, on 2 cores).
     #[arg(long, default_value_t = 8000)]
     pub narrow_steps: usize,
