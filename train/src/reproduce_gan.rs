@@ -179,17 +179,22 @@ impl Plan {
         }
     }
 
-    /// The models trained on MNIST beside the paper's (ablation and extensions).
-    fn mnist_models(&self) -> Vec<Model> {
-        let mut v = vec![Model::Unet];
-        if self.nnls_sweeps > 0 {
-            v.push(Model::GanNnls);
-        }
-        if self.narrow_channels > 0 {
-            v.push(Model::GanNarrow);
+    /// The models trained on `ds` beside the paper's: on MNIST the ablation and every
+    /// extension; elsewhere the narrow NNLS model (the fast, accurate one) alone.
+    fn extra_models(&self, ds: &str) -> Vec<Model> {
+        let mnist = ds == "mnist";
+        let mut v = Vec::new();
+        if mnist {
+            v.push(Model::Unet);
             if self.nnls_sweeps > 0 {
-                v.push(Model::GanNnlsNarrow);
+                v.push(Model::GanNnls);
             }
+            if self.narrow_channels > 0 {
+                v.push(Model::GanNarrow);
+            }
+        }
+        if self.narrow_channels > 0 && self.nnls_sweeps > 0 {
+            v.push(Model::GanNnlsNarrow);
         }
         v
     }
@@ -502,14 +507,8 @@ pub fn ganunet(args: &GanReproArgs) -> anyhow::Result<()> {
         for ds in &plan.datasets {
             train_cell(&plan, ds, Model::Gan)?;
             baselines_cell(&plan, ds)?;
-            // The fastest accurate model we have, on every data set (MNIST below).
-            if ds != "mnist" && plan.narrow_channels > 0 && plan.nnls_sweeps > 0 {
-                train_cell(&plan, ds, Model::GanNnlsNarrow)?;
-            }
-        }
-        if mnist {
-            for model in plan.mnist_models() {
-                train_cell(&plan, "mnist", model)?;
+            for model in plan.extra_models(ds) {
+                train_cell(&plan, ds, model)?;
             }
         }
     }
@@ -754,7 +753,7 @@ pub fn ganunet(args: &GanReproArgs) -> anyhow::Result<()> {
     if mnist {
         let mut rows = Vec::new();
         let mut series = Vec::new();
-        for model in std::iter::once(Model::Gan).chain(plan.mnist_models()) {
+        for model in std::iter::once(Model::Gan).chain(plan.extra_models("mnist")) {
             let dir = plan.train_dir("mnist", model);
             let Some(sum) = read_json(&dir.join("summary.json")) else {
                 continue;
@@ -872,19 +871,8 @@ pub fn ganunet(args: &GanReproArgs) -> anyhow::Result<()> {
             plan.train_argv(ds, Model::Gan).join(" "),
             plan.baselines_argv(ds).join(" ")
         ));
-        if ds != "mnist" && plan.narrow_channels > 0 && plan.nnls_sweeps > 0 {
-            md.push_str(&format!(
-                "- `{}`\n",
-                plan.train_argv(ds, Model::GanNnlsNarrow).join(" ")
-            ));
-        }
-    }
-    if mnist {
-        for model in plan.mnist_models() {
-            md.push_str(&format!(
-                "- `{}`\n",
-                plan.train_argv("mnist", model).join(" ")
-            ));
+        for model in plan.extra_models(ds) {
+            md.push_str(&format!("- `{}`\n", plan.train_argv(ds, model).join(" ")));
         }
     }
     md.push_str(&format!(
