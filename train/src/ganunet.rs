@@ -378,19 +378,49 @@ pub fn fixed_groups(set: &ImageSet) -> anyhow::Result<Vec<Vec<usize>>> {
     )?)
 }
 
-/// The generator's error ε on fixed groups (inference, no autodiff), `batch` groups per
-/// forward pass (BatchNorm uses its running statistics, so batching does not change the
-/// result). `limit` > 0 keeps the first `limit` groups. Returns (mean ε, groups, seconds per
-/// group); the timing follows one untimed warm-up pass.
+/// Which groups [`evaluate`] factorises and how.
+#[derive(Clone, Copy, Debug)]
+pub struct EvalSpec {
+    /// Seed of the class-balanced groups (0 = the fixed groups every report uses).
+    pub seed: u64,
+    /// > 0 keeps the first `limit` groups.
+    pub limit: usize,
+    /// Groups per forward pass (BatchNorm uses its running statistics, so batching does not
+    /// change the result, only the speed).
+    pub batch: usize,
+    /// Rounds of alternating HALS after the forward pass ([`Generator::factorize`]); 0 = the
+    /// paper's single forward pass.
+    pub refine: usize,
+}
+
+impl EvalSpec {
+    /// All groups of seed 0, one per pass, no refinement.
+    pub fn fixed() -> Self {
+        Self {
+            seed: 0,
+            limit: 0,
+            batch: 1,
+            refine: 0,
+        }
+    }
+}
+
+/// The generator's error ε on class-balanced groups (inference, no autodiff). Returns (mean ε,
+/// groups, seconds per group); the timing follows one untimed warm-up pass and includes the
+/// refinement rounds.
 pub fn evaluate<B: AutodiffBackend>(
     generator: &Generator<B>,
     set: &ImageSet,
     cfg: &GeneratorConfig,
-    seed: u64,
-    limit: usize,
-    batch: usize,
+    spec: EvalSpec,
     device: &B::Device,
 ) -> anyhow::Result<(f64, usize, f64)> {
+    let EvalSpec {
+        seed,
+        limit,
+        batch,
+        refine,
+    } = spec;
     let data = PaddedImages::new(set, cfg)?;
     let mut groups = balanced_groups(&data.labels, cfg.group, seed)?;
     if limit > 0 {
@@ -403,7 +433,7 @@ pub fn evaluate<B: AutodiffBackend>(
             let host = data.batch(&refs);
             let y = to_device::<B::InnerBackend>(&Dense::new(1, host.len(), host)?, device)
                 .reshape([chunk.len(), cfg.group, data.side, data.side]);
-            let (h, w) = g.forward(y.clone());
+            let (h, w) = g.factorize(y.clone(), refine);
             Ok(group_error(data.crop(reconstruct(h, w)), data.crop(y))
                 .sum()
                 .into_scalar()
@@ -524,9 +554,7 @@ impl crate::backend::BackendJob for GanJob<'_> {
             task.generator(),
             self.test,
             &self.cfg.generator,
-            0,
-            0,
-            1,
+            EvalSpec::fixed(),
             &device,
         )?;
         Ok((report, err, groups, secs))
@@ -635,6 +663,11 @@ pub struct GanEvalArgs {
     /// always runs one group at a time).
     #[arg(long, default_value_t = 25)]
     pub batch: usize,
+    /// Rounds of alternating HALS (H given W, then W given H) run on each group after the
+    /// forward pass, started from the generator's factors: an inference-time refinement that
+    /// trades speed for error (0 = the paper's single forward pass). Timings include it.
+    #[arg(long, default_value_t = 0, value_name = "ROUNDS")]
+    pub refine: usize,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
     pub backend: crate::backend::BackendChoice,
     #[arg(long)]
@@ -654,6 +687,8 @@ pub struct GanEvalSummary {
     /// Throughput: `batch` test groups per forward pass, seconds per group.
     pub seconds_per_group_batched: f64,
     pub batch: usize,
+    /// Alternating-HALS rounds after the forward pass (0 = the forward pass alone).
+    pub refine: usize,
     pub backend: &'static str,
 }
 
@@ -661,6 +696,7 @@ struct EvalJob<'a> {
     cfg: GanTrainingConfig,
     groups: usize,
     batch: usize,
+    refine: usize,
     dir: &'a std::path::Path,
     train: &'a ImageSet,
     test: &'a ImageSet,
@@ -685,9 +721,15 @@ impl crate::backend::BackendJob for EvalJob<'_> {
         let steps = crate::trainer::load_checkpoint(self.dir, &mut task)?;
         let g = task.generator();
         let cfg = &self.cfg.generator;
-        let tr = evaluate(g, self.train, cfg, 0, self.groups, self.batch, &device)?;
-        let te = evaluate(g, self.test, cfg, 0, self.groups, self.batch, &device)?;
-        let single = evaluate(g, self.test, cfg, 0, self.groups, 1, &device)?;
+        let spec = EvalSpec {
+            seed: 0,
+            limit: self.groups,
+            batch: self.batch,
+            refine: self.refine,
+        };
+        let tr = evaluate(g, self.train, cfg, spec, &device)?;
+        let te = evaluate(g, self.test, cfg, spec, &device)?;
+        let single = evaluate(g, self.test, cfg, EvalSpec { batch: 1, ..spec }, &device)?;
         Ok((steps, tr, te, single))
     }
 }
@@ -718,6 +760,7 @@ pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
             cfg,
             groups: args.groups,
             batch: args.batch,
+            refine: args.refine,
             dir: &args.checkpoint,
             train: &train,
             test: &test,
@@ -733,6 +776,7 @@ pub fn eval_command(args: &GanEvalArgs) -> anyhow::Result<GanEvalSummary> {
         seconds_per_group_batched: te.2,
         // Fewer groups than --batch: all of them went through in one pass.
         batch: args.batch.min(te.1),
+        refine: args.refine,
         backend: args.backend.name(),
     })
 }
@@ -750,6 +794,9 @@ pub struct GanFactorizeArgs {
     /// grid.png (inputs, reconstructions, basis images).
     #[arg(long, value_name = "DIR")]
     pub out: std::path::PathBuf,
+    /// Rounds of alternating HALS after the forward pass (see `gan eval --refine`).
+    #[arg(long, default_value_t = 0, value_name = "ROUNDS")]
+    pub refine: usize,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
     pub backend: crate::backend::BackendChoice,
     #[arg(long)]
@@ -769,6 +816,7 @@ struct FactorizeJob<'a> {
     cfg: GanTrainingConfig,
     dir: &'a std::path::Path,
     set: &'a ImageSet,
+    refine: usize,
 }
 
 impl crate::backend::BackendJob for FactorizeJob<'_> {
@@ -788,7 +836,7 @@ impl crate::backend::BackendJob for FactorizeJob<'_> {
         let started = std::time::Instant::now();
         let y = to_device::<B::InnerBackend>(&Dense::new(1, host.len(), host)?, &device)
             .reshape([1, m, data.side, data.side]);
-        let (h, w) = g.forward(y.clone());
+        let (h, w) = g.factorize(y.clone(), self.refine);
         let y_hat = reconstruct(h.clone(), w.clone());
         let secs = started.elapsed().as_secs_f64();
         let err = group_error(data.crop(y_hat.clone()), data.crop(y))
@@ -813,15 +861,17 @@ pub struct Factorized {
     pub rec: Dense,
     /// ε of the group.
     pub error: f64,
-    /// Seconds of the forward pass.
+    /// Seconds of the forward pass (and the refinement rounds).
     pub seconds: f64,
 }
 
 /// Factorises `set` (exactly one group: as many images as the generator takes, one per row)
-/// with the generator of the checkpoint in `checkpoint`.
+/// with the generator of the checkpoint in `checkpoint`, then `refine` rounds of alternating
+/// HALS.
 pub fn factorize_images(
     checkpoint: &std::path::Path,
     set: &ImageSet,
+    refine: usize,
     backend: crate::backend::BackendChoice,
 ) -> anyhow::Result<Factorized> {
     let cfg = checkpoint_training_config(checkpoint)?;
@@ -837,6 +887,7 @@ pub fn factorize_images(
             cfg,
             dir: checkpoint,
             set,
+            refine,
         },
     )??;
     Ok(Factorized {
@@ -848,7 +899,7 @@ pub fn factorize_images(
     })
 }
 
-/// `nmfnet gan factorize`: one forward pass on a group.
+/// `nmfnet gan factorize`: one forward pass on a group (plus `--refine` rounds).
 pub fn factorize_command(args: &GanFactorizeArgs) -> anyhow::Result<GanFactorizeSummary> {
     use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, write_npy};
     let cfg = checkpoint_training_config(&args.checkpoint)?;
@@ -881,7 +932,7 @@ pub fn factorize_command(args: &GanFactorizeArgs) -> anyhow::Result<GanFactorize
         rec,
         error,
         seconds,
-    } = factorize_images(&args.checkpoint, &set, args.backend)?;
+    } = factorize_images(&args.checkpoint, &set, args.refine, args.backend)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     // H with one basis image per column.

@@ -416,7 +416,7 @@ fn first_group(set: &ImageSet) -> anyhow::Result<ImageSet> {
 /// The GAN-UNET grid of a group: inputs, reconstructions, basis images (each basis image
 /// scaled to its own maximum).
 fn gan_grid(model: &Path, group: &ImageSet, png: &Path) -> anyhow::Result<f64> {
-    let f = crate::ganunet::factorize_images(model, group, crate::backend::BackendChoice::Cpu)?;
+    let f = crate::ganunet::factorize_images(model, group, 0, crate::backend::BackendChoice::Cpu)?;
     let m = group.images.nrows();
     let mut tiles: Vec<Vec<f32>> = (0..m).map(|j| group.images.row(j).to_vec()).collect();
     tiles.extend((0..m).map(|j| f.rec.row(j).to_vec()));

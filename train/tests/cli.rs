@@ -937,6 +937,27 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
     for key in ["seconds_per_group", "seconds_per_group_batched"] {
         assert!(e[key].as_f64().unwrap() > 0.0, "{key}: {e}");
     }
+    // --refine: alternating HALS after the forward pass only lowers ε (a barely trained tiny
+    // generator leaves much to gain), and the summary says how many rounds ran.
+    let r = summary(&nmfnet(&[
+        "gan",
+        "eval",
+        "--checkpoint",
+        p(&out),
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+        "--refine",
+        "3",
+        "--json",
+    ]));
+    assert_eq!(r["refine"].as_u64(), Some(3));
+    assert_eq!(r["groups"], e["groups"]);
+    for key in ["train_error", "test_error"] {
+        let (plain, refined) = (e[key].as_f64().unwrap(), r[key].as_f64().unwrap());
+        assert!(refined < 0.9 * plain, "{key}: {plain} → {refined}");
+    }
     let e = summary(&nmfnet(&[
         "gan",
         "eval",
@@ -993,6 +1014,24 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
     let h = nmfnet_datasets::io::read_matrix(&d.join("fact/H.npy")).unwrap();
     assert_eq!(h.shape(), [784, 10]);
     assert!(h.data().iter().all(|&v| v >= 0.0));
+    let fr = summary(&nmfnet(&[
+        "gan",
+        "factorize",
+        "--checkpoint",
+        p(&out),
+        "--images",
+        p(&imgs),
+        "--out",
+        p(&d.join("fact-refined")),
+        "--refine",
+        "5",
+        "--json",
+    ]));
+    let (plain, refined) = (f["error"].as_f64().unwrap(), fr["error"].as_f64().unwrap());
+    assert!(refined < plain, "{plain} → {refined}");
+    let w = nmfnet_datasets::io::read_matrix(&d.join("fact-refined/W.npy")).unwrap();
+    assert_eq!(w.shape(), [10, 40]);
+    assert!(w.data().iter().all(|&v| v >= 0.0));
     std::fs::remove_file(imgs.join("g00.pgm")).unwrap();
     expect_error(
         &[
