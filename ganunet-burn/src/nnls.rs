@@ -35,23 +35,25 @@ pub fn hals_refine<B: Backend>(
     let ht = h.swap_dims(1, 2); // [batch, k, pixels]
     let g = ht.clone().matmul(ht.clone().swap_dims(1, 2)); // [batch, k, k]
     let c = ht.matmul(y); // [batch, k, m]
-    let g_rows: Vec<Tensor<B, 3>> = (0..k).map(|j| g.clone().narrow(1, j, 1)).collect();
-    let inv_diag: Vec<Tensor<B, 3>> = g_rows
-        .iter()
-        .enumerate()
-        .map(|(j, row)| (row.clone().narrow(2, j, 1) + DIAGONAL_FLOOR).recip())
-        .collect();
-    let c_rows: Vec<Tensor<B, 3>> = (0..k).map(|j| c.clone().narrow(1, j, 1)).collect();
-    let mut rows: Vec<Tensor<B, 3>> = (0..k).map(|j| w.clone().narrow(1, j, 1)).collect();
+                          // Row j of G and C divided by G_jj once, so a row update is one product and three
+                          // element-wise ops: W_j ← max(0, W_j + C'_j − G'_j W).
+    let inv_diag = (g.clone() * Tensor::eye(k, &g.device()).unsqueeze::<3>())
+        .sum_dim(2)
+        .add_scalar(DIAGONAL_FLOOR)
+        .recip(); // [batch, k, 1]
+    let g_scaled = g * inv_diag.clone();
+    let c_scaled = c * inv_diag;
+    let g_rows: Vec<Tensor<B, 3>> = (0..k).map(|j| g_scaled.clone().narrow(1, j, 1)).collect();
+    let c_rows: Vec<Tensor<B, 3>> = (0..k).map(|j| c_scaled.clone().narrow(1, j, 1)).collect();
+    let mut out = w;
     for _ in 0..sweeps {
         for j in 0..k {
-            let current = Tensor::cat(rows.clone(), 1); // [batch, k, m]
-            let gw = g_rows[j].clone().matmul(current); // [batch, 1, m]
-            let step = (c_rows[j].clone() - gw) * inv_diag[j].clone();
-            rows[j] = relu(rows[j].clone() + step);
+            let row = out.clone().narrow(1, j, 1);
+            let gw = g_rows[j].clone().matmul(out.clone()); // [batch, 1, m]
+            let updated = relu(row + c_rows[j].clone() - gw);
+            out = out.slice_assign([0..batch, j..j + 1, 0..m], updated);
         }
     }
-    let out = Tensor::cat(rows, 1);
     debug_assert_eq!(out.dims(), [batch, k, m]);
     out
 }

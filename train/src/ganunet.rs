@@ -405,9 +405,12 @@ impl EvalSpec {
     }
 }
 
+/// Timed passes over the groups in [`evaluate`]; the fastest counts.
+pub const TIMED_PASSES: usize = 3;
+
 /// The generator's error ε on class-balanced groups (inference, no autodiff). Returns (mean ε,
-/// groups, seconds per group); the timing follows one untimed warm-up pass and includes the
-/// refinement rounds.
+/// groups, seconds per group); the timing follows one untimed warm-up pass, is the fastest of
+/// [`TIMED_PASSES`] passes over all groups and includes the refinement rounds.
 pub fn evaluate<B: AutodiffBackend>(
     generator: &Generator<B>,
     set: &ImageSet,
@@ -444,12 +447,19 @@ pub fn evaluate<B: AutodiffBackend>(
     if let Some(first) = groups.chunks(batch.max(1)).next() {
         pass(first)?;
     }
-    let started = std::time::Instant::now();
+    // Millisecond passes on a shared CPU are noisy: the fastest of a few full passes is the
+    // machine's cost, not its neighbours'.
+    let mut best = f64::INFINITY;
     let mut total = 0.0;
-    for chunk in groups.chunks(batch.max(1)) {
-        total += pass(chunk)?;
+    for _ in 0..TIMED_PASSES {
+        let started = std::time::Instant::now();
+        total = 0.0;
+        for chunk in groups.chunks(batch.max(1)) {
+            total += pass(chunk)?;
+        }
+        best = best.min(started.elapsed().as_secs_f64());
     }
-    let secs = started.elapsed().as_secs_f64() / groups.len() as f64;
+    let secs = best / groups.len() as f64;
     Ok((total / groups.len() as f64, groups.len(), secs))
 }
 

@@ -1333,6 +1333,8 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         "speed-up, batched",
         "3.933",
         "speed-up",
+        "Inference-time refinement",
+        "| mnist | GAN-UNET | 2 |",
     ] {
         assert!(md.contains(needle), "results.md lacks {needle:?}:\n{md}");
     }
@@ -1344,6 +1346,7 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         "grid_mnist_gan_unet_nnls.png",
         "grid_mnist_gan_unet_nnls_narrow.png",
         "training_time_mnist.png",
+        "refine_mnist.png",
     ] {
         assert!(d.join(f).is_file(), "{f}");
     }
@@ -1363,6 +1366,17 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         b["subspace_test_error"].as_f64().unwrap(),
     );
     assert!(fitted > 0.0 && fitted <= svd * (1.0 + 1e-9), "{b}");
+    // Refinement rounds never raise the test ε of the barely trained model.
+    let refined = &json["mnist"]["refine_gan_unet"];
+    let errors: Vec<f64> = ["0", "1", "2", "5", "10"]
+        .iter()
+        .map(|r| refined[*r]["test_error"].as_f64().unwrap())
+        .collect();
+    assert_eq!(errors[0], first);
+    assert!(
+        errors.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-5)) && errors[4] < errors[0],
+        "{errors:?}"
+    );
     // A second run reuses every cell: the model is not retrained (same log), same numbers.
     let log = d.join("cells/mnist/gan-unet/metrics.jsonl");
     let before = std::fs::read_to_string(&log).unwrap();
