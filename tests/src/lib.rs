@@ -114,7 +114,7 @@ macro_rules! on_f64_backend {
 }
 
 /// Every backend case of `tests/common/`, instantiated with `on_f32_backends` or
-/// `on_f64_backend`; the test binary declares the modules `inverse_cases` and `net_cases`.
+/// `on_f64_backend`; the test binary declares the modules `inverse_cases`, `net_cases` and `gan_cases`.
 #[macro_export]
 macro_rules! all_cases {
     ($on:ident) => {
@@ -137,6 +137,13 @@ macro_rules! all_cases {
                 loss_gradient_matches_finite_differences,
                 lambda_projection,
                 sparse_matches_dense,
+            );
+        }
+        mod gan {
+            use super::gan_cases::*;
+            $crate::$on!(
+                hals_layers_match_reference,
+                generator_refinement_lowers_the_error,
             );
         }
     };

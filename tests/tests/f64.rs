@@ -1,6 +1,8 @@
 //! Every case on NdArray<f64> with tight tolerances, in a process of its own (see
 //! `on_f64_backend!` for why); cases in common/.
 
+#[path = "common/gan_cases.rs"]
+mod gan_cases;
 #[path = "common/inverse_cases.rs"]
 mod inverse_cases;
 #[path = "common/net_cases.rs"]
