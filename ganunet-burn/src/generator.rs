@@ -120,7 +120,7 @@ impl<B: Backend> Generator<B> {
 
     /// `x`: [batch, group, height, width] → (H [batch, k, height, width], W [batch, k, group]).
     pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 3>) {
-        let [batch, _, height, width] = x.dims();
+        let batch = x.dims()[0];
         let source = (self.nnls_sweeps > 0).then(|| x.clone());
         // Encoder: every level's output goes on the stack for its skip connection.
         let mut stack: Vec<Tensor<B, 4>> = Vec::with_capacity(self.downs.len());
@@ -153,10 +153,7 @@ impl<B: Backend> Generator<B> {
         // Optional NNLS layer: the head's W refined by HALS sweeps against the group itself.
         let w = match source {
             Some(y) => {
-                let pixels = height * width;
-                let hm = h.clone().reshape([batch, self.k, pixels]).swap_dims(1, 2);
-                let ym = y.reshape([batch, self.group, pixels]).swap_dims(1, 2);
-                crate::nnls::hals_refine(hm, ym, w, self.nnls_sweeps)
+                crate::nnls::hals_refine(pixel_rows(h.clone()), pixel_rows(y), w, self.nnls_sweeps)
             }
             None => w,
         };
@@ -173,21 +170,25 @@ impl<B: Backend> Generator<B> {
             return (h, w);
         }
         let [batch, k, height, width] = h.dims();
-        let pixels = height * width;
-        let hm = h.reshape([batch, k, pixels]).swap_dims(1, 2);
-        let ym = x.reshape([batch, self.group, pixels]).swap_dims(1, 2);
-        let (hm, w) = crate::nnls::hals_alternate(hm, ym, w, rounds);
+        let (hm, w) = crate::nnls::hals_alternate(pixel_rows(h), pixel_rows(x), w, rounds);
         (hm.swap_dims(1, 2).reshape([batch, k, height, width]), w)
     }
+}
+
+/// Images as matrix columns: [batch, channels, height, width] → [batch, height·width,
+/// channels] (one row per pixel), the layout of `Y ≈ HW`.
+fn pixel_rows<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 3> {
+    let [batch, channels, height, width] = t.dims();
+    t.reshape([batch, channels, height * width]).swap_dims(1, 2)
 }
 
 /// `Ŷ = H·W` per group: H [batch, k, height, width], W [batch, k, group] → [batch, group,
 /// height, width].
 pub fn reconstruct<B: Backend>(h: Tensor<B, 4>, w: Tensor<B, 3>) -> Tensor<B, 4> {
-    let [batch, k, height, width] = h.dims();
+    let [batch, _, height, width] = h.dims();
     let group = w.dims()[2];
-    let hm = h.reshape([batch, k, height * width]).swap_dims(1, 2); // [batch, hw, k]
-    hm.matmul(w) // [batch, hw, group]
+    pixel_rows(h)
+        .matmul(w) // [batch, hw, group]
         .swap_dims(1, 2)
         .reshape([batch, group, height, width])
 }
