@@ -7,6 +7,8 @@
 //!   per-iteration history, convergence report).
 //! * [`nmf`]: MU, HALS and ANLS-BPP for `Y ≈ HW`, and [`nmf::nnls_fixed_basis`].
 //! * [`nnls`]: the one block-principal-pivoting NNLS kernel all of them share.
+//! * [`subspace`]: the rank-k references (truncated SVD, subspace fitted to ε) of GAN-UNET's
+//!   comparisons.
 //!
 //! Why faer: for the product that dominates SymNMF (X·V, n×n by n×r) `bench gemm` measured on
 //! the 2-core development machine (f32, n = 3000, r = 30) faer at 61 GFLOP/s against Burn flex
@@ -18,6 +20,7 @@ pub mod history;
 pub mod linalg;
 pub mod nmf;
 pub mod nnls;
+pub mod subspace;
 pub mod sym;
 
 pub use error::{Result, SolverError};

@@ -3,7 +3,7 @@ class-balanced groups of 40 images, written with numpy alone (no code shared wit
 
 Why: the GAN-UNET report says some of the paper's eps values lie below the best rank-k fit of
 our groups, so they cannot be compared with ours. That claim rests on the Rust reference
-`gan_baselines::epsilon_subspace`; this script recomputes it from the raw IDX files with other
+`nmfnet_baselines::subspace::epsilon_subspace`; this script recomputes it from the raw IDX files with other
 code, other random groups (same protocol: 4 images per class, pixels scaled to [0, 1]) and many
 random restarts, so the number does not hang on one implementation or one starting point.
 

@@ -8,7 +8,6 @@
 use crate::torch::{last_json_line, python_with};
 use anyhow::Result;
 use nmfnet_datasets::io::atomic_write;
-use nmfnet_train::backend::dispatch;
 use serde::Serialize;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -125,7 +124,7 @@ fn gemm_part(
             ),
         ];
         for b in backends.iter().filter(|b| *b != "wgpu") {
-            let s = dispatch(crate::choice(b)?, crate::GemmJob { n, r, reps: 7 })?;
+            let s = crate::backend_gemm_seconds(b, n, r, 7)?;
             ours.push((format!("{b}-f32"), s * 1e3, np32));
         }
         for (name, ms, reference) in ours.iter().cloned().chain(

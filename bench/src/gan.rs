@@ -5,18 +5,13 @@
 
 use crate::torch::{last_json_line, python};
 use anyhow::{bail, Result};
-use burn::module::{AutodiffModule, Module};
-use burn::tensor::{Distribution, Tensor};
-use ganunet_burn::{reconstruct, DiscriminatorConfig, GeneratorConfig};
+use ganunet_burn::{DiscriminatorConfig, GeneratorConfig};
+use nmfnet_app::timing::gan_steps;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::Dense;
-use nmfnet_train::backend::{dispatch, BackendJob};
-use nmfnet_train::ganunet::{GanTask, GanTrainingConfig};
-use nmfnet_train::trainer::Task;
+use nmfnet_train::tasks::ganunet::GanTrainingConfig;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
-use symnmf_burn::SymNmfAutodiffBackend;
 
 /// Image side of the benchmark (MNIST padded to 32×32, as in training).
 const SIDE: usize = 32;
@@ -65,48 +60,23 @@ struct Timing {
     discriminator_params: usize,
 }
 
-struct Job {
-    cfg: GanTrainingConfig,
-    steps: usize,
-}
-
-impl BackendJob for Job {
-    type Output = Result<Timing>;
-    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Result<Timing> {
-        let images = random_images()?;
-        let group = self.cfg.generator.group;
-        let mut task = GanTask::<B>::new(self.cfg, &images, &device)?;
-        let warmup = 2;
-        let mut times = Vec::new();
-        for s in 0..warmup + self.steps {
-            let t = Instant::now();
-            task.step(s)?; // reads the losses back: the step is complete
-            if s >= warmup {
-                times.push(t.elapsed().as_secs_f64());
-            }
-        }
-        let g = task.generator().valid();
-        let mut infer = Vec::new();
-        for s in 0..warmup + 4 * self.steps {
-            let y = Tensor::<B::InnerBackend, 4>::random(
-                [1, group, SIDE, SIDE],
-                Distribution::Uniform(0.0, 1.0),
-                &device,
-            );
-            let t = Instant::now();
-            let (h, w) = g.forward(y);
-            let _ = reconstruct(h, w).sum().into_scalar();
-            if s >= warmup {
-                infer.push(t.elapsed().as_secs_f64());
-            }
-        }
-        Ok(Timing {
-            ms_per_step: 1e3 * crate::median(times),
-            ms_inference: 1e3 * crate::median(infer),
-            generator_params: task.generator().num_params(),
-            discriminator_params: task.discriminator().map_or(0, |d| d.num_params()),
-        })
-    }
+/// Medians of `steps` training steps and `4·steps` single-group inferences, after 2 warm-up
+/// ones of each, on `backend`.
+fn ours(backend: &str, cfg: GanTrainingConfig, steps: usize) -> Result<Timing> {
+    let t = gan_steps(
+        crate::choice(backend)?,
+        cfg,
+        &random_images()?,
+        2,
+        steps,
+        4 * steps,
+    )?;
+    Ok(Timing {
+        ms_per_step: 1e3 * crate::median(t.step_seconds),
+        ms_inference: 1e3 * crate::median(t.inference_seconds),
+        generator_params: t.generator_params,
+        discriminator_params: t.discriminator_params,
+    })
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -151,13 +121,7 @@ pub fn compare(
     for &batch in batches {
         let mut found = Vec::new();
         for b in backends {
-            let t = dispatch(
-                crate::choice(b)?,
-                Job {
-                    cfg: config(sizes, batch),
-                    steps,
-                },
-            )??;
+            let t = ours(b, config(sizes, batch), steps)?;
             found.push((b.clone(), t));
         }
         if let Ok(p) = &py {

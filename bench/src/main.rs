@@ -17,13 +17,9 @@
 //! our own numbers.
 
 use anyhow::Result;
-use burn::tensor::backend::Backend;
-use burn::tensor::{Distribution, Tensor};
 use clap::{Parser, Subcommand};
+use nmfnet_app::BackendKind;
 use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
-use nmfnet_train::backend::{dispatch, BackendChoice, BackendJob};
-use nmfnet_train::symnmf::SymNmfTask;
-use nmfnet_train::trainer::Task;
 use std::time::Instant;
 
 mod all;
@@ -31,7 +27,7 @@ mod gan;
 mod nmf;
 mod solvers;
 mod torch;
-use symnmf_burn::{SymNmfAutodiffBackend, SymNmfNetConfig, SymNmfTrainingConfig};
+use symnmf_burn::{SymNmfNetConfig, SymNmfTrainingConfig};
 
 #[derive(Parser)]
 #[command(about = "nmfnet benchmarks (ratios against a baseline measured in the same run)")]
@@ -57,10 +53,11 @@ enum Cmd {
         n: Vec<usize>,
         #[arg(long, default_value_t = 30)]
         rank: usize,
-        /// Burn backends (ndarray, flex, wgpu) and faer (faer-f32, faer-f64, used by the
+        /// Burn backends (ndarray, flex, wgpu; default: the CPU ones compiled in) and faer
+        /// (faer-f32, faer-f64, used by the
         /// classical solvers).
-        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex", "faer-f32", "faer-f64"])]
-        backends: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        backends: Option<Vec<String>>,
         #[arg(long, default_value_t = 10)]
         reps: usize,
     },
@@ -97,9 +94,10 @@ enum Cmd {
         blocks: usize,
         #[arg(long, default_value_t = 5)]
         epochs: usize,
-        /// Our backends on the dense X (flex on the sparse X is always added).
-        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex"])]
-        backends: Vec<String>,
+        /// Our backends on the dense X (default: the CPU ones compiled in; flex on the sparse X
+        /// is always added).
+        #[arg(long, value_delimiter = ',')]
+        backends: Option<Vec<String>>,
         /// Also write the table as JSON here.
         #[arg(long)]
         json: Option<std::path::PathBuf>,
@@ -114,9 +112,10 @@ enum Cmd {
         data_dir: Option<std::path::PathBuf>,
         #[arg(long, default_value = "results/bench")]
         out: std::path::PathBuf,
-        /// Burn backends (wgpu, when listed, runs SymNMF-Net only).
-        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex"])]
-        backends: Vec<String>,
+        /// Burn backends (default: the CPU ones compiled in; wgpu, when listed, runs
+        /// SymNMF-Net only).
+        #[arg(long, value_delimiter = ',')]
+        backends: Option<Vec<String>>,
         /// Tiny sizes: checks that every part runs (seconds), numbers meaningless.
         #[arg(long)]
         quick: bool,
@@ -133,8 +132,9 @@ enum Cmd {
         batch: Vec<usize>,
         #[arg(long, default_value_t = 5)]
         steps: usize,
-        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex"])]
-        backends: Vec<String>,
+        /// Burn backends (default: the CPU ones compiled in).
+        #[arg(long, value_delimiter = ',')]
+        backends: Option<Vec<String>>,
         /// Generator channels after the first level (the paper's 64).
         #[arg(long, default_value_t = 64)]
         base: usize,
@@ -180,8 +180,9 @@ enum Cmd {
         rank: usize,
         #[arg(long, default_value_t = 10)]
         blocks: usize,
-        #[arg(long, value_delimiter = ',', default_values = ["ndarray", "flex", "wgpu"])]
-        backends: Vec<String>,
+        /// Burn backends (default: every one compiled in).
+        #[arg(long, value_delimiter = ',')]
+        backends: Option<Vec<String>>,
         /// Timed epochs (after 2 warm-up epochs); the median is reported.
         #[arg(long, default_value_t = 10)]
         epochs: usize,
@@ -203,11 +204,23 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn choice(name: &str) -> Result<BackendChoice> {
+/// `given`, or the CPU backends compiled into this binary (`--features ndarray` adds ndarray to
+/// the default flex).
+fn cpu_backends(given: Option<Vec<String>>) -> Vec<String> {
+    given.unwrap_or_else(|| {
+        nmfnet_app::compiled_backends()
+            .into_iter()
+            .filter(|b| *b != "wgpu")
+            .map(String::from)
+            .collect()
+    })
+}
+
+fn choice(name: &str) -> Result<BackendKind> {
     Ok(match name {
-        "flex" => BackendChoice::Flex,
-        "ndarray" => BackendChoice::Ndarray,
-        "wgpu" => BackendChoice::Wgpu,
+        "flex" => BackendKind::Flex,
+        "ndarray" => BackendKind::Ndarray,
+        "wgpu" => BackendKind::Wgpu,
         other => anyhow::bail!("unknown backend '{other}' (flex, ndarray, wgpu)"),
     })
 }
@@ -227,32 +240,14 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-struct GemmJob {
-    n: usize,
-    r: usize,
-    reps: usize,
-}
-
-impl BackendJob for GemmJob {
-    type Output = f64;
-    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> f64 {
-        gemm_seconds::<B::InnerBackend>(self.n, self.r, self.reps, &device)
-    }
-}
-
-/// Median seconds of `X·U` (n×n times n×r), data already on the device, result read back.
-fn gemm_seconds<B: Backend>(n: usize, r: usize, reps: usize, device: &B::Device) -> f64 {
-    let x = Tensor::<B, 2>::random([n, n], Distribution::Default, device);
-    let u = Tensor::<B, 2>::random([n, r], Distribution::Default, device);
-    let _ = x.clone().matmul(u.clone()).sum().into_scalar();
-    let times = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            let _ = x.clone().matmul(u.clone()).sum().into_scalar();
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    median(times)
+/// Median seconds of `X·U` (n×n times n×r) on a Burn backend (`nmfnet_app::timing::gemm`).
+pub(crate) fn backend_gemm_seconds(backend: &str, n: usize, r: usize, reps: usize) -> Result<f64> {
+    Ok(median(nmfnet_app::timing::gemm(
+        choice(backend)?,
+        n,
+        r,
+        reps,
+    )?))
 }
 
 /// Median seconds of `X·U` with faer (all threads), in f32 or f64.
@@ -289,29 +284,6 @@ fn faer_gemm_seconds<T: faer::traits::RealField + From<f32> + Copy>(
             })
             .collect(),
     )
-}
-
-struct EpochJob {
-    cfg: SymNmfTrainingConfig,
-    x: nmfnet_datasets::graph::Graph,
-    epochs: usize,
-}
-
-impl BackendJob for EpochJob {
-    type Output = Result<f64>;
-    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Result<f64> {
-        let mut task = SymNmfTask::<B>::new(self.cfg, &self.x, &device)?;
-        for s in 0..2 {
-            task.step(s)?;
-        }
-        let mut times = Vec::new();
-        for s in 0..self.epochs {
-            let t = Instant::now();
-            task.step(2 + s)?; // reads the metrics back: the epoch is complete
-            times.push(t.elapsed().as_secs_f64());
-        }
-        Ok(median(times))
-    }
 }
 
 fn main() -> Result<()> {
@@ -388,7 +360,7 @@ fn main() -> Result<()> {
             backends,
             json,
         } => {
-            let rows = torch::compare(&n, &rank, blocks, epochs, &backends)?;
+            let rows = torch::compare(&n, &rank, blocks, epochs, &cpu_backends(backends))?;
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_string_pretty(&rows)?)?;
             }
@@ -407,7 +379,7 @@ fn main() -> Result<()> {
                 data_dir,
                 out,
                 quick,
-                backends,
+                backends: cpu_backends(backends),
             })?;
         }
         Cmd::Gan {
@@ -417,7 +389,12 @@ fn main() -> Result<()> {
             base,
             disc_base,
         } => {
-            gan::compare(&batch, steps, &backends, gan::Sizes { base, disc_base })?;
+            gan::compare(
+                &batch,
+                steps,
+                &cpu_backends(backends),
+                gan::Sizes { base, disc_base },
+            )?;
         }
         Cmd::Nmf {
             data_dir,
@@ -455,7 +432,15 @@ fn main() -> Result<()> {
             backends,
             reps,
         } => {
-            println!("X·U, X n×n, U n×{rank}, f32; median of {reps}; ratio = time / ndarray time");
+            let backends = backends.unwrap_or_else(|| {
+                let mut v = cpu_backends(None);
+                v.extend(["faer-f32".to_string(), "faer-f64".to_string()]);
+                v
+            });
+            println!(
+                "X·U, X n×n, U n×{rank}, f32; median of {reps}; ratio = time / {} time",
+                backends[0]
+            );
             println!(
                 "{:>6} {:>9} {:>10} {:>9} {:>7}",
                 "n", "backend", "ms", "GFLOP/s", "ratio"
@@ -466,7 +451,7 @@ fn main() -> Result<()> {
                     let s = match b.as_str() {
                         "faer-f32" => faer_gemm_seconds::<f32>(n, rank, reps),
                         "faer-f64" => faer_gemm_seconds::<f64>(n, rank, reps),
-                        _ => dispatch(choice(b)?, GemmJob { n, r: rank, reps })?,
+                        _ => backend_gemm_seconds(b, n, rank, reps)?,
                     };
                     let base_s = *base.get_or_insert(s);
                     let gflops = 2.0 * (n * n * rank) as f64 / s / 1e9;
@@ -485,6 +470,12 @@ fn main() -> Result<()> {
             backends,
             epochs,
         } => {
+            let backends = backends.unwrap_or_else(|| {
+                nmfnet_app::compiled_backends()
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            });
             let per = n / rank;
             let g = planted_graph(&PlantedConfig {
                 clusters: rank,
@@ -508,14 +499,17 @@ fn main() -> Result<()> {
             println!("{:>9} {:>10} {:>7}", "backend", "ms/epoch", "ratio");
             let mut base = None;
             for b in &backends {
-                let s = dispatch(
-                    choice(b)?,
-                    EpochJob {
-                        cfg: cfg.clone(),
-                        x: nmfnet_datasets::graph::Graph::Dense(g.x.clone()),
+                // Two warm-up epochs, then the median epoch.
+                let s = median(
+                    nmfnet_app::timing::net_epochs(
+                        choice(b)?,
+                        cfg.clone(),
+                        nmfnet_datasets::graph::Graph::Dense(g.x.clone()),
+                        2,
                         epochs,
-                    },
-                )??;
+                    )?
+                    .seconds,
+                );
                 let base_s = *base.get_or_insert(s);
                 println!("{b:>9} {:>10.2} {:>7.2}", s * 1e3, s / base_s);
             }

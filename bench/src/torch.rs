@@ -8,20 +8,17 @@
 //! runs the worker for each backend and storage, then Python, and prints the ratios.
 
 use anyhow::{bail, Context, Result};
+use nmfnet_app::timing::net_epochs;
 use nmfnet_datasets::graph::{knn_similarity, Graph};
 use nmfnet_datasets::io::write_npy;
 use nmfnet_datasets::synthetic::{planted_features, PlantedConfig};
 use nmfnet_datasets::Dense;
-use nmfnet_train::backend::{dispatch, BackendJob};
-use nmfnet_train::symnmf::{to_host, SymNmfTask};
-use nmfnet_train::trainer::Task;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
-use symnmf_burn::{Reduction, SymNmfAutodiffBackend, SymNmfNetConfig, SymNmfTrainingConfig};
+use symnmf_burn::{Reduction, SymNmfNetConfig, SymNmfTrainingConfig};
 
-/// The settings both sides use (the reproduction's, see train/src/reproduce.rs).
+/// The settings both sides use (the reproduction's, see experiments/src/symnmf/cells.rs).
 pub fn config(rank: usize, blocks: usize) -> SymNmfTrainingConfig {
     SymNmfTrainingConfig {
         model: SymNmfNetConfig {
@@ -48,40 +45,6 @@ pub fn planted_knn(n: usize, rank: usize) -> Result<nmfnet_datasets::Csr> {
     let d = z.ncols();
     let z = Dense::new(n, d, z.data()[..n * d].to_vec())?;
     Ok(knn_similarity(&z)?)
-}
-
-struct WorkerJob {
-    cfg: SymNmfTrainingConfig,
-    x: Graph,
-    warmup: usize,
-    epochs: usize,
-    u0_out: Option<PathBuf>,
-}
-
-impl BackendJob for WorkerJob {
-    type Output = Result<(Vec<f64>, Vec<f64>)>;
-    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
-        // X is handed to the device: no second host-size copy (as in a real run).
-        let mut task = SymNmfTask::<B>::from_graph(self.cfg, self.x, &device)?;
-        if let Some(p) = &self.u0_out {
-            write_npy(p, &to_host(task.model().u0.val()))?;
-        }
-        let (mut losses, mut times) = (Vec::new(), Vec::new());
-        for s in 0..self.warmup + self.epochs {
-            let t = Instant::now();
-            let m = task.step(s)?; // reads the metrics back: the epoch is complete
-            let dt = t.elapsed().as_secs_f64();
-            losses.push(
-                m.iter()
-                    .find(|(k, _)| k == "loss")
-                    .map_or(f64::NAN, |p| p.1),
-            );
-            if s >= self.warmup {
-                times.push(dt);
-            }
-        }
-        Ok((losses, times))
-    }
 }
 
 /// `bench torch-worker`: one configuration, one JSON line on stdout.
@@ -118,29 +81,13 @@ pub fn worker(
         // The first call of a configuration only writes the inputs for the others (its
         // transient .npy buffers would otherwise count in its peak memory).
         write_npy(&x_path, &x.to_dense())?;
-        dispatch(
-            crate::choice(backend)?,
-            WorkerJob {
-                cfg: config(rank, blocks),
-                x,
-                warmup: 0,
-                epochs: 0,
-                u0_out: Some(u0_path),
-            },
-        )??;
+        let run = net_epochs(crate::choice(backend)?, config(rank, blocks), x, 0, 0)?;
+        write_npy(&u0_path, &run.u0)?;
         println!("{}", json!({ "prepared": true }));
         return Ok(());
     }
-    let (losses, times) = dispatch(
-        crate::choice(backend)?,
-        WorkerJob {
-            cfg: config(rank, blocks),
-            x,
-            warmup: 2,
-            epochs,
-            u0_out: None,
-        },
-    )??;
+    let run = net_epochs(crate::choice(backend)?, config(rank, blocks), x, 2, epochs)?;
+    let (losses, times) = (run.losses, run.seconds);
     println!(
         "{}",
         json!({

@@ -152,6 +152,14 @@ pub fn nmi(truth: &[usize], pred: &[usize], norm: Normalization) -> Result<f64> 
     Ok((mi / denom).clamp(0.0, 1.0))
 }
 
+/// Number of distinct labels.
+pub fn class_count(labels: &[usize]) -> usize {
+    let mut v = labels.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
+}
+
 /// Cluster label of each row of the `n × r` factor `U`: `argmax_c U[j, c]` (the first maximum on
 /// ties; an all-zero row gets cluster 0 and is counted by [`zero_rows`]).
 pub fn argmax_labels(u: &Dense) -> Vec<usize> {

@@ -63,7 +63,7 @@ impl<B: Backend> Discriminator<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::NdArray;
+    use burn::backend::Flex;
     use burn::tensor::Distribution;
 
     #[test]
@@ -73,7 +73,7 @@ mod tests {
             base_channels: 8,
             ..Default::default()
         }
-        .init::<NdArray<f32>>(&device);
+        .init::<Flex>(&device);
         // 32 → 16 → 8 → 4 → 3 → 2 and 64 → 32 → 16 → 8 → 7 → 6.
         for (side, p) in [(32usize, 2usize), (64, 6)] {
             let x = Tensor::random(

@@ -208,10 +208,10 @@ pub fn group_error<B: Backend>(y_hat: Tensor<B, 4>, y: Tensor<B, 4>) -> Tensor<B
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::NdArray;
+    use burn::backend::Flex;
     use burn::tensor::{Distribution, TensorData, Tolerance};
 
-    type B = NdArray<f32>;
+    type B = Flex;
 
     #[test]
     fn shapes_and_nonnegative_heads_for_padded_mnist_and_faces() {
@@ -366,11 +366,11 @@ mod tests {
 #[cfg(test)]
 mod training_tests {
     use super::*;
-    use burn::backend::{Autodiff, NdArray};
+    use burn::backend::{Autodiff, Flex};
     use burn::optim::{AdamConfig, GradientsParams, Optimizer};
     use burn::tensor::Distribution;
 
-    type A = Autodiff<NdArray<f32>>;
+    type A = Autodiff<Flex>;
 
     /// The L1 objective of the "UNET" ablation goes down when the generator is trained on one
     /// small group: gradients reach every layer through the heads and `Ŷ = HW`.

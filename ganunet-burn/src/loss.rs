@@ -45,10 +45,10 @@ pub fn generator_loss<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::NdArray;
+    use burn::backend::Flex;
     use burn::tensor::TensorData;
 
-    type B = NdArray<f32>;
+    type B = Flex;
 
     fn t4(v: Vec<f32>) -> Tensor<B, 4> {
         let n = v.len();

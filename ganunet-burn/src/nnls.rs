@@ -81,10 +81,10 @@ pub fn hals_alternate<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::NdArray;
+    use burn::backend::Flex;
     use burn::tensor::Distribution;
 
-    type B = NdArray<f32>;
+    type B = Flex;
 
     // The comparison with an independent plain-array HALS runs on every backend in
     // tests/tests/common/gan_cases.rs.

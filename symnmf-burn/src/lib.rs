@@ -4,33 +4,24 @@
 //! * [`inverse`]: the inversion layer `(UᵀU + λI)⁻¹`, a custom autodiff op.
 //! * [`model`]: blocks, network, Algorithm 1 initialisation, λ and its lower bound.
 //! * [`loss`]: the training objective without n×n intermediates.
+//! * [`norms`]: `‖X‖_F²` and scalars read back to the host.
 //! * [`similarity`]: X dense on the device or sparse on the host (custom autodiff product).
 //! * [`config`]: hyper-parameters with the paper's defaults.
+//! * [`backend`]: the backend traits training needs (both custom ops, autodiff on top).
 
+pub mod backend;
 pub mod config;
 pub mod error;
 pub mod inverse;
 pub mod loss;
 pub mod model;
+pub mod norms;
 pub mod similarity;
 
+pub use backend::{NetBackend, SymNmfAutodiffBackend};
 pub use config::{LambdaConfig, Reduction, SymNmfNetConfig, SymNmfTrainingConfig};
 pub use error::{Result, SymNmfError};
 pub use inverse::{spd_inverse, spd_inverse_reference, InverseBackend};
 pub use loss::{loss, loss_direct, LossParts};
 pub use model::SymNmfNet;
 pub use similarity::{Similarity, SparseBackend, SparseSymmetric};
-
-/// A backend with both custom ops of the network: the inversion layer and the sparse product.
-pub trait NetBackend: InverseBackend + SparseBackend {}
-impl<B: InverseBackend + SparseBackend> NetBackend for B {}
-
-/// An autodiff backend whose inner backend also has the inversion layer: what training needs.
-pub trait SymNmfAutodiffBackend:
-    NetBackend + burn::tensor::backend::AutodiffBackend<InnerBackend: NetBackend>
-{
-}
-impl<B> SymNmfAutodiffBackend for B where
-    B: NetBackend + burn::tensor::backend::AutodiffBackend<InnerBackend: NetBackend>
-{
-}

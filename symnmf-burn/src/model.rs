@@ -2,11 +2,12 @@
 //! `U_i = ReLU( P_i · (U_{i−1}ᵀ U_{i−1} + λ I_r)⁻¹ )`, with learnable `P_i ∈ R^{n×r}` and one
 //! learnable λ shared by all blocks, initialised by Algorithm 1.
 
+use crate::backend::NetBackend;
 use crate::config::SymNmfNetConfig;
 use crate::error::{Result, SymNmfError};
 use crate::inverse::{spd_inverse, InverseBackend};
+use crate::norms::scalar;
 use crate::similarity::Similarity;
-use crate::NetBackend;
 use burn::module::{Module, Param};
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
@@ -28,30 +29,6 @@ pub struct SymNmfNet<B: Backend> {
     pub lambda_bound: f64,
     /// Whether λ is projected above `lambda_bound` after each step.
     pub project_lambda: bool,
-}
-
-/// Reads a one-element tensor as `f64`.
-pub fn scalar<B: Backend>(t: Tensor<B, 1>) -> f64 {
-    t.into_data()
-        .convert::<f64>()
-        .to_vec::<f64>()
-        .expect("f64 after convert")[0]
-}
-
-/// `‖X‖_F²` of a dense similarity matrix, as `f64`.
-/// Summed in blocks of rows: squaring the whole matrix at once would hold a second n×n tensor
-/// (a peak of 2·X for the largest object of the run).
-pub fn frobenius2<B: Backend>(x: &Tensor<B, 2>) -> f64 {
-    let [n, m] = x.dims();
-    let rows = (1usize << 22).div_ceil(m.max(1)).max(1);
-    let mut total = 0.0;
-    let mut start = 0;
-    while start < n {
-        let end = (start + rows).min(n);
-        total += scalar(x.clone().slice([start..end, 0..m]).square().sum());
-        start = end;
-    }
-    total
 }
 
 /// One block: `ReLU(P (UᵀU + λI)⁻¹)`, with `lambda` of shape `[1]`.

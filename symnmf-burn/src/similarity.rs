@@ -286,7 +286,7 @@ impl<B: SparseBackend> Similarity<B> {
     /// `‖X‖_F²`.
     pub fn frobenius2(&self) -> f64 {
         match self {
-            Similarity::Dense(x) => crate::model::frobenius2(x),
+            Similarity::Dense(x) => crate::norms::frobenius2(x),
             Similarity::Sparse(x, _) => x.frobenius2(),
         }
     }
@@ -294,7 +294,7 @@ impl<B: SparseBackend> Similarity<B> {
     /// The mean entry of X.
     pub fn mean(&self) -> f64 {
         match self {
-            Similarity::Dense(x) => crate::model::scalar(x.clone().mean()),
+            Similarity::Dense(x) => crate::norms::scalar(x.clone().mean()),
             Similarity::Sparse(x, _) => x.mean(),
         }
     }

@@ -1,5 +1,5 @@
-//! Every case on NdArray<f64> with tight tolerances, in a process of its own (see
-//! `on_f64_backend!` for why); cases in common/.
+//! Every case on NdArray<f64> with tight tolerances (feature `ndarray`), in a process of its
+//! own (see `on_flex!` for why); cases in common/.
 
 #[path = "common/gan_cases.rs"]
 mod gan_cases;
@@ -8,4 +8,4 @@ mod inverse_cases;
 #[path = "common/net_cases.rs"]
 mod net_cases;
 
-nmfnet_tests::all_cases!(on_f64_backend);
+nmfnet_tests::all_cases!(on_ndarray_f64);

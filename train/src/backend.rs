@@ -9,15 +9,15 @@
 //!
 //! Training runs on `Autodiff<…>` of the chosen backend, in `f32`.
 
-use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use symnmf_burn::SymNmfAutodiffBackend;
 
 /// A backend the user can pick at run time (among those compiled in).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum BackendChoice {
+pub enum BackendKind {
     /// The default CPU backend (flex when compiled in, else ndarray).
+    #[default]
     Cpu,
     Flex,
     Ndarray,
@@ -25,23 +25,53 @@ pub enum BackendChoice {
     Wgpu,
 }
 
-impl BackendChoice {
+impl BackendKind {
     /// The concrete backend `Cpu` stands for in this build.
     pub fn resolve(self) -> Self {
         match self {
-            BackendChoice::Cpu if cfg!(feature = "flex") => BackendChoice::Flex,
-            BackendChoice::Cpu => BackendChoice::Ndarray,
+            BackendKind::Cpu if cfg!(feature = "flex") => BackendKind::Flex,
+            BackendKind::Cpu => BackendKind::Ndarray,
             other => other,
         }
     }
 
     pub fn name(self) -> &'static str {
         match self.resolve() {
-            BackendChoice::Flex => "flex",
-            BackendChoice::Ndarray => "ndarray",
-            BackendChoice::Wgpu => "wgpu",
-            BackendChoice::Cpu => unreachable!("resolved above"),
+            BackendKind::Flex => "flex",
+            BackendKind::Ndarray => "ndarray",
+            BackendKind::Wgpu => "wgpu",
+            BackendKind::Cpu => unreachable!("resolved above"),
         }
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = BackendError;
+    /// `cpu`, `flex`, `ndarray` or `wgpu` (whether compiled in or not: [`dispatch`] says).
+    fn from_str(s: &str) -> Result<Self, BackendError> {
+        Ok(match s {
+            "cpu" => BackendKind::Cpu,
+            "flex" => BackendKind::Flex,
+            "ndarray" => BackendKind::Ndarray,
+            "wgpu" => BackendKind::Wgpu,
+            other => {
+                return Err(BackendError::Unknown {
+                    name: other.to_string(),
+                })
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    /// The name the user types (`cpu` stays `cpu`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::Cpu => "cpu",
+            BackendKind::Flex => "flex",
+            BackendKind::Ndarray => "ndarray",
+            BackendKind::Wgpu => "wgpu",
+        })
     }
 }
 
@@ -62,6 +92,8 @@ pub fn compiled_backends() -> Vec<&'static str> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
+    #[error("unknown backend '{name}' (cpu, flex, ndarray, wgpu)")]
+    Unknown { name: String },
     #[error("backend '{name}' is not compiled into this binary (compiled: {compiled}); rebuild with `--features {name}`")]
     NotCompiled {
         name: &'static str,
@@ -81,23 +113,27 @@ pub trait BackendJob {
     ) -> Self::Output;
 }
 
-/// Whether a wgpu adapter works here: a tiny computation, with burn's panic on a missing
-/// adapter caught (and its message silenced).
+/// Whether backend `B` works on this machine (for wgpu: whether an adapter exists): a tiny
+/// computation on its default device, with burn's panic on a missing adapter caught (and its
+/// message silenced). Generic, so that the crate that names the backend compiles the probe —
+/// instantiating wgpu's runtime here for one probe would cost this crate minutes of build.
+pub fn backend_works<B: burn::tensor::backend::Backend>() -> bool {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let probe = std::panic::catch_unwind(|| {
+        use burn::tensor::{ElementConversion, Tensor};
+        let t = Tensor::<B, 1>::from_floats([1.0, 2.0], &Default::default());
+        t.sum().into_scalar().elem::<f64>()
+    });
+    std::panic::set_hook(hook);
+    matches!(probe, Ok(v) if v == 3.0)
+}
+
+/// [`backend_works`] for wgpu, once per process.
 #[cfg(feature = "wgpu")]
-pub fn wgpu_available() -> bool {
-    use std::sync::OnceLock;
-    static READY: OnceLock<bool> = OnceLock::new();
-    *READY.get_or_init(|| {
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let probe = std::panic::catch_unwind(|| {
-            use burn::tensor::Tensor;
-            let t = Tensor::<burn::backend::Wgpu, 1>::from_floats([1.0, 2.0], &Default::default());
-            t.sum().into_scalar()
-        });
-        std::panic::set_hook(hook);
-        matches!(probe, Ok(v) if v == 3.0)
-    })
+fn wgpu_available<B: burn::tensor::backend::Backend>() -> bool {
+    static READY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *READY.get_or_init(backend_works::<B>)
 }
 
 #[allow(dead_code)] // unused when every backend is compiled in
@@ -109,9 +145,9 @@ fn not_compiled(name: &'static str) -> BackendError {
 }
 
 /// Runs `job` on the chosen backend.
-pub fn dispatch<J: BackendJob>(choice: BackendChoice, job: J) -> Result<J::Output, BackendError> {
+pub fn dispatch<J: BackendJob>(choice: BackendKind, job: J) -> Result<J::Output, BackendError> {
     match choice.resolve() {
-        BackendChoice::Flex => {
+        BackendKind::Flex => {
             #[cfg(feature = "flex")]
             return Ok(
                 job.run::<burn::backend::Autodiff<burn::backend::Flex>>(Default::default(), "flex")
@@ -119,7 +155,7 @@ pub fn dispatch<J: BackendJob>(choice: BackendChoice, job: J) -> Result<J::Outpu
             #[cfg(not(feature = "flex"))]
             return Err(not_compiled("flex"));
         }
-        BackendChoice::Ndarray => {
+        BackendKind::Ndarray => {
             #[cfg(feature = "ndarray")]
             return Ok(
                 job.run::<burn::backend::Autodiff<burn::backend::NdArray<f32>>>(
@@ -130,10 +166,10 @@ pub fn dispatch<J: BackendJob>(choice: BackendChoice, job: J) -> Result<J::Outpu
             #[cfg(not(feature = "ndarray"))]
             return Err(not_compiled("ndarray"));
         }
-        BackendChoice::Wgpu => {
+        BackendKind::Wgpu => {
             #[cfg(feature = "wgpu")]
             {
-                if !wgpu_available() {
+                if !wgpu_available::<burn::backend::Wgpu>() {
                     return Err(BackendError::NoWgpuAdapter);
                 }
                 return Ok(job.run::<burn::backend::Autodiff<burn::backend::Wgpu>>(
@@ -144,6 +180,6 @@ pub fn dispatch<J: BackendJob>(choice: BackendChoice, job: J) -> Result<J::Outpu
             #[cfg(not(feature = "wgpu"))]
             return Err(not_compiled("wgpu"));
         }
-        BackendChoice::Cpu => unreachable!("resolved above"),
+        BackendKind::Cpu => unreachable!("resolved above"),
     }
 }

@@ -13,47 +13,19 @@
 //!   keeping the last good checkpoint untouched.
 //!
 //! Randomness belongs to the task, seeded from its config; a task that needs fresh random numbers
-//! per step derives them from (seed, step) with [`step_seed`], so a resumed run draws exactly
+//! per step derives them from (seed, step) with [`crate::task::step_seed`], so a resumed run draws exactly
 //! what an uninterrupted one would.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::checkpoint::{checkpoint_path, encode_checkpoint, restore, CheckpointMeta};
+pub use crate::error::TrainError;
+use crate::metric_log::{metrics_json, truncate_log};
+use crate::progress::step_bar;
+use crate::task::{Metrics, Task};
+use indicatif::ProgressBar;
 use nmfnet_datasets::io::atomic_write;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// Named scalar metrics of one step; the first one is shown in the progress bar.
-pub type Metrics = Vec<(String, f64)>;
-
-/// A model and its optimiser, trained step by step by [`Trainer`].
-///
-/// The trait does not name a backend: a task owns its model on whichever `AutodiffBackend` it
-/// was built for (see `crate::symnmf::SymNmfTask<B>`), so the same loop drives every model on
-/// every backend.
-pub trait Task {
-    /// One optimisation step (0-based `step`); returns its metrics, the loss first.
-    fn step(&mut self, step: usize) -> anyhow::Result<Metrics>;
-    /// The config that must match for a checkpoint to be resumed (and is saved beside it).
-    fn config_json(&self) -> serde_json::Value;
-    /// Whether a checkpoint's saved config is this task's. The default compares the JSON; a
-    /// task whose config gained fields with serde defaults parses the saved one instead, so
-    /// checkpoints written before a field existed still load.
-    fn accepts_config(&self, saved: &serde_json::Value) -> bool {
-        *saved == self.config_json()
-    }
-    /// The whole training state: parameters and optimiser.
-    fn save_state(&self) -> anyhow::Result<Vec<u8>>;
-    /// Restores what [`Task::save_state`] returned.
-    fn load_state(&mut self, bytes: &[u8]) -> anyhow::Result<()>;
-}
-
-/// Seed for step `step` of a run seeded with `seed` (SplitMix64 of the pair).
-pub fn step_seed(seed: u64, step: usize) -> u64 {
-    let mut z = seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// What the loop does besides calling the task.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -88,38 +60,6 @@ impl Default for TrainerConfig {
     }
 }
 
-/// Errors of the loop itself (task errors pass through as they are).
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    #[error(
-        "step {step}: metric '{metric}' is {value} — training stopped; {}",
-        match checkpoint {
-            Some(p) => format!("the last good checkpoint is {}", p.display()),
-            None => "no checkpoint was written (use --out DIR to keep them)".to_string(),
-        }
-    )]
-    NonFinite {
-        step: usize,
-        metric: String,
-        value: f64,
-        checkpoint: Option<PathBuf>,
-    },
-    #[error("--resume needs an output folder holding a checkpoint")]
-    ResumeWithoutDir,
-    #[error("no checkpoint to resume in {0}")]
-    NoCheckpoint(PathBuf),
-    #[error("{path} is not an nmfnet checkpoint ({msg})")]
-    BadCheckpoint { path: PathBuf, msg: String },
-    #[error("the checkpoint in {path} was written by another configuration:\n  checkpoint: {saved}\n  this run:   {current}")]
-    ConfigMismatch {
-        path: PathBuf,
-        saved: String,
-        current: String,
-    },
-    #[error("{0}")]
-    Io(String),
-}
-
 /// What a finished run reports.
 #[derive(Clone, Debug)]
 pub struct TrainReport {
@@ -135,100 +75,6 @@ pub struct TrainReport {
     /// Training seconds of every call that led to this state (resumed runs included); `None`
     /// when the run resumed from a checkpoint written before this was recorded.
     pub total_seconds: Option<f64>,
-}
-
-const MAGIC: &[u8; 8] = b"NMFNETCK";
-const VERSION: u32 = 1;
-
-#[derive(Serialize, Deserialize)]
-struct CheckpointMeta {
-    /// Number of steps completed.
-    step: usize,
-    config: serde_json::Value,
-    /// Training seconds up to this checkpoint, over every call (absent in old checkpoints).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    seconds: Option<f64>,
-}
-
-fn checkpoint_path(dir: &Path) -> PathBuf {
-    dir.join("checkpoint.bin")
-}
-
-fn encode_checkpoint(meta: &CheckpointMeta, state: &[u8]) -> Vec<u8> {
-    let meta = serde_json::to_vec(meta).expect("checkpoint metadata serialises");
-    let mut out = Vec::with_capacity(8 + 4 + 8 + meta.len() + state.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
-    out.extend_from_slice(&meta);
-    out.extend_from_slice(state);
-    out
-}
-
-fn decode_checkpoint(path: &Path, bytes: &[u8]) -> Result<(CheckpointMeta, Vec<u8>), TrainError> {
-    let bad = |msg: &str| TrainError::BadCheckpoint {
-        path: path.into(),
-        msg: msg.into(),
-    };
-    if bytes.len() < 20 || &bytes[..8] != MAGIC {
-        return Err(bad("wrong magic bytes"));
-    }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != VERSION {
-        return Err(bad(&format!(
-            "format version {version}, expected {VERSION}"
-        )));
-    }
-    let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
-    if len > bytes.len() - 20 {
-        return Err(bad("truncated metadata"));
-    }
-    let meta: CheckpointMeta =
-        serde_json::from_slice(&bytes[20..20 + len]).map_err(|e| bad(&format!("metadata: {e}")))?;
-    Ok((meta, bytes[20 + len..].to_vec()))
-}
-
-/// Reads the config stored in a checkpoint folder (for tools that rebuild a task from it).
-pub fn checkpoint_config(dir: &Path) -> Result<serde_json::Value, TrainError> {
-    let path = checkpoint_path(dir);
-    let bytes = std::fs::read(&path).map_err(|_| TrainError::NoCheckpoint(dir.into()))?;
-    Ok(decode_checkpoint(&path, &bytes)?.0.config)
-}
-
-/// Restores a task from the checkpoint in `dir` (for tools that use a trained model): the
-/// checkpoint's config must be the task's. Returns the number of steps it had completed.
-pub fn load_checkpoint<T: Task>(dir: &Path, task: &mut T) -> anyhow::Result<usize> {
-    let path = checkpoint_path(dir);
-    let bytes = std::fs::read(&path).map_err(|_| TrainError::NoCheckpoint(dir.into()))?;
-    let (meta, state) = decode_checkpoint(&path, &bytes)?;
-    if !task.accepts_config(&meta.config) {
-        return Err(TrainError::ConfigMismatch {
-            path: path.clone(),
-            saved: meta.config.to_string(),
-            current: task.config_json().to_string(),
-        }
-        .into());
-    }
-    task.load_state(&state)?;
-    Ok(meta.step)
-}
-
-fn metrics_json(step: usize, m: &Metrics, seconds: Option<f64>) -> serde_json::Value {
-    let mut obj = serde_json::Map::new();
-    obj.insert("step".into(), step.into());
-    if let Some(s) = seconds.and_then(serde_json::Number::from_f64) {
-        // Training seconds so far (all calls), for curves against time.
-        obj.insert("seconds".into(), serde_json::Value::Number(s));
-    }
-    for (k, v) in m {
-        obj.insert(
-            k.clone(),
-            serde_json::Number::from_f64(*v)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-        );
-    }
-    serde_json::Value::Object(obj)
 }
 
 /// The generic loop.
@@ -255,18 +101,7 @@ impl Trainer {
         let mut last_good: Option<PathBuf> = None;
         if cfg.resume {
             let dir = cfg.out_dir.as_ref().ok_or(TrainError::ResumeWithoutDir)?;
-            let path = checkpoint_path(dir);
-            let bytes = std::fs::read(&path).map_err(|_| TrainError::NoCheckpoint(dir.clone()))?;
-            let (meta, state) = decode_checkpoint(&path, &bytes)?;
-            if !task.accepts_config(&meta.config) {
-                return Err(TrainError::ConfigMismatch {
-                    path,
-                    saved: meta.config.to_string(),
-                    current: task.config_json().to_string(),
-                }
-                .into());
-            }
-            task.load_state(&state)?;
+            let (meta, path) = restore(dir, task)?;
             start_step = meta.step;
             earlier_seconds = meta.seconds;
             last_good = Some(path);
@@ -293,20 +128,7 @@ impl Trainer {
         };
 
         let bar = if cfg.progress && cfg.steps > start_step {
-            let bar = ProgressBar::with_draw_target(
-                Some(cfg.steps as u64),
-                ProgressDrawTarget::stderr_with_hz(5),
-            );
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:30.cyan/blue}] {pos}/{len} {msg} [{elapsed_precise} < {eta_precise}]",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
-            );
-            bar.set_prefix(cfg.label.clone());
-            bar.set_position(start_step as u64);
-            bar
+            step_bar(cfg.steps, start_step, &cfg.label)
         } else {
             ProgressBar::hidden()
         };
@@ -315,6 +137,7 @@ impl Trainer {
         let mut last = Vec::new();
         let loop_started = std::time::Instant::now();
         let so_far = || earlier_seconds.map(|e| e + loop_started.elapsed().as_secs_f64());
+        let mut final_seconds = None;
         for step in start_step..cfg.steps {
             let metrics = task.step(step)?;
             if let Some((name, value)) = metrics.iter().find(|(_, v)| !v.is_finite()) {
@@ -356,6 +179,10 @@ impl Trainer {
                         config: task.config_json(),
                         seconds: so_far(),
                     };
+                    if is_last {
+                        // The total reported is the one saved: a resumed run adds to it.
+                        final_seconds = Some(meta.seconds);
+                    }
                     let path = checkpoint_path(dir);
                     atomic_write(&path, &encode_checkpoint(&meta, &task.save_state()?))?;
                     last_good = Some(path);
@@ -374,59 +201,16 @@ impl Trainer {
             last,
             history,
             seconds: started.elapsed().as_secs_f64(),
-            total_seconds: so_far(),
+            total_seconds: final_seconds.unwrap_or_else(so_far),
         })
     }
-}
-
-/// Keeps the log lines whose `step` is below `steps_done`.
-fn truncate_log(path: &Path, steps_done: usize) -> std::io::Result<()> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(());
-    };
-    let kept: String = text
-        .lines()
-        .filter(|line| {
-            serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| v.get("step").and_then(|s| s.as_u64()))
-                .is_some_and(|s| (s as usize) < steps_done)
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    atomic_write(path, kept.as_bytes()).map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn checkpoint_roundtrip_and_corruption() {
-        let meta = CheckpointMeta {
-            step: 7,
-            config: serde_json::json!({"a": 1}),
-            seconds: Some(1.5),
-        };
-        let bytes = encode_checkpoint(&meta, b"state");
-        let p = Path::new("x");
-        let (m, s) = decode_checkpoint(p, &bytes).unwrap();
-        assert_eq!((m.step, s.as_slice()), (7, &b"state"[..]));
-        assert_eq!(m.seconds, Some(1.5));
-        // Checkpoints from before the training time was recorded still decode.
-        let old = encode_checkpoint(
-            &CheckpointMeta {
-                seconds: None,
-                ..meta
-            },
-            b"state",
-        );
-        assert_eq!(decode_checkpoint(p, &old).unwrap().0.seconds, None);
-        assert!(decode_checkpoint(p, &bytes[..15]).is_err());
-        let mut wrong = bytes.clone();
-        wrong[0] = b'X';
-        assert!(decode_checkpoint(p, &wrong).is_err());
-    }
+    use crate::checkpoint::decode_checkpoint;
+    use crate::task::step_seed;
 
     /// A task with one scalar state that shrinks by 10% per step; NaN at a chosen step.
     struct Toy {

@@ -8,7 +8,7 @@ use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
 use nmfnet_datasets::Dense;
 use nmfnet_tests::{host, max_abs, max_diff, tensor, Precision, Target};
 use symnmf_burn::inverse::cholesky_inverse;
-use symnmf_burn::model::frobenius2;
+use symnmf_burn::norms::frobenius2;
 use symnmf_burn::{
     loss, loss_direct, Reduction, Similarity, SparseSymmetric, SymNmfAutodiffBackend, SymNmfNet,
     SymNmfNetConfig,

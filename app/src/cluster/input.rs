@@ -1,0 +1,87 @@
+//! The graph to cluster, read from what the request names, with its ground truth if known.
+
+use super::request::{ClusterInput, ClusterRequest};
+use anyhow::{bail, Context};
+use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
+use nmfnet_datasets::graph::{self, Graph};
+use nmfnet_datasets::io::{read_labels, read_matrix};
+use nmfnet_datasets::matrix::validate_similarity;
+use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
+use std::path::Path;
+
+/// A validated graph, its name and its labels.
+pub(crate) struct Problem {
+    pub name: String,
+    pub x: Graph,
+    pub labels: Option<Vec<usize>>,
+}
+
+fn file_stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// Reads and checks the graph and the labels of `req`.
+pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
+    let mut problem = match &req.input {
+        ClusterInput::Dataset {
+            name,
+            data_dir,
+            coil_full_size,
+        } => {
+            let id = DatasetId::parse(name)?;
+            let dir = catalog::data_dir(data_dir.as_deref())?;
+            let opts = LoadOptions {
+                coil_full_size: *coil_full_size,
+            };
+            let data = catalog::load_cluster(id, &dir, opts)?;
+            Problem {
+                name: id.name().to_string(),
+                x: Graph::Sparse(data.graph()?),
+                labels: Some(data.labels),
+            }
+        }
+        ClusterInput::Similarity(path) => {
+            let x = read_matrix(path)?;
+            let what = format!("similarity matrix {}", path.display());
+            Problem {
+                name: file_stem(path),
+                x: Graph::Dense(validate_similarity(x, &what)?),
+                labels: None,
+            }
+        }
+        ClusterInput::Features(path) => {
+            let z = read_matrix(path)?;
+            Problem {
+                name: file_stem(path),
+                x: Graph::Sparse(
+                    graph::knn_similarity(&z)
+                        .with_context(|| format!("building the kNN graph of {}", path.display()))?,
+                ),
+                labels: None,
+            }
+        }
+        ClusterInput::Embedded => {
+            let g = planted_graph(&PlantedConfig::default())?;
+            Problem {
+                name: g.name,
+                x: Graph::Dense(g.x),
+                labels: g.labels,
+            }
+        }
+    };
+    if let Some(path) = &req.labels {
+        let labels = read_labels(path)?;
+        if labels.len() != problem.x.n() {
+            bail!(
+                "{} holds {} labels but the data has n = {} points",
+                path.display(),
+                labels.len(),
+                problem.x.n()
+            );
+        }
+        problem.labels = Some(labels);
+    }
+    Ok(problem)
+}

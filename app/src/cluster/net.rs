@@ -1,0 +1,176 @@
+//! SymNMF-Net behind `cluster`: the training config from the request, one training run through
+//! the loop on the chosen backend, the summary and the files of `--out`.
+
+use super::input::Problem;
+use super::report::{ClusterReport, ClusterSummary, MethodDetails};
+use super::request::ClusterRequest;
+use anyhow::{bail, Context};
+use nmfnet_datasets::graph::Graph;
+use nmfnet_datasets::metrics::class_count;
+use nmfnet_datasets::metrics::{self, LabelScores};
+use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
+use nmfnet_train::tasks::symnmf::{train_symnmf, SymNmfRun};
+use nmfnet_train::trainer::TrainerConfig;
+use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
+
+/// The training config: the `--config` file (or the defaults), then every option given.
+pub(crate) fn build_config(
+    req: &ClusterRequest,
+    problem: &Problem,
+) -> anyhow::Result<SymNmfTrainingConfig> {
+    // A config file may leave the rank out; it then comes from the labels like without one.
+    let mut config_rank = false;
+    let mut cfg = match &req.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config {}", path.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("invalid config {}", path.display()))?;
+            config_rank = value["model"]["rank"].is_u64();
+            serde_json::from_value(value)
+                .with_context(|| format!("invalid config {}", path.display()))?
+        }
+        None => SymNmfTrainingConfig::default(),
+    };
+    let classes = problem.labels.as_deref().map(class_count);
+    cfg.model.rank = match (req.rank, config_rank, classes) {
+        (Some(r), _, _) => r,
+        (None, true, _) => cfg.model.rank,
+        (None, false, Some(c)) => c,
+        (None, false, None) => {
+            bail!("--rank is required when no labels are given (or set model.rank in --config)")
+        }
+    };
+    if let Some(v) = req.blocks {
+        cfg.model.blocks = v;
+    }
+    if let Some(v) = req.epochs {
+        cfg.epochs = v;
+    }
+    if let Some(v) = req.lr {
+        cfg.lr = v;
+    }
+    if let Some(v) = req.seed {
+        cfg.seed = v;
+    }
+    if let Some(v) = req.beta {
+        cfg.model.beta = v;
+    }
+    if let Some(v) = req.gamma {
+        cfg.model.gamma = v;
+    }
+    if let Some(r) = req.reduction {
+        cfg.model.reduction = r;
+    }
+    if req.lambda.is_some() {
+        cfg.model.lambda.init = req.lambda;
+    }
+    if req.fixed_lambda {
+        cfg.model.lambda.learnable = false;
+    }
+    if req.no_project {
+        cfg.model.lambda.project = false;
+    }
+    if req.allow_lambda_below_bound {
+        cfg.model.lambda.allow_below_bound = true;
+    }
+    cfg.validate(problem.x.n())?;
+    Ok(cfg)
+}
+
+struct SymNmfJob<'a> {
+    cfg: SymNmfTrainingConfig,
+    x: &'a Graph,
+    labels: Option<Vec<usize>>,
+    trainer: TrainerConfig,
+}
+
+impl BackendJob for SymNmfJob<'_> {
+    type Output = anyhow::Result<SymNmfRun>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, name: &'static str) -> Self::Output {
+        train_symnmf::<B>(self.cfg, self.x, self.labels, self.trainer, &device, name)
+    }
+}
+
+/// Trains SymNMF-Net on the problem and reports it.
+pub(crate) fn cluster(
+    req: &ClusterRequest,
+    cfg: SymNmfTrainingConfig,
+    problem: Problem,
+    backend: BackendKind,
+    started: std::time::Instant,
+) -> anyhow::Result<ClusterReport> {
+    let trainer = TrainerConfig {
+        steps: cfg.epochs,
+        out_dir: req.out.clone(),
+        checkpoint_every: req.checkpoint_every,
+        log_every: 1,
+        resume: req.resume,
+        progress: req.progress,
+        label: format!("symnmf-net {}", problem.name),
+    };
+    // A forced dense copy only when asked for; otherwise the problem's own graph, not a copy.
+    let forced;
+    let graph: &Graph = match (&problem.x, req.dense) {
+        (Graph::Sparse(_), true) => {
+            forced = Graph::Dense(problem.x.to_dense().into_owned());
+            &forced
+        }
+        _ => &problem.x,
+    };
+    let run = dispatch(
+        backend,
+        SymNmfJob {
+            cfg: cfg.clone(),
+            x: graph,
+            labels: problem.labels.clone(),
+            trainer,
+        },
+    )??;
+    let storage = match graph {
+        Graph::Dense(_) => "dense",
+        Graph::Sparse(_) => "sparse",
+    };
+    let x = problem.x.to_dense();
+    let pred = metrics::argmax_labels(&run.u);
+    let scores: Option<LabelScores> = match &problem.labels {
+        Some(truth) => Some(metrics::label_scores(truth, &pred)?),
+        None => None,
+    };
+    let summary = ClusterSummary {
+        method: req.method.name(),
+        dataset: problem.name.clone(),
+        n: x.nrows(),
+        rank: cfg.model.rank,
+        acc: scores.map(|s| s.acc),
+        nmi: scores.map(|s| s.nmi),
+        purity: scores.map(|s| s.purity),
+        rel_error: metrics::relative_error(&x, &run.u)?,
+        sparse_factor: metrics::sparse_factor(&run.u),
+        zero_rows: metrics::zero_rows(&run.u),
+        seconds: started.elapsed().as_secs_f64(),
+        seed: cfg.seed,
+        details: MethodDetails::Net {
+            backend: run.backend.to_string(),
+            storage,
+            epochs: cfg.epochs,
+            lambda: run.lambda,
+            lambda_bound: run.lambda_bound,
+            final_loss: run
+                .report
+                .last
+                .iter()
+                .find(|(k, _)| k == "loss")
+                .map(|(_, v)| *v),
+        },
+    };
+    let report = ClusterReport {
+        summary,
+        u: run.u,
+        labels: pred,
+    };
+    if let Some(dir) = &req.out {
+        report.write(dir, None)?;
+    }
+    Ok(report)
+}

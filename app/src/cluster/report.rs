@@ -1,0 +1,76 @@
+//! What a clustering run reports: the summary (printed, `summary.json`), the factor and the labels.
+
+use crate::outdir::{create, write_history, write_json};
+use nmfnet_baselines::{IterRecord, StopReason};
+use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, write_npy};
+use nmfnet_datasets::Dense;
+use serde::Serialize;
+use std::path::Path;
+
+/// The summary printed (and written to summary.json): the fields promised by `--json`, then
+/// those of the method that ran.
+#[derive(Serialize, Debug, Clone)]
+pub struct ClusterSummary {
+    pub method: &'static str,
+    pub dataset: String,
+    pub n: usize,
+    pub rank: usize,
+    pub acc: Option<f64>,
+    pub nmi: Option<f64>,
+    pub purity: Option<f64>,
+    pub rel_error: f64,
+    pub sparse_factor: f64,
+    pub zero_rows: usize,
+    pub seconds: f64,
+    pub seed: u64,
+    #[serde(flatten)]
+    pub details: MethodDetails,
+}
+
+/// What only one kind of method reports.
+#[derive(Serialize, Debug, Clone)]
+#[serde(untagged)]
+pub enum MethodDetails {
+    Net {
+        backend: String,
+        /// How X was held: "sparse" (products on the host) or "dense" (on the device).
+        storage: &'static str,
+        epochs: usize,
+        lambda: f64,
+        lambda_bound: f64,
+        final_loss: Option<f64>,
+    },
+    Classical {
+        iterations: usize,
+        converged: bool,
+        stop_reason: StopReason,
+        /// λ, α or ρ, whichever the method uses.
+        penalty: Option<f64>,
+        storage: &'static str,
+        seconds_per_iteration: f64,
+    },
+}
+
+/// A finished clustering run.
+#[derive(Debug, Clone)]
+pub struct ClusterReport {
+    pub summary: ClusterSummary,
+    /// The factor U (n × r).
+    pub u: Dense,
+    /// Predicted clusters: the argmax of each row of U.
+    pub labels: Vec<usize>,
+}
+
+impl ClusterReport {
+    /// `U.npy`, `labels.npy`, the solver's `history.jsonl` if any, then `summary.json` (last, so a
+    /// folder with a summary holds a whole run).
+    pub(crate) fn write(&self, dir: &Path, history: Option<&[IterRecord]>) -> anyhow::Result<()> {
+        create(dir)?;
+        write_npy(&dir.join("U.npy"), &self.u)?;
+        atomic_write(&dir.join("labels.npy"), &npy_bytes_labels(&self.labels))?;
+        if let Some(h) = history {
+            write_history(&dir.join("history.jsonl"), h)?;
+        }
+        write_json(&dir.join("summary.json"), &self.summary)
+    }
+}

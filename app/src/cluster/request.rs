@@ -1,0 +1,253 @@
+//! What a clustering run is asked to do: the method, the input, the options, the output.
+
+use anyhow::{bail, Context};
+use nmfnet_baselines::SymMethod;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use symnmf_burn::Reduction;
+
+/// A clustering method (see [`Method::describe`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    SymnmfNet,
+    Symanls,
+    Symhals,
+    Symnewton,
+    Pgd,
+    Admm,
+    Scheme4,
+    KuangAnls,
+}
+
+impl Method {
+    pub const ALL: [Method; 8] = [
+        Method::SymnmfNet,
+        Method::Symanls,
+        Method::Symhals,
+        Method::Symnewton,
+        Method::Pgd,
+        Method::Admm,
+        Method::Scheme4,
+        Method::KuangAnls,
+    ];
+
+    /// The method of a command-line name.
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The classical solver behind the method, or None for SymNMF-Net.
+    pub fn solver(self) -> Option<SymMethod> {
+        Some(match self {
+            Method::SymnmfNet => return None,
+            Method::Symanls => SymMethod::SymAnls,
+            Method::Symhals => SymMethod::SymHals,
+            Method::Symnewton => SymMethod::SymNewton,
+            Method::Pgd => SymMethod::Pgd,
+            Method::Admm => SymMethod::Admm,
+            Method::Scheme4 => SymMethod::Scheme4,
+            Method::KuangAnls => SymMethod::KuangAnls,
+        })
+    }
+
+    /// One line on the method (the command line's help).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Method::SymnmfNet => "SymNMF-Net (Li, Kong, Lin): the unrolled network, trained with Adam",
+            Method::Symanls => {
+                "SymANLS (Zhu et al. 2018): alternating exact NNLS (block principal pivoting), λ = 1"
+            }
+            Method::Symhals => "SymHALS (Zhu et al. 2018): Gauss–Seidel column sweeps, λ = 1",
+            Method::Symnewton => {
+                "SymNewton (Kuang et al. 2015): projected Newton-like steps with Armijo search"
+            }
+            Method::Pgd => "Projected gradient descent with Armijo search",
+            Method::Admm => "ADMM (Lu, Hong, Wang 2017), ρ = 3‖X‖₂",
+            Method::Scheme4 => {
+                "Scheme (4) of the SymNMF-Net paper: W = max((X+λI)V(VᵀV+λI)⁻¹, 0), λ = ‖X‖_F"
+            }
+            Method::KuangAnls => "Kuang's ANLS: SymANLS with α = max(X)²",
+        }
+    }
+
+    /// The name the command line takes (`symnmf-net`, `symanls`, …).
+    pub fn name(self) -> &'static str {
+        match self.solver() {
+            None => "symnmf-net",
+            Some(m) => m.name(),
+        }
+    }
+}
+
+/// What to cluster.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClusterInput {
+    /// The embedded planted-cluster default (5 clusters of 80 points; labels known).
+    #[default]
+    Embedded,
+    /// One of the papers' clustering data sets (orl, coil20, mnist1, mnist2, tdt2): its graph
+    /// is built as in SPEC §4; the labels and the rank come with it.
+    Dataset {
+        name: String,
+        /// Data folder (None: `$NMFNET_DATA`).
+        data_dir: Option<PathBuf>,
+        /// COIL-20 at its full 128×128 instead of 32×32.
+        coil_full_size: bool,
+    },
+    /// An n×n symmetric nonnegative matrix file (.npy, or CSV/text).
+    Similarity(PathBuf),
+    /// A samples × features file (.npy, or CSV/text): the kNN graph of SPEC §4 is built.
+    Features(PathBuf),
+}
+
+/// Everything a clustering run needs but the backend. `None` means "the default" (of the
+/// method, of the `--config` file, or of the labels for the rank).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterRequest {
+    pub method: Method,
+    pub input: ClusterInput,
+    /// Ground-truth classes, one per point (.npy or text): ACC, NMI and purity.
+    pub labels: Option<PathBuf>,
+    /// Rank r = number of clusters (default: the number of classes in the labels).
+    pub rank: Option<usize>,
+    /// Seed of U₀ (default 0).
+    pub seed: Option<u64>,
+    /// SymNMF-Net: initial (or, with `fixed_lambda`, fixed) λ. Classical two-factor methods:
+    /// the penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖².
+    pub lambda: Option<f64>,
+    /// Hold a graph built sparse as a dense matrix.
+    pub dense: bool,
+    /// SymNMF-Net only.
+    pub blocks: Option<usize>,
+    pub epochs: Option<usize>,
+    pub lr: Option<f64>,
+    pub beta: Option<f64>,
+    pub gamma: Option<f64>,
+    pub reduction: Option<Reduction>,
+    pub fixed_lambda: bool,
+    pub no_project: bool,
+    pub allow_lambda_below_bound: bool,
+    /// A `SymNmfTrainingConfig` as JSON; the fields above override it.
+    pub config: Option<PathBuf>,
+    /// Classical methods only: iteration budget, relative tolerance, ADMM's ρ.
+    pub max_iter: Option<usize>,
+    pub tol: Option<f64>,
+    pub rho: Option<f64>,
+    /// Output folder (None: nothing is written).
+    pub out: Option<PathBuf>,
+    /// Continue the SymNMF-Net run whose checkpoint is in `out`.
+    pub resume: bool,
+    /// Replace an earlier run in `out` instead of refusing.
+    pub overwrite: bool,
+    /// Epochs between checkpoints.
+    pub checkpoint_every: usize,
+    /// Show progress bars (stderr).
+    pub progress: bool,
+}
+
+impl ClusterRequest {
+    /// The embedded default with `method`, nothing written, as the command line's defaults.
+    pub fn new(method: Method) -> Self {
+        Self {
+            method,
+            input: ClusterInput::Embedded,
+            labels: None,
+            rank: None,
+            seed: None,
+            lambda: None,
+            dense: false,
+            blocks: None,
+            epochs: None,
+            lr: None,
+            beta: None,
+            gamma: None,
+            reduction: None,
+            fixed_lambda: false,
+            no_project: false,
+            allow_lambda_below_bound: false,
+            config: None,
+            max_iter: None,
+            tol: None,
+            rho: None,
+            out: None,
+            resume: false,
+            overwrite: false,
+            checkpoint_every: 50,
+            progress: true,
+        }
+    }
+
+    /// Options given that only SymNMF-Net reads, by their command-line names.
+    pub(crate) fn net_only(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        let mut add = |on: bool, name| {
+            if on {
+                v.push(name)
+            }
+        };
+        add(self.blocks.is_some(), "--blocks");
+        add(self.epochs.is_some(), "--epochs");
+        add(self.lr.is_some(), "--lr");
+        add(self.beta.is_some(), "--beta");
+        add(self.gamma.is_some(), "--gamma");
+        add(self.reduction.is_some(), "--reduction");
+        add(self.fixed_lambda, "--fixed-lambda");
+        add(self.no_project, "--no-project");
+        add(self.allow_lambda_below_bound, "--allow-lambda-below-bound");
+        add(self.config.is_some(), "--config");
+        add(self.resume, "--resume");
+        v
+    }
+
+    /// Options given that only the classical methods read, by their command-line names.
+    pub(crate) fn classical_only(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.max_iter.is_some() {
+            v.push("--max-iter");
+        }
+        if self.tol.is_some() {
+            v.push("--tol");
+        }
+        if self.rho.is_some() {
+            v.push("--rho");
+        }
+        v
+    }
+
+    /// Refuses to clobber an earlier run in `out` unless asked to (`resume`, `overwrite`).
+    pub(crate) fn check_out(&self) -> anyhow::Result<()> {
+        let Some(dir) = &self.out else { return Ok(()) };
+        if dir.exists() && !dir.is_dir() {
+            bail!("--out {} exists and is not a folder", dir.display());
+        }
+        let ckpt = dir.join("checkpoint.bin");
+        if self.resume && !ckpt.exists() {
+            bail!("--resume: no checkpoint in {}", dir.display());
+        }
+        if !self.resume && !self.overwrite && (ckpt.exists() || dir.join("summary.json").exists()) {
+            bail!(
+                "{} already holds a run; pass --resume to continue it, --overwrite to replace it, or choose another --out",
+                dir.display()
+            );
+        }
+        if self.overwrite {
+            for f in [
+                "checkpoint.bin",
+                "metrics.jsonl",
+                "history.jsonl",
+                "summary.json",
+                "U.npy",
+                "labels.npy",
+            ] {
+                let p = dir.join(f);
+                if p.exists() {
+                    std::fs::remove_file(&p)
+                        .with_context(|| format!("cannot remove {}", p.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! GAN-UNET: training ([`train`]), the error ε of a trained generator on a data set's fixed
+//! groups ([`eval`]), one group factorised by it ([`factorize`]), and the classical MU/HALS/ANLS
+//! comparisons on the same groups ([`baselines`]).
+
+pub mod baselines;
+pub mod eval;
+pub mod factorize;
+pub mod train;
+
+use anyhow::{bail, Context};
+use nmfnet_datasets::catalog::{self, DatasetId, ImageSet, Split};
+use nmfnet_train::tasks::ganunet::GanTrainingConfig;
+use std::path::Path;
+
+/// The data set behind a GAN-UNET name: mnist, fashion or face (olivetti).
+pub fn dataset_id(name: &str) -> anyhow::Result<DatasetId> {
+    Ok(match name {
+        "mnist" => DatasetId::Mnist,
+        "fashion" => DatasetId::Fashion,
+        "face" | "olivetti" => DatasetId::Olivetti,
+        other => bail!("unknown GAN-UNET data set {other:?} (mnist, fashion, face)"),
+    })
+}
+
+/// The training and test images of a GAN-UNET data set.
+pub(crate) fn load_splits(
+    name: &str,
+    data_dir: Option<&Path>,
+) -> anyhow::Result<(ImageSet, ImageSet)> {
+    let id = dataset_id(name)?;
+    let dir = catalog::data_dir(data_dir)?;
+    Ok((
+        catalog::load_images(id, Split::Train, &dir)?,
+        catalog::load_images(id, Split::Test, &dir)?,
+    ))
+}
+
+/// The training config saved in a `gan train` checkpoint folder.
+pub fn checkpoint_training_config(dir: &Path) -> anyhow::Result<GanTrainingConfig> {
+    let value = nmfnet_train::checkpoint::checkpoint_config(dir)?;
+    serde_json::from_value(value)
+        .with_context(|| format!("{} does not hold a GAN-UNET checkpoint", dir.display()))
+}

@@ -1,0 +1,22 @@
+//! The entry points of nmfnet: one function per command, plain data in and out (requests,
+//! summaries, host matrices; no command-line or Burn types), each compiled here once for every
+//! backend feature. The `nmfnet` command line, the experiments, the benchmarks and a Python
+//! binding call these; none of them instantiates a backend itself.
+//!
+//! * [`cluster`]: SymNMF-Net or a classical solver on a similarity graph.
+//! * [`nmf`]: plain NMF of a matrix or an image folder.
+//! * [`gan`]: GAN-UNET training, evaluation, factorisation, and its classical comparisons.
+//! * [`data`]: the papers' data sets, verified or described.
+//! * [`timing`]: timed pieces for the benchmarks.
+//! * [`argv`]: the command line that runs a request (quoted by reports).
+//! * [`outdir`]: output folders (what is checked before a run, what it writes).
+
+pub mod argv;
+pub mod cluster;
+pub mod data;
+pub mod gan;
+pub mod nmf;
+pub mod outdir;
+pub mod timing;
+
+pub use nmfnet_train::backend::{compiled_backends, BackendKind};

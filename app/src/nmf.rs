@@ -1,0 +1,139 @@
+//! `nmf`: plain NMF `Y ≈ HW` (MU, HALS or ANLS-BPP) of a matrix or a folder of images; writes
+//! H, W (.npy) and, for images, a PNG grid of the basis images (the columns of H).
+
+use crate::outdir::{check_summary_free, create, write_history, write_json};
+use anyhow::{bail, Context};
+use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
+use nmfnet_baselines::nmf::{nmf as solve, NmfMethod, NmfParams};
+use nmfnet_baselines::StopReason;
+use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
+use nmfnet_datasets::Dense;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Where Y comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NmfInput {
+    /// A matrix file (.npy, or CSV/text), m × n; H is m × k.
+    Matrix(PathBuf),
+    /// A folder of same-size grayscale PNG/PGM images; each image is a column of Y, so the
+    /// columns of H are basis images.
+    Images(PathBuf),
+}
+
+/// One plain-NMF run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NmfRequest {
+    pub method: NmfMethod,
+    /// Number of basis vectors k.
+    pub rank: usize,
+    pub input: NmfInput,
+    /// Height × width of one column of Y, for the basis grid of a matrix input.
+    pub image_shape: Option<(usize, usize)>,
+    pub seed: u64,
+    /// Iteration budget (default 500; SPEC §3 stop rule otherwise).
+    pub max_iter: Option<usize>,
+    /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.
+    pub out: Option<PathBuf>,
+    /// Replace the files of an earlier run in `out`.
+    pub overwrite: bool,
+}
+
+/// What `nmfnet nmf` prints (and writes to summary.json).
+#[derive(Serialize, Debug, Clone)]
+pub struct NmfSummary {
+    pub method: &'static str,
+    pub input: String,
+    pub m: usize,
+    pub n: usize,
+    pub rank: usize,
+    /// ‖Y − HW‖_F / ‖Y‖_F.
+    pub rel_error: f64,
+    pub iterations: usize,
+    pub converged: bool,
+    pub stop_reason: StopReason,
+    pub seconds: f64,
+    pub seed: u64,
+}
+
+/// A finished NMF run.
+#[derive(Debug, Clone)]
+pub struct NmfReport {
+    pub summary: NmfSummary,
+    /// m × k.
+    pub h: Dense,
+    /// k × n.
+    pub w: Dense,
+}
+
+/// Runs `req`; nothing is written unless every input is valid.
+pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
+    let started = Instant::now();
+    let (y, shape, input) = match &req.input {
+        NmfInput::Matrix(path) => {
+            let y = read_matrix(path)?;
+            if let Some((h, w)) = req.image_shape {
+                if h * w != y.nrows() {
+                    bail!(
+                        "--image-shape {h}x{w} has {} pixels but {} has m = {} rows",
+                        h * w,
+                        path.display(),
+                        y.nrows()
+                    );
+                }
+            }
+            (y, req.image_shape, path.display().to_string())
+        }
+        NmfInput::Images(dir) => {
+            let f = read_image_folder(dir)?;
+            (
+                f.matrix,
+                Some((f.height, f.width)),
+                dir.display().to_string(),
+            )
+        }
+    };
+    let ym = nonneg_from_dense(&y).with_context(|| format!("input {input}"))?;
+    let mut params = NmfParams::new(req.rank);
+    params.seed = req.seed;
+    if let Some(v) = req.max_iter {
+        params.max_iter = v;
+    }
+    check_summary_free(req.out.as_deref(), req.overwrite)?;
+    let fit = solve(req.method, ym.as_ref(), &params)?;
+    let summary = NmfSummary {
+        method: req.method.name(),
+        input,
+        m: ym.nrows(),
+        n: ym.ncols(),
+        rank: req.rank,
+        rel_error: fit.rel_error(),
+        iterations: fit.convergence.iterations,
+        converged: fit.convergence.converged,
+        stop_reason: fit.convergence.reason,
+        seconds: started.elapsed().as_secs_f64(),
+        seed: req.seed,
+    };
+    let report = NmfReport {
+        summary,
+        h: to_dense(fit.h.as_ref()),
+        w: to_dense(fit.w.as_ref()),
+    };
+    if let Some(dir) = &req.out {
+        create(dir)?;
+        write_npy(&dir.join("H.npy"), &report.h)?;
+        write_npy(&dir.join("W.npy"), &report.w)?;
+        write_history(&dir.join("history.jsonl"), &fit.history)?;
+        if let Some((h, w)) = shape {
+            let tiles: Vec<Vec<f32>> = (0..req.rank)
+                .map(|l| fit.h.col(l).iter().map(|&v| v as f32).collect())
+                .collect();
+            let cols = (req.rank as f64).sqrt().ceil() as usize;
+            atomic_write(&dir.join("basis.png"), &gray_grid_png(&tiles, h, w, cols)?)?;
+        }
+        write_json(&dir.join("summary.json"), &report.summary)?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,195 @@
+//! Timed pieces for the benchmarks (`bench`): each runs on the chosen backend and returns its
+//! raw seconds; the benchmark takes medians and ratios against a baseline of the same run.
+
+use burn::module::{AutodiffModule, Module};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Distribution, Tensor};
+use ganunet_burn::reconstruct;
+use nmfnet_datasets::catalog::ImageSet;
+use nmfnet_datasets::graph::Graph;
+use nmfnet_datasets::Dense;
+use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
+use nmfnet_train::task::Task;
+use nmfnet_train::tasks::ganunet::{GanTask, GanTrainingConfig};
+use nmfnet_train::tasks::symnmf::SymNmfTask;
+use nmfnet_train::tasks::transfer::to_host;
+use std::time::Instant;
+use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
+
+struct GemmJob {
+    n: usize,
+    r: usize,
+    reps: usize,
+}
+
+impl BackendJob for GemmJob {
+    type Output = Vec<f64>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Vec<f64> {
+        gemm_times::<B::InnerBackend>(self.n, self.r, self.reps, &device)
+    }
+}
+
+/// Seconds of each of `reps` products `X·U` (n×n times n×r, random, data already on the
+/// device, result read back), after one untimed product.
+fn gemm_times<B: Backend>(n: usize, r: usize, reps: usize, device: &B::Device) -> Vec<f64> {
+    let x = Tensor::<B, 2>::random([n, n], Distribution::Default, device);
+    let u = Tensor::<B, 2>::random([n, r], Distribution::Default, device);
+    let _ = x.clone().matmul(u.clone()).sum().into_scalar();
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            let _ = x.clone().matmul(u.clone()).sum().into_scalar();
+            t.elapsed().as_secs_f64()
+        })
+        .collect()
+}
+
+/// Seconds of `reps` products `X·U` on `backend` (see [`gemm_times`]).
+pub fn gemm(backend: BackendKind, n: usize, r: usize, reps: usize) -> anyhow::Result<Vec<f64>> {
+    Ok(dispatch(backend, GemmJob { n, r, reps })?)
+}
+
+/// SymNMF-Net epochs, timed one by one.
+#[derive(Debug, Clone)]
+pub struct NetEpochs {
+    /// The loss of every epoch run (warm-up ones included).
+    pub losses: Vec<f64>,
+    /// Seconds of each epoch after the warm-up (metrics read back: each epoch is complete).
+    pub seconds: Vec<f64>,
+    /// The network's U₀ (n × r), for a reference implementation to start from.
+    pub u0: Dense,
+}
+
+struct EpochJob {
+    cfg: SymNmfTrainingConfig,
+    x: Graph,
+    warmup: usize,
+    epochs: usize,
+}
+
+impl BackendJob for EpochJob {
+    type Output = anyhow::Result<NetEpochs>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
+        // X is handed to the device: no second host-size copy (as in a real run).
+        let mut task = SymNmfTask::<B>::from_graph(self.cfg, self.x, &device)?;
+        let u0 = to_host(task.model().u0.val());
+        let (mut losses, mut seconds) = (Vec::new(), Vec::new());
+        for s in 0..self.warmup + self.epochs {
+            let t = Instant::now();
+            let m = task.step(s)?;
+            let dt = t.elapsed().as_secs_f64();
+            losses.push(
+                m.iter()
+                    .find(|(k, _)| k == "loss")
+                    .map_or(f64::NAN, |p| p.1),
+            );
+            if s >= self.warmup {
+                seconds.push(dt);
+            }
+        }
+        Ok(NetEpochs {
+            losses,
+            seconds,
+            u0,
+        })
+    }
+}
+
+/// `warmup` then `epochs` SymNMF-Net epochs on `x` (validated) on `backend`.
+pub fn net_epochs(
+    backend: BackendKind,
+    cfg: SymNmfTrainingConfig,
+    x: Graph,
+    warmup: usize,
+    epochs: usize,
+) -> anyhow::Result<NetEpochs> {
+    dispatch(
+        backend,
+        EpochJob {
+            cfg,
+            x,
+            warmup,
+            epochs,
+        },
+    )?
+}
+
+/// GAN-UNET training steps and single-group inference, timed one by one.
+#[derive(Debug, Clone)]
+pub struct GanSteps {
+    /// Seconds of each training step after the warm-up (PCA + D update + G update; the losses
+    /// are read back, so each step is complete).
+    pub step_seconds: Vec<f64>,
+    /// Seconds of each single-group forward pass (eval mode) after the warm-up.
+    pub inference_seconds: Vec<f64>,
+    pub generator_params: usize,
+    pub discriminator_params: usize,
+}
+
+struct GanJob<'a> {
+    cfg: GanTrainingConfig,
+    images: &'a ImageSet,
+    warmup: usize,
+    steps: usize,
+    inferences: usize,
+}
+
+impl BackendJob for GanJob<'_> {
+    type Output = anyhow::Result<GanSteps>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
+        let group = self.cfg.generator.group;
+        let (h, w) = (self.images.height, self.images.width);
+        let mut task = GanTask::<B>::new(self.cfg, self.images, &device)?;
+        let mut step_seconds = Vec::new();
+        for s in 0..self.warmup + self.steps {
+            let t = Instant::now();
+            task.step(s)?;
+            if s >= self.warmup {
+                step_seconds.push(t.elapsed().as_secs_f64());
+            }
+        }
+        let g = task.generator().valid();
+        let mut inference_seconds = Vec::new();
+        for s in 0..self.warmup + self.inferences {
+            let y = Tensor::<B::InnerBackend, 4>::random(
+                [1, group, h, w],
+                Distribution::Uniform(0.0, 1.0),
+                &device,
+            );
+            let t = Instant::now();
+            let (hh, ww) = g.forward(y);
+            let _ = reconstruct(hh, ww).sum().into_scalar();
+            if s >= self.warmup {
+                inference_seconds.push(t.elapsed().as_secs_f64());
+            }
+        }
+        Ok(GanSteps {
+            step_seconds,
+            inference_seconds,
+            generator_params: task.generator().num_params(),
+            discriminator_params: task.discriminator().map_or(0, |d| d.num_params()),
+        })
+    }
+}
+
+/// `warmup` + `steps` training steps of GAN-UNET on `images` (sides a multiple of 2^levels),
+/// then `warmup` + `inferences` single-group forward passes on random groups, on `backend`.
+pub fn gan_steps(
+    backend: BackendKind,
+    cfg: GanTrainingConfig,
+    images: &ImageSet,
+    warmup: usize,
+    steps: usize,
+    inferences: usize,
+) -> anyhow::Result<GanSteps> {
+    dispatch(
+        backend,
+        GanJob {
+            cfg,
+            images,
+            warmup,
+            steps,
+            inferences,
+        },
+    )?
+}

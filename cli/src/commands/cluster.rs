@@ -1,0 +1,245 @@
+//! `nmfnet cluster`: the flags, the request they make, and the printed summary.
+
+use crate::args::{print_json, BackendArg};
+use clap::{Args, ValueEnum};
+use nmfnet_app::cluster::{
+    cluster, ClusterInput, ClusterRequest, ClusterSummary, Method, MethodDetails, Reduction,
+};
+use std::path::{Path, PathBuf};
+
+/// `--method`: the names of [`Method::ALL`], each with its line of help.
+fn method_parser() -> impl clap::builder::TypedValueParser<Value = Method> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Method::ALL.map(|m| PossibleValue::new(m.name()).help(m.describe())))
+        .map(|name| Method::from_name(&name).expect("one of the listed names"))
+}
+
+/// `--reduction`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReductionArg {
+    Sum,
+    Mean,
+}
+
+#[derive(Args, Debug)]
+pub struct ClusterArgs {
+    /// Clustering method.
+    #[arg(long, value_parser = method_parser(), default_value = "symnmf-net")]
+    pub method: Method,
+    /// n×n similarity matrix (.npy, or CSV/text); must be symmetric and nonnegative.
+    #[arg(long, value_name = "FILE", conflicts_with = "features")]
+    pub similarity: Option<PathBuf>,
+    /// Samples × features (.npy, or CSV/text); the kNN graph of SPEC §4 is built from it.
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
+    /// One of the papers' clustering data sets: orl, coil20, mnist1, mnist2, tdt2 (its graph
+    /// is built as in SPEC §4; the labels and the rank come with it).
+    #[arg(long, conflicts_with_all = ["similarity", "features"])]
+    pub dataset: Option<String>,
+    /// Data folder for --dataset (default: $NMFNET_DATA).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// COIL-20 at its full 128×128 instead of the default 32×32.
+    #[arg(long)]
+    pub coil_full_size: bool,
+    /// Ground-truth classes, one per point (.npy or text): enables ACC, NMI and purity.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Rank r = number of clusters (default: the number of classes in the labels).
+    #[arg(long)]
+    pub rank: Option<usize>,
+    /// Number of blocks K.
+    #[arg(long)]
+    pub blocks: Option<usize>,
+    /// Training epochs (full-batch Adam steps).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Adam learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Seed of U₀.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Weight β of the proximity terms.
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// Weight γ of the ℓ1 term on U_K (0 = off).
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// Reduction of the squared norms in the loss.
+    #[arg(long, value_enum)]
+    pub reduction: Option<ReductionArg>,
+    /// SymNMF-Net: initial λ (default ‖X‖_F; with --fixed-lambda its fixed value). Classical
+    /// two-factor methods: the penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖².
+    #[arg(long)]
+    pub lambda: Option<f64>,
+    /// Classical methods: iteration budget (default 1000).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Classical methods: stop when the projected gradient falls below this fraction of the
+    /// first iterate's (default 1e-4).
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// ADMM: the penalty ρ (default 3‖X‖₂).
+    #[arg(long)]
+    pub rho: Option<f64>,
+    /// Use the graph as a dense matrix even when it was built sparse (kNN graphs are; every
+    /// product with X is then a dense one).
+    #[arg(long)]
+    pub dense: bool,
+    /// Keep λ fixed instead of learning it.
+    #[arg(long)]
+    pub fixed_lambda: bool,
+    /// Do not project λ above the bound of Proposition 1 after each step.
+    #[arg(long)]
+    pub no_project: bool,
+    /// Accept a fixed λ below the bound of Proposition 1 (small-λ studies).
+    #[arg(long)]
+    pub allow_lambda_below_bound: bool,
+    /// Training config as JSON (SymNmfTrainingConfig); the flags above override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Backend: cpu (= flex), flex, ndarray or wgpu.
+    #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
+    /// Output folder: U.npy, labels.npy, summary.json; SymNMF-Net adds metrics.jsonl (the loss
+    /// history), config.json and checkpoint.bin, classical methods history.jsonl.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run whose checkpoint is in --out.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+    /// Replace an earlier run in --out instead of refusing.
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
+    /// Epochs between checkpoints.
+    #[arg(long, default_value_t = 50)]
+    pub checkpoint_every: usize,
+    /// Print one JSON object as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl ClusterArgs {
+    /// The request these flags stand for.
+    pub fn request(&self) -> ClusterRequest {
+        let input = if let Some(name) = &self.dataset {
+            ClusterInput::Dataset {
+                name: name.clone(),
+                data_dir: self.data_dir.clone(),
+                coil_full_size: self.coil_full_size,
+            }
+        } else if let Some(p) = &self.similarity {
+            ClusterInput::Similarity(p.clone())
+        } else if let Some(p) = &self.features {
+            ClusterInput::Features(p.clone())
+        } else {
+            ClusterInput::Embedded
+        };
+        ClusterRequest {
+            method: self.method,
+            input,
+            labels: self.labels.clone(),
+            rank: self.rank,
+            seed: self.seed,
+            lambda: self.lambda,
+            dense: self.dense,
+            blocks: self.blocks,
+            epochs: self.epochs,
+            lr: self.lr,
+            beta: self.beta,
+            gamma: self.gamma,
+            reduction: self.reduction.map(|r| match r {
+                ReductionArg::Sum => Reduction::Sum,
+                ReductionArg::Mean => Reduction::Mean,
+            }),
+            fixed_lambda: self.fixed_lambda,
+            no_project: self.no_project,
+            allow_lambda_below_bound: self.allow_lambda_below_bound,
+            config: self.config.clone(),
+            max_iter: self.max_iter,
+            tol: self.tol,
+            rho: self.rho,
+            out: self.out.clone(),
+            resume: self.resume,
+            overwrite: self.overwrite,
+            checkpoint_every: self.checkpoint_every,
+            progress: !self.quiet,
+        }
+    }
+}
+
+/// Runs `nmfnet cluster`.
+pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
+    let report = cluster(&args.request(), args.backend.into())?;
+    print_summary(&report.summary, args.out.as_deref());
+    if args.json {
+        print_json(&report.summary)?;
+    }
+    Ok(())
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into())
+}
+
+/// Human-readable summary.
+/// The human-readable summary.
+pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
+    match &s.details {
+        MethodDetails::Net {
+            backend,
+            epochs,
+            storage,
+            ..
+        } => println!(
+            "method        {}  (backend {backend}, {epochs} epochs, {storage} X, seed {})",
+            s.method, s.seed
+        ),
+        MethodDetails::Classical {
+            iterations,
+            converged,
+            stop_reason,
+            storage,
+            ..
+        } => println!(
+            "method        {}  ({iterations} iterations, {}, {storage} X, seed {})",
+            s.method,
+            if *converged {
+                "converged".to_string()
+            } else {
+                format!("not converged: {stop_reason:?}")
+            },
+            s.seed
+        ),
+    }
+    println!("dataset       {}  (n = {}, r = {})", s.dataset, s.n, s.rank);
+    println!("ACC           {}", fmt_opt(s.acc));
+    println!("NMI           {}", fmt_opt(s.nmi));
+    println!("purity        {}", fmt_opt(s.purity));
+    println!("rel. error    {:.4}   (‖X − UUᵀ‖²/‖X‖²)", s.rel_error);
+    println!(
+        "sparse factor {:.4}   zero rows {}",
+        s.sparse_factor, s.zero_rows
+    );
+    match &s.details {
+        MethodDetails::Net {
+            lambda,
+            lambda_bound,
+            ..
+        } => {
+            println!("λ             {lambda:.4}   (bound {lambda_bound:.4})")
+        }
+        MethodDetails::Classical {
+            penalty: Some(p), ..
+        } => println!("penalty       {p:.4}"),
+        MethodDetails::Classical { .. } => {}
+    }
+    println!("time          {:.2} s", s.seconds);
+    if let Some(dir) = out {
+        println!("written to    {}", dir.display());
+    }
+}

@@ -1,0 +1,100 @@
+//! `nmfnet data …`: verify every data set's files, or describe one.
+
+use crate::args::print_json;
+use anyhow::bail;
+use clap::Subcommand;
+use nmfnet_app::data::{check, info, Loaded};
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Verify every data set (files present, sha256, sample and class counts); one row each.
+    /// Exits with a non-zero status on any problem.
+    Check {
+        /// Data folder (default: $NMFNET_DATA).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Print the rows as one JSON array on the last line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Describe one data set; with a data folder, load it and give its class sizes.
+    Info {
+        /// orl, coil20, mnist1, mnist2, tdt2, mnist, fashion or olivetti.
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+/// Runs `nmfnet data …`.
+pub fn run(cmd: &DataCommand) -> anyhow::Result<()> {
+    match cmd {
+        DataCommand::Check { data_dir, json } => data_check(data_dir.as_deref(), *json),
+        DataCommand::Info { name, data_dir } => data_info(name, data_dir.as_deref()),
+    }
+}
+
+/// One row per data set; an error if any row has a problem.
+fn data_check(data_dir: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    let c = check(data_dir)?;
+    println!("data folder {}", c.dir.display());
+    println!(
+        "{:<9} {:>8} {:>8} {:>9} {:>7}  status",
+        "dataset", "samples", "classes", "features", "load s"
+    );
+    let fmt = |v: Option<usize>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+    for r in &c.rows {
+        println!(
+            "{:<9} {:>8} {:>8} {:>9} {:>7.2}  {}",
+            r.dataset,
+            fmt(r.samples),
+            fmt(r.classes),
+            fmt(r.features),
+            r.seconds,
+            match &r.problem {
+                None => "ok (sha256 and counts verified)".to_string(),
+                Some(p) => format!("FAILED: {p}"),
+            }
+        );
+    }
+    if json {
+        print_json(&c.rows)?;
+    }
+    let bad = c.failed();
+    if bad > 0 {
+        bail!("{bad} of {} data sets failed the check", c.rows.len());
+    }
+    Ok(())
+}
+
+fn data_info(name: &str, data_dir: Option<&Path>) -> anyhow::Result<()> {
+    let i = info(name, data_dir)?;
+    let (n, c) = i.expected;
+    println!("{}: {}", i.name, i.description);
+    println!("expected: {n} samples, {c} classes");
+    if let Some(r) = i.rank {
+        println!("clustering rank r = {r}");
+    }
+    let Some((dir, loaded)) = &i.loaded else {
+        println!("(pass --data-dir or set $NMFNET_DATA to load it)");
+        return Ok(());
+    };
+    match loaded {
+        Loaded::Clustering { samples, features } => println!(
+            "loaded from {}: {samples} samples × {features} features",
+            dir.display()
+        ),
+        Loaded::Images {
+            train,
+            test,
+            height,
+            width,
+        } => println!(
+            "loaded from {}: {train} train + {test} test images of {height}×{width}",
+            dir.display()
+        ),
+    }
+    println!("class sizes: {:?}", i.class_sizes);
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! One module per command: its flags, the request they make for `nmfnet-app`, and its output.
+
+pub mod cluster;
+pub mod data;
+pub mod gan;
+pub mod nmf;
+pub mod reproduce;

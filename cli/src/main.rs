@@ -1,0 +1,14 @@
+//! `nmfnet`: the command line of nmfnet. See `nmfnet --help`.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = nmfnet::cli::Cli::parse();
+    match nmfnet::cli::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

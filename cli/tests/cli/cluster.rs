@@ -1,0 +1,402 @@
+//! `nmfnet cluster` end to end: the embedded default, user files, bad input (typed error,
+//! non-zero exit, no panic, nothing overwritten), checkpoints and resume, real data sets.
+
+use crate::common::*;
+
+#[test]
+fn embedded_default_reaches_the_target_accuracy() {
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--method",
+        "symnmf-net",
+        "--json",
+        "--quiet",
+    ]));
+    for key in [
+        "method",
+        "dataset",
+        "n",
+        "rank",
+        "acc",
+        "nmi",
+        "purity",
+        "rel_error",
+        "sparse_factor",
+        "seconds",
+    ] {
+        assert!(s.get(key).is_some(), "JSON summary lacks '{key}': {s}");
+    }
+    assert_eq!(s["method"], "symnmf-net");
+    assert_eq!((s["n"].as_u64(), s["rank"].as_u64()), (Some(400), Some(5)));
+    let acc = s["acc"].as_f64().unwrap();
+    assert!(acc >= 0.95, "ACC {acc} < 0.95 on the embedded default");
+    assert_eq!(s["zero_rows"].as_u64(), Some(0));
+}
+
+#[test]
+fn user_similarity_file_works_the_same_way() {
+    let d = tmp("similarity");
+    let g = planted_graph(&PlantedConfig::default()).unwrap();
+    let x_path = d.join("x.npy");
+    let l_path = d.join("labels.txt");
+    write_npy(&x_path, &g.x).unwrap();
+    let labels: String = g
+        .labels
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&l_path, labels).unwrap();
+
+    let default = summary(&nmfnet(&["cluster", "--json", "--quiet"]));
+    let user = summary(&nmfnet(&[
+        "cluster",
+        "--json",
+        "--quiet",
+        "--similarity",
+        p(&x_path),
+        "--labels",
+        p(&l_path),
+    ]));
+    assert_eq!(user["dataset"], "x");
+    assert_eq!(user["acc"], default["acc"]);
+    assert_eq!(user["rank"], default["rank"]);
+    let (a, b) = (
+        user["rel_error"].as_f64().unwrap(),
+        default["rel_error"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-6, "rel. error {a} vs {b}");
+
+    // Without labels the label scores are null and the rank must be given.
+    let no_labels = summary(&nmfnet(&[
+        "cluster",
+        "--json",
+        "--quiet",
+        "--similarity",
+        p(&x_path),
+        "--rank",
+        "5",
+    ]));
+    assert!(
+        no_labels["acc"].is_null() && no_labels["nmi"].is_null() && no_labels["purity"].is_null()
+    );
+    let out = nmfnet(&["cluster", "--quiet", "--similarity", p(&x_path)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--rank is required"));
+}
+
+#[test]
+fn user_feature_file_builds_the_graph() {
+    let d = tmp("features");
+    let (z, labels) = planted_features(&PlantedConfig::default()).unwrap();
+    let csv: String = (0..z.nrows())
+        .map(|i| {
+            z.row(i)
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(d.join("z.csv"), csv).unwrap();
+    atomic_write(&d.join("y.npy"), &npy_bytes_labels(&labels)).unwrap();
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--json",
+        "--quiet",
+        "--features",
+        p(&d.join("z.csv")),
+        "--labels",
+        p(&d.join("y.npy")),
+    ]));
+    assert!(s["acc"].as_f64().unwrap() >= 0.95, "{s}");
+}
+
+#[test]
+fn bad_inputs_are_typed_errors() {
+    let d = tmp("bad");
+    let out_dir = d.join("out");
+    let write = |name: &str, text: &str| {
+        let path = d.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (write("rect.csv", "1,0,0\n0,1,0\n"), "must be square"),
+        (write("asym.csv", "1,0.5\n0.1,1\n"), "not symmetric"),
+        (write("neg.csv", "1,-0.5\n-0.5,1\n"), "negative"),
+        (write("nan.csv", "1,NaN\nNaN,1\n"), "non-finite"),
+        (write("inf.csv", "1,inf\ninf,1\n"), "non-finite"),
+        (write("empty.csv", "\n# nothing\n"), "empty"),
+        (write("text.csv", "1,a\na,1\n"), "not a number"),
+        (write("bad.npy", "\u{93}NUMPY garbage"), "not a valid .npy"),
+        (d.join("missing.csv"), "cannot read"),
+        (d.to_path_buf(), "cannot read"),
+    ];
+    for (file, phrase) in &cases {
+        expect_error(
+            &[
+                "cluster",
+                "--quiet",
+                "--rank",
+                "1",
+                "--similarity",
+                p(file),
+                "--out",
+                p(&out_dir),
+            ],
+            phrase,
+            &d,
+        );
+    }
+    assert!(
+        !out_dir.exists(),
+        "no output folder may be created for bad input"
+    );
+
+    // Parameters.
+    expect_error(
+        &["cluster", "--quiet", "--rank", "0"],
+        "rank must be at least 1",
+        &d,
+    );
+    expect_error(
+        &["cluster", "--quiet", "--rank", "401"],
+        "larger than the number of points",
+        &d,
+    );
+    expect_error(
+        &["cluster", "--quiet", "--blocks", "0"],
+        "at least one block",
+        &d,
+    );
+    expect_error(
+        &["cluster", "--quiet", "--lr=-1"],
+        "invalid parameter lr",
+        &d,
+    );
+    expect_error(
+        &["cluster", "--quiet", "--epochs", "0"],
+        "invalid parameter epochs",
+        &d,
+    );
+    expect_error(
+        &["cluster", "--quiet", "--fixed-lambda", "--lambda", "0.01"],
+        "below the lower bound",
+        &d,
+    );
+    let labels = write("short.txt", "0\n1\n");
+    expect_error(
+        &["cluster", "--quiet", "--labels", p(&labels)],
+        "labels but the data has n = 400",
+        &d,
+    );
+    let features = write("few.csv", "1,2\n3,4\n5,6\n");
+    expect_error(
+        &[
+            "cluster",
+            "--quiet",
+            "--rank",
+            "1",
+            "--features",
+            p(&features),
+        ],
+        "more than 7 samples",
+        &d,
+    );
+}
+
+#[test]
+fn existing_run_is_not_overwritten_and_resume_matches_a_straight_run() {
+    let d = tmp("resume");
+    let dir = d.join("run");
+    let straight = d.join("straight");
+    summary(&nmfnet(&[
+        "cluster",
+        "--quiet",
+        "--json",
+        "--epochs",
+        "30",
+        "--out",
+        p(&straight),
+    ]));
+
+    summary(&nmfnet(&[
+        "cluster",
+        "--quiet",
+        "--json",
+        "--epochs",
+        "12",
+        "--checkpoint-every",
+        "5",
+        "--out",
+        p(&dir),
+    ]));
+    let u_before = std::fs::read(dir.join("U.npy")).unwrap();
+    // A second run into the same folder is refused and changes nothing.
+    expect_error(
+        &["cluster", "--quiet", "--epochs", "30", "--out", p(&dir)],
+        "already holds a run",
+        &dir,
+    );
+    assert_eq!(std::fs::read(dir.join("U.npy")).unwrap(), u_before);
+    // A run with another config cannot resume it.
+    expect_error(
+        &[
+            "cluster",
+            "--quiet",
+            "--epochs",
+            "30",
+            "--seed",
+            "9",
+            "--out",
+            p(&dir),
+            "--resume",
+        ],
+        "another configuration",
+        &dir,
+    );
+
+    let resumed = summary(&nmfnet(&[
+        "cluster",
+        "--quiet",
+        "--json",
+        "--epochs",
+        "30",
+        "--out",
+        p(&dir),
+        "--resume",
+    ]));
+    let straight_summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(straight.join("summary.json")).unwrap())
+            .unwrap();
+    let (a, b) = (
+        resumed["rel_error"].as_f64().unwrap(),
+        straight_summary["rel_error"].as_f64().unwrap(),
+    );
+    assert!(
+        (a - b).abs() <= 1e-6 * b,
+        "resumed rel. error {a} vs straight {b}"
+    );
+    assert_eq!(resumed["acc"], straight_summary["acc"]);
+    // The loss history holds each epoch exactly once.
+    let steps: Vec<u64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(steps, (0..30).collect::<Vec<_>>());
+    let u = nmfnet_datasets::io::read_matrix(&dir.join("U.npy")).unwrap();
+    assert_eq!(u.shape(), [400, 5]);
+    let labels = nmfnet_datasets::io::read_labels(&dir.join("labels.npy")).unwrap();
+    assert_eq!(labels.len(), 400);
+    let _: Dense = u;
+}
+
+#[test]
+fn nan_during_training_is_reported_and_keeps_the_checkpoint() {
+    let d = tmp("nan");
+    let dir = d.join("run");
+    let out = nmfnet(&[
+        "cluster",
+        "--quiet",
+        "--lr",
+        "1e30",
+        "--epochs",
+        "20",
+        "--checkpoint-every",
+        "1",
+        "--out",
+        p(&dir),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("is NaN") || stderr.contains("is inf"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("last good checkpoint"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    assert!(dir.join("checkpoint.bin").exists());
+}
+
+#[test]
+fn help_on_every_subcommand() {
+    for args in [
+        vec!["--help"],
+        vec!["cluster", "--help"],
+        vec!["nmf", "--help"],
+        vec!["data", "--help"],
+        vec!["gan", "baselines", "--help"],
+        vec!["reproduce", "ganunet", "--help"],
+    ] {
+        let out = nmfnet(&args);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+    }
+}
+
+#[test]
+fn cluster_on_a_real_dataset() {
+    let Some(dir) = shared_data() else { return };
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--dataset",
+        "orl",
+        "--data-dir",
+        p(&dir),
+        "--epochs",
+        "3",
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(
+        (s["dataset"].as_str(), s["n"].as_u64(), s["rank"].as_u64()),
+        (Some("orl"), Some(400), Some(40))
+    );
+    assert!(s["acc"].as_f64().unwrap() > 0.3, "{s}");
+    let out = nmfnet(&["cluster", "--dataset", "nope", "--data-dir", p(&dir)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown data set 'nope'"));
+    let out = nmfnet(&[
+        "cluster",
+        "--dataset",
+        "orl",
+        "--data-dir",
+        "/nonexistent/dir",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a folder"));
+}
+
+#[test]
+fn a_partial_config_keeps_the_rank_from_the_labels() {
+    let d = tmp("partial-config");
+    let cfg = d.join("cfg.json");
+    std::fs::write(&cfg, r#"{"cosine_decay": true, "epochs": 5}"#).unwrap();
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--config",
+        p(&cfg),
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(
+        (s["rank"].as_u64(), s["epochs"].as_u64()),
+        (Some(5), Some(5)),
+        "{s}"
+    );
+    std::fs::write(&cfg, r#"{"model": {"rank": 3}, "epochs": 5}"#).unwrap();
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--config",
+        p(&cfg),
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(s["rank"].as_u64(), Some(3), "{s}");
+}

@@ -1,0 +1,190 @@
+//! `nmfnet reproduce … --quick`: the reports are written and finished cells are reused.
+
+use crate::common::*;
+
+#[test]
+fn reproduce_quick_writes_results_and_resumes_without_rerunning() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("reproduce");
+    let out = d.join("r");
+    let run = || {
+        nmfnet(&[
+            "reproduce",
+            "symnmf",
+            "--quick",
+            "--data-dir",
+            p(&dir),
+            "--out",
+            p(&out),
+        ])
+    };
+    let first = run();
+    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(
+        first.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout.contains("3 of 3 cells to run"), "{stdout}");
+    for f in [
+        "results.md",
+        "results.json",
+        "fig4_1_orl.png",
+        "fig4_1_orl.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(
+        md.contains("| SymNMF-Net |") && md.contains("/ 81.50"),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["cells"].as_array().unwrap().len(), 3);
+    // Same seeds again: nothing reruns and the numbers are the same.
+    let second = run();
+    let stdout2 = String::from_utf8_lossy(&second.stdout).to_string();
+    assert!(second.status.success());
+    assert!(!stdout2.contains("cells to run"), "{stdout2}");
+    let json2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["cells"], json2["cells"]);
+    // From scratch in another folder: the same numbers (seeded, deterministic).
+    let out2 = d.join("r2");
+    let fresh = nmfnet(&[
+        "reproduce",
+        "symnmf",
+        "--quick",
+        "--quiet",
+        "--data-dir",
+        p(&dir),
+        "--out",
+        p(&out2),
+    ]);
+    assert!(fresh.status.success());
+    let json3: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("results.json")).unwrap()).unwrap();
+    for (a, b) in json["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(json3["cells"].as_array().unwrap())
+    {
+        for key in ["acc", "nmi", "purity", "rel_error", "sparse_factor"] {
+            assert_eq!(
+                a["summary"][key], b["summary"][key],
+                "{key} differs between two runs: {a} vs {b}"
+            );
+        }
+    }
+    // A changed cell (its identity no longer matches) is run again.
+    let ident = out.join("cells/orl/symhals/seed0/cell.json");
+    std::fs::write(&ident, "{}").unwrap();
+    let third = run();
+    assert!(String::from_utf8_lossy(&third.stdout).contains("1 of 3 cells to run"));
+    let bad = nmfnet(&[
+        "reproduce",
+        "symnmf",
+        "--data-dir",
+        p(&dir),
+        "--datasets",
+        "nope",
+        "--out",
+        p(&out),
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown clustering data set"));
+}
+
+#[test]
+fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("repro-gan");
+    let run = || {
+        let out = nmfnet(&[
+            "reproduce",
+            "ganunet",
+            "--quick",
+            "--data-dir",
+            p(&dir),
+            "--out",
+            p(&d),
+            "--quiet",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run();
+    let md = std::fs::read_to_string(d.join("results.md")).unwrap();
+    for needle in [
+        "| mnist | hals | direct |",
+        "| mnist | hals | transfer |",
+        "GAN-UNET (2 steps)",
+        "UNET (L1 only)",
+        "GAN-UNET + NNLS layer (extension) (2 steps)",
+        "GAN-UNET, narrow (extension) (2 steps)",
+        "GAN-UNET + NNLS layer, narrow (extension) (2 steps)",
+        "rank-10 subspace fitted to ε",
+        "Training time on MNIST",
+        "speed-up, batched",
+        "3.933",
+        "speed-up",
+        "Inference-time refinement",
+        "| mnist | GAN-UNET | 2 |",
+    ] {
+        assert!(md.contains(needle), "results.md lacks {needle:?}:\n{md}");
+    }
+    for f in [
+        "results.json",
+        "training_mnist.png",
+        "grid_mnist_gan_unet.png",
+        "grid_mnist_hals.png",
+        "grid_mnist_gan_unet_nnls.png",
+        "grid_mnist_gan_unet_nnls_narrow.png",
+        "training_time_mnist.png",
+        "refine_mnist.png",
+    ] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("results.json")).unwrap()).unwrap();
+    let first = json["mnist"]["gan_unet"]["test_error"].as_f64().unwrap();
+    assert!(
+        json["mnist"]["gan_unet_nnls_narrow"]["test_error"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    // Both references: the ε-fitted subspace never loses to the SVD's.
+    let b = &json["mnist"]["baselines"];
+    let (svd, fitted) = (
+        b["svd_test_error"].as_f64().unwrap(),
+        b["subspace_test_error"].as_f64().unwrap(),
+    );
+    assert!(fitted > 0.0 && fitted <= svd * (1.0 + 1e-9), "{b}");
+    // Refinement rounds never raise the test ε of the barely trained model.
+    let refined = &json["mnist"]["refine_gan_unet"];
+    let errors: Vec<f64> = ["0", "1", "2", "5", "10"]
+        .iter()
+        .map(|r| refined[*r]["test_error"].as_f64().unwrap())
+        .collect();
+    assert_eq!(errors[0], first);
+    assert!(
+        errors.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-5)) && errors[4] < errors[0],
+        "{errors:?}"
+    );
+    // A second run reuses every cell: the model is not retrained (same log), same numbers.
+    let log = d.join("cells/mnist/gan-unet/metrics.jsonl");
+    let before = std::fs::read_to_string(&log).unwrap();
+    run();
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), before);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("results.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["mnist"]["gan_unet"]["test_error"].as_f64().unwrap(),
+        first
+    );
+}

@@ -1,0 +1,16 @@
+//! `nmfnet reproduce symnmf`: SymNMF-Net and the classical solvers on the paper's five data
+//! sets, over seeds, into `results.md`, `results.json` and the figures.
+//!
+//! Every number comes from one "cell" = one `nmfnet cluster … --out CELL` run, whose command is
+//! written beside it (`cell.json`) and into the results file. A cell whose `summary.json`
+//! exists and whose arguments are unchanged is not run again, so an interrupted reproduction
+//! resumes where it stopped, and `report_only` rebuilds the files from the finished cells.
+
+pub mod cells;
+mod figures;
+mod paper;
+mod report;
+mod run;
+
+pub use cells::{cells, SymnmfOptions};
+pub use run::symnmf;

@@ -1,0 +1,88 @@
+//! Running the cells of the SymNMF-Net reproduction that have not finished yet, then the report.
+
+use super::cells::{cells, done, Cell, SymnmfOptions};
+use super::report::report;
+use anyhow::{bail, Context};
+use nmfnet_app::cluster::cluster;
+use nmfnet_app::BackendKind;
+use nmfnet_datasets::io::atomic_write;
+use nmfnet_train::progress::cell_bar;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn run_cell(cell: &Cell, data_dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let mut req = cell.request(data_dir, out);
+    req.overwrite = true;
+    req.progress = false;
+    req.checkpoint_every = 100_000;
+    let dir = cell.dir(out);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Stale summary first: a cell is done only once its summary and identity are both written.
+    let _ = std::fs::remove_file(dir.join("cell.json"));
+    cluster(&req, BackendKind::Cpu).with_context(|| format!("cell {}", dir.display()))?;
+    atomic_write(
+        &dir.join("cell.json"),
+        serde_json::to_string_pretty(&cell.identity())?.as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// `nmfnet reproduce symnmf`: runs the cells not finished yet, then writes the report.
+pub fn symnmf(opts: &SymnmfOptions) -> anyhow::Result<()> {
+    let data_dir = nmfnet_datasets::catalog::data_dir(opts.data_dir.as_deref())?;
+    let out = opts.out.clone().unwrap_or_else(|| {
+        PathBuf::from(if opts.quick {
+            "results/symnmf-quick"
+        } else {
+            "results/symnmf"
+        })
+    });
+    if opts.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    if let Some(ds) = &opts.datasets {
+        for d in ds {
+            if !["orl", "coil20", "mnist1", "mnist2", "tdt2"].contains(&d.as_str()) {
+                bail!("unknown clustering data set {d:?} (orl, coil20, mnist1, mnist2, tdt2)");
+            }
+        }
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let all = cells(opts);
+    let todo: Vec<&Cell> = all.iter().filter(|c| !done(c, &out)).collect();
+    if !opts.report_only && !todo.is_empty() {
+        let bar = cell_bar(todo.len(), opts.quiet);
+        println!(
+            "{} of {} cells to run ({} finished earlier) → {}",
+            todo.len(),
+            all.len(),
+            all.len() - todo.len(),
+            out.display()
+        );
+        for c in &todo {
+            let method = c.method.name();
+            bar.set_message(format!(
+                "{} {method}{} seed {}",
+                c.dataset,
+                if c.tag.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", c.tag)
+                },
+                c.seed
+            ));
+            let t = Instant::now();
+            run_cell(c, &data_dir, &out)?;
+            bar.println(format!(
+                "  {} {method} {} seed {}: {:.1} s",
+                c.dataset,
+                c.tag,
+                c.seed,
+                t.elapsed().as_secs_f64()
+            ));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+    }
+    report(&all, &data_dir, &out, opts)
+}

@@ -1,0 +1,368 @@
+//! GAN-UNET as a [`Task`] of the one training loop: per step, one discriminator update and one
+//! generator update on a batch of class-balanced groups (SPEC §5).
+
+use crate::task::{step_seed, Metrics, Task};
+use anyhow::{bail, Context};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Tensor, TensorData};
+use ganunet_burn::{
+    balanced_groups, discriminator_loss, generator_loss, group_error, pca_reconstruction,
+    reconstruct, Discriminator, DiscriminatorConfig, Generator, GeneratorConfig,
+};
+use nmfnet_datasets::catalog::ImageSet;
+use nmfnet_datasets::Dense;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+type Bytes = BinBytesRecorder<FullPrecisionSettings>;
+
+/// Everything that defines a GAN-UNET training run (saved beside its checkpoints).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GanTrainingConfig {
+    pub generator: GeneratorConfig,
+    /// `None`: the "UNET" ablation, L1 only.
+    pub discriminator: Option<DiscriminatorConfig>,
+    /// Groups per optimiser step.
+    pub batch: usize,
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    /// λ of the L1 term.
+    pub l1_weight: f64,
+    /// Probability that a real pair is labelled fake.
+    pub label_noise: f64,
+    pub seed: u64,
+}
+
+impl Default for GanTrainingConfig {
+    fn default() -> Self {
+        Self {
+            generator: GeneratorConfig::default(),
+            discriminator: Some(DiscriminatorConfig::default()),
+            batch: 1,
+            lr: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            l1_weight: 100.0,
+            label_noise: 0.1,
+            seed: 0,
+        }
+    }
+}
+
+/// Hands every gradient of a module to the optimiser in a contiguous layout. Convolution
+/// backward passes return weight gradients as permuted views; Adam then runs its element-wise
+/// ops on them through the backends' strided (scalar) path, which `perf` showed taking about
+/// 45% of a flex training step. One reshape copies each such view once (a tiled copy), and the
+/// optimiser's ops take their vectorised path.
+struct ContiguousGrads<'a> {
+    grads: &'a mut GradientsParams,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for ContiguousGrads<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        if let Some(g) = self.grads.remove::<B::InnerBackend, D>(param.id) {
+            let dims = g.dims();
+            let n = dims.iter().product::<usize>();
+            self.grads
+                .register::<B::InnerBackend, D>(param.id, g.reshape([n]).reshape(dims));
+        }
+    }
+}
+
+fn contiguous_grads<B: AutodiffBackend, M: Module<B>>(
+    module: &M,
+    mut grads: GradientsParams,
+) -> GradientsParams {
+    module.visit(&mut ContiguousGrads { grads: &mut grads });
+    grads
+}
+
+/// Images padded to a side the U-Net accepts (28×28 → 32×32, zeros around; the error is
+/// measured on the original 28×28 crop).
+pub struct PaddedImages {
+    pub side: usize,
+    pub height: usize,
+    pub width: usize,
+    /// One padded image per row.
+    pub pixels: Dense,
+    pub labels: Vec<usize>,
+}
+
+impl PaddedImages {
+    pub fn new(set: &ImageSet, cfg: &GeneratorConfig) -> anyhow::Result<Self> {
+        let multiple = 1usize << cfg.levels;
+        let side = set.height.max(set.width).div_ceil(multiple) * multiple;
+        cfg.check_size(side, side)?;
+        let (top, left) = ((side - set.height) / 2, (side - set.width) / 2);
+        let n = set.images.nrows();
+        let mut data = vec![0.0f32; n * side * side];
+        for i in 0..n {
+            let row = set.images.row(i);
+            for y in 0..set.height {
+                for x in 0..set.width {
+                    data[i * side * side + (y + top) * side + x + left] = row[y * set.width + x];
+                }
+            }
+        }
+        Ok(Self {
+            side,
+            height: set.height,
+            width: set.width,
+            pixels: Dense::new(n, side * side, data)?,
+            labels: set.labels.clone(),
+        })
+    }
+
+    /// The groups as one [batch, m, side, side] host buffer.
+    pub fn batch(&self, groups: &[&Vec<usize>]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(groups.len() * groups[0].len() * self.side * self.side);
+        for g in groups {
+            for &i in g.iter() {
+                out.extend_from_slice(self.pixels.row(i));
+            }
+        }
+        out
+    }
+
+    /// Crops [batch, m, side, side] back to the original image size.
+    pub fn crop<B: burn::tensor::backend::Backend>(&self, t: Tensor<B, 4>) -> Tensor<B, 4> {
+        let (top, left) = ((self.side - self.height) / 2, (self.side - self.width) / 2);
+        let [b, m, _, _] = t.dims();
+        t.slice([0..b, 0..m, top..top + self.height, left..left + self.width])
+    }
+}
+
+pub struct GanTask<B: AutodiffBackend> {
+    cfg: GanTrainingConfig,
+    data: PaddedImages,
+    generator: Option<Generator<B>>,
+    discriminator: Option<Discriminator<B>>,
+    g_opt: OptimizerAdaptor<Adam, Generator<B>, B>,
+    d_opt: OptimizerAdaptor<Adam, Discriminator<B>, B>,
+    groups_per_epoch: usize,
+    epoch_groups: (usize, Vec<Vec<usize>>),
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> GanTask<B> {
+    pub fn new(
+        cfg: GanTrainingConfig,
+        images: &ImageSet,
+        device: &B::Device,
+    ) -> anyhow::Result<Self> {
+        cfg.generator.validate()?;
+        if cfg.batch == 0 {
+            bail!("batch must be at least 1 group");
+        }
+        if !(0.0..=1.0).contains(&cfg.label_noise) {
+            bail!("label_noise must be a probability, got {}", cfg.label_noise);
+        }
+        let data = PaddedImages::new(images, &cfg.generator)?;
+        let first = balanced_groups(&data.labels, cfg.generator.group, step_seed(cfg.seed, 0))?;
+        let generator = cfg.generator.init::<B>(device)?;
+        let discriminator = cfg.discriminator.as_ref().map(|d| {
+            DiscriminatorConfig {
+                in_channels: 2 * cfg.generator.group,
+                ..d.clone()
+            }
+            .init::<B>(device)
+        });
+        let adam = || {
+            AdamConfig::new()
+                .with_beta_1(cfg.beta1 as f32)
+                .with_beta_2(cfg.beta2 as f32)
+        };
+        Ok(Self {
+            groups_per_epoch: first.len(),
+            epoch_groups: (0, first),
+            g_opt: adam().init(),
+            d_opt: adam().init(),
+            cfg,
+            data,
+            generator: Some(generator),
+            discriminator,
+            device: device.clone(),
+        })
+    }
+
+    pub fn generator(&self) -> &Generator<B> {
+        self.generator.as_ref().expect("present between steps")
+    }
+
+    /// `None` for the "UNET" ablation.
+    pub fn discriminator(&self) -> Option<&Discriminator<B>> {
+        self.discriminator.as_ref()
+    }
+
+    /// The groups of training step `step` (groups are re-drawn every epoch from the seed).
+    fn groups_for(&mut self, step: usize) -> anyhow::Result<Vec<Vec<usize>>> {
+        let mut out = Vec::with_capacity(self.cfg.batch);
+        for b in 0..self.cfg.batch {
+            let pos = step * self.cfg.batch + b;
+            let epoch = pos / self.groups_per_epoch;
+            if self.epoch_groups.0 != epoch {
+                self.epoch_groups = (
+                    epoch,
+                    balanced_groups(
+                        &self.data.labels,
+                        self.cfg.generator.group,
+                        step_seed(self.cfg.seed, epoch),
+                    )?,
+                );
+            }
+            out.push(self.epoch_groups.1[pos % self.groups_per_epoch].clone());
+        }
+        Ok(out)
+    }
+}
+
+impl<B: AutodiffBackend> Task for GanTask<B> {
+    fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
+        let groups = self.groups_for(step)?;
+        let refs: Vec<&Vec<usize>> = groups.iter().collect();
+        let (m, side) = (self.cfg.generator.group, self.data.side);
+        let b = groups.len();
+        let host = self.data.batch(&refs);
+        let y = Tensor::<B, 4>::from_data(
+            TensorData::new(host.clone(), [b, m, side, side]).convert::<B::FloatElem>(),
+            &self.device,
+        );
+        let lr = self.cfg.lr;
+        let mut generator = self.generator.take().expect("present between steps");
+        let (h, w) = generator.forward(y.clone());
+        let y_hat = reconstruct(h, w);
+        let mut d_loss_value = f64::NAN;
+        if let Some(mut d) = self.discriminator.take() {
+            // "Real" pairs: the source and its rank-k PCA reconstruction (PCA disturbing).
+            let mut pca = Vec::with_capacity(host.len());
+            for g in 0..b {
+                let one = &host[g * m * side * side..(g + 1) * m * side * side];
+                pca.extend(pca_reconstruction(
+                    one,
+                    m,
+                    side * side,
+                    self.cfg.generator.k,
+                )?);
+            }
+            let pca = Tensor::<B, 4>::from_data(
+                TensorData::new(pca, [b, m, side, side]).convert::<B::FloatElem>(),
+                &self.device,
+            );
+            let fake = y_hat.clone().detach();
+            let mut rng = StdRng::seed_from_u64(step_seed(self.cfg.seed ^ 0x5eed, step));
+            let targets: Vec<f32> = (0..b)
+                .map(|_| {
+                    if rng.random::<f64>() < self.cfg.label_noise {
+                        0.0
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            let targets = Tensor::<B, 1>::from_data(
+                TensorData::new(targets, [b]).convert::<B::FloatElem>(),
+                &self.device,
+            );
+            let real_logits = d.forward(Tensor::cat(vec![y.clone(), pca], 1));
+            let fake_logits = d.forward(Tensor::cat(vec![y.clone(), fake], 1));
+            let d_loss = discriminator_loss(real_logits, fake_logits, targets);
+            d_loss_value = d_loss.clone().into_scalar().elem::<f64>();
+            let grads = contiguous_grads(&d, GradientsParams::from_grads(d_loss.backward(), &d));
+            d = self.d_opt.step(lr, d, grads);
+            self.discriminator = Some(d);
+        }
+        // The discriminator's update does not change the generator, so the reconstruction of
+        // its forward pass serves the generator's update too (one generator forward per step).
+        let fake_logits = self
+            .discriminator
+            .as_ref()
+            .map(|d| d.forward(Tensor::cat(vec![y.clone(), y_hat.clone()], 1)));
+        let g_loss = generator_loss(fake_logits, y_hat.clone(), y.clone(), self.cfg.l1_weight);
+        let error = group_error(self.data.crop(y_hat.detach()), self.data.crop(y.clone()))
+            .mean()
+            .into_scalar()
+            .elem::<f64>();
+        let g_loss_value = g_loss.clone().into_scalar().elem::<f64>();
+        let grads = contiguous_grads(
+            &generator,
+            GradientsParams::from_grads(g_loss.backward(), &generator),
+        );
+        generator = self.g_opt.step(lr, generator, grads);
+        self.generator = Some(generator);
+        let mut metrics: Metrics = vec![
+            ("g_loss".into(), g_loss_value),
+            ("train_error".into(), error),
+        ];
+        if d_loss_value.is_finite() {
+            metrics.push(("d_loss".into(), d_loss_value));
+        }
+        Ok(metrics)
+    }
+
+    fn config_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.cfg).expect("config serialises")
+    }
+
+    /// Parsed, so a checkpoint from before `nnls_sweeps` existed (absent = 0) still loads.
+    fn accepts_config(&self, saved: &serde_json::Value) -> bool {
+        serde_json::from_value::<GanTrainingConfig>(saved.clone()).is_ok_and(|c| c == self.cfg)
+    }
+
+    fn save_state(&self) -> anyhow::Result<Vec<u8>> {
+        let parts: Vec<Vec<u8>> = vec![
+            Bytes::default().record(self.generator().clone().into_record(), ())?,
+            Bytes::default().record(self.g_opt.to_record(), ())?,
+            match &self.discriminator {
+                Some(d) => Bytes::default().record(d.clone().into_record(), ())?,
+                None => Vec::new(),
+            },
+            Bytes::default().record(self.d_opt.to_record(), ())?,
+        ];
+        let mut out = Vec::new();
+        for p in &parts {
+            out.extend_from_slice(&(p.len() as u64).to_le_bytes());
+            out.extend_from_slice(p);
+        }
+        Ok(out)
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        let mut parts = Vec::new();
+        let mut at = 0usize;
+        for _ in 0..4 {
+            anyhow::ensure!(bytes.len() >= at + 8, "checkpoint state is truncated");
+            let n = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes")) as usize;
+            at += 8;
+            anyhow::ensure!(bytes.len() >= at + n, "checkpoint state is truncated");
+            parts.push(bytes[at..at + n].to_vec());
+            at += n;
+        }
+        let g = self.generator.take().expect("present between steps");
+        let rec = Bytes::default()
+            .load(parts[0].clone(), &self.device)
+            .context("cannot read the generator")?;
+        self.generator = Some(g.load_record(rec));
+        let rec = Bytes::default()
+            .load(parts[1].clone(), &self.device)
+            .context("cannot read the generator's optimiser")?;
+        self.g_opt = self.g_opt.clone().load_record(rec);
+        if let Some(d) = self.discriminator.take() {
+            let rec = Bytes::default()
+                .load(parts[2].clone(), &self.device)
+                .context("cannot read the discriminator")?;
+            self.discriminator = Some(d.load_record(rec));
+            let rec = Bytes::default()
+                .load(parts[3].clone(), &self.device)
+                .context("cannot read the discriminator's optimiser")?;
+            self.d_opt = self.d_opt.clone().load_record(rec);
+        }
+        Ok(())
+    }
+}
