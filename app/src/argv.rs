@@ -111,6 +111,7 @@ pub fn gan_train(req: &GanTrainRequest) -> Vec<String> {
     a.opt("--k", (req.k != d.k).then_some(req.k));
     a.opt("--seed", (req.seed != d.seed).then_some(req.seed));
     a.flag("--resume", req.resume);
+    a.flag("--overwrite", req.overwrite);
     a.flag("--quiet", !req.progress);
     a.0
 }
@@ -146,6 +147,7 @@ pub fn gan_baselines(req: &GanBaselineRequest) -> Vec<String> {
         (req.train_images != d.train_images).then_some(req.train_images),
     );
     a.opt("--seed", (req.seed != d.seed).then_some(req.seed));
+    a.flag("--overwrite", req.overwrite);
     a.flag("--quiet", !req.progress);
     a.0
 }

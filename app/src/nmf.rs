@@ -1,15 +1,16 @@
 //! `nmf`: plain NMF `Y ≈ HW` (MU, HALS or ANLS-BPP) of a matrix or a folder of images; writes
 //! H, W (.npy) and, for images, a PNG grid of the basis images (the columns of H).
 
-use crate::outdir::{check_summary_free, create, write_history, write_json};
+use crate::outdir::{write_history, write_json};
 use anyhow::{bail, Context};
 use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::{nmf as solve, NmfMethod, NmfParams};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
 use nmfnet_datasets::Dense;
+use nmfnet_train::rundir::{Mode, RunDir};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Where Y comes from.
@@ -101,7 +102,16 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
     if let Some(v) = req.max_iter {
         params.max_iter = v;
     }
-    check_summary_free(req.out.as_deref(), req.overwrite)?;
+    let out = match &req.out {
+        Some(dir) => {
+            let inputs: Vec<&Path> = match &req.input {
+                NmfInput::Matrix(p) | NmfInput::Images(p) => vec![p.as_path()],
+            };
+            let mode = Mode::from_flags(false, req.overwrite)?;
+            Some(RunDir::open(dir, "nmf", mode, &inputs)?)
+        }
+        None => None,
+    };
     let fit = solve(req.method, ym.as_ref(), &params)?;
     let summary = NmfSummary {
         method: req.method.name(),
@@ -121,19 +131,19 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
         h: to_dense(fit.h.as_ref()),
         w: to_dense(fit.w.as_ref()),
     };
-    if let Some(dir) = &req.out {
-        create(dir)?;
-        write_npy(&dir.join("H.npy"), &report.h)?;
-        write_npy(&dir.join("W.npy"), &report.w)?;
-        write_history(&dir.join("history.jsonl"), &fit.history)?;
+    if let Some(mut run) = out {
+        write_npy(&run.file("H.npy")?, &report.h)?;
+        write_npy(&run.file("W.npy")?, &report.w)?;
+        write_history(&run.file("history.jsonl")?, &fit.history)?;
         if let Some((h, w)) = shape {
             let tiles: Vec<Vec<f32>> = (0..req.rank)
                 .map(|l| fit.h.col(l).iter().map(|&v| v as f32).collect())
                 .collect();
             let cols = (req.rank as f64).sqrt().ceil() as usize;
-            atomic_write(&dir.join("basis.png"), &gray_grid_png(&tiles, h, w, cols)?)?;
+            atomic_write(&run.file("basis.png")?, &gray_grid_png(&tiles, h, w, cols)?)?;
         }
-        write_json(&dir.join("summary.json"), &report.summary)?;
+        write_json(&run.file("summary.json")?, &report.summary)?;
+        run.commit()?;
     }
     Ok(report)
 }

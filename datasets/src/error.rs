@@ -15,6 +15,11 @@ pub enum DataError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    #[error("cannot write {path}: {cause}")]
+    Write {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("{path}: {msg}")]
     Format { path: PathBuf, msg: String },
     #[error("{path}, line {line}: {msg}")]
@@ -66,6 +71,12 @@ pub enum DataError {
 impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DataError::Io {
+            path: path.into(),
+            cause: source,
+        }
+    }
+    pub(crate) fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DataError::Write {
             path: path.into(),
             cause: source,
         }

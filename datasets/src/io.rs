@@ -291,7 +291,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(DataError::io(path, e));
+        return Err(DataError::write(path, e));
     }
     Ok(())
 }

@@ -80,6 +80,13 @@ impl Default for SymNmfNetConfig {
     }
 }
 
+/// Upper limit of [`SymNmfNetConfig::blocks`] (the paper uses K ≤ 20).
+pub const MAX_BLOCKS: usize = 1000;
+/// Upper limit of [`SymNmfTrainingConfig::epochs`].
+pub const MAX_EPOCHS: usize = 10_000_000;
+/// Upper limit of [`SymNmfTrainingConfig::lr`] (the paper's is 0.5).
+pub const MAX_LR: f64 = 1e6;
+
 fn positive_finite(name: &'static str, v: f64, allow_zero: bool) -> Result<()> {
     let ok = v.is_finite() && (v > 0.0 || (allow_zero && v == 0.0));
     if ok {
@@ -108,6 +115,15 @@ impl SymNmfNetConfig {
         }
         if self.blocks == 0 {
             return Err(SymNmfError::NoBlocks);
+        }
+        if self.blocks > MAX_BLOCKS {
+            return Err(SymNmfError::Param {
+                name: "blocks",
+                value: self.blocks.to_string(),
+                msg: format!(
+                    "at most {MAX_BLOCKS} (every block keeps n×r activations for the backward pass)"
+                ),
+            });
         }
         positive_finite("beta", self.beta, true)?;
         positive_finite("gamma", self.gamma, true)?;
@@ -165,8 +181,29 @@ impl SymNmfTrainingConfig {
                 msg: "must be at least 1".into(),
             });
         }
+        if self.epochs > MAX_EPOCHS {
+            return Err(SymNmfError::Param {
+                name: "epochs",
+                value: self.epochs.to_string(),
+                msg: format!("at most {MAX_EPOCHS}"),
+            });
+        }
         positive_finite("lr", self.lr, false)?;
+        if self.lr > MAX_LR {
+            return Err(SymNmfError::Param {
+                name: "lr",
+                value: self.lr.to_string(),
+                msg: format!("at most {MAX_LR:e}"),
+            });
+        }
         positive_finite("lr_min_factor", self.lr_min_factor, true)?;
+        if self.lr_min_factor > 1.0 {
+            return Err(SymNmfError::Param {
+                name: "lr_min_factor",
+                value: self.lr_min_factor.to_string(),
+                msg: "must be in [0, 1]: the decayed rate is lr · lr_min_factor".into(),
+            });
+        }
         positive_finite("adam_epsilon", self.adam_epsilon, false)?;
         for (name, b) in [
             ("adam_beta1", self.adam_beta1),

@@ -1,5 +1,14 @@
-//! The checkpoint file: magic bytes, a format version, the JSON metadata (steps done, the
-//! task's config, training seconds) and the task's state, written atomically by the loop.
+//! The checkpoint file, written atomically by the loop and verified before anything in it is
+//! used:
+//!
+//! ```text
+//! "NMFNETCK" | version u32 | metadata length u64 | state length u64 | CRC-32 u32 | metadata | state
+//! ```
+//!
+//! (little-endian; the CRC-32 covers the metadata and the state; the file must be exactly that
+//! long). The metadata is JSON: steps done, the task's config, training seconds. The state is
+//! the task's own bytes; a task whose decoder panics on bytes that passed the checksum still
+//! gives a typed error, never a crash.
 
 use crate::error::TrainError;
 use crate::task::Task;
@@ -7,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"NMFNETCK";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+const HEADER: usize = 8 + 4 + 8 + 8 + 4;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct CheckpointMeta {
@@ -25,10 +35,15 @@ pub(crate) fn checkpoint_path(dir: &Path) -> PathBuf {
 
 pub(crate) fn encode_checkpoint(meta: &CheckpointMeta, state: &[u8]) -> Vec<u8> {
     let meta = serde_json::to_vec(meta).expect("checkpoint metadata serialises");
-    let mut out = Vec::with_capacity(8 + 4 + 8 + meta.len() + state.len());
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&meta);
+    crc.update(state);
+    let mut out = Vec::with_capacity(HEADER + meta.len() + state.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(state.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
     out.extend_from_slice(&meta);
     out.extend_from_slice(state);
     out
@@ -42,22 +57,54 @@ pub(crate) fn decode_checkpoint(
         path: path.into(),
         msg: msg.into(),
     };
-    if bytes.len() < 20 || &bytes[..8] != MAGIC {
+    if bytes.len() < 12 || &bytes[..8] != MAGIC {
         return Err(bad("wrong magic bytes"));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version == 1 {
+        return decode_v1(path, bytes).ok_or_else(|| bad("truncated version-1 checkpoint"))?;
+    }
     if version != VERSION {
         return Err(bad(&format!(
-            "format version {version}, expected {VERSION}"
+            "format version {version}, this build reads versions 1 and {VERSION}"
         )));
     }
-    let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
-    if len > bytes.len() - 20 {
-        return Err(bad("truncated metadata"));
+    if bytes.len() < HEADER {
+        return Err(bad("truncated header"));
     }
-    let meta: CheckpointMeta =
-        serde_json::from_slice(&bytes[20..20 + len]).map_err(|e| bad(&format!("metadata: {e}")))?;
-    Ok((meta, bytes[20 + len..].to_vec()))
+    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+    let (meta_len, state_len) = (u64_at(12), u64_at(20));
+    let crc = u32::from_le_bytes(bytes[28..32].try_into().expect("4 bytes"));
+    let body = (bytes.len() - HEADER) as u64;
+    if meta_len.checked_add(state_len) != Some(body) {
+        return Err(bad(&format!(
+            "{} bytes after the header, the header promises {meta_len} + {state_len} (truncated or extended)",
+            body
+        )));
+    }
+    if crc32fast::hash(&bytes[HEADER..]) != crc {
+        return Err(bad("checksum mismatch: the file is damaged"));
+    }
+    let meta_end = HEADER + meta_len as usize;
+    let meta: CheckpointMeta = serde_json::from_slice(&bytes[HEADER..meta_end])
+        .map_err(|e| bad(&format!("metadata: {e}")))?;
+    Ok((meta, bytes[meta_end..].to_vec()))
+}
+
+/// Version 1 (before checksums): magic, version, metadata length u64, metadata, state. Still
+/// read, so that models trained before are not lost; nothing verifies its bytes but the
+/// decoders themselves (whose panics are contained).
+fn decode_v1(path: &Path, bytes: &[u8]) -> Option<Result<(CheckpointMeta, Vec<u8>), TrainError>> {
+    let len = usize::try_from(u64::from_le_bytes(bytes.get(12..20)?.try_into().ok()?)).ok()?;
+    let meta = bytes.get(20..20usize.checked_add(len)?)?;
+    let meta: Result<CheckpointMeta, _> = serde_json::from_slice(meta);
+    Some(match meta {
+        Ok(m) => Ok((m, bytes[20 + len..].to_vec())),
+        Err(e) => Err(TrainError::BadCheckpoint {
+            path: path.into(),
+            msg: format!("metadata: {e}"),
+        }),
+    })
 }
 
 /// Reads the config stored in a checkpoint folder (for tools that rebuild a task from it).
@@ -90,8 +137,29 @@ pub(crate) fn restore<T: Task>(
         }
         .into());
     }
-    task.load_state(&state)?;
+    load_state_contained(task, &state).map_err(|msg| TrainError::BadCheckpoint {
+        path: path.clone(),
+        msg: format!("its state does not fit this model: {msg}"),
+    })?;
     Ok((meta, path))
+}
+
+/// `task.load_state`, with a panic inside the task's decoder (or the framework's) turned into an
+/// error message; the panic's own report is kept off stderr.
+fn load_state_contained<T: Task>(task: &mut T, state: &[u8]) -> Result<(), String> {
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.load_state(state)));
+    std::panic::set_hook(quiet);
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("{e:#}")),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the decoder panicked".into())),
+    }
 }
 
 #[cfg(test)]
@@ -119,9 +187,32 @@ mod tests {
             b"state",
         );
         assert_eq!(decode_checkpoint(p, &old).unwrap().0.seconds, None);
-        assert!(decode_checkpoint(p, &bytes[..15]).is_err());
-        let mut wrong = bytes.clone();
-        wrong[0] = b'X';
-        assert!(decode_checkpoint(p, &wrong).is_err());
+        // A version-1 file (no checksum) still decodes.
+        let meta_json = serde_json::to_vec(&serde_json::json!({"step": 3, "config": {}})).unwrap();
+        let mut v1 = b"NMFNETCK".to_vec();
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.extend_from_slice(&(meta_json.len() as u64).to_le_bytes());
+        v1.extend_from_slice(&meta_json);
+        v1.extend_from_slice(b"old");
+        let (m, s) = decode_checkpoint(p, &v1).unwrap();
+        assert_eq!((m.step, s.as_slice()), (3, &b"old"[..]));
+        assert!(decode_checkpoint(p, &v1[..25]).is_err());
+        // Every truncation, every extension and every flipped bit of the file is refused.
+        for len in 0..bytes.len() {
+            assert!(decode_checkpoint(p, &bytes[..len]).is_err(), "length {len}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_checkpoint(p, &longer).is_err());
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut flipped = bytes.clone();
+                flipped[i] ^= 1 << bit;
+                assert!(
+                    decode_checkpoint(p, &flipped).is_err(),
+                    "byte {i} bit {bit}"
+                );
+            }
+        }
     }
 }

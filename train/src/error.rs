@@ -6,9 +6,10 @@ use std::path::PathBuf;
 pub enum TrainError {
     #[error(
         "step {step}: metric '{metric}' is {value} — training stopped; {}",
-        match checkpoint {
-            Some(p) => format!("the last good checkpoint is {}", p.display()),
-            None => "no checkpoint was written (use --out DIR to keep them)".to_string(),
+        match (checkpoint, saving) {
+            (Some(p), _) => format!("the last good checkpoint is {}", p.display()),
+            (None, true) => "it stopped before its first checkpoint".to_string(),
+            (None, false) => "no checkpoint was written (use --out DIR to keep them)".to_string(),
         }
     )]
     NonFinite {
@@ -16,6 +17,14 @@ pub enum TrainError {
         metric: String,
         value: f64,
         checkpoint: Option<PathBuf>,
+        /// Whether the run was writing checkpoints at all.
+        saving: bool,
+    },
+    #[error("--resume: the checkpoint in {path} has done {done} steps, more than the {asked} asked for; ask for at least {done}")]
+    FewerSteps {
+        path: PathBuf,
+        done: usize,
+        asked: usize,
     },
     #[error("--resume needs an output folder holding a checkpoint")]
     ResumeWithoutDir,

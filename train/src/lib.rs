@@ -4,6 +4,8 @@
 //! * [`task`]: the [`task::Task`] trait a model implements (a step, its state as bytes).
 //! * [`trainer`]: the loop (seeded, resumable, NaN/Inf guard); [`checkpoint`]: the atomic,
 //!   versioned checkpoint file; [`metric_log`]: `metrics.jsonl`; [`progress`]: the bars.
+//! * [`rundir`]: the output-folder discipline every command follows (ownership marker, lock,
+//!   staged replacement).
 //! * [`backend`]: the backends compiled in (cargo features `flex`, `ndarray`, `wgpu`) and the
 //!   one dispatch from a run-time choice to a concrete backend.
 //! * [`tasks`]: SymNMF-Net and GAN-UNET as tasks, generic over the backend.
@@ -16,6 +18,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod metric_log;
 pub mod progress;
+pub mod rundir;
 pub mod task;
 pub mod tasks;
 pub mod trainer;

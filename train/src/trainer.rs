@@ -10,7 +10,8 @@
 //! * `resume`: continue from the checkpoint, after checking it belongs to the same config; the
 //!   metric log is cut back to the checkpoint's step, so it never holds a step twice;
 //! * a guard that stops at the first NaN/Inf metric with an error naming the step and metric,
-//!   keeping the last good checkpoint untouched.
+//!   keeping the last good checkpoint untouched (`NMFNET_FAULT_NAN_AT=STEP` makes the loss of
+//!   that step NaN, to test what a stopped run leaves).
 //!
 //! Randomness belongs to the task, seeded from its config; a task that needs fresh random numbers
 //! per step derives them from (seed, step) with [`crate::task::step_seed`], so a resumed run draws exactly
@@ -26,6 +27,9 @@ use nmfnet_datasets::io::atomic_write;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The files the loop writes into its folder.
+pub const FILES: [&str; 3] = ["checkpoint.bin", "config.json", "metrics.jsonl"];
 
 /// What the loop does besides calling the task.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -77,6 +81,16 @@ pub struct TrainReport {
     pub total_seconds: Option<f64>,
 }
 
+/// The step at which `NMFNET_FAULT_NAN_AT` asks the loop to see a NaN loss: fault injection,
+/// so that the guard and what a stopped run leaves behind can be tested end to end.
+fn fault_injection() -> Option<usize> {
+    std::env::var("NMFNET_FAULT_NAN_AT")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The generic loop.
 pub struct Trainer {
     pub config: TrainerConfig,
@@ -102,6 +116,14 @@ impl Trainer {
         if cfg.resume {
             let dir = cfg.out_dir.as_ref().ok_or(TrainError::ResumeWithoutDir)?;
             let (meta, path) = restore(dir, task)?;
+            if meta.step > cfg.steps {
+                return Err(TrainError::FewerSteps {
+                    path,
+                    done: meta.step,
+                    asked: cfg.steps,
+                }
+                .into());
+            }
             start_step = meta.step;
             earlier_seconds = meta.seconds;
             last_good = Some(path);
@@ -117,9 +139,12 @@ impl Trainer {
                     serde_json::to_string_pretty(&task.config_json())?.as_bytes(),
                 )?;
                 let p = dir.join("metrics.jsonl");
+                // A fresh run starts its own log; a resumed one appends to the cut-back log.
                 let f = std::fs::OpenOptions::new()
                     .create(true)
-                    .append(true)
+                    .append(cfg.resume)
+                    .write(true)
+                    .truncate(!cfg.resume)
                     .open(&p)
                     .map_err(|e| io(e, "cannot open", &p))?;
                 Some(std::io::BufWriter::new(f))
@@ -138,8 +163,14 @@ impl Trainer {
         let loop_started = std::time::Instant::now();
         let so_far = || earlier_seconds.map(|e| e + loop_started.elapsed().as_secs_f64());
         let mut final_seconds = None;
+        let fault_at = fault_injection();
         for step in start_step..cfg.steps {
-            let metrics = task.step(step)?;
+            let mut metrics = task.step(step)?;
+            if fault_at == Some(step) {
+                if let Some(first) = metrics.first_mut() {
+                    first.1 = f64::NAN;
+                }
+            }
             if let Some((name, value)) = metrics.iter().find(|(_, v)| !v.is_finite()) {
                 bar.abandon();
                 if let Some(w) = log.as_mut() {
@@ -150,6 +181,7 @@ impl Trainer {
                     metric: name.clone(),
                     value: *value,
                     checkpoint: last_good,
+                    saving: cfg.out_dir.is_some(),
                 }
                 .into());
             }
@@ -293,6 +325,14 @@ mod tests {
         let mut first = toy(None);
         let one = Trainer::new(cfg(7, &dir, false)).run(&mut first).unwrap();
         assert!(dir.join("config.json").exists());
+        // A kill mid-write leaves a torn last line: resuming drops it with the steps after the
+        // checkpoint.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("metrics.jsonl"))
+            .unwrap();
+        f.write_all(b"{\"step\": 7, \"lo").unwrap();
+        drop(f);
         // A fresh task resumed from the checkpoint (written at step 7, the last one).
         let mut second = toy(None);
         let report = Trainer::new(cfg(12, &dir, true)).run(&mut second).unwrap();
@@ -353,6 +393,18 @@ mod tests {
         assert!(matches!(
             err.downcast_ref::<TrainError>(),
             Some(TrainError::ConfigMismatch { .. })
+        ));
+        // A smaller step target than the checkpoint's is refused, not silently "finished".
+        let err = Trainer::new(cfg(3, &dir, true))
+            .run(&mut toy(None))
+            .unwrap_err();
+        assert!(matches!(
+            err.downcast_ref::<TrainError>(),
+            Some(TrainError::FewerSteps {
+                done: 5,
+                asked: 3,
+                ..
+            })
         ));
         let err = Trainer::new(cfg(10, &tmp("empty"), true))
             .run(&mut toy(None))

@@ -10,12 +10,14 @@ use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::metrics;
 use nmfnet_datasets::metrics::class_count;
 use nmfnet_train::progress::iteration_bar;
+use nmfnet_train::rundir::RunDir;
 use std::time::Instant;
 
 pub(crate) fn cluster(
     req: &ClusterRequest,
     method: SymMethod,
     problem: &Problem,
+    out: Option<RunDir>,
     started: Instant,
 ) -> anyhow::Result<ClusterReport> {
     let (name, graph, labels) = (&problem.name, &problem.x, problem.labels.as_deref());
@@ -86,8 +88,8 @@ pub(crate) fn cluster(
         u,
         labels: pred,
     };
-    if let Some(dir) = &req.out {
-        report.write(dir, Some(&fit.history))?;
+    if let Some(run) = out {
+        report.write(run, Some(&fit.history))?;
     }
     Ok(report)
 }

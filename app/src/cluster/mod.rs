@@ -46,8 +46,8 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
                 anyhow::bail!("--rho applies to --method admm only");
             }
             let problem = input::load_problem(req)?;
-            req.check_out()?;
-            classical::cluster(req, m, &problem, started)
+            let out = req.open_out()?;
+            classical::cluster(req, m, &problem, out, started)
         }
         None => {
             let wrong = req.classical_only();
@@ -60,8 +60,8 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
             }
             let problem = input::load_problem(req)?;
             let cfg = net::build_config(req, &problem)?;
-            req.check_out()?;
-            net::cluster(req, cfg, problem, backend, started)
+            let out = req.open_out()?;
+            net::cluster(req, cfg, problem, backend, out, started)
         }
     }
 }

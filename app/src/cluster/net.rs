@@ -9,8 +9,9 @@ use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::metrics::class_count;
 use nmfnet_datasets::metrics::{self, LabelScores};
 use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
+use nmfnet_train::rundir::RunDir;
 use nmfnet_train::tasks::symnmf::{train_symnmf, SymNmfRun};
-use nmfnet_train::trainer::TrainerConfig;
+use nmfnet_train::trainer::{self, TrainerConfig};
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
 
 /// The training config: the `--config` file (or the defaults), then every option given.
@@ -98,11 +99,15 @@ pub(crate) fn cluster(
     cfg: SymNmfTrainingConfig,
     problem: Problem,
     backend: BackendKind,
+    mut out: Option<RunDir>,
     started: std::time::Instant,
 ) -> anyhow::Result<ClusterReport> {
+    if let Some(run) = out.as_mut() {
+        run.claim(&trainer::FILES)?;
+    }
     let trainer = TrainerConfig {
         steps: cfg.epochs,
-        out_dir: req.out.clone(),
+        out_dir: out.as_ref().map(|r| r.path().to_path_buf()),
         checkpoint_every: req.checkpoint_every,
         log_every: 1,
         resume: req.resume,
@@ -126,7 +131,16 @@ pub(crate) fn cluster(
             labels: problem.labels.clone(),
             trainer,
         },
-    )??;
+    )?;
+    let run = match (run, &out) {
+        (Err(e), Some(dir)) if dir.replacing() => {
+            return Err(e.context(format!(
+                "the replacement run stopped; {} still holds the earlier run",
+                dir.target().display()
+            )))
+        }
+        (run, _) => run?,
+    };
     let storage = match graph {
         Graph::Dense(_) => "dense",
         Graph::Sparse(_) => "sparse",
@@ -169,8 +183,8 @@ pub(crate) fn cluster(
         u: run.u,
         labels: pred,
     };
-    if let Some(dir) = &req.out {
-        report.write(dir, None)?;
+    if let Some(run) = out {
+        report.write(run, None)?;
     }
     Ok(report)
 }

@@ -1,11 +1,11 @@
 //! What a clustering run reports: the summary (printed, `summary.json`), the factor and the labels.
 
-use crate::outdir::{create, write_history, write_json};
+use crate::outdir::{write_history, write_json};
 use nmfnet_baselines::{IterRecord, StopReason};
 use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, write_npy};
 use nmfnet_datasets::Dense;
+use nmfnet_train::rundir::RunDir;
 use serde::Serialize;
-use std::path::Path;
 
 /// The summary printed (and written to summary.json): the fields promised by `--json`, then
 /// those of the method that ran.
@@ -63,14 +63,19 @@ pub struct ClusterReport {
 
 impl ClusterReport {
     /// `U.npy`, `labels.npy`, the solver's `history.jsonl` if any, then `summary.json` (last, so a
-    /// folder with a summary holds a whole run).
-    pub(crate) fn write(&self, dir: &Path, history: Option<&[IterRecord]>) -> anyhow::Result<()> {
-        create(dir)?;
-        write_npy(&dir.join("U.npy"), &self.u)?;
-        atomic_write(&dir.join("labels.npy"), &npy_bytes_labels(&self.labels))?;
+    /// folder with a summary holds a whole run); then the run is committed.
+    pub(crate) fn write(
+        &self,
+        mut run: RunDir,
+        history: Option<&[IterRecord]>,
+    ) -> anyhow::Result<()> {
+        write_npy(&run.file("U.npy")?, &self.u)?;
+        atomic_write(&run.file("labels.npy")?, &npy_bytes_labels(&self.labels))?;
         if let Some(h) = history {
-            write_history(&dir.join("history.jsonl"), h)?;
+            write_history(&run.file("history.jsonl")?, h)?;
         }
-        write_json(&dir.join("summary.json"), &self.summary)
+        write_json(&run.file("summary.json")?, &self.summary)?;
+        run.commit()?;
+        Ok(())
     }
 }

@@ -1,9 +1,9 @@
 //! What a clustering run is asked to do: the method, the input, the options, the output.
 
-use anyhow::{bail, Context};
 use nmfnet_baselines::SymMethod;
+use nmfnet_train::rundir::{Mode, RunDir};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use symnmf_burn::Reduction;
 
 /// A clustering method (see [`Method::describe`]).
@@ -216,38 +216,24 @@ impl ClusterRequest {
         v
     }
 
-    /// Refuses to clobber an earlier run in `out` unless asked to (`resume`, `overwrite`).
-    pub(crate) fn check_out(&self) -> anyhow::Result<()> {
-        let Some(dir) = &self.out else { return Ok(()) };
-        if dir.exists() && !dir.is_dir() {
-            bail!("--out {} exists and is not a folder", dir.display());
+    /// Takes the output folder for this run (see [`nmfnet_train::rundir`]): refuses a folder
+    /// holding files nmfnet did not write, an earlier run without `--resume`/`--overwrite`, a
+    /// folder another run holds, and inputs inside it. `None` when nothing is written.
+    pub(crate) fn open_out(&self) -> anyhow::Result<Option<RunDir>> {
+        let Some(dir) = &self.out else {
+            return Ok(None);
+        };
+        let mut inputs: Vec<&Path> = Vec::new();
+        match &self.input {
+            ClusterInput::Similarity(p) | ClusterInput::Features(p) => inputs.push(p),
+            ClusterInput::Dataset {
+                data_dir: Some(d), ..
+            } => inputs.push(d),
+            _ => {}
         }
-        let ckpt = dir.join("checkpoint.bin");
-        if self.resume && !ckpt.exists() {
-            bail!("--resume: no checkpoint in {}", dir.display());
-        }
-        if !self.resume && !self.overwrite && (ckpt.exists() || dir.join("summary.json").exists()) {
-            bail!(
-                "{} already holds a run; pass --resume to continue it, --overwrite to replace it, or choose another --out",
-                dir.display()
-            );
-        }
-        if self.overwrite {
-            for f in [
-                "checkpoint.bin",
-                "metrics.jsonl",
-                "history.jsonl",
-                "summary.json",
-                "U.npy",
-                "labels.npy",
-            ] {
-                let p = dir.join(f);
-                if p.exists() {
-                    std::fs::remove_file(&p)
-                        .with_context(|| format!("cannot remove {}", p.display()))?;
-                }
-            }
-        }
-        Ok(())
+        inputs.extend(self.labels.as_deref());
+        inputs.extend(self.config.as_deref());
+        let mode = Mode::from_flags(self.resume, self.overwrite)?;
+        Ok(Some(RunDir::open(dir, "cluster", mode, &inputs)?))
     }
 }

@@ -11,7 +11,7 @@
 //! scale [0, 1], on the original image size (no padding), averaged over groups.
 
 use super::{dataset_id, load_splits};
-use crate::outdir::{create, write_json};
+use crate::outdir::write_json;
 use anyhow::Context;
 use faer::{Mat, MatRef};
 use nmfnet_baselines::nmf::{nmf, nnls_fixed_basis, NmfMethod, NmfParams};
@@ -19,9 +19,10 @@ use nmfnet_baselines::subspace::{epsilon_subspace, group_epsilon};
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png};
 use nmfnet_train::progress::work_bar;
+use nmfnet_train::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::gan_eval::fixed_groups;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// One comparison run.
@@ -42,6 +43,8 @@ pub struct GanBaselineRequest {
     pub seed: u64,
     /// Folder for the grids of the first test group and summary.json.
     pub out: Option<PathBuf>,
+    /// Replace an earlier run in `out` (once this one has succeeded).
+    pub overwrite: bool,
     /// Show progress bars (stderr).
     pub progress: bool,
 }
@@ -58,6 +61,7 @@ impl GanBaselineRequest {
             train_images: 0,
             seed: 0,
             out: None,
+            overwrite: false,
             progress: true,
         }
     }
@@ -236,6 +240,14 @@ pub fn gan_baselines(req: &GanBaselineRequest) -> anyhow::Result<GanBaselineSumm
     }
     .validate()?;
     let (train, test, train_groups, test_groups) = sets_and_groups(req)?;
+    let mut out = match &req.out {
+        Some(dir) => {
+            let inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
+            let mode = Mode::from_flags(false, req.overwrite)?;
+            Some(RunDir::open(dir, "gan-baselines", mode, &inputs)?)
+        }
+        None => None,
+    };
     let n_train = match req.train_images {
         0 => train.images.nrows(),
         n => n.min(train.images.nrows()),
@@ -261,19 +273,18 @@ pub fn gan_baselines(req: &GanBaselineRequest) -> anyhow::Result<GanBaselineSumm
         pb.finish_and_clear();
         let (t_train, _) = transfer(basis.h.as_ref(), &train, &train_groups)?;
         let (t_test, t_secs) = transfer(basis.h.as_ref(), &test, &test_groups)?;
-        if let Some(out) = &req.out {
-            create(out)?;
+        if let Some(out) = out.as_mut() {
             let (h, w) = first.expect("at least one test group");
             let y = group_matrix(&test, &test_groups[0]);
             let tiles = grid_tiles(y.as_ref(), h.as_ref(), w.as_ref());
             atomic_write(
-                &out.join(format!("{}_direct_grid.png", method.name())),
+                &out.file(&format!("{}_direct_grid.png", method.name()))?,
                 &gray_grid_png(&tiles, test.height, test.width, 10)?,
             )?;
             let wt = nnls_fixed_basis(basis.h.as_ref(), y.as_ref())?;
             let tiles = grid_tiles(y.as_ref(), basis.h.as_ref(), wt.as_ref());
             atomic_write(
-                &out.join(format!("{}_transfer_grid.png", method.name())),
+                &out.file(&format!("{}_transfer_grid.png", method.name()))?,
                 &gray_grid_png(&tiles, test.height, test.width, 10)?,
             )?;
         }
@@ -300,8 +311,9 @@ pub fn gan_baselines(req: &GanBaselineRequest) -> anyhow::Result<GanBaselineSumm
         subspace_test_error: subspace_reference(&test, &test_groups, req.k, FITTED_ITERS)?,
         rows,
     };
-    if let Some(out) = &req.out {
-        write_json(&out.join("summary.json"), &summary)?;
+    if let Some(mut out) = out {
+        write_json(&out.file("summary.json")?, &summary)?;
+        out.commit()?;
     }
     Ok(summary)
 }

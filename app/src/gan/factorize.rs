@@ -3,7 +3,6 @@
 //! and basis images.
 
 use super::checkpoint_training_config;
-use crate::outdir::create;
 use anyhow::bail;
 use burn::module::AutodiffModule;
 use burn::tensor::ElementConversion;
@@ -13,6 +12,7 @@ use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, write_
 use nmfnet_datasets::Dense;
 use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
 use nmfnet_train::checkpoint::load_checkpoint;
+use nmfnet_train::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::ganunet::{GanTask, GanTrainingConfig, PaddedImages};
 use nmfnet_train::tasks::transfer::{to_device, to_host};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,8 @@ pub struct GanFactorizeRequest {
     pub out: PathBuf,
     /// Rounds of alternating HALS after the forward pass.
     pub refine: usize,
+    /// Replace an earlier run in `out` (once this one has succeeded).
+    pub overwrite: bool,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -133,6 +135,13 @@ pub fn gan_factorize(
 ) -> anyhow::Result<GanFactorizeSummary> {
     let cfg = checkpoint_training_config(&req.checkpoint)?;
     let folder = read_image_folder(&req.images)?;
+    let mode = Mode::from_flags(false, req.overwrite)?;
+    let mut out = RunDir::open(
+        &req.out,
+        "gan-factorize",
+        mode,
+        &[&req.checkpoint, &req.images],
+    )?;
     let m = folder.matrix.ncols();
     if m != cfg.generator.group {
         bail!(
@@ -162,7 +171,6 @@ pub fn gan_factorize(
         error,
         seconds,
     } = factorize_images(&req.checkpoint, &set, req.refine, backend)?;
-    create(&req.out)?;
     // H with one basis image per column.
     let k = cfg.generator.k;
     let mut hcols = vec![0.0f32; px * k];
@@ -171,21 +179,23 @@ pub fn gan_factorize(
             hcols[p * k + l] = h.get(l, p);
         }
     }
-    write_npy(&req.out.join("H.npy"), &Dense::new(px, k, hcols)?)?;
-    write_npy(&req.out.join("W.npy"), &w)?;
+    write_npy(&out.file("H.npy")?, &Dense::new(px, k, hcols)?)?;
+    write_npy(&out.file("W.npy")?, &w)?;
     let mut tiles: Vec<Vec<f32>> = (0..m)
         .map(|j| rows[j * px..(j + 1) * px].to_vec())
         .collect();
     tiles.extend((0..m).map(|j| rec.row(j).to_vec()));
     tiles.extend((0..k).map(|l| h.row(l).to_vec()));
     atomic_write(
-        &req.out.join("grid.png"),
+        &out.file("grid.png")?,
         &gray_grid_png(&tiles, folder.height, folder.width, 10)?,
     )?;
-    Ok(GanFactorizeSummary {
+    let summary = GanFactorizeSummary {
         images: m,
         k,
         error,
         seconds,
-    })
+    };
+    out.commit()?;
+    Ok(summary)
 }

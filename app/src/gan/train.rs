@@ -3,15 +3,15 @@
 
 use super::load_splits;
 use crate::outdir::write_json;
-use anyhow::bail;
 use ganunet_burn::{DiscriminatorConfig, GeneratorConfig};
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
+use nmfnet_train::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::gan_eval::{evaluate, EvalSpec};
 use nmfnet_train::tasks::ganunet::{GanTask, GanTrainingConfig};
-use nmfnet_train::trainer::{TrainReport, Trainer, TrainerConfig};
+use nmfnet_train::trainer::{self, TrainReport, Trainer, TrainerConfig};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use symnmf_burn::SymNmfAutodiffBackend;
 
 /// One training run.
@@ -38,6 +38,8 @@ pub struct GanTrainRequest {
     pub out: Option<PathBuf>,
     /// Continue the run whose checkpoint is in `out`.
     pub resume: bool,
+    /// Replace an earlier run in `out` (once this one has succeeded).
+    pub overwrite: bool,
     pub checkpoint_every: usize,
     /// Show the progress bar (stderr).
     pub progress: bool,
@@ -59,6 +61,7 @@ impl GanTrainRequest {
             tiny: false,
             out: None,
             resume: false,
+            overwrite: false,
             checkpoint_every: 100,
             progress: true,
         }
@@ -85,6 +88,7 @@ impl GanTrainRequest {
             discriminator: (!self.no_discriminator).then_some(discriminator),
             batch: self.batch,
             seed: self.seed,
+            dataset: Some(self.dataset.clone()),
             ..Default::default()
         })
     }
@@ -142,17 +146,19 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
     let started = std::time::Instant::now();
     let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
     let cfg = req.config()?;
-    if let Some(out) = &req.out {
-        if !req.resume && out.join("checkpoint.bin").exists() {
-            bail!(
-                "{} already holds a run; pass --resume or choose another --out",
-                out.display()
-            );
+    let mut out = match &req.out {
+        Some(dir) => {
+            let inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
+            let mode = Mode::from_flags(req.resume, req.overwrite)?;
+            let mut run = RunDir::open(dir, "gan-train", mode, &inputs)?;
+            run.claim(&trainer::FILES)?;
+            Some(run)
         }
-    }
+        None => None,
+    };
     let trainer = TrainerConfig {
         steps: req.steps,
-        out_dir: req.out.clone(),
+        out_dir: out.as_ref().map(|r| r.path().to_path_buf()),
         checkpoint_every: req.checkpoint_every,
         log_every: 1,
         resume: req.resume,
@@ -186,8 +192,11 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
         training_seconds: report.total_seconds,
         backend: backend.name(),
     };
-    if let Some(out) = &req.out {
-        write_json(&out.join("summary.json"), &summary)?;
+    if let Some(out) = out.as_mut() {
+        write_json(&out.file("summary.json")?, &summary)?;
+    }
+    if let Some(out) = out {
+        out.commit()?;
     }
     Ok(summary)
 }

@@ -48,13 +48,13 @@ pub struct ClusterArgs {
     /// Rank r = number of clusters (default: the number of classes in the labels).
     #[arg(long)]
     pub rank: Option<usize>,
-    /// Number of blocks K.
+    /// Number of blocks K (1 to 1000).
     #[arg(long)]
     pub blocks: Option<usize>,
-    /// Training epochs (full-batch Adam steps).
+    /// Training epochs (full-batch Adam steps; 1 to 10^7).
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Adam learning rate.
+    /// Adam learning rate (0 < lr ≤ 10^6).
     #[arg(long)]
     pub lr: Option<f64>,
     /// Seed of U₀.

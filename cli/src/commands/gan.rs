@@ -23,7 +23,7 @@ pub struct GanTrainArgs {
     /// Optimiser steps (each: one D and one G update on --batch groups).
     #[arg(long, default_value_t = 1000)]
     pub steps: usize,
-    /// Groups per step.
+    /// Groups per step (1 to 1024).
     #[arg(long, default_value_t = 1)]
     pub batch: usize,
     /// Basis images k.
@@ -47,6 +47,9 @@ pub struct GanTrainArgs {
     pub out: Option<PathBuf>,
     #[arg(long, requires = "out")]
     pub resume: bool,
+    /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
+    #[arg(long, requires = "out", conflicts_with = "resume")]
+    pub overwrite: bool,
     #[arg(long, default_value_t = 100)]
     pub checkpoint_every: usize,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
@@ -103,6 +106,9 @@ pub struct GanFactorizeArgs {
     /// Rounds of alternating HALS after the forward pass (see `gan eval --refine`).
     #[arg(long, default_value_t = 0, value_name = "ROUNDS")]
     pub refine: usize,
+    /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
     pub backend: BackendArg,
     #[arg(long)]
@@ -137,6 +143,9 @@ pub struct GanBaselineArgs {
     /// group), transfer_basis_<method>.png and summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
     #[arg(long)]
     pub json: bool,
     #[arg(long, short)]
@@ -159,6 +168,7 @@ impl GanTrainArgs {
             tiny: self.tiny,
             out: self.out.clone(),
             resume: self.resume,
+            overwrite: self.overwrite,
             checkpoint_every: self.checkpoint_every,
             progress: !self.quiet,
         }
@@ -187,6 +197,7 @@ impl GanFactorizeArgs {
             images: self.images.clone(),
             out: self.out.clone(),
             refine: self.refine,
+            overwrite: self.overwrite,
         }
     }
 }
@@ -212,6 +223,7 @@ impl GanBaselineArgs {
             train_images: self.train_images,
             seed: self.seed,
             out: self.out.clone(),
+            overwrite: self.overwrite,
             progress: !self.quiet,
         })
     }

@@ -238,7 +238,7 @@ fn existing_run_is_not_overwritten_and_resume_matches_a_straight_run() {
     // A second run into the same folder is refused and changes nothing.
     expect_error(
         &["cluster", "--quiet", "--epochs", "30", "--out", p(&dir)],
-        "already holds a run",
+        "already holds",
         &dir,
     );
     assert_eq!(std::fs::read(dir.join("U.npy")).unwrap(), u_before);
@@ -303,18 +303,19 @@ fn existing_run_is_not_overwritten_and_resume_matches_a_straight_run() {
 fn nan_during_training_is_reported_and_keeps_the_checkpoint() {
     let d = tmp("nan");
     let dir = d.join("run");
-    let out = nmfnet(&[
-        "cluster",
-        "--quiet",
-        "--lr",
-        "1e30",
-        "--epochs",
-        "20",
-        "--checkpoint-every",
-        "1",
-        "--out",
-        p(&dir),
-    ]);
+    let out = nmfnet_nan_at(
+        7,
+        &[
+            "cluster",
+            "--quiet",
+            "--epochs",
+            "20",
+            "--checkpoint-every",
+            "1",
+            "--out",
+            p(&dir),
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -324,6 +325,33 @@ fn nan_during_training_is_reported_and_keeps_the_checkpoint() {
     assert!(stderr.contains("last good checkpoint"), "{stderr}");
     assert!(!stderr.contains("panicked"));
     assert!(dir.join("checkpoint.bin").exists());
+    // The stopped run resumes from its last good checkpoint; the log holds each epoch once.
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--quiet",
+        "--json",
+        "--epochs",
+        "20",
+        "--out",
+        p(&dir),
+        "--resume",
+    ]));
+    assert_eq!(s["epochs"], 20);
+    let steps: Vec<u64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(steps, (0..20).collect::<Vec<_>>());
+    // Stopped before its first checkpoint: the message says so (not "use --out").
+    let dir = d.join("early");
+    let out = nmfnet_nan_at(0, &["cluster", "--quiet", "--out", p(&dir)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("before its first checkpoint"), "{stderr}");
 }
 
 #[test]

@@ -14,6 +14,15 @@ pub fn nmfnet(args: &[&str]) -> Output {
         .expect("the nmfnet binary runs")
 }
 
+/// `nmfnet` with the loss of training step `step` made NaN (fault injection of the loop).
+pub fn nmfnet_nan_at(step: usize, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nmfnet"))
+        .args(args)
+        .env("NMFNET_FAULT_NAN_AT", step.to_string())
+        .output()
+        .expect("the nmfnet binary runs")
+}
+
 /// A scratch folder removed when the test ends (even when it fails).
 pub struct TmpDir(pub PathBuf);
 

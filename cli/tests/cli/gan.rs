@@ -248,7 +248,7 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
             "--out",
             p(&out),
         ],
-        "already holds a run",
+        "already holds",
         &out,
     );
 }

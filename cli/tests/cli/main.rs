@@ -9,3 +9,4 @@ mod gan;
 mod nmf;
 mod reproduce;
 mod requests;
+mod safety;

@@ -15,6 +15,7 @@ use nmfnet_app::BackendKind;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png};
 use nmfnet_datasets::Dense;
+use nmfnet_train::rundir::MARKER;
 use nmfnet_train::tasks::gan_eval::fixed_groups;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -31,7 +32,16 @@ pub fn train_cell(plan: &Plan, ds: &str, model: Model) -> anyhow::Result<()> {
     }
     let mut req = plan.train_request(ds, model);
     req.progress = false;
-    req.resume = dir.join("checkpoint.bin").is_file();
+    // An interrupted run resumes; a folder that cannot be resumed (no run marker, no
+    // checkpoint yet) belongs to this reproduction and starts over.
+    req.resume = dir.join(MARKER).is_file() && dir.join("checkpoint.bin").is_file();
+    if !req.resume && dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
     if !plan.quiet {
         println!("running: {}", argv::gan_train(&req).join(" "));
     }
@@ -86,6 +96,14 @@ pub fn baselines_cell(plan: &Plan, ds: &str) -> anyhow::Result<Value> {
     }
     let mut req = plan.baselines_request(ds);
     req.progress = !plan.quiet;
+    // Not cached (or made by another command): the folder belongs to this reproduction.
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
     let s = gan_baselines(&req)?;
     atomic_write(
         &dir.join("cell.json"),

@@ -6,9 +6,9 @@ use super::extensions::{refinement, training_time};
 use super::figures::{commands, figures};
 use super::plan::{GanOptions, Model, Plan};
 use super::report::{ablation, generalisation, inference, table1, Report};
-use anyhow::Context;
 use nmfnet_datasets::catalog;
 use nmfnet_datasets::io::atomic_write;
+use nmfnet_train::rundir::{Mode, RunDir};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -23,7 +23,8 @@ pub fn ganunet(opts: &GanOptions) -> anyhow::Result<()> {
         })
     });
     let plan = Plan::new(opts, data_dir, out.clone())?;
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut run = RunDir::open(&out, "reproduce-ganunet", Mode::Continue, &[&plan.data_dir])?;
+    run.claim(&["cells"])?;
     let started = std::time::Instant::now();
     if !opts.report_only {
         for ds in &plan.datasets {
@@ -69,5 +70,7 @@ pub fn ganunet(opts: &GanOptions) -> anyhow::Result<()> {
     if !opts.quiet {
         println!("written: {}", out.join("results.md").display());
     }
+    run.claim_present()?;
+    run.commit()?;
     Ok(())
 }

@@ -7,18 +7,25 @@ use nmfnet_app::cluster::cluster;
 use nmfnet_app::BackendKind;
 use nmfnet_datasets::io::atomic_write;
 use nmfnet_train::progress::cell_bar;
+use nmfnet_train::rundir::{Mode, RunDir};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn run_cell(cell: &Cell, data_dir: &Path, out: &Path) -> anyhow::Result<()> {
     let mut req = cell.request(data_dir, out);
-    req.overwrite = true;
     req.progress = false;
     req.checkpoint_every = 100_000;
     let dir = cell.dir(out);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    // Stale summary first: a cell is done only once its summary and identity are both written.
-    let _ = std::fs::remove_file(dir.join("cell.json"));
+    // The cell is not done: whatever an interrupted attempt left goes (the folder belongs to
+    // this reproduction), and the cell runs fresh. It is done once its summary and its identity
+    // (cell.json, written last) are both there.
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
     cluster(&req, BackendKind::Cpu).with_context(|| format!("cell {}", dir.display()))?;
     atomic_write(
         &dir.join("cell.json"),
@@ -47,7 +54,8 @@ pub fn symnmf(opts: &SymnmfOptions) -> anyhow::Result<()> {
             }
         }
     }
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut run = RunDir::open(&out, "reproduce-symnmf", Mode::Continue, &[&data_dir])?;
+    run.claim(&["cells"])?;
     let all = cells(opts);
     let todo: Vec<&Cell> = all.iter().filter(|c| !done(c, &out)).collect();
     if !opts.report_only && !todo.is_empty() {
@@ -84,5 +92,8 @@ pub fn symnmf(opts: &SymnmfOptions) -> anyhow::Result<()> {
         }
         bar.finish_and_clear();
     }
-    report(&all, &data_dir, &out, opts)
+    report(&all, &data_dir, &out, opts)?;
+    run.claim_present()?;
+    run.commit()?;
+    Ok(())
 }

@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize};
 
 type Bytes = BinBytesRecorder<FullPrecisionSettings>;
 
+/// Upper limit of [`GanTrainingConfig::batch`] (groups per step).
+pub const MAX_BATCH: usize = 1024;
+
 /// Everything that defines a GAN-UNET training run (saved beside its checkpoints).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -37,7 +40,12 @@ pub struct GanTrainingConfig {
     pub l1_weight: f64,
     /// Probability that a real pair is labelled fake.
     pub label_noise: f64,
+    /// Seeds the weight initialisation (the backend's generator), the groups and the label noise.
     pub seed: u64,
+    /// The data set trained on, so that a resumed run cannot switch it (absent in checkpoints
+    /// written before it was recorded, and in runs on images given directly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
 }
 
 impl Default for GanTrainingConfig {
@@ -52,6 +60,7 @@ impl Default for GanTrainingConfig {
             l1_weight: 100.0,
             label_noise: 0.1,
             seed: 0,
+            dataset: None,
         }
     }
 }
@@ -82,6 +91,20 @@ fn contiguous_grads<B: AutodiffBackend, M: Module<B>>(
 ) -> GradientsParams {
     module.visit(&mut ContiguousGrads { grads: &mut grads });
     grads
+}
+
+/// Reads every float parameter once, which makes Burn draw the lazily initialised ones now.
+struct Materialise;
+
+impl<B: burn::tensor::backend::Backend> ModuleVisitor<B> for Materialise {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let _ = param.val();
+    }
+}
+
+fn materialise<B: burn::tensor::backend::Backend, M: Module<B>>(module: M) -> M {
+    module.visit(&mut Materialise);
+    module
 }
 
 /// Images padded to a side the U-Net accepts (28×28 → 32×32, zeros around; the error is
@@ -164,9 +187,39 @@ impl<B: AutodiffBackend> GanTask<B> {
         if !(0.0..=1.0).contains(&cfg.label_noise) {
             bail!("label_noise must be a probability, got {}", cfg.label_noise);
         }
+        if cfg.batch > MAX_BATCH {
+            bail!(
+                "batch must be at most {MAX_BATCH} groups, got {}",
+                cfg.batch
+            );
+        }
+        if !(cfg.lr.is_finite() && cfg.lr > 0.0 && cfg.lr <= 1.0) {
+            bail!("lr must be in (0, 1], got {}", cfg.lr);
+        }
+        for (name, b) in [("beta1", cfg.beta1), ("beta2", cfg.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                bail!("{name} must be in [0, 1), got {b}");
+            }
+        }
+        if !(cfg.l1_weight.is_finite() && cfg.l1_weight >= 0.0) {
+            bail!("l1_weight must be finite and ≥ 0, got {}", cfg.l1_weight);
+        }
+        let g = &cfg.generator;
+        if !(1..=10).contains(&g.levels) {
+            bail!("generator.levels must be in 1..=10, got {}", g.levels);
+        }
+        if !(g.init_std.is_finite() && g.init_std > 0.0) {
+            bail!(
+                "generator.init_std must be finite and > 0, got {}",
+                g.init_std
+            );
+        }
         let data = PaddedImages::new(images, &cfg.generator)?;
         let first = balanced_groups(&data.labels, cfg.generator.group, step_seed(cfg.seed, 0))?;
-        let generator = cfg.generator.init::<B>(device)?;
+        // Weights are drawn from the backend's generator: seed it, then draw every parameter
+        // now (Burn initialises lazily), so nothing else running can change what is drawn.
+        B::seed(device, cfg.seed);
+        let generator = materialise(cfg.generator.init::<B>(device)?);
         let discriminator = cfg.discriminator.as_ref().map(|d| {
             DiscriminatorConfig {
                 in_channels: 2 * cfg.generator.group,
@@ -174,6 +227,7 @@ impl<B: AutodiffBackend> GanTask<B> {
             }
             .init::<B>(device)
         });
+        let discriminator = discriminator.map(materialise);
         let adam = || {
             AdamConfig::new()
                 .with_beta_1(cfg.beta1 as f32)

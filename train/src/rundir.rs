@@ -1,0 +1,660 @@
+//! Run folders: the one discipline every command that writes (`--out`) follows.
+//!
+//! * **A run owns its folder.** `--out` must be new, empty, or a folder an earlier nmfnet run
+//!   made (it holds the marker `.nmfnet-run.json`, which lists every file that run wrote). A
+//!   folder holding anything else is refused before anything is written into it, so a command
+//!   never writes over a file it did not create.
+//! * **Inputs are never inside `--out`**: a run that replaces or continues a folder could
+//!   otherwise replace the very file it read.
+//! * **One run at a time.** The run holds an exclusive lock on `.nmfnet.lock` (with its pid
+//!   inside) for as long as it lives; a second run on the same folder is refused at once.
+//! * **An earlier run is kept until its replacement has succeeded.** `--overwrite` writes the
+//!   new run into a staging folder beside the old one (`.NAME.nmfnet-new-PID`) and swaps the
+//!   two only when the new run commits; a run that fails leaves the old folder as it was.
+//!   Files of the old run therefore never survive into the new one.
+//! * **`--resume`** continues in place, in a folder made by the same command.
+//! * Writability is checked when the folder is opened, before any work.
+//!
+//! A kill at any moment leaves either the old folder, or an unfinished run (marker with
+//! `complete: false`) that `--resume` continues or `--overwrite` replaces; staging folders left
+//! by a killed run are removed by the next run on the same `--out` (their lock is free).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// The marker naming a folder as an nmfnet run, with the files it wrote.
+pub const MARKER: &str = ".nmfnet-run.json";
+/// The lock file of a run folder.
+pub const LOCK: &str = ".nmfnet.lock";
+const FORMAT: u32 = 1;
+
+/// What can stop a run from using its output folder.
+#[derive(Debug, thiserror::Error)]
+pub enum OutDirError {
+    #[error("--out {0} exists and is not a folder")]
+    NotAFolder(PathBuf),
+    #[error(
+        "--out {dir} holds files nmfnet did not write ({examples}); choose a new or empty folder"
+    )]
+    Foreign { dir: PathBuf, examples: String },
+    #[error("--out {dir} holds files its run did not write ({examples}); move them elsewhere before --overwrite")]
+    ForeignInRun { dir: PathBuf, examples: String },
+    #[error(
+        "--out {dir} already holds {state} `{command}` run; pass {hint}, or choose another --out"
+    )]
+    Taken {
+        dir: PathBuf,
+        command: String,
+        state: &'static str,
+        hint: &'static str,
+    },
+    #[error("--out {dir} holds a `{found}` run, not a `{command}` one")]
+    OtherCommand {
+        dir: PathBuf,
+        found: String,
+        command: String,
+    },
+    #[error("--resume: --out {0} holds no run to continue")]
+    NothingToResume(PathBuf),
+    #[error("another nmfnet run ({who}) is using --out {dir}; wait for it to finish or choose another --out")]
+    Locked { dir: PathBuf, who: String },
+    #[error("the input {input} lies inside --out {dir}, which this run may replace; choose another --out")]
+    InputInside { input: PathBuf, dir: PathBuf },
+    #[error("cannot write to --out {dir}: {cause}")]
+    Unwritable { dir: PathBuf, cause: String },
+    #[error(
+        "--out {dir}: the marker {MARKER} is damaged ({msg}); move the folder away or delete it"
+    )]
+    BadMarker { dir: PathBuf, msg: String },
+    #[error("--resume and --overwrite exclude each other")]
+    ResumeAndOverwrite,
+}
+
+/// How a run means to use an existing folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The folder must be new or empty.
+    Fresh,
+    /// Continue the run in the folder (made by the same command).
+    Resume,
+    /// Replace the run in the folder once the new one has succeeded.
+    Overwrite,
+    /// Continue the run in the folder if there is one (made by the same command), else start
+    /// one: for commands that build their results incrementally (`reproduce`).
+    Continue,
+}
+
+impl Mode {
+    /// From the usual pair of flags.
+    pub fn from_flags(resume: bool, overwrite: bool) -> Result<Self, OutDirError> {
+        match (resume, overwrite) {
+            (true, true) => Err(OutDirError::ResumeAndOverwrite),
+            (true, false) => Ok(Mode::Resume),
+            (false, true) => Ok(Mode::Overwrite),
+            (false, false) => Ok(Mode::Fresh),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+struct Marker {
+    format: u32,
+    command: String,
+    complete: bool,
+    /// Names (relative to the folder) of the files and sub-folders this run wrote.
+    files: BTreeSet<String>,
+}
+
+/// An output folder held by one run (locked until dropped).
+#[derive(Debug)]
+pub struct RunDir {
+    /// The folder the user named.
+    target: PathBuf,
+    /// Where this run writes: `target`, or the staging folder when replacing a run.
+    work: PathBuf,
+    staging: bool,
+    marker: Marker,
+    _locks: Vec<File>,
+    committed: bool,
+    /// A new run in a new or empty folder (not a resumed or replaced one).
+    fresh: bool,
+    /// Whether this run created the folder.
+    created: bool,
+}
+
+/// Is `name` one of the files a run folder always may hold (marker, lock, temporaries)?
+fn bookkeeping(name: &str) -> bool {
+    name == MARKER || name == LOCK || (name.starts_with('.') && name.contains(".tmp-"))
+}
+
+fn unwritable(dir: &Path, e: impl std::fmt::Display) -> OutDirError {
+    OutDirError::Unwritable {
+        dir: dir.into(),
+        cause: e.to_string(),
+    }
+}
+
+fn entries(dir: &Path) -> Result<Vec<String>, OutDirError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| unwritable(dir, e))?;
+    let mut v: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn examples(names: &[String]) -> String {
+    let mut s = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 3 {
+        s.push_str(&format!(", … {} in all", names.len()));
+    }
+    s
+}
+
+fn read_marker(dir: &Path) -> Result<Option<Marker>, OutDirError> {
+    let p = dir.join(MARKER);
+    let text = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(OutDirError::BadMarker {
+                dir: dir.into(),
+                msg: e.to_string(),
+            })
+        }
+    };
+    let m: Marker = serde_json::from_str(&text).map_err(|e| OutDirError::BadMarker {
+        dir: dir.into(),
+        msg: e.to_string(),
+    })?;
+    if m.format != FORMAT {
+        return Err(OutDirError::BadMarker {
+            dir: dir.into(),
+            msg: format!("format {}, expected {FORMAT}", m.format),
+        });
+    }
+    Ok(Some(m))
+}
+
+/// Opens (creating) the lock file of `dir` and takes it, or says who holds it.
+fn lock(dir: &Path) -> Result<File, OutDirError> {
+    let p = dir.join(LOCK);
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&p)
+        .map_err(|e| unwritable(dir, e))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut who = String::new();
+            let _ = f.read_to_string(&mut who);
+            let who = match who.trim() {
+                "" => "pid unknown".to_string(),
+                pid => format!("pid {pid}"),
+            };
+            return Err(OutDirError::Locked {
+                dir: dir.into(),
+                who,
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(unwritable(dir, e)),
+    }
+    let pid = std::process::id().to_string();
+    (|| {
+        f.set_len(0)?;
+        f.rewind()?;
+        f.write_all(pid.as_bytes())?;
+        f.flush()
+    })()
+    .map_err(|e| unwritable(dir, e))?;
+    Ok(f)
+}
+
+/// Is the lock of `dir` free (so whatever left `dir` is gone)?
+fn lock_is_free(dir: &Path) -> bool {
+    match OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join(LOCK))
+    {
+        Ok(f) => f.try_lock().is_ok(),
+        Err(_) => true,
+    }
+}
+
+fn sibling(target: &Path, tag: &str) -> Result<(PathBuf, String), OutDirError> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| unwritable(target, "not a folder name"))?
+        .to_string_lossy()
+        .into_owned();
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let prefix = format!(".{name}.nmfnet-{tag}-");
+    Ok((
+        parent.join(format!("{prefix}{}", std::process::id())),
+        prefix,
+    ))
+}
+
+/// Removes staging folders of `target` left by killed runs, and puts back a run a kill caught
+/// between the two renames of a swap.
+fn recover(target: &Path) -> Result<(), OutDirError> {
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(rd) = std::fs::read_dir(parent) else {
+        return Ok(());
+    };
+    let (_, new_prefix) = sibling(target, "new")?;
+    let (_, old_prefix) = sibling(target, "old")?;
+    let mut stale_new = Vec::new();
+    let mut stale_old = Vec::new();
+    for e in rd.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        if name.starts_with(&new_prefix) && lock_is_free(&path) {
+            stale_new.push(path);
+        } else if name.starts_with(&old_prefix) && lock_is_free(&path) {
+            stale_old.push(path);
+        }
+    }
+    if !target.exists() {
+        // A swap was interrupted after the old run moved aside: the new one, if it finished,
+        // else the old one, becomes the folder again.
+        let finished = stale_new
+            .iter()
+            .position(|p| read_marker(p).ok().flatten().is_some_and(|m| m.complete));
+        if let Some(i) = finished {
+            let p = stale_new.remove(i);
+            std::fs::rename(&p, target).map_err(|e| unwritable(target, e))?;
+        } else if let Some(p) = stale_old.pop() {
+            std::fs::rename(&p, target).map_err(|e| unwritable(target, e))?;
+        }
+    }
+    for p in stale_new.iter().chain(&stale_old) {
+        let _ = std::fs::remove_dir_all(p);
+    }
+    Ok(())
+}
+
+fn canonical_inside(input: &Path, dir: &Path) -> bool {
+    match (input.canonicalize(), dir.canonicalize()) {
+        (Ok(i), Ok(d)) => i.starts_with(d),
+        _ => false,
+    }
+}
+
+impl RunDir {
+    /// Takes `target` for a run of `command` (see the module docs). `inputs` are the files and
+    /// folders the run reads; none may lie inside `target`.
+    pub fn open(
+        target: &Path,
+        command: &str,
+        mode: Mode,
+        inputs: &[&Path],
+    ) -> Result<RunDir, OutDirError> {
+        if target.exists() && !target.is_dir() {
+            return Err(OutDirError::NotAFolder(target.into()));
+        }
+        recover(target)?;
+        let fresh_marker = || Marker {
+            format: FORMAT,
+            command: command.to_string(),
+            complete: false,
+            files: BTreeSet::new(),
+        };
+        if !target.exists() {
+            if mode == Mode::Resume {
+                return Err(OutDirError::NothingToResume(target.into()));
+            }
+            std::fs::create_dir_all(target).map_err(|e| unwritable(target, e))?;
+            let mut rd = Self::start(target, target.into(), false, fresh_marker(), Vec::new())?;
+            rd.created = true;
+            return Ok(rd);
+        }
+        // Look before writing anything: a folder that is not ours is left untouched.
+        let names = entries(target)?;
+        let marker = read_marker(target)?;
+        let Some(old) = marker else {
+            let foreign: Vec<String> = names.into_iter().filter(|n| !bookkeeping(n)).collect();
+            if !foreign.is_empty() {
+                return Err(OutDirError::Foreign {
+                    dir: target.into(),
+                    examples: examples(&foreign),
+                });
+            }
+            if mode == Mode::Resume {
+                return Err(OutDirError::NothingToResume(target.into()));
+            }
+            return Self::start(target, target.into(), false, fresh_marker(), Vec::new());
+        };
+        // An earlier run's folder (a new or empty one cannot hold an input).
+        for input in inputs {
+            if canonical_inside(input, target) {
+                return Err(OutDirError::InputInside {
+                    input: input.to_path_buf(),
+                    dir: target.into(),
+                });
+            }
+        }
+        // Lock it first, then decide (another run may be in it).
+        let held = lock(target)?;
+        let old = read_marker(target)?.unwrap_or(old);
+        let state = if old.complete {
+            "a finished"
+        } else {
+            "an unfinished"
+        };
+        match mode {
+            Mode::Fresh => Err(OutDirError::Taken {
+                dir: target.into(),
+                command: old.command,
+                state,
+                hint:
+                    "--resume to continue it (where the command has it), --overwrite to replace it",
+            }),
+            Mode::Resume | Mode::Continue => {
+                if old.command != command {
+                    return Err(OutDirError::OtherCommand {
+                        dir: target.into(),
+                        found: old.command,
+                        command: command.into(),
+                    });
+                }
+                for n in entries(target)? {
+                    if n.starts_with('.') && n.contains(".tmp-") {
+                        let _ = std::fs::remove_file(target.join(&n));
+                    }
+                }
+                let mut m = old;
+                m.complete = false;
+                Self::start(target, target.into(), false, m, vec![held])
+            }
+            Mode::Overwrite => {
+                let foreign: Vec<String> = entries(target)?
+                    .into_iter()
+                    .filter(|n| !bookkeeping(n) && !old.files.contains(n))
+                    .collect();
+                if !foreign.is_empty() {
+                    return Err(OutDirError::ForeignInRun {
+                        dir: target.into(),
+                        examples: examples(&foreign),
+                    });
+                }
+                let (staging, _) = sibling(target, "new")?;
+                let _ = std::fs::remove_dir_all(&staging);
+                std::fs::create_dir(&staging).map_err(|e| unwritable(target, e))?;
+                Self::start(target, staging, true, fresh_marker(), vec![held])
+            }
+        }
+    }
+
+    fn start(
+        target: &Path,
+        work: PathBuf,
+        staging: bool,
+        marker: Marker,
+        mut locks: Vec<File>,
+    ) -> Result<RunDir, OutDirError> {
+        let new_folder = locks.is_empty();
+        if new_folder || staging {
+            locks.push(lock(&work)?);
+        }
+        if new_folder {
+            // A new or empty folder: someone may have written into it meanwhile.
+            let foreign: Vec<String> = entries(&work)?
+                .into_iter()
+                .filter(|n| !bookkeeping(n))
+                .collect();
+            if !foreign.is_empty() {
+                return Err(OutDirError::Foreign {
+                    dir: target.into(),
+                    examples: examples(&foreign),
+                });
+            }
+        }
+        let rd = RunDir {
+            target: target.into(),
+            work,
+            staging,
+            marker,
+            _locks: locks,
+            committed: false,
+            fresh: new_folder,
+            created: false,
+        };
+        rd.save_marker()?;
+        Ok(rd)
+    }
+
+    fn save_marker(&self) -> Result<(), OutDirError> {
+        let text = serde_json::to_string_pretty(&self.marker).expect("marker serialises");
+        nmfnet_datasets::io::atomic_write(&self.work.join(MARKER), text.as_bytes())
+            .map_err(|e| unwritable(&self.target, e))
+    }
+
+    /// The folder this run writes into (the staging folder while replacing a run).
+    pub fn path(&self) -> &Path {
+        &self.work
+    }
+
+    /// Whether this run replaces an earlier one (and writes into a staging folder meanwhile).
+    pub fn replacing(&self) -> bool {
+        self.staging
+    }
+
+    /// The folder the user named.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// The path of `name` (a file or sub-folder of the run), recorded as this run's before it is
+    /// written, so that a kill after the write still leaves it listed.
+    pub fn file(&mut self, name: &str) -> Result<PathBuf, OutDirError> {
+        let top = name.split('/').next().unwrap_or(name).to_string();
+        if self.marker.files.insert(top) {
+            self.save_marker()?;
+        }
+        Ok(self.work.join(name))
+    }
+
+    /// Records several names at once (see [`RunDir::file`]).
+    pub fn claim(&mut self, names: &[&str]) -> Result<(), OutDirError> {
+        let before = self.marker.files.len();
+        for n in names {
+            let top = n.split('/').next().unwrap_or(n).to_string();
+            self.marker.files.insert(top);
+        }
+        if self.marker.files.len() != before {
+            self.save_marker()?;
+        }
+        Ok(())
+    }
+
+    /// Records every entry of the folder as this run's: for commands that write many files
+    /// into a folder they continue ([`Mode::Continue`]), once they have written them.
+    pub fn claim_present(&mut self) -> Result<(), OutDirError> {
+        let names: Vec<String> = entries(&self.work)?
+            .into_iter()
+            .filter(|n| !bookkeeping(n))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        self.claim(&refs)
+    }
+
+    /// Marks the run finished; a replacement run takes the place of the old one now.
+    pub fn commit(mut self) -> Result<PathBuf, OutDirError> {
+        self.marker.complete = true;
+        self.save_marker()?;
+        if self.staging {
+            let (old, _) = sibling(&self.target, "old")?;
+            let _ = std::fs::remove_dir_all(&old);
+            std::fs::rename(&self.target, &old).map_err(|e| unwritable(&self.target, e))?;
+            if let Err(e) = std::fs::rename(&self.work, &self.target) {
+                let _ = std::fs::rename(&old, &self.target);
+                return Err(unwritable(&self.target, e));
+            }
+            let _ = std::fs::remove_dir_all(&old);
+            self.work = self.target.clone();
+        }
+        self.committed = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        if self.staging {
+            // The replacement failed: the earlier run stays as it was.
+            let _ = std::fs::remove_dir_all(&self.work);
+        } else if self.fresh && self.marker.files.is_empty() {
+            // A new run that failed before writing anything leaves no trace.
+            let _ = std::fs::remove_file(self.work.join(MARKER));
+            let _ = std::fs::remove_file(self.work.join(LOCK));
+            if self.created {
+                let _ = std::fs::remove_dir(&self.work);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("nmfnet-rundir-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn write(rd: &mut RunDir, name: &str, text: &str) {
+        let p = rd.file(name).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn folders_with_other_files_are_refused_untouched() {
+        let d = tmp("foreign");
+        std::fs::write(d.join("labels.npy"), "mine").unwrap();
+        let err = RunDir::open(&d, "cluster", Mode::Fresh, &[]).unwrap_err();
+        assert!(matches!(err, OutDirError::Foreign { .. }), "{err}");
+        let err = RunDir::open(&d, "cluster", Mode::Overwrite, &[]).unwrap_err();
+        assert!(matches!(err, OutDirError::Foreign { .. }), "{err}");
+        assert_eq!(entries(&d).unwrap(), vec!["labels.npy".to_string()]);
+    }
+
+    #[test]
+    fn overwrite_replaces_only_after_commit_and_drops_stale_files() {
+        let base = tmp("swap");
+        let out = base.join("run");
+        let mut rd = RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap();
+        write(&mut rd, "basis.png", "old");
+        write(&mut rd, "summary.json", "old");
+        rd.commit().unwrap();
+        // Taken without a flag.
+        let err = RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap_err();
+        assert!(matches!(err, OutDirError::Taken { .. }), "{err}");
+        // A replacement that fails leaves the old run.
+        {
+            let mut rd = RunDir::open(&out, "nmf", Mode::Overwrite, &[]).unwrap();
+            write(&mut rd, "summary.json", "half");
+        }
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "old"
+        );
+        // One that succeeds replaces it whole: the old basis.png is gone.
+        let mut rd = RunDir::open(&out, "nmf", Mode::Overwrite, &[]).unwrap();
+        write(&mut rd, "summary.json", "new");
+        rd.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "new"
+        );
+        assert!(!out.join("basis.png").exists());
+        // Nothing is left beside it.
+        assert_eq!(entries(&base).unwrap(), vec!["run".to_string()]);
+    }
+
+    #[test]
+    fn a_run_that_fails_before_writing_leaves_no_trace() {
+        let base = tmp("trace");
+        let out = base.join("run");
+        drop(RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap());
+        assert!(!out.exists());
+        let empty = base.join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        drop(RunDir::open(&empty, "nmf", Mode::Fresh, &[]).unwrap());
+        assert!(empty.is_dir() && entries(&empty).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_second_run_is_locked_out() {
+        let out = tmp("lock").join("run");
+        let mut rd = RunDir::open(&out, "cluster", Mode::Fresh, &[]).unwrap();
+        write(&mut rd, "metrics.jsonl", "{}");
+        let err = RunDir::open(&out, "cluster", Mode::Resume, &[]).unwrap_err();
+        assert!(matches!(err, OutDirError::Locked { .. }), "{err}");
+        let err = RunDir::open(&out, "cluster", Mode::Overwrite, &[]).unwrap_err();
+        assert!(matches!(err, OutDirError::Locked { .. }), "{err}");
+        drop(rd);
+        // The first run died unfinished: resume takes it, fresh refuses it.
+        assert!(matches!(
+            RunDir::open(&out, "cluster", Mode::Fresh, &[]).unwrap_err(),
+            OutDirError::Taken { .. }
+        ));
+        assert!(matches!(
+            RunDir::open(&out, "nmf", Mode::Resume, &[]).unwrap_err(),
+            OutDirError::OtherCommand { .. }
+        ));
+        RunDir::open(&out, "cluster", Mode::Resume, &[]).unwrap();
+    }
+
+    #[test]
+    fn inputs_inside_the_folder_are_refused() {
+        let base = tmp("inside");
+        let out = base.join("run");
+        let mut rd = RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap();
+        write(&mut rd, "H.npy", "x");
+        rd.commit().unwrap();
+        let err = RunDir::open(&out, "nmf", Mode::Overwrite, &[&out.join("H.npy")]).unwrap_err();
+        assert!(matches!(err, OutDirError::InputInside { .. }), "{err}");
+        assert!(out.join("H.npy").exists());
+    }
+
+    #[test]
+    fn an_interrupted_swap_is_recovered() {
+        let base = tmp("recover");
+        let out = base.join("run");
+        let mut rd = RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap();
+        write(&mut rd, "summary.json", "old");
+        rd.commit().unwrap();
+        drop(RunDir::open(&out, "nmf", Mode::Resume, &[]).unwrap());
+        // As a kill between the two renames leaves it: the old run moved aside, no target.
+        let (old, _) = sibling(&out, "old").unwrap();
+        std::fs::rename(&out, &old).unwrap();
+        let err = RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap_err();
+        assert!(matches!(err, OutDirError::Taken { .. }), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "old"
+        );
+        assert_eq!(entries(&base).unwrap(), vec!["run".to_string()]);
+    }
+}
