@@ -469,6 +469,19 @@ impl Graph {
         }
     }
 
+    /// The stored entries (for a sparse graph, the nonzeros only).
+    pub fn values_mut(&mut self) -> &mut [f32] {
+        match self {
+            Graph::Dense(d) => d.data_mut(),
+            Graph::Sparse(s) => s.values_mut(),
+        }
+    }
+
+    /// The largest |entry|.
+    pub fn max_abs(&mut self) -> f32 {
+        self.values_mut().iter().fold(0.0f32, |m, v| m.max(v.abs()))
+    }
+
     /// The matrix as a dense one (borrowed when it already is).
     pub fn to_dense(&self) -> std::borrow::Cow<'_, Dense> {
         match self {

@@ -42,6 +42,19 @@ fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
         }
     };
     let elem = ts.num_bytes().unwrap_or(0);
+    if !matches!(
+        ts.type_char(),
+        TypeChar::Float | TypeChar::Int | TypeChar::Uint | TypeChar::Bool
+    ) || elem == 0
+    {
+        return Err(DataError::format(
+            path,
+            format!(
+                "unsupported dtype {} (need a plain numeric array: save it with .astype(float) first)",
+                npy.dtype().descr()
+            ),
+        ));
+    }
     let count = shape
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
@@ -56,7 +69,16 @@ fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
             ),
         ));
     }
-    let bad = |e: std::io::Error| DataError::format(path, format!("cannot decode values: {e}"));
+    let bad = |e: std::io::Error| {
+        DataError::format(
+            path,
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                format!("the data ends before the {count} values the header announces (truncated file?)")
+            } else {
+                format!("cannot decode values: {e}")
+            },
+        )
+    };
     let fortran = npy.order() == npyz::Order::Fortran;
     let values: Vec<f64> = match (ts.type_char(), elem) {
         (TypeChar::Float, 4) => npy

@@ -28,7 +28,7 @@ pub enum TrainError {
     },
     #[error("--resume needs an output folder holding a checkpoint")]
     ResumeWithoutDir,
-    #[error("no checkpoint to resume in {0}")]
+    #[error("{0} holds no checkpoint (checkpoint.bin of a training run)")]
     NoCheckpoint(PathBuf),
     #[error("{path} is not an nmfnet checkpoint ({msg})")]
     BadCheckpoint { path: PathBuf, msg: String },

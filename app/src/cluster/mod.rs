@@ -42,6 +42,12 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
                     m
                 );
             }
+            if backend != BackendKind::Cpu {
+                anyhow::bail!(
+                    "--backend {} applies to --method symnmf-net only: the classical solvers run on the CPU in f64",
+                    backend.name()
+                );
+            }
             if req.rho.is_some() && m != SymMethod::Admm {
                 anyhow::bail!("--rho applies to --method admm only");
             }
@@ -58,10 +64,11 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
                     plural(wrong.len())
                 );
             }
-            let problem = input::load_problem(req)?;
+            let mut problem = input::load_problem(req)?;
+            let x_scale = net::normalise(&mut problem.x);
             let cfg = net::build_config(req, &problem)?;
             let out = req.open_out()?;
-            net::cluster(req, cfg, problem, backend, out, started)
+            net::cluster(req, cfg, problem, backend, x_scale, out, started)
         }
     }
 }

@@ -15,6 +15,24 @@ use nmfnet_train::trainer::{self, TrainerConfig};
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
 
 /// The training config: the `--config` file (or the defaults), then every option given.
+/// Largest entries SymNMF-Net trains on as they are: beyond them (or below the reciprocal) its
+/// f32 products overflow (or underflow), so X is divided by its largest entry first.
+const SCALE_LIMIT: f32 = 1e8;
+
+/// Divides X by its largest entry when that lies outside [1/SCALE_LIMIT, SCALE_LIMIT]; returns
+/// the divisor. The factor of X/s times √s is a factor of X with the same relative error.
+pub(crate) fn normalise(x: &mut Graph) -> Option<f64> {
+    let m = x.max_abs();
+    if m > 0.0 && m.is_finite() && !(1.0 / SCALE_LIMIT..=SCALE_LIMIT).contains(&m) {
+        for v in x.values_mut() {
+            *v /= m;
+        }
+        Some(m as f64)
+    } else {
+        None
+    }
+}
+
 pub(crate) fn build_config(
     req: &ClusterRequest,
     problem: &Problem,
@@ -99,6 +117,7 @@ pub(crate) fn cluster(
     cfg: SymNmfTrainingConfig,
     problem: Problem,
     backend: BackendKind,
+    x_scale: Option<f64>,
     mut out: Option<RunDir>,
     started: std::time::Instant,
 ) -> anyhow::Result<ClusterReport> {
@@ -147,6 +166,15 @@ pub(crate) fn cluster(
     };
     let x = problem.x.to_dense();
     let pred = metrics::argmax_labels(&run.u);
+    // Relative error and sparsity are the same for X/s and X; U goes back to X's scale.
+    let mut u = run.u;
+    let rel_error = metrics::relative_error(&x, &u)?;
+    if let Some(s) = x_scale {
+        let root = s.sqrt() as f32;
+        for v in u.data_mut() {
+            *v *= root;
+        }
+    }
     let scores: Option<LabelScores> = match &problem.labels {
         Some(truth) => Some(metrics::label_scores(truth, &pred)?),
         None => None,
@@ -159,9 +187,9 @@ pub(crate) fn cluster(
         acc: scores.map(|s| s.acc),
         nmi: scores.map(|s| s.nmi),
         purity: scores.map(|s| s.purity),
-        rel_error: metrics::relative_error(&x, &run.u)?,
-        sparse_factor: metrics::sparse_factor(&run.u),
-        zero_rows: metrics::zero_rows(&run.u),
+        rel_error,
+        sparse_factor: metrics::sparse_factor(&u),
+        zero_rows: metrics::zero_rows(&u),
         seconds: started.elapsed().as_secs_f64(),
         seed: cfg.seed,
         details: MethodDetails::Net {
@@ -170,6 +198,7 @@ pub(crate) fn cluster(
             epochs: cfg.epochs,
             lambda: run.lambda,
             lambda_bound: run.lambda_bound,
+            x_scale,
             final_loss: run
                 .report
                 .last
@@ -180,7 +209,7 @@ pub(crate) fn cluster(
     };
     let report = ClusterReport {
         summary,
-        u: run.u,
+        u,
         labels: pred,
     };
     if let Some(run) = out {

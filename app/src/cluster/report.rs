@@ -36,9 +36,14 @@ pub enum MethodDetails {
         /// How X was held: "sparse" (products on the host) or "dense" (on the device).
         storage: &'static str,
         epochs: usize,
+        /// λ and its bound, of X / x_scale when X was scaled.
         lambda: f64,
         lambda_bound: f64,
         final_loss: Option<f64>,
+        /// X was divided by this (its largest entry) for training, its entries being beyond
+        /// what f32 products hold; U is reported for X itself.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        x_scale: Option<f64>,
     },
     Classical {
         iterations: usize,

@@ -113,6 +113,11 @@ impl BackendJob for EvalJob<'_> {
 pub fn gan_eval(req: &GanEvalRequest, backend: BackendKind) -> anyhow::Result<GanEvalSummary> {
     let cfg = checkpoint_training_config(&req.checkpoint)?;
     let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
+    cfg.check_image_shape(
+        test.height,
+        test.width,
+        &format!("the {} images", req.dataset),
+    )?;
     if req.batch == 0 {
         bail!("--batch must be at least 1 group per forward pass");
     }

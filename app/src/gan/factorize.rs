@@ -142,6 +142,11 @@ pub fn gan_factorize(
         mode,
         &[&req.checkpoint, &req.images],
     )?;
+    cfg.check_image_shape(
+        folder.height,
+        folder.width,
+        &format!("the images of {}", req.images.display()),
+    )?;
     let m = folder.matrix.ncols();
     if m != cfg.generator.group {
         bail!(

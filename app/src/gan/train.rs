@@ -145,7 +145,8 @@ impl BackendJob for GanJob<'_> {
 pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<GanTrainSummary> {
     let started = std::time::Instant::now();
     let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
-    let cfg = req.config()?;
+    let mut cfg = req.config()?;
+    cfg.image_shape = Some((train.height, train.width));
     let mut out = match &req.out {
         Some(dir) => {
             let inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();

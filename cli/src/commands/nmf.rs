@@ -60,7 +60,10 @@ pub struct NmfArgs {
 fn parse_shape(s: &str) -> anyhow::Result<(usize, usize)> {
     let parts: Vec<&str> = s.split(['x', 'X', '×']).collect();
     match parts.as_slice() {
-        [h, w] => Ok((h.trim().parse()?, w.trim().parse()?)),
+        [h, w] => match (h.trim().parse::<usize>(), w.trim().parse::<usize>()) {
+            (Ok(h), Ok(w)) if h > 0 && w > 0 => Ok((h, w)),
+            _ => bail!("--image-shape must be HEIGHTxWIDTH in positive whole pixels, like 28x28; got {s:?}"),
+        },
         _ => bail!("--image-shape must look like 28x28, got {s:?}"),
     }
 }

@@ -1,11 +1,13 @@
 //! `nmfnet` end to end, through the binary (one test binary, a module per command), and the
 //! command lines that reports quote parsed back into their requests.
 
+mod catalogue;
 mod classical;
 mod cluster;
 mod common;
 mod data;
 mod gan;
+mod kills;
 mod nmf;
 mod reproduce;
 mod requests;

@@ -274,6 +274,16 @@ fn gan_training_is_seeded_and_resume_keeps_its_data_set() {
     };
     assert_eq!(log(&a), log(&b), "two runs with one seed differ");
     assert_eq!(log(&a).len(), 2);
+    // The same on ndarray, when it is compiled in (CI's all-backend build).
+    let (na, nb) = (d.join("na"), d.join("nb"));
+    let first = run(&na, "mnist", "2", &["--backend", "ndarray"]);
+    if first.status.success() {
+        let sb = summary(&run(&nb, "mnist", "2", &["--backend", "ndarray"]));
+        assert_eq!(summary(&first)["test_error"], sb["test_error"]);
+        assert_eq!(log(&na), log(&nb), "two ndarray runs with one seed differ");
+    } else {
+        assert!(stderr(&first).contains("not compiled"), "{}", stderr(&first));
+    }
     // Another seed gives another run.
     let c = d.join("c");
     let sc = summary(&run(&c, "mnist", "2", &["--seed", "1"]));

@@ -46,6 +46,22 @@ pub struct GanTrainingConfig {
     /// written before it was recorded, and in runs on images given directly).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
+    /// Height and width of the training images: a trained model factorises images of that
+    /// size only (absent in older checkpoints).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_shape: Option<(usize, usize)>,
+}
+
+impl GanTrainingConfig {
+    /// Refuses images of another size than the model was trained on (when that is recorded).
+    pub fn check_image_shape(&self, height: usize, width: usize, what: &str) -> anyhow::Result<()> {
+        match self.image_shape {
+            Some((h, w)) if (h, w) != (height, width) => {
+                bail!("{what} are {height}×{width} but the model was trained on {h}×{w} images")
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Default for GanTrainingConfig {
@@ -61,6 +77,7 @@ impl Default for GanTrainingConfig {
             label_noise: 0.1,
             seed: 0,
             dataset: None,
+            image_shape: None,
         }
     }
 }
