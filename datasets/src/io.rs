@@ -24,9 +24,67 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Numeric contents of a `.npy` file: shape and values converted to `f64` (C order).
-fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
-    let bytes = read_bytes(path)?;
-    let npy = NpyFile::new(&bytes[..])
+/// The element types the `.npy` reader converts to.
+trait NpyElem: Copy + Default {
+    fn from_f32(v: f32) -> Self;
+    fn from_f64(v: f64) -> Self;
+}
+
+impl NpyElem for f32 {
+    fn from_f32(v: f32) -> Self {
+        v
+    }
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl NpyElem for f64 {
+    fn from_f32(v: f32) -> Self {
+        v.into()
+    }
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+fn conv<S, T>(v: Vec<S>, f: impl Fn(S) -> T) -> Vec<T> {
+    v.into_iter().map(f).collect()
+}
+
+/// The header of a `.npy` file is a Python dict literal: `{'descr': …, 'fortran_order': …,
+/// 'shape': (…), }`. It is checked here before the parser sees it, which takes exponential time
+/// on nested brackets (found by the fuzz target: 70 bytes of `{` took minutes).
+fn check_npy_header(bytes: &[u8]) -> std::result::Result<(), String> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err("no .npy magic bytes".into());
+    }
+    let (len, start): (usize, usize) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(format!("format version {v}")),
+    };
+    let header = bytes
+        .get(start..start.saturating_add(len))
+        .ok_or("the header is cut short")?;
+    if len > 65536 {
+        return Err(format!("a header of {len} bytes"));
+    }
+    let text = std::str::from_utf8(header).map_err(|_| "a header that is not text")?;
+    let count = |c: char| text.chars().filter(|&x| x == c).count();
+    if count('{') != 1 || count('}') != 1 || count('(') > 1 || count(')') > 1 || count('[') > 0 {
+        return Err("a malformed header dict".into());
+    }
+    Ok(())
+}
+
+fn read_npy<T: NpyElem>(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<T>)> {
+    check_npy_header(bytes)
+        .map_err(|e| DataError::format(path, format!("not a valid .npy file: {e}")))?;
+    let npy = NpyFile::new(bytes)
         .map_err(|e| DataError::format(path, format!("not a valid .npy file: {e}")))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let ts = match npy.dtype() {
@@ -80,68 +138,37 @@ fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
         )
     };
     let fortran = npy.order() == npyz::Order::Fortran;
-    let values: Vec<f64> = match (ts.type_char(), elem) {
-        (TypeChar::Float, 4) => npy
-            .into_vec::<f32>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(bad)?,
-        (TypeChar::Int, 1) => npy
-            .into_vec::<i8>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Int, 2) => npy
-            .into_vec::<i16>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Int, 4) => npy
-            .into_vec::<i32>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Int, 8) => npy
-            .into_vec::<i64>()
-            .map_err(bad)?
-            .into_iter()
-            .map(|v| v as f64)
-            .collect(),
-        (TypeChar::Uint, 1) => npy
-            .into_vec::<u8>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Uint, 2) => npy
-            .into_vec::<u16>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Uint, 4) => npy
-            .into_vec::<u32>()
-            .map_err(bad)?
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        (TypeChar::Uint, 8) => npy
-            .into_vec::<u64>()
-            .map_err(bad)?
-            .into_iter()
-            .map(|v| v as f64)
-            .collect(),
-        (TypeChar::Bool, 1) => npy
-            .into_vec::<bool>()
-            .map_err(bad)?
-            .into_iter()
-            .map(|b| b as u8 as f64)
-            .collect(),
+    let values: Vec<T> = match (ts.type_char(), elem) {
+        // (f32 into f32 maps in place: no second copy of a large file.)
+        (TypeChar::Float, 4) => conv(npy.into_vec::<f32>().map_err(bad)?, T::from_f32),
+        (TypeChar::Float, 8) => conv(npy.into_vec::<f64>().map_err(bad)?, T::from_f64),
+        (TypeChar::Int, 1) => conv(npy.into_vec::<i8>().map_err(bad)?, |v| {
+            T::from_f64(v.into())
+        }),
+        (TypeChar::Int, 2) => conv(npy.into_vec::<i16>().map_err(bad)?, |v| {
+            T::from_f64(v.into())
+        }),
+        (TypeChar::Int, 4) => conv(npy.into_vec::<i32>().map_err(bad)?, |v| {
+            T::from_f64(v.into())
+        }),
+        (TypeChar::Int, 8) => conv(npy.into_vec::<i64>().map_err(bad)?, |v| {
+            T::from_f64(v as f64)
+        }),
+        (TypeChar::Uint, 1) => conv(npy.into_vec::<u8>().map_err(bad)?, |v| {
+            T::from_f64(v.into())
+        }),
+        (TypeChar::Uint, 2) => conv(npy.into_vec::<u16>().map_err(bad)?, |v| {
+            T::from_f64(v.into())
+        }),
+        (TypeChar::Uint, 4) => conv(npy.into_vec::<u32>().map_err(bad)?, |v| {
+            T::from_f64(v.into())
+        }),
+        (TypeChar::Uint, 8) => conv(npy.into_vec::<u64>().map_err(bad)?, |v| {
+            T::from_f64(v as f64)
+        }),
+        (TypeChar::Bool, 1) => conv(npy.into_vec::<bool>().map_err(bad)?, |b| {
+            T::from_f64(b as u8 as f64)
+        }),
         _ => {
             return Err(DataError::format(
                 path,
@@ -155,9 +182,10 @@ fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
             "fewer values than the header announces",
         ));
     }
-    if fortran && shape.len() == 2 {
+    // (Nothing to reorder in an empty array: its other dimension may be astronomically large.)
+    if fortran && shape.len() == 2 && count > 0 {
         let (r, c) = (shape[0], shape[1]);
-        let mut c_order = vec![0.0; count];
+        let mut c_order = vec![T::default(); count];
         for i in 0..r {
             for j in 0..c {
                 c_order[i * c + j] = values[j * r + i];
@@ -174,9 +202,8 @@ fn fields(line: &str) -> impl Iterator<Item = &str> {
         .filter(|s| !s.is_empty())
 }
 
-fn text_lines(path: &Path) -> Result<Vec<(usize, String)>> {
-    let bytes = read_bytes(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| {
+fn text_lines(path: &Path, bytes: &[u8]) -> Result<Vec<(usize, String)>> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
         DataError::format(path, "not UTF-8 text (binary file with a text extension?)")
     })?;
     Ok(text
@@ -187,8 +214,8 @@ fn text_lines(path: &Path) -> Result<Vec<(usize, String)>> {
         .collect())
 }
 
-fn read_csv(path: &Path) -> Result<Dense> {
-    let lines = text_lines(path)?;
+fn read_csv(path: &Path, bytes: &[u8]) -> Result<Dense> {
+    let lines = text_lines(path, bytes)?;
     let mut data = Vec::new();
     let mut ncols = None;
     for (line_no, line) in &lines {
@@ -220,21 +247,23 @@ fn read_csv(path: &Path) -> Result<Dense> {
 
 /// Reads a 2-D matrix from `.npy` (by extension) or CSV/text (anything else).
 pub fn read_matrix(path: &Path) -> Result<Dense> {
+    parse_matrix(path, &read_bytes(path)?)
+}
+
+/// [`read_matrix`] of the bytes of a file named `path` (its extension picks the format; it
+/// names the file in errors).
+pub fn parse_matrix(path: &Path, bytes: &[u8]) -> Result<Dense> {
     let m = if is_npy(path) {
-        let (shape, values) = read_npy(path)?;
+        let (shape, values) = read_npy::<f32>(path, bytes)?;
         if shape.len() != 2 {
             return Err(DataError::format(
                 path,
                 format!("expected a 2-D array, found shape {shape:?}"),
             ));
         }
-        Dense::new(
-            shape[0],
-            shape[1],
-            values.into_iter().map(|v| v as f32).collect(),
-        )?
+        Dense::new(shape[0], shape[1], values)?
     } else {
-        read_csv(path)?
+        read_csv(path, bytes)?
     };
     if m.nrows() == 0 || m.ncols() == 0 {
         return Err(DataError::Empty {
@@ -246,6 +275,11 @@ pub fn read_matrix(path: &Path) -> Result<Dense> {
 
 /// Reads class labels (nonnegative integers) from a 1-D `.npy` or a text file.
 pub fn read_labels(path: &Path) -> Result<Vec<usize>> {
+    parse_labels(path, &read_bytes(path)?)
+}
+
+/// [`read_labels`] of the bytes of a file named `path`.
+pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<usize>> {
     let to_label = |v: f64, line: usize| -> Result<usize> {
         if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e15 {
             Ok(v as usize)
@@ -258,7 +292,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<usize>> {
         }
     };
     let labels = if is_npy(path) {
-        let (shape, values) = read_npy(path)?;
+        let (shape, values) = read_npy::<f64>(path, bytes)?;
         if shape.len() != 1 && !(shape.len() == 2 && (shape[0] == 1 || shape[1] == 1)) {
             return Err(DataError::format(
                 path,
@@ -272,7 +306,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<usize>> {
             .collect::<Result<Vec<_>>>()?
     } else {
         let mut out = Vec::new();
-        for (line_no, line) in text_lines(path)? {
+        for (line_no, line) in text_lines(path, bytes)? {
             for f in fields(&line) {
                 let v: f64 = f.parse().map_err(|_| DataError::Parse {
                     path: path.into(),
@@ -393,8 +427,7 @@ pub fn read_image_folder(dir: &Path) -> Result<ImageFolder> {
             .map(|e| e.eq_ignore_ascii_case("png"))
             .unwrap_or(false);
         let (w, h, px) = if is_png {
-            let (w, h, px) = crate::catalog::png_gray(f, &bytes, None)?;
-            (w as usize, h as usize, px)
+            user_png(f, &bytes)?
         } else {
             let g = crate::formats::pgm::parse_pgm(f, &bytes)?;
             (g.width, g.height, g.pixels)
@@ -429,6 +462,33 @@ pub fn read_image_folder(dir: &Path) -> Result<ImageFolder> {
         matrix: Dense::new(m, n, data)?,
         files,
     })
+}
+
+/// A user's PNG as gray values in [0, 1]: 8- and 16-bit grayscale at full precision; colour
+/// or transparency would need a conversion the user should choose, so they are refused.
+fn user_png(path: &Path, bytes: &[u8]) -> Result<(usize, usize, Vec<f32>)> {
+    use image::ColorType;
+    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
+        .map_err(|e| DataError::format(path, format!("not a readable PNG: {e}")))?;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let px: Vec<f32> = match img.color() {
+        ColorType::L8 => img.to_luma8().into_raw().into_iter().map(|v| v as f32 / 255.0).collect(),
+        ColorType::L16 => img
+            .to_luma16()
+            .into_raw()
+            .into_iter()
+            .map(|v| v as f32 / 65535.0)
+            .collect(),
+        other => {
+            return Err(DataError::format(
+                path,
+                format!(
+                    "a {other:?} PNG: nmfnet factorises grayscale images (8 or 16 bits, no alpha); convert it first, e.g. `magick in.png -colorspace Gray -alpha off out.png`"
+                ),
+            ))
+        }
+    };
+    Ok((w, h, px))
 }
 
 /// PNG bytes of a grid of grayscale tiles (each `height·width` values, row-major), each tile
@@ -487,6 +547,59 @@ mod tests {
         let d = std::env::temp_dir().join(format!("nmfnet-io-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    fn png_bytes(img: image::DynamicImage) -> Vec<u8> {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut buf, image::ImageFormat::Png).unwrap();
+        buf.into_inner()
+    }
+
+    #[test]
+    fn nested_brackets_in_an_npy_header_are_refused_at_once() {
+        // The input that made the header parser run for minutes, found by the npy fuzz target.
+        let header = format!(
+            "{{'descr': '<f8', 'fortran_order': False,{} None  (8,), }}",
+            "{".repeat(70)
+        );
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        b.extend_from_slice(header.as_bytes());
+        b.extend_from_slice(&[0; 64]);
+        let t = std::time::Instant::now();
+        let err = parse_matrix(Path::new("x.npy"), &b).unwrap_err();
+        assert!(err.to_string().contains("malformed header"), "{err}");
+        assert!(t.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn an_empty_fortran_array_with_a_huge_dimension_is_refused_at_once() {
+        // Found by the npy fuzz target: shape (2^60, 0) in Fortran order looped 2^60 times.
+        let header = "{'descr': '<f4', 'fortran_order': True, 'shape': (1152921504606846976, 0), }";
+        let pad = 64 - (10 + header.len() + 1) % 64;
+        let header = format!("{header}{}\n", " ".repeat(pad));
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        b.extend_from_slice(header.as_bytes());
+        let t = std::time::Instant::now();
+        assert!(parse_matrix(Path::new("x.npy"), &b).is_err());
+        assert!(parse_labels(Path::new("x.npy"), &b).is_err());
+        assert!(t.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn user_pngs_keep_16_bits_and_refuse_colour() {
+        let p = Path::new("x.png");
+        let g16 = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(2, 1, vec![1000u16, 65535])
+            .unwrap();
+        let (w, h, px) = user_png(p, &png_bytes(image::DynamicImage::ImageLuma16(g16))).unwrap();
+        assert_eq!((w, h), (2, 1));
+        assert_eq!(px, vec![1000.0 / 65535.0, 1.0]);
+        let rgb = image::RgbImage::from_raw(1, 1, vec![10, 20, 30]).unwrap();
+        let err = user_png(p, &png_bytes(image::DynamicImage::ImageRgb8(rgb))).unwrap_err();
+        assert!(err.to_string().contains("grayscale"), "{err}");
+        let la = image::GrayAlphaImage::from_raw(1, 1, vec![10, 200]).unwrap();
+        assert!(user_png(p, &png_bytes(image::DynamicImage::ImageLumaA8(la))).is_err());
     }
 
     #[test]

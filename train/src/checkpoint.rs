@@ -107,6 +107,36 @@ fn decode_v1(path: &Path, bytes: &[u8]) -> Option<Result<(CheckpointMeta, Vec<u8
     })
 }
 
+/// Verifies the bytes of a checkpoint file and returns (steps done, config, state), or the
+/// error naming what is wrong (for tools, and the fuzz targets of the reader).
+pub fn verify_checkpoint(bytes: &[u8]) -> Result<(usize, serde_json::Value, Vec<u8>), TrainError> {
+    let (meta, state) = decode_checkpoint(Path::new("checkpoint.bin"), bytes)?;
+    Ok((meta.step, meta.config, state))
+}
+
+/// Wraps `state` in a valid checkpoint of `step` steps and `config`, then restores `task` from
+/// it exactly as a resume does: state bytes that pass the checksum but do not fit the model
+/// give an error, never a panic (the fuzz target of the state decoders).
+pub fn restore_from_state<T: Task>(
+    task: &mut T,
+    step: usize,
+    state: &[u8],
+) -> Result<(), TrainError> {
+    let bytes = encode_checkpoint(
+        &CheckpointMeta {
+            step,
+            config: task.config_json(),
+            seconds: None,
+        },
+        state,
+    );
+    let (_, state) = decode_checkpoint(Path::new("checkpoint.bin"), &bytes)?;
+    load_state_contained(task, &state).map_err(|msg| TrainError::BadCheckpoint {
+        path: "checkpoint.bin".into(),
+        msg,
+    })
+}
+
 /// Reads the config stored in a checkpoint folder (for tools that rebuild a task from it).
 pub fn checkpoint_config(dir: &Path) -> Result<serde_json::Value, TrainError> {
     let path = checkpoint_path(dir);

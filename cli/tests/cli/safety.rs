@@ -282,7 +282,11 @@ fn gan_training_is_seeded_and_resume_keeps_its_data_set() {
         assert_eq!(summary(&first)["test_error"], sb["test_error"]);
         assert_eq!(log(&na), log(&nb), "two ndarray runs with one seed differ");
     } else {
-        assert!(stderr(&first).contains("not compiled"), "{}", stderr(&first));
+        assert!(
+            stderr(&first).contains("not compiled"),
+            "{}",
+            stderr(&first)
+        );
     }
     // Another seed gives another run.
     let c = d.join("c");

@@ -1,0 +1,8 @@
+//! The CSV/text matrix reader on arbitrary bytes.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = nmfnet_datasets::io::parse_matrix(Path::new("x.csv"), data);
+});
