@@ -29,3 +29,6 @@ pub use history::{Convergence, IterRecord, StopReason};
 pub use linalg::SymMatrix;
 pub use nmf::{nmf, nmf_from, nnls_fixed_basis, NmfFit, NmfMethod, NmfParams};
 pub use sym::{fit, fit_from, fit_observed, SymFit, SymMethod, SymParams};
+
+/// Upper limit of every solver's iteration budget.
+pub const MAX_ITER: usize = 1_000_000;

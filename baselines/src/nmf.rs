@@ -147,6 +147,15 @@ pub fn nmf_from(
     if params.max_iter == 0 {
         return Err(param("max_iter", "must be at least 1"));
     }
+    if params.max_iter > crate::MAX_ITER {
+        return Err(param(
+            "max_iter",
+            format!(
+                "must be at most {} (the history keeps every iteration)",
+                crate::MAX_ITER
+            ),
+        ));
+    }
     if h0.shape() != (m, params.rank) || w0.shape() != (params.rank, n) {
         return Err(SolverError::Shape(format!(
             "start H is {}×{} and W {}×{}, expected {m}×{k} and {k}×{n}",

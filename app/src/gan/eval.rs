@@ -118,8 +118,11 @@ pub fn gan_eval(req: &GanEvalRequest, backend: BackendKind) -> anyhow::Result<Ga
         test.width,
         &format!("the {} images", req.dataset),
     )?;
-    if req.batch == 0 {
-        bail!("--batch must be at least 1 group per forward pass");
+    if req.batch == 0 || req.batch > 1024 {
+        bail!(
+            "--batch must be between 1 and 1024 groups per forward pass, got {}",
+            req.batch
+        );
     }
     let (steps, tr, te, single) = dispatch(
         backend,

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use symnmf_burn::SymNmfAutodiffBackend;
 
+/// Upper limit of `gan train --steps`.
+pub const MAX_STEPS: usize = 100_000_000;
+
 /// One training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GanTrainRequest {
@@ -147,6 +150,12 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
     let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
     let mut cfg = req.config()?;
     cfg.image_shape = Some((train.height, train.width));
+    if req.steps == 0 || req.steps > MAX_STEPS {
+        anyhow::bail!(
+            "--steps must be between 1 and {MAX_STEPS}, got {}",
+            req.steps
+        );
+    }
     let mut out = match &req.out {
         Some(dir) => {
             let inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();

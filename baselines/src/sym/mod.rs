@@ -140,6 +140,15 @@ impl SymParams {
         if self.max_iter == 0 {
             return Err(param("max_iter", "must be at least 1"));
         }
+        if self.max_iter > crate::MAX_ITER {
+            return Err(param(
+                "max_iter",
+                format!(
+                    "must be at most {} (the history keeps every iteration)",
+                    crate::MAX_ITER
+                ),
+            ));
+        }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(param(
                 "tol",

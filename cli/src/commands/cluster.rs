@@ -73,14 +73,14 @@ pub struct ClusterArgs {
     /// two-factor methods: the penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖².
     #[arg(long)]
     pub lambda: Option<f64>,
-    /// Classical methods: iteration budget (default 1000).
+    /// Classical methods: iteration budget (default 1000; 1 to 10^6).
     #[arg(long)]
     pub max_iter: Option<usize>,
     /// Classical methods: stop when the projected gradient falls below this fraction of the
-    /// first iterate's (default 1e-4).
+    /// first iterate's (default 1e-4; finite, ≥ 0).
     #[arg(long)]
     pub tol: Option<f64>,
-    /// ADMM: the penalty ρ (default 3‖X‖₂).
+    /// ADMM: the penalty ρ (default 3‖X‖₂; finite, > 0).
     #[arg(long)]
     pub rho: Option<f64>,
     /// Use the graph as a dense matrix even when it was built sparse (kNN graphs are; every

@@ -20,17 +20,17 @@ pub struct GanTrainArgs {
     /// Train with L1 only (the "UNET" ablation).
     #[arg(long)]
     pub no_discriminator: bool,
-    /// Optimiser steps (each: one D and one G update on --batch groups).
+    /// Optimiser steps (each: one D and one G update on --batch groups; 1 to 10^8).
     #[arg(long, default_value_t = 1000)]
     pub steps: usize,
     /// Groups per step (1 to 1024).
     #[arg(long, default_value_t = 1)]
     pub batch: usize,
-    /// Basis images k.
+    /// Basis images k (1 to the group size, 40).
     #[arg(long, default_value_t = 10)]
     pub k: usize,
     /// HALS sweeps of the differentiable NNLS layer that refines W given H and the group
-    /// (0 = the paper's W head alone; an extension, see ganunet_burn::nnls).
+    /// (0 = the paper's W head alone; an extension, see ganunet_burn::nnls; at most 200).
     #[arg(long, default_value_t = 0)]
     pub nnls_sweeps: usize,
     #[arg(long, default_value_t = 0)]

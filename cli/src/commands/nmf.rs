@@ -41,7 +41,7 @@ pub struct NmfArgs {
     pub image_shape: Option<String>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Iteration budget (default 500; SPEC §3 stop rule otherwise).
+    /// Iteration budget (default 500, at most 10^6; SPEC §3 stop rule otherwise).
     #[arg(long)]
     pub max_iter: Option<usize>,
     /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.

@@ -268,6 +268,18 @@ fn cases(data: Option<&Path>) -> Vec<Case> {
         case("bounds", "nmf --rank 0 --matrix {d}/zeros.csv", "rank"),
         case(
             "bounds",
+            "nmf --rank 1 --matrix {d}/few.csv --max-iter 100000000",
+            "at most 1000000",
+        ),
+        case(
+            "bounds",
+            "cluster --method symhals --max-iter 100000000",
+            "at most 1000000",
+        ),
+        case("bounds", "cluster --method symhals --tol=-1", "tol"),
+        case("bounds", "cluster --method admm --rho=-1", "rho"),
+        case(
+            "bounds",
             "nmf --rank 1 --matrix {d}/zeros.csv --image-shape 2xa",
             "HEIGHTxWIDTH",
         ),
@@ -378,6 +390,11 @@ fn cases(data: Option<&Path>) -> Vec<Case> {
         v.push(gan("--batch 0", "batch must be at least 1"));
         v.push(gan("--batch 5000", "at most 1024"));
         v.push(gan("--nnls-sweeps 1000", "nnls_sweeps"));
+        v.push(case(
+            "gan",
+            &format!("gan train --dataset mnist --data-dir {dd} --tiny --steps 0"),
+            "--steps must be between 1",
+        ));
         v.push(gan("--resume --out {d}/nothing-here", "no run to continue"));
         v.push(case(
             "gan",
