@@ -32,3 +32,17 @@ pub use sym::{fit, fit_from, fit_observed, SymFit, SymMethod, SymParams};
 
 /// Upper limit of every solver's iteration budget.
 pub const MAX_ITER: usize = 1_000_000;
+
+/// Checks an iteration budget: 1 to [`MAX_ITER`].
+pub(crate) fn check_max_iter(max_iter: usize) -> Result<()> {
+    if max_iter == 0 {
+        return Err(error::param("max_iter", "must be at least 1"));
+    }
+    if max_iter > MAX_ITER {
+        return Err(error::param(
+            "max_iter",
+            format!("must be at most {MAX_ITER} (the history keeps every iteration)"),
+        ));
+    }
+    Ok(())
+}

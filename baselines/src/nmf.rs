@@ -144,18 +144,7 @@ pub fn nmf_from(
     check_input(y)?;
     let (m, n) = (y.nrows(), y.ncols());
     check_rank(params.rank, m.min(n))?;
-    if params.max_iter == 0 {
-        return Err(param("max_iter", "must be at least 1"));
-    }
-    if params.max_iter > crate::MAX_ITER {
-        return Err(param(
-            "max_iter",
-            format!(
-                "must be at most {} (the history keeps every iteration)",
-                crate::MAX_ITER
-            ),
-        ));
-    }
+    crate::check_max_iter(params.max_iter)?;
     if h0.shape() != (m, params.rank) || w0.shape() != (params.rank, n) {
         return Err(SolverError::Shape(format!(
             "start H is {}×{} and W {}×{}, expected {m}×{k} and {k}×{n}",

@@ -137,18 +137,7 @@ impl SymParams {
 
     fn validate(&self, n: usize) -> Result<()> {
         check_rank(self.rank, n)?;
-        if self.max_iter == 0 {
-            return Err(param("max_iter", "must be at least 1"));
-        }
-        if self.max_iter > crate::MAX_ITER {
-            return Err(param(
-                "max_iter",
-                format!(
-                    "must be at most {} (the history keeps every iteration)",
-                    crate::MAX_ITER
-                ),
-            ));
-        }
+        crate::check_max_iter(self.max_iter)?;
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(param(
                 "tol",

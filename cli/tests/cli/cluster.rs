@@ -282,16 +282,7 @@ fn existing_run_is_not_overwritten_and_resume_matches_a_straight_run() {
     );
     assert_eq!(resumed["acc"], straight_summary["acc"]);
     // The loss history holds each epoch exactly once.
-    let steps: Vec<u64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(steps, (0..30).collect::<Vec<_>>());
+    assert_eq!(logged_steps(&dir), (0..30).collect::<Vec<_>>());
     let u = nmfnet_datasets::io::read_matrix(&dir.join("U.npy")).unwrap();
     assert_eq!(u.shape(), [400, 5]);
     let labels = nmfnet_datasets::io::read_labels(&dir.join("labels.npy")).unwrap();
@@ -337,16 +328,7 @@ fn nan_during_training_is_reported_and_keeps_the_checkpoint() {
         "--resume",
     ]));
     assert_eq!(s["epochs"], 20);
-    let steps: Vec<u64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(steps, (0..20).collect::<Vec<_>>());
+    assert_eq!(logged_steps(&dir), (0..20).collect::<Vec<_>>());
     // Stopped before its first checkpoint: the message says so (not "use --out").
     let dir = d.join("early");
     let out = nmfnet_nan_at(0, &["cluster", "--quiet", "--out", p(&dir)]);

@@ -23,6 +23,19 @@ pub fn nmfnet_nan_at(step: usize, args: &[&str]) -> Output {
         .expect("the nmfnet binary runs")
 }
 
+/// The `step` of every line of `dir/metrics.jsonl`.
+pub fn logged_steps(dir: &Path) -> Vec<u64> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
 /// A scratch folder removed when the test ends (even when it fails).
 pub struct TmpDir(pub PathBuf);
 
