@@ -478,8 +478,12 @@ impl Graph {
     }
 
     /// The largest |entry|.
-    pub fn max_abs(&mut self) -> f32 {
-        self.values_mut().iter().fold(0.0f32, |m, v| m.max(v.abs()))
+    pub fn max_abs(&self) -> f32 {
+        let values = match self {
+            Graph::Dense(d) => d.data(),
+            Graph::Sparse(s) => s.values(),
+        };
+        values.iter().fold(0.0f32, |m, v| m.max(v.abs()))
     }
 
     /// The matrix as a dense one (borrowed when it already is).
