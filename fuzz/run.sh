@@ -32,7 +32,8 @@ for t in "${targets[@]}"; do
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' | tail -n 1 || true)
     [ -n "$runs" ] || runs=$(grep -o '^#[0-9]*' "logs/$t.log" | tail -n 1 | tr -d '#')
     rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' | sort -n | tail -n 1 || true)
-    [ -n "$rss" ] || rss=$(grep -o 'rss: [0-9]*Mb' "logs/$t.log" | grep -o '[0-9]*' | sort -n | tail -n 1)
+    [ -n "$rss" ] || rss=$(grep -o 'rss: [0-9]*Mb' "logs/$t.log" | grep -o '[0-9]*' | sort -n | tail -n 1 || true)
+    [ -n "$rss" ] || rss="n/a (-fork)"
     crashes=$(find "artifacts/$t" -type f | wc -l)
     echo "| $t | $runs | $secs | $rss | $crashes |"
 done

@@ -86,6 +86,26 @@ pub const MAX_BLOCKS: usize = 1000;
 pub const MAX_EPOCHS: usize = 10_000_000;
 /// Upper limit of [`SymNmfTrainingConfig::lr`] (the paper's is 0.5).
 pub const MAX_LR: f64 = 1e6;
+/// Upper limit of the loss weights β and γ (the paper's β is 5e-6; any weight beyond this
+/// drowns the reconstruction term in f32).
+pub const MAX_WEIGHT: f64 = 1e6;
+/// Upper limit of [`SymNmfNetConfig::u0_scale`] (Kuang's scaling is 2; beyond this `U₀UᵀU₀`
+/// is 10^12 times X and the first block starts from noise).
+pub const MAX_U0_SCALE: f64 = 1e3;
+/// Upper limit of [`LambdaConfig::init`] (the CLI scales X's entries into [1e-8, 1e8], and a λ
+/// 10^4 times the largest of them leaves nothing of X in `(UᵀU + λI)⁻¹`).
+pub const MAX_LAMBDA_INIT: f64 = 1e12;
+
+fn at_most(name: &'static str, v: f64, max: f64) -> Result<()> {
+    if v > max {
+        return Err(SymNmfError::Param {
+            name,
+            value: v.to_string(),
+            msg: format!("at most {max:e}"),
+        });
+    }
+    Ok(())
+}
 
 fn positive_finite(name: &'static str, v: f64, allow_zero: bool) -> Result<()> {
     let ok = v.is_finite() && (v > 0.0 || (allow_zero && v == 0.0));
@@ -126,10 +146,14 @@ impl SymNmfNetConfig {
             });
         }
         positive_finite("beta", self.beta, true)?;
+        at_most("beta", self.beta, MAX_WEIGHT)?;
         positive_finite("gamma", self.gamma, true)?;
+        at_most("gamma", self.gamma, MAX_WEIGHT)?;
         positive_finite("u0_scale", self.u0_scale, false)?;
+        at_most("u0_scale", self.u0_scale, MAX_U0_SCALE)?;
         if let Some(l) = self.lambda.init {
             positive_finite("lambda.init", l, false)?;
+            at_most("lambda.init", l, MAX_LAMBDA_INIT)?;
         }
         Ok(())
     }
@@ -189,13 +213,7 @@ impl SymNmfTrainingConfig {
             });
         }
         positive_finite("lr", self.lr, false)?;
-        if self.lr > MAX_LR {
-            return Err(SymNmfError::Param {
-                name: "lr",
-                value: self.lr.to_string(),
-                msg: format!("at most {MAX_LR:e}"),
-            });
-        }
+        at_most("lr", self.lr, MAX_LR)?;
         positive_finite("lr_min_factor", self.lr_min_factor, true)?;
         if self.lr_min_factor > 1.0 {
             return Err(SymNmfError::Param {
@@ -205,6 +223,7 @@ impl SymNmfTrainingConfig {
             });
         }
         positive_finite("adam_epsilon", self.adam_epsilon, false)?;
+        at_most("adam_epsilon", self.adam_epsilon, 1.0)?;
         for (name, b) in [
             ("adam_beta1", self.adam_beta1),
             ("adam_beta2", self.adam_beta2),

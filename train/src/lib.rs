@@ -4,6 +4,7 @@
 //! * [`task`]: the [`task::Task`] trait a model implements (a step, its state as bytes).
 //! * [`trainer`]: the loop (seeded, resumable, NaN/Inf guard); [`checkpoint`]: the atomic,
 //!   versioned checkpoint file; [`metric_log`]: `metrics.jsonl`; [`progress`]: the bars.
+//! * [`record`]: the bounded reader of model records (forged lengths are errors).
 //! * [`rundir`]: the output-folder discipline every command follows (ownership marker, lock,
 //!   staged replacement).
 //! * [`backend`]: the backends compiled in (cargo features `flex`, `ndarray`, `wgpu`) and the
@@ -18,6 +19,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod metric_log;
 pub mod progress;
+pub mod record;
 pub mod rundir;
 pub mod task;
 pub mod tasks;

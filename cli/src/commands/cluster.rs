@@ -60,16 +60,16 @@ pub struct ClusterArgs {
     /// Seed of U₀.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Weight β of the proximity terms.
+    /// Weight β of the proximity terms (0 ≤ β ≤ 10^6).
     #[arg(long)]
     pub beta: Option<f64>,
-    /// Weight γ of the ℓ1 term on U_K (0 = off).
+    /// Weight γ of the ℓ1 term on U_K (0 = off; at most 10^6).
     #[arg(long)]
     pub gamma: Option<f64>,
     /// Reduction of the squared norms in the loss.
     #[arg(long, value_enum)]
     pub reduction: Option<ReductionArg>,
-    /// SymNMF-Net: initial λ (default ‖X‖_F; with --fixed-lambda its fixed value). Classical
+    /// SymNMF-Net: initial λ (default ‖X‖_F; with --fixed-lambda its fixed value; 0 < λ ≤ 10^12). Classical
     /// two-factor methods: the penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖².
     #[arg(long)]
     pub lambda: Option<f64>,
@@ -96,7 +96,9 @@ pub struct ClusterArgs {
     /// Accept a fixed λ below the bound of Proposition 1 (small-λ studies).
     #[arg(long)]
     pub allow_lambda_below_bound: bool,
-    /// Training config as JSON (SymNmfTrainingConfig); the flags above override it.
+    /// Training config as JSON (SymNmfTrainingConfig); the flags above override it. Its other
+    /// fields are bounded too: u0_scale in (0, 10^3], lr_min_factor in [0, 1], adam_beta1/2 in
+    /// [0, 1), adam_epsilon in (0, 1].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Backend: cpu (= flex), flex, ndarray or wgpu.

@@ -72,6 +72,9 @@ fn fixtures(d: &Path) {
     text("cfg-blocks.json", r#"{"model": {"blocks": 100000}}"#);
     text("cfg-lrmin.json", r#"{"lr_min_factor": 1e6}"#);
     text("cfg-beta1.json", r#"{"adam_beta1": 1.5}"#);
+    text("cfg-u0.json", r#"{"model": {"u0_scale": 1e9}}"#);
+    text("cfg-gamma.json", r#"{"model": {"gamma": 1e30}}"#);
+    text("cfg-eps.json", r#"{"adam_epsilon": 5}"#);
     text("cfg-broken.json", r#"{"epochs": 5"#);
     // Images.
     std::fs::create_dir_all(d.join("no-images")).unwrap();
@@ -253,6 +256,15 @@ fn cases(data: Option<&Path>) -> Vec<Case> {
         case("bounds", "cluster --lr 1e30", "at most 1e6"),
         case("bounds", "cluster --lr nan", "invalid parameter lr"),
         case("bounds", "cluster --beta=-1", "beta"),
+        case("bounds", "cluster --beta 1e300", "at most 1e6"),
+        case("bounds", "cluster --lambda 1e20", "at most 1e12"),
+        case("config", "cluster --config {d}/cfg-u0.json", "u0_scale"),
+        case("config", "cluster --config {d}/cfg-gamma.json", "gamma"),
+        case(
+            "config",
+            "cluster --config {d}/cfg-eps.json",
+            "adam_epsilon",
+        ),
         case("bounds", "cluster --rank 0", "rank must be at least 1"),
         case(
             "bounds",

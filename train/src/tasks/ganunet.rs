@@ -1,12 +1,13 @@
 //! GAN-UNET as a [`Task`] of the one training loop: per step, one discriminator update and one
 //! generator update on a batch of class-balanced groups (SPEC §5).
 
+use crate::record::BoundedBinBytes;
 use crate::task::{step_seed, Metrics, Task};
 use anyhow::{bail, Context};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
-use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::record::{FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use ganunet_burn::{
@@ -19,7 +20,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-type Bytes = BinBytesRecorder<FullPrecisionSettings>;
+type Bytes = BoundedBinBytes<FullPrecisionSettings>;
 
 /// Upper limit of [`GanTrainingConfig::batch`] (groups per step).
 pub const MAX_BATCH: usize = 1024;

@@ -1,5 +1,6 @@
 //! SymNMF-Net as a [`Task`] of the training loop, and a whole clustering run.
 
+use crate::record::BoundedBinBytes;
 use crate::task::{Metrics, Task};
 use crate::tasks::transfer::{into_device, to_host, to_similarity};
 use crate::trainer::{TrainReport, Trainer, TrainerConfig};
@@ -7,14 +8,14 @@ use anyhow::Context;
 use burn::module::{AutodiffModule, Module};
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
-use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::record::{FullPrecisionSettings, Recorder};
 use burn::tensor::Tensor;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::Dense;
 use symnmf_burn::norms::scalar;
 use symnmf_burn::{loss, Similarity, SymNmfAutodiffBackend, SymNmfNet, SymNmfTrainingConfig};
 
-type Bytes = BinBytesRecorder<FullPrecisionSettings>;
+type Bytes = BoundedBinBytes<FullPrecisionSettings>;
 
 /// SymNMF-Net trained full-batch with Adam: one step = one epoch.
 pub struct SymNmfTask<B: SymNmfAutodiffBackend> {
