@@ -24,6 +24,8 @@ type Bytes = BoundedBinBytes<FullPrecisionSettings>;
 
 /// Upper limit of [`GanTrainingConfig::batch`] (groups per step).
 pub const MAX_BATCH: usize = 1024;
+/// Upper limit of the weight initialisations' standard deviations (pix2pix uses 0.02).
+pub const MAX_INIT_STD: f64 = 10.0;
 
 /// Everything that defines a GAN-UNET training run (saved beside its checkpoints).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,18 +221,33 @@ impl<B: AutodiffBackend> GanTask<B> {
                 bail!("{name} must be in [0, 1), got {b}");
             }
         }
-        if !(cfg.l1_weight.is_finite() && cfg.l1_weight >= 0.0) {
-            bail!("l1_weight must be finite and ≥ 0, got {}", cfg.l1_weight);
+        if !(cfg.l1_weight.is_finite() && (0.0..=1e6).contains(&cfg.l1_weight)) {
+            bail!("l1_weight must be in [0, 1e6], got {}", cfg.l1_weight);
         }
         let g = &cfg.generator;
         if !(1..=10).contains(&g.levels) {
             bail!("generator.levels must be in 1..=10, got {}", g.levels);
         }
-        if !(g.init_std.is_finite() && g.init_std > 0.0) {
+        let std_ok = |s: f64| s.is_finite() && s > 0.0 && s <= MAX_INIT_STD;
+        if !std_ok(g.init_std) {
             bail!(
-                "generator.init_std must be finite and > 0, got {}",
+                "generator.init_std must be in (0, {MAX_INIT_STD}], got {}",
                 g.init_std
             );
+        }
+        if let Some(d) = &cfg.discriminator {
+            if !(1..=4096).contains(&d.base_channels) {
+                bail!(
+                    "discriminator.base_channels must be in 1..=4096, got {}",
+                    d.base_channels
+                );
+            }
+            if !std_ok(d.init_std) {
+                bail!(
+                    "discriminator.init_std must be in (0, {MAX_INIT_STD}], got {}",
+                    d.init_std
+                );
+            }
         }
         let data = PaddedImages::new(images, &cfg.generator)?;
         let first = balanced_groups(&data.labels, cfg.generator.group, step_seed(cfg.seed, 0))?;
@@ -436,5 +453,51 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             self.d_opt = self.d_opt.clone().load_record(rec);
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, Flex};
+
+    #[test]
+    fn out_of_range_fields_are_refused_before_any_work() {
+        let images = ImageSet {
+            images: Dense::new(4, 64, vec![0.5; 256]).unwrap(),
+            height: 8,
+            width: 8,
+            labels: vec![0, 1, 0, 1],
+        };
+        let device = Default::default();
+        let cases: Vec<(&str, Box<dyn Fn(&mut GanTrainingConfig)>)> = vec![
+            ("l1_weight", Box::new(|c| c.l1_weight = 1e30)),
+            ("l1_weight", Box::new(|c| c.l1_weight = f64::NAN)),
+            (
+                "generator.init_std",
+                Box::new(|c| c.generator.init_std = 1e9),
+            ),
+            (
+                "generator.init_std",
+                Box::new(|c| c.generator.init_std = 0.0),
+            ),
+            (
+                "discriminator.base_channels",
+                Box::new(|c| c.discriminator.as_mut().unwrap().base_channels = 0),
+            ),
+            (
+                "discriminator.init_std",
+                Box::new(|c| c.discriminator.as_mut().unwrap().init_std = f64::INFINITY),
+            ),
+        ];
+        for (field, edit) in cases {
+            let mut cfg = GanTrainingConfig::default();
+            cfg.discriminator.get_or_insert_with(Default::default);
+            edit(&mut cfg);
+            let err = GanTask::<Autodiff<Flex>>::new(cfg, &images, &device)
+                .err()
+                .unwrap_or_else(|| panic!("{field}: accepted"));
+            assert!(err.to_string().contains(field), "{field}: {err}");
+        }
     }
 }
