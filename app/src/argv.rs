@@ -55,6 +55,10 @@ pub fn cluster(req: &ClusterRequest) -> Vec<String> {
     }
     a.value("--method", req.method.name());
     a.opt("--seed", req.seed);
+    a.opt("--restarts", req.restarts);
+    a.opt("--graph", req.graph.map(|g| g.name()));
+    a.opt("--protocol", req.protocol.map(|p| p.name()));
+    a.opt("--preset", req.preset.map(|p| p.name()));
     a.opt(
         "--reduction",
         req.reduction.map(|r| match r {

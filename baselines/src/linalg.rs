@@ -347,6 +347,13 @@ pub fn kuang_init(n: usize, r: usize, x_mean: f64, scale: f64, seed: u64) -> Mat
     Mat::from_fn(n, r, |i, j| data[i * r + j])
 }
 
+/// `U₀ = rand(n, r)` unscaled, from the same draws as [`kuang_init`] with that seed (Zhu et
+/// al.'s demo start).
+pub fn unscaled_init(n: usize, r: usize, seed: u64) -> Mat<f64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    uniform(n, r, 1.0, &mut rng)
+}
+
 /// Uniform random nonnegative matrix scaled as `scale · rand`, seeded (plain NMF).
 pub fn uniform(rows: usize, cols: usize, scale: f64, rng: &mut StdRng) -> Mat<f64> {
     let data: Vec<f64> = (0..rows * cols)

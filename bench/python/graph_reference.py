@@ -5,6 +5,9 @@ Writes, under datasets/tests/data/:
   graph_expected.csv   the ncut-normalised self-tuning kNN graph of those points
   text_counts.csv      a 30×12 term-count matrix (closed formula)
   text_expected.csv    the tf-idf cosine kNN graph of those documents
+  graph_self_expected.csv  the kNN connectivity graph with self-loops (k = 5) of the points:
+                       kneighbors_graph(z, 6, include_self=True), (C + Cᵀ)/2, ncut
+  text_self_expected.csv   the same with cosine neighbours (k = 4) of the documents
 
 Neighbours come from scikit-learn's NearestNeighbors (brute force), the rest from numpy, in
 float64. The Rust test `datasets/tests/graph_reference.rs` compares against these files.
@@ -16,7 +19,7 @@ Produced with numpy 2.4.6, scikit-learn 1.9.1 (Python 3.11).
 """
 import os
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import NearestNeighbors, kneighbors_graph
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "datasets", "tests", "data")
 
@@ -71,6 +74,23 @@ def cosine_graph(docs):
     return ncut(a)
 
 
+def self_graph(z, k):
+    c = kneighbors_graph(z, n_neighbors=k + 1, mode="connectivity", include_self=True).toarray()
+    assert (np.diag(c) == 1).all(), "points must be distinct (each its own nearest)"
+    return ncut((c + c.T) / 2)
+
+
+def cosine_self_graph(docs, k):
+    n = docs.shape[0]
+    nn = NearestNeighbors(n_neighbors=k + 1, metric="cosine", algorithm="brute").fit(docs)
+    _, idx = nn.kneighbors(docs)
+    c = np.eye(n)
+    for i in range(n):
+        others = [j for j in idx[i] if j != i][:k]
+        c[i, others] = 1.0
+    return ncut((c + c.T) / 2)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     i = np.arange(40, dtype=np.float64)
@@ -79,12 +99,14 @@ def main():
     # Round-trip the features through float32, as nmfnet reads them.
     z32 = np.loadtxt(os.path.join(OUT, "graph_features.csv"), delimiter=",").astype(np.float32).astype(np.float64)
     np.savetxt(os.path.join(OUT, "graph_expected.csv"), knn_graph(z32), delimiter=",", fmt="%.9e")
+    np.savetxt(os.path.join(OUT, "graph_self_expected.csv"), self_graph(z32, 5), delimiter=",", fmt="%.9e")
 
     d, t = np.meshgrid(np.arange(30), np.arange(12), indexing="ij")
     counts = ((d * 7 + t * 3) % 11 - 5).clip(min=0) * ((d // 10) == (t // 4)) + ((d + 2 * t) % 13 == 0)
     counts = counts.astype(np.float64)
     np.savetxt(os.path.join(OUT, "text_counts.csv"), counts, delimiter=",", fmt="%d")
     np.savetxt(os.path.join(OUT, "text_expected.csv"), cosine_graph(tfidf(counts)), delimiter=",", fmt="%.9e")
+    np.savetxt(os.path.join(OUT, "text_self_expected.csv"), cosine_self_graph(tfidf(counts), 4), delimiter=",", fmt="%.9e")
 
 
 if __name__ == "__main__":

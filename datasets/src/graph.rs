@@ -14,6 +14,10 @@
 //! [`tfidf`]); neighbours by largest cosine similarity with the same kNN OR rule; weight
 //! `A_ij = cos(i, j)`; then step 4.
 //!
+//! **kNN connectivity with self-loops** ([`knn_self_similarity`], [`cosine_knn_self_similarity`]):
+//! binary `C` (each point and its `k` nearest others), `(C + Cᵀ)/2`, then step 4: the graph
+//! that reaches the SymNMF-Net paper's Table 1 relative errors (`--graph knn-self:k`).
+//!
 //! Each graph has a sparse route (CSR, memory O(n·kk), the one the CLI uses) and, for the
 //! Euclidean graph, a dense reference route ([`knn_similarity_dense`], O(n²) memory) written
 //! separately; tests check that both give the same matrix. Ties in the neighbour order are
@@ -310,8 +314,29 @@ pub fn tfidf(counts: &Csr) -> Csr {
     out
 }
 
-/// The cosine kNN graph for text: `docs` holds L2-normalised rows (e.g. from [`tfidf`]).
-pub fn cosine_knn_similarity(docs: &Csr) -> Result<Csr> {
+/// The `k` most cosine-similar other documents of each document (ties by index).
+fn cosine_lists(docs: &Csr, k: usize) -> Vec<Vec<usize>> {
+    let n = docs.nrows();
+    let postings = docs.transpose();
+    par_rows(n, |i| {
+        // Cosine similarities of i with every document, through the inverted index.
+        let mut sim = vec![0.0f64; n];
+        let (terms, w) = docs.row(i);
+        for (&t, &wi) in terms.iter().zip(w) {
+            let (ds, wd) = postings.row(t);
+            for (&j, &wj) in ds.iter().zip(wd) {
+                sim[j] += wi as f64 * wj as f64;
+            }
+        }
+        let mut order = Vec::with_capacity(n);
+        nearest(n, i, k, |j| -sim[j], &mut order)
+            .into_iter()
+            .map(|(j, _)| j)
+            .collect()
+    })
+}
+
+fn check_docs(docs: &Csr) -> Result<()> {
     let n = docs.nrows();
     if n <= 1 {
         return Err(DataError::Shape {
@@ -328,28 +353,15 @@ pub fn cosine_knn_similarity(docs: &Csr) -> Result<Csr> {
             value: *v as f64,
         });
     }
+    Ok(())
+}
+
+/// The cosine kNN graph for text: `docs` holds L2-normalised rows (e.g. from [`tfidf`]).
+pub fn cosine_knn_similarity(docs: &Csr) -> Result<Csr> {
+    check_docs(docs)?;
+    let n = docs.nrows();
     let kk = neighbor_count(n).min(n - 1);
-    let postings = docs.transpose();
-    let lists = par_rows(n, |i| {
-        // Cosine similarities of i with every document, through the inverted index.
-        let mut sim = vec![0.0f64; n];
-        let (terms, w) = docs.row(i);
-        for (&t, &wi) in terms.iter().zip(w) {
-            let (ds, wd) = postings.row(t);
-            for (&j, &wj) in ds.iter().zip(wd) {
-                sim[j] += wi as f64 * wj as f64;
-            }
-        }
-        let mut order = Vec::with_capacity(n);
-        nearest(n, i, kk, |j| -sim[j], &mut order)
-            .into_iter()
-            .map(|(j, negsim)| (j, -negsim))
-            .collect::<Vec<_>>()
-    });
-    let knn: Vec<Vec<usize>> = lists
-        .iter()
-        .map(|l| l.iter().map(|&(j, _)| j).collect())
-        .collect();
+    let knn = cosine_lists(docs, kk);
     let cos = |i: usize, j: usize| -> f64 {
         // Sparse dot product of rows i and j (both sorted), in term order.
         let (ti, wi) = docs.row(i);
@@ -369,6 +381,120 @@ pub fn cosine_knn_similarity(docs: &Csr) -> Result<Csr> {
         s.max(0.0)
     };
     ncut_from_edges(n, &knn, cos)
+}
+
+/// Checks `k` for the connectivity graphs: at least one neighbour, fewer than the points.
+fn check_self_k(n: usize, k: usize) -> Result<()> {
+    if k == 0 || k >= n {
+        return Err(DataError::Param {
+            name: "k",
+            msg: format!("the kNN connectivity graph needs 1 ≤ k < n = {n} neighbours, got {k}"),
+        });
+    }
+    Ok(())
+}
+
+/// Binary kNN connectivity with self-loops, `C_ij = 1` when `j = i` or `j` is among the `k`
+/// nearest others of `i`, symmetrised as `(C + Cᵀ)/2` (one-way edges weigh ½), then the ncut
+/// scaling of step 4. That is scikit-learn's `kneighbors_graph(Z, k + 1, include_self=True)`
+/// followed by the same two steps; with k = 10 it reaches the relative errors of the SymNMF-Net
+/// paper's Table 1 on ORL and COIL-20, which SPEC §4's graph cannot (its spectral floor lies
+/// above them).
+fn connectivity_from_lists(n: usize, knn: &[Vec<usize>]) -> Result<Csr> {
+    let mut rows: Vec<Vec<(usize, f64)>> = (0..n).map(|i| vec![(i, 1.0)]).collect();
+    for (i, list) in knn.iter().enumerate() {
+        for &j in list {
+            rows[i].push((j, 0.5));
+            rows[j].push((i, 0.5));
+        }
+    }
+    let merged: Vec<Vec<(usize, f64)>> = rows
+        .into_iter()
+        .map(|mut r| {
+            r.sort_unstable_by_key(|&(j, _)| j);
+            let mut out: Vec<(usize, f64)> = Vec::with_capacity(r.len());
+            for (j, w) in r {
+                match out.last_mut() {
+                    Some((lj, lw)) if *lj == j => *lw += w,
+                    _ => out.push((j, w)),
+                }
+            }
+            out
+        })
+        .collect();
+    let inv_sqrt: Vec<f64> = merged
+        .iter()
+        .map(|r| 1.0 / r.iter().map(|&(_, w)| w).sum::<f64>().sqrt())
+        .collect();
+    let rows = merged
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.into_iter()
+                .map(|(j, w)| (j, (w * inv_sqrt[i] * inv_sqrt[j]) as f32))
+                .collect()
+        })
+        .collect();
+    Csr::from_rows(n, rows)
+}
+
+/// The Euclidean kNN connectivity graph with self-loops (see `connectivity_from_lists` in the
+/// source: binary `C` with the diagonal, `(C + Cᵀ)/2`, ncut scaling), sparse, memory O(n·k).
+pub fn knn_self_similarity(z: &Dense, k: usize) -> Result<Csr> {
+    if z.nrows() == 0 || z.ncols() == 0 {
+        return Err(DataError::Empty {
+            what: "feature matrix".into(),
+        });
+    }
+    z.check_finite("feature matrix")?;
+    let n = z.nrows();
+    check_self_k(n, k)?;
+    let dist = Distances::new(z);
+    let knn = par_rows(n, |i| {
+        let mut order = Vec::with_capacity(n);
+        nearest(n, i, k, |j| dist.get(i, j), &mut order)
+            .into_iter()
+            .map(|(j, _)| j)
+            .collect::<Vec<_>>()
+    });
+    connectivity_from_lists(n, &knn)
+}
+
+/// [`knn_self_similarity`] by the dense route (full sort of each row of the n×n distance
+/// matrix, the matrix built entry by entry): an independent reference for it.
+pub fn knn_self_similarity_dense(z: &Dense, k: usize) -> Result<Dense> {
+    z.check_finite("feature matrix")?;
+    let n = z.nrows();
+    check_self_k(n, k)?;
+    let dist = Distances::new(z);
+    let mut c = vec![0.0f64; n * n];
+    for i in 0..n {
+        let mut order: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+        order.sort_by(|a, b| dist.get(i, *a).total_cmp(&dist.get(i, *b)).then(a.cmp(b)));
+        c[i * n + i] = 1.0;
+        for &j in &order[..k] {
+            c[i * n + j] = 1.0;
+        }
+    }
+    let sym: Vec<f64> = (0..n * n)
+        .map(|t| 0.5 * (c[t] + c[(t % n) * n + t / n]))
+        .collect();
+    let deg: Vec<f64> = (0..n)
+        .map(|i| sym[i * n..(i + 1) * n].iter().sum())
+        .collect();
+    let data = (0..n * n)
+        .map(|t| (sym[t] / (deg[t / n] * deg[t % n]).sqrt()) as f32)
+        .collect();
+    Dense::new(n, n, data)
+}
+
+/// The cosine kNN connectivity graph with self-loops, for text (`docs` L2-normalised rows):
+/// neighbours by largest cosine similarity, then as [`knn_self_similarity`].
+pub fn cosine_knn_self_similarity(docs: &Csr, k: usize) -> Result<Csr> {
+    check_docs(docs)?;
+    let n = docs.nrows();
+    check_self_k(n, k)?;
+    connectivity_from_lists(n, &cosine_lists(docs, k))
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 //! in `tests/data/` from the fixed inputs beside them. Our output is f32 (values ≤ 1), so the
 //! tolerance is 1e-6 absolute; both routes (sparse and dense) are checked.
 
-use nmfnet_datasets::graph::{cosine_knn_similarity, knn_similarity, knn_similarity_dense, tfidf};
+use nmfnet_datasets::graph::{
+    cosine_knn_self_similarity, cosine_knn_similarity, knn_self_similarity,
+    knn_self_similarity_dense, knn_similarity, knn_similarity_dense, tfidf,
+};
 use nmfnet_datasets::io::read_matrix;
 use nmfnet_datasets::{Csr, Dense};
 use std::path::PathBuf;
@@ -45,6 +48,55 @@ fn euclidean_knn_graph_matches_the_python_reference() {
     for (a, b) in sparse.data().iter().zip(expected.data()) {
         assert_eq!(*a == 0.0, *b == 0.0);
     }
+}
+
+fn documents() -> Csr {
+    let counts = data("text_counts.csv");
+    let rows = (0..counts.nrows())
+        .map(|i| {
+            counts
+                .row(i)
+                .iter()
+                .enumerate()
+                .filter(|(_, &v)| v != 0.0)
+                .map(|(j, &v)| (j, v))
+                .collect()
+        })
+        .collect();
+    tfidf(&Csr::from_rows(counts.ncols(), rows).unwrap())
+}
+
+#[test]
+fn knn_connectivity_graph_with_self_loops_matches_scikit_learn() {
+    let z = data("graph_features.csv");
+    let expected = data("graph_self_expected.csv");
+    let sparse = knn_self_similarity(&z, 5).unwrap().to_dense();
+    let dense = knn_self_similarity_dense(&z, 5).unwrap();
+    assert!(
+        max_diff(&sparse, &expected) < 1e-6,
+        "sparse route differs by {}",
+        max_diff(&sparse, &expected)
+    );
+    assert!(
+        max_diff(&dense, &expected) < 1e-6,
+        "dense route differs by {}",
+        max_diff(&dense, &expected)
+    );
+    for (a, b) in sparse.data().iter().zip(expected.data()) {
+        assert_eq!(*a == 0.0, *b == 0.0);
+    }
+    // A different k is a different graph (the test can tell).
+    let k4 = knn_self_similarity(&z, 4).unwrap().to_dense();
+    assert!(max_diff(&k4, &expected) > 1e-3);
+    let text = cosine_knn_self_similarity(&documents(), 4)
+        .unwrap()
+        .to_dense();
+    let expected = data("text_self_expected.csv");
+    assert!(
+        max_diff(&text, &expected) < 1e-6,
+        "text graph differs by {}",
+        max_diff(&text, &expected)
+    );
 }
 
 #[test]

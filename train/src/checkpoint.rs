@@ -29,7 +29,8 @@ pub(crate) struct CheckpointMeta {
     pub(crate) seconds: Option<f64>,
 }
 
-pub(crate) fn checkpoint_path(dir: &Path) -> PathBuf {
+/// Where the loop keeps the checkpoint of a run in `dir`.
+pub fn checkpoint_path(dir: &Path) -> PathBuf {
     dir.join("checkpoint.bin")
 }
 

@@ -2,24 +2,30 @@
 
 use super::input::Problem;
 use super::report::{ClusterReport, ClusterSummary, MethodDetails};
-use super::request::ClusterRequest;
+use super::request::{ClusterRequest, Protocol};
 use anyhow::{bail, Context};
 use nmfnet_baselines::linalg::to_dense;
-use nmfnet_baselines::{fit_observed, SymMatrix, SymMethod, SymParams};
+use nmfnet_baselines::{fit_observed, IterRecord, SymMatrix, SymMethod, SymParams};
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::metrics;
 use nmfnet_datasets::metrics::class_count;
 use nmfnet_train::progress::iteration_bar;
-use nmfnet_train::rundir::RunDir;
 use std::time::Instant;
 
-pub(crate) fn cluster(
+/// λ of Zhu et al.'s demo (their SymANLS/SymHALS penalty).
+pub const ZHU_LAMBDA: f64 = 0.66;
+/// Iterations of Zhu et al.'s demo (no early stop).
+pub const ZHU_ITERATIONS: usize = 500;
+
+/// One start of `method` from the seed `seed`; `label` names it on the progress bar.
+pub(crate) fn fit(
     req: &ClusterRequest,
     method: SymMethod,
     problem: &Problem,
-    out: Option<RunDir>,
-    started: Instant,
-) -> anyhow::Result<ClusterReport> {
+    seed: u64,
+    label: &str,
+) -> anyhow::Result<(ClusterReport, Vec<IterRecord>)> {
+    let started = Instant::now();
     let (name, graph, labels) = (&problem.name, &problem.x, problem.labels.as_deref());
     let rank = match (req.rank, labels) {
         (Some(r), _) => r,
@@ -31,20 +37,36 @@ pub(crate) fn cluster(
         (g, _) => (SymMatrix::from_dense(&g.to_dense())?, "dense"),
     };
     let mut params = SymParams::new(rank);
-    params.seed = req.seed.unwrap_or(0);
+    params.seed = seed;
+    let protocol = req.protocol.unwrap_or_default();
+    if protocol == Protocol::Zhu {
+        params.max_iter = ZHU_ITERATIONS;
+        params.tol = 0.0;
+        params.lambda = Some(ZHU_LAMBDA);
+    }
     if let Some(v) = req.max_iter {
         params.max_iter = v;
     }
     if let Some(v) = req.tol {
         params.tol = v;
     }
-    params.lambda = req.lambda;
+    if req.lambda.is_some() {
+        params.lambda = req.lambda;
+    }
     params.rho = req.rho;
-    let u0 = {
-        nmfnet_baselines::linalg::check_rank(rank, x.n())?;
-        nmfnet_baselines::linalg::kuang_init(x.n(), rank, x.mean(), 2.0, params.seed)
+    nmfnet_baselines::linalg::check_rank(rank, x.n())?;
+    // One random draw per seed: the protocols differ only in its scale.
+    let u0 = match protocol {
+        Protocol::Standard => {
+            nmfnet_baselines::linalg::kuang_init(x.n(), rank, x.mean(), 2.0, params.seed)
+        }
+        Protocol::Zhu => nmfnet_baselines::linalg::unscaled_init(x.n(), rank, params.seed),
     };
-    let bar = iteration_bar(params.max_iter, &format!("{method} {name}"), !req.progress);
+    let bar = iteration_bar(
+        params.max_iter,
+        &format!("{method} {name}{label}"),
+        !req.progress,
+    );
     let mut hook = |iter: usize, pg: f64, rel: f64| {
         bar.set_position(iter as u64);
         bar.set_message(format!("proj.grad {pg:.2e}  rel.err {rel:.4}"));
@@ -74,6 +96,7 @@ pub(crate) fn cluster(
         zero_rows: metrics::zero_rows(&u),
         seconds: started.elapsed().as_secs_f64(),
         seed: params.seed,
+        restarts: Vec::new(),
         details: MethodDetails::Classical {
             iterations,
             converged: fit.convergence.converged,
@@ -88,8 +111,5 @@ pub(crate) fn cluster(
         u,
         labels: pred,
     };
-    if let Some(run) = out {
-        report.write(run, Some(&fit.history))?;
-    }
-    Ok(report)
+    Ok((report, fit.history))
 }

@@ -1,6 +1,6 @@
 //! The graph to cluster, read from what the request names, with its ground truth if known.
 
-use super::request::{ClusterInput, ClusterRequest};
+use super::request::{ClusterInput, ClusterRequest, GraphKind};
 use anyhow::{bail, Context};
 use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
 use nmfnet_datasets::graph::{self, Graph};
@@ -24,6 +24,17 @@ fn file_stem(p: &Path) -> String {
 
 /// Reads and checks the graph and the labels of `req`.
 pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
+    let graph_kind = req.graph.unwrap_or_default();
+    if req.graph.is_some()
+        && matches!(
+            req.input,
+            ClusterInput::Similarity(_) | ClusterInput::Embedded
+        )
+    {
+        bail!(
+            "--graph applies to --features and --dataset only: the other inputs are graphs already"
+        );
+    }
     let mut problem = match &req.input {
         ClusterInput::Dataset {
             name,
@@ -36,9 +47,13 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
                 coil_full_size: *coil_full_size,
             };
             let data = catalog::load_cluster(id, &dir, opts)?;
+            let x = match graph_kind {
+                GraphKind::Kuang => data.graph()?,
+                GraphKind::KnnSelf { k } => data.knn_self_graph(k)?,
+            };
             Problem {
                 name: id.name().to_string(),
-                x: Graph::Sparse(data.graph()?),
+                x: Graph::Sparse(x),
                 labels: Some(data.labels),
             }
         }
@@ -56,8 +71,11 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
             Problem {
                 name: file_stem(path),
                 x: Graph::Sparse(
-                    graph::knn_similarity(&z)
-                        .with_context(|| format!("building the kNN graph of {}", path.display()))?,
+                    match graph_kind {
+                        GraphKind::Kuang => graph::knn_similarity(&z),
+                        GraphKind::KnnSelf { k } => graph::knn_self_similarity(&z, k),
+                    }
+                    .with_context(|| format!("building the kNN graph of {}", path.display()))?,
                 ),
                 labels: None,
             }

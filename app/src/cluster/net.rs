@@ -9,9 +9,8 @@ use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::metrics::class_count;
 use nmfnet_datasets::metrics::{self, LabelScores};
 use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
-use nmfnet_train::rundir::RunDir;
 use nmfnet_train::tasks::symnmf::{train_symnmf, SymNmfRun};
-use nmfnet_train::trainer::{self, TrainerConfig};
+use nmfnet_train::trainer::TrainerConfig;
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
 
 /// The training config: the `--config` file (or the defaults), then every option given.
@@ -33,12 +32,30 @@ pub(crate) fn normalise(x: &mut Graph) -> Option<f64> {
     }
 }
 
+/// Writes `over` into `base`, recursing into objects present in both.
+fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
 pub(crate) fn build_config(
     req: &ClusterRequest,
     problem: &Problem,
 ) -> anyhow::Result<SymNmfTrainingConfig> {
     // A config file may leave the rank out; it then comes from the labels like without one.
     let mut config_rank = false;
+    let preset = req.preset.unwrap_or_default().config();
     let mut cfg = match &req.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -46,10 +63,14 @@ pub(crate) fn build_config(
             let value: serde_json::Value = serde_json::from_str(&text)
                 .with_context(|| format!("invalid config {}", path.display()))?;
             config_rank = value["model"]["rank"].is_u64();
-            serde_json::from_value(value)
+            // The file's fields over the preset's (all of them, so a field the file leaves
+            // out keeps the preset's value, not the type's default).
+            let mut merged = serde_json::to_value(preset).expect("config serialises");
+            merge(&mut merged, value);
+            serde_json::from_value(merged)
                 .with_context(|| format!("invalid config {}", path.display()))?
         }
-        None => SymNmfTrainingConfig::default(),
+        None => preset,
     };
     let classes = problem.labels.as_deref().map(class_count);
     cfg.model.rank = match (req.rank, config_rank, classes) {
@@ -111,27 +132,27 @@ impl BackendJob for SymNmfJob<'_> {
     }
 }
 
-/// Trains SymNMF-Net on the problem and reports it.
-pub(crate) fn cluster(
+/// Trains SymNMF-Net on the problem once, from `cfg.seed`, and reports it; the loop's files
+/// (checkpoint, metric log, config) go to `out_dir` when given.
+pub(crate) fn fit(
     req: &ClusterRequest,
     cfg: SymNmfTrainingConfig,
-    problem: Problem,
+    problem: &Problem,
     backend: BackendKind,
     x_scale: Option<f64>,
-    mut out: Option<RunDir>,
-    started: std::time::Instant,
+    out_dir: Option<std::path::PathBuf>,
+    resume: bool,
+    label: &str,
 ) -> anyhow::Result<ClusterReport> {
-    if let Some(run) = out.as_mut() {
-        run.claim(&trainer::FILES)?;
-    }
+    let started = std::time::Instant::now();
     let trainer = TrainerConfig {
         steps: cfg.epochs,
-        out_dir: out.as_ref().map(|r| r.path().to_path_buf()),
+        out_dir,
         checkpoint_every: req.checkpoint_every,
         log_every: 1,
-        resume: req.resume,
+        resume,
         progress: req.progress,
-        label: format!("symnmf-net {}", problem.name),
+        label: format!("symnmf-net {}{label}", problem.name),
     };
     // A forced dense copy only when asked for; otherwise the problem's own graph, not a copy.
     let forced;
@@ -150,16 +171,7 @@ pub(crate) fn cluster(
             labels: problem.labels.clone(),
             trainer,
         },
-    )?;
-    let run = match (run, &out) {
-        (Err(e), Some(dir)) if dir.replacing() => {
-            return Err(e.context(format!(
-                "the replacement run stopped; {} still holds the earlier run",
-                dir.target().display()
-            )))
-        }
-        (run, _) => run?,
-    };
+    )??;
     let storage = match graph {
         Graph::Dense(_) => "dense",
         Graph::Sparse(_) => "sparse",
@@ -192,6 +204,7 @@ pub(crate) fn cluster(
         zero_rows: metrics::zero_rows(&u),
         seconds: started.elapsed().as_secs_f64(),
         seed: cfg.seed,
+        restarts: Vec::new(),
         details: MethodDetails::Net {
             backend: run.backend.to_string(),
             storage,
@@ -207,13 +220,9 @@ pub(crate) fn cluster(
                 .map(|(_, v)| *v),
         },
     };
-    let report = ClusterReport {
+    Ok(ClusterReport {
         summary,
         u,
         labels: pred,
-    };
-    if let Some(run) = out {
-        report.write(run, None)?;
-    }
-    Ok(report)
+    })
 }

@@ -21,10 +21,25 @@ pub struct ClusterSummary {
     pub rel_error: f64,
     pub sparse_factor: f64,
     pub zero_rows: usize,
+    /// Wall time of the whole request (every restart).
     pub seconds: f64,
+    /// The seed of the start kept.
     pub seed: u64,
+    /// Every start, in seed order: the one kept has the lowest relative error (labels, when
+    /// given, are only reported, never used to choose).
+    pub restarts: Vec<RestartRecord>,
     #[serde(flatten)]
     pub details: MethodDetails,
+}
+
+/// One seeded start of a request with restarts.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct RestartRecord {
+    pub seed: u64,
+    pub rel_error: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acc: Option<f64>,
+    pub seconds: f64,
 }
 
 /// What only one kind of method reports.

@@ -4,7 +4,7 @@ use nmfnet_baselines::SymMethod;
 use nmfnet_train::rundir::{Mode, RunDir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use symnmf_burn::Reduction;
+use symnmf_burn::{Reduction, SymNmfTrainingConfig};
 
 /// A clustering method (see [`Method::describe`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,102 @@ impl Method {
     }
 }
 
+/// Where SymNMF-Net's settings start, before `--config` and the flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// [`SymNmfTrainingConfig::default`]: chosen without labels by relative error on ORL.
+    #[default]
+    Default,
+    /// [`SymNmfTrainingConfig::paper`]: the paper's literal settings.
+    Paper,
+}
+
+impl Preset {
+    pub fn config(self) -> SymNmfTrainingConfig {
+        match self {
+            Preset::Default => SymNmfTrainingConfig::default(),
+            Preset::Paper => SymNmfTrainingConfig::paper(),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Default => "default",
+            Preset::Paper => "paper",
+        }
+    }
+}
+
+/// How the similarity graph is built from feature vectors (`--features`, `--dataset`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GraphKind {
+    /// SPEC §4 (Kuang, Yun, Park): self-tuning Gaussian weights on the kNN edges, ncut scaling.
+    #[default]
+    Kuang,
+    /// Binary kNN connectivity including each point itself (k others plus self), symmetrised
+    /// as (C + Cᵀ)/2, then the ncut scaling: the graph that reaches the SymNMF-Net paper's
+    /// Table 1 relative errors (see `nmfnet_datasets::graph::knn_self_similarity`).
+    KnnSelf { k: usize },
+}
+
+/// `knn-self`'s k when none is given (scikit-learn's `kneighbors_graph(n_neighbors=11,
+/// include_self=True)`).
+pub const KNN_SELF_DEFAULT_K: usize = 10;
+
+impl GraphKind {
+    /// `kuang`, `knn-self` or `knn-self:K`.
+    pub fn parse(text: &str) -> Result<GraphKind, String> {
+        match text.split_once(':') {
+            None if text == "kuang" => Ok(GraphKind::Kuang),
+            None if text == "knn-self" => Ok(GraphKind::KnnSelf {
+                k: KNN_SELF_DEFAULT_K,
+            }),
+            Some(("knn-self", k)) => match k.parse::<usize>() {
+                Ok(k) if (1..=1000).contains(&k) => Ok(GraphKind::KnnSelf { k }),
+                _ => Err(format!("knn-self:K needs K in 1..=1000, got '{k}'")),
+            },
+            _ => Err(format!(
+                "unknown graph '{text}': expected kuang, knn-self or knn-self:K"
+            )),
+        }
+    }
+
+    /// The text [`GraphKind::parse`] reads back.
+    pub fn name(self) -> String {
+        match self {
+            GraphKind::Kuang => "kuang".into(),
+            GraphKind::KnnSelf { k } => format!("knn-self:{k}"),
+        }
+    }
+}
+
+/// How the classical solvers start and stop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// Kuang's scaled start `U₀ = 2·sqrt(mean(X)/r)·rand`, the method's own λ, stopping at a
+    /// relative projected-gradient tolerance (`--tol`) or `--max-iter`.
+    #[default]
+    Standard,
+    /// The demo of Zhu et al.'s code, with which the SymNMF-Net paper's baselines were most
+    /// likely run: `U₀ = rand(n, r)` unscaled, V₀ = U₀, λ = 0.66, exactly 500 iterations.
+    Zhu,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Standard => "standard",
+            Protocol::Zhu => "zhu",
+        }
+    }
+}
+
+/// Most restarts one request may ask for.
+pub const MAX_RESTARTS: usize = 1000;
+
 /// What to cluster.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -112,8 +208,17 @@ pub struct ClusterRequest {
     pub labels: Option<PathBuf>,
     /// Rank r = number of clusters (default: the number of classes in the labels).
     pub rank: Option<usize>,
-    /// Seed of U₀ (default 0).
+    /// Seed of U₀ (default 0); with restarts, the first of `restarts` consecutive seeds.
     pub seed: Option<u64>,
+    /// Seeded starts; the one with the lowest relative error is kept (None: the default,
+    /// [`super::DEFAULT_RESTARTS`]).
+    pub restarts: Option<usize>,
+    /// How the graph is built from feature vectors (None: [`GraphKind::Kuang`]).
+    pub graph: Option<GraphKind>,
+    /// Classical methods: the start and stopping protocol (None: [`Protocol::Standard`]).
+    pub protocol: Option<Protocol>,
+    /// SymNMF-Net: the settings `--config` and the flags start from (None: the default).
+    pub preset: Option<Preset>,
     /// SymNMF-Net: initial (or, with `fixed_lambda`, fixed) λ. Classical two-factor methods:
     /// the penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖².
     pub lambda: Option<f64>,
@@ -156,6 +261,10 @@ impl ClusterRequest {
             labels: None,
             rank: None,
             seed: None,
+            restarts: None,
+            graph: None,
+            protocol: None,
+            preset: None,
             lambda: None,
             dense: false,
             blocks: None,
@@ -197,6 +306,7 @@ impl ClusterRequest {
         add(self.no_project, "--no-project");
         add(self.allow_lambda_below_bound, "--allow-lambda-below-bound");
         add(self.config.is_some(), "--config");
+        add(self.preset.is_some(), "--preset");
         add(self.resume, "--resume");
         v
     }
@@ -212,6 +322,9 @@ impl ClusterRequest {
         }
         if self.rho.is_some() {
             v.push("--rho");
+        }
+        if self.protocol.is_some() {
+            v.push("--protocol");
         }
         v
     }

@@ -3,7 +3,8 @@
 use crate::args::{print_json, BackendArg};
 use clap::{Args, ValueEnum};
 use nmfnet_app::cluster::{
-    cluster, ClusterInput, ClusterRequest, ClusterSummary, Method, MethodDetails, Reduction,
+    cluster, ClusterInput, ClusterRequest, ClusterSummary, GraphKind, Method, MethodDetails,
+    Preset, Protocol, Reduction, DEFAULT_RESTARTS, MAX_RESTARTS,
 };
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,30 @@ fn method_parser() -> impl clap::builder::TypedValueParser<Value = Method> {
 pub enum ReductionArg {
     Sum,
     Mean,
+}
+
+/// `--preset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PresetArg {
+    /// Sum reduction, β = 0.01, lr 0.05, 300 epochs: chosen without labels by the lowest
+    /// relative error on ORL (bench/net_settings_orl.md).
+    Default,
+    /// The paper's literal settings: mean reduction, β = 5e-6, lr 0.5, 100 epochs.
+    Paper,
+}
+
+/// `--protocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// U₀ = 2·sqrt(mean(X)/r)·rand (Kuang), the method's λ, stop at --tol or --max-iter.
+    Standard,
+    /// Zhu et al.'s demo: U₀ = rand(n, r) unscaled, λ = 0.66, exactly 500 iterations
+    /// (--max-iter, --tol and --lambda still override).
+    Zhu,
+}
+
+fn graph_parser(text: &str) -> Result<GraphKind, String> {
+    GraphKind::parse(text)
 }
 
 #[derive(Args, Debug)]
@@ -57,9 +82,25 @@ pub struct ClusterArgs {
     /// Adam learning rate (0 < lr ≤ 10^6).
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Seed of U₀.
+    /// Seed of U₀ (the first of --restarts consecutive seeds).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Seeded starts (seeds --seed, --seed + 1, …); the one with the lowest relative error is
+    /// kept, all are listed in the summary ("restarts"). Labels never choose. 1 to 1000.
+    #[arg(long, default_value_t = DEFAULT_RESTARTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_RESTARTS as u64))]
+    pub restarts: usize,
+    /// How the graph is built from --features or a --dataset: kuang (SPEC §4: self-tuning
+    /// Gaussian kNN weights), or knn-self[:K] (binary kNN connectivity including each point,
+    /// K = 10 others by default, symmetrised, ncut-scaled: the graph the paper's Table 1
+    /// relative errors need).
+    #[arg(long, value_name = "KIND", value_parser = graph_parser)]
+    pub graph: Option<GraphKind>,
+    /// Classical methods: how they start and stop.
+    #[arg(long, value_enum)]
+    pub protocol: Option<ProtocolArg>,
+    /// SymNMF-Net: the settings --config and the flags start from.
+    #[arg(long, value_enum)]
+    pub preset: Option<PresetArg>,
     /// Weight β of the proximity terms (0 ≤ β ≤ 10^6).
     #[arg(long)]
     pub beta: Option<f64>,
@@ -147,6 +188,16 @@ impl ClusterArgs {
             labels: self.labels.clone(),
             rank: self.rank,
             seed: self.seed,
+            restarts: (self.restarts != DEFAULT_RESTARTS).then_some(self.restarts),
+            graph: self.graph,
+            protocol: self.protocol.map(|p| match p {
+                ProtocolArg::Standard => Protocol::Standard,
+                ProtocolArg::Zhu => Protocol::Zhu,
+            }),
+            preset: self.preset.map(|p| match p {
+                PresetArg::Default => Preset::Default,
+                PresetArg::Paper => Preset::Paper,
+            }),
             lambda: self.lambda,
             dense: self.dense,
             blocks: self.blocks,
@@ -239,6 +290,19 @@ pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
             penalty: Some(p), ..
         } => println!("penalty       {p:.4}"),
         MethodDetails::Classical { .. } => {}
+    }
+    if s.restarts.len() > 1 {
+        let errs: Vec<String> = s
+            .restarts
+            .iter()
+            .map(|r| format!("{}: {:.4}", r.seed, r.rel_error))
+            .collect();
+        println!(
+            "restarts      {} (kept seed {}; rel. error by seed {})",
+            s.restarts.len(),
+            s.seed,
+            errs.join(", ")
+        );
     }
     println!("time          {:.2} s", s.seconds);
     if let Some(dir) = out {

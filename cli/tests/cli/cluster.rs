@@ -33,6 +33,45 @@ fn embedded_default_reaches_the_target_accuracy() {
     assert_eq!(s["zero_rows"].as_u64(), Some(0));
 }
 
+/// The target of the defaults: on the embedded default every seed 0–9 reaches ACC ≥ 0.95 with
+/// the default restarts, for SymNMF-Net and the two classical methods the paper compares.
+/// (Single starts of SymHALS and SymANLS miss it for 4 and 2 of seeds 0–49; see
+/// bench/restarts.md.)
+#[test]
+fn every_seed_reaches_the_target_with_the_default_restarts() {
+    for method in ["symnmf-net", "symhals", "symanls"] {
+        for seed in 0..10 {
+            let s = summary(&nmfnet(&[
+                "cluster",
+                "--method",
+                method,
+                "--seed",
+                &seed.to_string(),
+                "--json",
+                "--quiet",
+            ]));
+            let acc = s["acc"].as_f64().unwrap();
+            assert!(acc >= 0.95, "{method} seed {seed}: ACC {acc}");
+            let starts = s["restarts"].as_array().unwrap();
+            assert_eq!(starts.len(), 3, "{method} seed {seed}");
+            // The start kept is the one of lowest relative error, and it is what is reported.
+            let best = starts
+                .iter()
+                .min_by(|a, b| {
+                    a["rel_error"]
+                        .as_f64()
+                        .unwrap()
+                        .total_cmp(&b["rel_error"].as_f64().unwrap())
+                })
+                .unwrap();
+            assert_eq!(best["seed"], s["seed"]);
+            assert_eq!(best["rel_error"], s["rel_error"]);
+            let seeds: Vec<u64> = starts.iter().map(|r| r["seed"].as_u64().unwrap()).collect();
+            assert_eq!(seeds, vec![seed, seed + 1, seed + 2]);
+        }
+    }
+}
+
 #[test]
 fn user_similarity_file_works_the_same_way() {
     let d = tmp("similarity");
@@ -281,8 +320,11 @@ fn existing_run_is_not_overwritten_and_resume_matches_a_straight_run() {
         "resumed rel. error {a} vs straight {b}"
     );
     assert_eq!(resumed["acc"], straight_summary["acc"]);
-    // The loss history holds each epoch exactly once.
-    assert_eq!(logged_steps(&dir), (0..30).collect::<Vec<_>>());
+    // The loss history of every start (the default restarts) holds each epoch exactly once.
+    for seed in 0..3 {
+        let start = dir.join(format!("restarts/seed-{seed}"));
+        assert_eq!(logged_steps(&start), (0..30).collect::<Vec<_>>());
+    }
     let u = nmfnet_datasets::io::read_matrix(&dir.join("U.npy")).unwrap();
     assert_eq!(u.shape(), [400, 5]);
     let labels = nmfnet_datasets::io::read_labels(&dir.join("labels.npy")).unwrap();
@@ -299,6 +341,8 @@ fn nan_during_training_is_reported_and_keeps_the_checkpoint() {
         &[
             "cluster",
             "--quiet",
+            "--restarts",
+            "1",
             "--epochs",
             "20",
             "--checkpoint-every",
@@ -321,6 +365,8 @@ fn nan_during_training_is_reported_and_keeps_the_checkpoint() {
         "cluster",
         "--quiet",
         "--json",
+        "--restarts",
+        "1",
         "--epochs",
         "20",
         "--out",

@@ -111,14 +111,18 @@ fn a_killed_cluster_run_is_always_recoverable() {
             straight["rel_error"].as_f64().unwrap(),
         );
         assert!((x - y).abs() <= 1e-6 * y, "trial {trial}: {x} vs {y}");
-        let steps = std::fs::read_to_string(dir.join("metrics.jsonl"))
-            .unwrap()
-            .lines()
-            .count();
-        assert_eq!(
-            steps, 150,
-            "trial {trial}: the loss log holds each epoch once"
-        );
+        // The default restarts: three starts, each with its own loop files.
+        for seed in 0..3 {
+            let steps =
+                std::fs::read_to_string(dir.join(format!("restarts/seed-{seed}/metrics.jsonl")))
+                    .unwrap()
+                    .lines()
+                    .count();
+            assert_eq!(
+                steps, 150,
+                "trial {trial}, start {seed}: the loss log holds each epoch once"
+            );
+        }
     }
 }
 

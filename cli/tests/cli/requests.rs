@@ -5,7 +5,9 @@
 use clap::Parser;
 use nmfnet::cli::{Cli, Command, GanCommand};
 use nmfnet_app::argv;
-use nmfnet_app::cluster::{ClusterInput, ClusterRequest, Method, Reduction};
+use nmfnet_app::cluster::{
+    ClusterInput, ClusterRequest, GraphKind, Method, Preset, Protocol, Reduction,
+};
 use nmfnet_app::gan::baselines::GanBaselineRequest;
 use nmfnet_app::gan::eval::GanEvalRequest;
 use nmfnet_app::gan::train::GanTrainRequest;
@@ -136,6 +138,8 @@ fn requests_with_every_option_parse_back() {
     net.resume = true;
     net.checkpoint_every = 7;
     net.progress = false;
+    net.preset = Some(Preset::Paper);
+    net.graph = Some(GraphKind::KnnSelf { k: 9 });
     assert_eq!(cluster_back(&net), net);
 
     let mut classical = ClusterRequest::new(Method::Admm);
@@ -149,6 +153,9 @@ fn requests_with_every_option_parse_back() {
     classical.rho = Some(4.0);
     classical.out = Some(PathBuf::from("/o"));
     classical.overwrite = true;
+    classical.restarts = Some(4);
+    classical.protocol = Some(Protocol::Zhu);
+    classical.graph = Some(GraphKind::Kuang);
     assert_eq!(cluster_back(&classical), classical);
     let mut similarity = ClusterRequest::new(Method::Symhals);
     similarity.input = ClusterInput::Similarity(PathBuf::from("/d/x.npy"));

@@ -13,6 +13,13 @@ fn cluster_run(dir: &Path, extra: &[&str]) -> Output {
     nmfnet(&a)
 }
 
+/// [`cluster_run`] with one start: the loop's files (checkpoint, log) at the top of `dir`.
+fn cluster_run1(dir: &Path, extra: &[&str]) -> Output {
+    let mut a = vec!["--restarts", "1"];
+    a.extend_from_slice(extra);
+    cluster_run(dir, &a)
+}
+
 /// Every file below `dir` with its bytes (names relative to `dir`).
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v = Vec::new();
@@ -138,7 +145,7 @@ fn overwrite_replaces_a_run_only_once_the_new_one_succeeded() {
     summary(&cluster_run(&dir, &["--method", "symhals", "--overwrite"]));
     assert!(dir.join("history.jsonl").is_file());
     assert!(!dir.join("checkpoint.bin").exists() && !dir.join("metrics.jsonl").exists());
-    assert!(!dir.join("config.json").exists());
+    assert!(!dir.join("config.json").exists() && !dir.join("restarts").exists());
 }
 
 #[test]
@@ -194,13 +201,13 @@ fn a_second_run_on_the_same_folder_is_refused_while_the_first_runs() {
 fn damaged_checkpoints_and_impossible_resumes_are_refused() {
     let d = tmp("safety-ckpt");
     let dir = d.join("run");
-    summary(&cluster_run(
+    summary(&cluster_run1(
         &dir,
         &["--epochs", "8", "--checkpoint-every", "4"],
     ));
     let good = std::fs::read(dir.join("checkpoint.bin")).unwrap();
     // Fewer epochs than the checkpoint holds.
-    let out = cluster_run(&dir, &["--epochs", "4", "--resume"]);
+    let out = cluster_run1(&dir, &["--epochs", "4", "--resume"]);
     assert!(
         stderr(&out).contains("more than the 4 asked for"),
         "{}",
@@ -218,7 +225,7 @@ fn damaged_checkpoints_and_impossible_resumes_are_refused() {
     damaged.push(Vec::new());
     for b in &damaged {
         std::fs::write(dir.join("checkpoint.bin"), b).unwrap();
-        let out = cluster_run(&dir, &["--epochs", "12", "--resume"]);
+        let out = cluster_run1(&dir, &["--epochs", "12", "--resume"]);
         let e = stderr(&out);
         assert!(!out.status.success());
         assert_eq!(out.status.code(), Some(1), "{e}");
@@ -227,7 +234,7 @@ fn damaged_checkpoints_and_impossible_resumes_are_refused() {
     }
     // The intact file still resumes.
     std::fs::write(dir.join("checkpoint.bin"), &good).unwrap();
-    let s = summary(&cluster_run(&dir, &["--epochs", "12", "--resume"]));
+    let s = summary(&cluster_run1(&dir, &["--epochs", "12", "--resume"]));
     assert_eq!(s["epochs"], 12);
 }
 

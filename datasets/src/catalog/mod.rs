@@ -287,6 +287,15 @@ impl ClusterData {
             Features::Sparse(docs) => crate::graph::cosine_knn_similarity(docs),
         }
     }
+
+    /// The kNN connectivity graph with self-loops of `k` neighbours (Euclidean for images,
+    /// cosine for text; see [`crate::graph::knn_self_similarity`]).
+    pub fn knn_self_graph(&self, k: usize) -> Result<Csr> {
+        match &self.features {
+            Features::Dense(z) => crate::graph::knn_self_similarity(z, k),
+            Features::Sparse(docs) => crate::graph::cosine_knn_self_similarity(docs, k),
+        }
+    }
 }
 
 /// Options of the loaders.

@@ -67,6 +67,8 @@ impl Cell {
             coil_full_size: false,
         };
         req.seed = Some(seed);
+        // A cell is one start: the reproduction compares methods seed by seed.
+        req.restarts = Some(1);
         Self {
             dataset: dataset.into(),
             method,
