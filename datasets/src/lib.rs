@@ -22,6 +22,7 @@ pub mod io;
 pub mod matrix;
 pub mod metrics;
 pub mod sparse;
+pub mod stats;
 pub mod synthetic;
 
 pub use error::{DataError, Result};
