@@ -97,7 +97,8 @@ pub fn wilcoxon_signed_rank(x: &[f64], y: &[f64]) -> Result<Wilcoxon> {
         }
         i = j + 1;
     }
-    let w_plus: f64 = (0..n).filter(|&k| d[k] > 0.0).map(|k| rank[k]).sum();
+    // (Starting from +0: an empty f64 sum is −0.)
+    let w_plus: f64 = 0.0 + (0..n).filter(|&k| d[k] > 0.0).map(|k| rank[k]).sum::<f64>();
     let total = (n * (n + 1)) as f64 / 2.0;
     let statistic = w_plus.min(total - w_plus);
     let (p_value, exact) = if n <= EXACT_MAX_N && ties.is_empty() {

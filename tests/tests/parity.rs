@@ -35,6 +35,8 @@ fn try_run(backend: BackendKind, x: &Path, dir: &Path) -> anyhow::Result<Run> {
     req.epochs = Some(10);
     req.lr = Some(0.05);
     req.seed = Some(1);
+    // One start: its loss log is then at the top of the folder.
+    req.restarts = Some(1);
     req.out = Some(out.clone());
     req.progress = false;
     let report = cluster(&req, backend)?;
