@@ -186,6 +186,12 @@ fn ncut_from_edges(
         cols.dedup();
         weighted.push(cols.into_iter().map(|j| (j, weight(i, j))).collect());
     }
+    ncut_scaled(n, weighted)
+}
+
+/// Step 4 on weighted rows: `X = D^{-1/2} A D^{-1/2}` with `d_i` the row sums (a zero row stays
+/// zero).
+fn ncut_scaled(n: usize, weighted: Vec<Vec<(usize, f64)>>) -> Result<Csr> {
     let inv_sqrt: Vec<f64> = weighted
         .iter()
         .map(|r| {
@@ -422,20 +428,7 @@ fn connectivity_from_lists(n: usize, knn: &[Vec<usize>]) -> Result<Csr> {
             out
         })
         .collect();
-    let inv_sqrt: Vec<f64> = merged
-        .iter()
-        .map(|r| 1.0 / r.iter().map(|&(_, w)| w).sum::<f64>().sqrt())
-        .collect();
-    let rows = merged
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            r.into_iter()
-                .map(|(j, w)| (j, (w * inv_sqrt[i] * inv_sqrt[j]) as f32))
-                .collect()
-        })
-        .collect();
-    Csr::from_rows(n, rows)
+    ncut_scaled(n, merged)
 }
 
 /// The Euclidean kNN connectivity graph with self-loops (see `connectivity_from_lists` in the
