@@ -28,26 +28,30 @@ fn max_diff(a: &Dense, b: &Dense) -> f64 {
         .fold(0.0, |m, (x, y)| m.max((*x as f64 - *y as f64).abs()))
 }
 
+/// Both routes within 1e-6 of the reference, with edges exactly where the reference has them.
+fn assert_both_routes_match(sparse: &Dense, dense: &Dense, expected: &Dense) {
+    assert!(
+        max_diff(sparse, expected) < 1e-6,
+        "sparse route differs by {}",
+        max_diff(sparse, expected)
+    );
+    assert!(
+        max_diff(dense, expected) < 1e-6,
+        "dense route differs by {}",
+        max_diff(dense, expected)
+    );
+    for (a, b) in sparse.data().iter().zip(expected.data()) {
+        assert_eq!(*a == 0.0, *b == 0.0);
+    }
+}
+
 #[test]
 fn euclidean_knn_graph_matches_the_python_reference() {
     let z = data("graph_features.csv");
     let expected = data("graph_expected.csv");
     let sparse = knn_similarity(&z).unwrap().to_dense();
     let dense = knn_similarity_dense(&z).unwrap();
-    assert!(
-        max_diff(&sparse, &expected) < 1e-6,
-        "sparse route differs by {}",
-        max_diff(&sparse, &expected)
-    );
-    assert!(
-        max_diff(&dense, &expected) < 1e-6,
-        "dense route differs by {}",
-        max_diff(&dense, &expected)
-    );
-    // The reference has edges exactly where we do.
-    for (a, b) in sparse.data().iter().zip(expected.data()) {
-        assert_eq!(*a == 0.0, *b == 0.0);
-    }
+    assert_both_routes_match(&sparse, &dense, &expected);
 }
 
 fn documents() -> Csr {
@@ -72,19 +76,7 @@ fn knn_connectivity_graph_with_self_loops_matches_scikit_learn() {
     let expected = data("graph_self_expected.csv");
     let sparse = knn_self_similarity(&z, 5).unwrap().to_dense();
     let dense = knn_self_similarity_dense(&z, 5).unwrap();
-    assert!(
-        max_diff(&sparse, &expected) < 1e-6,
-        "sparse route differs by {}",
-        max_diff(&sparse, &expected)
-    );
-    assert!(
-        max_diff(&dense, &expected) < 1e-6,
-        "dense route differs by {}",
-        max_diff(&dense, &expected)
-    );
-    for (a, b) in sparse.data().iter().zip(expected.data()) {
-        assert_eq!(*a == 0.0, *b == 0.0);
-    }
+    assert_both_routes_match(&sparse, &dense, &expected);
     // A different k is a different graph (the test can tell).
     let k4 = knn_self_similarity(&z, 4).unwrap().to_dense();
     assert!(max_diff(&k4, &expected) > 1e-3);
