@@ -69,6 +69,8 @@ pub fn cluster(req: &ClusterRequest) -> Vec<String> {
     a.opt("--beta", req.beta);
     a.opt("--lr", req.lr);
     a.opt("--epochs", req.epochs);
+    a.opt("--patience", req.patience);
+    a.opt("--plateau-tol", req.plateau_tol);
     a.opt("--blocks", req.blocks);
     a.opt("--gamma", req.gamma);
     a.flag("--fixed-lambda", req.fixed_lambda);

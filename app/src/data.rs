@@ -60,7 +60,7 @@ pub struct DataInfo {
 /// Describes data set `name`; loads it when `data_dir` (or `$NMFNET_DATA`) names a folder.
 pub fn info(name: &str, data_dir: Option<&Path>) -> anyhow::Result<DataInfo> {
     let id = DatasetId::parse(name)?;
-    let clustering = DatasetId::CLUSTERING.contains(&id);
+    let clustering = id.is_clustering();
     let mut info = DataInfo {
         name: id.name(),
         description: id.describe(),

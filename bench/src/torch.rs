@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use symnmf_burn::{Reduction, SymNmfNetConfig, SymNmfTrainingConfig};
 
-/// The settings both sides use (the reproduction's, see experiments/src/symnmf/cells.rs).
+/// The settings both sides use (the defaults' reduction, β and lr; every epoch runs: the
+/// benchmark times epochs, so the plateau rule is off).
 pub fn config(rank: usize, blocks: usize) -> SymNmfTrainingConfig {
     SymNmfTrainingConfig {
         model: SymNmfNetConfig {
@@ -29,6 +30,7 @@ pub fn config(rank: usize, blocks: usize) -> SymNmfTrainingConfig {
             ..Default::default()
         },
         lr: 0.05,
+        plateau_patience: 0,
         ..Default::default()
     }
 }

@@ -47,6 +47,21 @@ fn clustering_sets_match_the_spec() {
         .map(|c| mnist2.labels.iter().filter(|&&l| l == c).count())
         .collect();
     assert_eq!(counts, vec![980, 1135, 1032]);
+    // The held-out set: 300 of each class, in the test file's order.
+    let f1 = catalog::load_cluster(DatasetId::Fashion1, &dir, LoadOptions::default()).unwrap();
+    let counts: Vec<usize> = (0..10)
+        .map(|c| f1.labels.iter().filter(|&&l| l == c).count())
+        .collect();
+    assert_eq!(counts, vec![300; 10]);
+    let test = catalog::load_images(DatasetId::Fashion, Split::Test, &dir).unwrap();
+    match &f1.features {
+        Features::Dense(z) => {
+            assert_eq!(z.shape(), [3000, 784]);
+            // Its first row is the test file's first image.
+            assert_eq!(z.row(0), test.images.row(0));
+        }
+        _ => panic!("Fashion₁ features are dense"),
+    }
     let orl = catalog::load_cluster(DatasetId::Orl, &dir, LoadOptions::default()).unwrap();
     match &orl.features {
         Features::Dense(z) => {

@@ -27,6 +27,9 @@ pub(crate) struct CheckpointMeta {
     /// Training seconds up to this checkpoint, over every call (absent in old checkpoints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) seconds: Option<f64>,
+    /// The plateau rule's state, for a run that stops by it (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) plateau: Option<crate::trainer::PlateauState>,
 }
 
 /// Where the loop keeps the checkpoint of a run in `dir`.
@@ -128,6 +131,7 @@ pub fn restore_from_state<T: Task>(
             step,
             config: task.config_json(),
             seconds: None,
+            plateau: None,
         },
         state,
     );
@@ -203,6 +207,7 @@ mod tests {
             step: 7,
             config: serde_json::json!({"a": 1}),
             seconds: Some(1.5),
+            plateau: None,
         };
         let bytes = encode_checkpoint(&meta, b"state");
         let p = Path::new("x");
@@ -213,6 +218,7 @@ mod tests {
         let old = encode_checkpoint(
             &CheckpointMeta {
                 seconds: None,
+                plateau: None,
                 ..meta
             },
             b"state",

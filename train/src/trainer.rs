@@ -9,6 +9,9 @@
 //!   task's config in `DIR/config.json` beside them;
 //! * `resume`: continue from the checkpoint, after checking it belongs to the same config; the
 //!   metric log is cut back to the checkpoint's step, so it never holds a step twice;
+//! * optionally, stopping when the loss (the task's first metric) has reached a plateau
+//!   ([`Plateau`]); the rule's state is saved in the checkpoint, so a resumed run stops at
+//!   the step an uninterrupted one would, and a run that has stopped stays stopped;
 //! * a guard that stops at the first NaN/Inf metric with an error naming the step and metric,
 //!   keeping the last good checkpoint untouched (`NMFNET_FAULT_NAN_AT=STEP` makes the loss of
 //!   that step NaN, to test what a stopped run leaves).
@@ -48,6 +51,45 @@ pub struct TrainerConfig {
     pub progress: bool,
     /// Label of the progress bar.
     pub label: String,
+    /// Stop before `steps` once the loss stops improving (None: run every step).
+    #[serde(default)]
+    pub plateau: Option<Plateau>,
+}
+
+/// Stopping on a plateau of the loss (the task's first metric): after step t, the run stops
+/// when the lowest loss seen so far is less than `rel_tol` (relative) below the lowest loss
+/// seen up to step t − `patience`. Taking the running minimum makes the rule blind to the
+/// up-and-down of an optimiser's steps; it needs no labels.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plateau {
+    /// Steps over which the improvement is measured (≥ 1).
+    pub patience: usize,
+    /// Relative improvement below which the loss counts as flat (≥ 0).
+    pub rel_tol: f64,
+}
+
+/// What the plateau rule keeps between steps: the running minimum of the loss over the last
+/// `patience + 1` steps, and whether it has stopped the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PlateauState {
+    pub(crate) bests: Vec<f64>,
+    pub(crate) stopped: bool,
+}
+
+impl PlateauState {
+    /// Records one step's loss; true once the rule says stop.
+    pub(crate) fn push(&mut self, rule: &Plateau, loss: f64) -> bool {
+        let best = self.bests.last().map_or(loss, |b| b.min(loss));
+        self.bests.push(best);
+        let window = rule.patience.max(1) + 1;
+        if self.bests.len() > window {
+            self.bests.drain(..self.bests.len() - window);
+        }
+        if self.bests.len() == window && self.bests[0] - best <= rule.rel_tol * best.abs() {
+            self.stopped = true;
+        }
+        self.stopped
+    }
 }
 
 impl Default for TrainerConfig {
@@ -60,6 +102,7 @@ impl Default for TrainerConfig {
             resume: false,
             progress: true,
             label: "train".into(),
+            plateau: None,
         }
     }
 }
@@ -79,6 +122,10 @@ pub struct TrainReport {
     /// Training seconds of every call that led to this state (resumed runs included); `None`
     /// when the run resumed from a checkpoint written before this was recorded.
     pub total_seconds: Option<f64>,
+    /// Steps done in all, over every call (≤ `steps`; fewer when the plateau rule stopped).
+    pub steps_done: usize,
+    /// Whether the plateau rule stopped the run (in this call or an earlier one).
+    pub plateau_stopped: bool,
 }
 
 /// The step at which `NMFNET_FAULT_NAN_AT` asks the loop to see a NaN loss: fault injection,
@@ -113,6 +160,7 @@ impl Trainer {
         let mut start_step = 0;
         let mut earlier_seconds = Some(0.0);
         let mut last_good: Option<PathBuf> = None;
+        let mut plateau = PlateauState::default();
         if cfg.resume {
             let dir = cfg.out_dir.as_ref().ok_or(TrainError::ResumeWithoutDir)?;
             let (meta, path) = restore(dir, task)?;
@@ -126,6 +174,9 @@ impl Trainer {
             }
             start_step = meta.step;
             earlier_seconds = meta.seconds;
+            if cfg.plateau.is_some() {
+                plateau = meta.plateau.unwrap_or_default();
+            }
             last_good = Some(path);
             truncate_log(&dir.join("metrics.jsonl"), start_step)
                 .map_err(|e| io(e, "cannot rewrite", &dir.join("metrics.jsonl")))?;
@@ -152,7 +203,13 @@ impl Trainer {
             None => None,
         };
 
-        let bar = if cfg.progress && cfg.steps > start_step {
+        // A run the plateau rule stopped has nothing left to do.
+        let end = if plateau.stopped {
+            start_step
+        } else {
+            cfg.steps
+        };
+        let bar = if cfg.progress && end > start_step {
             step_bar(cfg.steps, start_step, &cfg.label)
         } else {
             ProgressBar::hidden()
@@ -164,7 +221,8 @@ impl Trainer {
         let so_far = || earlier_seconds.map(|e| e + loop_started.elapsed().as_secs_f64());
         let mut final_seconds = None;
         let fault_at = fault_injection();
-        for step in start_step..cfg.steps {
+        let mut done_steps = start_step;
+        for step in start_step..end {
             let mut metrics = task.step(step)?;
             if fault_at == Some(step) {
                 if let Some(first) = metrics.first_mut() {
@@ -186,7 +244,12 @@ impl Trainer {
                 .into());
             }
             let done = step + 1;
-            let is_last = done == cfg.steps;
+            done_steps = done;
+            let flat = match (&cfg.plateau, metrics.first()) {
+                (Some(rule), Some((_, loss))) => plateau.push(rule, *loss),
+                _ => false,
+            };
+            let is_last = done == cfg.steps || flat;
             if step == start_step || is_last || done % cfg.log_every.max(1) == 0 {
                 if let Some(w) = log.as_mut() {
                     writeln!(w, "{}", metrics_json(step, &metrics, so_far())).map_err(|e| {
@@ -210,6 +273,7 @@ impl Trainer {
                         step: done,
                         config: task.config_json(),
                         seconds: so_far(),
+                        plateau: cfg.plateau.map(|_| plateau.clone()),
                     };
                     if is_last {
                         // The total reported is the one saved: a resumed run adds to it.
@@ -221,6 +285,9 @@ impl Trainer {
                 }
             }
             last = metrics;
+            if flat {
+                break;
+            }
         }
         bar.finish_and_clear();
         if let Some(w) = log.as_mut() {
@@ -228,12 +295,14 @@ impl Trainer {
                 .map_err(|e| TrainError::Io(format!("cannot write metrics.jsonl: {e}")))?;
         }
         Ok(TrainReport {
-            steps_run: cfg.steps.saturating_sub(start_step),
+            steps_run: done_steps - start_step,
             start_step,
             last,
             history,
             seconds: started.elapsed().as_secs_f64(),
             total_seconds: final_seconds.unwrap_or_else(so_far),
+            steps_done: done_steps,
+            plateau_stopped: plateau.stopped,
         })
     }
 }
@@ -249,6 +318,8 @@ mod tests {
         x: f64,
         nan_at: Option<usize>,
         tag: u32,
+        /// Added to the loss, so that it levels off at this value.
+        floor: f64,
     }
 
     impl Task for Toy {
@@ -257,7 +328,7 @@ mod tests {
             let loss = if Some(step) == self.nan_at {
                 f64::NAN
             } else {
-                self.x
+                self.floor + self.x
             };
             Ok(vec![("loss".into(), loss)])
         }
@@ -278,6 +349,7 @@ mod tests {
             x: 1.0,
             nan_at,
             tag: 1,
+            floor: 0.0,
         }
     }
 
@@ -296,6 +368,7 @@ mod tests {
             resume,
             progress: false,
             label: "toy".into(),
+            plateau: None,
         }
     }
 
@@ -413,6 +486,77 @@ mod tests {
             err.downcast_ref::<TrainError>(),
             Some(TrainError::NoCheckpoint(_))
         ));
+    }
+
+    /// The first step (1-based count) after which the rule stops the loss sequence `losses`,
+    /// computed directly from the definition: min of the first t losses against min of the
+    /// first t − patience.
+    fn plateau_stop(losses: &[f64], rule: &Plateau) -> Option<usize> {
+        let min = |k: usize| losses[..k].iter().cloned().fold(f64::INFINITY, f64::min);
+        (rule.patience + 1..=losses.len())
+            .find(|&t| min(t - rule.patience) - min(t) <= rule.rel_tol * min(t).abs())
+    }
+
+    #[test]
+    fn plateau_stops_where_the_rule_says_and_resumes_to_the_same_step() {
+        let rule = Plateau {
+            patience: 4,
+            rel_tol: 1e-3,
+        };
+        let flat = || Toy {
+            floor: 2.0,
+            ..toy(None)
+        };
+        // x after t steps, as the toy computes it (t multiplications by 0.9).
+        let x_after = |t: usize| (0..t).fold(1.0f64, |x, _| x * 0.9);
+        let losses: Vec<f64> = (1..=200).map(|t| 2.0 + x_after(t)).collect();
+        let expect = plateau_stop(&losses, &rule).expect("the toy levels off");
+        assert!(expect > 5 && expect < 200, "{expect}");
+        let with = |c: TrainerConfig| TrainerConfig {
+            plateau: Some(rule),
+            ..c
+        };
+        // Uninterrupted, in memory.
+        let dir = tmp("plateau");
+        let mut whole = flat();
+        let r = Trainer::new(with(TrainerConfig {
+            out_dir: None,
+            ..cfg(200, &dir, false)
+        }))
+        .run(&mut whole)
+        .unwrap();
+        assert!(r.plateau_stopped);
+        assert_eq!((r.steps_done, r.steps_run), (expect, expect));
+        assert_eq!(whole.x, x_after(expect));
+        // Without the rule every step runs.
+        let r = Trainer::new(TrainerConfig {
+            out_dir: None,
+            ..cfg(200, &dir, false)
+        })
+        .run(&mut flat())
+        .unwrap();
+        assert!(!r.plateau_stopped && r.steps_done == 200);
+        // Interrupted three steps before the stop, then resumed: the same stop, the same state.
+        let mut first = flat();
+        Trainer::new(with(cfg(expect - 3, &dir, false)))
+            .run(&mut first)
+            .unwrap();
+        let mut second = flat();
+        let r = Trainer::new(with(cfg(200, &dir, true)))
+            .run(&mut second)
+            .unwrap();
+        assert!(r.plateau_stopped);
+        assert_eq!((r.start_step, r.steps_done), (expect - 3, expect));
+        assert_eq!(second.x, whole.x);
+        assert_eq!(log_steps(&dir), (0..expect as u64).collect::<Vec<_>>());
+        // A stopped run stays stopped: resuming it runs nothing.
+        let mut third = flat();
+        let r = Trainer::new(with(cfg(200, &dir, true)))
+            .run(&mut third)
+            .unwrap();
+        assert!(r.plateau_stopped);
+        assert_eq!((r.steps_run, r.steps_done), (0, expect));
+        assert_eq!(third.x, whole.x);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use nmfnet_datasets::metrics::class_count;
 use nmfnet_datasets::metrics::{self, LabelScores};
 use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
 use nmfnet_train::tasks::symnmf::{train_symnmf, SymNmfRun};
-use nmfnet_train::trainer::TrainerConfig;
+use nmfnet_train::trainer::{Plateau, TrainerConfig};
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
 
 /// The training config: the `--config` file (or the defaults), then every option given.
@@ -87,6 +87,12 @@ pub(crate) fn build_config(
     if let Some(v) = req.epochs {
         cfg.epochs = v;
     }
+    if let Some(v) = req.patience {
+        cfg.plateau_patience = v;
+    }
+    if let Some(v) = req.plateau_tol {
+        cfg.plateau_tol = v;
+    }
     if let Some(v) = req.lr {
         cfg.lr = v;
     }
@@ -153,6 +159,10 @@ pub(crate) fn fit(
         resume,
         progress: req.progress,
         label: format!("symnmf-net {}{label}", problem.name),
+        plateau: (cfg.plateau_patience > 0).then_some(Plateau {
+            patience: cfg.plateau_patience,
+            rel_tol: cfg.plateau_tol,
+        }),
     };
     // A forced dense copy only when asked for; otherwise the problem's own graph, not a copy.
     let forced;
@@ -208,7 +218,9 @@ pub(crate) fn fit(
         details: MethodDetails::Net {
             backend: run.backend.to_string(),
             storage,
-            epochs: cfg.epochs,
+            epochs: run.report.steps_done,
+            max_epochs: cfg.epochs,
+            plateau_stopped: run.report.plateau_stopped,
             lambda: run.lambda,
             lambda_bound: run.lambda_bound,
             x_scale,

@@ -50,7 +50,10 @@ pub enum MethodDetails {
         backend: String,
         /// How X was held: "sparse" (products on the host) or "dense" (on the device).
         storage: &'static str,
+        /// Epochs run (fewer than `max_epochs` when the plateau rule stopped the run).
         epochs: usize,
+        max_epochs: usize,
+        plateau_stopped: bool,
         /// λ and its bound, of X / x_scale when X was scaled.
         lambda: f64,
         lambda_bound: f64,

@@ -183,7 +183,7 @@ pub enum ClusterInput {
     /// The embedded planted-cluster default (5 clusters of 80 points; labels known).
     #[default]
     Embedded,
-    /// One of the papers' clustering data sets (orl, coil20, mnist1, mnist2, tdt2): its graph
+    /// One of the clustering data sets (orl, coil20, mnist1, mnist2, tdt2, and the held-out fashion1): its graph
     /// is built as in SPEC §4; the labels and the rank come with it.
     Dataset {
         name: String,
@@ -227,6 +227,10 @@ pub struct ClusterRequest {
     /// SymNMF-Net only.
     pub blocks: Option<usize>,
     pub epochs: Option<usize>,
+    /// Stop once the loss improved by less than `plateau_tol` over this many epochs (0: run
+    /// every epoch).
+    pub patience: Option<usize>,
+    pub plateau_tol: Option<f64>,
     pub lr: Option<f64>,
     pub beta: Option<f64>,
     pub gamma: Option<f64>,
@@ -269,6 +273,8 @@ impl ClusterRequest {
             dense: false,
             blocks: None,
             epochs: None,
+            patience: None,
+            plateau_tol: None,
             lr: None,
             beta: None,
             gamma: None,
@@ -298,6 +304,8 @@ impl ClusterRequest {
         };
         add(self.blocks.is_some(), "--blocks");
         add(self.epochs.is_some(), "--epochs");
+        add(self.patience.is_some(), "--patience");
+        add(self.plateau_tol.is_some(), "--plateau-tol");
         add(self.lr.is_some(), "--lr");
         add(self.beta.is_some(), "--beta");
         add(self.gamma.is_some(), "--gamma");

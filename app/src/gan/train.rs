@@ -174,6 +174,7 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
         resume: req.resume,
         progress: req.progress,
         label: format!("gan-unet {}", req.dataset),
+        plateau: None,
     };
     let (report, test_error, test_groups, seconds_per_group) = dispatch(
         backend,

@@ -4,7 +4,7 @@ use crate::args::{print_json, BackendArg};
 use clap::{Args, ValueEnum};
 use nmfnet_app::cluster::{
     cluster, ClusterInput, ClusterRequest, ClusterSummary, GraphKind, Method, MethodDetails,
-    Preset, Protocol, Reduction, DEFAULT_RESTARTS, MAX_RESTARTS,
+    Preset, Protocol, Reduction, MAX_RESTARTS,
 };
 use std::path::{Path, PathBuf};
 
@@ -25,10 +25,12 @@ pub enum ReductionArg {
 /// `--preset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PresetArg {
-    /// Sum reduction, β = 0.01, lr 0.05, 300 epochs: chosen without labels by the lowest
-    /// relative error on ORL (bench/net_settings_orl.md).
+    /// Sum reduction, β = 0.01, lr 0.05, up to 600 epochs stopping on a loss plateau
+    /// (patience 30, tol 1e-4): chosen without labels by the relative error on ORL
+    /// (bench/net_settings_orl.md, bench/plateau.md).
     Default,
-    /// The paper's literal settings: mean reduction, β = 5e-6, lr 0.5, 100 epochs.
+    /// The paper's literal settings: mean reduction, β = 5e-6, lr 0.5, 100 epochs (every
+    /// epoch runs).
     Paper,
 }
 
@@ -57,8 +59,9 @@ pub struct ClusterArgs {
     /// Samples × features (.npy, or CSV/text); the kNN graph of SPEC §4 is built from it.
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
-    /// One of the papers' clustering data sets: orl, coil20, mnist1, mnist2, tdt2 (its graph
-    /// is built as in SPEC §4; the labels and the rank come with it).
+    /// One of the clustering data sets: orl, coil20, mnist1, mnist2, tdt2 (the paper's) or
+    /// fashion1 (held out); its graph is built as in SPEC §4, the labels and the rank come
+    /// with it.
     #[arg(long, conflicts_with_all = ["similarity", "features"])]
     pub dataset: Option<String>,
     /// Data folder for --dataset (default: $NMFNET_DATA).
@@ -79,6 +82,13 @@ pub struct ClusterArgs {
     /// Training epochs (full-batch Adam steps; 1 to 10^7).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Stop before --epochs once the loss has improved by less than --plateau-tol (relative)
+    /// over the last N epochs; 0 runs every epoch (0 to 10^7).
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
+    /// Relative improvement below which the loss counts as flat (0 to 1).
+    #[arg(long, value_name = "TOL")]
+    pub plateau_tol: Option<f64>,
     /// Adam learning rate (0 < lr ≤ 10^6).
     #[arg(long)]
     pub lr: Option<f64>,
@@ -86,9 +96,10 @@ pub struct ClusterArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Seeded starts (seeds --seed, --seed + 1, …); the one with the lowest relative error is
-    /// kept, all are listed in the summary ("restarts"). Labels never choose. 1 to 1000.
-    #[arg(long, default_value_t = DEFAULT_RESTARTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_RESTARTS as u64))]
-    pub restarts: usize,
+    /// kept, all are listed in the summary ("restarts"). Labels never choose. 1 to 1000
+    /// (default 3).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_RESTARTS as u64))]
+    pub restarts: Option<usize>,
     /// How the graph is built from --features or a --dataset: kuang (SPEC §4: self-tuning
     /// Gaussian kNN weights), or knn-self[:K] (binary kNN connectivity including each point,
     /// K = 10 others by default, symmetrised, ncut-scaled: the graph the paper's Table 1
@@ -188,7 +199,7 @@ impl ClusterArgs {
             labels: self.labels.clone(),
             rank: self.rank,
             seed: self.seed,
-            restarts: (self.restarts != DEFAULT_RESTARTS).then_some(self.restarts),
+            restarts: self.restarts,
             graph: self.graph,
             protocol: self.protocol.map(|p| match p {
                 ProtocolArg::Standard => Protocol::Standard,
@@ -202,6 +213,8 @@ impl ClusterArgs {
             dense: self.dense,
             blocks: self.blocks,
             epochs: self.epochs,
+            patience: self.patience,
+            plateau_tol: self.plateau_tol,
             lr: self.lr,
             beta: self.beta,
             gamma: self.gamma,
@@ -239,18 +252,24 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into())
 }
 
-/// Human-readable summary.
 /// The human-readable summary.
 pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
     match &s.details {
         MethodDetails::Net {
             backend,
             epochs,
+            plateau_stopped,
             storage,
             ..
         } => println!(
-            "method        {}  (backend {backend}, {epochs} epochs, {storage} X, seed {})",
-            s.method, s.seed
+            "method        {}  (backend {backend}, {epochs} epochs{}, {storage} X, seed {})",
+            s.method,
+            if *plateau_stopped {
+                " (loss plateau)"
+            } else {
+                ""
+            },
+            s.seed
         ),
         MethodDetails::Classical {
             iterations,

@@ -20,7 +20,7 @@ pub enum DataCommand {
     },
     /// Describe one data set; with a data folder, load it and give its class sizes.
     Info {
-        /// orl, coil20, mnist1, mnist2, tdt2, mnist, fashion or olivetti.
+        /// orl, coil20, mnist1, mnist2, tdt2, fashion1, mnist, fashion or olivetti.
         name: String,
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
 pub enum ReproduceCommand {
-    /// SymNMF-Net paper: Tables 1–4 and Figs. 4.1–4.5 → results.md, results.json, PNG/SVG.
+    /// SymNMF-Net paper: its tables under a fair protocol and under the paper's own, paired
+    /// Wilcoxon verdicts, Figs. 4.1–4.5 → results.md, results.json, times.md, PNG/SVG.
     Symnmf(SymnmfReproArgs),
     /// GAN-UNET paper: Table 1 (ε train/test vs ANLS, MU, HALS, direct and transfer), the UNET
     /// ablation, MNIST↔Fashion generalisation, training curves and basis grids.
@@ -19,13 +20,15 @@ pub struct SymnmfReproArgs {
     /// Data folder (default: $NMFNET_DATA).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Seeds 0..N per (data set, method).
-    #[arg(long, default_value_t = 5)]
+    /// Seed groups 0..N per (protocol, data set, method): in the fair protocol group g is the
+    /// starts from seeds 3g, 3g + 1, 3g + 2, in the paper protocol seed g.
+    #[arg(long, default_value_t = 10)]
     pub seeds: u64,
     /// Output folder (default: results/symnmf, or results/symnmf-quick with --quick).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Smoke run: ORL only, seed 0, SymNMF-Net 30 epochs, SymANLS and SymHALS 100 iterations.
+    /// Smoke run: ORL only, seed 0, both protocols, SymNMF-Net 30 epochs, SymANLS and SymHALS
+    /// 100 iterations, two starts in the fair protocol.
     #[arg(long)]
     pub quick: bool,
     /// Only these data sets (comma-separated).

@@ -8,13 +8,13 @@ fn data_check_verifies_every_dataset() {
     let out = nmfnet(&["data", "check", "--data-dir", p(&dir), "--json"]);
     let rows = summary(&out);
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 8);
+    assert_eq!(rows.len(), 9);
     for r in rows {
         assert_eq!(r["ok"], true, "{r}");
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     for name in [
-        "orl", "coil20", "mnist1", "mnist2", "tdt2", "fashion", "olivetti",
+        "orl", "coil20", "mnist1", "mnist2", "tdt2", "fashion1", "fashion", "olivetti",
     ] {
         assert!(stdout.contains(name));
     }

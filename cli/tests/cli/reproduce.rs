@@ -18,6 +18,19 @@ fn reproduce_quick_writes_results_and_resumes_without_rerunning() {
             p(&out),
         ])
     };
+    // What must be the same bytes on every run from scratch (times.md is not).
+    let files = [
+        "results.md",
+        "results.json",
+        "fig4_1_orl.png",
+        "fig4_1_orl.svg",
+    ];
+    let read_all = || -> Vec<Vec<u8>> {
+        files
+            .iter()
+            .map(|f| std::fs::read(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
+            .collect()
+    };
     let first = run();
     let stdout = String::from_utf8_lossy(&first.stdout).to_string();
     assert!(
@@ -25,64 +38,53 @@ fn reproduce_quick_writes_results_and_resumes_without_rerunning() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(stdout.contains("3 of 3 cells to run"), "{stdout}");
-    for f in [
-        "results.md",
-        "results.json",
-        "fig4_1_orl.png",
-        "fig4_1_orl.svg",
-    ] {
-        assert!(out.join(f).is_file(), "{f} missing");
-    }
+    assert!(stdout.contains("6 of 6 cells to run"), "{stdout}");
+    assert!(out.join("times.md").is_file() && out.join("times.json").is_file());
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
-    assert!(
-        md.contains("| SymNMF-Net |") && md.contains("/ 81.50"),
-        "{md}"
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
-    assert_eq!(json["cells"].as_array().unwrap().len(), 3);
-    // Same seeds again: nothing reruns and the numbers are the same.
+    // Both protocols, the paper's values beside ours, the paired tests.
+    for needle in [
+        "## Fair protocol",
+        "## Paper protocol",
+        "| SymNMF-Net |",
+        "/ 81.50",
+        "/ 0.2669",
+        "Wilcoxon",
+    ] {
+        assert!(md.contains(needle), "{needle} missing:\n{md}");
+    }
+    let bytes = read_all();
+    let json: serde_json::Value = serde_json::from_slice(&bytes[1]).unwrap();
+    let cells = json["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 6);
+    // No wall-clock time inside the results; the fair cells list their two starts.
+    assert!(!String::from_utf8_lossy(&bytes[1]).contains("\"seconds\""));
+    let fair_net = cells
+        .iter()
+        .find(|c| c["cell"]["protocol"] == "fair" && c["cell"]["method"] == "symnmf-net")
+        .unwrap();
+    assert_eq!(fair_net["summary"]["restarts"].as_array().unwrap().len(), 2);
+    // Same seeds again: nothing reruns and the files are the same bytes.
     let second = run();
     let stdout2 = String::from_utf8_lossy(&second.stdout).to_string();
     assert!(second.status.success());
     assert!(!stdout2.contains("cells to run"), "{stdout2}");
-    let json2: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
-    assert_eq!(json["cells"], json2["cells"]);
-    // From scratch in another folder: the same numbers (seeded, deterministic).
-    let out2 = d.join("r2");
-    let fresh = nmfnet(&[
-        "reproduce",
-        "symnmf",
-        "--quick",
-        "--quiet",
-        "--data-dir",
-        p(&dir),
-        "--out",
-        p(&out2),
-    ]);
+    assert!(
+        read_all() == bytes,
+        "a rerun over finished cells changed the results"
+    );
+    // From scratch, the same command again: the same bytes (seeded, deterministic).
+    std::fs::remove_dir_all(&out).unwrap();
+    let fresh = run();
     assert!(fresh.status.success());
-    let json3: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out2.join("results.json")).unwrap()).unwrap();
-    for (a, b) in json["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(json3["cells"].as_array().unwrap())
-    {
-        for key in ["acc", "nmi", "purity", "rel_error", "sparse_factor"] {
-            assert_eq!(
-                a["summary"][key], b["summary"][key],
-                "{key} differs between two runs: {a} vs {b}"
-            );
-        }
+    let again = read_all();
+    for (f, (a, b)) in files.iter().zip(bytes.iter().zip(&again)) {
+        assert!(a == b, "{f} differs between two runs from scratch");
     }
     // A changed cell (its identity no longer matches) is run again.
-    let ident = out.join("cells/orl/symhals/seed0/cell.json");
+    let ident = out.join("cells/fair/orl/symhals/seed0/cell.json");
     std::fs::write(&ident, "{}").unwrap();
     let third = run();
-    assert!(String::from_utf8_lossy(&third.stdout).contains("1 of 3 cells to run"));
+    assert!(String::from_utf8_lossy(&third.stdout).contains("1 of 6 cells to run"));
     let bad = nmfnet(&[
         "reproduce",
         "symnmf",

@@ -8,6 +8,7 @@
 //! | `mnist1` | 3,147 | 10 | 10 | the first 3,147 MNIST training images, / 255 |
 //! | `mnist2` | 3,147 | 3 | 3 | every MNIST test image of digits 0, 1, 2 (980 + 1,135 + 1,032), / 255 |
 //! | `tdt2` | 9,394 | 30 | 30 | tf-idf of the term counts, rows L2-normalised (cosine graph) |
+//! | `fashion1` | 3,000 | 10 | 10 | the first 300 Fashion-MNIST test images of each class, / 255 (held out: no setting was chosen on it) |
 //! | `mnist`, `fashion` | 60,000 + 10,000 | 10 | — | 28×28 / 255 (GAN-UNET) |
 //! | `olivetti` | 400 (320 + 80) | 40 | — | 64×64, scaled as scikit-learn does: (x − min) / max over the set |
 //!
@@ -36,18 +37,20 @@ pub enum DatasetId {
     Mnist1,
     Mnist2,
     Tdt2,
+    Fashion1,
     Mnist,
     Fashion,
     Olivetti,
 }
 
 impl DatasetId {
-    pub const ALL: [DatasetId; 8] = [
+    pub const ALL: [DatasetId; 9] = [
         DatasetId::Orl,
         DatasetId::Coil20,
         DatasetId::Mnist1,
         DatasetId::Mnist2,
         DatasetId::Tdt2,
+        DatasetId::Fashion1,
         DatasetId::Mnist,
         DatasetId::Fashion,
         DatasetId::Olivetti,
@@ -61,6 +64,12 @@ impl DatasetId {
         DatasetId::Tdt2,
     ];
 
+    /// Whether this is a clustering set (the paper's five and the held-out `fashion1`), not an
+    /// image set of GAN-UNET.
+    pub fn is_clustering(self) -> bool {
+        Self::CLUSTERING.contains(&self) || self == DatasetId::Fashion1
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DatasetId::Orl => "orl",
@@ -68,6 +77,7 @@ impl DatasetId {
             DatasetId::Mnist1 => "mnist1",
             DatasetId::Mnist2 => "mnist2",
             DatasetId::Tdt2 => "tdt2",
+            DatasetId::Fashion1 => "fashion1",
             DatasetId::Mnist => "mnist",
             DatasetId::Fashion => "fashion",
             DatasetId::Olivetti => "olivetti",
@@ -95,6 +105,7 @@ impl DatasetId {
             DatasetId::Mnist1 => (3147, 10),
             DatasetId::Mnist2 => (3147, 3),
             DatasetId::Tdt2 => (9394, 30),
+            DatasetId::Fashion1 => (3000, 10),
             DatasetId::Mnist | DatasetId::Fashion => (70000, 10),
             DatasetId::Olivetti => (400, 40),
         }
@@ -117,6 +128,9 @@ impl DatasetId {
             }
             DatasetId::Mnist2 => "MNIST₂: all MNIST test images of digits 0, 1, 2 (3,147) (mnist/)",
             DatasetId::Tdt2 => "TDT-2: 9,394 documents × 36,771 terms, 30 topics, tf-idf (tdt2/)",
+            DatasetId::Fashion1 => {
+                "Fashion₁: the first 300 Fashion-MNIST test images of each of the 10 classes (3,000), held out (fashion-mnist/)"
+            }
             DatasetId::Mnist => "MNIST: 60,000 + 10,000 digits, 28×28 (mnist/)",
             DatasetId::Fashion => {
                 "Fashion-MNIST: 60,000 + 10,000 images, 28×28, 10 classes (fashion-mnist/)"
@@ -587,6 +601,27 @@ pub fn load_cluster(id: DatasetId, dir: &Path, opts: LoadOptions) -> Result<Clus
                 features: Features::Dense(z),
                 labels,
                 rank: 3,
+            })
+        }
+        DatasetId::Fashion1 => {
+            let test = load_images(DatasetId::Fashion, Split::Test, dir)?;
+            let mut seen = [0usize; 10];
+            let keep: Vec<usize> = (0..test.labels.len())
+                .filter(|&k| {
+                    let c = test.labels[k];
+                    let take = c < 10 && seen[c] < 300;
+                    if take {
+                        seen[c] += 1;
+                    }
+                    take
+                })
+                .collect();
+            let (z, labels) = subset(&test, &keep)?;
+            Ok(ClusterData {
+                id,
+                features: Features::Dense(z),
+                labels,
+                rank: 10,
             })
         }
         DatasetId::Tdt2 => tdt2(dir),

@@ -1,7 +1,7 @@
 //! The figures of the SymNMF-Net reproduction (Figs. 4.1–4.5), drawn from the histories of the
 //! finished seed-0 cells.
 
-use super::cells::{done, Cell};
+use super::cells::{done, Cell, Side};
 use super::paper;
 use crate::plot::{line_plot, Series};
 use serde_json::Value;
@@ -11,7 +11,13 @@ use std::path::Path;
 pub fn figures(all: &[Cell], out: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let find = |d: &str, m: &str, tag: &str| {
         all.iter()
-            .find(|c| c.dataset == d && c.method.name() == m && c.tag == tag && c.seed == 0)
+            .find(|c| {
+                c.side == Side::Fair
+                    && c.dataset == d
+                    && c.method.name() == m
+                    && c.tag == tag
+                    && c.seed == 0
+            })
             .filter(|c| done(c, out))
             .map(|c| c.dir(out))
     };
@@ -47,7 +53,7 @@ pub fn figures(all: &[Cell], out: &Path) -> anyhow::Result<Vec<(String, String)>
             .collect();
         plot(
             &format!("fig4_1_{d}"),
-            &format!("Fig. 4.1 — relative error vs iteration, {label}, seed 0"),
+            &format!("Fig. 4.1 — relative error vs iteration, {label}, seed group 0"),
             "relative error",
             series,
         )?;
@@ -74,7 +80,7 @@ pub fn figures(all: &[Cell], out: &Path) -> anyhow::Result<Vec<(String, String)>
     }
     plot(
         "fig4_2_coil20_lambda",
-        "Fig. 4.2 — SymNMF-Net with fixed λ, COIL-20, seed 0",
+        "Fig. 4.2 — SymNMF-Net with fixed λ, COIL-20, seed group 0",
         "relative error (clipped at 2)",
         lam,
     )?;
@@ -93,7 +99,7 @@ pub fn figures(all: &[Cell], out: &Path) -> anyhow::Result<Vec<(String, String)>
     }
     plot(
         "fig4_3_orl_sparse_factor",
-        "Fig. 4.3 — sparse factor of U_K with the ℓ1 term, ORL, seed 0",
+        "Fig. 4.3 — sparse factor of U_K with the ℓ1 term, ORL, seed group 0",
         "sparse factor",
         sf,
     )?;
@@ -111,7 +117,7 @@ pub fn figures(all: &[Cell], out: &Path) -> anyhow::Result<Vec<(String, String)>
             plot(
                 &format!("fig{n}_{d}_{key}"),
                 &format!(
-                    "Fig. {} — {key} vs iteration, {label}, seed 0",
+                    "Fig. {} — {key} vs iteration, {label}, seed group 0",
                     n.replace('_', ".")
                 ),
                 key,
@@ -122,10 +128,22 @@ pub fn figures(all: &[Cell], out: &Path) -> anyhow::Result<Vec<(String, String)>
     Ok(figs)
 }
 
-/// (iteration or epoch, `key`) of every line of a cell's solver history or metric log.
+/// (iteration or epoch, `key`) of every line of a cell's solver history or metric log (of the
+/// kept start, in `restarts/seed-S/` when SymNMF-Net made several).
 fn history_points(dir: &Path, key: &str) -> Vec<(f64, f64)> {
-    for (file, x) in [("history.jsonl", "iter"), ("metrics.jsonl", "step")] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
+    let kept = crate::files::read_json(&dir.join("summary.json"))
+        .and_then(|s| s["seed"].as_u64())
+        .map(|s| {
+            dir.join("restarts")
+                .join(format!("seed-{s}"))
+                .join("metrics.jsonl")
+        });
+    let files = [
+        (dir.join("history.jsonl"), "iter"),
+        (dir.join("metrics.jsonl"), "step"),
+    ];
+    for (path, x) in files.into_iter().chain(kept.map(|p| (p, "step"))) {
+        if let Ok(text) = std::fs::read_to_string(&path) {
             return text
                 .lines()
                 .filter_map(|l| serde_json::from_str::<Value>(l).ok())

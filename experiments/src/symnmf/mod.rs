@@ -1,5 +1,7 @@
 //! `nmfnet reproduce symnmf`: SymNMF-Net and the classical solvers on the paper's five data
-//! sets, over seeds, into `results.md`, `results.json` and the figures.
+//! sets and the held-out Fashion₁, under two protocols (fair and paper, see [`cells`]), over
+//! seed groups, into `results.md`, `results.json`, the figures, and `times.md` (apart, so that
+//! the others are the same bytes on every run).
 //!
 //! Every number comes from one "cell" = one `nmfnet cluster … --out CELL` run, whose command is
 //! written beside it (`cell.json`) and into the results file. A cell whose `summary.json`

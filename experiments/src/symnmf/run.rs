@@ -1,6 +1,6 @@
 //! Running the cells of the SymNMF-Net reproduction that have not finished yet, then the report.
 
-use super::cells::{cells, done, Cell, SymnmfOptions};
+use super::cells::{cells, done, Cell, SymnmfOptions, FAIR_DATASETS};
 use super::report::report;
 use anyhow::{bail, Context};
 use nmfnet_app::cluster::cluster;
@@ -26,7 +26,14 @@ fn run_cell(cell: &Cell, data_dir: &Path, out: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
+    let t = Instant::now();
     cluster(&req, BackendKind::Cpu).with_context(|| format!("cell {}", dir.display()))?;
+    // The wall time goes beside the results (times.md), never into them.
+    atomic_write(
+        &dir.join("wall.json"),
+        serde_json::to_string(&serde_json::json!({"seconds": t.elapsed().as_secs_f64()}))?
+            .as_bytes(),
+    )?;
     atomic_write(
         &dir.join("cell.json"),
         serde_json::to_string_pretty(&cell.identity())?.as_bytes(),
@@ -49,8 +56,11 @@ pub fn symnmf(opts: &SymnmfOptions) -> anyhow::Result<()> {
     }
     if let Some(ds) = &opts.datasets {
         for d in ds {
-            if !["orl", "coil20", "mnist1", "mnist2", "tdt2"].contains(&d.as_str()) {
-                bail!("unknown clustering data set {d:?} (orl, coil20, mnist1, mnist2, tdt2)");
+            if !FAIR_DATASETS.contains(&d.as_str()) {
+                bail!(
+                    "unknown clustering data set {d:?} ({})",
+                    FAIR_DATASETS.join(", ")
+                );
             }
         }
     }
@@ -70,7 +80,8 @@ pub fn symnmf(opts: &SymnmfOptions) -> anyhow::Result<()> {
         for c in &todo {
             let method = c.method.name();
             bar.set_message(format!(
-                "{} {method}{} seed {}",
+                "{} {} {method}{} seed {}",
+                c.side.name(),
                 c.dataset,
                 if c.tag.is_empty() {
                     String::new()
@@ -82,7 +93,8 @@ pub fn symnmf(opts: &SymnmfOptions) -> anyhow::Result<()> {
             let t = Instant::now();
             run_cell(c, &data_dir, &out)?;
             bar.println(format!(
-                "  {} {method} {} seed {}: {:.1} s",
+                "  {} {} {method} {} seed {}: {:.1} s",
+                c.side.name(),
                 c.dataset,
                 c.tag,
                 c.seed,
