@@ -292,8 +292,9 @@ pub fn cells(opts: &SymnmfOptions) -> Vec<Cell> {
                 Side::Fair => FAIR_RESTARTS as u64,
                 Side::Paper => 1,
             };
-            for &m in table_methods(side, d) {
-                for g in 0..opts.seeds {
+            // Group by group, so that a partial run already pairs the methods seed by seed.
+            for g in 0..opts.seeds {
+                for &m in table_methods(side, d) {
                     add(side, d, m, "", g * stride, &classical(m));
                 }
             }
