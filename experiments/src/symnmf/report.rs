@@ -106,15 +106,10 @@ fn paired(
     Some((w, verdict(&w, 0.05, larger_is_better)))
 }
 
-const METHODS: [&str; 6] = [
-    "symanls",
-    "symhals",
-    "admm",
-    "symnewton",
-    "pgd",
-    "symnmf-net",
-];
-const CLASSICAL: [&str; 5] = ["symanls", "symhals", "admm", "symnewton", "pgd"];
+/// Every method of the tables, in the paper's order (its Table 2).
+const METHODS: [&str; 6] = paper::TABLE2_METHODS;
+/// The classical ones (all but the last, SymNMF-Net).
+const CLASSICAL: [&str; 5] = [METHODS[0], METHODS[1], METHODS[2], METHODS[3], METHODS[4]];
 
 fn name(m: &str) -> &'static str {
     match m {
