@@ -14,7 +14,6 @@ use crate::error::{Result, SolverError};
 use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef, Side};
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 /// Rounds of the full-exchange rule tolerated without a decrease in infeasible variables.
 const P_BAR: usize = 3;
@@ -45,9 +44,8 @@ pub fn nnls_bpp(
             )));
         }
     }
-    let mut x = Mat::<f64>::zeros(k, m);
     if k == 0 || m == 0 {
-        return Ok(x);
+        return Ok(Mat::zeros(k, m));
     }
     // Tolerance for "y_j < 0" / "x_j < 0": rounding noise of the solves must not look like
     // infeasibility. Relative to the size of the data of each column.
@@ -58,15 +56,25 @@ pub fn nnls_bpp(
             1e-12 * (rmax + gmax).max(f64::MIN_POSITIVE)
         })
         .collect();
-    let mut passive: Vec<Vec<bool>> = (0..m)
-        .map(|c| match warm {
-            Some(w) => (0..k).map(|i| w[(i, c)] > 0.0).collect(),
-            None => vec![false; k],
-        })
-        .collect();
-    let mut y = Mat::<f64>::zeros(k, m);
+    // The state of column c: its passive set as a bit mask (`words` words), x and y (k each),
+    // in flat arrays, so that a round touches no allocator and hashes nothing.
+    let words = k.div_ceil(64);
+    let mut passive = vec![0u64; words * m];
+    if let Some(w) = warm {
+        for c in 0..m {
+            let mask = &mut passive[c * words..(c + 1) * words];
+            for i in 0..k {
+                if w[(i, c)] > 0.0 {
+                    mask[i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+    }
+    let mut x = vec![0.0; k * m];
+    let mut y = vec![0.0; k * m];
     let all: Vec<usize> = (0..m).collect();
-    solve_columns(g, r, &passive, &all, &mut x, &mut y)?;
+    let data = Data::new(g, r, words);
+    data.solve_columns(&passive, &all, &mut x, &mut y)?;
 
     let mut p_left = vec![P_BAR; m];
     let mut ninf = vec![k + 1; m];
@@ -74,15 +82,20 @@ pub fn nnls_bpp(
     loop {
         let mut bad = Vec::new();
         for c in 0..m {
+            let mask = &mut passive[c * words..(c + 1) * words];
+            let (xc, yc) = (&x[c * k..(c + 1) * k], &y[c * k..(c + 1) * k]);
+            let t = tol[c];
+            let infeasible = |mask: &[u64], i: usize| {
+                if bit(mask, i) {
+                    xc[i] < -t
+                } else {
+                    yc[i] < -t
+                }
+            };
             let mut count = 0usize;
             let mut largest = None;
             for i in 0..k {
-                let flip = if passive[c][i] {
-                    x[(i, c)] < -tol[c]
-                } else {
-                    y[(i, c)] < -tol[c]
-                };
-                if flip {
+                if infeasible(mask, i) {
                     count += 1;
                     largest = Some(i);
                 }
@@ -90,15 +103,23 @@ pub fn nnls_bpp(
             if count == 0 {
                 continue;
             }
+            let flip_all = count < ninf[c] || p_left[c] >= 1;
             if count < ninf[c] {
                 p_left[c] = P_BAR;
                 ninf[c] = count;
-                flip_all(&mut passive[c], &x, &y, c, tol[c]);
             } else if p_left[c] >= 1 {
                 p_left[c] -= 1;
-                flip_all(&mut passive[c], &x, &y, c, tol[c]);
+            }
+            if flip_all {
+                // Whether i flips depends on its own membership only, so deciding and
+                // flipping index by index is the simultaneous exchange.
+                for i in 0..k {
+                    if infeasible(mask, i) {
+                        mask[i / 64] ^= 1 << (i % 64);
+                    }
+                }
             } else if let Some(i) = largest {
-                passive[c][i] = !passive[c][i];
+                mask[i / 64] ^= 1 << (i % 64);
             }
             bad.push(c);
         }
@@ -112,55 +133,88 @@ pub fn nnls_bpp(
                 bad.len()
             )));
         }
-        solve_columns(g, r, &passive, &bad, &mut x, &mut y)?;
+        data.solve_columns(&passive, &bad, &mut x, &mut y)?;
     }
     // Exact zeros on the active set, no rounding-level negatives on the passive set.
-    for c in 0..m {
-        for i in 0..k {
-            if !passive[c][i] || x[(i, c)] < 0.0 {
-                x[(i, c)] = 0.0;
-            }
+    Ok(Mat::from_fn(k, m, |i, c| {
+        let v = x[c * k + i];
+        if !bit(&passive[c * words..(c + 1) * words], i) || v < 0.0 {
+            0.0
+        } else {
+            v
         }
-    }
-    Ok(x)
+    }))
 }
 
-fn flip_all(passive: &mut [bool], x: &Mat<f64>, y: &Mat<f64>, c: usize, tol: f64) {
-    for (i, p) in passive.iter_mut().enumerate() {
-        if (*p && x[(i, c)] < -tol) || (!*p && y[(i, c)] < -tol) {
-            *p = !*p;
-        }
-    }
+fn bit(mask: &[u64], i: usize) -> bool {
+    mask[i / 64] >> (i % 64) & 1 == 1
 }
 
-/// For the columns `cols`: x[P] = G[P,P]⁻¹ r[P], x[¬P] = 0, y = G x − r with y[P] = 0.
-fn solve_columns(
-    g: MatRef<'_, f64>,
-    r: MatRef<'_, f64>,
-    passive: &[Vec<bool>],
-    cols: &[usize],
-    x: &mut Mat<f64>,
-    y: &mut Mat<f64>,
-) -> Result<()> {
-    let k = g.nrows();
-    let mut groups: HashMap<&[bool], Vec<usize>> = HashMap::new();
-    for &c in cols {
-        groups.entry(passive[c].as_slice()).or_default().push(c);
+/// The problem data of one [`nnls_bpp`] call.
+struct Data<'a> {
+    g: MatRef<'a, f64>,
+    r: MatRef<'a, f64>,
+    /// G column-major, contiguous (`gcol[j·k + i] = G[i, j]`).
+    gcol: Vec<f64>,
+    words: usize,
+}
+
+impl<'a> Data<'a> {
+    fn new(g: MatRef<'a, f64>, r: MatRef<'a, f64>, words: usize) -> Self {
+        let k = g.nrows();
+        let gcol = (0..k * k).map(|p| g[(p % k, p / k)]).collect();
+        Self { g, r, gcol, words }
     }
-    let groups: Vec<(&[bool], Vec<usize>)> = groups.into_iter().collect();
-    // Per group: (column, its solution) pairs.
-    type Solved = Result<Vec<(usize, Vec<f64>)>>;
-    let solved: Vec<Solved> = groups
-        .par_iter()
-        .map(|(set, members)| {
-            let idx: Vec<usize> = (0..k).filter(|&i| set[i]).collect();
-            let mut out = Vec::with_capacity(members.len());
-            if idx.is_empty() {
-                for &c in members {
-                    out.push((c, vec![0.0; k]));
-                }
-                return Ok(out);
+
+    fn mask<'p>(&self, passive: &'p [u64], c: usize) -> &'p [u64] {
+        &passive[c * self.words..(c + 1) * self.words]
+    }
+
+    /// For the columns `cols`: x[P] = G[P,P]⁻¹ r[P], x[¬P] = 0, y = G x − r with y[P] = 0.
+    /// Columns that share a passive set share one Cholesky factorisation.
+    fn solve_columns(
+        &self,
+        passive: &[u64],
+        cols: &[usize],
+        x: &mut [f64],
+        y: &mut [f64],
+    ) -> Result<()> {
+        let k = self.g.nrows();
+        let mut order = cols.to_vec();
+        order.sort_unstable_by(|&a, &b| {
+            self.mask(passive, a)
+                .cmp(self.mask(passive, b))
+                .then(a.cmp(&b))
+        });
+        let mut groups: Vec<&[usize]> = Vec::new();
+        let mut start = 0;
+        for i in 1..=order.len() {
+            if i == order.len() || self.mask(passive, order[i]) != self.mask(passive, order[start])
+            {
+                groups.push(&order[start..i]);
+                start = i;
             }
+        }
+        // Per group: x then y of each member, k values each.
+        let solved: Vec<Result<Vec<f64>>> = groups
+            .par_iter()
+            .map(|members| self.solve_group(self.mask(passive, members[0]), members))
+            .collect();
+        for (members, group) in groups.iter().zip(solved) {
+            let group = group?;
+            for (b, &c) in members.iter().enumerate() {
+                x[c * k..(c + 1) * k].copy_from_slice(&group[2 * k * b..2 * k * b + k]);
+                y[c * k..(c + 1) * k].copy_from_slice(&group[2 * k * b + k..2 * k * (b + 1)]);
+            }
+        }
+        Ok(())
+    }
+
+    fn solve_group(&self, set: &[u64], members: &[usize]) -> Result<Vec<f64>> {
+        let (g, r, k) = (self.g, self.r, self.g.nrows());
+        let idx: Vec<usize> = (0..k).filter(|&i| bit(set, i)).collect();
+        let mut out = vec![0.0; 2 * k * members.len()];
+        if !idx.is_empty() {
             let s = idx.len();
             let gpp = Mat::from_fn(s, s, |a, b| g[(idx[a], idx[b])]);
             let rhs = Mat::from_fn(s, members.len(), |a, b| r[(idx[a], members[b])]);
@@ -170,37 +224,30 @@ fn solve_columns(
                 )
             })?;
             let sol = llt.solve(rhs.as_ref());
-            for (b, &c) in members.iter().enumerate() {
-                let mut col = vec![0.0; k];
+            for b in 0..members.len() {
                 for (a, &i) in idx.iter().enumerate() {
-                    col[i] = sol[(a, b)];
-                }
-                out.push((c, col));
-            }
-            Ok(out)
-        })
-        .collect();
-    for group in solved {
-        for (c, col) in group? {
-            for i in 0..k {
-                x[(i, c)] = col[i];
-            }
-            for i in 0..k {
-                if passive[c][i] {
-                    y[(i, c)] = 0.0;
-                } else {
-                    let mut s = -r[(i, c)];
-                    for (j, &xj) in col.iter().enumerate() {
-                        if xj != 0.0 {
-                            s += g[(i, j)] * xj;
-                        }
-                    }
-                    y[(i, c)] = s;
+                    out[2 * k * b + i] = sol[(a, b)];
                 }
             }
         }
+        for (b, &c) in members.iter().enumerate() {
+            let (xc, yc) = out[2 * k * b..2 * k * (b + 1)].split_at_mut(k);
+            for i in 0..k {
+                if !bit(set, i) {
+                    // x is zero off the passive set: only its entries can contribute.
+                    let mut s = -r[(i, c)];
+                    for &j in &idx {
+                        let xj = xc[j];
+                        if xj != 0.0 {
+                            s += self.gcol[j * k + i] * xj;
+                        }
+                    }
+                    yc[i] = s;
+                }
+            }
+        }
+        Ok(out)
     }
-    Ok(())
 }
 
 #[cfg(test)]

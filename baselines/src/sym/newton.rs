@@ -21,6 +21,7 @@ use crate::history::{proj_grad_sq, Hook, Recorder, StopReason};
 use crate::linalg::{at_b, dot, frob_sq, SymMatrix};
 use faer::linalg::solvers::{Llt, Solve};
 use faer::{Mat, MatRef, Side};
+use rayon::prelude::*;
 
 const SIGMA: f64 = 0.1;
 const BETA: f64 = 0.1;
@@ -138,20 +139,42 @@ fn newton_step(
     let (n, r) = (h.nrows(), h.ncols());
     let mut step = Mat::zeros(n, r);
     let mut held: usize = cache.iter().flatten().map(|c| c.bytes).sum();
-    for i in 0..r {
-        let free: Vec<bool> = (0..n)
-            .map(|j| grad[(j, i)] <= EPS || h[(j, i)] > EPS)
-            .collect();
-        let stale = match &cache[i] {
-            Some(c) => c.free != free,
+    let frees: Vec<Vec<bool>> = (0..r)
+        .map(|i| {
+            (0..n)
+                .map(|j| grad[(j, i)] <= EPS || h[(j, i)] > EPS)
+                .collect()
+        })
+        .collect();
+    let stale: Vec<bool> = (0..r)
+        .map(|i| match &cache[i] {
+            Some(c) => c.free != frees[i],
             None => true,
-        };
+        })
+        .collect();
+    // A factor depends only on X, H, the column and its free set, so the stale columns are
+    // factorised ahead, as many at once as there are threads (each factorisation itself is
+    // the sequential one, so the numbers are those of one column after the other); the cache
+    // is then updated column by column in order, as before.
+    let mut pending: Vec<Option<ColumnFactor>> = (0..r).map(|_| None).collect();
+    let window = rayon::current_num_threads().max(1);
+    for i in 0..r {
+        if stale[i] && pending[i].is_none() {
+            let next: Vec<usize> = (i..r).filter(|&c| stale[c]).take(window).collect();
+            let made: Vec<ColumnFactor> = next
+                .par_iter()
+                .map(|&c| factorise(x, h, c, frees[c].clone()))
+                .collect();
+            for (c, f) in next.into_iter().zip(made) {
+                pending[c] = Some(f);
+            }
+        }
         let fresh;
-        let factor: &ColumnFactor = if stale {
+        let factor: &ColumnFactor = if stale[i] {
             if let Some(old) = cache[i].take() {
                 held -= old.bytes;
             }
-            let f = factorise(x, h, i, free);
+            let f = pending[i].take().expect("factorised ahead");
             if held + f.bytes <= CACHE_BYTES {
                 held += f.bytes;
                 cache[i] = Some(f);
