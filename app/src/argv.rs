@@ -52,6 +52,9 @@ pub fn cluster(req: &ClusterRequest) -> Vec<String> {
         }
         ClusterInput::Similarity(p) => a.path("--similarity", Some(p)),
         ClusterInput::Features(p) => a.path("--features", Some(p)),
+        // In memory: the command line that runs it names the file the array was saved to.
+        ClusterInput::SimilarityData { name, .. } => a.value("--similarity", name),
+        ClusterInput::FeaturesData { name, .. } => a.value("--features", name),
     }
     a.value("--method", req.method.name());
     a.opt("--seed", req.seed);

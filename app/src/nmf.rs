@@ -1,13 +1,15 @@
 //! `nmf`: plain NMF `Y ≈ HW` (MU, HALS or ANLS-BPP) of a matrix or a folder of images; writes
 //! H, W (.npy) and, for images, a PNG grid of the basis images (the columns of H).
 
+use crate::cluster::Shared;
 use crate::outdir::{write_history, write_json};
 use anyhow::{bail, Context};
 use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
+use nmfnet_baselines::nmf::nnls_fixed_basis;
 use nmfnet_baselines::nmf::{nmf as solve, NmfMethod, NmfParams};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
-use nmfnet_datasets::Dense;
+use nmfnet_datasets::{Cancel, Dense};
 use nmfnet_train::rundir::{Mode, RunDir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,9 @@ pub enum NmfInput {
     /// A folder of same-size grayscale PNG/PGM images; each image is a column of Y, so the
     /// columns of H are basis images.
     Images(PathBuf),
+    /// An m × n matrix handed over in memory (a binding's array); `name` stands for the file.
+    #[serde(skip)]
+    Data { name: String, y: Shared<Dense> },
 }
 
 /// One plain-NMF run.
@@ -36,10 +41,16 @@ pub struct NmfRequest {
     pub seed: u64,
     /// Iteration budget (default 500; SPEC §3 stop rule otherwise).
     pub max_iter: Option<usize>,
+    /// Tolerance of the stop rule on the relative projected gradient (default 1e-3).
+    #[serde(default)]
+    pub tol: Option<f64>,
     /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.
     pub out: Option<PathBuf>,
     /// Replace the files of an earlier run in `out`.
     pub overwrite: bool,
+    /// Stop switch: once set, the run stops at its next iteration with an error.
+    #[serde(skip)]
+    pub cancel: Cancel,
 }
 
 /// What `nmfnet nmf` prints (and writes to summary.json).
@@ -95,17 +106,32 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
                 dir.display().to_string(),
             )
         }
+        NmfInput::Data { name, y } => {
+            if y.0.nrows() == 0 || y.0.ncols() == 0 {
+                bail!("input {name} is empty ({}×{})", y.0.nrows(), y.0.ncols());
+            }
+            y.0.check_finite(name)?;
+            (y.0.as_ref().clone(), req.image_shape, name.clone())
+        }
     };
     let ym = nonneg_from_dense(&y).with_context(|| format!("input {input}"))?;
     let mut params = NmfParams::new(req.rank);
     params.seed = req.seed;
+    params.cancel = req.cancel.clone();
     if let Some(v) = req.max_iter {
         params.max_iter = v;
+    }
+    if let Some(t) = req.tol {
+        if !(t.is_finite() && t >= 0.0) {
+            bail!("--tol must be finite and ≥ 0, got {t}");
+        }
+        params.tol = t;
     }
     let out = match &req.out {
         Some(dir) => {
             let inputs: Vec<&Path> = match &req.input {
                 NmfInput::Matrix(p) | NmfInput::Images(p) => vec![p.as_path()],
+                NmfInput::Data { .. } => Vec::new(),
             };
             let mode = Mode::from_flags(false, req.overwrite)?;
             Some(RunDir::open(dir, "nmf", mode, &inputs)?)
@@ -146,4 +172,30 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
         run.commit()?;
     }
     Ok(report)
+}
+
+/// The nonnegative coefficients of the rows of `x` (samples × features) on a fixed basis
+/// `components` (k × features): `argmin_{C ≥ 0} ‖x − C·components‖`, samples × k, in f64 —
+/// scikit-learn's `NMF.transform`. Both inputs must be finite and nonnegative.
+pub fn nmf_transform(components: &Dense, x: &Dense) -> anyhow::Result<Vec<f64>> {
+    if components.ncols() != x.ncols() {
+        bail!(
+            "X has {} features but the basis has {}",
+            x.ncols(),
+            components.ncols()
+        );
+    }
+    x.check_finite("X")?;
+    components.check_finite("the basis")?;
+    // x ≈ C·B  ⇔  xᵀ ≈ Bᵀ·Cᵀ: Bᵀ (features × k) is the fixed basis, Cᵀ (k × samples) the solve.
+    let basis = faer::Mat::from_fn(components.ncols(), components.nrows(), |i, j| {
+        components.get(j, i) as f64
+    });
+    let y = faer::Mat::from_fn(x.ncols(), x.nrows(), |i, j| x.get(j, i) as f64);
+    let ct = nnls_fixed_basis(basis.as_ref(), y.as_ref()).context("X")?;
+    let (k, samples) = (ct.nrows(), ct.ncols());
+    Ok((0..samples)
+        .flat_map(|s| (0..k).map(move |j| (s, j)))
+        .map(|(s, j)| ct[(j, s)])
+        .collect())
 }

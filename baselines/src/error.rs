@@ -23,6 +23,9 @@ pub enum SolverError {
     Shape(String),
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// The request's stop switch ([`nmfnet_datasets::Cancel`]) was set.
+    #[error("cancelled at iteration {iter}")]
+    Cancelled { iter: usize },
 }
 
 pub type Result<T> = std::result::Result<T, SolverError>;

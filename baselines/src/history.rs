@@ -67,6 +67,7 @@ pub(crate) struct Recorder<'a, 'h> {
     min_iter: usize,
     patience: usize,
     streak: usize,
+    cancel: Option<nmfnet_datasets::Cancel>,
 }
 
 impl<'a, 'h> Recorder<'a, 'h> {
@@ -83,7 +84,15 @@ impl<'a, 'h> Recorder<'a, 'h> {
             min_iter: 0,
             patience: 1,
             streak: 0,
+            cancel: None,
         }
+    }
+
+    /// Stops the run with [`crate::SolverError::Cancelled`] at the first check after `cancel`
+    /// is set.
+    pub fn with_cancel(mut self, cancel: &nmfnet_datasets::Cancel) -> Self {
+        self.cancel = Some(cancel.clone());
+        self
     }
 
     pub fn with_patience(mut self, min_iter: usize, patience: usize) -> Self {
@@ -154,7 +163,7 @@ impl<'a, 'h> Recorder<'a, 'h> {
         });
     }
 
-    /// One stop test per iteration: a typed error on a non-finite objective, otherwise the
+    /// One stop test per iteration: a typed error on a set stop switch or a non-finite objective, otherwise the
     /// reason to stop now (tolerance met, or `iter` reached `max_iter`), if any.
     #[allow(clippy::too_many_arguments)]
     pub fn check(
@@ -167,6 +176,9 @@ impl<'a, 'h> Recorder<'a, 'h> {
         proj_grad_norm: f64,
         factor: MatRef<'_, f64>,
     ) -> crate::Result<Option<StopReason>> {
+        if self.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(crate::SolverError::Cancelled { iter });
+        }
         if !objective.is_finite() {
             return Err(crate::SolverError::Numerical(format!(
                 "{method}: the objective became {objective} at iteration {iter}"

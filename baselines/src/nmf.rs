@@ -76,6 +76,9 @@ pub struct NmfParams {
     pub patience: usize,
     pub seed: u64,
     pub record_every: usize,
+    /// Stop switch, checked once per iteration (not part of the parameters' record).
+    #[serde(skip)]
+    pub cancel: nmfnet_datasets::Cancel,
 }
 
 impl NmfParams {
@@ -88,6 +91,7 @@ impl NmfParams {
             patience: 3,
             seed: 0,
             record_every: 1,
+            cancel: Default::default(),
         }
     }
 }
@@ -157,7 +161,8 @@ pub fn nmf_from(
     }
     let yf = crate::linalg::frob_sq(y);
     let mut rec = Recorder::new(params.tol, params.record_every, None, None)
-        .with_patience(params.min_iter, params.patience);
+        .with_patience(params.min_iter, params.patience)
+        .with_cancel(&params.cancel);
     let mut h = h0;
     let mut w = w0;
     let mut hty = at_b(h.as_ref(), y);

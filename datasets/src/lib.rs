@@ -11,9 +11,11 @@
 //!   normalisation), sparse and dense; tf-idf.
 //! * [`sparse`]: CSR matrices.
 //! * [`synthetic`]: the embedded default: planted clusters turned into a similarity graph.
+//! * [`cancel`]: a request's stop switch (Ctrl-C, a binding waiting for the fit).
 //! * [`metrics`]: the ONE implementation of the clustering metrics (ACC, NMI, purity, relative
 //!   error, sparse factor) that every caller uses.
 
+pub mod cancel;
 pub mod catalog;
 pub mod error;
 pub mod formats;
@@ -25,6 +27,7 @@ pub mod sparse;
 pub mod stats;
 pub mod synthetic;
 
+pub use cancel::Cancel;
 pub use error::{DataError, Result};
 pub use matrix::Dense;
 pub use sparse::Csr;

@@ -158,6 +158,70 @@ impl Csr {
     }
 }
 
+/// [`crate::matrix::validate_similarity`] for a sparse matrix: not empty, square, every stored
+/// entry finite and ≥ 0, and `|X_ij − X_ji| ≤ SYMMETRY_RTOL · max|X|` (a missing entry is 0);
+/// within that tolerance the matrix is replaced by `(X + Xᵀ)/2`, and a stored entry whose
+/// mirror is missing (so it is below the tolerance) becomes a stored 0.
+pub fn validate_sparse_similarity(mut x: Csr, what: &str) -> Result<Csr> {
+    if x.nrows == 0 || x.ncols == 0 {
+        return Err(DataError::Empty { what: what.into() });
+    }
+    if x.nrows != x.ncols {
+        return Err(DataError::NotSquare {
+            what: what.into(),
+            rows: x.nrows,
+            cols: x.ncols,
+        });
+    }
+    let position = |x: &Csr, k: usize| {
+        let row = x.indptr.partition_point(|&p| p <= k) - 1;
+        (row, x.indices[k])
+    };
+    if let Some(k) = x.values.iter().position(|v| !v.is_finite()) {
+        let (row, col) = position(&x, k);
+        return Err(DataError::NonFinite {
+            what: what.into(),
+            row,
+            col,
+            value: x.values[k] as f64,
+        });
+    }
+    if let Some(k) = x.values.iter().position(|&v| v < 0.0) {
+        let (row, col) = position(&x, k);
+        return Err(DataError::Negative {
+            what: what.into(),
+            row,
+            col,
+            value: x.values[k] as f64,
+        });
+    }
+    let tol = crate::matrix::SYMMETRY_RTOL * x.values.iter().fold(0.0f64, |m, &v| m.max(v as f64));
+    let mut sym = x.values.clone();
+    for i in 0..x.nrows {
+        for k in x.indptr[i]..x.indptr[i + 1] {
+            let j = x.indices[k];
+            let (a, b) = (x.values[k] as f64, x.get(j, i) as f64);
+            if (a - b).abs() > tol {
+                return Err(DataError::NotSymmetric {
+                    what: what.into(),
+                    row: i,
+                    col: j,
+                    a,
+                    b,
+                });
+            }
+            let (cols, _) = x.row(j);
+            sym[k] = if cols.binary_search(&i).is_ok() {
+                ((a + b) * 0.5) as f32
+            } else {
+                0.0
+            };
+        }
+    }
+    x.values = sym;
+    Ok(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +244,47 @@ mod tests {
                 assert_eq!(a.get(i, j), a.to_dense().get(i, j));
             }
         }
+    }
+
+    #[test]
+    fn sparse_similarity_checks_match_the_dense_ones() {
+        let csr = |n: usize, v: &[f32]| {
+            let d = Dense::new(n, v.len() / n, v.to_vec()).unwrap();
+            let rows = (0..d.nrows())
+                .map(|i| {
+                    (0..d.ncols())
+                        .filter(|&j| d.get(i, j) != 0.0)
+                        .map(|j| (j, d.get(i, j)))
+                        .collect()
+                })
+                .collect();
+            Csr::from_rows(d.ncols(), rows).unwrap()
+        };
+        let cases: Vec<(Csr, &str)> = vec![
+            (csr(2, &[1.0, 0.0, 0.0, 1.0, 0.0, 0.0]), "square"),
+            (csr(2, &[1.0, f32::NAN, f32::NAN, 1.0]), "non-finite"),
+            (csr(2, &[1.0, -0.5, -0.5, 1.0]), "negative"),
+            (csr(2, &[1.0, 0.5, 0.1, 1.0]), "symmetric"),
+            (csr(2, &[1.0, 0.5, 0.0, 1.0]), "symmetric"),
+        ];
+        for (x, expect) in cases {
+            let err = validate_sparse_similarity(x, "X").unwrap_err().to_string();
+            assert!(err.contains(expect), "'{err}' should mention '{expect}'");
+        }
+        // Within the tolerance: averaged, the same as the dense check gives.
+        let v = [1.0, 0.5, 0.0, 0.500001, 2.0, 1e-7, 0.0, 0.0, 3.0];
+        let sparse = validate_sparse_similarity(csr(3, &v), "X").unwrap();
+        let dense =
+            crate::matrix::validate_similarity(Dense::new(3, 3, v.to_vec()).unwrap(), "X").unwrap();
+        assert_eq!(
+            sparse.to_dense().data(),
+            dense
+                .data()
+                .iter()
+                .map(|&d| if d < 1e-6 { 0.0 } else { d })
+                .collect::<Vec<_>>()
+                .as_slice()
+        );
+        assert_eq!(sparse.get(1, 0), sparse.get(0, 1));
     }
 }

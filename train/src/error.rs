@@ -38,6 +38,14 @@ pub enum TrainError {
         saved: String,
         current: String,
     },
+    #[error("cancelled before step {step}; {}", match checkpoint {
+        Some(p) => format!("the last checkpoint is {}", p.display()),
+        None => "no checkpoint was written".to_string(),
+    })]
+    Cancelled {
+        step: usize,
+        checkpoint: Option<PathBuf>,
+    },
     #[error("{0}")]
     Io(String),
 }

@@ -54,6 +54,10 @@ pub struct TrainerConfig {
     /// Stop before `steps` once the loss stops improving (None: run every step).
     #[serde(default)]
     pub plateau: Option<Plateau>,
+    /// Stop switch, read before every step: once set, the run stops with
+    /// [`TrainError::Cancelled`], its last checkpoint (if any) untouched.
+    #[serde(skip)]
+    pub cancel: nmfnet_datasets::Cancel,
 }
 
 /// Stopping on a plateau of the loss (the task's first metric): after step t, the run stops
@@ -103,6 +107,7 @@ impl Default for TrainerConfig {
             progress: true,
             label: "train".into(),
             plateau: None,
+            cancel: Default::default(),
         }
     }
 }
@@ -223,6 +228,17 @@ impl Trainer {
         let fault_at = fault_injection();
         let mut done_steps = start_step;
         for step in start_step..end {
+            if cfg.cancel.is_cancelled() {
+                bar.abandon();
+                if let Some(w) = log.as_mut() {
+                    let _ = w.flush();
+                }
+                return Err(TrainError::Cancelled {
+                    step,
+                    checkpoint: last_good,
+                }
+                .into());
+            }
             let mut metrics = task.step(step)?;
             if fault_at == Some(step) {
                 if let Some(first) = metrics.first_mut() {
@@ -369,6 +385,7 @@ mod tests {
             progress: false,
             label: "toy".into(),
             plateau: None,
+            cancel: Default::default(),
         }
     }
 
@@ -382,6 +399,70 @@ mod tests {
                     .unwrap()
             })
             .collect()
+    }
+
+    /// Sets the stop switch after its step `at`, like a Ctrl-C handler would mid-run.
+    struct CancelAfter {
+        toy: Toy,
+        at: usize,
+        cancel: nmfnet_datasets::Cancel,
+    }
+
+    impl Task for CancelAfter {
+        fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
+            if step == self.at {
+                self.cancel.cancel();
+            }
+            self.toy.step(step)
+        }
+        fn config_json(&self) -> serde_json::Value {
+            self.toy.config_json()
+        }
+        fn save_state(&self) -> anyhow::Result<Vec<u8>> {
+            self.toy.save_state()
+        }
+        fn load_state(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+            self.toy.load_state(bytes)
+        }
+    }
+
+    #[test]
+    fn a_cancelled_run_stops_before_the_next_step_and_resumes_exactly() {
+        let dir = tmp("cancel");
+        let cancel = nmfnet_datasets::Cancel::new();
+        let mut task = CancelAfter {
+            toy: toy(None),
+            at: 7,
+            cancel: cancel.clone(),
+        };
+        let err = Trainer::new(TrainerConfig {
+            cancel: cancel.clone(),
+            ..cfg(12, &dir, false)
+        })
+        .run(&mut task)
+        .unwrap_err();
+        match err.downcast_ref::<TrainError>() {
+            Some(TrainError::Cancelled {
+                step: 8,
+                checkpoint: Some(p),
+            }) => assert_eq!(p, &checkpoint_path(&dir)),
+            other => panic!("expected a cancellation before step 8, got {other:?}"),
+        }
+        // Steps 0..=7 ran; the checkpoint is that of step 5 (every 5), and resuming (a fresh
+        // switch) ends where an uninterrupted run ends.
+        assert_eq!(task.toy.x, (0..8).fold(1.0, |x: f64, _| x * 0.9));
+        let mut second = toy(None);
+        let r = Trainer::new(cfg(12, &dir, true)).run(&mut second).unwrap();
+        assert_eq!(r.start_step, 5);
+        let mut whole = toy(None);
+        Trainer::new(TrainerConfig {
+            out_dir: None,
+            ..cfg(12, &dir, false)
+        })
+        .run(&mut whole)
+        .unwrap();
+        assert_eq!(second.x, whole.x);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

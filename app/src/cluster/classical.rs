@@ -38,6 +38,7 @@ pub(crate) fn fit(
     };
     let mut params = SymParams::new(rank);
     params.seed = seed;
+    params.cancel = req.cancel.clone();
     let protocol = req.protocol.unwrap_or_default();
     if protocol == Protocol::Zhu {
         params.max_iter = ZHU_ITERATIONS;
@@ -110,6 +111,7 @@ pub(crate) fn fit(
         summary,
         u,
         labels: pred,
+        graph: None,
     };
     Ok((report, fit.history))
 }

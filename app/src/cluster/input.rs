@@ -6,7 +6,9 @@ use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
 use nmfnet_datasets::graph::{self, Graph};
 use nmfnet_datasets::io::{read_labels, read_matrix};
 use nmfnet_datasets::matrix::validate_similarity;
+use nmfnet_datasets::sparse::validate_sparse_similarity;
 use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
+use nmfnet_datasets::{Csr, Dense};
 use std::path::Path;
 
 /// A validated graph, its name and its labels.
@@ -22,13 +24,23 @@ fn file_stem(p: &Path) -> String {
         .unwrap_or_else(|| p.display().to_string())
 }
 
+/// The similarity graph of samples × features `z` (sparse).
+pub fn feature_graph(z: &Dense, kind: GraphKind) -> nmfnet_datasets::Result<Csr> {
+    match kind {
+        GraphKind::Kuang => graph::knn_similarity(z),
+        GraphKind::KnnSelf { k } => graph::knn_self_similarity(z, k),
+    }
+}
+
 /// Reads and checks the graph and the labels of `req`.
 pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
     let graph_kind = req.graph.unwrap_or_default();
     if req.graph.is_some()
         && matches!(
             req.input,
-            ClusterInput::Similarity(_) | ClusterInput::Embedded
+            ClusterInput::Similarity(_)
+                | ClusterInput::SimilarityData { .. }
+                | ClusterInput::Embedded
         )
     {
         bail!(
@@ -71,12 +83,30 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
             Problem {
                 name: file_stem(path),
                 x: Graph::Sparse(
-                    match graph_kind {
-                        GraphKind::Kuang => graph::knn_similarity(&z),
-                        GraphKind::KnnSelf { k } => graph::knn_self_similarity(&z, k),
-                    }
-                    .with_context(|| format!("building the kNN graph of {}", path.display()))?,
+                    feature_graph(&z, graph_kind)
+                        .with_context(|| format!("building the kNN graph of {}", path.display()))?,
                 ),
+                labels: None,
+            }
+        }
+        ClusterInput::FeaturesData { name, z } => Problem {
+            name: name.clone(),
+            x: Graph::Sparse(
+                feature_graph(&z.0, graph_kind)
+                    .with_context(|| format!("building the kNN graph of {name}"))?,
+            ),
+            labels: None,
+        },
+        ClusterInput::SimilarityData { name, x } => {
+            let what = format!("similarity matrix {name}");
+            Problem {
+                name: name.clone(),
+                x: match &*x.0 {
+                    Graph::Dense(d) => Graph::Dense(validate_similarity(d.clone(), &what)?),
+                    Graph::Sparse(s) => {
+                        Graph::Sparse(validate_sparse_similarity(s.clone(), &what)?)
+                    }
+                },
                 labels: None,
             }
         }

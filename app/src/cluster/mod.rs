@@ -12,9 +12,10 @@ mod net;
 mod report;
 mod request;
 
+pub use input::feature_graph;
 pub use report::{ClusterReport, ClusterSummary, MethodDetails, RestartRecord};
 pub use request::{
-    ClusterInput, ClusterRequest, GraphKind, Method, Preset, Protocol, KNN_SELF_DEFAULT_K,
+    ClusterInput, ClusterRequest, GraphKind, Method, Preset, Protocol, Shared, KNN_SELF_DEFAULT_K,
     MAX_RESTARTS,
 };
 pub use symnmf_burn::Reduction;
@@ -85,9 +86,12 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
                     &label(i),
                 )?);
             }
-            let (report, history) = keep_best(runs, |(r, _)| &mut r.summary, started);
+            let (mut report, history) = keep_best(runs, |(r, _)| &mut r.summary, started);
             if let Some(run) = out {
                 report.write(run, Some(&history))?;
+            }
+            if req.keep_graph {
+                report.graph = Some(problem.x);
             }
             Ok(report)
         }
@@ -147,9 +151,19 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
                 };
                 runs.push(fitted);
             }
-            let report = keep_best(runs, |r| &mut r.summary, started);
+            let mut report = keep_best(runs, |r| &mut r.summary, started);
             if let Some(run) = out {
                 report.write(run, None)?;
+            }
+            if req.keep_graph {
+                // The graph as given: undo the scaling SymNMF-Net trained on.
+                let mut x = problem.x;
+                if let Some(s) = x_scale {
+                    for v in x.values_mut() {
+                        *v = (*v as f64 * s) as f32;
+                    }
+                }
+                report.graph = Some(x);
             }
             Ok(report)
         }

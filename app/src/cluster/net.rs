@@ -163,6 +163,7 @@ pub(crate) fn fit(
             patience: cfg.plateau_patience,
             rel_tol: cfg.plateau_tol,
         }),
+        cancel: req.cancel.clone(),
     };
     // A forced dense copy only when asked for; otherwise the problem's own graph, not a copy.
     let forced;
@@ -236,5 +237,6 @@ pub(crate) fn fit(
         summary,
         u,
         labels: pred,
+        graph: None,
     })
 }

@@ -2,6 +2,7 @@
 
 use crate::outdir::{write_history, write_json};
 use nmfnet_baselines::{IterRecord, StopReason};
+use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, write_npy};
 use nmfnet_datasets::Dense;
 use nmfnet_train::rundir::RunDir;
@@ -82,6 +83,9 @@ pub struct ClusterReport {
     pub u: Dense,
     /// Predicted clusters: the argmax of each row of U.
     pub labels: Vec<usize>,
+    /// The graph that was factorised, when the request asked to keep it
+    /// ([`super::ClusterRequest::keep_graph`]).
+    pub graph: Option<Graph>,
 }
 
 impl ClusterReport {

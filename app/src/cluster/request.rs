@@ -1,9 +1,12 @@
 //! What a clustering run is asked to do: the method, the input, the options, the output.
 
 use nmfnet_baselines::SymMethod;
+use nmfnet_datasets::graph::Graph;
+use nmfnet_datasets::{Cancel, Dense};
 use nmfnet_train::rundir::{Mode, RunDir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use symnmf_burn::{Reduction, SymNmfTrainingConfig};
 
 /// A clustering method (see [`Method::describe`]).
@@ -196,6 +199,36 @@ pub enum ClusterInput {
     Similarity(PathBuf),
     /// A samples × features file (.npy, or CSV/text): the kNN graph of SPEC §4 is built.
     Features(PathBuf),
+    /// An n×n similarity matrix handed over in memory (a binding's array), dense or sparse;
+    /// checked like a file's. `name` stands for the file name in the summary.
+    #[serde(skip)]
+    SimilarityData { name: String, x: Shared<Graph> },
+    /// A samples × features matrix handed over in memory; the graph is built as for a file.
+    #[serde(skip)]
+    FeaturesData { name: String, z: Shared<Dense> },
+}
+
+/// A matrix handed over in memory: shared, not copied, between clones of a request, and equal
+/// only to itself (requests are compared, matrices are not).
+#[derive(Clone)]
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Self {
+        Self(Arc::new(value))
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<matrix in memory>")
+    }
 }
 
 /// Everything a clustering run needs but the backend. `None` means "the default" (of the
@@ -254,6 +287,13 @@ pub struct ClusterRequest {
     pub checkpoint_every: usize,
     /// Show progress bars (stderr).
     pub progress: bool,
+    /// Stop switch: once set, the run stops at its next iteration or epoch with an error.
+    #[serde(skip)]
+    pub cancel: Cancel,
+    /// Return the graph that was factorised in [`super::ClusterReport::graph`] (a binding's
+    /// `affinity_matrix_`), instead of dropping it.
+    #[serde(skip)]
+    pub keep_graph: bool,
 }
 
 impl ClusterRequest {
@@ -291,6 +331,8 @@ impl ClusterRequest {
             overwrite: false,
             checkpoint_every: 50,
             progress: true,
+            cancel: Cancel::default(),
+            keep_graph: false,
         }
     }
 

@@ -175,6 +175,7 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
         progress: req.progress,
         label: format!("gan-unet {}", req.dataset),
         plateau: None,
+        cancel: Default::default(),
     };
     let (report, test_error, test_groups, seconds_per_group) = dispatch(
         backend,

@@ -39,7 +39,8 @@ pub(super) fn fit(
         ));
     }
     let (n, r) = (y0.nrows(), y0.ncols());
-    let mut rec = Recorder::new(params.tol, params.record_every, labels, hook);
+    let mut rec =
+        Recorder::new(params.tol, params.record_every, labels, hook).with_cancel(&params.cancel);
     let xf = x.frob_sq();
     let mut products = 0usize;
     let mut y = y0.clone();

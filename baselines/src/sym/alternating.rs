@@ -38,7 +38,8 @@ pub(super) fn fit(
             format!("the penalty must be positive, got {lambda} (is X all zeros?)"),
         ));
     }
-    let mut rec = Recorder::new(params.tol, params.record_every, labels, hook);
+    let mut rec =
+        Recorder::new(params.tol, params.record_every, labels, hook).with_cancel(&params.cancel);
     let xf = x.frob_sq();
     let mut products = 0usize;
     let mut u = u0.clone();

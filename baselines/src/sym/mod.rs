@@ -120,6 +120,9 @@ pub struct SymParams {
     pub seed: u64,
     /// Record the history every this many iterations (the first and last always).
     pub record_every: usize,
+    /// Stop switch, checked once per iteration (not part of the parameters' record).
+    #[serde(skip)]
+    pub cancel: nmfnet_datasets::Cancel,
 }
 
 impl SymParams {
@@ -132,6 +135,7 @@ impl SymParams {
             rho: None,
             seed: 0,
             record_every: 1,
+            cancel: Default::default(),
         }
     }
 

@@ -53,7 +53,8 @@ pub(super) fn fit(
     hook: Hook<'_>,
 ) -> Result<SymFit> {
     let (n, r) = (h0.nrows(), h0.ncols());
-    let mut rec = Recorder::new(params.tol, params.record_every, labels, hook);
+    let mut rec =
+        Recorder::new(params.tol, params.record_every, labels, hook).with_cancel(&params.cancel);
     let xf = x.frob_sq();
     let mut products = 0usize;
     let mut h = h0;

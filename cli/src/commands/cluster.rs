@@ -234,6 +234,7 @@ impl ClusterArgs {
             overwrite: self.overwrite,
             checkpoint_every: self.checkpoint_every,
             progress: !self.quiet,
+            cancel: Default::default(),
         }
     }
 }

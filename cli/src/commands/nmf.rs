@@ -44,6 +44,9 @@ pub struct NmfArgs {
     /// Iteration budget (default 500, at most 10^6; SPEC §3 stop rule otherwise).
     #[arg(long)]
     pub max_iter: Option<usize>,
+    /// Stop once the relative projected gradient stays below this (default 1e-3).
+    #[arg(long)]
+    pub tol: Option<f64>,
     /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -91,8 +94,10 @@ impl NmfArgs {
             },
             seed: self.seed,
             max_iter: self.max_iter,
+            tol: self.tol,
             out: self.out.clone(),
             overwrite: self.overwrite,
+            cancel: Default::default(),
         })
     }
 }

@@ -1,0 +1,26 @@
+"""nmfnet: symmetric NMF graph clustering (SymNMF-Net and the classical solvers) and NMF, as
+scikit-learn estimators over nmfnet's Rust core.
+
+* :class:`SymNMF` — a clusterer: ``X ≈ UUᵀ, U ≥ 0`` of a similarity graph (built from the
+  samples, or given), the label of a sample being the argmax of its row of ``U``.
+* :class:`NMF` — ``X ≈ W·H``, ``W, H ≥ 0``, with the interface of
+  ``sklearn.decomposition.NMF``.
+
+The fits run in Rust with the GIL released; Ctrl-C stops them at their next iteration.
+"""
+
+from ._core import __version__, backends
+from ._core import load_cluster_dataset as _load
+from ._nmf import NMF
+from ._symnmf import SymNMF
+
+
+
+def load_dataset(name, data_dir=None):
+    """One of nmfnet's clustering sets with image features ('orl', 'coil20', 'mnist1',
+    'mnist2', 'fashion1') from ``data_dir`` (default: $NMFNET_DATA), checksums verified:
+    returns (X, y), X float32 samples × pixels, y int64 classes."""
+    return _load(name, data_dir)
+
+
+__all__ = ["NMF", "SymNMF", "backends", "load_dataset", "__version__"]

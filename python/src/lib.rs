@@ -1,0 +1,405 @@
+//! `nmfnet._core`: the Python binding of nmfnet's entry points (`nmfnet_app`), plain arrays in
+//! and out. The estimators of the `nmfnet` package (python/nmfnet) are built on these functions;
+//! nothing here is meant to be called by users directly.
+//!
+//! Every fit runs on a worker thread with the GIL released; the calling thread wakes ten times
+//! a second to let Python handle signals, and on Ctrl-C (or any exception a signal handler
+//! raises) sets the request's stop switch, waits for the solver to stop at its next iteration
+//! and re-raises. Errors of the Rust side become `ValueError` with the whole message chain; a
+//! panic becomes `RuntimeError`.
+
+use nmfnet_app::cluster::{
+    cluster as run_cluster, feature_graph, ClusterInput, ClusterRequest, GraphKind, Method, Preset,
+    Shared,
+};
+use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, NmfInput, NmfRequest};
+use nmfnet_app::BackendKind;
+use nmfnet_baselines::NmfMethod;
+use nmfnet_datasets::graph::Graph;
+use nmfnet_datasets::{Cancel, Csr, Dense};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use serde::Deserialize;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Stack of the worker thread: the size of a main thread's, for the deepest solver.
+const WORKER_STACK: usize = 8 << 20;
+
+fn value_error(e: anyhow::Error) -> PyErr {
+    PyValueError::new_err(format!("{e:#}"))
+}
+
+/// Runs `job` on a worker thread with the GIL released, checking for signals while it runs;
+/// a signal's exception (KeyboardInterrupt) sets `cancel` and is raised once the job stopped.
+fn run_detached<T: Send>(
+    py: Python<'_>,
+    cancel: &Cancel,
+    job: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> PyResult<T> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("nmfnet-fit".into())
+            .stack_size(WORKER_STACK)
+            .spawn_scoped(scope, move || {
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                let _ = tx.send(out);
+            })
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start the fit's thread: {e}")))?;
+        let mut interrupted: Option<PyErr> = None;
+        let mut rx = rx;
+        loop {
+            // The receiver is Send but not Sync: it travels into the GIL-free closure and back.
+            let (got, back) = py.detach(move || {
+                let got = rx.recv_timeout(Duration::from_millis(100));
+                (got, rx)
+            });
+            rx = back;
+            match got {
+                Ok(out) => {
+                    if let Some(e) = interrupted {
+                        return Err(e);
+                    }
+                    return match out {
+                        Ok(Ok(v)) => Ok(v),
+                        Ok(Err(e)) => Err(value_error(e)),
+                        Err(panic) => {
+                            let msg = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_else(|| "unknown panic".into());
+                            Err(PyRuntimeError::new_err(format!(
+                                "nmfnet stopped on an internal error: {msg}"
+                            )))
+                        }
+                    };
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if interrupted.is_none() {
+                        if let Err(e) = py.check_signals() {
+                            cancel.cancel();
+                            interrupted = Some(e);
+                        }
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(PyRuntimeError::new_err(
+                        "the fit's thread ended without a result",
+                    ))
+                }
+            }
+        }
+    })
+}
+
+/// A 2-D array in any layout (C, F, strided, read-only) as a row-major `Dense`.
+fn dense(a: &PyReadonlyArray2<'_, f32>) -> PyResult<Dense> {
+    let v = a.as_array();
+    let (r, c) = v.dim();
+    Dense::new(r, c, v.iter().copied().collect()).map_err(|e| value_error(e.into()))
+}
+
+fn usize_vec(a: &PyReadonlyArray1<'_, i64>, what: &str) -> PyResult<Vec<usize>> {
+    a.as_array()
+        .iter()
+        .map(|&v| {
+            usize::try_from(v)
+                .map_err(|_| PyValueError::new_err(format!("{what} holds a negative entry {v}")))
+        })
+        .collect()
+}
+
+fn matrix<'py>(py: Python<'py>, d: &Dense) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    PyArray1::from_slice(py, d.data()).reshape([d.nrows(), d.ncols()])
+}
+
+/// What `nmfnet.SymNMF` asks of a fit (JSON, unknown fields refused).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterOptions {
+    method: String,
+    rank: usize,
+    seed: u64,
+    restarts: Option<usize>,
+    /// For features: `kuang`, `knn-self` or `knn-self:K`.
+    graph: Option<String>,
+    /// Classical methods: iteration budget and tolerance; SymNMF-Net: epochs and plateau
+    /// tolerance.
+    max_iter: Option<usize>,
+    tol: Option<f64>,
+    preset: Option<String>,
+    lr: Option<f64>,
+    blocks: Option<usize>,
+    backend: String,
+    verbose: bool,
+}
+
+fn cluster_request(
+    o: &ClusterOptions,
+    input: ClusterInput,
+) -> PyResult<(ClusterRequest, BackendKind)> {
+    let method = Method::from_name(&o.method).ok_or_else(|| {
+        let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+        PyValueError::new_err(format!(
+            "unknown method {:?}: expected one of {}",
+            o.method,
+            names.join(", ")
+        ))
+    })?;
+    let mut req = ClusterRequest::new(method);
+    req.input = input;
+    req.rank = Some(o.rank);
+    req.seed = Some(o.seed);
+    req.restarts = o.restarts;
+    req.progress = o.verbose;
+    if let Some(g) = &o.graph {
+        req.graph = Some(GraphKind::parse(g).map_err(PyValueError::new_err)?);
+    }
+    let backend = if method == Method::SymnmfNet {
+        req.epochs = o.max_iter;
+        req.plateau_tol = o.tol;
+        req.lr = o.lr;
+        req.blocks = o.blocks;
+        req.preset = match o.preset.as_deref() {
+            None => None,
+            Some("default") => Some(Preset::Default),
+            Some("paper") => Some(Preset::Paper),
+            Some(p) => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown preset {p:?}: expected 'default' or 'paper'"
+                )))
+            }
+        };
+        o.backend
+            .parse::<BackendKind>()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?
+    } else {
+        if o.lr.is_some() || o.blocks.is_some() || o.preset.is_some() {
+            return Err(PyValueError::new_err(
+                "lr, blocks and preset apply to method='symnmf-net' only",
+            ));
+        }
+        req.max_iter = o.max_iter;
+        req.tol = o.tol;
+        BackendKind::Cpu
+    };
+    Ok((req, backend))
+}
+
+fn options<'a, T: Deserialize<'a>>(text: &'a str) -> PyResult<T> {
+    serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("invalid options: {e}")))
+}
+
+type CsrArrays<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<f32>>,
+);
+/// (U, labels, summary JSON, the graph built from features as CSR arrays).
+type ClusterOut<'py> = (
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray1<i64>>,
+    String,
+    Option<CsrArrays<'py>>,
+);
+
+fn csr_arrays<'py>(py: Python<'py>, g: &Csr) -> CsrArrays<'py> {
+    let ints = |v: &[usize]| v.iter().map(|&i| i as i64).collect::<Vec<i64>>();
+    (
+        PyArray1::from_vec(py, ints(g.indptr())),
+        PyArray1::from_vec(py, ints(g.indices())),
+        PyArray1::from_slice(py, g.values()),
+    )
+}
+
+fn cluster_input<'py>(
+    py: Python<'py>,
+    input: ClusterInput,
+    opts: &str,
+) -> PyResult<ClusterOut<'py>> {
+    let o: ClusterOptions = options(opts)?;
+    let (mut req, backend) = cluster_request(&o, input)?;
+    // A graph built here from features is handed back (affinity_matrix_); a given one is not.
+    req.keep_graph = matches!(req.input, ClusterInput::FeaturesData { .. });
+    let cancel = req.cancel.clone();
+    let report = run_detached(py, &cancel, || run_cluster(&req, backend))?;
+    let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
+    let labels: Vec<i64> = report.labels.iter().map(|&l| l as i64).collect();
+    let graph = match &report.graph {
+        Some(Graph::Sparse(c)) => Some(csr_arrays(py, c)),
+        _ => None,
+    };
+    Ok((
+        matrix(py, &report.u)?,
+        PyArray1::from_vec(py, labels),
+        summary,
+        graph,
+    ))
+}
+
+/// Clusters dense `x`: features (samples × features, the graph is built) when `features`,
+/// otherwise a similarity matrix. Returns (U, labels, summary JSON).
+#[pyfunction]
+fn cluster<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f32>,
+    features: bool,
+    opts: &str,
+) -> PyResult<ClusterOut<'py>> {
+    let d = dense(&x)?;
+    let name = "array".to_string();
+    let input = if features {
+        ClusterInput::FeaturesData {
+            name,
+            z: Shared::new(d),
+        }
+    } else {
+        ClusterInput::SimilarityData {
+            name,
+            x: Shared::new(Graph::Dense(d)),
+        }
+    };
+    cluster_input(py, input, opts)
+}
+
+/// Clusters a sparse n×n similarity matrix given as CSR arrays (sorted column indices).
+#[pyfunction]
+fn cluster_csr<'py>(
+    py: Python<'py>,
+    n: usize,
+    indptr: PyReadonlyArray1<'py, i64>,
+    indices: PyReadonlyArray1<'py, i64>,
+    data: PyReadonlyArray1<'py, f32>,
+    opts: &str,
+) -> PyResult<ClusterOut<'py>> {
+    let csr = Csr::new(
+        n,
+        n,
+        usize_vec(&indptr, "indptr")?,
+        usize_vec(&indices, "indices")?,
+        data.as_array().iter().copied().collect(),
+    )
+    .map_err(|e| value_error(e.into()))?;
+    let input = ClusterInput::SimilarityData {
+        name: "array".into(),
+        x: Shared::new(Graph::Sparse(csr)),
+    };
+    cluster_input(py, input, opts)
+}
+
+/// The similarity graph of samples × features `z` (`kuang`, `knn-self`, `knn-self:K`), as CSR
+/// arrays (indptr, indices, data).
+#[pyfunction]
+fn knn_graph<'py>(
+    py: Python<'py>,
+    z: PyReadonlyArray2<'py, f32>,
+    graph: &str,
+) -> PyResult<CsrArrays<'py>> {
+    let kind = GraphKind::parse(graph).map_err(PyValueError::new_err)?;
+    let z = dense(&z)?;
+    let g = run_detached(py, &Cancel::new(), || Ok(feature_graph(&z, kind)?))?;
+    Ok(csr_arrays(py, &g))
+}
+
+/// What `nmfnet.NMF` asks of a fit.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NmfOptions {
+    solver: String,
+    rank: usize,
+    seed: u64,
+    max_iter: Option<usize>,
+    tol: Option<f64>,
+}
+
+/// NMF `Y ≈ HW` of `y` (m × n): returns (H m×k, W k×n, summary JSON).
+#[pyfunction]
+fn nmf<'py>(
+    py: Python<'py>,
+    y: PyReadonlyArray2<'py, f32>,
+    opts: &str,
+) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, String)> {
+    let o: NmfOptions = options(opts)?;
+    let method: NmfMethod = o
+        .solver
+        .parse()
+        .map_err(|e: nmfnet_baselines::SolverError| PyValueError::new_err(e.to_string()))?;
+    let req = NmfRequest {
+        method,
+        rank: o.rank,
+        input: NmfInput::Data {
+            name: "array".into(),
+            y: Shared::new(dense(&y)?),
+        },
+        image_shape: None,
+        seed: o.seed,
+        max_iter: o.max_iter,
+        tol: o.tol,
+        out: None,
+        overwrite: false,
+        cancel: Cancel::new(),
+    };
+    let report = run_detached(py, &req.cancel, || run_nmf(&req))?;
+    let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
+    Ok((matrix(py, &report.h)?, matrix(py, &report.w)?, summary))
+}
+
+/// The nonnegative coefficients (samples × k, f64) of the rows of `x` on the basis
+/// `components` (k × features).
+#[pyfunction]
+fn transform<'py>(
+    py: Python<'py>,
+    components: PyReadonlyArray2<'py, f32>,
+    x: PyReadonlyArray2<'py, f32>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (b, xd) = (dense(&components)?, dense(&x)?);
+    let (samples, k) = (xd.nrows(), b.nrows());
+    let c = run_detached(py, &Cancel::new(), || nmf_transform(&b, &xd))?;
+    PyArray1::from_vec(py, c).reshape([samples, k])
+}
+
+/// One of the clustering data sets with image features (orl, coil20, mnist1, mnist2,
+/// fashion1) from `data_dir` (None: $NMFNET_DATA): (features samples × pixels, labels).
+#[pyfunction]
+#[pyo3(signature = (name, data_dir=None))]
+fn load_cluster_dataset<'py>(
+    py: Python<'py>,
+    name: &str,
+    data_dir: Option<std::path::PathBuf>,
+) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<i64>>)> {
+    use nmfnet_datasets::catalog::{self, DatasetId, Features, LoadOptions};
+    let data = run_detached(py, &Cancel::new(), || {
+        let id = DatasetId::parse(name)?;
+        let dir = catalog::data_dir(data_dir.as_deref())?;
+        Ok(catalog::load_cluster(id, &dir, LoadOptions::default())?)
+    })?;
+    let Features::Dense(z) = &data.features else {
+        return Err(PyValueError::new_err(format!(
+            "{name}'s features are sparse term counts; only the image sets load as arrays"
+        )));
+    };
+    let labels: Vec<i64> = data.labels.iter().map(|&l| l as i64).collect();
+    Ok((matrix(py, z)?, PyArray1::from_vec(py, labels)))
+}
+
+/// The backends compiled into this module (`flex`, `ndarray`, `wgpu`).
+#[pyfunction]
+fn backends() -> Vec<&'static str> {
+    nmfnet_app::compiled_backends()
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(cluster, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster_csr, m)?)?;
+    m.add_function(wrap_pyfunction!(knn_graph, m)?)?;
+    m.add_function(wrap_pyfunction!(nmf, m)?)?;
+    m.add_function(wrap_pyfunction!(transform, m)?)?;
+    m.add_function(wrap_pyfunction!(backends, m)?)?;
+    m.add_function(wrap_pyfunction!(load_cluster_dataset, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
