@@ -13,6 +13,7 @@ import os
 import platform
 import statistics
 import time
+import warnings
 
 import numpy as np
 import sklearn
@@ -71,6 +72,8 @@ def nmf_cases():
 
 
 def main():
+    # scikit-learn warns when max_iter is reached; the table says what each reached.
+    warnings.filterwarnings("ignore", category=UserWarning)
     print(f"machine: {machine()}\n")
     print("| NMF case | nmfnet hals rel. error | sklearn cd rel. error | difference | nmfnet s | sklearn s | time ratio |")
     print("|---|---|---|---|---|---|---|")

@@ -125,22 +125,28 @@ impl Dense {
 /// `SYMMETRY_RTOL · max|X|` is accepted (text files round to a few digits) and averaged away.
 pub const SYMMETRY_RTOL: f64 = 1e-5;
 
+/// Fails unless a `rows` × `cols` matrix is square and not empty.
+pub(crate) fn check_square(rows: usize, cols: usize, what: &str) -> Result<()> {
+    if rows == 0 || cols == 0 {
+        return Err(DataError::Empty { what: what.into() });
+    }
+    if rows != cols {
+        return Err(DataError::NotSquare {
+            what: what.into(),
+            rows,
+            cols,
+        });
+    }
+    Ok(())
+}
+
 /// Checks that `x` can be a similarity matrix for SymNMF and returns it exactly symmetric.
 ///
 /// Requirements, each failing with its own [`DataError`]: not empty, square, every entry finite,
 /// every entry ≥ 0, and `|X_ij − X_ji| ≤ SYMMETRY_RTOL · max|X|`. Within that tolerance the
 /// matrix is replaced by `(X + Xᵀ)/2`.
 pub fn validate_similarity(mut x: Dense, what: &str) -> Result<Dense> {
-    if x.nrows == 0 || x.ncols == 0 {
-        return Err(DataError::Empty { what: what.into() });
-    }
-    if x.nrows != x.ncols {
-        return Err(DataError::NotSquare {
-            what: what.into(),
-            rows: x.nrows,
-            cols: x.ncols,
-        });
-    }
+    check_square(x.nrows, x.ncols, what)?;
     x.check_finite(what)?;
     x.check_nonnegative(what)?;
     let n = x.nrows;

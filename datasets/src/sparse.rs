@@ -163,16 +163,7 @@ impl Csr {
 /// within that tolerance the matrix is replaced by `(X + Xᵀ)/2`, and a stored entry whose
 /// mirror is missing (so it is below the tolerance) becomes a stored 0.
 pub fn validate_sparse_similarity(mut x: Csr, what: &str) -> Result<Csr> {
-    if x.nrows == 0 || x.ncols == 0 {
-        return Err(DataError::Empty { what: what.into() });
-    }
-    if x.nrows != x.ncols {
-        return Err(DataError::NotSquare {
-            what: what.into(),
-            rows: x.nrows,
-            cols: x.ncols,
-        });
-    }
+    crate::matrix::check_square(x.nrows, x.ncols, what)?;
     let position = |x: &Csr, k: usize| {
         let row = x.indptr.partition_point(|&p| p <= k) - 1;
         (row, x.indices[k])

@@ -235,6 +235,7 @@ impl ClusterArgs {
             checkpoint_every: self.checkpoint_every,
             progress: !self.quiet,
             cancel: Default::default(),
+            keep_graph: false,
         }
     }
 }
