@@ -6,7 +6,7 @@ use crate::outdir::{write_history, write_json};
 use anyhow::{bail, Context};
 use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
-use nmfnet_baselines::nmf::{nmf as solve, NmfMethod, NmfParams};
+use nmfnet_baselines::nmf::{nmf as solve, nmf_from, NmfMethod, NmfParams};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
 use nmfnet_datasets::{Cancel, Dense};
@@ -51,6 +51,10 @@ pub struct NmfRequest {
     /// Stop switch: once set, the run stops at its next iteration with an error.
     #[serde(skip)]
     pub cancel: Cancel,
+    /// A given start (H₀ m × k, W₀ k × n, both ≥ 0) instead of the seeded draw: scikit-learn's
+    /// `init='custom'`.
+    #[serde(skip)]
+    pub start: Option<(Shared<Dense>, Shared<Dense>)>,
 }
 
 /// What `nmfnet nmf` prints (and writes to summary.json).
@@ -138,7 +142,14 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
         }
         None => None,
     };
-    let fit = solve(req.method, ym.as_ref(), &params)?;
+    let fit = match &req.start {
+        None => solve(req.method, ym.as_ref(), &params)?,
+        Some((h0, w0)) => {
+            let h0 = nonneg_from_dense(&h0.0).context("the start H₀")?;
+            let w0 = nonneg_from_dense(&w0.0).context("the start W₀")?;
+            nmf_from(req.method, ym.as_ref(), &params, h0, w0)?
+        }
+    };
     let summary = NmfSummary {
         method: req.method.name(),
         input,

@@ -20,10 +20,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ----------
     n_components : int, 'auto' or None, default='auto'
         k; 'auto' or None: n_features.
-    init : None or 'random', default=None
+    init : None, 'random' or 'custom', default=None
         The start: nmfnet draws W and H uniformly, scaled so that WH has the mean of X, from
-        random_state ('random'; None means the same). scikit-learn's NNDSVD starts are not
-        implemented and are refused.
+        random_state ('random'; None means the same); 'custom' takes ``fit_transform(X, W=,
+        H=)``. scikit-learn's NNDSVD starts are not implemented and are refused.
     solver : 'hals', 'mu' or 'anls', default='hals'
         HALS (Cichocki–Phan; the counterpart of scikit-learn's 'cd'), Lee–Seung multiplicative
         updates, or alternating NNLS by block principal pivoting (Kim–Park).
@@ -49,7 +49,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
-        "init": [StrOptions({"random"}), None],
+        "init": [StrOptions({"random", "custom"}), None],
         "solver": [StrOptions({"hals", "mu", "anls"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -83,14 +83,33 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return tags
 
     def fit_transform(self, X, y=None, W=None, H=None):
-        """Fits the model and returns W (n_samples × n_components). y is ignored; custom
-        starts (W, H) are not supported."""
+        """Fits the model and returns W (n_samples × n_components). y is ignored; W and H
+        are the start with ``init='custom'`` (both needed, both ≥ 0)."""
         self._validate_params()
-        if W is not None or H is not None:
-            raise ValueError("custom starts (W=, H=) are not supported by nmfnet.NMF")
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
         check_non_negative(X, "NMF (input X)")
-        k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
+        start = {}
+        if self.init == "custom":
+            if W is None or H is None:
+                raise ValueError("init='custom' needs both W and H")
+            W, H = np.asarray(W), np.asarray(H)
+            check_non_negative(W, "NMF (input W)")
+            check_non_negative(H, "NMF (input H)")
+            if self.n_components in (None, "auto") and H.ndim == 2:
+                k = H.shape[0]
+            else:
+                k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
+            if W.shape != (X.shape[0], k) or H.shape != (k, X.shape[1]):
+                raise ValueError(
+                    f"init='custom' needs W of shape {(X.shape[0], k)} and H of shape "
+                    f"{(k, X.shape[1])}, got {W.shape} and {H.shape}"
+                )
+            # nmfnet's H₀ (m × k) is scikit-learn's W, its W₀ (k × n) scikit-learn's H.
+            start = {"h0": as_f32(W), "w0": as_f32(H)}
+        elif W is not None or H is not None:
+            raise ValueError("W and H are a start: pass init='custom' with them")
+        else:
+            k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
         opts = {
             "solver": self.solver,
             "rank": k,
@@ -99,7 +118,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "tol": float(self.tol),
         }
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
-        _, components, summary = _core.nmf(as_f32(X), json.dumps(opts))
+        _, components, summary = _core.nmf(as_f32(X), json.dumps(opts), **start)
         summary = json.loads(summary)
         self.components_ = components.astype(X.dtype)
         self.n_components_ = k

@@ -315,13 +315,22 @@ struct NmfOptions {
     tol: Option<f64>,
 }
 
-/// NMF `Y ≈ HW` of `y` (m × n): returns (H m×k, W k×n, summary JSON).
+/// NMF `Y ≈ HW` of `y` (m × n), from the seeded draw or from (H₀, W₀): returns (H m×k,
+/// W k×n, summary JSON).
 #[pyfunction]
+#[pyo3(signature = (y, opts, h0=None, w0=None))]
 fn nmf<'py>(
     py: Python<'py>,
     y: PyReadonlyArray2<'py, f32>,
     opts: &str,
+    h0: Option<PyReadonlyArray2<'py, f32>>,
+    w0: Option<PyReadonlyArray2<'py, f32>>,
 ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, String)> {
+    let start = match (h0, w0) {
+        (Some(h), Some(w)) => Some((Shared::new(dense(&h)?), Shared::new(dense(&w)?))),
+        (None, None) => None,
+        _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
+    };
     let o: NmfOptions = options(opts)?;
     let method: NmfMethod = o
         .solver
@@ -341,6 +350,7 @@ fn nmf<'py>(
         out: None,
         overwrite: false,
         cancel: Cancel::new(),
+        start,
     };
     let report = run_detached(py, &req.cancel, || run_nmf(&req))?;
     let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;

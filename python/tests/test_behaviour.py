@@ -69,6 +69,10 @@ def test_bad_parameters_raise(wine):
         SymNMF(3, backend="tpu").fit(X)
     with pytest.raises(ValueError, match="init"):
         NMF(2, init="nndsvd").fit(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="init='custom'"):
+        NMF(2).fit(np.ones((4, 3)), W=np.ones((4, 2)), H=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        NMF(2, init="custom").fit(np.ones((4, 3)), W=np.ones((4, 3)), H=np.ones((2, 3)))
 
 
 def test_same_seed_same_result_and_any_input_layout(wine):
@@ -196,3 +200,17 @@ def test_a_real_data_set_loads_and_clusters():
         nmfnet.load_dataset("tdt2", data)
     with pytest.raises(ValueError):
         nmfnet.load_dataset("no-such-set", data)
+
+
+def test_a_custom_start_is_used():
+    """init='custom' starts from W and H: random_state does not matter, and the fit improves
+    on the start."""
+    rng = np.random.default_rng(4)
+    X = rng.random((40, 25))
+    W0, H0 = rng.random((40, 3)), rng.random((3, 25))
+    a = NMF(3, init="custom", max_iter=30, random_state=1).fit(X, W=W0, H=H0)
+    b = NMF(3, init="custom", max_iter=30, random_state=2).fit(X, W=W0, H=H0)
+    np.testing.assert_array_equal(a.components_, b.components_)
+    assert a.reconstruction_err_ < np.linalg.norm(X - W0 @ H0)
+    c = NMF(3, init="custom", max_iter=30).fit(X, W=W0 * 2, H=H0)
+    assert not np.array_equal(a.components_, c.components_)

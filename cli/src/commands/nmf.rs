@@ -98,6 +98,7 @@ impl NmfArgs {
             out: self.out.clone(),
             overwrite: self.overwrite,
             cancel: Default::default(),
+            start: None,
         })
     }
 }
