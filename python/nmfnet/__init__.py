@@ -5,12 +5,15 @@ scikit-learn estimators over nmfnet's Rust core.
   samples, or given), the label of a sample being the argmax of its row of ``U``.
 * :class:`NMF` — ``X ≈ W·H``, ``W, H ≥ 0``, with the interface of
   ``sklearn.decomposition.NMF``.
+* :class:`GanUnet` — a trained GAN-UNET generator: a group of images factorised in one
+  forward pass (``GanUnet.load(dir).factorize(images)``), and its training.
 
 The fits run in Rust with the GIL released; Ctrl-C stops them at their next iteration.
 """
 
 from ._core import __version__, backends
 from ._core import load_cluster_dataset as _load
+from ._gan import GanUnet
 from ._nmf import NMF
 from ._symnmf import SymNMF
 
@@ -23,4 +26,4 @@ def load_dataset(name, data_dir=None):
     return _load(name, data_dir)
 
 
-__all__ = ["NMF", "SymNMF", "backends", "load_dataset", "__version__"]
+__all__ = ["GanUnet", "NMF", "SymNMF", "backends", "load_dataset", "__version__"]

@@ -12,9 +12,13 @@ use nmfnet_app::cluster::{
     cluster as run_cluster, feature_graph, ClusterInput, ClusterRequest, GraphKind, Method, Preset,
     Shared,
 };
+use nmfnet_app::gan::checkpoint_training_config;
+use nmfnet_app::gan::factorize::factorize_images;
+use nmfnet_app::gan::train::{gan_train as gan_train_run, GanTrainRequest};
 use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, NmfInput, NmfRequest};
 use nmfnet_app::BackendKind;
 use nmfnet_baselines::NmfMethod;
+use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::{Cancel, Csr, Dense};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
@@ -395,6 +399,116 @@ fn load_cluster_dataset<'py>(
     Ok((matrix(py, z)?, PyArray1::from_vec(py, labels)))
 }
 
+/// What `nmfnet.GanUnet.train` asks of a training run.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GanTrainOptions {
+    dataset: String,
+    data_dir: Option<std::path::PathBuf>,
+    out: std::path::PathBuf,
+    steps: usize,
+    batch: usize,
+    k: usize,
+    nnls_sweeps: usize,
+    seed: u64,
+    channels: usize,
+    tiny: bool,
+    discriminator: bool,
+    resume: bool,
+    overwrite: bool,
+    checkpoint_every: usize,
+    backend: String,
+    verbose: bool,
+}
+
+/// Trains GAN-UNET through the one training loop into `out` (`nmfnet gan train`); returns
+/// the summary JSON.
+#[pyfunction]
+fn gan_train(py: Python<'_>, opts: &str) -> PyResult<String> {
+    let o: GanTrainOptions = options(opts)?;
+    let mut req = GanTrainRequest::new(&o.dataset);
+    req.data_dir = o.data_dir;
+    req.out = Some(o.out);
+    req.steps = o.steps;
+    req.batch = o.batch;
+    req.k = o.k;
+    req.nnls_sweeps = o.nnls_sweeps;
+    req.seed = o.seed;
+    req.channels = o.channels;
+    req.tiny = o.tiny;
+    req.no_discriminator = !o.discriminator;
+    req.resume = o.resume;
+    req.overwrite = o.overwrite;
+    req.checkpoint_every = o.checkpoint_every;
+    req.progress = o.verbose;
+    let backend = o
+        .backend
+        .parse::<BackendKind>()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let cancel = req.cancel.clone();
+    let summary = run_detached(py, &cancel, || gan_train_run(&req, backend))?;
+    serde_json::to_string(&summary).map_err(|e| value_error(e.into()))
+}
+
+/// The training config of a `gan train` folder (group size, k, image shape, …) as JSON.
+#[pyfunction]
+fn gan_config(checkpoint: std::path::PathBuf) -> PyResult<String> {
+    let cfg = checkpoint_training_config(&checkpoint).map_err(value_error)?;
+    serde_json::to_string(&cfg).map_err(|e| value_error(e.into()))
+}
+
+/// One group of images (m × height·width, one image per row, values as trained on) factorised
+/// by the generator in `checkpoint`, then `refine` rounds of HALS: (H k × pixels, W k × m,
+/// the reconstructions m × pixels, ε, seconds).
+#[pyfunction]
+#[pyo3(signature = (checkpoint, images, height, width, refine=0, backend="flex"))]
+#[allow(clippy::type_complexity)]
+fn gan_factorize<'py>(
+    py: Python<'py>,
+    checkpoint: std::path::PathBuf,
+    images: PyReadonlyArray2<'py, f32>,
+    height: usize,
+    width: usize,
+    refine: usize,
+    backend: &str,
+) -> PyResult<(
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray2<f32>>,
+    f64,
+    f64,
+)> {
+    let backend = backend
+        .parse::<BackendKind>()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let images = dense(&images)?;
+    let m = images.nrows();
+    let out = run_detached(py, &Cancel::new(), || {
+        let cfg = checkpoint_training_config(&checkpoint)?;
+        cfg.check_image_shape(height, width, "the images")?;
+        anyhow::ensure!(
+            images.ncols() == height * width,
+            "the images have {} pixels each, not {height}×{width}",
+            images.ncols()
+        );
+        images.check_finite("the images")?;
+        let set = ImageSet {
+            images,
+            height,
+            width,
+            labels: vec![0; m],
+        };
+        factorize_images(&checkpoint, &set, refine, backend)
+    })?;
+    Ok((
+        matrix(py, &out.h)?,
+        matrix(py, &out.w)?,
+        matrix(py, &out.rec)?,
+        out.error,
+        out.seconds,
+    ))
+}
+
 /// The backends compiled into this module (`flex`, `ndarray`, `wgpu`).
 #[pyfunction]
 fn backends() -> Vec<&'static str> {
@@ -410,6 +524,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transform, m)?)?;
     m.add_function(wrap_pyfunction!(backends, m)?)?;
     m.add_function(wrap_pyfunction!(load_cluster_dataset, m)?)?;
+    m.add_function(wrap_pyfunction!(gan_train, m)?)?;
+    m.add_function(wrap_pyfunction!(gan_config, m)?)?;
+    m.add_function(wrap_pyfunction!(gan_factorize, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

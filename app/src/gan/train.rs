@@ -46,6 +46,9 @@ pub struct GanTrainRequest {
     pub checkpoint_every: usize,
     /// Show the progress bar (stderr).
     pub progress: bool,
+    /// Stop switch: once set, training stops before its next step (checkpoints kept).
+    #[serde(skip)]
+    pub cancel: nmfnet_datasets::Cancel,
 }
 
 impl GanTrainRequest {
@@ -67,6 +70,7 @@ impl GanTrainRequest {
             overwrite: false,
             checkpoint_every: 100,
             progress: true,
+            cancel: Default::default(),
         }
     }
 
@@ -175,7 +179,7 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
         progress: req.progress,
         label: format!("gan-unet {}", req.dataset),
         plateau: None,
-        cancel: Default::default(),
+        cancel: req.cancel.clone(),
     };
     let (report, test_error, test_groups, seconds_per_group) = dispatch(
         backend,

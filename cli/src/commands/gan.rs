@@ -171,6 +171,7 @@ impl GanTrainArgs {
             overwrite: self.overwrite,
             checkpoint_every: self.checkpoint_every,
             progress: !self.quiet,
+            cancel: Default::default(),
         }
     }
 }
