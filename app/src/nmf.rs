@@ -6,7 +6,7 @@ use crate::outdir::{write_history, write_json};
 use anyhow::{bail, Context};
 use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
-use nmfnet_baselines::nmf::{nmf as solve, nmf_from, NmfMethod, NmfParams};
+use nmfnet_baselines::nmf::{nmf as solve, nmf_from, NmfMethod, NmfParams, NmfStop};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
 use nmfnet_datasets::{Cancel, Dense};
@@ -41,9 +41,12 @@ pub struct NmfRequest {
     pub seed: u64,
     /// Iteration budget (default 500; SPEC §3 stop rule otherwise).
     pub max_iter: Option<usize>,
-    /// Tolerance of the stop rule on the relative projected gradient (default 1e-3).
+    /// Tolerance of the stop rule (default 1e-3).
     #[serde(default)]
     pub tol: Option<f64>,
+    /// The stop rule (None: SPEC §3's projected gradient).
+    #[serde(default)]
+    pub stop: Option<NmfStop>,
     /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.
     pub out: Option<PathBuf>,
     /// Replace the files of an earlier run in `out`.
@@ -124,6 +127,9 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
     params.cancel = req.cancel.clone();
     if let Some(v) = req.max_iter {
         params.max_iter = v;
+    }
+    if let Some(s) = req.stop {
+        params.stop = s;
     }
     if let Some(t) = req.tol {
         if !(t.is_finite() && t >= 0.0) {

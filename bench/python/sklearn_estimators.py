@@ -85,12 +85,16 @@ def main():
         W0 = scale * rng.random((X.shape[0], k))
         H0 = scale * rng.random((k, X.shape[1]))
         for init in ("random", "custom"):
-            start = {"W": W0, "H": H0} if init == "custom" else {}
+            # Fresh copies for every fit: scikit-learn's coordinate descent updates a custom
+            # start in place, so a reused one would start the next fit converged.
+            def start():
+                return {"W": W0.copy(), "H": H0.copy()} if init == "custom" else {}
+
             ours = nmfnet.NMF(k, solver="hals", init=init, max_iter=500, tol=1e-4, random_state=0)
-            W, t_ours = timed(lambda: ours.fit_transform(X, **start))
+            W, t_ours = timed(lambda: ours.fit_transform(X, **start()))
             e_ours = np.linalg.norm(X - W @ ours.components_) / norm
             theirs = SkNMF(k, solver="cd", init=init, max_iter=500, tol=1e-4, random_state=0)
-            W2, t_theirs = timed(lambda: theirs.fit_transform(X, **start))
+            W2, t_theirs = timed(lambda: theirs.fit_transform(X, **start()))
             e_theirs = np.linalg.norm(X - W2 @ theirs.components_) / norm
             print(
                 f"| {name}, init {init} | {e_ours:.5f} ({ours.n_iter_} it.) | {e_theirs:.5f} "

@@ -28,8 +28,14 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         HALS (Cichocki–Phan; the counterpart of scikit-learn's 'cd'), Lee–Seung multiplicative
         updates, or alternating NNLS by block principal pivoting (Kim–Park).
     tol : float, default=1e-4
-        Stop once the relative projected gradient has stayed below tol for 3 iterations
-        (after at least 20) — nmfnet's rule, not scikit-learn's.
+        Tolerance of the stop rule.
+    stop : 'auto', 'violation' or 'projected-gradient', default='auto'
+        'violation' (HALS only): scikit-learn's coordinate-descent rule — stop once a sweep's
+        violation (the sum of |projected gradient| over the entries, taken before each update)
+        is at most tol times the first sweep's; the objective is not computed per iteration.
+        'projected-gradient': nmfnet's SPEC rule (the projected gradient's norm relative to the
+        start's below tol for 3 iterations after at least 20; ``nmfnet nmf``'s default).
+        'auto': 'violation' for 'hals', 'projected-gradient' for 'mu' and 'anls'.
     max_iter : int, default=200
     random_state : int, RandomState instance or None, default=None
         An int is used as the seed as it is (``nmfnet nmf --seed S``).
@@ -52,6 +58,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "init": [StrOptions({"random", "custom"}), None],
         "solver": [StrOptions({"hals", "mu", "anls"})],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "stop": [StrOptions({"auto", "violation", "projected-gradient"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -64,6 +71,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         init=None,
         solver="hals",
         tol=1e-4,
+        stop="auto",
         max_iter=200,
         random_state=None,
         verbose=0,
@@ -72,6 +80,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.init = init
         self.solver = solver
         self.tol = tol
+        self.stop = stop
         self.max_iter = max_iter
         self.random_state = random_state
         self.verbose = verbose
@@ -116,6 +125,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "seed": seed_of(self.random_state),
             "max_iter": int(self.max_iter),
             "tol": float(self.tol),
+            "stop": self._stop_rule(),
         }
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
         _, components, summary = _core.nmf(as_f32(X), json.dumps(opts), **start)
@@ -132,6 +142,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"‖X − WH‖_F = {self.reconstruction_err_:.6g}"
             )
         return W_out
+
+    def _stop_rule(self):
+        if self.stop == "auto":
+            return "violation" if self.solver == "hals" else "projected-gradient"
+        if self.stop == "violation" and self.solver != "hals":
+            raise ValueError(f"stop='violation' is HALS's rule; solver={self.solver!r} stops by the projected gradient")
+        return self.stop
 
     def fit(self, X, y=None, **params):
         """Fits the model. y is ignored."""

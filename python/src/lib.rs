@@ -17,6 +17,7 @@ use nmfnet_app::gan::factorize::factorize_images;
 use nmfnet_app::gan::train::{gan_train as gan_train_run, GanTrainRequest};
 use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, NmfInput, NmfRequest};
 use nmfnet_app::BackendKind;
+use nmfnet_baselines::nmf::NmfStop;
 use nmfnet_baselines::NmfMethod;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
@@ -317,6 +318,8 @@ struct NmfOptions {
     seed: u64,
     max_iter: Option<usize>,
     tol: Option<f64>,
+    /// `projected-gradient` or `violation`.
+    stop: Option<String>,
 }
 
 /// NMF `Y ≈ HW` of `y` (m × n), from the seeded draw or from (H₀, W₀): returns (H m×k,
@@ -351,6 +354,15 @@ fn nmf<'py>(
         seed: o.seed,
         max_iter: o.max_iter,
         tol: o.tol,
+        stop: match o.stop.as_deref() {
+            None | Some("projected-gradient") => None,
+            Some("violation") => Some(NmfStop::Violation),
+            Some(s) => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown stop rule {s:?}: expected 'projected-gradient' or 'violation'"
+                )))
+            }
+        },
         out: None,
         overwrite: false,
         cancel: Cancel::new(),

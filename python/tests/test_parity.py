@@ -59,14 +59,15 @@ def test_cluster_precomputed_matches_the_cli_and_round_trips(nmfnet_cli, workdir
     np.testing.assert_array_equal(np.load(workdir / "u.npy"), est.U_)
 
 
-def test_nmf_matches_the_cli(nmfnet_cli, workdir):
+@pytest.mark.parametrize("stop", ["projected-gradient", "violation"])
+def test_nmf_matches_the_cli(nmfnet_cli, workdir, stop):
     rng = np.random.default_rng(1)
     Y = rng.random((50, 30))
     y = workdir / "y.npy"
     np.save(y, Y)
     summary = run(nmfnet_cli, "nmf", "--matrix", str(y), "--rank", "4", "--method", "hals",
-                  "--seed", "9", "--max-iter", "200", "--tol", "1e-4", "--out", str(workdir / "run"))
-    est = NMF(4, solver="hals", random_state=9, max_iter=200, tol=1e-4).fit(Y)
+                  "--seed", "9", "--max-iter", "200", "--tol", "1e-4", "--stop", stop, "--out", str(workdir / "run"))
+    est = NMF(4, solver="hals", random_state=9, max_iter=200, tol=1e-4, stop=stop).fit(Y)
     np.testing.assert_array_equal(est.components_.astype(np.float32), np.load(workdir / "run" / "W.npy"))
     assert est.n_iter_ == summary["iterations"]
     # fit_transform's W is the exact NNLS solve for the final basis: no worse than the CLI's H.

@@ -23,6 +23,7 @@ mod alternating;
 mod newton;
 
 pub(crate) use alternating::hals_sweep as alternating_hals_sweep;
+pub(crate) use alternating::hals_sweep_violation as alternating_hals_sweep_violation;
 
 use crate::error::{param, Result};
 use crate::history::{Convergence, Hook, IterRecord};

@@ -4,6 +4,7 @@ use crate::args::print_json;
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use nmfnet_app::nmf::{nmf, NmfInput, NmfRequest, NmfSummary};
+use nmfnet_baselines::nmf::NmfStop;
 use nmfnet_baselines::NmfMethod;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,12 @@ pub enum NmfMethodArg {
     Hals,
     /// Alternating NNLS by block principal pivoting (Kim–Park).
     Anls,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NmfStopArg {
+    ProjectedGradient,
+    Violation,
 }
 
 #[derive(Args, Debug)]
@@ -44,9 +51,14 @@ pub struct NmfArgs {
     /// Iteration budget (default 500, at most 10^6; SPEC §3 stop rule otherwise).
     #[arg(long)]
     pub max_iter: Option<usize>,
-    /// Stop once the relative projected gradient stays below this (default 1e-3).
+    /// Tolerance of the stop rule (default 1e-3).
     #[arg(long)]
     pub tol: Option<f64>,
+    /// Stop rule: the relative projected gradient below --tol for 3 iterations after 20
+    /// (SPEC §3, the default), or the sweep's violation relative to the first sweep's below
+    /// --tol (scikit-learn's coordinate-descent rule; HALS only).
+    #[arg(long, value_enum)]
+    pub stop: Option<NmfStopArg>,
     /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -95,6 +107,10 @@ impl NmfArgs {
             seed: self.seed,
             max_iter: self.max_iter,
             tol: self.tol,
+            stop: self.stop.map(|s| match s {
+                NmfStopArg::ProjectedGradient => NmfStop::ProjectedGradient,
+                NmfStopArg::Violation => NmfStop::Violation,
+            }),
             out: self.out.clone(),
             overwrite: self.overwrite,
             cancel: Default::default(),
