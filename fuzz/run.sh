@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-300}
 shift || true
-targets=(checkpoint checkpoint_state npy csv labels idx pgm mat png)
+targets=(checkpoint checkpoint_state npy npz csv labels idx pgm mat png)
 if (($# > 0)); then targets=("$@"); fi
 cargo +nightly fuzz build -O -s none >/dev/null
 mkdir -p logs

@@ -5,6 +5,7 @@
 //!   before any allocation, so a hostile header cannot request gigabytes.
 //! * CSV / text: one row per line, values separated by commas, semicolons, tabs or spaces;
 //!   empty lines and lines starting with `#` are skipped; every row must have the same length.
+//! * `.npz`: sparse matrices saved by `scipy.sparse.save_npz` ([`read_sparse_npz`]).
 //! * Labels: a 1-D `.npy` of integers, or text with one integer per line (or separated as in
 //!   CSV).
 
@@ -19,13 +20,25 @@ fn is_npy(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `path` names a `.npz` archive (a sparse matrix saved by `scipy.sparse.save_npz`).
+pub fn is_npz(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.eq_ignore_ascii_case("npz"))
+        .unwrap_or(false)
+}
+
+/// Reads a sparse matrix saved by `scipy.sparse.save_npz` (see [`crate::formats::npz`]).
+pub fn read_sparse_npz(path: &Path) -> Result<crate::sparse::Csr> {
+    crate::formats::npz::parse_sparse_npz(path, &read_bytes(path)?)
+}
+
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| DataError::io(path, e))
 }
 
 /// Numeric contents of a `.npy` file: shape and values converted to `f64` (C order).
 /// The element types the `.npy` reader converts to.
-trait NpyElem: Copy + Default {
+pub(crate) trait NpyElem: Copy + Default {
     fn from_f32(v: f32) -> Self;
     fn from_f64(v: f64) -> Self;
 }
@@ -81,7 +94,7 @@ fn check_npy_header(bytes: &[u8]) -> std::result::Result<(), String> {
     Ok(())
 }
 
-fn read_npy<T: NpyElem>(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<T>)> {
+pub(crate) fn read_npy<T: NpyElem>(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<T>)> {
     check_npy_header(bytes)
         .map_err(|e| DataError::format(path, format!("not a valid .npy file: {e}")))?;
     let npy = NpyFile::new(bytes)

@@ -74,3 +74,24 @@ def test_nmf_matches_the_cli(nmfnet_cli, workdir, stop):
     H_cli = np.load(workdir / "run" / "H.npy").astype(np.float64)
     err_cli = np.linalg.norm(Y - H_cli @ est.components_)
     assert est.reconstruction_err_ <= err_cli * (1 + 1e-6)
+
+
+def test_a_sparse_npz_graph_matches_between_the_cli_and_python(nmfnet_cli, workdir):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(8)
+    B = sp.random(300, 300, density=0.02, random_state=8, format="csr")
+    A = (B + B.T).tocsr()
+    A.setdiag(1.0)
+    for fmt in ("csr", "coo"):
+        g = workdir / f"g_{fmt}.npz"
+        sp.save_npz(g, A.asformat(fmt), compressed=(fmt == "csr"))
+        run(nmfnet_cli, "cluster", "--similarity", str(g), "--rank", "5", "--method", "symhals",
+            "--seed", "1", "--restarts", "1", "--out", str(workdir / fmt))
+        est = SymNMF(5, method="symhals", affinity="precomputed", n_restarts=1, random_state=1).fit(A)
+        np.testing.assert_array_equal(est.U_.astype(np.float32), np.load(workdir / fmt / "U.npy"))
+    # An asymmetric graph is refused by the CLI with the reason.
+    sp.save_npz(workdir / "bad.npz", sp.csr_matrix(np.triu(np.ones((4, 4)))))
+    out = subprocess.run([nmfnet_cli, "cluster", "--similarity", str(workdir / "bad.npz"), "--rank", "2",
+                          "--method", "symhals"], capture_output=True, text=True)
+    assert out.returncode != 0 and "not symmetric" in out.stderr, out.stderr

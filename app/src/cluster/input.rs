@@ -4,7 +4,7 @@ use super::request::{ClusterInput, ClusterRequest, GraphKind};
 use anyhow::{bail, Context};
 use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
 use nmfnet_datasets::graph::{self, Graph};
-use nmfnet_datasets::io::{read_labels, read_matrix};
+use nmfnet_datasets::io::{is_npz, read_labels, read_matrix, read_sparse_npz};
 use nmfnet_datasets::matrix::validate_similarity;
 use nmfnet_datasets::sparse::validate_sparse_similarity;
 use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
@@ -70,11 +70,15 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
             }
         }
         ClusterInput::Similarity(path) => {
-            let x = read_matrix(path)?;
             let what = format!("similarity matrix {}", path.display());
+            let x = if is_npz(path) {
+                Graph::Sparse(validate_sparse_similarity(read_sparse_npz(path)?, &what)?)
+            } else {
+                Graph::Dense(validate_similarity(read_matrix(path)?, &what)?)
+            };
             Problem {
                 name: file_stem(path),
-                x: Graph::Dense(validate_similarity(x, &what)?),
+                x,
                 labels: None,
             }
         }

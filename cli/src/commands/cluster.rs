@@ -53,7 +53,8 @@ pub struct ClusterArgs {
     /// Clustering method.
     #[arg(long, value_parser = method_parser(), default_value = "symnmf-net")]
     pub method: Method,
-    /// n×n similarity matrix (.npy, or CSV/text); must be symmetric and nonnegative.
+    /// n×n similarity matrix (.npy, CSV/text, or a sparse .npz from scipy.sparse.save_npz);
+    /// must be symmetric and nonnegative.
     #[arg(long, value_name = "FILE", conflicts_with = "features")]
     pub similarity: Option<PathBuf>,
     /// Samples × features (.npy, or CSV/text); the kNN graph of SPEC §4 is built from it.

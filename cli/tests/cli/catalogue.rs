@@ -50,6 +50,8 @@ fn fixtures(d: &Path) {
     text("few.csv", "1,2\n3,4\n5,6\n");
     bytes("garbage.npy", b"\x93NUMPY garbage");
     bytes("magic.npy", b"PK\x03\x04 this is a zip");
+    bytes("garbage.npz", b"PK\x03\x04 not really a zip");
+    bytes("numpy.npz", b"\x93NUMPY a .npy named .npz");
     let good = nmfnet_datasets::io::npy_bytes_f32(&Dense::new(4, 4, vec![1.0; 16]).unwrap());
     bytes("short.npy", &good[..good.len() - 7]);
     // An object array, as numpy writes `np.array([[1, 'a']], dtype=object)`.
@@ -164,6 +166,16 @@ fn cases(data: Option<&Path>) -> Vec<Case> {
             "file",
             "cluster --rank 1 --similarity {d}/short.npy",
             "truncated",
+        ),
+        case(
+            "file",
+            "cluster --rank 1 --similarity {d}/garbage.npz",
+            "not a zip archive",
+        ),
+        case(
+            "file",
+            "cluster --rank 1 --similarity {d}/numpy.npz",
+            "not a zip archive",
         ),
         case(
             "file",

@@ -1,0 +1,422 @@
+//! Sparse matrices saved by SciPy (`scipy.sparse.save_npz`): a zip archive (stored or deflated)
+//! of `.npy` members — `format` ('csr', 'csc' or 'coo'), `shape`, `data`, and `indices` +
+//! `indptr` (CSR/CSC) or `row` + `col` (COO). Each member goes through the checked `.npy`
+//! reader; every member is read with a cap on its inflated size, and every index is checked
+//! against the shape, so a hostile archive is a typed error, not a panic or a zip bomb.
+
+use crate::error::{DataError, Result};
+use crate::io::read_npy;
+use crate::sparse::Csr;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+/// Largest inflated member accepted: 16 GiB (a graph of 2·10⁹ stored entries).
+const MAX_MEMBER: u64 = 16 << 30;
+
+fn member(
+    path: &Path,
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    name: &str,
+) -> Result<Option<Vec<u8>>> {
+    let file = match zip.by_name(&format!("{name}.npy")) {
+        Ok(f) => f,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => {
+            return Err(DataError::format(
+                path,
+                format!("cannot read member {name}.npy: {e}"),
+            ))
+        }
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_MEMBER + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| DataError::format(path, format!("cannot inflate member {name}.npy: {e}")))?;
+    if bytes.len() as u64 > MAX_MEMBER {
+        return Err(DataError::format(
+            path,
+            format!("member {name}.npy inflates beyond {MAX_MEMBER} bytes"),
+        ));
+    }
+    Ok(Some(bytes))
+}
+
+fn required(
+    path: &Path,
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    name: &str,
+    format: &str,
+) -> Result<Vec<u8>> {
+    member(path, zip, name)?.ok_or_else(|| {
+        DataError::format(
+            path,
+            format!("a {format} matrix needs a member {name}.npy, which the archive lacks"),
+        )
+    })
+}
+
+/// A 1-D integer array of indices, each in `0..=bound`.
+fn indices(path: &Path, name: &str, bytes: &[u8], bound: usize) -> Result<Vec<usize>> {
+    let (shape, values) =
+        read_npy::<f64>(Path::new(&format!("{}:{name}.npy", path.display())), bytes)?;
+    if shape.len() != 1 {
+        return Err(DataError::format(
+            path,
+            format!("{name} must be 1-D, found shape {shape:?}"),
+        ));
+    }
+    values
+        .into_iter()
+        .map(|v| {
+            if v.fract() == 0.0 && v >= 0.0 && v <= bound as f64 {
+                Ok(v as usize)
+            } else {
+                Err(DataError::format(
+                    path,
+                    format!("{name} holds {v}, not a whole number in 0..={bound}"),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// The text of the 0-d string array `format.npy` (NumPy's '<U3' or '|S3').
+fn format_text(path: &Path, bytes: &[u8]) -> Result<String> {
+    let bad = |m: &str| DataError::format(path, format!("member format.npy: {m}"));
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(bad("not a .npy array"));
+    }
+    let (len, start): (usize, usize) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        _ => return Err(bad("unknown .npy version")),
+    };
+    let header = bytes
+        .get(start..start.saturating_add(len))
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| bad("header cut short"))?;
+    let payload = &bytes[(start + len).min(bytes.len())..];
+    if payload.len() > 64 {
+        return Err(bad("longer than a format name"));
+    }
+    let text: String = if header.contains("<U") {
+        payload
+            .chunks(4)
+            .filter_map(|c| <[u8; 4]>::try_from(c).ok())
+            .map(u32::from_le_bytes)
+            .filter_map(char::from_u32)
+            .collect()
+    } else if header.contains("|S") {
+        payload.iter().map(|&b| b as char).collect()
+    } else {
+        return Err(bad("not a string array"));
+    };
+    Ok(text.trim_end_matches('\0').to_string())
+}
+
+/// Reads a `scipy.sparse.save_npz` archive (CSR, CSC or COO; duplicates of COO summed) as a
+/// CSR matrix of `f32` values. `path` names the file in errors.
+pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| DataError::format(path, format!("not a zip archive (.npz): {e}")))?;
+    let format = match member(path, &mut zip, "format")? {
+        Some(b) => format_text(path, &b)?,
+        None => {
+            return Err(DataError::format(
+                path,
+                "no member format.npy: not a scipy.sparse.save_npz archive (a dense matrix goes in a .npy file)",
+            ))
+        }
+    };
+    let shape_bytes = required(path, &mut zip, "shape", &format)?;
+    let shape = indices(path, "shape", &shape_bytes, usize::MAX >> 12)?;
+    let [nrows, ncols] = shape[..] else {
+        return Err(DataError::format(
+            path,
+            format!("shape must have 2 entries, found {shape:?}"),
+        ));
+    };
+    let data_bytes = required(path, &mut zip, "data", &format)?;
+    let (dshape, data) = read_npy::<f32>(
+        Path::new(&format!("{}:data.npy", path.display())),
+        &data_bytes,
+    )?;
+    drop(data_bytes);
+    if dshape.len() != 1 {
+        return Err(DataError::format(
+            path,
+            format!("data must be 1-D, found shape {dshape:?}"),
+        ));
+    }
+    let nnz = data.len();
+    let mismatch = |name: &str, len: usize, want: usize| {
+        DataError::format(
+            path,
+            format!("{name} has {len} entries but the matrix needs {want}"),
+        )
+    };
+    let triplets: Vec<(usize, usize, f32)> = match format.as_str() {
+        "csr" | "csc" => {
+            let (major, minor) = if format == "csr" {
+                (nrows, ncols)
+            } else {
+                (ncols, nrows)
+            };
+            let ptr = indices(
+                path,
+                "indptr",
+                &required(path, &mut zip, "indptr", &format)?,
+                nnz,
+            )?;
+            let idx = indices(
+                path,
+                "indices",
+                &required(path, &mut zip, "indices", &format)?,
+                minor.saturating_sub(1),
+            )?;
+            if ptr.len() != major + 1 {
+                return Err(mismatch("indptr", ptr.len(), major + 1));
+            }
+            if idx.len() != nnz {
+                return Err(mismatch("indices", idx.len(), nnz));
+            }
+            if ptr[0] != 0 || ptr[major] != nnz || ptr.windows(2).any(|w| w[0] > w[1]) {
+                return Err(DataError::format(
+                    path,
+                    "indptr must rise from 0 to the number of stored entries",
+                ));
+            }
+            let mut t = Vec::with_capacity(nnz);
+            for a in 0..major {
+                for k in ptr[a]..ptr[a + 1] {
+                    let (i, j) = if format == "csr" {
+                        (a, idx[k])
+                    } else {
+                        (idx[k], a)
+                    };
+                    t.push((i, j, data[k]));
+                }
+            }
+            t
+        }
+        "coo" => {
+            let row = indices(
+                path,
+                "row",
+                &required(path, &mut zip, "row", &format)?,
+                nrows.saturating_sub(1),
+            )?;
+            let col = indices(
+                path,
+                "col",
+                &required(path, &mut zip, "col", &format)?,
+                ncols.saturating_sub(1),
+            )?;
+            if row.len() != nnz {
+                return Err(mismatch("row", row.len(), nnz));
+            }
+            if col.len() != nnz {
+                return Err(mismatch("col", col.len(), nnz));
+            }
+            row.into_iter()
+                .zip(col)
+                .zip(data.iter().copied())
+                .map(|((i, j), v)| (i, j, v))
+                .collect()
+        }
+        other => {
+            return Err(DataError::format(
+                path,
+                format!("sparse format {other:?} is not read: save it as csr, csc or coo"),
+            ))
+        }
+    };
+    if (nrows == 0 || ncols == 0) && !triplets.is_empty() {
+        return Err(DataError::format(path, "entries in an empty matrix"));
+    }
+    // Rows sorted by column, repeated positions summed (COO may repeat them, as SciPy sums).
+    let mut rows: Vec<Vec<(usize, f32)>> = vec![Vec::new(); nrows];
+    for (i, j, v) in triplets {
+        rows[i].push((j, v));
+    }
+    for r in rows.iter_mut() {
+        r.sort_by_key(|&(j, _)| j);
+        r.dedup_by(|next, kept| {
+            if next.0 == kept.0 {
+                kept.1 += next.1;
+                true
+            } else {
+                false
+            }
+        });
+    }
+    Csr::from_rows(ncols, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    fn npy(descr: &str, shape: &str, payload: &[u8]) -> Vec<u8> {
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend((header.len() as u16).to_le_bytes());
+        b.extend(header.as_bytes());
+        b.extend(payload);
+        b
+    }
+
+    fn i64s(v: &[i64]) -> Vec<u8> {
+        npy(
+            "<i8",
+            &format!("({},)", v.len()),
+            &v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>(),
+        )
+    }
+
+    fn f64s(v: &[f64]) -> Vec<u8> {
+        npy(
+            "<f8",
+            &format!("({},)", v.len()),
+            &v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>(),
+        )
+    }
+
+    fn fmt(name: &str) -> Vec<u8> {
+        let payload: Vec<u8> = name
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        npy(&format!("<U{}", name.len()), "()", &payload)
+    }
+
+    fn archive(members: &[(&str, Vec<u8>)], deflate: bool) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = SimpleFileOptions::default().compression_method(if deflate {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        });
+        for (name, bytes) in members {
+            out.start_file(format!("{name}.npy"), opts).unwrap();
+            out.write_all(bytes).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    /// [[1, 0, 2], [0, 0, 3]] in each format.
+    fn expected() -> Vec<f32> {
+        vec![1.0, 0.0, 2.0, 0.0, 0.0, 3.0]
+    }
+
+    #[test]
+    fn csr_csc_and_coo_read_the_same_matrix_stored_or_deflated() {
+        let csr = vec![
+            ("format", fmt("csr")),
+            ("shape", i64s(&[2, 3])),
+            ("data", f64s(&[1.0, 2.0, 3.0])),
+            ("indices", i64s(&[0, 2, 2])),
+            ("indptr", i64s(&[0, 2, 3])),
+        ];
+        let csc = vec![
+            ("format", fmt("csc")),
+            ("shape", i64s(&[2, 3])),
+            ("data", f64s(&[1.0, 2.0, 3.0])),
+            ("indices", i64s(&[0, 0, 1])),
+            ("indptr", i64s(&[0, 1, 1, 3])),
+        ];
+        // COO with a repeated position: 2 = 0.5 + 1.5.
+        let coo = vec![
+            ("format", fmt("coo")),
+            ("shape", i64s(&[2, 3])),
+            ("data", f64s(&[3.0, 0.5, 1.0, 1.5])),
+            ("row", i64s(&[1, 0, 0, 0])),
+            ("col", i64s(&[2, 2, 0, 2])),
+        ];
+        for members in [csr, csc, coo] {
+            for deflate in [false, true] {
+                let m = parse_sparse_npz(Path::new("g.npz"), &archive(&members, deflate)).unwrap();
+                assert_eq!((m.nrows(), m.ncols()), (2, 3));
+                assert_eq!(m.to_dense().data(), expected().as_slice());
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_archives_are_typed_errors() {
+        let good = || {
+            vec![
+                ("format", fmt("csr")),
+                ("shape", i64s(&[2, 3])),
+                ("data", f64s(&[1.0, 2.0, 3.0])),
+                ("indices", i64s(&[0, 2, 2])),
+                ("indptr", i64s(&[0, 2, 3])),
+            ]
+        };
+        let with = |name: &str, bytes: Vec<u8>| {
+            let mut m = good();
+            for e in m.iter_mut() {
+                if e.0 == name {
+                    e.1 = bytes.clone();
+                }
+            }
+            m
+        };
+        let without = |name: &str| {
+            good()
+                .into_iter()
+                .filter(|e| e.0 != name)
+                .collect::<Vec<_>>()
+        };
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"not a zip".to_vec(), "zip"),
+            (archive(&without("format"), false), "format.npy"),
+            (archive(&without("indptr"), false), "indptr.npy"),
+            (archive(&with("format", fmt("dia")), false), "\"dia\""),
+            (
+                archive(&with("indices", i64s(&[0, 3, 2])), false),
+                "indices holds 3",
+            ),
+            (
+                archive(&with("indices", i64s(&[0, -1, 2])), false),
+                "indices holds -1",
+            ),
+            (archive(&with("indptr", i64s(&[0, 3, 2])), false), "indptr"),
+            (
+                archive(&with("indptr", i64s(&[0, 2])), false),
+                "indptr has 2",
+            ),
+            (
+                archive(&with("shape", i64s(&[2])), false),
+                "shape must have 2",
+            ),
+            (archive(&with("data", f64s(&[1.0, 2.0])), false), "indptr"),
+            (
+                archive(&with("data", npy("<f8", "(3,)", &[0u8; 5])), false),
+                "data.npy",
+            ),
+        ];
+        for (bytes, phrase) in cases {
+            let err = parse_sparse_npz(Path::new("g.npz"), &bytes)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(phrase), "'{err}' should mention '{phrase}'");
+            assert!(err.contains("g.npz"), "'{err}' should name the file");
+        }
+        // Every truncation of a valid archive is an error, never a panic.
+        let bytes = archive(&good(), true);
+        for cut in 0..bytes.len() {
+            let _ = parse_sparse_npz(Path::new("g.npz"), &bytes[..cut]);
+        }
+    }
+}
