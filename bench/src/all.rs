@@ -377,7 +377,8 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
     parts.insert("plain_nmf".into(), serde_json::to_value(&rows)?);
 
     let secs = started.elapsed().as_secs_f64();
-    let md = markdown(&lines, secs, q);
+    let machine = crate::machine::describe();
+    let md = markdown(&lines, secs, q, &machine.markdown());
     println!("\n{md}");
     std::fs::create_dir_all(&plan.out)?;
     atomic_write(&plan.out.join("all.md"), md.as_bytes())?;
@@ -385,6 +386,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
         "seconds": secs,
         "quick": q,
         "threads": std::thread::available_parallelism().map_or(2, |n| n.get()),
+        "machine": machine,
         "summary": lines,
         "parts": parts,
     });
@@ -413,12 +415,12 @@ fn num(x: f64) -> String {
 }
 
 /// The summary as one Markdown table.
-pub fn markdown(lines: &[Line], secs: f64, quick: bool) -> String {
+pub fn markdown(lines: &[Line], secs: f64, quick: bool, machine: &str) -> String {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# nmfnet benchmarks (`cargo run --release -p bench -- all{}`)\n\n\
+        "# nmfnet benchmarks (`cargo run --release -p bench -- all{}`)\n\n{machine}\n\n\
          {threads} threads, {:.0} s. ratio = ours / reference (lower is better); \
          the GEMM rows give rates, their ratio is our time over numpy's. Target: issue 7's bound on the ratio.\n",
         if quick { " --quick" } else { "" },

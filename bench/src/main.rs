@@ -24,6 +24,7 @@ use std::time::Instant;
 
 mod all;
 mod gan;
+mod machine;
 mod nmf;
 mod solvers;
 mod torch;
