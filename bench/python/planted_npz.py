@@ -1,14 +1,14 @@
 """A planted-partition graph saved with scipy.sparse.save_npz, for `nmfnet cluster --similarity
-G.npz`: n nodes in 20 blocks, 10 edge draws per node, 80 % of them inside the node's block,
+G.npz`: n nodes in BLOCKS blocks (default 20), 10 edge draws per node, 80 % of them inside the node's block,
 weights 1, symmetrised as (A + Aᵀ)/2 with repeats summed.
 
-Usage: python bench/python/planted_npz.py N GRAPH.npz LABELS.npy
+Usage: python bench/python/planted_npz.py N GRAPH.npz LABELS.npy [BLOCKS]  (default 20 blocks)
 """
 import numpy as np, scipy.sparse as sp, sys, time
 n, deg = int(sys.argv[1]), 10
 rng = np.random.default_rng(0)
-# A planted partition: 20 blocks, 80 % of each node's edges inside its block.
-blocks = 20
+# A planted partition: BLOCKS blocks, 80 % of each node's edge draws inside its block.
+blocks = int(sys.argv[4]) if len(sys.argv) > 4 else 20
 label = rng.integers(0, blocks, n)
 rows = np.repeat(np.arange(n), deg)
 inside = rng.random(n * deg) < 0.8

@@ -26,6 +26,7 @@
 //! whose weights all underflow keeps a zero row instead of dividing by zero.
 
 use crate::error::{DataError, Result};
+use crate::knn::{nearest, nearest_lists, no_progress, Distances, Progress};
 use crate::matrix::Dense;
 use crate::sparse::Csr;
 
@@ -46,7 +47,7 @@ fn threads_for(n: usize) -> usize {
 }
 
 /// Runs `f(i)` for every row `i < n` on all cores (rows interleaved), results in row order.
-fn par_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+pub(crate) fn par_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let threads = threads_for(n);
     let mut parts: Vec<Vec<(usize, T)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -76,46 +77,6 @@ fn par_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
         .collect()
 }
 
-/// Dot product with eight independent `f64` accumulators (vectorises well).
-#[allow(clippy::needless_range_loop)] // the index form is what the vectoriser likes here
-fn dot_f32(a: &[f32], b: &[f32]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let chunks = a.len() / 8;
-    for c in 0..chunks {
-        for l in 0..8 {
-            let k = c * 8 + l;
-            acc[l] += a[k] as f64 * b[k] as f64;
-        }
-    }
-    let mut s: f64 = acc.iter().sum();
-    for k in chunks * 8..a.len() {
-        s += a[k] as f64 * b[k] as f64;
-    }
-    s
-}
-
-/// Squared distances as both routes compute them: symmetric in (i, j) bit for bit.
-struct Distances<'a> {
-    z: &'a Dense,
-    norms: Vec<f64>,
-}
-
-impl<'a> Distances<'a> {
-    fn new(z: &'a Dense) -> Self {
-        let norms = (0..z.nrows())
-            .map(|i| dot_f32(z.row(i), z.row(i)))
-            .collect();
-        Self { z, norms }
-    }
-    fn get(&self, i: usize, j: usize) -> f64 {
-        if i == j {
-            return 0.0;
-        }
-        let (a, b) = (i.min(j), i.max(j));
-        (self.norms[a] + self.norms[b] - 2.0 * dot_f32(self.z.row(a), self.z.row(b))).max(0.0)
-    }
-}
-
 fn check_features(z: &Dense, what: &str) -> Result<()> {
     if z.nrows() == 0 || z.ncols() == 0 {
         return Err(DataError::Empty { what: what.into() });
@@ -131,25 +92,6 @@ fn check_features(z: &Dense, what: &str) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// The `need` nearest others of `i` by `key` (smaller first), ties by index.
-fn nearest(
-    n: usize,
-    i: usize,
-    need: usize,
-    key: impl Fn(usize) -> f64,
-    order: &mut Vec<usize>,
-) -> Vec<(usize, f64)> {
-    let keys: Vec<f64> = (0..n)
-        .map(|j| if j == i { f64::INFINITY } else { key(j) })
-        .collect();
-    order.clear();
-    order.extend((0..n).filter(|&j| j != i));
-    let cmp = |a: &usize, b: &usize| keys[*a].total_cmp(&keys[*b]).then(a.cmp(b));
-    order.select_nth_unstable_by(need - 1, cmp);
-    order[..need].sort_unstable_by(cmp);
-    order[..need].iter().map(|&j| (j, keys[j])).collect()
 }
 
 fn floor_scales(sigma: &mut [f64]) -> Result<()> {
@@ -217,15 +159,18 @@ fn ncut_scaled(n: usize, weighted: Vec<Vec<(usize, f64)>>) -> Result<Csr> {
 
 /// The Euclidean kNN graph of SPEC §4 as a sparse matrix (memory O(n·kk)).
 pub fn knn_similarity(z: &Dense) -> Result<Csr> {
+    knn_similarity_with(z, &no_progress)
+}
+
+/// [`knn_similarity`], reporting the neighbour search's progress (rows done, rows in all).
+/// The neighbours come from the blocked exact search of [`crate::knn`].
+pub fn knn_similarity_with(z: &Dense, progress: Progress) -> Result<Csr> {
     check_features(z, "feature matrix")?;
     let n = z.nrows();
     let kk = neighbor_count(n).min(n - 1);
     let need = kk.max(SCALE_NEIGHBOR);
     let dist = Distances::new(z);
-    let lists = par_rows(n, |i| {
-        let mut order = Vec::with_capacity(n);
-        nearest(n, i, need, |j| dist.get(i, j), &mut order)
-    });
+    let lists = nearest_lists(z, need, progress);
     let mut sigma: Vec<f64> = lists
         .iter()
         .map(|l| l[SCALE_NEIGHBOR - 1].1.sqrt())
@@ -434,6 +379,11 @@ fn connectivity_from_lists(n: usize, knn: &[Vec<usize>]) -> Result<Csr> {
 /// The Euclidean kNN connectivity graph with self-loops (see `connectivity_from_lists` in the
 /// source: binary `C` with the diagonal, `(C + Cᵀ)/2`, ncut scaling), sparse, memory O(n·k).
 pub fn knn_self_similarity(z: &Dense, k: usize) -> Result<Csr> {
+    knn_self_similarity_with(z, k, &no_progress)
+}
+
+/// [`knn_self_similarity`], reporting the neighbour search's progress (rows done, rows in all).
+pub fn knn_self_similarity_with(z: &Dense, k: usize, progress: Progress) -> Result<Csr> {
     if z.nrows() == 0 || z.ncols() == 0 {
         return Err(DataError::Empty {
             what: "feature matrix".into(),
@@ -442,14 +392,10 @@ pub fn knn_self_similarity(z: &Dense, k: usize) -> Result<Csr> {
     z.check_finite("feature matrix")?;
     let n = z.nrows();
     check_self_k(n, k)?;
-    let dist = Distances::new(z);
-    let knn = par_rows(n, |i| {
-        let mut order = Vec::with_capacity(n);
-        nearest(n, i, k, |j| dist.get(i, j), &mut order)
-            .into_iter()
-            .map(|(j, _)| j)
-            .collect::<Vec<_>>()
-    });
+    let knn: Vec<Vec<usize>> = nearest_lists(z, k, progress)
+        .into_iter()
+        .map(|l| l.into_iter().map(|(j, _)| j).collect())
+        .collect();
     connectivity_from_lists(n, &knn)
 }
 

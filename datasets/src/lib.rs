@@ -9,6 +9,8 @@
 //!   Olivetti): definitions, checksums, loaders, `data check`.
 //! * [`graph`]: the similarity graphs of SPEC §4 (self-tuning kNN or cosine kNN, ncut
 //!   normalisation), sparse and dense; tf-idf.
+//! * [`knn`]: exact Euclidean nearest neighbours by blocked GEMM screening with a certificate
+//!   (the plain search's lists, at GEMM speed, memory O(n·k)).
 //! * [`sparse`]: CSR matrices.
 //! * [`synthetic`]: the embedded default: planted clusters turned into a similarity graph.
 //! * [`cancel`]: a request's stop switch (Ctrl-C, a binding waiting for the fit).
@@ -21,6 +23,7 @@ pub mod error;
 pub mod formats;
 pub mod graph;
 pub mod io;
+pub mod knn;
 pub mod matrix;
 pub mod metrics;
 pub mod sparse;

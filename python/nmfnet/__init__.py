@@ -21,7 +21,7 @@ from ._symnmf import SymNMF
 
 def load_dataset(name, data_dir=None):
     """One of nmfnet's clustering sets with image features ('orl', 'coil20', 'mnist1',
-    'mnist2', 'fashion1') from ``data_dir`` (default: $NMFNET_DATA), checksums verified:
+    'mnist2', 'fashion1', 'mnist-full') from ``data_dir`` (default: $NMFNET_DATA), checksums verified:
     returns (X, y), X float32 samples × pixels, y int64 classes."""
     return _load(name, data_dir)
 

@@ -388,7 +388,7 @@ fn transform<'py>(
 }
 
 /// One of the clustering data sets with image features (orl, coil20, mnist1, mnist2,
-/// fashion1) from `data_dir` (None: $NMFNET_DATA): (features samples × pixels, labels).
+/// fashion1, mnist-full) from `data_dir` (None: $NMFNET_DATA): (features samples × pixels, labels).
 #[pyfunction]
 #[pyo3(signature = (name, data_dir=None))]
 fn load_cluster_dataset<'py>(

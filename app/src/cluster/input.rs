@@ -2,13 +2,16 @@
 
 use super::request::{ClusterInput, ClusterRequest, GraphKind};
 use anyhow::{bail, Context};
+use indicatif::ProgressBar;
 use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
 use nmfnet_datasets::graph::{self, Graph};
 use nmfnet_datasets::io::{is_npz, read_labels, read_matrix, read_sparse_npz};
+use nmfnet_datasets::knn::{no_progress, Progress};
 use nmfnet_datasets::matrix::validate_similarity;
 use nmfnet_datasets::sparse::validate_sparse_similarity;
 use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
 use nmfnet_datasets::{Csr, Dense};
+use nmfnet_train::progress::work_bar;
 use std::path::Path;
 
 /// A validated graph, its name and its labels.
@@ -26,10 +29,29 @@ fn file_stem(p: &Path) -> String {
 
 /// The similarity graph of samples × features `z` (sparse).
 pub fn feature_graph(z: &Dense, kind: GraphKind) -> nmfnet_datasets::Result<Csr> {
+    feature_graph_with(z, kind, &no_progress)
+}
+
+/// [`feature_graph`], reporting the neighbour search's progress (rows done, rows in all).
+pub fn feature_graph_with(
+    z: &Dense,
+    kind: GraphKind,
+    progress: Progress,
+) -> nmfnet_datasets::Result<Csr> {
     match kind {
-        GraphKind::Kuang => graph::knn_similarity(z),
-        GraphKind::KnnSelf { k } => graph::knn_self_similarity(z, k),
+        GraphKind::Kuang => graph::knn_similarity_with(z, progress),
+        GraphKind::KnnSelf { k } => graph::knn_self_similarity_with(z, k, progress),
     }
+}
+
+/// A bar over the rows of the neighbour search (hidden without `--progress` or off a terminal),
+/// and the callback that moves it.
+fn graph_bar(req: &ClusterRequest, n: usize) -> ProgressBar {
+    work_bar(
+        n,
+        format!("kNN graph, {n} points"),
+        !req.progress || n < 5000,
+    )
 }
 
 /// Reads and checks the graph and the labels of `req`.
@@ -59,10 +81,13 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
                 coil_full_size: *coil_full_size,
             };
             let data = catalog::load_cluster(id, &dir, opts)?;
+            let bar = graph_bar(req, data.features.nrows());
+            let progress = |done: usize, _: usize| bar.set_position(done as u64);
             let x = match graph_kind {
-                GraphKind::Kuang => data.graph()?,
-                GraphKind::KnnSelf { k } => data.knn_self_graph(k)?,
+                GraphKind::Kuang => data.graph_with(&progress)?,
+                GraphKind::KnnSelf { k } => data.knn_self_graph_with(k, &progress)?,
             };
+            bar.finish_and_clear();
             Problem {
                 name: id.name().to_string(),
                 x: Graph::Sparse(x),
@@ -84,12 +109,13 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
         }
         ClusterInput::Features(path) => {
             let z = read_matrix(path)?;
+            let bar = graph_bar(req, z.nrows());
+            let x = feature_graph_with(&z, graph_kind, &|done, _| bar.set_position(done as u64))
+                .with_context(|| format!("building the kNN graph of {}", path.display()))?;
+            bar.finish_and_clear();
             Problem {
                 name: file_stem(path),
-                x: Graph::Sparse(
-                    feature_graph(&z, graph_kind)
-                        .with_context(|| format!("building the kNN graph of {}", path.display()))?,
-                ),
+                x: Graph::Sparse(x),
                 labels: None,
             }
         }

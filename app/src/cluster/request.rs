@@ -186,7 +186,7 @@ pub enum ClusterInput {
     /// The embedded planted-cluster default (5 clusters of 80 points; labels known).
     #[default]
     Embedded,
-    /// One of the clustering data sets (orl, coil20, mnist1, mnist2, tdt2, and the held-out fashion1): its graph
+    /// One of the clustering data sets (orl, coil20, mnist1, mnist2, tdt2, the held-out fashion1, mnist-full): its graph
     /// is built as in SPEC §4; the labels and the rank come with it.
     Dataset {
         name: String,

@@ -60,9 +60,9 @@ pub struct ClusterArgs {
     /// Samples × features (.npy, or CSV/text); the kNN graph of SPEC §4 is built from it.
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
-    /// One of the clustering data sets: orl, coil20, mnist1, mnist2, tdt2 (the paper's) or
-    /// fashion1 (held out); its graph is built as in SPEC §4, the labels and the rank come
-    /// with it.
+    /// One of the clustering data sets: orl, coil20, mnist1, mnist2, tdt2 (the paper's),
+    /// fashion1 (held out) or mnist-full (all 70,000 MNIST images); its graph is built as in
+    /// SPEC §4, the labels and the rank come with it.
     #[arg(long, conflicts_with_all = ["similarity", "features"])]
     pub dataset: Option<String>,
     /// Data folder for --dataset (default: $NMFNET_DATA).

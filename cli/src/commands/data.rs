@@ -20,7 +20,7 @@ pub enum DataCommand {
     },
     /// Describe one data set; with a data folder, load it and give its class sizes.
     Info {
-        /// orl, coil20, mnist1, mnist2, tdt2, fashion1, mnist, fashion or olivetti.
+        /// orl, coil20, mnist1, mnist2, tdt2, fashion1, mnist-full, mnist, fashion or olivetti.
         name: String,
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
@@ -40,13 +40,13 @@ fn data_check(data_dir: Option<&Path>, json: bool) -> anyhow::Result<()> {
     let c = check(data_dir)?;
     println!("data folder {}", c.dir.display());
     println!(
-        "{:<9} {:>8} {:>8} {:>9} {:>7}  status",
+        "{:<10} {:>8} {:>8} {:>9} {:>7}  status",
         "dataset", "samples", "classes", "features", "load s"
     );
     let fmt = |v: Option<usize>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
     for r in &c.rows {
         println!(
-            "{:<9} {:>8} {:>8} {:>9} {:>7.2}  {}",
+            "{:<10} {:>8} {:>8} {:>9} {:>7.2}  {}",
             r.dataset,
             fmt(r.samples),
             fmt(r.classes),

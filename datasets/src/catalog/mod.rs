@@ -9,6 +9,7 @@
 //! | `mnist2` | 3,147 | 3 | 3 | every MNIST test image of digits 0, 1, 2 (980 + 1,135 + 1,032), / 255 |
 //! | `tdt2` | 9,394 | 30 | 30 | tf-idf of the term counts, rows L2-normalised (cosine graph) |
 //! | `fashion1` | 3,000 | 10 | 10 | the first 300 Fashion-MNIST test images of each class, / 255 (held out: no setting was chosen on it) |
+//! | `mnist-full` | 70,000 | 10 | 10 | every MNIST image, the 60,000 training images then the 10,000 test images, / 255 |
 //! | `mnist`, `fashion` | 60,000 + 10,000 | 10 | — | 28×28 / 255 (GAN-UNET) |
 //! | `olivetti` | 400 (320 + 80) | 40 | — | 64×64, scaled as scikit-learn does: (x − min) / max over the set |
 //!
@@ -38,19 +39,21 @@ pub enum DatasetId {
     Mnist2,
     Tdt2,
     Fashion1,
+    MnistFull,
     Mnist,
     Fashion,
     Olivetti,
 }
 
 impl DatasetId {
-    pub const ALL: [DatasetId; 9] = [
+    pub const ALL: [DatasetId; 10] = [
         DatasetId::Orl,
         DatasetId::Coil20,
         DatasetId::Mnist1,
         DatasetId::Mnist2,
         DatasetId::Tdt2,
         DatasetId::Fashion1,
+        DatasetId::MnistFull,
         DatasetId::Mnist,
         DatasetId::Fashion,
         DatasetId::Olivetti,
@@ -64,10 +67,11 @@ impl DatasetId {
         DatasetId::Tdt2,
     ];
 
-    /// Whether this is a clustering set (the paper's five and the held-out `fashion1`), not an
-    /// image set of GAN-UNET.
+    /// Whether this is a clustering set (the paper's five, the held-out `fashion1` and the
+    /// 70,000-image `mnist-full`), not an image set of GAN-UNET.
     pub fn is_clustering(self) -> bool {
-        Self::CLUSTERING.contains(&self) || self == DatasetId::Fashion1
+        Self::CLUSTERING.contains(&self)
+            || matches!(self, DatasetId::Fashion1 | DatasetId::MnistFull)
     }
 
     pub fn name(self) -> &'static str {
@@ -78,6 +82,7 @@ impl DatasetId {
             DatasetId::Mnist2 => "mnist2",
             DatasetId::Tdt2 => "tdt2",
             DatasetId::Fashion1 => "fashion1",
+            DatasetId::MnistFull => "mnist-full",
             DatasetId::Mnist => "mnist",
             DatasetId::Fashion => "fashion",
             DatasetId::Olivetti => "olivetti",
@@ -106,6 +111,7 @@ impl DatasetId {
             DatasetId::Mnist2 => (3147, 3),
             DatasetId::Tdt2 => (9394, 30),
             DatasetId::Fashion1 => (3000, 10),
+            DatasetId::MnistFull => (70000, 10),
             DatasetId::Mnist | DatasetId::Fashion => (70000, 10),
             DatasetId::Olivetti => (400, 40),
         }
@@ -130,6 +136,9 @@ impl DatasetId {
             DatasetId::Tdt2 => "TDT-2: 9,394 documents × 36,771 terms, 30 topics, tf-idf (tdt2/)",
             DatasetId::Fashion1 => {
                 "Fashion₁: the first 300 Fashion-MNIST test images of each of the 10 classes (3,000), held out (fashion-mnist/)"
+            }
+            DatasetId::MnistFull => {
+                "MNIST, all of it for clustering: 60,000 training then 10,000 test images, 10 digits (mnist/)"
             }
             DatasetId::Mnist => "MNIST: 60,000 + 10,000 digits, 28×28 (mnist/)",
             DatasetId::Fashion => {
@@ -296,8 +305,13 @@ pub struct ClusterData {
 impl ClusterData {
     /// The similarity graph of SPEC §4 (Euclidean kNN for images, cosine kNN for text).
     pub fn graph(&self) -> Result<Csr> {
+        self.graph_with(&crate::knn::no_progress)
+    }
+
+    /// [`Self::graph`], reporting the Euclidean neighbour search's progress.
+    pub fn graph_with(&self, progress: crate::knn::Progress) -> Result<Csr> {
         match &self.features {
-            Features::Dense(z) => crate::graph::knn_similarity(z),
+            Features::Dense(z) => crate::graph::knn_similarity_with(z, progress),
             Features::Sparse(docs) => crate::graph::cosine_knn_similarity(docs),
         }
     }
@@ -305,8 +319,13 @@ impl ClusterData {
     /// The kNN connectivity graph with self-loops of `k` neighbours (Euclidean for images,
     /// cosine for text; see [`crate::graph::knn_self_similarity`]).
     pub fn knn_self_graph(&self, k: usize) -> Result<Csr> {
+        self.knn_self_graph_with(k, &crate::knn::no_progress)
+    }
+
+    /// [`Self::knn_self_graph`], reporting the Euclidean neighbour search's progress.
+    pub fn knn_self_graph_with(&self, k: usize, progress: crate::knn::Progress) -> Result<Csr> {
         match &self.features {
-            Features::Dense(z) => crate::graph::knn_self_similarity(z, k),
+            Features::Dense(z) => crate::graph::knn_self_similarity_with(z, k, progress),
             Features::Sparse(docs) => crate::graph::cosine_knn_self_similarity(docs, k),
         }
     }
@@ -620,6 +639,20 @@ pub fn load_cluster(id: DatasetId, dir: &Path, opts: LoadOptions) -> Result<Clus
             Ok(ClusterData {
                 id,
                 features: Features::Dense(z),
+                labels,
+                rank: 10,
+            })
+        }
+        DatasetId::MnistFull => {
+            let train = load_images(DatasetId::Mnist, Split::Train, dir)?;
+            let test = load_images(DatasetId::Mnist, Split::Test, dir)?;
+            let mut data = train.images.data().to_vec();
+            data.extend_from_slice(test.images.data());
+            let mut labels = train.labels;
+            labels.extend(test.labels);
+            Ok(ClusterData {
+                id,
+                features: Features::Dense(Dense::new(labels.len(), train.images.ncols(), data)?),
                 labels,
                 rank: 10,
             })
