@@ -1,6 +1,7 @@
 //! `data`: the papers' data sets — verify the files of every set, or describe one.
 
 use nmfnet_datasets::catalog::{self, CheckRow, DatasetId, LoadOptions};
+pub use nmfnet_datasets::sbm::SbmConfig;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -100,4 +101,57 @@ pub fn info(name: &str, data_dir: Option<&Path>) -> anyhow::Result<DataInfo> {
         .collect();
     info.loaded = Some((dir, loaded));
     Ok(info)
+}
+
+/// What `data planted-graph` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlantedGraphSummary {
+    pub config: nmfnet_datasets::sbm::SbmConfig,
+    pub graph: PathBuf,
+    pub labels: PathBuf,
+    /// Stored entries of X (both triangles).
+    pub nnz: usize,
+    pub seconds_generate: f64,
+    pub seconds_write: f64,
+}
+
+/// Generates the seeded planted-partition graph of `cfg` and writes it as a new sparse `.npz`
+/// (`graph`) and its blocks as a new `.npy` (`labels`). Neither file may exist: both names are
+/// checked before any work, and each is linked into place only when complete.
+pub fn planted_graph(
+    cfg: &nmfnet_datasets::sbm::SbmConfig,
+    graph: &Path,
+    labels: &Path,
+    progress: bool,
+) -> anyhow::Result<PlantedGraphSummary> {
+    use nmfnet_datasets::DataError;
+    for p in [graph, labels] {
+        if p.symlink_metadata().is_ok() {
+            return Err(DataError::Exists { path: p.into() }.into());
+        }
+    }
+    if graph == labels {
+        anyhow::bail!("--out and --labels-out name the same file");
+    }
+    let t0 = std::time::Instant::now();
+    let bar = nmfnet_train::progress::work_bar(
+        cfg.nodes,
+        format!("planted graph, {} nodes", cfg.nodes),
+        !progress,
+    );
+    let step = |done: usize, _: usize| bar.set_position(done as u64);
+    let (x, blocks) = nmfnet_datasets::sbm::planted_partition(cfg, &step)?;
+    bar.finish_and_clear();
+    let seconds_generate = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
+    nmfnet_datasets::formats::npz::write_sparse_npz_new(graph, &x)?;
+    nmfnet_datasets::io::write_labels_new(labels, &blocks)?;
+    Ok(PlantedGraphSummary {
+        config: cfg.clone(),
+        graph: graph.into(),
+        labels: labels.into(),
+        nnz: x.nnz(),
+        seconds_generate,
+        seconds_write: t1.elapsed().as_secs_f64(),
+    })
 }

@@ -20,6 +20,8 @@ pub enum DataError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    #[error("{path} exists; nmfnet never writes over a file it did not create (choose a new name or remove it)")]
+    Exists { path: PathBuf },
     #[error("{path}: {msg}")]
     Format { path: PathBuf, msg: String },
     #[error("{path}, line {line}: {msg}")]

@@ -551,6 +551,14 @@ impl Graph {
         values.iter().fold(0.0f32, |m, v| m.max(v.abs()))
     }
 
+    /// `‖X − UUᵀ‖² / ‖X‖²`, without an n×n array when X is sparse.
+    pub fn relative_error(&self, u: &Dense) -> Result<f64> {
+        match self {
+            Graph::Dense(d) => crate::metrics::relative_error(d, u),
+            Graph::Sparse(s) => crate::metrics::relative_error_sparse(s, u),
+        }
+    }
+
     /// The matrix as a dense one (borrowed when it already is).
     pub fn to_dense(&self) -> std::borrow::Cow<'_, Dense> {
         match self {

@@ -365,6 +365,52 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Creates the new file `path` with what `write` puts into it, atomically and without ever
+/// replacing a file: the bytes go to a temporary file in the same folder, are flushed, and the
+/// file is then linked under its name, which fails if that name exists by then ([`DataError::Exists`],
+/// also returned at once when it exists before any work).
+pub fn create_new_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    use std::io::Write;
+    if path.symlink_metadata().is_ok() {
+        return Err(DataError::Exists { path: path.into() });
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| DataError::format(path, "not a file path"))?
+        .to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::io::BufWriter::new(std::fs::File::create_new(&tmp)?);
+        write(&mut f)?;
+        f.flush()?;
+        f.get_ref().sync_all()?;
+        drop(f);
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && path.exists() => {
+            Err(DataError::Exists { path: path.into() })
+        }
+        Err(e) => Err(DataError::write(path, e)),
+    }
+}
+
+/// Writes labels as a new `.npy` file of `i64` (never over an existing file).
+pub fn write_labels_new(path: &Path, labels: &[usize]) -> Result<()> {
+    use std::io::Write;
+    let bytes = npy_bytes_labels(labels);
+    create_new_with(path, |f| f.write_all(&bytes))
+}
+
 /// `.npy` bytes of a `f32` matrix (C order).
 pub fn npy_bytes_f32(m: &Dense) -> Vec<u8> {
     let mut buf = Vec::new();

@@ -26,6 +26,7 @@ pub mod io;
 pub mod knn;
 pub mod matrix;
 pub mod metrics;
+pub mod sbm;
 pub mod sparse;
 pub mod stats;
 pub mod synthetic;

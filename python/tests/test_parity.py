@@ -95,3 +95,25 @@ def test_a_sparse_npz_graph_matches_between_the_cli_and_python(nmfnet_cli, workd
     out = subprocess.run([nmfnet_cli, "cluster", "--similarity", str(workdir / "bad.npz"), "--rank", "2",
                           "--method", "symhals"], capture_output=True, text=True)
     assert out.returncode != 0 and "not symmetric" in out.stderr, out.stderr
+
+
+def test_the_planted_graph_written_by_the_cli_is_what_scipy_reads(nmfnet_cli, workdir):
+    import scipy.sparse as sp
+
+    g, y = workdir / "planted.npz", workdir / "planted_y.npy"
+    out = subprocess.run([nmfnet_cli, "data", "planted-graph", "--nodes", "2000", "--blocks", "4",
+                          "--degree", "8", "--seed", "3", "--out", str(g), "--labels-out", str(y), "--json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout.strip().splitlines()[-1])
+    A = sp.load_npz(g)
+    labels = np.load(y)
+    assert A.format == "csr" and A.shape == (2000, 2000) and A.nnz == s["nnz"]
+    assert abs(A - A.T).max() == 0
+    # X = (A + Aᵀ)/2 of 8 draws per node: the weights add up to the draws.
+    assert A.sum() == pytest.approx(2000 * 8)
+    assert labels.dtype == np.int64 and labels.shape == (2000,) and set(labels) == {0, 1, 2, 3}
+    # Most weight lies inside the planted blocks (0.8 + 0.2/4 of it in expectation).
+    C = A.tocoo()
+    inside = C.data[labels[C.row] == labels[C.col]].sum() / C.data.sum()
+    assert 0.82 < inside < 0.88, inside

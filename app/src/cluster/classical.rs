@@ -85,6 +85,7 @@ pub(crate) fn fit(
     let last = fit.history.last().expect("the start is always recorded");
     let iterations = fit.convergence.iterations;
     let summary = ClusterSummary {
+        input_seconds: None,
         method: method.name(),
         dataset: name.to_string(),
         n: x.n(),

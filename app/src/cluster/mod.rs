@@ -73,7 +73,9 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
             if req.rho.is_some() && m != SymMethod::Admm {
                 anyhow::bail!("--rho applies to --method admm only");
             }
+            let loading = std::time::Instant::now();
             let problem = input::load_problem(req)?;
+            let input_seconds = loading.elapsed().as_secs_f64();
             let out = req.open_out()?;
             let base = req.seed.unwrap_or(0);
             let mut runs = Vec::with_capacity(restarts);
@@ -87,6 +89,7 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
                 )?);
             }
             let (mut report, history) = keep_best(runs, |(r, _)| &mut r.summary, started);
+            report.summary.input_seconds = Some(input_seconds);
             if let Some(run) = out {
                 report.write(run, Some(&history))?;
             }
@@ -104,7 +107,9 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
                     plural(wrong.len())
                 );
             }
+            let loading = std::time::Instant::now();
             let mut problem = input::load_problem(req)?;
+            let input_seconds = loading.elapsed().as_secs_f64();
             let x_scale = net::normalise(&mut problem.x);
             let cfg = net::build_config(req, &problem)?;
             let mut out = req.open_out()?;
@@ -152,6 +157,7 @@ pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<Clu
                 runs.push(fitted);
             }
             let mut report = keep_best(runs, |r| &mut r.summary, started);
+            report.summary.input_seconds = Some(input_seconds);
             if let Some(run) = out {
                 report.write(run, None)?;
             }

@@ -187,11 +187,10 @@ pub(crate) fn fit(
         Graph::Dense(_) => "dense",
         Graph::Sparse(_) => "sparse",
     };
-    let x = problem.x.to_dense();
     let pred = metrics::argmax_labels(&run.u);
     // Relative error and sparsity are the same for X/s and X; U goes back to X's scale.
     let mut u = run.u;
-    let rel_error = metrics::relative_error(&x, &u)?;
+    let rel_error = problem.x.relative_error(&u)?;
     if let Some(s) = x_scale {
         let root = s.sqrt() as f32;
         for v in u.data_mut() {
@@ -203,9 +202,10 @@ pub(crate) fn fit(
         None => None,
     };
     let summary = ClusterSummary {
+        input_seconds: None,
         method: req.method.name(),
         dataset: problem.name.clone(),
-        n: x.nrows(),
+        n: problem.x.n(),
         rank: cfg.model.rank,
         acc: scores.map(|s| s.acc),
         nmi: scores.map(|s| s.nmi),

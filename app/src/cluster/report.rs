@@ -24,6 +24,9 @@ pub struct ClusterSummary {
     pub zero_rows: usize,
     /// Wall time of the whole request (every restart).
     pub seconds: f64,
+    /// Of which reading the input and building the graph (kNN search included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_seconds: Option<f64>,
     /// The seed of the start kept.
     pub seed: u64,
     /// Every start, in seed order: the one kept has the lowest relative error (labels, when

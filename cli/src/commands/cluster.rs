@@ -326,7 +326,13 @@ pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
             errs.join(", ")
         );
     }
-    println!("time          {:.2} s", s.seconds);
+    match s.input_seconds {
+        Some(t) => println!(
+            "time          {:.2} s  (input and graph {t:.2} s)",
+            s.seconds
+        ),
+        None => println!("time          {:.2} s", s.seconds),
+    }
     if let Some(dir) = out {
         println!("written to    {}", dir.display());
     }

@@ -256,6 +256,73 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
     Csr::from_rows(ncols, rows)
 }
 
+/// Writes `x` as a new `scipy.sparse.save_npz` archive in CSR form (`indices` as `int32`,
+/// `indptr` as `int64`, `data` as `float32`, members deflated), never over an existing file:
+/// [`crate::io::create_new_with`]. `scipy.sparse.load_npz` reads it back, and so does
+/// [`parse_sparse_npz`].
+pub fn write_sparse_npz_new(path: &Path, x: &Csr) -> Result<()> {
+    if x.ncols() > i32::MAX as usize {
+        return Err(DataError::format(
+            path,
+            format!("{} columns do not fit int32 indices", x.ncols()),
+        ));
+    }
+    crate::io::create_new_with(path, |f| {
+        let mut zip = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1))
+            .large_file(true);
+        let io_err = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
+        // format.npy: a 0-d '<U3' array "csr", as NumPy writes it.
+        zip.start_file("format.npy", opts).map_err(io_err)?;
+        let mut header = String::from("{'descr': '<U3', 'fortran_order': False, 'shape': (), }");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        b.extend_from_slice(header.as_bytes());
+        for c in "csr".chars() {
+            b.extend_from_slice(&(c as u32).to_le_bytes());
+        }
+        std::io::Write::write_all(&mut zip, &b)?;
+        fn array<W: std::io::Write, T: npyz::Serialize + npyz::AutoSerialize + Copy>(
+            zip: &mut W,
+            values: impl Iterator<Item = T>,
+            len: usize,
+        ) -> std::io::Result<()> {
+            use npyz::WriterBuilder;
+            let mut w = npyz::WriteOptions::new()
+                .default_dtype()
+                .shape(&[len as u64])
+                .writer(zip)
+                .begin_nd()?;
+            w.extend(values)?;
+            w.finish()
+        }
+        zip.start_file("shape.npy", opts).map_err(io_err)?;
+        array(
+            &mut zip,
+            [x.nrows() as i64, x.ncols() as i64].into_iter(),
+            2,
+        )?;
+        zip.start_file("indptr.npy", opts).map_err(io_err)?;
+        array(
+            &mut zip,
+            x.indptr().iter().map(|&v| v as i64),
+            x.nrows() + 1,
+        )?;
+        zip.start_file("indices.npy", opts).map_err(io_err)?;
+        array(&mut zip, x.indices().iter().map(|&v| v as i32), x.nnz())?;
+        zip.start_file("data.npy", opts).map_err(io_err)?;
+        array(&mut zip, x.values().iter().copied(), x.nnz())?;
+        zip.finish().map_err(io_err)?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,5 +485,37 @@ mod tests {
         for cut in 0..bytes.len() {
             let _ = parse_sparse_npz(Path::new("g.npz"), &bytes[..cut]);
         }
+    }
+
+    #[test]
+    fn written_archives_read_back_and_never_replace_a_file() {
+        let d = std::env::temp_dir().join(format!("nmfnet-npz-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        // An empty row, a repeated weight, a last column: what CSR bookkeeping gets wrong.
+        let rows = vec![
+            vec![(0, 1.5), (3, 0.5)],
+            vec![],
+            vec![(2, 2.0), (3, 0.5)],
+            vec![(0, 0.5), (2, 0.5), (3, 4.0)],
+        ];
+        let x = Csr::from_rows(4, rows).unwrap();
+        let p = d.join("g.npz");
+        write_sparse_npz_new(&p, &x).unwrap();
+        let back = parse_sparse_npz(&p, &std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!(back.indptr(), x.indptr());
+        assert_eq!(back.indices(), x.indices());
+        assert_eq!(back.values(), x.values());
+        // A second write to the same name is refused and leaves the first file's bytes.
+        let before = std::fs::read(&p).unwrap();
+        let y = Csr::from_rows(4, vec![vec![(1, 9.0)], vec![], vec![], vec![]]).unwrap();
+        assert!(matches!(
+            write_sparse_npz_new(&p, &y),
+            Err(DataError::Exists { .. })
+        ));
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }
