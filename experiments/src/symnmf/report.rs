@@ -147,6 +147,7 @@ fn without_times(v: &mut Value) {
         Value::Object(map) => {
             map.remove("seconds");
             map.remove("seconds_per_iteration");
+            map.remove("input_seconds");
             for x in map.values_mut() {
                 without_times(x);
             }
