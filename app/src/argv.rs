@@ -60,6 +60,7 @@ pub fn cluster(req: &ClusterRequest) -> Vec<String> {
     a.opt("--seed", req.seed);
     a.opt("--restarts", req.restarts);
     a.opt("--graph", req.graph.map(|g| g.name()));
+    a.opt("--knn", req.knn.map(|k| k.name()));
     a.opt("--protocol", req.protocol.map(|p| p.name()));
     a.opt("--preset", req.preset.map(|p| p.name()));
     a.opt(

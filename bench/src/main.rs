@@ -47,6 +47,21 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', default_values = ["orl", "coil20", "mnist1", "mnist2", "tdt2"])]
         datasets: Vec<String>,
     },
+    /// Neighbour lists of a data set's features: the exact blocked search (the baseline) against
+    /// the approximate HNSW search at each `ef`: time, the ratio, recall@k of the graph's k.
+    Knn {
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "mnist-full")]
+        dataset: String,
+        #[arg(long, value_delimiter = ',', default_values_t = vec![16, 32, 64, 128])]
+        ef: Vec<usize>,
+        /// Principal axes the graphs navigate by (0: the features themselves).
+        #[arg(long, value_delimiter = ',', default_values_t = vec![0, 64])]
+        dims: Vec<usize>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// GEMM rate (GFLOP/s) of the products that dominate SymNMF, per backend; baseline ndarray.
     Gemm {
         /// Sizes n of the n×n · n×r product.
@@ -310,6 +325,54 @@ fn main() -> Result<()> {
                     peak_rss_mb()
                 );
             }
+        }
+        Cmd::Knn {
+            data_dir,
+            dataset,
+            ef,
+            dims,
+            seed,
+        } => {
+            use nmfnet_datasets::{ann, catalog, graph, knn};
+            let dir = catalog::data_dir(data_dir.as_deref())?;
+            println!("{}", machine::describe().markdown().trim());
+            let d = catalog::load_cluster(
+                catalog::DatasetId::parse(&dataset)?,
+                &dir,
+                catalog::LoadOptions::default(),
+            )?;
+            let catalog::Features::Dense(z) = &d.features else {
+                anyhow::bail!("{dataset}: the approximate search is for dense (image) features");
+            };
+            let n = z.nrows();
+            // The lists SPEC §4's graph needs: its k neighbours, at least the 7th for the scale.
+            let k = graph::neighbor_count(n).min(n - 1);
+            let need = k.max(7);
+            println!("{dataset}: n = {n}, d = {}, k = {k}", z.ncols());
+            let t = Instant::now();
+            let exact = knn::nearest_lists(z, need, &knn::no_progress);
+            let base = t.elapsed().as_secs_f64();
+            println!(
+                "| search | seconds | exact / this | recall@{k} | recall@7 |\n|---|---|---|---|---|"
+            );
+            println!("| exact (blocked GEMM) | {base:.2} | 1.00 | 1.0000 | 1.0000 |");
+            for (dims, ef) in dims.iter().flat_map(|&d| ef.iter().map(move |&e| (d, e))) {
+                let t = Instant::now();
+                let params = ann::HnswParams { ef, seed, dims };
+                let found = ann::approx_nearest_lists(z, need, params, &knn::no_progress);
+                let secs = t.elapsed().as_secs_f64();
+                let axes = match dims {
+                    0 => "all axes".to_string(),
+                    d => format!("{d} axes"),
+                };
+                println!(
+                    "| hnsw ef {ef}, {axes} | {secs:.2} | {:.2} | {:.4} | {:.4} |",
+                    base / secs,
+                    ann::recall(&found, &exact, k),
+                    ann::recall(&found, &exact, 7)
+                );
+            }
+            println!("peak RSS {:.0} MB", peak_rss_mb());
         }
         Cmd::Solvers {
             data_dir,

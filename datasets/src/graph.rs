@@ -25,8 +25,9 @@
 //! lacks: a zero local scale (duplicate points) is floored at `1e-12 · max σ`, and a point
 //! whose weights all underflow keeps a zero row instead of dividing by zero.
 
+use crate::ann::KnnSearch;
 use crate::error::{DataError, Result};
-use crate::knn::{nearest, nearest_lists, no_progress, Distances, Progress};
+use crate::knn::{nearest, no_progress, Distances, Progress};
 use crate::matrix::Dense;
 use crate::sparse::Csr;
 
@@ -165,12 +166,19 @@ pub fn knn_similarity(z: &Dense) -> Result<Csr> {
 /// [`knn_similarity`], reporting the neighbour search's progress (rows done, rows in all).
 /// The neighbours come from the blocked exact search of [`crate::knn`].
 pub fn knn_similarity_with(z: &Dense, progress: Progress) -> Result<Csr> {
+    knn_similarity_search(z, KnnSearch::Exact, progress)
+}
+
+/// [`knn_similarity_with`] with the neighbour lists found by `search` (the exact search, or
+/// the approximate one for large n: a missed neighbour changes its edge, and the scale σ when
+/// it is the 7th).
+pub fn knn_similarity_search(z: &Dense, search: KnnSearch, progress: Progress) -> Result<Csr> {
     check_features(z, "feature matrix")?;
     let n = z.nrows();
     let kk = neighbor_count(n).min(n - 1);
     let need = kk.max(SCALE_NEIGHBOR);
     let dist = Distances::new(z);
-    let lists = nearest_lists(z, need, progress);
+    let lists = search.lists(z, need, progress);
     let mut sigma: Vec<f64> = lists
         .iter()
         .map(|l| l[SCALE_NEIGHBOR - 1].1.sqrt())
@@ -384,6 +392,16 @@ pub fn knn_self_similarity(z: &Dense, k: usize) -> Result<Csr> {
 
 /// [`knn_self_similarity`], reporting the neighbour search's progress (rows done, rows in all).
 pub fn knn_self_similarity_with(z: &Dense, k: usize, progress: Progress) -> Result<Csr> {
+    knn_self_similarity_search(z, k, KnnSearch::Exact, progress)
+}
+
+/// [`knn_self_similarity_with`] with the neighbour lists found by `search`.
+pub fn knn_self_similarity_search(
+    z: &Dense,
+    k: usize,
+    search: KnnSearch,
+    progress: Progress,
+) -> Result<Csr> {
     if z.nrows() == 0 || z.ncols() == 0 {
         return Err(DataError::Empty {
             what: "feature matrix".into(),
@@ -392,7 +410,8 @@ pub fn knn_self_similarity_with(z: &Dense, k: usize, progress: Progress) -> Resu
     z.check_finite("feature matrix")?;
     let n = z.nrows();
     check_self_k(n, k)?;
-    let knn: Vec<Vec<usize>> = nearest_lists(z, k, progress)
+    let knn: Vec<Vec<usize>> = search
+        .lists(z, k, progress)
         .into_iter()
         .map(|l| l.into_iter().map(|(j, _)| j).collect())
         .collect();

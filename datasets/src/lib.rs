@@ -17,6 +17,7 @@
 //! * [`metrics`]: the ONE implementation of the clustering metrics (ACC, NMI, purity, relative
 //!   error, sparse factor) that every caller uses.
 
+pub mod ann;
 pub mod cancel;
 pub mod catalog;
 pub mod error;

@@ -305,7 +305,13 @@ fn knn_graph<'py>(
 ) -> PyResult<CsrArrays<'py>> {
     let kind = GraphKind::parse(graph).map_err(PyValueError::new_err)?;
     let z = dense(&z)?;
-    let g = run_detached(py, &Cancel::new(), || Ok(feature_graph(&z, kind)?))?;
+    let g = run_detached(py, &Cancel::new(), || {
+        Ok(feature_graph(
+            &z,
+            kind,
+            nmfnet_datasets::ann::KnnSearch::Exact,
+        )?)
+    })?;
     Ok(csr_arrays(py, &g))
 }
 

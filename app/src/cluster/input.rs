@@ -3,6 +3,7 @@
 use super::request::{ClusterInput, ClusterRequest, GraphKind};
 use anyhow::{bail, Context};
 use indicatif::ProgressBar;
+use nmfnet_datasets::ann::KnnSearch;
 use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
 use nmfnet_datasets::graph::{self, Graph};
 use nmfnet_datasets::io::{is_npz, read_labels, read_matrix, read_sparse_npz};
@@ -28,19 +29,24 @@ fn file_stem(p: &Path) -> String {
 }
 
 /// The similarity graph of samples × features `z` (sparse).
-pub fn feature_graph(z: &Dense, kind: GraphKind) -> nmfnet_datasets::Result<Csr> {
-    feature_graph_with(z, kind, &no_progress)
+pub fn feature_graph(
+    z: &Dense,
+    kind: GraphKind,
+    search: KnnSearch,
+) -> nmfnet_datasets::Result<Csr> {
+    feature_graph_with(z, kind, search, &no_progress)
 }
 
 /// [`feature_graph`], reporting the neighbour search's progress (rows done, rows in all).
 pub fn feature_graph_with(
     z: &Dense,
     kind: GraphKind,
+    search: KnnSearch,
     progress: Progress,
 ) -> nmfnet_datasets::Result<Csr> {
     match kind {
-        GraphKind::Kuang => graph::knn_similarity_with(z, progress),
-        GraphKind::KnnSelf { k } => graph::knn_self_similarity_with(z, k, progress),
+        GraphKind::Kuang => graph::knn_similarity_search(z, search, progress),
+        GraphKind::KnnSelf { k } => graph::knn_self_similarity_search(z, k, search, progress),
     }
 }
 
@@ -57,7 +63,8 @@ fn graph_bar(req: &ClusterRequest, n: usize) -> ProgressBar {
 /// Reads and checks the graph and the labels of `req`.
 pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
     let graph_kind = req.graph.unwrap_or_default();
-    if req.graph.is_some()
+    let search = req.knn.unwrap_or_default();
+    if (req.graph.is_some() || req.knn.is_some())
         && matches!(
             req.input,
             ClusterInput::Similarity(_)
@@ -66,7 +73,7 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
         )
     {
         bail!(
-            "--graph applies to --features and --dataset only: the other inputs are graphs already"
+            "--graph and --knn apply to --features and --dataset only: the other inputs are graphs already"
         );
     }
     let mut problem = match &req.input {
@@ -84,8 +91,8 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
             let bar = graph_bar(req, data.features.nrows());
             let progress = |done: usize, _: usize| bar.set_position(done as u64);
             let x = match graph_kind {
-                GraphKind::Kuang => data.graph_with(&progress)?,
-                GraphKind::KnnSelf { k } => data.knn_self_graph_with(k, &progress)?,
+                GraphKind::Kuang => data.graph_with(search, &progress)?,
+                GraphKind::KnnSelf { k } => data.knn_self_graph_with(k, search, &progress)?,
             };
             bar.finish_and_clear();
             Problem {
@@ -110,8 +117,10 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
         ClusterInput::Features(path) => {
             let z = read_matrix(path)?;
             let bar = graph_bar(req, z.nrows());
-            let x = feature_graph_with(&z, graph_kind, &|done, _| bar.set_position(done as u64))
-                .with_context(|| format!("building the kNN graph of {}", path.display()))?;
+            let x = feature_graph_with(&z, graph_kind, search, &|done, _| {
+                bar.set_position(done as u64)
+            })
+            .with_context(|| format!("building the kNN graph of {}", path.display()))?;
             bar.finish_and_clear();
             Problem {
                 name: file_stem(path),
@@ -122,7 +131,7 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
         ClusterInput::FeaturesData { name, z } => Problem {
             name: name.clone(),
             x: Graph::Sparse(
-                feature_graph(&z.0, graph_kind)
+                feature_graph(&z.0, graph_kind, search)
                     .with_context(|| format!("building the kNN graph of {name}"))?,
             ),
             labels: None,

@@ -13,6 +13,7 @@ mod report;
 mod request;
 
 pub use input::feature_graph;
+pub use nmfnet_datasets::ann::{HnswParams, KnnSearch};
 pub use report::{ClusterReport, ClusterSummary, MethodDetails, RestartRecord};
 pub use request::{
     ClusterInput, ClusterRequest, GraphKind, Method, Preset, Protocol, Shared, KNN_SELF_DEFAULT_K,

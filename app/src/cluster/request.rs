@@ -1,6 +1,7 @@
 //! What a clustering run is asked to do: the method, the input, the options, the output.
 
 use nmfnet_baselines::SymMethod;
+use nmfnet_datasets::ann::KnnSearch;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::{Cancel, Dense};
 use nmfnet_train::rundir::{Mode, RunDir};
@@ -248,6 +249,8 @@ pub struct ClusterRequest {
     pub restarts: Option<usize>,
     /// How the graph is built from feature vectors (None: [`GraphKind::Kuang`]).
     pub graph: Option<GraphKind>,
+    /// How the graph's neighbours are found from feature vectors (None: the exact search).
+    pub knn: Option<KnnSearch>,
     /// Classical methods: the start and stopping protocol (None: [`Protocol::Standard`]).
     pub protocol: Option<Protocol>,
     /// SymNMF-Net: the settings `--config` and the flags start from (None: the default).
@@ -307,6 +310,7 @@ impl ClusterRequest {
             seed: None,
             restarts: None,
             graph: None,
+            knn: None,
             protocol: None,
             preset: None,
             lambda: None,

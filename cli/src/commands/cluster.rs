@@ -3,8 +3,8 @@
 use crate::args::{print_json, BackendArg};
 use clap::{Args, ValueEnum};
 use nmfnet_app::cluster::{
-    cluster, ClusterInput, ClusterRequest, ClusterSummary, GraphKind, Method, MethodDetails,
-    Preset, Protocol, Reduction, MAX_RESTARTS,
+    cluster, ClusterInput, ClusterRequest, ClusterSummary, GraphKind, KnnSearch, Method,
+    MethodDetails, Preset, Protocol, Reduction, MAX_RESTARTS,
 };
 use std::path::{Path, PathBuf};
 
@@ -46,6 +46,10 @@ pub enum ProtocolArg {
 
 fn graph_parser(text: &str) -> Result<GraphKind, String> {
     GraphKind::parse(text)
+}
+
+fn knn_parser(text: &str) -> Result<KnnSearch, String> {
+    KnnSearch::parse(text)
 }
 
 #[derive(Args, Debug)]
@@ -107,6 +111,12 @@ pub struct ClusterArgs {
     /// relative errors need).
     #[arg(long, value_name = "KIND", value_parser = graph_parser)]
     pub graph: Option<GraphKind>,
+    /// How the graph's nearest neighbours are found from --features or a --dataset with image
+    /// features: exact (every distance, in GEMM blocks; the default) or hnsw[:EF] (approximate,
+    /// HNSW graphs on 96 principal axes searched with EF candidates, default 18; the neighbours found get their exact
+    /// distances; for n in the tens of thousands and more; seeded, the same graph every run).
+    #[arg(long, value_name = "SEARCH", value_parser = knn_parser)]
+    pub knn: Option<KnnSearch>,
     /// Classical methods: how they start and stop.
     #[arg(long, value_enum)]
     pub protocol: Option<ProtocolArg>,
@@ -202,6 +212,7 @@ impl ClusterArgs {
             seed: self.seed,
             restarts: self.restarts,
             graph: self.graph,
+            knn: self.knn,
             protocol: self.protocol.map(|p| match p {
                 ProtocolArg::Standard => Protocol::Standard,
                 ProtocolArg::Zhu => Protocol::Zhu,

@@ -151,6 +151,37 @@ fn user_feature_file_builds_the_graph() {
         p(&d.join("y.npy")),
     ]));
     assert!(s["acc"].as_f64().unwrap() >= 0.95, "{s}");
+    // The approximate neighbour search gives a graph on which the same clusters are found.
+    let approx = summary(&nmfnet(&[
+        "cluster",
+        "--json",
+        "--quiet",
+        "--method",
+        "symhals",
+        "--knn",
+        "hnsw:32",
+        "--features",
+        p(&d.join("z.csv")),
+        "--labels",
+        p(&d.join("y.npy")),
+    ]));
+    assert!(approx["acc"].as_f64().unwrap() >= 0.95, "{approx}");
+    // --knn applies to feature vectors only; a bad value is refused by name.
+    for (args, says) in [
+        (
+            vec!["--similarity", p(&d.join("z.csv")), "--knn", "hnsw"],
+            "--knn",
+        ),
+        (
+            vec!["--features", p(&d.join("z.csv")), "--knn", "hnsw:0"],
+            "hnsw:EF",
+        ),
+    ] {
+        let out = nmfnet(&[&["cluster", "--quiet"][..], &args[..]].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }
 
 #[test]

@@ -6,7 +6,8 @@ use clap::Parser;
 use nmfnet::cli::{Cli, Command, GanCommand};
 use nmfnet_app::argv;
 use nmfnet_app::cluster::{
-    ClusterInput, ClusterRequest, GraphKind, Method, Preset, Protocol, Reduction,
+    ClusterInput, ClusterRequest, GraphKind, HnswParams, KnnSearch, Method, Preset, Protocol,
+    Reduction,
 };
 use nmfnet_app::gan::baselines::GanBaselineRequest;
 use nmfnet_app::gan::eval::GanEvalRequest;
@@ -140,6 +141,10 @@ fn requests_with_every_option_parse_back() {
     net.progress = false;
     net.preset = Some(Preset::Paper);
     net.graph = Some(GraphKind::KnnSelf { k: 9 });
+    net.knn = Some(KnnSearch::Hnsw(HnswParams {
+        ef: 40,
+        ..HnswParams::default()
+    }));
     assert_eq!(cluster_back(&net), net);
 
     let mut classical = ClusterRequest::new(Method::Admm);
@@ -156,6 +161,7 @@ fn requests_with_every_option_parse_back() {
     classical.restarts = Some(4);
     classical.protocol = Some(Protocol::Zhu);
     classical.graph = Some(GraphKind::Kuang);
+    classical.knn = Some(KnnSearch::Exact);
     assert_eq!(cluster_back(&classical), classical);
     let mut similarity = ClusterRequest::new(Method::Symhals);
     similarity.input = ClusterInput::Similarity(PathBuf::from("/d/x.npy"));

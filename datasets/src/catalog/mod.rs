@@ -17,6 +17,7 @@
 //! subset was drawn. Olivetti's train/test split takes images 1–8 of each person for training
 //! and 9–10 for testing.
 
+use crate::ann::KnnSearch;
 use crate::error::{DataError, Result};
 use crate::formats::{idx, mat, pgm};
 use crate::matrix::Dense;
@@ -305,28 +306,56 @@ pub struct ClusterData {
 impl ClusterData {
     /// The similarity graph of SPEC §4 (Euclidean kNN for images, cosine kNN for text).
     pub fn graph(&self) -> Result<Csr> {
-        self.graph_with(&crate::knn::no_progress)
+        self.graph_with(KnnSearch::Exact, &crate::knn::no_progress)
     }
 
-    /// [`Self::graph`], reporting the Euclidean neighbour search's progress.
-    pub fn graph_with(&self, progress: crate::knn::Progress) -> Result<Csr> {
+    /// [`Self::graph`] with the Euclidean neighbour lists found by `search` (the text set's
+    /// cosine graph has only the exact search: anything else is an error), reporting the
+    /// search's progress.
+    pub fn graph_with(&self, search: KnnSearch, progress: crate::knn::Progress) -> Result<Csr> {
         match &self.features {
-            Features::Dense(z) => crate::graph::knn_similarity_with(z, progress),
-            Features::Sparse(docs) => crate::graph::cosine_knn_similarity(docs),
+            Features::Dense(z) => crate::graph::knn_similarity_search(z, search, progress),
+            Features::Sparse(docs) => {
+                self.exact_only(search)?;
+                crate::graph::cosine_knn_similarity(docs)
+            }
+        }
+    }
+
+    fn exact_only(&self, search: KnnSearch) -> Result<()> {
+        match search {
+            KnnSearch::Exact => Ok(()),
+            other => Err(DataError::Param {
+                name: "knn",
+                msg: format!(
+                    "{} has sparse text features, searched exactly by cosine: '{}' applies to image features only",
+                    self.id.name(),
+                    other.name()
+                ),
+            }),
         }
     }
 
     /// The kNN connectivity graph with self-loops of `k` neighbours (Euclidean for images,
     /// cosine for text; see [`crate::graph::knn_self_similarity`]).
     pub fn knn_self_graph(&self, k: usize) -> Result<Csr> {
-        self.knn_self_graph_with(k, &crate::knn::no_progress)
+        self.knn_self_graph_with(k, KnnSearch::Exact, &crate::knn::no_progress)
     }
 
-    /// [`Self::knn_self_graph`], reporting the Euclidean neighbour search's progress.
-    pub fn knn_self_graph_with(&self, k: usize, progress: crate::knn::Progress) -> Result<Csr> {
+    /// [`Self::knn_self_graph`] with the neighbour lists found by `search` (see
+    /// [`Self::graph_with`]), reporting the search's progress.
+    pub fn knn_self_graph_with(
+        &self,
+        k: usize,
+        search: KnnSearch,
+        progress: crate::knn::Progress,
+    ) -> Result<Csr> {
         match &self.features {
-            Features::Dense(z) => crate::graph::knn_self_similarity_with(z, k, progress),
-            Features::Sparse(docs) => crate::graph::cosine_knn_self_similarity(docs, k),
+            Features::Dense(z) => crate::graph::knn_self_similarity_search(z, k, search, progress),
+            Features::Sparse(docs) => {
+                self.exact_only(search)?;
+                crate::graph::cosine_knn_self_similarity(docs, k)
+            }
         }
     }
 }
