@@ -47,6 +47,11 @@ class SymNMF(ClusterMixin, BaseEstimator):
         sparse. 'knn-self' (or 'knn-self:K'): binary kNN connectivity with each point itself,
         (C + Cᵀ)/2, ncut scaling — the SymNMF-Net paper's graph. 'precomputed': X is A itself,
         a symmetric nonnegative n × n array or scipy.sparse matrix.
+    neighbors : str, default='exact'
+        How the graph's nearest neighbours are found from X: 'exact' (every distance), or
+        'hnsw' / 'hnsw:EF' (approximate: HNSW graphs on 96 principal axes, EF candidates, default
+        18; the neighbours found keep their exact distances; seeded) for n in the tens of
+        thousands and more. Must be 'exact' with affinity='precomputed'.
     n_restarts : int or None, default=None
         Seeded starts (seeds random_state, random_state+1, …); the one with the lowest relative
         error ‖A − UUᵀ‖²/‖A‖² is kept — labels are never used. None: nmfnet's default (3).
@@ -81,6 +86,7 @@ class SymNMF(ClusterMixin, BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "method": [StrOptions(set(METHODS))],
         "affinity": [str],
+        "neighbors": [str],
         "n_restarts": [Interval(Integral, 1, 1000, closed="both"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left"), None],
@@ -95,6 +101,7 @@ class SymNMF(ClusterMixin, BaseEstimator):
         *,
         method="symnmf-net",
         affinity="knn",
+        neighbors="exact",
         n_restarts=None,
         max_iter=None,
         tol=None,
@@ -105,6 +112,7 @@ class SymNMF(ClusterMixin, BaseEstimator):
         self.n_components = n_components
         self.method = method
         self.affinity = affinity
+        self.neighbors = neighbors
         self.n_restarts = n_restarts
         self.max_iter = max_iter
         self.tol = tol
@@ -138,6 +146,7 @@ class SymNMF(ClusterMixin, BaseEstimator):
                 "seed": seed,
                 "restarts": None if self.n_restarts is None else int(self.n_restarts),
                 "graph": None,
+                "knn": None,
                 "max_iter": None if self.max_iter is None else int(self.max_iter),
                 "tol": None if self.tol is None else float(self.tol),
                 "preset": None,
@@ -152,6 +161,10 @@ class SymNMF(ClusterMixin, BaseEstimator):
         self._validate_params()
         precomputed = self.affinity == "precomputed"
         graph = None if precomputed else self._graph_name()
+        if precomputed and self.neighbors != "exact":
+            raise ValueError(
+                f"neighbors={self.neighbors!r} needs features: with affinity='precomputed' X is the graph"
+            )
         X = validate_data(
             self,
             X,
@@ -183,6 +196,7 @@ class SymNMF(ClusterMixin, BaseEstimator):
                 u, labels, summary, _ = _core.cluster(as_f32(X), False, json.dumps(opts))
         else:
             opts["graph"] = graph
+            opts["knn"] = self.neighbors
             Z = as_f32(X)
             u, labels, summary, (indptr, indices, data) = _core.cluster(Z, True, json.dumps(opts))
             n = Z.shape[0]

@@ -9,8 +9,8 @@
 //! panic becomes `RuntimeError`.
 
 use nmfnet_app::cluster::{
-    cluster as run_cluster, feature_graph, ClusterInput, ClusterRequest, GraphKind, Method, Preset,
-    Shared,
+    cluster as run_cluster, feature_graph, ClusterInput, ClusterRequest, GraphKind, KnnSearch,
+    Method, Preset, Shared,
 };
 use nmfnet_app::gan::checkpoint_training_config;
 use nmfnet_app::gan::factorize::factorize_images;
@@ -131,6 +131,8 @@ struct ClusterOptions {
     restarts: Option<usize>,
     /// For features: `kuang`, `knn-self` or `knn-self:K`.
     graph: Option<String>,
+    /// For features: `exact`, `hnsw` or `hnsw:EF`.
+    knn: Option<String>,
     /// Classical methods: iteration budget and tolerance; SymNMF-Net: epochs and plateau
     /// tolerance.
     max_iter: Option<usize>,
@@ -162,6 +164,9 @@ fn cluster_request(
     req.progress = o.verbose;
     if let Some(g) = &o.graph {
         req.graph = Some(GraphKind::parse(g).map_err(PyValueError::new_err)?);
+    }
+    if let Some(k) = &o.knn {
+        req.knn = Some(KnnSearch::parse(k).map_err(PyValueError::new_err)?);
     }
     let backend = if method == Method::SymnmfNet {
         req.epochs = o.max_iter;

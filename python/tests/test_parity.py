@@ -117,3 +117,19 @@ def test_the_planted_graph_written_by_the_cli_is_what_scipy_reads(nmfnet_cli, wo
     C = A.tocoo()
     inside = C.data[labels[C.row] == labels[C.col]].sum() / C.data.sum()
     assert 0.82 < inside < 0.88, inside
+
+
+def test_the_approximate_neighbour_search_matches_the_cli(nmfnet_cli, workdir, wine_features):
+    z = workdir / "z.npy"
+    np.save(z, wine_features)
+    run(nmfnet_cli, "cluster", "--features", str(z), "--rank", "3", "--method", "symhals", "--seed", "4",
+        "--restarts", "1", "--knn", "hnsw:16", "--out", str(workdir / "run"))
+    est = SymNMF(3, method="symhals", neighbors="hnsw:16", n_restarts=1, random_state=4).fit(wine_features)
+    np.testing.assert_array_equal(est.U_.astype(np.float32), np.load(workdir / "run" / "U.npy"))
+    # On 178 points nearly every true neighbour is found: the graph has the exact one's size.
+    exact = SymNMF(3, method="symhals", n_restarts=1, random_state=4).fit(wine_features)
+    assert abs(est.affinity_matrix_.nnz - exact.affinity_matrix_.nnz) <= 0.05 * exact.affinity_matrix_.nnz
+    with pytest.raises(ValueError, match="hnsw:EF"):
+        SymNMF(3, neighbors="hnsw:0").fit(wine_features)
+    with pytest.raises(ValueError, match="precomputed"):
+        SymNMF(3, affinity="precomputed", neighbors="hnsw").fit(exact.affinity_matrix_)

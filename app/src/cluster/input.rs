@@ -64,17 +64,19 @@ fn graph_bar(req: &ClusterRequest, n: usize) -> ProgressBar {
 pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
     let graph_kind = req.graph.unwrap_or_default();
     let search = req.knn.unwrap_or_default();
-    if (req.graph.is_some() || req.knn.is_some())
-        && matches!(
-            req.input,
-            ClusterInput::Similarity(_)
-                | ClusterInput::SimilarityData { .. }
-                | ClusterInput::Embedded
-        )
-    {
-        bail!(
-            "--graph and --knn apply to --features and --dataset only: the other inputs are graphs already"
-        );
+    let is_graph = matches!(
+        req.input,
+        ClusterInput::Similarity(_) | ClusterInput::SimilarityData { .. } | ClusterInput::Embedded
+    );
+    for (flag, given) in [
+        ("--graph", req.graph.is_some()),
+        ("--knn", req.knn.is_some()),
+    ] {
+        if given && is_graph {
+            bail!(
+                "{flag} applies to --features and --dataset only: the other inputs are graphs already"
+            );
+        }
     }
     let mut problem = match &req.input {
         ClusterInput::Dataset {

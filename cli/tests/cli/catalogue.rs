@@ -286,6 +286,9 @@ fn cases(data: Option<&Path>) -> Vec<Case> {
             "cluster --graph kuang",
             "--graph applies to --features",
         ),
+        case("flags", "cluster --knn hnsw", "--knn applies to --features"),
+        case("flags", "cluster --knn annoy", "unknown neighbour search"),
+        case("flags", "cluster --knn hnsw:0", "hnsw:EF needs EF"),
         case(
             "flags",
             "cluster --method symhals --preset paper",

@@ -448,6 +448,39 @@ fn cluster_on_a_real_dataset() {
         (Some("orl"), Some(400), Some(40))
     );
     assert!(s["acc"].as_f64().unwrap() > 0.3, "{s}");
+    // The approximate neighbour search on real images (10,304 pixels: no projection), and its
+    // refusal for the text set, whose cosine graph has only the exact search.
+    let approx = summary(&nmfnet(&[
+        "cluster",
+        "--dataset",
+        "orl",
+        "--data-dir",
+        p(&dir),
+        "--method",
+        "symhals",
+        "--restarts",
+        "1",
+        "--knn",
+        "hnsw",
+        "--json",
+        "--quiet",
+    ]));
+    assert!(approx["acc"].as_f64().unwrap() > 0.6, "{approx}");
+    let out = nmfnet(&[
+        "cluster",
+        "--dataset",
+        "tdt2",
+        "--data-dir",
+        p(&dir),
+        "--knn",
+        "hnsw",
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("image features only"),
+        "{err}"
+    );
     let out = nmfnet(&["cluster", "--dataset", "nope", "--data-dir", p(&dir)]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown data set 'nope'"));
     let out = nmfnet(&[
