@@ -339,10 +339,9 @@ pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<usize>> {
     Ok(labels)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed and then
-/// renamed over the target, so a reader never sees a half-written file.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
+/// The temporary name `.NAME.tmp-PID` in `path`'s folder (where a rename or link into place
+/// stays on one file system).
+fn temp_beside(path: &Path) -> Result<std::path::PathBuf> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -351,7 +350,14 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .ok_or_else(|| DataError::format(path, "not a file path"))?
         .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    Ok(dir.join(format!(".{name}.tmp-{}", std::process::id())))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed and then
+/// renamed over the target, so a reader never sees a half-written file.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let tmp = temp_beside(path)?;
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -377,15 +383,7 @@ pub fn create_new_with(
     if path.symlink_metadata().is_ok() {
         return Err(DataError::Exists { path: path.into() });
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| DataError::format(path, "not a file path"))?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = temp_beside(path)?;
     let result = (|| {
         let mut f = std::io::BufWriter::new(std::fs::File::create_new(&tmp)?);
         write(&mut f)?;

@@ -196,20 +196,25 @@ pub fn sparse_factor(u: &Dense) -> f64 {
     u.data().iter().filter(|&&v| (v as f64).abs() > t).count() as f64 / len as f64
 }
 
+/// `n` when X (`rows` × `cols`) is square and U has its n rows; a shape error otherwise.
+fn check_factor(rows: usize, cols: usize, u: &Dense) -> Result<usize> {
+    if cols != rows || u.nrows() != rows {
+        return Err(DataError::Shape {
+            what: "factor U".into(),
+            expected: format!("{rows} rows to match X ({rows}×{cols})"),
+            found: format!("{}×{}", u.nrows(), u.ncols()),
+        });
+    }
+    Ok(rows)
+}
+
 /// Relative error `‖X − UUᵀ‖² / ‖X‖²` (squared) of a symmetric factorisation.
 ///
 /// Computed in the direct form, entry by entry in `f64` (no cancellation when the error is
 /// tiny), using the symmetry of `X − UUᵀ` to visit only `j ≥ i`; cost `n²r/2`, split over the
 /// available threads.
 pub fn relative_error(x: &Dense, u: &Dense) -> Result<f64> {
-    let n = x.nrows();
-    if x.ncols() != n || u.nrows() != n {
-        return Err(DataError::Shape {
-            what: "factor U".into(),
-            expected: format!("{n} rows to match X ({}×{})", x.nrows(), x.ncols()),
-            found: format!("{}×{}", u.nrows(), u.ncols()),
-        });
-    }
+    let n = check_factor(x.nrows(), x.ncols(), u)?;
     let xn2: f64 = x.frobenius_norm().powi(2);
     if xn2 == 0.0 {
         return Err(DataError::Empty {
@@ -254,14 +259,7 @@ pub fn relative_error(x: &Dense, u: &Dense) -> Result<f64> {
 /// residual could never be held. The three terms nearly cancel only when the error is tiny
 /// against ‖X‖² (relative rounding ≈ 1e-16·‖UᵀU‖²/‖X − UUᵀ‖²), never the case on graphs.
 pub fn relative_error_sparse(x: &Csr, u: &Dense) -> Result<f64> {
-    let n = x.nrows();
-    if x.ncols() != n || u.nrows() != n {
-        return Err(DataError::Shape {
-            what: "factor U".into(),
-            expected: format!("{n} rows to match X ({}×{})", x.nrows(), x.ncols()),
-            found: format!("{}×{}", u.nrows(), u.ncols()),
-        });
-    }
+    let n = check_factor(x.nrows(), x.ncols(), u)?;
     let xn2: f64 = x.values().iter().map(|&v| (v as f64).powi(2)).sum();
     if xn2 == 0.0 {
         return Err(DataError::Empty {
