@@ -18,6 +18,7 @@
 //!   error, sparse factor) that every caller uses.
 
 pub mod ann;
+pub mod atomic;
 pub mod cancel;
 pub mod catalog;
 pub mod error;
