@@ -6,12 +6,13 @@
 //! XV_t is the product the next U-update needs anyway and XU_t was computed for the V-update
 //! that produced V_t, so testing costs no extra product.
 
-use super::{counted, SymFit, SymMethod, SymParams};
+use super::{SymFit, SymMethod, SymParams};
 use crate::error::{param, Result};
-use crate::history::{proj_grad_sq, Hook, Recorder};
-use crate::linalg::{add_diag, at_b, dist_sq, residual_sq, right_solve_spd, SymMatrix};
+use crate::history::{Hook, Recorder};
+use crate::linalg::{add_diag, at_b, dot, right_solve_spd, SymMatrix};
 use crate::nnls::nnls_bpp;
-use faer::{Mat, MatRef};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef};
 use rayon::prelude::*;
 
 /// A zeroed HALS column is reset to this (Zhu et al.'s code does the same, to keep VᵀV + λI
@@ -41,29 +42,51 @@ pub(super) fn fit(
     let mut rec =
         Recorder::new(params.tol, params.record_every, labels, hook).with_cancel(&params.cancel);
     let xf = x.frob_sq();
+    let n = x.n();
+    let r = u0.ncols();
     let mut products = 0usize;
     let mut u = u0.clone();
     let mut v = u0;
-    let mut xu = counted(x, &mut products, u.as_ref());
+    // Every n×r matrix of the loop lives in one of these buffers, allocated once: on a large
+    // graph fresh n×r allocations every iteration cost as much as the products.
+    let mut xu = Mat::zeros(n, r);
+    let mut xv = Mat::zeros(n, r);
+    let mut u_vtv = Mat::zeros(n, r);
+    let mut v_utu = Mat::zeros(n, r);
+    counted_into(x, &mut products, u.as_ref(), xu.as_mut());
     let mut utu = at_b(u.as_ref(), u.as_ref());
     let mut iter = 0;
     let reason;
     loop {
         // At the start V = U, so X·V is the X·U already computed.
-        let xv = if iter == 0 {
-            xu.clone()
+        if iter == 0 {
+            xv.copy_from(&xu);
         } else {
-            counted(x, &mut products, v.as_ref())
-        };
+            counted_into(x, &mut products, v.as_ref(), xv.as_mut());
+        }
         let vtv = at_b(v.as_ref(), v.as_ref());
-        let grad_u = &u * &vtv - &xv + (&u - &v) * faer::Scale(lambda);
-        let grad_v = &v * &utu - &xu + (&v - &u) * faer::Scale(lambda);
-        let pg = (proj_grad_sq(u.as_ref(), grad_u.as_ref())
-            + proj_grad_sq(v.as_ref(), grad_v.as_ref()))
-        .sqrt();
-        let objective = 0.5 * residual_sq(xf, u.as_ref(), xv.as_ref(), &utu, &vtv)
-            + 0.5 * lambda * dist_sq(u.as_ref(), v.as_ref());
-        let rel = residual_sq(xf, v.as_ref(), xv.as_ref(), &vtv, &vtv) / xf;
+        let par = faer::get_global_parallelism();
+        matmul(
+            u_vtv.as_mut(),
+            Accum::Replace,
+            u.as_ref(),
+            vtv.as_ref(),
+            1.0,
+            par,
+        );
+        matmul(
+            v_utu.as_mut(),
+            Accum::Replace,
+            v.as_ref(),
+            utu.as_ref(),
+            1.0,
+            par,
+        );
+        let t = stop_terms(&u, &v, &xu, &xv, &u_vtv, &v_utu, lambda);
+        let pg = (t.pg_sq_u + t.pg_sq_v).sqrt();
+        let objective = 0.5 * (xf - 2.0 * t.u_xv + dot(utu.as_ref(), vtv.as_ref())).max(0.0)
+            + 0.5 * lambda * t.dist_sq;
+        let rel = (xf - 2.0 * t.v_xv + dot(vtv.as_ref(), vtv.as_ref())).max(0.0) / xf;
         if let Some(r) = rec.check(
             method.name(),
             iter,
@@ -76,10 +99,34 @@ pub(super) fn fit(
             reason = r;
             break;
         }
-        u = update(method, u, v.as_ref(), xv.as_ref(), &vtv, lambda)?;
-        xu = counted(x, &mut products, u.as_ref());
-        utu = at_b(u.as_ref(), u.as_ref());
-        v = update(method, v, u.as_ref(), xu.as_ref(), &utu, lambda)?;
+        if method == SymMethod::SymHals {
+            // U ← sweep with P = XV + λV, Q = VᵀV + λI; then V likewise from U.
+            let q = add_diag(&vtv, lambda);
+            sweep_in_place(
+                u.as_mut(),
+                xv.as_ref(),
+                Some((v.as_ref(), lambda)),
+                &q,
+                0.0,
+                true,
+            );
+            counted_into(x, &mut products, u.as_ref(), xu.as_mut());
+            utu = at_b(u.as_ref(), u.as_ref());
+            let q = add_diag(&utu, lambda);
+            sweep_in_place(
+                v.as_mut(),
+                xu.as_ref(),
+                Some((u.as_ref(), lambda)),
+                &q,
+                0.0,
+                true,
+            );
+        } else {
+            u = update(method, u, v.as_ref(), xv.as_ref(), &vtv, lambda)?;
+            counted_into(x, &mut products, u.as_ref(), xu.as_mut());
+            utu = at_b(u.as_ref(), u.as_ref());
+            v = update(method, v, u.as_ref(), xu.as_ref(), &utu, lambda)?;
+        }
         iter += 1;
     }
     let seconds = rec.seconds();
@@ -94,6 +141,67 @@ pub(super) fn fit(
         penalty: Some(lambda),
         seconds,
     })
+}
+
+/// X·V into `out`, counted.
+fn counted_into(x: &SymMatrix, products: &mut usize, v: MatRef<'_, f64>, out: MatMut<'_, f64>) {
+    *products += 1;
+    x.mul_into(v, out);
+}
+
+/// The sums the stop test needs, from one pass over the n×r matrices.
+struct StopTerms {
+    /// ‖P₊(∇_U)‖² and ‖P₊(∇_V)‖² (projected gradients of the penalised objective).
+    pg_sq_u: f64,
+    pg_sq_v: f64,
+    /// ⟨U, XV⟩ and ⟨V, XV⟩.
+    u_xv: f64,
+    v_xv: f64,
+    /// ‖U − V‖².
+    dist_sq: f64,
+}
+
+/// [`StopTerms`] of the iterate (U, V), given XU, XV, U·VᵀV and V·UᵀU:
+/// ∇_U = U VᵀV − XV + λ(U − V) and ∇_V = V UᵀU − XU + λ(V − U), entry by entry. Each sum runs
+/// over the entries column by column in one thread, in the order (and with the same roundings)
+/// of the separate matrix expressions it replaces, so the numbers are those bit for bit.
+fn stop_terms(
+    u: &Mat<f64>,
+    v: &Mat<f64>,
+    xu: &Mat<f64>,
+    xv: &Mat<f64>,
+    u_vtv: &Mat<f64>,
+    v_utu: &Mat<f64>,
+    lambda: f64,
+) -> StopTerms {
+    let mut t = StopTerms {
+        pg_sq_u: 0.0,
+        pg_sq_v: 0.0,
+        u_xv: 0.0,
+        v_xv: 0.0,
+        dist_sq: 0.0,
+    };
+    let n = u.nrows();
+    for j in 0..u.ncols() {
+        let (uc, vc) = (&u.col_as_slice(j)[..n], &v.col_as_slice(j)[..n]);
+        let (xuc, xvc) = (&xu.col_as_slice(j)[..n], &xv.col_as_slice(j)[..n]);
+        let (gu0, gv0) = (&u_vtv.col_as_slice(j)[..n], &v_utu.col_as_slice(j)[..n]);
+        for i in 0..n {
+            let gu = gu0[i] - xvc[i] + (uc[i] - vc[i]) * lambda;
+            let gv = gv0[i] - xuc[i] + (vc[i] - uc[i]) * lambda;
+            if gu < 0.0 || uc[i] > 0.0 {
+                t.pg_sq_u += gu * gu;
+            }
+            if gv < 0.0 || vc[i] > 0.0 {
+                t.pg_sq_v += gv * gv;
+            }
+            t.u_xv += uc[i] * xvc[i];
+            t.v_xv += vc[i] * xvc[i];
+            let d = uc[i] - vc[i];
+            t.dist_sq += d * d;
+        }
+    }
+    t
 }
 
 /// New value of the block `w` given the other block `o`, `xo = X·o` and `oto = oᵀo`:
@@ -155,26 +263,36 @@ pub(crate) fn hals_sweep_violation(
     sweep(w, p, q, floor, false)
 }
 
-/// The sweep of [`hals_sweep`] and [`hals_sweep_violation`]. An entry whose curvature
-/// `Q_ll` is 0 (its partner column is all zero) is left as it is, as the objective does not
-/// depend on it; `reset_zero_columns` (with `floor = 0`) puts a tiny positive value in a
-/// column that ends all zero.
+/// The sweep of [`hals_sweep`] and [`hals_sweep_violation`], by value.
 fn sweep(
-    w: Mat<f64>,
+    mut w: Mat<f64>,
     p: MatRef<'_, f64>,
     q: &Mat<f64>,
     floor: f64,
     reset_zero_columns: bool,
 ) -> (Mat<f64>, f64) {
+    let violation = sweep_in_place(w.as_mut(), p, None, q, floor, reset_zero_columns);
+    (w, violation)
+}
+
+/// Rows per parallel task of the sweep (the violation is summed per block, blocks in order).
+const SWEEP_ROWS: usize = 256;
+
+/// The sweep of [`hals_sweep`] and [`hals_sweep_violation`], in place, with right-hand side
+/// `P + λ·O` when `shift = Some((O, λ))` (formed entry by entry, never as an n×r matrix). An
+/// entry whose curvature `Q_ll` is 0 (its partner column is all zero) is left as it is, as the
+/// objective does not depend on it; `reset_zero_columns` (with `floor = 0`) puts a tiny
+/// positive value in a column that ends all zero. Each block of rows is copied to a row-major
+/// scratch, swept there and written back, so nothing of size n×r is allocated.
+fn sweep_in_place(
+    mut w: MatMut<'_, f64>,
+    p: MatRef<'_, f64>,
+    shift: Option<(MatRef<'_, f64>, f64)>,
+    q: &Mat<f64>,
+    floor: f64,
+    reset_zero_columns: bool,
+) -> f64 {
     let (n, r) = (w.nrows(), w.ncols());
-    let mut rows = vec![0.0; n * r];
-    let mut prow = vec![0.0; n * r];
-    for j in 0..r {
-        for i in 0..n {
-            rows[i * r + j] = w[(i, j)];
-            prow[i * r + j] = p[(i, j)];
-        }
-    }
     let qcols: Vec<f64> = (0..r)
         .flat_map(|l| (0..r).map(move |j| (j, l)))
         .map(|(j, l)| q[(j, l)])
@@ -182,51 +300,78 @@ fn sweep(
     // Per row, t = w Q is kept up to date: changing w_l by δ adds δ·Q[l, :] (Q is symmetric,
     // so that is column l, contiguous). An axpy vectorises where the dot product of the plain
     // sweep would not, and an entry that stays put (δ = 0, common once w is sparse) costs O(1).
-    let violations: Vec<f64> = rows
-        .par_chunks_mut(r * 256)
-        .zip(prow.par_chunks(r * 256))
-        .map(|(wchunk, pchunk)| {
-            let mut violation = 0.0;
-            let mut t = vec![0.0; r];
-            for (wr, pr) in wchunk.chunks_mut(r).zip(pchunk.chunks(r)) {
-                t.iter_mut().for_each(|v| *v = 0.0);
-                for (j, &wj) in wr.iter().enumerate() {
-                    if wj != 0.0 {
-                        for (tv, &qv) in t.iter_mut().zip(&qcols[j * r..j * r + r]) {
-                            *tv += wj * qv;
+    let violations: Vec<f64> = w
+        .as_mut()
+        .par_row_chunks_mut(SWEEP_ROWS)
+        .zip(p.par_row_chunks(SWEEP_ROWS))
+        .enumerate()
+        .map_init(
+            || {
+                (
+                    vec![0.0; SWEEP_ROWS * r],
+                    vec![0.0; SWEEP_ROWS * r],
+                    vec![0.0; r],
+                )
+            },
+            |(wbuf, pbuf, t), (c, (mut wblock, pblock))| {
+                let rows = wblock.nrows();
+                let oblock = shift.map(|(o, l)| (o.subrows(c * SWEEP_ROWS, rows), l));
+                for j in 0..r {
+                    for i in 0..rows {
+                        wbuf[i * r + j] = wblock[(i, j)];
+                        pbuf[i * r + j] = match oblock {
+                            Some((o, l)) => pblock[(i, j)] + o[(i, j)] * l,
+                            None => pblock[(i, j)],
+                        };
+                    }
+                }
+                let mut violation = 0.0;
+                for (wr, pr) in wbuf.chunks_mut(r).zip(pbuf.chunks(r)).take(rows) {
+                    t.iter_mut().for_each(|v| *v = 0.0);
+                    for (j, &wj) in wr.iter().enumerate() {
+                        if wj != 0.0 {
+                            for (tv, &qv) in t.iter_mut().zip(&qcols[j * r..j * r + r]) {
+                                *tv += wj * qv;
+                            }
+                        }
+                    }
+                    for l in 0..r {
+                        let ql = &qcols[l * r..l * r + r];
+                        let grad = t[l] - pr[l];
+                        violation += if wr[l] <= floor { grad.min(0.0) } else { grad }.abs();
+                        if ql[l] <= 0.0 {
+                            continue;
+                        }
+                        let val = wr[l] + (pr[l] - t[l]) / ql[l];
+                        let new = if val > floor { val } else { floor };
+                        let delta = new - wr[l];
+                        if delta != 0.0 {
+                            for (tv, &qv) in t.iter_mut().zip(ql) {
+                                *tv += delta * qv;
+                            }
+                            wr[l] = new;
                         }
                     }
                 }
-                for l in 0..r {
-                    let ql = &qcols[l * r..l * r + r];
-                    let grad = t[l] - pr[l];
-                    violation += if wr[l] <= floor { grad.min(0.0) } else { grad }.abs();
-                    if ql[l] <= 0.0 {
-                        continue;
-                    }
-                    let val = wr[l] + (pr[l] - t[l]) / ql[l];
-                    let new = if val > floor { val } else { floor };
-                    let delta = new - wr[l];
-                    if delta != 0.0 {
-                        for (tv, &qv) in t.iter_mut().zip(ql) {
-                            *tv += delta * qv;
-                        }
-                        wr[l] = new;
+                for j in 0..r {
+                    for i in 0..rows {
+                        wblock[(i, j)] = wbuf[i * r + j];
                     }
                 }
-            }
-            violation
-        })
+                violation
+            },
+        )
         .collect();
-    let mut out = Mat::from_fn(n, r, |i, j| rows[i * r + j]);
-    for j in 0..r {
-        if reset_zero_columns && floor == 0.0 && (0..n).all(|i| out[(i, j)] == 0.0) {
-            for i in 0..n {
-                out[(i, j)] = HALS_ZERO_RESET;
+    if reset_zero_columns && floor == 0.0 {
+        for j in 0..r {
+            if (0..n).all(|i| w[(i, j)] == 0.0) {
+                for i in 0..n {
+                    w[(i, j)] = HALS_ZERO_RESET;
+                }
             }
         }
     }
-    (out, violations.iter().sum())
+    violations.iter().sum()
 }
 
 #[cfg(test)]
