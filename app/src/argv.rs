@@ -123,6 +123,18 @@ pub fn gan_train(req: &GanTrainRequest) -> Vec<String> {
     a.flag("--resume", req.resume);
     a.flag("--overwrite", req.overwrite);
     a.flag("--quiet", !req.progress);
+    a.opt(
+        "--devices",
+        (req.devices != d.devices).then_some(req.devices),
+    );
+    a.opt("--nodes", (req.nodes != d.nodes).then_some(req.nodes));
+    if let Some(n) = &req.node {
+        a.value("--node", n.index);
+        a.value("--orchestrator", &n.orchestrator);
+        a.value("--node-port", n.port);
+        a.value("--node-host", &n.host);
+    }
+    a.flag("--per-group-norm", req.per_group_norm);
     a.0
 }
 

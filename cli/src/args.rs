@@ -25,6 +25,16 @@ impl From<BackendArg> for BackendKind {
     }
 }
 
+/// The `--backend` value that selects `b` (`None` for the default).
+pub fn backend_flag(b: BackendArg) -> Option<&'static str> {
+    match b {
+        BackendArg::Cpu => None,
+        BackendArg::Flex => Some("flex"),
+        BackendArg::Ndarray => Some("ndarray"),
+        BackendArg::Wgpu => Some("wgpu"),
+    }
+}
+
 /// Prints `value` as one JSON line (the last line of stdout, for `--json`).
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(value)?);

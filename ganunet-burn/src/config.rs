@@ -50,6 +50,10 @@ pub struct GeneratorConfig {
     /// and the group ([`crate::nnls`]); 0 = the paper's head alone (pooled bottleneck → linear →
     /// ReLU). An extension the paper wished for (§5.2), off by default.
     pub nnls_sweeps: usize,
+    /// Batch-norm statistics per group (each group normalised by its own, as at batch 1)
+    /// instead of over the batch: a batch split across data-parallel peers then trains exactly
+    /// as on one device. Off by default (the paper's batch norm).
+    pub per_group_norm: bool,
 }
 
 impl Default for GeneratorConfig {
@@ -62,6 +66,7 @@ impl Default for GeneratorConfig {
             levels: 5,
             init_std: 0.02,
             nnls_sweeps: 0,
+            per_group_norm: false,
         }
     }
 }
@@ -120,6 +125,8 @@ pub struct DiscriminatorConfig {
     pub in_channels: usize,
     pub base_channels: usize,
     pub init_std: f64,
+    /// Batch-norm statistics per group, as [`GeneratorConfig::per_group_norm`].
+    pub per_group_norm: bool,
 }
 
 impl Default for DiscriminatorConfig {
@@ -128,6 +135,7 @@ impl Default for DiscriminatorConfig {
             in_channels: 80,
             base_channels: 64,
             init_std: 0.02,
+            per_group_norm: false,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! group and a reconstruction (or, for "real" pairs, the source's PCA reconstruction).
 
 use crate::config::DiscriminatorConfig;
+use crate::generator::batch_norm;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
@@ -14,6 +15,7 @@ pub struct Discriminator<B: Backend> {
     convs: Vec<Conv2d<B>>,
     /// Norms of convs 1..=3 (the first and the last conv have none).
     norms: Vec<BatchNorm<B>>,
+    per_group_norm: bool,
 }
 
 fn conv<B: Backend>(
@@ -45,7 +47,11 @@ impl DiscriminatorConfig {
             .into_iter()
             .map(|n| BatchNormConfig::new(n).init(device))
             .collect();
-        Discriminator { convs, norms }
+        Discriminator {
+            convs,
+            norms,
+            per_group_norm: self.per_group_norm,
+        }
     }
 }
 
@@ -54,7 +60,7 @@ impl<B: Backend> Discriminator<B> {
     pub fn forward(&self, pair: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut x = leaky_relu(self.convs[0].forward(pair), 0.2);
         for (conv, norm) in self.convs[1..4].iter().zip(&self.norms) {
-            x = leaky_relu(norm.forward(conv.forward(x)), 0.2);
+            x = leaky_relu(batch_norm(norm, conv.forward(x), self.per_group_norm), 0.2);
         }
         self.convs[4].forward(x)
     }

@@ -32,6 +32,22 @@ fn up_conv<B: Backend>(
         .init(device)
 }
 
+/// Batch norm of `x` [batch, c, h, w] over the whole batch or, with `per_group`, over each group
+/// on its own (the statistics of a batch of 1), so that splitting a batch between data-parallel
+/// peers changes nothing.
+pub(crate) fn batch_norm<B: Backend>(
+    norm: &BatchNorm<B>,
+    x: Tensor<B, 4>,
+    per_group: bool,
+) -> Tensor<B, 4> {
+    let batch = x.dims()[0];
+    if !per_group || batch == 1 {
+        return norm.forward(x);
+    }
+    let groups = x.chunk(batch, 0).into_iter().map(|g| norm.forward(g));
+    Tensor::cat(groups.collect(), 0)
+}
+
 #[derive(Module, Debug)]
 pub struct Down<B: Backend> {
     conv: Conv2d<B>,
@@ -54,6 +70,7 @@ pub struct Generator<B: Backend> {
     group: usize,
     k: usize,
     nnls_sweeps: usize,
+    per_group_norm: bool,
 }
 
 impl GeneratorConfig {
@@ -105,6 +122,7 @@ impl GeneratorConfig {
             group: self.group,
             k: self.k,
             nnls_sweeps: self.nnls_sweeps,
+            per_group_norm: self.per_group_norm,
         })
     }
 }
@@ -128,7 +146,7 @@ impl<B: Backend> Generator<B> {
         for d in &self.downs {
             h = d.conv.forward(h);
             if let Some(n) = &d.norm {
-                h = n.forward(h);
+                h = batch_norm(n, h, self.per_group_norm);
             }
             h = leaky_relu(h, 0.2);
             stack.push(h.clone());
@@ -145,7 +163,11 @@ impl<B: Backend> Generator<B> {
         // Decoder: up, then concatenate the skip popped from the stack.
         let mut u = bottleneck;
         for up in self.ups.iter().rev() {
-            u = relu(up.norm.forward(up.conv.forward(u)));
+            u = relu(batch_norm(
+                &up.norm,
+                up.conv.forward(u),
+                self.per_group_norm,
+            ));
             let skip = stack.pop().expect("one skip per up level");
             u = Tensor::cat(vec![u, skip], 1);
         }

@@ -16,6 +16,8 @@
 
 pub mod backend;
 pub mod checkpoint;
+#[cfg(feature = "collective")]
+pub mod collective;
 pub mod error;
 pub mod metric_log;
 pub mod progress;

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use symnmf_burn::SymNmfAutodiffBackend;
 
+/// Starts burn-collective's orchestrator for a `--nodes` run (see `nmfnet_train::collective`).
+#[cfg(feature = "collective")]
+pub use nmfnet_train::collective::spawn_orchestrator;
+
 /// Upper limit of `gan train --steps`.
 pub const MAX_STEPS: usize = 100_000_000;
 
@@ -46,9 +50,42 @@ pub struct GanTrainRequest {
     pub checkpoint_every: usize,
     /// Show the progress bar (stderr).
     pub progress: bool,
+    /// Data-parallel peers in this process (threads, one device each; each takes
+    /// `batch / (devices · nodes)` groups of every step and gradients are averaged before each
+    /// optimiser step). Needs the `collective` feature when above 1.
+    #[serde(default = "one")]
+    pub devices: usize,
+    /// Processes of a data-parallel run (joined through burn-collective's orchestrator).
+    #[serde(default = "one")]
+    pub nodes: usize,
+    /// This process's place in a multi-process run (`None`: the only process, or the
+    /// launcher that starts the `nodes` processes).
+    #[serde(default)]
+    pub node: Option<NodeJoin>,
+    /// Batch-norm statistics per group rather than over the batch (a batch split between
+    /// peers then trains exactly as on one device).
+    #[serde(default)]
+    pub per_group_norm: bool,
     /// Stop switch: once set, training stops before its next step (checkpoints kept).
     #[serde(skip)]
     pub cancel: nmfnet_datasets::Cancel,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// How one process of a multi-process run reaches the others.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeJoin {
+    /// This process, 0..nodes (process 0 writes `out` and reports).
+    pub index: usize,
+    /// `ws://host:port` of the orchestrator.
+    pub orchestrator: String,
+    /// Port of this process's data service.
+    pub port: u16,
+    /// Host name or address the other processes reach this one by.
+    pub host: String,
 }
 
 impl GanTrainRequest {
@@ -70,8 +107,17 @@ impl GanTrainRequest {
             overwrite: false,
             checkpoint_every: 100,
             progress: true,
+            devices: 1,
+            nodes: 1,
+            node: None,
+            per_group_norm: false,
             cancel: Default::default(),
         }
+    }
+
+    /// Peers in the whole run.
+    pub fn peers(&self) -> usize {
+        self.devices.saturating_mul(self.nodes)
     }
 
     /// The training config the request stands for (validated).
@@ -81,9 +127,13 @@ impl GanTrainRequest {
             nnls_sweeps: self.nnls_sweeps,
             base_channels: self.channels,
             max_channels: self.channels.saturating_mul(8),
+            per_group_norm: self.per_group_norm,
             ..Default::default()
         };
-        let mut discriminator = DiscriminatorConfig::default();
+        let mut discriminator = DiscriminatorConfig {
+            per_group_norm: self.per_group_norm,
+            ..Default::default()
+        };
         if self.tiny {
             generator.base_channels = 8;
             generator.max_channels = 32;
@@ -128,13 +178,21 @@ struct GanJob<'a> {
     train: &'a ImageSet,
     test: &'a ImageSet,
     trainer: TrainerConfig,
+    /// Threads in this process, processes in the run, and this process's place.
+    devices: usize,
+    nodes: usize,
+    node: Option<NodeJoin>,
 }
 
 impl BackendJob for GanJob<'_> {
     type Output = anyhow::Result<(TrainReport, f64, usize, f64)>;
     fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
-        let mut task = GanTask::<B>::new(self.cfg.clone(), self.train, &device)?;
-        let report = Trainer::new(self.trainer).run(&mut task)?;
+        let (report, task) = if self.devices * self.nodes > 1 {
+            train_parallel::<B>(&self, &device)?
+        } else {
+            let mut task = GanTask::<B>::new(self.cfg.clone(), self.train, &device)?;
+            (Trainer::new(self.trainer.clone()).run(&mut task)?, task)
+        };
         // Test groups are fixed: drawn once with seed 0, whatever the training seed.
         let (err, groups, secs) = evaluate(
             task.generator(),
@@ -145,6 +203,90 @@ impl BackendJob for GanJob<'_> {
         )?;
         Ok((report, err, groups, secs))
     }
+}
+
+/// The peers of this process as threads: each joins the collective, trains its share through
+/// the one loop (only the first peer of process 0 writes checkpoints, logs and shows progress),
+/// and leaves; returns the first peer's report and task (every peer holds the same model).
+#[cfg(feature = "collective")]
+fn train_parallel<B: SymNmfAutodiffBackend>(
+    job: &GanJob<'_>,
+    device: &B::Device,
+) -> anyhow::Result<(TrainReport, GanTask<B>)> {
+    use nmfnet_train::collective::{self, NodeSpec, Peer};
+    let node = job.node.as_ref().map(|n| NodeSpec {
+        nodes: job.nodes,
+        node: n.index,
+        orchestrator: n.orchestrator.clone(),
+        port: n.port,
+        host: n.host.clone(),
+    });
+    let first = node.as_ref().map_or(0, |n| n.node * job.devices);
+    let count = job.devices * job.nodes;
+    let cfg = collective::config(job.devices, node.as_ref())?;
+    if node.is_none() {
+        collective::reset::<B::InnerBackend>();
+    }
+    // Built one after the other, before any thread starts: the weights come from the
+    // backend's seeded generator, so every peer starts from the same model.
+    let mut tasks = Vec::with_capacity(job.devices);
+    for t in 0..job.devices {
+        let peer = Peer {
+            rank: first + t,
+            count,
+        };
+        tasks.push((
+            peer.clone(),
+            GanTask::<B>::new(job.cfg.clone(), job.train, device)?.with_peer(peer)?,
+        ));
+    }
+    let results: Vec<anyhow::Result<(TrainReport, GanTask<B>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = tasks
+            .into_iter()
+            .map(|(peer, mut task)| {
+                let trainer = if peer.rank == 0 {
+                    job.trainer.clone()
+                } else {
+                    TrainerConfig {
+                        out_dir: None,
+                        progress: false,
+                        resume: false,
+                        ..job.trainer.clone()
+                    }
+                };
+                let cfg = cfg.clone();
+                s.spawn(move || {
+                    collective::join::<B::InnerBackend>(&peer, device, cfg)?;
+                    let report = Trainer::new(trainer).run(&mut task)?;
+                    collective::leave::<B::InnerBackend>(&peer)?;
+                    Ok((report, task))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a training peer panicked")))
+            })
+            .collect()
+    });
+    let mut first_result = None;
+    for r in results {
+        let r = r?;
+        first_result.get_or_insert(r);
+    }
+    first_result.ok_or_else(|| anyhow::anyhow!("no peer ran"))
+}
+
+#[cfg(not(feature = "collective"))]
+fn train_parallel<B: SymNmfAutodiffBackend>(
+    _: &GanJob<'_>,
+    _: &B::Device,
+) -> anyhow::Result<(TrainReport, GanTask<B>)> {
+    anyhow::bail!(
+        "data-parallel training (--devices/--nodes above 1) is not in this build: build with the cargo feature `collective`"
+    )
 }
 
 /// Trains GAN-UNET as `req` says on `backend`; checkpoints, the metric log and `summary.json`
@@ -160,7 +302,34 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
             req.steps
         );
     }
-    let mut out = match &req.out {
+    if req.devices == 0 || req.nodes == 0 || req.devices > 64 || req.nodes > 64 {
+        anyhow::bail!(
+            "--devices and --nodes must be between 1 and 64, got {} and {}",
+            req.devices,
+            req.nodes
+        );
+    }
+    if req.peers() > 1 {
+        if !cfg!(feature = "collective") {
+            anyhow::bail!("data-parallel training (--devices/--nodes above 1) is not in this build: build with the cargo feature `collective`");
+        }
+        if req.resume {
+            anyhow::bail!("--resume is not supported for data-parallel runs (--devices/--nodes above 1) yet: resume on one device, or start over");
+        }
+        if req.batch % req.peers() != 0 {
+            anyhow::bail!(
+                "--batch {} cannot be shared equally by {} peers (--devices × --nodes): make it a multiple",
+                req.batch,
+                req.peers()
+            );
+        }
+        if req.nodes > 1 && req.node.is_none() {
+            anyhow::bail!("a run of --nodes {} needs this process's --node (the command line starts them all when --node is absent)", req.nodes);
+        }
+    }
+    // Only the first process of a multi-process run writes.
+    let writes = req.node.as_ref().is_none_or(|n| n.index == 0);
+    let mut out = match req.out.as_ref().filter(|_| writes) {
         Some(dir) => {
             let inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
             let mode = Mode::from_flags(req.resume, req.overwrite)?;
@@ -188,6 +357,9 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
             train: &train,
             test: &test,
             trainer,
+            devices: req.devices,
+            nodes: req.nodes,
+            node: req.node.clone(),
         },
     )??;
     let train_error = report

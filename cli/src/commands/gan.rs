@@ -5,7 +5,7 @@ use crate::args::{print_json, BackendArg};
 use nmfnet_app::gan::baselines::{gan_baselines, GanBaselineRequest, GanBaselineSummary};
 use nmfnet_app::gan::eval::{gan_eval, GanEvalRequest};
 use nmfnet_app::gan::factorize::{gan_factorize, GanFactorizeRequest};
-use nmfnet_app::gan::train::{gan_train, GanTrainRequest};
+use nmfnet_app::gan::train::{gan_train, GanTrainRequest, NodeJoin};
 use nmfnet_baselines::NmfMethod;
 use std::path::PathBuf;
 
@@ -52,6 +52,34 @@ pub struct GanTrainArgs {
     pub overwrite: bool,
     #[arg(long, default_value_t = 100)]
     pub checkpoint_every: usize,
+    /// Data-parallel peers in this process (threads, one device each: D flex devices on a CPU),
+    /// each on --batch / (D × --nodes) groups of every step, gradients averaged before each
+    /// optimiser step (cargo feature `collective`; 1 to 64).
+    #[arg(long, default_value_t = 1)]
+    pub devices: usize,
+    /// Processes of a data-parallel run on this machine (1 to 64): the command starts an
+    /// orchestrator and the processes, joined over WebSocket on 127.0.0.1; process 0 writes
+    /// --out and reports (cargo feature `collective`).
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// This process's place in a --nodes run (set by the command that starts them, or by hand
+    /// with --orchestrator and --node-port to join processes on several machines).
+    #[arg(long, requires_all = ["orchestrator", "node_port"])]
+    pub node: Option<usize>,
+    /// `ws://HOST:PORT` of the orchestrator of a --nodes run.
+    #[arg(long, value_name = "URL", requires = "node")]
+    pub orchestrator: Option<String>,
+    /// Port of this process's data service in a --nodes run.
+    #[arg(long, value_name = "PORT", requires = "node")]
+    pub node_port: Option<u16>,
+    /// Host name or address the other processes reach this one by.
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    pub node_host: String,
+    /// Batch-norm statistics per group rather than over the batch: with it a batch split
+    /// between data-parallel peers trains exactly as on one device (without it each peer
+    /// normalises over its own share, as data-parallel batch norm usually does).
+    #[arg(long)]
+    pub per_group_norm: bool,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
     pub backend: BackendArg,
     #[arg(long)]
@@ -171,6 +199,15 @@ impl GanTrainArgs {
             overwrite: self.overwrite,
             checkpoint_every: self.checkpoint_every,
             progress: !self.quiet,
+            devices: self.devices,
+            nodes: self.nodes,
+            node: self.node.map(|index| NodeJoin {
+                index,
+                orchestrator: self.orchestrator.clone().unwrap_or_default(),
+                port: self.node_port.unwrap_or_default(),
+                host: self.node_host.clone(),
+            }),
+            per_group_norm: self.per_group_norm,
             cancel: Default::default(),
         }
     }
@@ -232,6 +269,9 @@ impl GanBaselineArgs {
 
 /// Runs `nmfnet gan train`.
 pub fn train(args: &GanTrainArgs) -> anyhow::Result<()> {
+    if args.nodes > 1 && args.node.is_none() {
+        return launch_nodes(args);
+    }
     let s = gan_train(&args.request(), args.backend.into())?;
     println!(
         "gan-unet {} ({} steps, k = {}, {}, backend {}): train ε {}, test ε {:.3} on {} groups, {:.4} s per group, {:.1} s ({} of training in all)",
@@ -339,4 +379,74 @@ fn print_baselines(s: &GanBaselineSummary) {
             r.transfer_basis_seconds
         );
     }
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// `gan train --nodes N` without `--node`: starts burn-collective's orchestrator in this
+/// process and N processes of this program on 127.0.0.1 (process 0 with --out and the progress
+/// bar, the others quiet), waits for all of them and exits with the first failure.
+#[cfg(feature = "collective")]
+fn launch_nodes(args: &GanTrainArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let port = free_port()?;
+    nmfnet_app::gan::train::spawn_orchestrator(port)?;
+    let exe = std::env::current_exe().context("cannot find this program to start the processes")?;
+    let req = args.request();
+    let mut children = Vec::with_capacity(args.nodes);
+    for index in 0..args.nodes {
+        let mut node = req.clone();
+        node.node = Some(NodeJoin {
+            index,
+            orchestrator: format!("ws://127.0.0.1:{port}"),
+            port: free_port()?,
+            host: "127.0.0.1".into(),
+        });
+        if index > 0 {
+            node.out = None;
+            node.progress = false;
+        }
+        let mut argv = nmfnet_app::argv::gan_train(&node);
+        argv.remove(0);
+        if let Some(b) = crate::args::backend_flag(args.backend) {
+            argv.extend(["--backend".to_string(), b.to_string()]);
+        }
+        if args.json && index == 0 {
+            argv.push("--json".into());
+        }
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.args(&argv);
+        if index > 0 {
+            cmd.stdout(std::process::Stdio::null());
+        }
+        children.push(
+            cmd.spawn()
+                .with_context(|| format!("cannot start process {index} of {}", args.nodes))?,
+        );
+    }
+    let mut failed = None;
+    for (index, mut child) in children.into_iter().enumerate() {
+        let status = child.wait()?;
+        if !status.success() && failed.is_none() {
+            failed = Some((index, status));
+        }
+    }
+    match failed {
+        Some((index, status)) => {
+            anyhow::bail!("process {index} of {} failed ({status})", args.nodes)
+        }
+        None => Ok(()),
+    }
+}
+
+#[cfg(not(feature = "collective"))]
+fn launch_nodes(_: &GanTrainArgs) -> anyhow::Result<()> {
+    let _ = free_port;
+    anyhow::bail!(
+        "data-parallel training (--nodes above 1) is not in this build: build with the cargo feature `collective`"
+    )
 }

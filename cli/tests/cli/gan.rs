@@ -436,3 +436,122 @@ fn gan_train_width_is_checked_and_training_time_accumulates() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("another configuration"), "{err}");
 }
+
+/// The per-step metrics of a run's log (g_loss, train_error, d_loss).
+fn logged_losses(dir: &std::path::Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            ["g_loss", "train_error", "d_loss"]
+                .iter()
+                .map(|k| {
+                    v.get(k)
+                        .or_else(|| v["metrics"].get(k))
+                        .and_then(|x| x.as_f64())
+                        .unwrap_or_else(|| panic!("{k} in {l}"))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Data-parallel training: two peers as threads, two processes joined through the orchestrator
+/// on 127.0.0.1 (started by the one command), and one device with the whole batch give the
+/// same losses step by step.
+#[cfg(feature = "collective")]
+#[test]
+fn gan_train_on_two_peers_threads_or_processes_matches_one_device() {
+    let Some(dir) = shared_data() else { return };
+    let d = tmp("gan-parallel");
+    let run = |name: &str, extra: &[&str]| {
+        let out = d.join(name);
+        let mut args = vec![
+            "gan",
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            p(&dir),
+            "--steps",
+            "5",
+            "--batch",
+            "2",
+            "--tiny",
+            "--per-group-norm",
+            "--out",
+            p(&out),
+            "--json",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let s = summary(&nmfnet(&args));
+        assert_eq!(s["steps"], 5, "{name}: {s}");
+        (logged_losses(&out), s)
+    };
+    let (alone, _) = run("alone", &[]);
+    let (threads, st) = run("threads", &["--devices", "2"]);
+    let (processes, sp) = run("processes", &["--nodes", "2"]);
+    assert_eq!(alone.len(), 5);
+    // Threads and processes run the same arithmetic: the same bits.
+    assert_eq!(threads, processes);
+    assert_eq!(st["test_error"], sp["test_error"]);
+    for (s, (a, b)) in alone.iter().zip(&threads).enumerate() {
+        for (m, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs(),
+                "step {s} metric {m}: one device {x}, two peers {y}"
+            );
+        }
+    }
+    // Only process 0 wrote: the folder holds one run.
+    assert!(d.join("processes").join("checkpoint.bin").is_file());
+    // A batch that does not split is refused before any work.
+    let out = d.join("odd");
+    expect_error(
+        &[
+            "gan",
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            p(&dir),
+            "--steps",
+            "1",
+            "--batch",
+            "3",
+            "--tiny",
+            "--devices",
+            "2",
+            "--out",
+            p(&out),
+        ],
+        "multiple",
+        &out,
+    );
+}
+
+#[cfg(not(feature = "collective"))]
+#[test]
+fn gan_train_on_several_devices_needs_the_collective_feature() {
+    let d = tmp("gan-no-collective");
+    let out = d.join("run");
+    expect_error(
+        &[
+            "gan",
+            "train",
+            "--dataset",
+            "mnist",
+            "--steps",
+            "1",
+            "--tiny",
+            "--devices",
+            "2",
+            "--out",
+            p(&out),
+        ],
+        "collective",
+        &out,
+    );
+}

@@ -187,6 +187,18 @@ fn requests_with_every_option_parse_back() {
     let mut tiny = GanTrainRequest::new("face");
     tiny.tiny = true;
     check_train(&tiny);
+    let mut parallel = GanTrainRequest::new("mnist");
+    parallel.devices = 2;
+    parallel.nodes = 3;
+    parallel.batch = 12;
+    parallel.per_group_norm = true;
+    parallel.node = Some(nmfnet_app::gan::train::NodeJoin {
+        index: 2,
+        orchestrator: "ws://10.0.0.1:3000".into(),
+        port: 3005,
+        host: "10.0.0.3".into(),
+    });
+    check_train(&parallel);
 
     let mut eval = GanEvalRequest::new(Path::new("/m"), "mnist");
     eval.batch = 7;

@@ -192,6 +192,10 @@ pub struct GanTask<B: AutodiffBackend> {
     groups_per_epoch: usize,
     epoch_groups: (usize, Vec<Vec<usize>>),
     device: B::Device,
+    /// Data-parallel: this peer takes its share of every batch and averages gradients and
+    /// metrics with the others.
+    #[cfg(feature = "collective")]
+    peer: Option<crate::collective::Peer>,
 }
 
 impl<B: AutodiffBackend> GanTask<B> {
@@ -278,7 +282,51 @@ impl<B: AutodiffBackend> GanTask<B> {
             generator: Some(generator),
             discriminator,
             device: device.clone(),
+            #[cfg(feature = "collective")]
+            peer: None,
         })
+    }
+
+    /// Makes this task one peer of a data-parallel run (the batch must be a multiple of the
+    /// peer count). Every peer must be built from the same config, so that they start equal.
+    #[cfg(feature = "collective")]
+    pub fn with_peer(mut self, peer: crate::collective::Peer) -> anyhow::Result<Self> {
+        peer.share(self.cfg.batch)?;
+        self.peer = Some(peer);
+        Ok(self)
+    }
+
+    /// The part of a batch of `len` this task trains on (all of it unless it is a peer).
+    fn share(&self, len: usize) -> anyhow::Result<std::ops::Range<usize>> {
+        #[cfg(feature = "collective")]
+        if let Some(p) = &self.peer {
+            return p.share(len);
+        }
+        Ok(0..len)
+    }
+
+    /// The gradients to step with: this task's own, or their mean over the peers.
+    fn synced<M: Module<B>>(
+        &self,
+        module: &M,
+        grads: GradientsParams,
+    ) -> anyhow::Result<GradientsParams> {
+        #[cfg(feature = "collective")]
+        if let Some(p) = &self.peer {
+            return crate::collective::average_gradients(p, module, grads);
+        }
+        let _ = module;
+        Ok(grads)
+    }
+
+    /// A step's metrics: this task's own, or their mean over the peers (equal shares, so the
+    /// mean of the peers' batch means is the whole batch's mean).
+    fn synced_metrics(&self, values: Vec<f64>) -> anyhow::Result<Vec<f64>> {
+        #[cfg(feature = "collective")]
+        if let Some(p) = &self.peer {
+            return crate::collective::mean_of::<B::InnerBackend>(p, &values, &self.device);
+        }
+        Ok(values)
     }
 
     pub fn generator(&self) -> &Generator<B> {
@@ -314,7 +362,9 @@ impl<B: AutodiffBackend> GanTask<B> {
 
 impl<B: AutodiffBackend> Task for GanTask<B> {
     fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
-        let groups = self.groups_for(step)?;
+        let all_groups = self.groups_for(step)?;
+        let share = self.share(all_groups.len())?;
+        let groups = &all_groups[share.clone()];
         let refs: Vec<&Vec<usize>> = groups.iter().collect();
         let (m, side) = (self.cfg.generator.group, self.data.side);
         let b = groups.len();
@@ -346,7 +396,8 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             );
             let fake = y_hat.clone().detach();
             let mut rng = StdRng::seed_from_u64(step_seed(self.cfg.seed ^ 0x5eed, step));
-            let targets: Vec<f32> = (0..b)
+            // Drawn for the whole batch (the same on every peer), then this task's share.
+            let targets: Vec<f32> = (0..all_groups.len())
                 .map(|_| {
                     if rng.random::<f64>() < self.cfg.label_noise {
                         0.0
@@ -354,7 +405,8 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
                         1.0
                     }
                 })
-                .collect();
+                .collect::<Vec<f32>>()[share.clone()]
+            .to_vec();
             let targets = Tensor::<B, 1>::from_data(
                 TensorData::new(targets, [b]).convert::<B::FloatElem>(),
                 &self.device,
@@ -364,6 +416,7 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             let d_loss = discriminator_loss(real_logits, fake_logits, targets);
             d_loss_value = d_loss.clone().into_scalar().elem::<f64>();
             let grads = contiguous_grads(&d, GradientsParams::from_grads(d_loss.backward(), &d));
+            let grads = self.synced(&d, grads)?;
             d = self.d_opt.step(lr, d, grads);
             self.discriminator = Some(d);
         }
@@ -383,6 +436,11 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             &generator,
             GradientsParams::from_grads(g_loss.backward(), &generator),
         );
+        let grads = self.synced(&generator, grads)?;
+        let [g_loss_value, error, d_loss_value]: [f64; 3] = self
+            .synced_metrics(vec![g_loss_value, error, d_loss_value])?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("three metrics expected"))?;
         generator = self.g_opt.step(lr, generator, grads);
         self.generator = Some(generator);
         let mut metrics: Metrics = vec![
