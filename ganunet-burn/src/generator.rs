@@ -396,6 +396,47 @@ mod training_tests {
 
     /// The L1 objective of the "UNET" ablation goes down when the generator is trained on one
     /// small group: gradients reach every layer through the heads and `Ŷ = HW`.
+    /// With per-group batch norm a batch of groups gives what each group gives alone (training
+    /// mode, where batch norm uses the batch's statistics); with the batch's statistics it
+    /// does not.
+    #[test]
+    fn per_group_norm_makes_each_group_independent_of_its_batch() {
+        let device = Default::default();
+        let forward = |per_group_norm: bool| {
+            let cfg = GeneratorConfig {
+                group: 6,
+                k: 3,
+                base_channels: 4,
+                max_channels: 16,
+                levels: 3,
+                per_group_norm,
+                ..Default::default()
+            };
+            <A as Backend>::seed(&device, 3);
+            let g = cfg.init::<A>(&device).unwrap();
+            <A as Backend>::seed(&device, 4);
+            let y = Tensor::<A, 4>::random([2, 6, 8, 8], Distribution::Uniform(0.0, 1.0), &device);
+            let (h, w) = g.forward(y.clone());
+            let (h0, w0) = g.forward(y.clone().slice([0..1]));
+            let (h1, w1) = g.forward(y.slice([1..2]));
+            let gap =
+                |a: Tensor<A, 4>, b: Tensor<A, 4>| -> f32 { (a - b).abs().max().into_scalar() };
+            let gap3 =
+                |a: Tensor<A, 3>, b: Tensor<A, 3>| -> f32 { (a - b).abs().max().into_scalar() };
+            gap(h, Tensor::cat(vec![h0, h1], 0)).max(gap3(w, Tensor::cat(vec![w0, w1], 0)))
+        };
+        let per_group = forward(true);
+        let batch = forward(false);
+        assert!(
+            per_group < 1e-5,
+            "per-group norm: a batch differs from its groups by {per_group}"
+        );
+        assert!(
+            batch > 1e-3,
+            "batch norm over the batch should couple the groups ({batch})"
+        );
+    }
+
     #[test]
     fn l1_training_on_one_group_reduces_the_error() {
         let device = Default::default();
@@ -407,6 +448,7 @@ mod training_tests {
             levels: 3,
             init_std: 0.02,
             nnls_sweeps: 0,
+            per_group_norm: false,
         };
         let mut g = cfg.init::<A>(&device).unwrap();
         let y = Tensor::<A, 4>::random([1, 6, 8, 8], Distribution::Uniform(0.0, 1.0), &device);

@@ -236,6 +236,14 @@ pub fn spawn_orchestrator(port: u16) -> anyhow::Result<()> {
         .name("orchestrator".into())
         .spawn(move || runtime.block_on(collective::start_global_orchestrator(port)))
         .context("cannot start the orchestrator's thread")?;
+    // The nodes retry an absent orchestrator forever: make sure it listens before they start.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("the orchestrator did not start listening on port {port}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     Ok(())
 }
 

@@ -181,6 +181,7 @@ struct GanJob<'a> {
     /// Threads in this process, processes in the run, and this process's place.
     devices: usize,
     nodes: usize,
+    #[cfg_attr(not(feature = "collective"), allow(dead_code))]
     node: Option<NodeJoin>,
 }
 
@@ -293,15 +294,6 @@ fn train_parallel<B: SymNmfAutodiffBackend>(
 /// go to `req.out`.
 pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<GanTrainSummary> {
     let started = std::time::Instant::now();
-    let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
-    let mut cfg = req.config()?;
-    cfg.image_shape = Some((train.height, train.width));
-    if req.steps == 0 || req.steps > MAX_STEPS {
-        anyhow::bail!(
-            "--steps must be between 1 and {MAX_STEPS}, got {}",
-            req.steps
-        );
-    }
     if req.devices == 0 || req.nodes == 0 || req.devices > 64 || req.nodes > 64 {
         anyhow::bail!(
             "--devices and --nodes must be between 1 and 64, got {} and {}",
@@ -326,6 +318,15 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
         if req.nodes > 1 && req.node.is_none() {
             anyhow::bail!("a run of --nodes {} needs this process's --node (the command line starts them all when --node is absent)", req.nodes);
         }
+    }
+    let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
+    let mut cfg = req.config()?;
+    cfg.image_shape = Some((train.height, train.width));
+    if req.steps == 0 || req.steps > MAX_STEPS {
+        anyhow::bail!(
+            "--steps must be between 1 and {MAX_STEPS}, got {}",
+            req.steps
+        );
     }
     // Only the first process of a multi-process run writes.
     let writes = req.node.as_ref().is_none_or(|n| n.index == 0);

@@ -428,18 +428,31 @@ fn launch_nodes(args: &GanTrainArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot start process {index} of {}", args.nodes))?,
         );
     }
-    let mut failed = None;
-    for (index, mut child) in children.into_iter().enumerate() {
-        let status = child.wait()?;
-        if !status.success() && failed.is_none() {
-            failed = Some((index, status));
+    // Polled rather than waited in turn: when one process fails, the others would wait for it
+    // forever, so they are stopped.
+    let mut running: Vec<Option<std::process::Child>> = children.into_iter().map(Some).collect();
+    loop {
+        let mut left = 0;
+        for index in 0..running.len() {
+            let Some(child) = running[index].as_mut() else {
+                continue;
+            };
+            match child.try_wait()? {
+                None => left += 1,
+                Some(status) if status.success() => running[index] = None,
+                Some(status) => {
+                    for other in running.iter_mut().flatten() {
+                        let _ = other.kill();
+                        let _ = other.wait();
+                    }
+                    anyhow::bail!("process {index} of {} failed ({status})", args.nodes);
+                }
+            }
         }
-    }
-    match failed {
-        Some((index, status)) => {
-            anyhow::bail!("process {index} of {} failed ({status})", args.nodes)
+        if left == 0 {
+            return Ok(());
         }
-        None => Ok(()),
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
 

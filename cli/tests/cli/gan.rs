@@ -438,6 +438,7 @@ fn gan_train_width_is_checked_and_training_time_accumulates() {
 }
 
 /// The per-step metrics of a run's log (g_loss, train_error, d_loss).
+#[cfg(feature = "collective")]
 fn logged_losses(dir: &std::path::Path) -> Vec<Vec<f64>> {
     std::fs::read_to_string(dir.join("metrics.jsonl"))
         .unwrap()
