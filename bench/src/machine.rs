@@ -86,6 +86,10 @@ pub fn describe() -> Machine {
         libraries: ["burn", "faer", "gemm"]
             .iter()
             .filter_map(|n| locked(&lock, n))
+            .chain(
+                cfg!(feature = "ndarray-blas")
+                    .then(|| "ndarray's products through the system OpenBLAS".to_string()),
+            )
             .collect(),
         python: python_with(&["torch", "numpy", "sklearn"]).ok().and_then(|p| {
             run(

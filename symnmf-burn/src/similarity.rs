@@ -171,6 +171,18 @@ impl SparseSymmetric {
 
 /// A backend that can multiply a sparse symmetric matrix by a dense factor (see module docs).
 pub trait SparseBackend: Backend {
+    /// Whether a product with a transposed operand costs this backend a copy of that operand.
+    /// ndarray copies a transposed matrix element by element before multiplying (a strided,
+    /// cache-unfriendly n² copy): in the backward pass of a dense `X·U`, which needs `Xᵀ·G`,
+    /// that copy was 31 % of a SymNMF-Net epoch (n = 3147, `perf`). Such a backend takes the
+    /// dense product through [`SparseBackend::sym_dense_mm`]'s own backward, `X·G`.
+    const TRANSPOSED_PRODUCT_COPIES: bool = false;
+
+    /// `X·U` for a dense symmetric X that is a constant of the problem (not trained).
+    fn sym_dense_mm(x: FloatTensor<Self>, u: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::float_matmul(x, u)
+    }
+
     /// `X·U` for the sparse symmetric `x` and the n×r tensor `u`.
     fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
         let u = Tensor::<Self, 2>::from_primitive(TensorPrimitive::Float(u));
@@ -209,7 +221,42 @@ impl<B: SparseBackend> Backward<B, 1> for SymSpmmBackward {
     }
 }
 
+/// Backward node of the dense symmetric product; its state is X (a shared handle).
+#[derive(Debug)]
+struct SymDenseBackward;
+
+impl<B: SparseBackend> Backward<B, 1> for SymDenseBackward {
+    type State = FloatTensor<B>;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let x = ops.state;
+        // ∂L/∂U = Xᵀ G = X G: no transposed operand.
+        unary::<B, _>(ops.parents, ops.node, grads, |g| B::float_matmul(x, g));
+    }
+}
+
 impl<B: SparseBackend, C: CheckpointStrategy> SparseBackend for Autodiff<B, C> {
+    fn sym_dense_mm(x: FloatTensor<Self>, u: FloatTensor<Self>) -> FloatTensor<Self> {
+        // A trained X (never the case in SymNMF-Net) keeps autodiff's own product.
+        if !B::TRANSPOSED_PRODUCT_COPIES || !x.node.requirement.is_none() {
+            return <Self as burn::tensor::ops::FloatTensorOps<Self>>::float_matmul(x, u);
+        }
+        let y = B::float_matmul(x.primitive.clone(), u.primitive.clone());
+        match SymDenseBackward
+            .prepare::<C>([u.node.clone()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(x.primitive, y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
     fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
         let y = B::sym_spmm(x.clone(), u.primitive.clone());
         match SymSpmmBackward
@@ -224,9 +271,13 @@ impl<B: SparseBackend, C: CheckpointStrategy> SparseBackend for Autodiff<B, C> {
 }
 
 #[cfg(feature = "ndarray")]
-impl SparseBackend for burn::backend::NdArray<f32> {}
+impl SparseBackend for burn::backend::NdArray<f32> {
+    const TRANSPOSED_PRODUCT_COPIES: bool = true;
+}
 #[cfg(feature = "ndarray")]
-impl SparseBackend for burn::backend::NdArray<f64> {}
+impl SparseBackend for burn::backend::NdArray<f64> {
+    const TRANSPOSED_PRODUCT_COPIES: bool = true;
+}
 
 #[cfg(feature = "flex")]
 impl SparseBackend for burn::backend::Flex {}
@@ -276,7 +327,12 @@ impl<B: SparseBackend> Similarity<B> {
     /// `X·U`.
     pub fn matmul(&self, u: Tensor<B, 2>) -> Tensor<B, 2> {
         match self {
-            Similarity::Dense(x) => x.clone().matmul(u),
+            Similarity::Dense(x) => {
+                Tensor::from_primitive(TensorPrimitive::Float(B::sym_dense_mm(
+                    x.clone().into_primitive().tensor(),
+                    u.into_primitive().tensor(),
+                )))
+            }
             Similarity::Sparse(x, _) => Tensor::from_primitive(TensorPrimitive::Float(
                 B::sym_spmm(x.clone(), u.into_primitive().tensor()),
             )),

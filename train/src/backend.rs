@@ -160,7 +160,11 @@ pub fn dispatch<J: BackendJob>(choice: BackendKind, job: J) -> Result<J::Output,
             return Ok(
                 job.run::<burn::backend::Autodiff<burn::backend::NdArray<f32>>>(
                     Default::default(),
-                    "ndarray",
+                    if cfg!(feature = "ndarray-blas") {
+                        "ndarray+openblas"
+                    } else {
+                        "ndarray"
+                    },
                 ),
             );
             #[cfg(not(feature = "ndarray"))]
