@@ -202,12 +202,21 @@ pub trait SparseBackend: Backend {
     }
 }
 
-/// Backward node of the sparse product; its state is X itself (shared, not copied).
-#[derive(Debug)]
-struct SymSpmmBackward;
+/// The constant symmetric X of a product `X·U`, as the product's backward node keeps it: the
+/// sparse matrix (shared, not copied) or the dense tensor (a shared handle).
+#[derive(Clone, Debug)]
+enum ConstantX<B: Backend> {
+    Sparse(Arc<SparseSymmetric>),
+    Dense(FloatTensor<B>),
+}
 
-impl<B: SparseBackend> Backward<B, 1> for SymSpmmBackward {
-    type State = Arc<SparseSymmetric>;
+/// Backward node of `X·U` for a constant symmetric X: `∂L/∂U = Xᵀ G = X G`, the same product
+/// again (no transposed operand).
+#[derive(Debug)]
+struct SymProductBackward;
+
+impl<B: SparseBackend> Backward<B, 1> for SymProductBackward {
+    type State = ConstantX<B>;
 
     fn backward(
         self,
@@ -216,27 +225,26 @@ impl<B: SparseBackend> Backward<B, 1> for SymSpmmBackward {
         _checkpointer: &mut Checkpointer,
     ) {
         let x = ops.state;
-        // ∂L/∂U = Xᵀ G = X G.
-        unary::<B, _>(ops.parents, ops.node, grads, |g| B::sym_spmm(x, g));
+        unary::<B, _>(ops.parents, ops.node, grads, |g| match x {
+            ConstantX::Sparse(x) => B::sym_spmm(x, g),
+            ConstantX::Dense(x) => B::float_matmul(x, g),
+        });
     }
 }
 
-/// Backward node of the dense symmetric product; its state is X (a shared handle).
-#[derive(Debug)]
-struct SymDenseBackward;
-
-impl<B: SparseBackend> Backward<B, 1> for SymDenseBackward {
-    type State = FloatTensor<B>;
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 1>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let x = ops.state;
-        // ∂L/∂U = Xᵀ G = X G: no transposed operand.
-        unary::<B, _>(ops.parents, ops.node, grads, |g| B::float_matmul(x, g));
+/// `y = X·u` (computed on the inner backend) as a node of the autodiff graph over `u`.
+fn symmetric_product_node<B: SparseBackend, C: CheckpointStrategy>(
+    x: ConstantX<B>,
+    u: &FloatTensor<Autodiff<B, C>>,
+    y: FloatTensor<B>,
+) -> FloatTensor<Autodiff<B, C>> {
+    match SymProductBackward
+        .prepare::<C>([u.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(x, y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
     }
 }
 
@@ -247,26 +255,12 @@ impl<B: SparseBackend, C: CheckpointStrategy> SparseBackend for Autodiff<B, C> {
             return <Self as burn::tensor::ops::FloatTensorOps<Self>>::float_matmul(x, u);
         }
         let y = B::float_matmul(x.primitive.clone(), u.primitive.clone());
-        match SymDenseBackward
-            .prepare::<C>([u.node.clone()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(x.primitive, y),
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        }
+        symmetric_product_node::<B, C>(ConstantX::Dense(x.primitive), &u, y)
     }
 
     fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
         let y = B::sym_spmm(x.clone(), u.primitive.clone());
-        match SymSpmmBackward
-            .prepare::<C>([u.node.clone()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(x, y),
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        }
+        symmetric_product_node::<B, C>(ConstantX::Sparse(x), &u, y)
     }
 }
 

@@ -99,34 +99,10 @@ pub(super) fn fit(
             reason = r;
             break;
         }
-        if method == SymMethod::SymHals {
-            // U ← sweep with P = XV + λV, Q = VᵀV + λI; then V likewise from U.
-            let q = add_diag(&vtv, lambda);
-            sweep_in_place(
-                u.as_mut(),
-                xv.as_ref(),
-                Some((v.as_ref(), lambda)),
-                &q,
-                0.0,
-                true,
-            );
-            counted_into(x, &mut products, u.as_ref(), xu.as_mut());
-            utu = at_b(u.as_ref(), u.as_ref());
-            let q = add_diag(&utu, lambda);
-            sweep_in_place(
-                v.as_mut(),
-                xu.as_ref(),
-                Some((u.as_ref(), lambda)),
-                &q,
-                0.0,
-                true,
-            );
-        } else {
-            u = update(method, u, v.as_ref(), xv.as_ref(), &vtv, lambda)?;
-            counted_into(x, &mut products, u.as_ref(), xu.as_mut());
-            utu = at_b(u.as_ref(), u.as_ref());
-            v = update(method, v, u.as_ref(), xu.as_ref(), &utu, lambda)?;
-        }
+        update(method, &mut u, v.as_ref(), xv.as_ref(), &vtv, lambda)?;
+        counted_into(x, &mut products, u.as_ref(), xu.as_mut());
+        utu = at_b(u.as_ref(), u.as_ref());
+        update(method, &mut v, u.as_ref(), xu.as_ref(), &utu, lambda)?;
         iter += 1;
     }
     let seconds = rec.seconds();
@@ -204,24 +180,30 @@ fn stop_terms(
     t
 }
 
-/// New value of the block `w` given the other block `o`, `xo = X·o` and `oto = oᵀo`:
-/// minimises (exactly or approximately) `½‖X − w oᵀ‖² + λ/2‖w − o‖²` over w ≥ 0.
+/// Replaces the block `w` given the other block `o`, `xo = X·o` and `oto = oᵀo`: minimises
+/// (exactly or approximately) `½‖X − w oᵀ‖² + λ/2‖w − o‖²` over w ≥ 0, with the right-hand
+/// side `P = X·o + λo` and Gram `Q = oᵀo + λI`. SymHALS sweeps `w` in place and forms P block
+/// by block; the others form P whole.
 fn update(
     method: SymMethod,
-    w: Mat<f64>,
+    w: &mut Mat<f64>,
     o: MatRef<'_, f64>,
     xo: MatRef<'_, f64>,
     oto: &Mat<f64>,
     lambda: f64,
-) -> Result<Mat<f64>> {
+) -> Result<()> {
     let q = add_diag(oto, lambda);
+    if method == SymMethod::SymHals {
+        sweep_in_place(w.as_mut(), xo, Some((o, lambda)), &q, 0.0, true);
+        return Ok(());
+    }
     let p = xo + o * faer::Scale(lambda);
-    match method {
+    *w = match method {
         SymMethod::SymAnls | SymMethod::KuangAnls => {
             // Rows of w are independent NNLS problems with Gram Q and right-hand side P[i,:].
             let rhs = p.transpose().to_owned();
             let wt = nnls_bpp(q.as_ref(), rhs.as_ref(), Some(w.transpose()))?;
-            Ok(wt.transpose().to_owned())
+            wt.transpose().to_owned()
         }
         SymMethod::Scheme4 => {
             let mut out = right_solve_spd(p.as_ref(), &q)?;
@@ -232,11 +214,11 @@ fn update(
                     }
                 }
             }
-            Ok(out)
+            out
         }
-        SymMethod::SymHals => Ok(hals_sweep(w, p.as_ref(), &q, 0.0)),
         _ => unreachable!("not a two-factor method"),
-    }
+    };
+    Ok(())
 }
 
 /// One Gauss–Seidel sweep over the columns of w:
