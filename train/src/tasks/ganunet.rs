@@ -305,7 +305,8 @@ impl<B: AutodiffBackend> GanTask<B> {
         Ok(0..len)
     }
 
-    /// The gradients to step with: this task's own, or their mean over the peers.
+    /// The gradients to step with, contiguous: this task's own, or their mean over the peers
+    /// (slices of one reduced vector, contiguous already).
     fn synced<M: Module<B>>(
         &self,
         module: &M,
@@ -315,8 +316,7 @@ impl<B: AutodiffBackend> GanTask<B> {
         if let Some(p) = &self.peer {
             return crate::collective::average_gradients(p, module, grads);
         }
-        let _ = module;
-        Ok(grads)
+        Ok(contiguous_grads(module, grads))
     }
 
     /// A step's metrics: this task's own, or their mean over the peers (equal shares, so the
@@ -415,8 +415,7 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             let fake_logits = d.forward(Tensor::cat(vec![y.clone(), fake], 1));
             let d_loss = discriminator_loss(real_logits, fake_logits, targets);
             d_loss_value = d_loss.clone().into_scalar().elem::<f64>();
-            let grads = contiguous_grads(&d, GradientsParams::from_grads(d_loss.backward(), &d));
-            let grads = self.synced(&d, grads)?;
+            let grads = self.synced(&d, GradientsParams::from_grads(d_loss.backward(), &d))?;
             d = self.d_opt.step(lr, d, grads);
             self.discriminator = Some(d);
         }
@@ -432,11 +431,10 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             .into_scalar()
             .elem::<f64>();
         let g_loss_value = g_loss.clone().into_scalar().elem::<f64>();
-        let grads = contiguous_grads(
+        let grads = self.synced(
             &generator,
             GradientsParams::from_grads(g_loss.backward(), &generator),
-        );
-        let grads = self.synced(&generator, grads)?;
+        )?;
         let [g_loss_value, error, d_loss_value]: [f64; 3] = self
             .synced_metrics(vec![g_loss_value, error, d_loss_value])?
             .try_into()
