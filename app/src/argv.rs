@@ -6,6 +6,7 @@
 use crate::cluster::{ClusterInput, ClusterRequest};
 use crate::gan::baselines::GanBaselineRequest;
 use crate::gan::eval::GanEvalRequest;
+use crate::gan::front::GanFrontRequest;
 use crate::gan::train::GanTrainRequest;
 use std::path::Path;
 use symnmf_burn::Reduction;
@@ -169,6 +170,51 @@ pub fn gan_baselines(req: &GanBaselineRequest) -> Vec<String> {
         (req.train_images != d.train_images).then_some(req.train_images),
     );
     a.opt("--seed", (req.seed != d.seed).then_some(req.seed));
+    a.flag("--overwrite", req.overwrite);
+    a.flag("--quiet", !req.progress);
+    a.0
+}
+
+/// `nmfnet gan front …` for `req`.
+pub fn gan_front(req: &GanFrontRequest) -> Vec<String> {
+    let d = GanFrontRequest::new(&req.dataset);
+    let list = |v: &[usize]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut a = Argv::new(&["nmfnet", "gan", "front"]);
+    a.value("--dataset", &req.dataset);
+    a.path("--data-dir", req.data_dir.as_deref());
+    for m in &req.models {
+        a.path("--model", Some(m));
+    }
+    a.value("--groups", req.groups);
+    a.path("--out", req.out.as_deref());
+    if req.methods != d.methods {
+        let names: Vec<&str> = req.methods.iter().map(|m| m.name()).collect();
+        a.value("--methods", names.join(","));
+    }
+    if req.inits != d.inits {
+        let names: Vec<&str> = req.inits.iter().map(|m| m.name()).collect();
+        a.value("--inits", names.join(","));
+    }
+    a.opt(
+        "--iterations",
+        (req.iterations != d.iterations).then(|| list(&req.iterations)),
+    );
+    a.opt(
+        "--refine",
+        (req.refine != d.refine).then(|| list(&req.refine)),
+    );
+    a.opt("--k", (req.k != d.k).then_some(req.k));
+    a.opt("--batch", (req.batch != d.batch).then_some(req.batch));
+    a.opt("--seed", (req.seed != d.seed).then_some(req.seed));
+    a.opt(
+        "--timed-passes",
+        (req.timed_passes != d.timed_passes).then_some(req.timed_passes),
+    );
     a.flag("--overwrite", req.overwrite);
     a.flag("--quiet", !req.progress);
     a.0

@@ -27,7 +27,10 @@ pub use error::{Result, SolverError};
 pub use history::Hook;
 pub use history::{Convergence, IterRecord, StopReason};
 pub use linalg::SymMatrix;
-pub use nmf::{nmf, nmf_from, nnls_fixed_basis, NmfFit, NmfMethod, NmfParams};
+pub use nmf::{
+    nmf, nmf_from, nmf_start, nndsvd, nnls_fixed_basis, NmfFit, NmfInit, NmfMethod, NmfParams,
+    NmfSteps,
+};
 pub use sym::{fit, fit_from, fit_observed, SymFit, SymMethod, SymParams};
 
 /// Upper limit of every solver's iteration budget.

@@ -376,6 +376,51 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
     }
     parts.insert("plain_nmf".into(), serde_json::to_value(&rows)?);
 
+    // 6. GAN-UNET at equal error (MNIST test groups; needs the data and a trained model).
+    println!();
+    let models = crate::front::models(&[]);
+    match &data_dir {
+        None => println!("GAN-UNET at equal error: skipped (no data folder)"),
+        Some(_) if models.is_empty() => println!(
+            "GAN-UNET at equal error: skipped (no trained model in {})",
+            crate::front::DEFAULT_MODELS.join(", ")
+        ),
+        Some(dir) => {
+            let s = crate::front::run(dir, models, if q { 4 } else { 25 }, q)?;
+            for e in &s.equal_error {
+                let model = e.model.file_name().map_or_else(
+                    || e.model.display().to_string(),
+                    |n| n.to_string_lossy().into(),
+                );
+                let (reference, ref_ms) = match &e.solver {
+                    Some(r) => (
+                        format!(
+                            "{} from {} × {} it",
+                            r.method.name(),
+                            r.init.name(),
+                            r.iterations
+                        ),
+                        Some(1e3 * r.seconds_per_group),
+                    ),
+                    None => ("no solver reaches its ε".into(), None),
+                };
+                let gen_ms = 1e3 * e.generator_seconds_per_group;
+                lines.push(line(
+                    "GAN-UNET at equal ε (ms/group)",
+                    format!("mnist ε {:.3}, {}", e.generator_error, e.mode.name()),
+                    &format!("{model} +{} rounds", e.refine),
+                    gen_ms,
+                    "ms",
+                    &reference,
+                    ref_ms,
+                    ref_ms.map(|t| gen_ms / t),
+                    Some(0.2),
+                ));
+            }
+            parts.insert("ganunet_front".into(), serde_json::to_value(&s)?);
+        }
+    }
+
     let secs = started.elapsed().as_secs_f64();
     let machine = crate::machine::describe();
     let md = markdown(&lines, secs, q, &machine.markdown());

@@ -23,6 +23,7 @@ use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
 use std::time::Instant;
 
 mod all;
+mod front;
 mod gan;
 mod machine;
 mod nmf;
@@ -158,6 +159,20 @@ enum Cmd {
         disc_base: usize,
     },
     /// Plain NMF (MU, HALS, ANLS) per iteration vs its GEMM floor and scikit-learn's NMF.
+    /// GAN-UNET at equal error: the solvers' time–error fronts and trained generators on the
+    /// same MNIST test groups in one run (generator time / fastest solver time reaching its ε).
+    Front {
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+        /// `gan train` folders (default: the MNIST models of `nmfnet reproduce ganunet`, those
+        /// that exist).
+        #[arg(long = "model")]
+        models: Vec<std::path::PathBuf>,
+        #[arg(long, default_value_t = 25)]
+        groups: usize,
+        #[arg(long)]
+        quick: bool,
+    },
     Nmf {
         #[arg(long)]
         data_dir: Option<std::path::PathBuf>,
@@ -445,6 +460,16 @@ fn main() -> Result<()> {
                 quick,
                 backends: cpu_backends(backends),
             })?;
+        }
+        Cmd::Front {
+            data_dir,
+            models,
+            groups,
+            quick,
+        } => {
+            println!("{}", machine::describe().markdown());
+            let dir = nmfnet_datasets::catalog::data_dir(data_dir.as_deref())?;
+            front::run(&dir, front::models(&models), groups, quick)?;
         }
         Cmd::Gan {
             batch,

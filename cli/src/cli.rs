@@ -50,6 +50,11 @@ pub enum GanCommand {
     /// The classical comparisons: MU, HALS, ANLS at the same k on the same fixed groups, each
     /// group factorised directly and with a basis learned on the training images (transfer).
     Baselines(gan::GanBaselineArgs),
+    /// Time–error fronts on the fixed test groups: ε against seconds per group for MU, HALS
+    /// and ANLS after 1, 2, 3, 5, … iterations from random, NNDSVD and NNDSVDa starts, one
+    /// and --batch groups per call, beside trained generators with refinement rounds; and the
+    /// speed-up at equal error.
+    Front(gan::GanFrontArgs),
 }
 
 /// Runs the parsed command line.
@@ -61,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gan(GanCommand::Eval(a)) => gan::eval(a),
         Command::Gan(GanCommand::Factorize(a)) => gan::factorize(a),
         Command::Gan(GanCommand::Baselines(a)) => gan::baselines(a),
+        Command::Gan(GanCommand::Front(a)) => gan::front(a),
         Command::Reproduce(c) => reproduce::run(c),
         Command::Data(c) => data::run(c),
     }

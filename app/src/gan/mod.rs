@@ -1,10 +1,11 @@
 //! GAN-UNET: training ([`train`]), the error ε of a trained generator on a data set's fixed
 //! groups ([`eval`]), one group factorised by it ([`factorize`]), and the classical MU/HALS/ANLS
-//! comparisons on the same groups ([`baselines`]).
+//! comparisons on the same groups ([`baselines`]), and both on one time–error plot ([`front`]).
 
 pub mod baselines;
 pub mod eval;
 pub mod factorize;
+pub mod front;
 pub mod train;
 
 use anyhow::{bail, Context};

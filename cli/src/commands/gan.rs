@@ -5,8 +5,9 @@ use crate::args::{print_json, BackendArg};
 use nmfnet_app::gan::baselines::{gan_baselines, GanBaselineRequest, GanBaselineSummary};
 use nmfnet_app::gan::eval::{gan_eval, GanEvalRequest};
 use nmfnet_app::gan::factorize::{gan_factorize, GanFactorizeRequest};
+use nmfnet_app::gan::front::{gan_front, GanFrontRequest, GanFrontSummary};
 use nmfnet_app::gan::train::{gan_train, GanTrainRequest, NodeJoin};
-use nmfnet_baselines::NmfMethod;
+use nmfnet_baselines::{NmfInit, NmfMethod};
 use std::path::PathBuf;
 
 /// `nmfnet gan train` arguments.
@@ -180,6 +181,101 @@ pub struct GanBaselineArgs {
     pub quiet: bool,
 }
 
+/// `nmfnet gan front` arguments.
+#[derive(clap::Args, Debug)]
+pub struct GanFrontArgs {
+    /// mnist, fashion or face (Olivetti).
+    #[arg(long)]
+    pub dataset: String,
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Folder of a `gan train` run to place on the front (repeat for several).
+    #[arg(long = "model", value_name = "DIR")]
+    pub models: Vec<PathBuf>,
+    /// Refinement rounds of each generator's points (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2,5,10")]
+    pub refine: Vec<usize>,
+    /// Solvers, comma separated (mu, hals, anls).
+    #[arg(long, value_delimiter = ',', default_value = "hals,mu,anls")]
+    pub methods: Vec<String>,
+    /// Solver starts, comma separated (random, nndsvd, nndsvda).
+    #[arg(long, value_delimiter = ',', default_value = "random,nndsvd,nndsvda")]
+    pub inits: Vec<String>,
+    /// Iteration counts of the solvers' points (comma separated, increasing).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1,2,3,5,10,20,50,100,200"
+    )]
+    pub iterations: Vec<usize>,
+    /// Basis images k.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// The first N fixed test groups (seed 0); 0 = all of them.
+    #[arg(long, default_value_t = 100)]
+    pub groups: usize,
+    /// Groups per call of the batched points (solvers and generators).
+    #[arg(long, default_value_t = 25)]
+    pub batch: usize,
+    /// Seed of the random start.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Passes per solver setting; the fastest counts (1 to 100).
+    #[arg(long, default_value_t = 3)]
+    pub timed_passes: usize,
+    /// Folder for summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl GanFrontArgs {
+    /// The request these flags stand for (names parsed).
+    pub fn request(&self) -> anyhow::Result<GanFrontRequest> {
+        let methods = self
+            .methods
+            .iter()
+            .map(|s| {
+                s.trim()
+                    .parse::<NmfMethod>()
+                    .map_err(|e| anyhow::anyhow!("--methods: {e}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let inits = self
+            .inits
+            .iter()
+            .map(|s| {
+                s.trim()
+                    .parse::<NmfInit>()
+                    .map_err(|e| anyhow::anyhow!("--inits: {e}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(GanFrontRequest {
+            dataset: self.dataset.clone(),
+            data_dir: self.data_dir.clone(),
+            k: self.k,
+            groups: self.groups,
+            methods,
+            inits,
+            iterations: self.iterations.clone(),
+            batch: self.batch,
+            seed: self.seed,
+            timed_passes: self.timed_passes,
+            models: self.models.clone(),
+            refine: self.refine.clone(),
+            out: self.out.clone(),
+            overwrite: self.overwrite,
+            progress: !self.quiet,
+        })
+    }
+}
+
 impl GanTrainArgs {
     /// The request these flags stand for.
     pub fn request(&self) -> GanTrainRequest {
@@ -341,6 +437,68 @@ pub fn baselines(args: &GanBaselineArgs) -> anyhow::Result<()> {
         print_json(&s)?;
     }
     Ok(())
+}
+
+/// Runs `nmfnet gan front`.
+pub fn front(args: &GanFrontArgs) -> anyhow::Result<()> {
+    let s = gan_front(&args.request()?)?;
+    print_front(&s);
+    if args.json {
+        print_json(&s)?;
+    }
+    Ok(())
+}
+
+/// Human-readable fronts and the equal-error comparison.
+fn print_front(s: &GanFrontSummary) {
+    println!(
+        "{}: k = {}, {} test groups, batched = {} groups per call, {} threads",
+        s.dataset, s.k, s.groups, s.batch, s.threads
+    );
+    println!("solvers: ε / ms per group after N iterations");
+    for f in &s.solvers {
+        let pts: Vec<String> = f
+            .points
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}: {:.3}/{:.2}",
+                    p.iterations,
+                    p.error,
+                    1e3 * p.seconds_per_group
+                )
+            })
+            .collect();
+        println!(
+            "  {:4} {:7} {:7}  {}",
+            f.method.name(),
+            f.init.name(),
+            f.mode.name(),
+            pts.join("  ")
+        );
+    }
+    for e in &s.equal_error {
+        let solver = match &e.solver {
+            Some(r) => format!(
+                "{} from {} reaches it after {} iterations in {:.2} ms: speed-up {:.2}×",
+                r.method.name(),
+                r.init.name(),
+                r.iterations,
+                1e3 * r.seconds_per_group,
+                e.speedup.unwrap_or(f64::NAN)
+            ),
+            None => "no solver setting reaches it".into(),
+        };
+        println!(
+            "{} refine {} {}: ε {:.3} in {:.2} ms; {}",
+            e.model.display(),
+            e.refine,
+            e.mode.name(),
+            e.generator_error,
+            1e3 * e.generator_seconds_per_group,
+            solver
+        );
+    }
 }
 
 /// Human-readable table.

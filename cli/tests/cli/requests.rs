@@ -11,8 +11,10 @@ use nmfnet_app::cluster::{
 };
 use nmfnet_app::gan::baselines::GanBaselineRequest;
 use nmfnet_app::gan::eval::GanEvalRequest;
+use nmfnet_app::gan::front::GanFrontRequest;
 use nmfnet_app::gan::train::GanTrainRequest;
-use nmfnet_baselines::NmfMethod;
+use nmfnet_baselines::{NmfInit, NmfMethod};
+use nmfnet_experiments::ganunet::front;
 use nmfnet_experiments::ganunet::plan::{Model, Plan};
 use nmfnet_experiments::ganunet::GanOptions;
 use nmfnet_experiments::symnmf::{cells, SymnmfOptions};
@@ -58,6 +60,34 @@ fn check_baselines(req: &GanBaselineRequest) {
         GanCommand::Baselines(a) => assert_eq!(&a.request().unwrap(), req),
         other => panic!("not a baselines command: {other:?}"),
     }
+}
+
+fn check_front(req: &GanFrontRequest) {
+    match gan_back(argv::gan_front(req)) {
+        GanCommand::Front(a) => assert_eq!(&a.request().unwrap(), req),
+        other => panic!("not a front command: {other:?}"),
+    }
+}
+
+#[test]
+fn front_requests_parse_back() {
+    check_front(&GanFrontRequest::new("mnist"));
+    let mut f = GanFrontRequest::new("face");
+    f.data_dir = Some(PathBuf::from("/data"));
+    f.models = vec![PathBuf::from("/m/a"), PathBuf::from("/m/b")];
+    f.refine = vec![0, 3];
+    f.methods = vec![NmfMethod::Mu];
+    f.inits = vec![NmfInit::Nndsvda, NmfInit::Random];
+    f.iterations = vec![1, 4, 9];
+    f.k = 6;
+    f.groups = 0;
+    f.batch = 5;
+    f.seed = 2;
+    f.timed_passes = 1;
+    f.out = Some(PathBuf::from("/o"));
+    f.overwrite = true;
+    f.progress = false;
+    check_front(&f);
 }
 
 #[test]
@@ -111,6 +141,11 @@ fn every_ganunet_cell_command_parses_back_into_its_request() {
                 n += 1;
             }
             check_baselines(&plan.baselines_request(ds));
+            let models: Vec<(Model, PathBuf)> = std::iter::once(Model::Gan)
+                .chain(plan.extra_models(ds))
+                .map(|m| (m, plan.train_dir(ds, m)))
+                .collect();
+            check_front(&front::front_request(&plan, ds, &models));
         }
         assert!(n >= if quick { 3 } else { 7 }, "{n} models");
     }

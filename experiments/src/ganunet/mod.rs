@@ -11,6 +11,7 @@
 mod cells;
 mod extensions;
 mod figures;
+pub mod front;
 mod paper;
 pub mod plan;
 mod report;

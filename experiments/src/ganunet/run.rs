@@ -4,6 +4,7 @@
 use super::cells::{baselines_cell, train_cell};
 use super::extensions::{refinement, training_time};
 use super::figures::{commands, figures};
+use super::front::fronts;
 use super::plan::{GanOptions, Model, Plan};
 use super::report::{ablation, generalisation, inference, table1, Report};
 use nmfnet_datasets::catalog;
@@ -50,7 +51,12 @@ pub fn ganunet(opts: &GanOptions) -> anyhow::Result<()> {
         plan.steps,
         plan.groups
     ));
+    // Table 1 fills results.json's per-data-set entries the fronts add to; the fronts' section
+    // goes first in the report.
+    let intro = rep.md.len();
     let ratios = table1(&plan, &mut rep)?;
+    let front = fronts(&plan, &mut rep.results)?;
+    rep.md.insert_str(intro, &front);
     ablation(&plan, &mut rep)?;
     generalisation(&plan, &mut rep)?;
     inference(&mut rep, &ratios);

@@ -1,0 +1,534 @@
+//! `gan front`: time–error fronts on one data set's fixed test groups — ε against seconds per
+//! group for MU, HALS and ANLS after 1, 2, 3, 5, … iterations from each start (random,
+//! NNDSVD, NNDSVDa), one group per call and `batch` groups per call, beside trained
+//! generators with 0, 1, 2, … refinement rounds, in one run on one machine; and the speed-up
+//! at equal error: for each generator setting, the time the fastest solver setting needs to
+//! reach the generator's ε, divided by the generator's time.
+//!
+//! A solver's time is that of its start and its updates only (no objective, no stop test:
+//! [`NmfSteps`]); the clock stops while ε is measured at a checkpoint. A point at T iterations
+//! is the same run as the point before it, continued, and its time is the fastest of
+//! `timed_passes` passes. "Batched" factorises `batch` groups per call, the groups spread over
+//! the threads (rayon) and advanced in lockstep; the generator's batched figure is `batch`
+//! groups per forward pass. Solvers run in f64 (faer), generators in f32 (Burn, CPU).
+
+use super::baselines::group_matrix;
+use super::eval::{gan_eval, GanEvalRequest};
+use super::load_splits;
+use crate::outdir::write_json;
+use anyhow::{bail, ensure};
+use faer::Mat;
+use nmfnet_baselines::nmf::{nmf_start, NmfInit, NmfMethod, NmfSteps};
+use nmfnet_baselines::subspace::group_epsilon;
+use nmfnet_train::backend::BackendKind;
+use nmfnet_train::progress::work_bar;
+use nmfnet_train::rundir::{Mode, RunDir};
+use nmfnet_train::tasks::gan_eval::fixed_groups;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One front run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GanFrontRequest {
+    /// mnist, fashion or face (Olivetti).
+    pub dataset: String,
+    pub data_dir: Option<PathBuf>,
+    /// Basis images k.
+    pub k: usize,
+    /// The first N fixed test groups (seed 0, those of `gan eval` and `gan baselines`); 0 = all.
+    pub groups: usize,
+    pub methods: Vec<NmfMethod>,
+    pub inits: Vec<NmfInit>,
+    /// Iteration counts of the solvers' points (increasing).
+    pub iterations: Vec<usize>,
+    /// Groups per call of the batched points (both sides).
+    pub batch: usize,
+    /// Seed of the random start.
+    pub seed: u64,
+    /// Passes over the groups per solver setting; the fastest counts (as for the generators).
+    pub timed_passes: usize,
+    /// Folders of `gan train` runs to place on the front.
+    pub models: Vec<PathBuf>,
+    /// Refinement rounds of each generator's points (`gan eval --refine`).
+    pub refine: Vec<usize>,
+    pub out: Option<PathBuf>,
+    pub overwrite: bool,
+    pub progress: bool,
+}
+
+/// The default iteration counts.
+pub const ITERATIONS: [usize; 9] = [1, 2, 3, 5, 10, 20, 50, 100, 200];
+
+impl GanFrontRequest {
+    /// The command line's defaults on `dataset`.
+    pub fn new(dataset: &str) -> Self {
+        Self {
+            dataset: dataset.to_string(),
+            data_dir: None,
+            k: 10,
+            groups: 100,
+            methods: vec![NmfMethod::Hals, NmfMethod::Mu, NmfMethod::Anls],
+            inits: NmfInit::ALL.to_vec(),
+            iterations: ITERATIONS.to_vec(),
+            batch: 25,
+            seed: 0,
+            timed_passes: 3,
+            models: Vec::new(),
+            refine: vec![0, 1, 2, 5, 10],
+            out: None,
+            overwrite: false,
+            progress: true,
+        }
+    }
+}
+
+/// One point of a solver's front.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct FrontPoint {
+    pub iterations: usize,
+    /// Mean ε over the groups.
+    pub error: f64,
+    pub seconds_per_group: f64,
+}
+
+/// How the groups are handed to a solver or a generator.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FrontMode {
+    /// One group per call.
+    Single,
+    /// `batch` groups per call.
+    Batched,
+}
+
+impl FrontMode {
+    pub const ALL: [FrontMode; 2] = [FrontMode::Single, FrontMode::Batched];
+    pub fn name(self) -> &'static str {
+        match self {
+            FrontMode::Single => "single",
+            FrontMode::Batched => "batched",
+        }
+    }
+}
+
+/// A solver setting's front.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SolverFront {
+    pub method: NmfMethod,
+    pub init: NmfInit,
+    pub mode: FrontMode,
+    pub points: Vec<FrontPoint>,
+}
+
+/// A generator setting: ε on the test groups and its time per group, both ways.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct GeneratorPoint {
+    pub model: PathBuf,
+    pub checkpoint_steps: usize,
+    pub refine: usize,
+    pub error: f64,
+    pub seconds_per_group: f64,
+    pub seconds_per_group_batched: f64,
+}
+
+/// The fastest solver setting that reaches a target ε.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Reached {
+    pub method: NmfMethod,
+    pub init: NmfInit,
+    pub iterations: usize,
+    pub error: f64,
+    pub seconds_per_group: f64,
+}
+
+/// A generator setting against the solvers at its ε.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct EqualError {
+    pub model: PathBuf,
+    pub refine: usize,
+    pub mode: FrontMode,
+    pub generator_error: f64,
+    pub generator_seconds_per_group: f64,
+    /// None: no solver setting reached the generator's ε within the largest iteration count.
+    pub solver: Option<Reached>,
+    /// Solver time / generator time (> 1: the generator is faster at equal ε).
+    pub speedup: Option<f64>,
+}
+
+/// What `nmfnet gan front` reports.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct GanFrontSummary {
+    pub dataset: String,
+    pub k: usize,
+    pub groups: usize,
+    pub batch: usize,
+    /// Threads of the solvers' pool.
+    pub threads: usize,
+    pub solvers: Vec<SolverFront>,
+    pub generators: Vec<GeneratorPoint>,
+    pub equal_error: Vec<EqualError>,
+}
+
+/// The fastest solver point in `mode` with ε at most `target`.
+pub fn fastest_reaching(solvers: &[SolverFront], mode: FrontMode, target: f64) -> Option<Reached> {
+    solvers
+        .iter()
+        .filter(|s| s.mode == mode)
+        .filter_map(|s| {
+            s.points
+                .iter()
+                .find(|p| p.error <= target)
+                .map(|p| Reached {
+                    method: s.method,
+                    init: s.init,
+                    iterations: p.iterations,
+                    error: p.error,
+                    seconds_per_group: p.seconds_per_group,
+                })
+        })
+        .min_by(|a, b| a.seconds_per_group.total_cmp(&b.seconds_per_group))
+}
+
+/// Every generator setting against the solvers, both modes.
+pub fn equal_error(solvers: &[SolverFront], generators: &[GeneratorPoint]) -> Vec<EqualError> {
+    let mut out = Vec::new();
+    for g in generators {
+        for mode in FrontMode::ALL {
+            let secs = match mode {
+                FrontMode::Single => g.seconds_per_group,
+                FrontMode::Batched => g.seconds_per_group_batched,
+            };
+            let solver = fastest_reaching(solvers, mode, g.error);
+            out.push(EqualError {
+                model: g.model.clone(),
+                refine: g.refine,
+                mode,
+                generator_error: g.error,
+                generator_seconds_per_group: secs,
+                speedup: solver.as_ref().map(|s| s.seconds_per_group / secs),
+                solver,
+            });
+        }
+    }
+    out
+}
+
+/// One solver setting over `groups`, `per_call` groups at a time (lockstep over the threads
+/// when above 1): mean ε and seconds per group at each iteration count, the time of the
+/// fastest of `passes` passes.
+#[allow(clippy::too_many_arguments)]
+fn solver_front(
+    ys: &[Mat<f64>],
+    method: NmfMethod,
+    init: NmfInit,
+    k: usize,
+    seed: u64,
+    iterations: &[usize],
+    per_call: usize,
+    passes: usize,
+) -> anyhow::Result<Vec<FrontPoint>> {
+    let n = ys.len() as f64;
+    let mut best = vec![f64::INFINITY; iterations.len()];
+    let mut errors = vec![0.0; iterations.len()];
+    for _ in 0..passes.max(1) {
+        let mut seconds = vec![0.0; iterations.len()];
+        errors.iter_mut().for_each(|e| *e = 0.0);
+        for chunk in ys.chunks(per_call.max(1)) {
+            let mut clock = 0.0;
+            let started = Instant::now();
+            let mut runs = if per_call > 1 {
+                chunk
+                    .par_iter()
+                    .map(|y| {
+                        let (h, w) = nmf_start(y.as_ref(), k, init, seed)?;
+                        NmfSteps::new(method, y.as_ref(), h, w)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                let y = &chunk[0];
+                let (h, w) = nmf_start(y.as_ref(), k, init, seed)?;
+                vec![NmfSteps::new(method, y.as_ref(), h, w)?]
+            };
+            clock += started.elapsed().as_secs_f64();
+            let mut done = 0;
+            for (c, &target) in iterations.iter().enumerate() {
+                let started = Instant::now();
+                let steps = target - done;
+                if per_call > 1 {
+                    runs.par_iter_mut()
+                        .try_for_each(|r| -> anyhow::Result<()> {
+                            for _ in 0..steps {
+                                r.step()?;
+                            }
+                            Ok(())
+                        })?;
+                } else {
+                    for _ in 0..steps {
+                        runs[0].step()?;
+                    }
+                }
+                clock += started.elapsed().as_secs_f64();
+                done = target;
+                seconds[c] += clock;
+                // Not timed: ε of each group at this count.
+                for (r, y) in runs.iter().zip(chunk) {
+                    errors[c] += group_epsilon(y.as_ref(), r.h(), r.w());
+                }
+            }
+        }
+        for (b, s) in best.iter_mut().zip(&seconds) {
+            *b = b.min(*s);
+        }
+    }
+    Ok(iterations
+        .iter()
+        .zip(best.iter().zip(&errors))
+        .map(|(&iterations, (&secs, &err))| FrontPoint {
+            iterations,
+            error: err / n,
+            seconds_per_group: secs / n,
+        })
+        .collect())
+}
+
+fn check(req: &GanFrontRequest) -> anyhow::Result<()> {
+    super::dataset_id(&req.dataset)?;
+    ensure!(!req.methods.is_empty(), "--methods is empty");
+    ensure!(!req.inits.is_empty(), "--inits is empty");
+    ensure!(
+        !req.iterations.is_empty() && req.iterations[0] >= 1,
+        "--iterations must list counts of at least 1"
+    );
+    if req.iterations.windows(2).any(|w| w[0] >= w[1]) {
+        bail!("--iterations must increase, got {:?}", req.iterations);
+    }
+    if let Some(&last) = req.iterations.last() {
+        ensure!(last <= 100_000, "--iterations at most 100000, got {last}");
+    }
+    ensure!(
+        (1..=1024).contains(&req.batch),
+        "--batch must be between 1 and 1024 groups per call, got {}",
+        req.batch
+    );
+    ensure!(
+        (1..=100).contains(&req.timed_passes),
+        "--timed-passes must be between 1 and 100, got {}",
+        req.timed_passes
+    );
+    ganunet_burn::GeneratorConfig {
+        k: req.k,
+        ..Default::default()
+    }
+    .validate()?;
+    Ok(())
+}
+
+/// The fronts of `req` (solvers, then every model at every refinement count).
+pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
+    check(req)?;
+    let (_, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
+    let mut out = match &req.out {
+        Some(dir) => {
+            let mut inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
+            inputs.extend(req.models.iter().map(|m| m.as_path()));
+            let mode = Mode::from_flags(false, req.overwrite)?;
+            Some(RunDir::open(dir, "gan-front", mode, &inputs)?)
+        }
+        None => None,
+    };
+    let mut groups = fixed_groups(&test)?;
+    if req.groups > 0 {
+        groups.truncate(req.groups);
+    }
+    let ys: Vec<Mat<f64>> = groups.iter().map(|g| group_matrix(&test, g)).collect();
+    let settings = req.methods.len() * req.inits.len() * FrontMode::ALL.len();
+    let pb = work_bar(
+        settings + req.models.len() * req.refine.len(),
+        format!("{} fronts", req.dataset),
+        !req.progress,
+    );
+    let mut solvers = Vec::with_capacity(settings);
+    for mode in FrontMode::ALL {
+        let per_call = match mode {
+            FrontMode::Single => 1,
+            FrontMode::Batched => req.batch,
+        };
+        for &method in &req.methods {
+            for &init in &req.inits {
+                let points = solver_front(
+                    &ys,
+                    method,
+                    init,
+                    req.k,
+                    req.seed,
+                    &req.iterations,
+                    per_call,
+                    req.timed_passes,
+                )?;
+                solvers.push(SolverFront {
+                    method,
+                    init,
+                    mode,
+                    points,
+                });
+                pb.inc(1);
+            }
+        }
+    }
+    let mut generators = Vec::new();
+    for model in &req.models {
+        for &refine in &req.refine {
+            let mut e = GanEvalRequest::new(model, &req.dataset);
+            e.data_dir = req.data_dir.clone();
+            e.groups = req.groups;
+            e.batch = req.batch;
+            e.refine = refine;
+            let s = gan_eval(&e, BackendKind::Cpu)?;
+            generators.push(GeneratorPoint {
+                model: model.clone(),
+                checkpoint_steps: s.checkpoint_steps,
+                refine,
+                error: s.test_error,
+                seconds_per_group: s.seconds_per_group,
+                seconds_per_group_batched: s.seconds_per_group_batched,
+            });
+            pb.inc(1);
+        }
+    }
+    pb.finish_and_clear();
+    let summary = GanFrontSummary {
+        dataset: req.dataset.clone(),
+        k: req.k,
+        groups: ys.len(),
+        batch: req.batch.min(ys.len()),
+        threads: rayon::current_num_threads(),
+        equal_error: equal_error(&solvers, &generators),
+        solvers,
+        generators,
+    };
+    if let Some(mut out) = out.take() {
+        write_json(&out.file("summary.json")?, &summary)?;
+        out.commit()?;
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn front(
+        method: NmfMethod,
+        init: NmfInit,
+        mode: FrontMode,
+        pts: &[(usize, f64, f64)],
+    ) -> SolverFront {
+        SolverFront {
+            method,
+            init,
+            mode,
+            points: pts
+                .iter()
+                .map(|&(iterations, error, seconds_per_group)| FrontPoint {
+                    iterations,
+                    error,
+                    seconds_per_group,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn equal_error_takes_the_fastest_setting_that_reaches_the_target() {
+        let s = vec![
+            front(
+                NmfMethod::Hals,
+                NmfInit::Random,
+                FrontMode::Single,
+                &[(1, 7.0, 1e-3), (2, 5.5, 2e-3), (3, 5.0, 3e-3)],
+            ),
+            front(
+                NmfMethod::Mu,
+                NmfInit::Nndsvda,
+                FrontMode::Single,
+                &[(1, 5.8, 0.5e-3), (2, 5.6, 1e-3)],
+            ),
+            front(
+                NmfMethod::Hals,
+                NmfInit::Random,
+                FrontMode::Batched,
+                &[(1, 7.0, 0.1e-3), (2, 5.5, 0.2e-3)],
+            ),
+        ];
+        // ε 5.8: MU from NNDSVDa after 1 iteration (0.5 ms) beats HALS after 2 (2 ms).
+        let r = fastest_reaching(&s, FrontMode::Single, 5.8).unwrap();
+        assert_eq!(
+            (r.method, r.init, r.iterations),
+            (NmfMethod::Mu, NmfInit::Nndsvda, 1)
+        );
+        // ε 5.5: only HALS reaches it; batched fronts are not mixed in.
+        let r = fastest_reaching(&s, FrontMode::Single, 5.5).unwrap();
+        assert_eq!(
+            (r.method, r.iterations, r.seconds_per_group),
+            (NmfMethod::Hals, 2, 2e-3)
+        );
+        assert!(fastest_reaching(&s, FrontMode::Single, 4.0).is_none());
+        let g = GeneratorPoint {
+            model: "m".into(),
+            checkpoint_steps: 1,
+            refine: 0,
+            error: 5.5,
+            seconds_per_group: 4e-3,
+            seconds_per_group_batched: 0.1e-3,
+        };
+        let e = equal_error(&s, &[g]);
+        assert_eq!(e.len(), 2);
+        assert!((e[0].speedup.unwrap() - 0.5).abs() < 1e-12);
+        assert!((e[1].speedup.unwrap() - 2.0).abs() < 1e-12);
+    }
+
+    /// The front is the solver itself: more iterations never raise HALS's ε, batching changes
+    /// the time but not the errors, and the last point matches a plain run of the same length.
+    #[test]
+    fn fronts_follow_the_solver() {
+        use nmfnet_baselines::nmf::{nmf_from, NmfParams};
+        let ys: Vec<Mat<f64>> = (0..5)
+            .map(|g| {
+                Mat::from_fn(30, 12, |i, j| {
+                    (((i * 7 + j * 3 + g * 5) % 11) as f64) / 10.0
+                })
+            })
+            .collect();
+        let its = [1, 2, 5, 20];
+        let single =
+            solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, &its, 1, 1).unwrap();
+        let batched =
+            solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, &its, 4, 2).unwrap();
+        for w in single.windows(2) {
+            assert!(w[1].error <= w[0].error + 1e-12, "{single:?}");
+            assert!(w[1].seconds_per_group >= w[0].seconds_per_group);
+        }
+        for (a, b) in single.iter().zip(&batched) {
+            assert_eq!((a.iterations, a.error), (b.iterations, b.error));
+        }
+        let mut p = NmfParams::new(3);
+        p.tol = 0.0;
+        p.max_iter = 20;
+        let mean = ys
+            .iter()
+            .map(|y| {
+                let (h, w) = nmf_start(y.as_ref(), 3, NmfInit::Nndsvda, 0).unwrap();
+                let f = nmf_from(NmfMethod::Hals, y.as_ref(), &p, h, w).unwrap();
+                group_epsilon(y.as_ref(), f.h.as_ref(), f.w.as_ref())
+            })
+            .sum::<f64>()
+            / 5.0;
+        assert!(
+            (single[3].error - mean).abs() < 1e-12,
+            "{} vs {mean}",
+            single[3].error
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! The equal-error section of the GAN-UNET report: time–error fronts of the classical solvers
+//! (MU, HALS, ANLS after 1, 2, 3, … iterations from random, NNDSVD and NNDSVDa starts) beside
+//! every trained generator with its refinement rounds, one `gan front` cell per data set, and
+//! the speed-up at equal ε — the report's headline.
+
+use super::plan::{Model, Plan};
+use crate::files::read_json;
+use crate::plot::{line_plot, Series};
+use anyhow::Context;
+use nmfnet_app::argv;
+use nmfnet_app::gan::front::{gan_front, FrontMode, GanFrontRequest, GanFrontSummary};
+use nmfnet_baselines::{NmfInit, NmfMethod};
+use nmfnet_datasets::io::atomic_write;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// The trained models of `ds` with a checkpoint, in the report's order.
+pub fn trained_models(plan: &Plan, ds: &str) -> Vec<(Model, PathBuf)> {
+    std::iter::once(Model::Gan)
+        .chain(plan.extra_models(ds))
+        .map(|m| (m, plan.train_dir(ds, m)))
+        .filter(|(_, d)| d.join("checkpoint.bin").is_file())
+        .collect()
+}
+
+/// The checkpoint steps of each model (what makes a cached front stale).
+fn model_steps(models: &[(Model, PathBuf)]) -> Value {
+    Value::Array(
+        models
+            .iter()
+            .map(|(_, d)| {
+                read_json(&d.join("summary.json"))
+                    .map(|v| v["steps"].clone())
+                    .unwrap_or(Value::Null)
+            })
+            .collect(),
+    )
+}
+
+/// The front run of `ds` against `models`.
+pub fn front_request(plan: &Plan, ds: &str, models: &[(Model, PathBuf)]) -> GanFrontRequest {
+    let mut r = GanFrontRequest::new(ds);
+    r.data_dir = Some(plan.data_dir.clone());
+    r.groups = plan.groups;
+    r.models = models.iter().map(|(_, d)| d.clone()).collect();
+    r.refine = std::iter::once(0)
+        .chain(plan.refine_rounds.iter().copied())
+        .collect();
+    r.out = Some(plan.out.join("cells").join(ds).join("front"));
+    if plan.quick {
+        r.iterations = vec![1, 2, 5];
+        r.timed_passes = 1;
+        r.batch = 2;
+    }
+    r
+}
+
+/// The front cell of `ds` (cached with its command and the models' checkpoint steps).
+pub fn front_cell(plan: &Plan, ds: &str) -> anyhow::Result<GanFrontSummary> {
+    let models = trained_models(plan, ds);
+    let mut req = front_request(plan, ds, &models);
+    let dir = req.out.clone().expect("set by front_request");
+    let command = argv::gan_front(&req).join(" ");
+    let steps = model_steps(&models);
+    if let Some(v) = read_json(&dir.join("cell.json")) {
+        if v["command"] == json!(command) && v["model_steps"] == steps {
+            if let Some(s) = read_json(&dir.join("summary.json")) {
+                if let Ok(s) = serde_json::from_value(s) {
+                    return Ok(s);
+                }
+            }
+        }
+    }
+    if !plan.quiet {
+        println!("running: {command}");
+    }
+    req.progress = !plan.quiet;
+    // Not cached (or made by another command or other checkpoints): the folder belongs to
+    // this reproduction.
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let s = gan_front(&req)?;
+    atomic_write(
+        &dir.join("cell.json"),
+        serde_json::to_string_pretty(&json!({ "command": command, "model_steps": steps }))?
+            .as_bytes(),
+    )?;
+    Ok(s)
+}
+
+fn label_of(models: &[(Model, PathBuf)], dir: &std::path::Path) -> &'static str {
+    models
+        .iter()
+        .find(|(_, d)| d == dir)
+        .map_or("?", |(m, _)| m.label())
+}
+
+fn ms(s: f64) -> String {
+    let v = 1e3 * s;
+    if v < 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// The equal-error section (returned as Markdown: the report puts it first) and its plots.
+pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyhow::Result<String> {
+    let mut headline = Vec::new();
+    let mut eq_rows = Vec::new();
+    let mut front_tables = String::new();
+    let mut plots = Vec::new();
+    let mut iterations = Vec::new();
+    let mut threads = 0;
+    let mut batch = 0;
+    let mut passes = 0;
+    for ds in &plan.datasets {
+        let models = trained_models(plan, ds);
+        let s = front_cell(plan, ds)?;
+        passes = front_request(plan, ds, &models).timed_passes;
+        threads = s.threads;
+        batch = s.batch;
+        if let Some(entry) = results.get_mut(ds.as_str()).and_then(|v| v.as_object_mut()) {
+            entry.insert("front".into(), serde_json::to_value(&s)?);
+        }
+        for e in &s.equal_error {
+            let (who, its, err, secs, speed) = match &e.solver {
+                Some(r) => (
+                    format!("{} from {}", r.method.name().to_uppercase(), r.init.name()),
+                    r.iterations.to_string(),
+                    format!("{:.3}", r.error),
+                    ms(r.seconds_per_group),
+                    format!("**{:.2}×**", e.speedup.unwrap_or(f64::NAN)),
+                ),
+                None => {
+                    let last = s
+                        .solvers
+                        .iter()
+                        .flat_map(|f| f.points.last())
+                        .map(|p| p.iterations)
+                        .max()
+                        .unwrap_or(0);
+                    (
+                        format!("none within {last} iterations"),
+                        "—".into(),
+                        "—".into(),
+                        "—".into(),
+                        "> all solvers' fronts".into(),
+                    )
+                }
+            };
+            let label = label_of(&models, &e.model);
+            eq_rows.push(format!(
+                "| {ds} | {label} | {} | {} | {:.3} | {} | {who} | {its} | {err} | {secs} | {speed} |",
+                e.refine,
+                e.mode.name(),
+                e.generator_error,
+                ms(e.generator_seconds_per_group),
+            ));
+            if e.refine == 0 {
+                headline.push(format!(
+                    "{ds}, {label}, {}: ε {:.3} in {} ms; {}",
+                    match e.mode {
+                        FrontMode::Single => "one group per call".to_string(),
+                        FrontMode::Batched => format!("{} groups per call", s.batch),
+                    },
+                    e.generator_error,
+                    ms(e.generator_seconds_per_group),
+                    match (&e.solver, e.speedup) {
+                        (Some(r), Some(x)) => format!(
+                            "{} from {} reaches it after {} iteration{} in {} ms: **{x:.2}×**",
+                            r.method.name().to_uppercase(),
+                            r.init.name(),
+                            r.iterations,
+                            if r.iterations == 1 { "" } else { "s" },
+                            ms(r.seconds_per_group)
+                        ),
+                        _ => "no solver setting reaches it".into(),
+                    }
+                ));
+            }
+        }
+        // Front table: ε / ms per group at each iteration count.
+        iterations = s
+            .solvers
+            .first()
+            .map(|f| f.points.iter().map(|p| p.iterations).collect())
+            .unwrap_or_default();
+        front_tables.push_str(&format!(
+            "\n### {ds}: solvers, ε / ms per group after N iterations ({} test groups)\n\n| method | start | groups per call | {} |\n|---|---|---|{}\n",
+            s.groups,
+            iterations.iter().map(|i| format!("N = {i}")).collect::<Vec<_>>().join(" | "),
+            "---|".repeat(iterations.len())
+        ));
+        for f in &s.solvers {
+            front_tables.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                f.method.name().to_uppercase(),
+                f.init.name(),
+                match f.mode {
+                    FrontMode::Single => "1".to_string(),
+                    FrontMode::Batched => s.batch.to_string(),
+                },
+                f.points
+                    .iter()
+                    .map(|p| format!("{:.3} / {}", p.error, ms(p.seconds_per_group)))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ));
+        }
+        if !s.generators.is_empty() {
+            front_tables.push_str(&format!(
+                "\n| generator | refinement rounds | ε | ms per group, 1 per call | ms per group, {} per call |\n|---|---|---|---|---|\n",
+                s.batch
+            ));
+            for g in &s.generators {
+                front_tables.push_str(&format!(
+                    "| {} | {} | {:.3} | {} | {} |\n",
+                    label_of(&models, &g.model),
+                    g.refine,
+                    g.error,
+                    ms(g.seconds_per_group),
+                    ms(g.seconds_per_group_batched)
+                ));
+            }
+        }
+        // Plot (one group per call): log10 of ms per group against ε.
+        let mut series = Vec::new();
+        let solver_series = [
+            (NmfMethod::Hals, NmfInit::Random),
+            (NmfMethod::Hals, NmfInit::Nndsvda),
+            (NmfMethod::Mu, NmfInit::Nndsvda),
+            (NmfMethod::Anls, NmfInit::Nndsvda),
+        ];
+        for (m, i) in solver_series {
+            if let Some(f) = s
+                .solvers
+                .iter()
+                .find(|f| f.method == m && f.init == i && f.mode == FrontMode::Single)
+            {
+                series.push(Series {
+                    label: format!("{} from {}", m.name().to_uppercase(), i.name()),
+                    points: f
+                        .points
+                        .iter()
+                        .map(|p| ((1e3 * p.seconds_per_group).log10(), p.error))
+                        .collect(),
+                });
+            }
+        }
+        for (model, dir) in &models {
+            let points: Vec<(f64, f64)> = s
+                .generators
+                .iter()
+                .filter(|g| &g.model == dir)
+                .map(|g| ((1e3 * g.seconds_per_group).log10(), g.error))
+                .collect();
+            if !points.is_empty() && series.len() < 8 {
+                series.push(Series {
+                    label: format!("{} + 0, 1, 2, … rounds", model.label()),
+                    points,
+                });
+            }
+        }
+        let stem = format!("front_{ds}");
+        line_plot(
+            &plan.out.join(&stem),
+            &format!("Time–error fronts on {ds} test groups (one group per call)"),
+            "log10 of milliseconds per group",
+            "test ε",
+            &series,
+        )?;
+        plots.push(format!("![front {ds}]({stem}.png)"));
+    }
+    let mut md = String::new();
+    md.push_str("## Speed-up at equal error (the headline)\n\n");
+    md.push_str(&format!(
+        "For each trained generator setting (the forward pass, then 0, 1, 2, … rounds of alternating HALS), the time the fastest classical setting needs to reach the generator's test ε — any of HALS, MU and ANLS, from a random, NNDSVD or NNDSVDa start, after whole iterations ({}) — divided by the generator's time. Above 1 the generator is faster at equal accuracy. Same fixed test groups, one `gan front` run per data set on this machine ({threads} threads); a solver's time counts its start and its updates (no objective, no stop test), the fastest of {passes} passes (the generator's: fastest of 3). Solvers run in f64, generators in f32. \"batched\" hands {} groups to one call on both sides (solvers: the groups spread over the threads).\n\n",
+        iterations.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+        batch,
+    ));
+    if headline.is_empty() {
+        md.push_str("No trained generator yet: the fronts below show the solvers alone.\n\n");
+    } else {
+        for h in &headline {
+            md.push_str(&format!("- {h}\n"));
+        }
+        md.push_str("\n| data set | generator | refinement rounds | groups per call | generator ε | generator ms/group | fastest solver reaching that ε | iterations | its ε | its ms/group | speed-up at equal ε |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.push_str(&eq_rows.join("\n"));
+        md.push('\n');
+    }
+    md.push_str(&front_tables);
+    md.push('\n');
+    md.push_str(&plots.join("\n\n"));
+    md.push_str("\n\n");
+    Ok(md)
+}
