@@ -82,6 +82,10 @@ pub struct GanReproArgs {
     /// Build the results from the finished cells without running any.
     #[arg(long)]
     pub report_only: bool,
+    /// Only the equal-error section for the models already trained (trains nothing): the
+    /// front cells, then front.md, front.json and front_*.png; results.md is left as it is.
+    #[arg(long, conflicts_with = "report_only")]
+    pub fronts_only: bool,
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -114,6 +118,7 @@ impl GanReproArgs {
             quick: self.quick,
             datasets: self.datasets.clone(),
             report_only: self.report_only,
+            fronts_only: self.fronts_only,
             quiet: self.quiet,
         }
     }

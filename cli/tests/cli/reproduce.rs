@@ -136,6 +136,9 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         "speed-up",
         "Inference-time refinement",
         "| mnist | GAN-UNET | 2 |",
+        "## Speed-up at equal error (the headline)",
+        "fastest solver reaching that ε",
+        "| HALS | nndsvda | 1 |",
     ] {
         assert!(md.contains(needle), "results.md lacks {needle:?}:\n{md}");
     }
@@ -148,9 +151,35 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         "grid_mnist_gan_unet_nnls_narrow.png",
         "training_time_mnist.png",
         "refine_mnist.png",
+        "front_mnist.png",
     ] {
         assert!(d.join(f).is_file(), "{f}");
     }
+    // The equal-error section comes first; every generator setting is on it, both ways.
+    assert!(md.find("Speed-up at equal error") < md.find("## Table 1"));
+    let front = &json_of(&d.join("results.json"))["mnist"]["front"];
+    let solvers = front["solvers"].as_array().unwrap();
+    assert_eq!(solvers.len(), 3 * 3 * 2, "methods × starts × modes");
+    for f in solvers {
+        let pts = f["points"].as_array().unwrap();
+        let its: Vec<u64> = pts
+            .iter()
+            .map(|p| p["iterations"].as_u64().unwrap())
+            .collect();
+        assert_eq!(its, [1, 2, 5]);
+        // Later points are the same runs continued: never cheaper.
+        let secs: Vec<f64> = pts
+            .iter()
+            .map(|p| p["seconds_per_group"].as_f64().unwrap())
+            .collect();
+        assert!(secs.windows(2).all(|w| w[1] >= w[0]), "{secs:?}");
+    }
+    let generators = front["generators"].as_array().unwrap().len();
+    assert_eq!(generators, 5 * 5, "5 models × 5 refinement counts");
+    assert_eq!(
+        front["equal_error"].as_array().unwrap().len(),
+        2 * generators
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("results.json")).unwrap()).unwrap();
     let first = json["mnist"]["gan_unet"]["test_error"].as_f64().unwrap();
@@ -189,4 +218,35 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         json["mnist"]["gan_unet"]["test_error"].as_f64().unwrap(),
         first
     );
+    // --fronts-only reuses the front cell and writes front.md beside the report, untouched.
+    let report = std::fs::read_to_string(d.join("results.md")).unwrap();
+    let out = nmfnet(&[
+        "reproduce",
+        "ganunet",
+        "--quick",
+        "--fronts-only",
+        "--data-dir",
+        p(&dir),
+        "--out",
+        p(&d),
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let front = std::fs::read_to_string(d.join("front.md")).unwrap();
+    assert!(
+        front.contains("| mnist | GAN-UNET (2 steps) | 0 | single |"),
+        "{front}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("results.md")).unwrap(),
+        report
+    );
+}
+
+fn json_of(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

@@ -127,6 +127,7 @@ fn every_ganunet_cell_command_parses_back_into_its_request() {
             quick,
             datasets: None,
             report_only: false,
+            fronts_only: false,
             quiet: false,
         };
         let plan = Plan::new(&opts, PathBuf::from("/data"), PathBuf::from("/tmp/out")).unwrap();

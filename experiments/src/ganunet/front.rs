@@ -115,12 +115,21 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
     let mut eq_rows = Vec::new();
     let mut front_tables = String::new();
     let mut plots = Vec::new();
+    let mut missing = Vec::new();
     let mut iterations = Vec::new();
     let mut threads = 0;
     let mut batch = 0;
     let mut passes = 0;
     for ds in &plan.datasets {
         let models = trained_models(plan, ds);
+        let absent: Vec<&str> = std::iter::once(Model::Gan)
+            .chain(plan.extra_models(ds))
+            .filter(|m| !models.iter().any(|(t, _)| t == m))
+            .map(|m| m.label())
+            .collect();
+        if !absent.is_empty() {
+            missing.push(format!("{ds}: {}", absent.join(", ")));
+        }
         let s = front_cell(plan, ds)?;
         passes = front_request(plan, ds, &models).timed_passes;
         threads = s.threads;
@@ -154,7 +163,12 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
                     )
                 }
             };
-            let label = label_of(&models, &e.model);
+            let steps = s
+                .generators
+                .iter()
+                .find(|g| g.model == e.model)
+                .map_or(0, |g| g.checkpoint_steps);
+            let label = format!("{} ({steps} steps)", label_of(&models, &e.model));
             eq_rows.push(format!(
                 "| {ds} | {label} | {} | {} | {:.3} | {} | {who} | {its} | {err} | {secs} | {speed} |",
                 e.refine,
@@ -233,8 +247,8 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
         let mut series = Vec::new();
         let solver_series = [
             (NmfMethod::Hals, NmfInit::Random),
-            (NmfMethod::Hals, NmfInit::Nndsvda),
-            (NmfMethod::Mu, NmfInit::Nndsvda),
+            (NmfMethod::Hals, NmfInit::Nndsvd),
+            (NmfMethod::Mu, NmfInit::Random),
             (NmfMethod::Anls, NmfInit::Nndsvda),
         ];
         for (m, i) in solver_series {
@@ -293,6 +307,12 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
         md.push_str("\n| data set | generator | refinement rounds | groups per call | generator ε | generator ms/group | fastest solver reaching that ε | iterations | its ε | its ms/group | speed-up at equal ε |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         md.push_str(&eq_rows.join("\n"));
         md.push('\n');
+    }
+    if !missing.is_empty() {
+        md.push_str(&format!(
+            "\nNot trained (yet) in this run, so not on the fronts: {}.\n",
+            missing.join("; ")
+        ));
     }
     md.push_str(&front_tables);
     md.push('\n');

@@ -92,6 +92,9 @@ pub struct GanOptions {
     pub datasets: Option<Vec<String>>,
     /// Build the results from the finished cells without running any.
     pub report_only: bool,
+    /// Only the equal-error section, for the models already trained: train nothing, run the
+    /// front cells, write `front.md`, `front.json` and the plots (results.md untouched).
+    pub fronts_only: bool,
     pub quiet: bool,
 }
 
