@@ -228,18 +228,35 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
             ));
         }
         if !s.generators.is_empty() {
+            // The generator as a start, against NNDSVD as a start: R rounds of alternating
+            // HALS after each (the generator's rounds are the same HALS sweeps).
+            let nndsvd_hals = |mode: FrontMode, r: usize| {
+                s.solvers
+                    .iter()
+                    .find(|f| {
+                        f.method == NmfMethod::Hals && f.init == NmfInit::Nndsvd && f.mode == mode
+                    })
+                    .and_then(|f| f.points.iter().find(|p| p.iterations == r))
+            };
             front_tables.push_str(&format!(
-                "\n| generator | refinement rounds | ε | ms per group, 1 per call | ms per group, {} per call |\n|---|---|---|---|---|\n",
-                s.batch
+                "\n| generator | HALS rounds R | ε | ms per group, 1 per call | ms per group, {b} per call | NNDSVD + R HALS iterations: ε | ms, 1 per call | ms, {b} per call |\n|---|---|---|---|---|---|---|---|\n",
+                b = s.batch
             ));
             for g in &s.generators {
+                let (one, many) = (
+                    nndsvd_hals(FrontMode::Single, g.refine),
+                    nndsvd_hals(FrontMode::Batched, g.refine),
+                );
                 front_tables.push_str(&format!(
-                    "| {} | {} | {:.3} | {} | {} |\n",
+                    "| {} | {} | {:.3} | {} | {} | {} | {} | {} |\n",
                     label_of(&models, &g.model),
                     g.refine,
                     g.error,
                     ms(g.seconds_per_group),
-                    ms(g.seconds_per_group_batched)
+                    ms(g.seconds_per_group_batched),
+                    one.map_or("—".into(), |p| format!("{:.3}", p.error)),
+                    one.map_or("—".into(), |p| ms(p.seconds_per_group)),
+                    many.map_or("—".into(), |p| ms(p.seconds_per_group)),
                 ));
             }
         }
