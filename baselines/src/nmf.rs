@@ -211,7 +211,8 @@ const NNDSVD_ZERO: f64 = 1e-6;
 /// component (absolute values); each further pair `(u, v)` gives the positive parts
 /// `(u₊, v₊)` or the negative parts `(u₋, v₋)`, whichever has the larger `‖u±‖‖v±‖`, scaled by
 /// `sqrt(σ ‖u±‖‖v±‖)`. A flip of a singular pair's sign swaps the two candidates, so the
-/// result does not depend on the SVD's sign convention. With `fill_mean` the zeros become the
+/// result does not depend on the SVD's sign convention (but at an exact tie, where the
+/// negative parts are taken, as scikit-learn does). With `fill_mean` the zeros become the
 /// mean of Y (`nndsvda`).
 pub fn nndsvd(y: MatRef<'_, f64>, rank: usize, fill_mean: bool) -> Result<(Mat<f64>, Mat<f64>)> {
     check_input(y)?;

@@ -41,7 +41,7 @@ pub fn run(
     if quick {
         req.iterations = vec![1, 2, 5];
         req.timed_passes = 1;
-        req.batch = groups.min(4);
+        req.batch = if groups == 0 { 4 } else { groups.min(4) };
         req.refine = vec![0, 1];
     }
     let s = gan_front(&req)?;

@@ -158,7 +158,6 @@ enum Cmd {
         #[arg(long, default_value_t = 64)]
         disc_base: usize,
     },
-    /// Plain NMF (MU, HALS, ANLS) per iteration vs its GEMM floor and scikit-learn's NMF.
     /// GAN-UNET at equal error: the solvers' time–error fronts and trained generators on the
     /// same MNIST test groups in one run (generator time / fastest solver time reaching its ε).
     Front {
@@ -173,6 +172,7 @@ enum Cmd {
         #[arg(long)]
         quick: bool,
     },
+    /// Plain NMF (MU, HALS, ANLS) per iteration vs its GEMM floor and scikit-learn's NMF.
     Nmf {
         #[arg(long)]
         data_dir: Option<std::path::PathBuf>,

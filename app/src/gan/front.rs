@@ -6,11 +6,16 @@
 //! reach the generator's ε, divided by the generator's time.
 //!
 //! A solver's time is that of its start and its updates only (no objective, no stop test:
-//! [`NmfSteps`]); the clock stops while ε is measured at a checkpoint. A point at T iterations
-//! is the same run as the point before it, continued, and its time is the fastest of
-//! `timed_passes` passes. "Batched" factorises `batch` groups per call, the groups spread over
-//! the threads (rayon) and advanced in lockstep; the generator's batched figure is `batch`
-//! groups per forward pass. Solvers run in f64 (faer), generators in f32 (Burn, CPU).
+//! [`NmfSteps`]); the clock stops while ε is measured after every iteration, so a front has a
+//! point at every count from 0 (the start alone) to the largest of `iterations` (the counts a
+//! report shows), and the equal-error time is that of the first whole iteration reaching the
+//! target. Each point's time is the fastest of `timed_passes` passes over the groups. "Single"
+//! hands one group per call (the products inside still use the thread pool, as the generator's
+//! forward pass does); "batched" factorises `batch` groups per call, the groups spread over the
+//! threads (rayon) and advanced in lockstep; the generator's batched figure is `batch` groups
+//! per forward pass. The generator's time (`gan eval`'s, fastest of 3 passes) also covers
+//! building its input and computing ε, which are small next to its forward pass. Solvers run in
+//! f64 (faer), generators in f32 (Burn, CPU).
 
 use super::baselines::group_matrix;
 use super::eval::{gan_eval, GanEvalRequest};
@@ -166,6 +171,9 @@ pub struct GanFrontSummary {
     pub batch: usize,
     /// Threads of the solvers' pool.
     pub threads: usize,
+    /// The iteration counts a report shows (every front has a point at each count from 0 to
+    /// the last of these).
+    pub iterations: Vec<usize>,
     pub solvers: Vec<SolverFront>,
     pub generators: Vec<GeneratorPoint>,
     pub equal_error: Vec<EqualError>,
@@ -216,8 +224,8 @@ pub fn equal_error(solvers: &[SolverFront], generators: &[GeneratorPoint]) -> Ve
 }
 
 /// One solver setting over `groups`, `per_call` groups at a time (lockstep over the threads
-/// when above 1): mean ε and seconds per group at each iteration count, the time of the
-/// fastest of `passes` passes.
+/// when above 1): mean ε and seconds per group after every iteration count 0 (the start
+/// alone), 1, …, `max_iter`, each point's time the fastest of `passes` passes.
 #[allow(clippy::too_many_arguments)]
 fn solver_front(
     ys: &[Mat<f64>],
@@ -225,18 +233,18 @@ fn solver_front(
     init: NmfInit,
     k: usize,
     seed: u64,
-    iterations: &[usize],
+    max_iter: usize,
     per_call: usize,
     passes: usize,
 ) -> anyhow::Result<Vec<FrontPoint>> {
     let n = ys.len() as f64;
-    let mut best = vec![f64::INFINITY; iterations.len()];
-    let mut errors = vec![0.0; iterations.len()];
+    let points = max_iter + 1;
+    let mut best = vec![f64::INFINITY; points];
+    let mut errors = vec![0.0; points];
     for _ in 0..passes.max(1) {
-        let mut seconds = vec![0.0; iterations.len()];
+        let mut seconds = vec![0.0; points];
         errors.iter_mut().for_each(|e| *e = 0.0);
         for chunk in ys.chunks(per_call.max(1)) {
-            let mut clock = 0.0;
             let started = Instant::now();
             let mut runs = if per_call > 1 {
                 chunk
@@ -251,30 +259,21 @@ fn solver_front(
                 let (h, w) = nmf_start(y.as_ref(), k, init, seed)?;
                 vec![NmfSteps::new(method, y.as_ref(), h, w)?]
             };
-            clock += started.elapsed().as_secs_f64();
-            let mut done = 0;
-            for (c, &target) in iterations.iter().enumerate() {
-                let started = Instant::now();
-                let steps = target - done;
-                if per_call > 1 {
-                    runs.par_iter_mut()
-                        .try_for_each(|r| -> anyhow::Result<()> {
-                            for _ in 0..steps {
-                                r.step()?;
-                            }
-                            Ok(())
-                        })?;
-                } else {
-                    for _ in 0..steps {
+            let mut clock = started.elapsed().as_secs_f64();
+            for it in 0..points {
+                if it > 0 {
+                    let started = Instant::now();
+                    if per_call > 1 {
+                        runs.par_iter_mut().try_for_each(|r| r.step())?;
+                    } else {
                         runs[0].step()?;
                     }
+                    clock += started.elapsed().as_secs_f64();
                 }
-                clock += started.elapsed().as_secs_f64();
-                done = target;
-                seconds[c] += clock;
-                // Not timed: ε of each group at this count.
+                seconds[it] += clock;
+                // Not timed: ε of each group after `it` iterations.
                 for (r, y) in runs.iter().zip(chunk) {
-                    errors[c] += group_epsilon(y.as_ref(), r.h(), r.w());
+                    errors[it] += group_epsilon(y.as_ref(), r.h(), r.w());
                 }
             }
         }
@@ -282,10 +281,11 @@ fn solver_front(
             *b = b.min(*s);
         }
     }
-    Ok(iterations
+    Ok(best
         .iter()
-        .zip(best.iter().zip(&errors))
-        .map(|(&iterations, (&secs, &err))| FrontPoint {
+        .zip(&errors)
+        .enumerate()
+        .map(|(iterations, (&secs, &err))| FrontPoint {
             iterations,
             error: err / n,
             seconds_per_group: secs / n,
@@ -313,6 +313,10 @@ fn check(req: &GanFrontRequest) -> anyhow::Result<()> {
         req.batch
     );
     ensure!(
+        !req.refine.is_empty(),
+        "--refine is empty (0 is the forward pass alone)"
+    );
+    ensure!(
         (1..=100).contains(&req.timed_passes),
         "--timed-passes must be between 1 and 100, got {}",
         req.timed_passes
@@ -328,6 +332,18 @@ fn check(req: &GanFrontRequest) -> anyhow::Result<()> {
 /// The fronts of `req` (solvers, then every model at every refinement count).
 pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
     check(req)?;
+    let group = ganunet_burn::GeneratorConfig::default().group;
+    for model in &req.models {
+        let cfg = super::checkpoint_training_config(model)?.generator;
+        ensure!(
+            cfg.k == req.k && cfg.group == group,
+            "{} factorises groups of {} images at k = {}; the front compares groups of {group} at k = {}",
+            model.display(),
+            cfg.group,
+            cfg.k,
+            req.k
+        );
+    }
     let (_, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
     let mut out = match &req.out {
         Some(dir) => {
@@ -363,7 +379,7 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
                     init,
                     req.k,
                     req.seed,
-                    &req.iterations,
+                    *req.iterations.last().expect("checked"),
                     per_call,
                     req.timed_passes,
                 )?;
@@ -404,6 +420,7 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
         groups: ys.len(),
         batch: req.batch.min(ys.len()),
         threads: rayon::current_num_threads(),
+        iterations: req.iterations.clone(),
         equal_error: equal_error(&solvers, &generators),
         solvers,
         generators,
@@ -501,18 +518,30 @@ mod tests {
                 })
             })
             .collect();
-        let its = [1, 2, 5, 20];
-        let single =
-            solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, &its, 1, 1).unwrap();
-        let batched =
-            solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, &its, 4, 2).unwrap();
-        for w in single.windows(2) {
-            assert!(w[1].error <= w[0].error + 1e-12, "{single:?}");
-            assert!(w[1].seconds_per_group >= w[0].seconds_per_group);
-        }
+        let single = solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, 20, 1, 1).unwrap();
+        let batched = solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, 20, 4, 2).unwrap();
+        let its: Vec<usize> = single.iter().map(|p| p.iterations).collect();
+        assert_eq!(its, (0..=20).collect::<Vec<_>>());
+        // Time only grows along a front; ε ends below the start's (HALS lowers the squared
+        // error at every sweep; ε, a sum of unsquared column errors, follows it here).
+        assert!(single
+            .windows(2)
+            .all(|w| w[1].seconds_per_group >= w[0].seconds_per_group));
+        assert!(single[0].seconds_per_group > 0.0);
+        assert!(single[20].error < 0.9 * single[0].error, "{single:?}");
         for (a, b) in single.iter().zip(&batched) {
             assert_eq!((a.iterations, a.error), (b.iterations, b.error));
         }
+        // Point 0 is the start itself.
+        let start = ys
+            .iter()
+            .map(|y| {
+                let (h, w) = nmf_start(y.as_ref(), 3, NmfInit::Nndsvda, 0).unwrap();
+                group_epsilon(y.as_ref(), h.as_ref(), w.as_ref())
+            })
+            .sum::<f64>()
+            / 5.0;
+        assert!((single[0].error - start).abs() < 1e-12);
         let mut p = NmfParams::new(3);
         p.tol = 0.0;
         p.max_iter = 20;
@@ -526,9 +555,9 @@ mod tests {
             .sum::<f64>()
             / 5.0;
         assert!(
-            (single[3].error - mean).abs() < 1e-12,
+            (single[20].error - mean).abs() < 1e-12,
             "{} vs {mean}",
-            single[3].error
+            single[20].error
         );
     }
 }

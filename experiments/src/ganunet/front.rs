@@ -23,15 +23,23 @@ pub fn trained_models(plan: &Plan, ds: &str) -> Vec<(Model, PathBuf)> {
         .collect()
 }
 
-/// The checkpoint steps of each model (what makes a cached front stale).
-fn model_steps(models: &[(Model, PathBuf)]) -> Value {
+/// What makes a cached front stale: each model's checkpoint steps, and its checkpoint file's
+/// size and modification time (a model trained again to the same step count).
+fn model_stamps(models: &[(Model, PathBuf)]) -> Value {
     Value::Array(
         models
             .iter()
             .map(|(_, d)| {
-                read_json(&d.join("summary.json"))
+                let steps = read_json(&d.join("summary.json"))
                     .map(|v| v["steps"].clone())
-                    .unwrap_or(Value::Null)
+                    .unwrap_or(Value::Null);
+                let file = std::fs::metadata(d.join("checkpoint.bin")).ok();
+                let modified = file
+                    .as_ref()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|t| t.as_nanos().to_string());
+                json!([steps, file.map(|m| m.len()), modified])
             })
             .collect(),
     )
@@ -61,9 +69,9 @@ pub fn front_cell(plan: &Plan, ds: &str) -> anyhow::Result<GanFrontSummary> {
     let mut req = front_request(plan, ds, &models);
     let dir = req.out.clone().expect("set by front_request");
     let command = argv::gan_front(&req).join(" ");
-    let steps = model_steps(&models);
+    let stamps = model_stamps(&models);
     if let Some(v) = read_json(&dir.join("cell.json")) {
-        if v["command"] == json!(command) && v["model_steps"] == steps {
+        if v["command"] == json!(command) && v["models"] == stamps {
             if let Some(s) = read_json(&dir.join("summary.json")) {
                 if let Ok(s) = serde_json::from_value(s) {
                     return Ok(s);
@@ -87,8 +95,7 @@ pub fn front_cell(plan: &Plan, ds: &str) -> anyhow::Result<GanFrontSummary> {
     let s = gan_front(&req)?;
     atomic_write(
         &dir.join("cell.json"),
-        serde_json::to_string_pretty(&json!({ "command": command, "model_steps": steps }))?
-            .as_bytes(),
+        serde_json::to_string_pretty(&json!({ "command": command, "models": stamps }))?.as_bytes(),
     )?;
     Ok(s)
 }
@@ -133,7 +140,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
         let s = front_cell(plan, ds)?;
         passes = front_request(plan, ds, &models).timed_passes;
         threads = s.threads;
-        batch = s.batch;
+        batch = batch.max(s.batch);
         if let Some(entry) = results.get_mut(ds.as_str()).and_then(|v| v.as_object_mut()) {
             entry.insert("front".into(), serde_json::to_value(&s)?);
         }
@@ -159,7 +166,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
                         "—".into(),
                         "—".into(),
                         "—".into(),
-                        "> all solvers' fronts".into(),
+                        format!("— (ε below every solver point up to {last} iterations)"),
                     )
                 }
             };
@@ -172,7 +179,10 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
             eq_rows.push(format!(
                 "| {ds} | {label} | {} | {} | {:.3} | {} | {who} | {its} | {err} | {secs} | {speed} |",
                 e.refine,
-                e.mode.name(),
+                match e.mode {
+                    FrontMode::Single => 1,
+                    FrontMode::Batched => s.batch,
+                },
                 e.generator_error,
                 ms(e.generator_seconds_per_group),
             ));
@@ -200,11 +210,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
             }
         }
         // Front table: ε / ms per group at each iteration count.
-        iterations = s
-            .solvers
-            .first()
-            .map(|f| f.points.iter().map(|p| p.iterations).collect())
-            .unwrap_or_default();
+        iterations = s.iterations.clone();
         front_tables.push_str(&format!(
             "\n### {ds}: solvers, ε / ms per group after N iterations ({} test groups)\n\n| method | start | groups per call | {} |\n|---|---|---|{}\n",
             s.groups,
@@ -311,9 +317,8 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
     let mut md = String::new();
     md.push_str("## Speed-up at equal error (the headline)\n\n");
     md.push_str(&format!(
-        "For each trained generator setting (the forward pass, then 0, 1, 2, … rounds of alternating HALS), the time the fastest classical setting needs to reach the generator's test ε — any of HALS, MU and ANLS, from a random, NNDSVD or NNDSVDa start, after whole iterations ({}) — divided by the generator's time. Above 1 the generator is faster at equal accuracy. Same fixed test groups, one `gan front` run per data set on this machine ({threads} threads); a solver's time counts its start and its updates (no objective, no stop test), the fastest of {passes} passes (the generator's: fastest of 3). Solvers run in f64, generators in f32. \"batched\" hands {} groups to one call on both sides (solvers: the groups spread over the threads).\n\n",
-        iterations.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
-        batch,
+        "For each trained generator setting (the forward pass, then 0, 1, 2, … rounds of alternating HALS), the time the fastest classical setting needs to reach the generator's test ε — any of HALS, MU and ANLS, from a random, NNDSVD or NNDSVDa start, after the first whole iteration (0 to {}) that reaches it — divided by the generator's time. Above 1 the generator is faster at equal accuracy. Same fixed test groups, one `gan front` run per data set on this machine ({threads} threads); a solver's time counts its start and its updates (no objective, no stop test; ε is measured after every iteration with the clock stopped), the fastest of {passes} passes; the generator's (`gan eval`'s, fastest of 3 passes) also covers building its input and computing ε, small next to its forward pass. Solvers run in f64, generators in f32. \"single\" hands one group per call (the products inside still use every thread on both sides); \"batched\" hands {batch} groups to one call on both sides (or all of a data set's groups when fewer; solvers: the groups spread over the threads).\n\n",
+        iterations.last().copied().unwrap_or(0),
     ));
     if headline.is_empty() {
         md.push_str("No trained generator yet: the fronts below show the solvers alone.\n\n");
