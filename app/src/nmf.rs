@@ -6,7 +6,9 @@ use crate::outdir::{write_history, write_json};
 use anyhow::{bail, Context};
 use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
-use nmfnet_baselines::nmf::{nmf as solve, nmf_from, NmfMethod, NmfParams, NmfStop};
+use nmfnet_baselines::nmf::{
+    nmf as solve, nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams, NmfStop,
+};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
 use nmfnet_datasets::{Cancel, Dense};
@@ -58,6 +60,9 @@ pub struct NmfRequest {
     /// `init='custom'`.
     #[serde(skip)]
     pub start: Option<(Shared<Dense>, Shared<Dense>)>,
+    /// How the run starts when no `start` is given (None: the seeded uniform draw, `random`).
+    #[serde(default)]
+    pub init: Option<NmfInit>,
 }
 
 /// What `nmfnet nmf` prints (and writes to summary.json).
@@ -148,8 +153,20 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
         }
         None => None,
     };
+    if req.start.is_some() && req.init.is_some_and(|i| i != NmfInit::Random) {
+        bail!(
+            "a given start and --init {} exclude each other",
+            req.init.unwrap_or(NmfInit::Random)
+        );
+    }
     let fit = match &req.start {
-        None => solve(req.method, ym.as_ref(), &params)?,
+        None => match req.init.unwrap_or(NmfInit::Random) {
+            NmfInit::Random => solve(req.method, ym.as_ref(), &params)?,
+            init => {
+                let (h0, w0) = nmf_start(ym.as_ref(), req.rank, init, req.seed)?;
+                nmf_from(req.method, ym.as_ref(), &params, h0, w0)?
+            }
+        },
         Some((h0, w0)) => {
             let h0 = nonneg_from_dense(&h0.0).context("the start H₀")?;
             let w0 = nonneg_from_dense(&w0.0).context("the start W₀")?;

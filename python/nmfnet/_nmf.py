@@ -20,10 +20,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ----------
     n_components : int, 'auto' or None, default='auto'
         k; 'auto' or None: n_features.
-    init : None, 'random' or 'custom', default=None
+    init : None, 'random', 'nndsvd', 'nndsvda' or 'custom', default=None
         The start: nmfnet draws W and H uniformly, scaled so that WH has the mean of X, from
-        random_state ('random'; None means the same); 'custom' takes ``fit_transform(X, W=,
-        H=)``. scikit-learn's NNDSVD starts are not implemented and are refused.
+        random_state ('random'; None means the same — scikit-learn's None picks 'nndsvda'
+        when k ≤ min(X.shape), so pass init='nndsvda' for its start); 'nndsvd' takes the
+        positive parts of the leading singular pairs (Boutsidis & Gallopoulos), 'nndsvda'
+        fills its zeros with the mean of X (both equal scikit-learn's, which a test checks);
+        'custom' takes ``fit_transform(X, W=, H=)``. scikit-learn's 'nndsvdar' is refused.
     solver : 'hals', 'mu' or 'anls', default='hals'
         HALS (Cichocki–Phan; the counterpart of scikit-learn's 'cd'), Lee–Seung multiplicative
         updates, or alternating NNLS by block principal pivoting (Kim–Park).
@@ -55,7 +58,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
-        "init": [StrOptions({"random", "custom"}), None],
+        "init": [StrOptions({"random", "nndsvd", "nndsvda", "custom"}), None],
         "solver": [StrOptions({"hals", "mu", "anls"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "stop": [StrOptions({"auto", "violation", "projected-gradient"})],
@@ -127,6 +130,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "tol": float(self.tol),
             "stop": self._stop_rule(),
         }
+        if self.init in ("nndsvd", "nndsvda"):
+            opts["init"] = self.init
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
         _, components, summary = _core.nmf(as_f32(X), json.dumps(opts), **start)
         summary = json.loads(summary)

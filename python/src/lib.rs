@@ -18,7 +18,7 @@ use nmfnet_app::gan::train::{gan_train as gan_train_run, GanTrainRequest};
 use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, NmfInput, NmfRequest};
 use nmfnet_app::BackendKind;
 use nmfnet_baselines::nmf::NmfStop;
-use nmfnet_baselines::NmfMethod;
+use nmfnet_baselines::{NmfInit, NmfMethod};
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::{Cancel, Csr, Dense};
@@ -331,6 +331,9 @@ struct NmfOptions {
     tol: Option<f64>,
     /// `projected-gradient` or `violation`.
     stop: Option<String>,
+    /// `random`, `nndsvd` or `nndsvda` (None: random).
+    #[serde(default)]
+    init: Option<String>,
 }
 
 /// NMF `Y ≈ HW` of `y` (m × n), from the seeded draw or from (H₀, W₀): returns (H m×k,
@@ -378,6 +381,12 @@ fn nmf<'py>(
         overwrite: false,
         cancel: Cancel::new(),
         start,
+        init: o
+            .init
+            .as_deref()
+            .map(|s| s.parse::<NmfInit>())
+            .transpose()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?,
     };
     let report = run_detached(py, &req.cancel, || run_nmf(&req))?;
     let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;

@@ -68,7 +68,7 @@ def test_bad_parameters_raise(wine):
     with pytest.raises(ValueError, match="backend"):
         SymNMF(3, backend="tpu").fit(X)
     with pytest.raises(ValueError, match="init"):
-        NMF(2, init="nndsvd").fit(np.ones((4, 3)))
+        NMF(2, init="nndsvdar").fit(np.ones((4, 3)))
     with pytest.raises(ValueError, match="init='custom'"):
         NMF(2).fit(np.ones((4, 3)), W=np.ones((4, 2)), H=np.ones((2, 3)))
     with pytest.raises(ValueError, match="shape"):
@@ -200,6 +200,24 @@ def test_a_real_data_set_loads_and_clusters():
         nmfnet.load_dataset("tdt2", data)
     with pytest.raises(ValueError):
         nmfnet.load_dataset("no-such-set", data)
+
+
+def test_nndsvd_starts_are_scikit_learns():
+    """init='nndsvd'/'nndsvda' start where scikit-learn's initialisation does: the fit equals a
+    custom start from sklearn.decomposition._nmf._initialize_nmf, and ignores random_state."""
+    from sklearn.decomposition._nmf import _initialize_nmf
+
+    rng = np.random.default_rng(5)
+    X = rng.random((30, 20)) + np.outer(rng.random(30), rng.random(20))
+    for init in ("nndsvd", "nndsvda"):
+        a = NMF(3, init=init, max_iter=5, tol=0.0, random_state=1).fit(X)
+        b = NMF(3, init=init, max_iter=5, tol=0.0, random_state=2).fit(X)
+        np.testing.assert_array_equal(a.components_, b.components_)
+        W0, H0 = _initialize_nmf(X, 3, init=init)
+        c = NMF(3, init="custom", max_iter=5, tol=0.0).fit(X, W=W0, H=H0)
+        np.testing.assert_allclose(a.components_, c.components_, rtol=1e-3, atol=1e-5)
+    r = NMF(3, init="random", max_iter=5, tol=0.0).fit(X)
+    assert not np.allclose(r.components_, a.components_)
 
 
 def test_a_custom_start_is_used():

@@ -5,7 +5,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use nmfnet_app::nmf::{nmf, NmfInput, NmfRequest, NmfSummary};
 use nmfnet_baselines::nmf::NmfStop;
-use nmfnet_baselines::NmfMethod;
+use nmfnet_baselines::{NmfInit, NmfMethod};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -48,6 +48,11 @@ pub struct NmfArgs {
     pub image_shape: Option<String>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The start: random (a seeded uniform draw scaled to Y's mean, the default), nndsvd
+    /// (Boutsidis–Gallopoulos: positive parts of the leading singular pairs) or nndsvda (its
+    /// zeros filled with Y's mean; scikit-learn's default start).
+    #[arg(long, value_name = "START")]
+    pub init: Option<String>,
     /// Iteration budget (default 500, at most 10^6; SPEC §3 stop rule otherwise).
     #[arg(long)]
     pub max_iter: Option<usize>,
@@ -115,6 +120,14 @@ impl NmfArgs {
             overwrite: self.overwrite,
             cancel: Default::default(),
             start: None,
+            init: self
+                .init
+                .as_deref()
+                .map(|s| {
+                    s.parse::<NmfInit>()
+                        .map_err(|e| anyhow::anyhow!("--init: {e}"))
+                })
+                .transpose()?,
         })
     }
 }

@@ -50,6 +50,32 @@ fn nmf_of_an_image_folder_writes_factors_and_a_basis_grid() {
         assert_eq!(h.shape(), [48, 3]);
         assert!(h.data().iter().all(|&v| v >= 0.0));
     }
+    // The NNDSVD starts: deterministic (the seed does not matter), as good on this exact
+    // rank-3 matrix; an unknown start is refused by name.
+    let run = |init: &str, seed: &str| {
+        summary(&nmfnet(&[
+            "nmf",
+            "--images",
+            p(&imgs),
+            "--rank",
+            "3",
+            "--method",
+            "hals",
+            "--init",
+            init,
+            "--seed",
+            seed,
+            "--json",
+            "--quiet",
+        ]))
+    };
+    for init in ["nndsvd", "nndsvda"] {
+        let (a, b) = (run(init, "1"), run(init, "2"));
+        assert_eq!(a["rel_error"], b["rel_error"], "{init}");
+        assert!(a["rel_error"].as_f64().unwrap() < 0.2, "{init}: {a}");
+    }
+    let bad = nmfnet(&["nmf", "--images", p(&imgs), "--rank", "3", "--init", "svd"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown NMF start"));
     // Bad input: rank 0 or above min(m, n), images of another size, an empty folder, a
     // matrix with a negative entry, a wrong --image-shape.
     let out = d.join("bad-out");
