@@ -460,6 +460,7 @@ fn print_front(s: &GanFrontSummary) {
         let pts: Vec<String> = f
             .points
             .iter()
+            .filter(|p| s.iterations.contains(&p.iterations))
             .map(|p| {
                 format!(
                     "{}: {:.3}/{:.2}",

@@ -228,6 +228,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
                 },
                 f.points
                     .iter()
+                    .filter(|p| iterations.contains(&p.iterations))
                     .map(|p| format!("{:.3} / {}", p.error, ms(p.seconds_per_group)))
                     .collect::<Vec<_>>()
                     .join(" | ")
@@ -266,7 +267,16 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
                 ));
             }
         }
-        // Plot (one group per call): log10 of ms per group against ε.
+        // Plot (one group per call): log10 of ms per group against ε, from the first
+        // iteration on (some starts, such as NNDSVDa's mean fill, sit far above every other
+        // point), up to a quarter above the worst generator and 2-iteration HALS.
+        let hals2 = s
+            .solvers
+            .iter()
+            .find(|f| f.method == NmfMethod::Hals && f.init == NmfInit::Random)
+            .and_then(|f| f.points.iter().find(|p| p.iterations == 2))
+            .map_or(0.0, |p| p.error);
+        let cap = 1.25 * s.generators.iter().map(|g| g.error).fold(hals2, f64::max);
         let mut series = Vec::new();
         let solver_series = [
             (NmfMethod::Hals, NmfInit::Random),
@@ -285,6 +295,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
                     points: f
                         .points
                         .iter()
+                        .filter(|p| p.iterations >= 1 && p.error <= cap)
                         .map(|p| ((1e3 * p.seconds_per_group).log10(), p.error))
                         .collect(),
                 });
