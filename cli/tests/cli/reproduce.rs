@@ -102,8 +102,8 @@ fn reproduce_quick_writes_results_and_resumes_without_rerunning() {
 fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
     let Some(dir) = shared_data() else { return };
     let d = tmp("repro-gan");
-    let run = || {
-        let out = nmfnet(&[
+    let run_with = |extra: &[&str]| {
+        let mut args = vec![
             "reproduce",
             "ganunet",
             "--quick",
@@ -112,13 +112,16 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
             "--out",
             p(&d),
             "--quiet",
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let out = nmfnet(&args);
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
     };
+    let run = || run_with(&[]);
     run();
     let md = std::fs::read_to_string(d.join("results.md")).unwrap();
     for needle in [
@@ -230,22 +233,7 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
     );
     // --fronts-only reuses the front cell and writes front.md beside the report, untouched.
     let report = std::fs::read_to_string(d.join("results.md")).unwrap();
-    let out = nmfnet(&[
-        "reproduce",
-        "ganunet",
-        "--quick",
-        "--fronts-only",
-        "--data-dir",
-        p(&dir),
-        "--out",
-        p(&d),
-        "--quiet",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_with(&["--fronts-only"]);
     let front = std::fs::read_to_string(d.join("front.md")).unwrap();
     assert!(
         front.contains("| mnist | GAN-UNET (2 steps) | 0 | 1 |"),

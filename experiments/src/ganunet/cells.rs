@@ -97,19 +97,26 @@ pub fn baselines_cell(plan: &Plan, ds: &str) -> anyhow::Result<Value> {
     let mut req = plan.baselines_request(ds);
     req.progress = !plan.quiet;
     // Not cached (or made by another command): the folder belongs to this reproduction.
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
-    }
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
+    fresh_cell_dir(&dir)?;
     let s = gan_baselines(&req)?;
     atomic_write(
         &dir.join("cell.json"),
         serde_json::to_string_pretty(&json!({ "command": command }))?.as_bytes(),
     )?;
     Ok(serde_json::to_value(&s)?)
+}
+
+/// Clears a cell's folder (it belongs to this reproduction) and makes its parent, so that the
+/// cell's run can create it afresh.
+pub fn fresh_cell_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    Ok(())
 }
 
 /// A baselines summary written before the ε-fitted subspace reference existed gets it added

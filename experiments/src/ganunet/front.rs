@@ -3,10 +3,10 @@
 //! every trained generator with its refinement rounds, one `gan front` cell per data set, and
 //! the speed-up at equal ε — the report's headline.
 
+use super::cells::fresh_cell_dir;
 use super::plan::{Model, Plan};
 use crate::files::read_json;
 use crate::plot::{line_plot, Series};
-use anyhow::Context;
 use nmfnet_app::argv;
 use nmfnet_app::gan::front::{gan_front, FrontMode, GanFrontRequest, GanFrontSummary};
 use nmfnet_baselines::{NmfInit, NmfMethod};
@@ -85,13 +85,7 @@ pub fn front_cell(plan: &Plan, ds: &str) -> anyhow::Result<GanFrontSummary> {
     req.progress = !plan.quiet;
     // Not cached (or made by another command or other checkpoints): the folder belongs to
     // this reproduction.
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
-    }
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
+    fresh_cell_dir(&dir)?;
     let s = gan_front(&req)?;
     atomic_write(
         &dir.join("cell.json"),
