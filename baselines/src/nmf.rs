@@ -213,7 +213,8 @@ const NNDSVD_ZERO: f64 = 1e-6;
 /// `sqrt(σ ‖u±‖‖v±‖)`. A flip of a singular pair's sign swaps the two candidates, so the
 /// result does not depend on the SVD's sign convention (but at an exact tie, where the
 /// negative parts are taken, as scikit-learn does). With `fill_mean` the zeros become the
-/// mean of Y (`nndsvda`).
+/// mean of Y (`nndsvda`). The singular pairs are exact; scikit-learn takes them from a
+/// randomized SVD, so the two agree where that one is exact (k + 10 ≥ min(m, n)).
 pub fn nndsvd(y: MatRef<'_, f64>, rank: usize, fill_mean: bool) -> Result<(Mat<f64>, Mat<f64>)> {
     check_input(y)?;
     let (m, n) = (y.nrows(), y.ncols());

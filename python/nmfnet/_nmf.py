@@ -25,7 +25,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         random_state ('random'; None means the same — scikit-learn's None picks 'nndsvda'
         when k ≤ min(X.shape), so pass init='nndsvda' for its start); 'nndsvd' takes the
         positive parts of the leading singular pairs (Boutsidis & Gallopoulos), 'nndsvda'
-        fills its zeros with the mean of X (both equal scikit-learn's, which a test checks);
+        fills its zeros with the mean of X (scikit-learn's, from an exact SVD: scikit-learn's
+        randomized SVD gives the same where it is exact, which a test checks);
         'custom' takes ``fit_transform(X, W=, H=)``. scikit-learn's 'nndsvdar' is refused.
     solver : 'hals', 'mu' or 'anls', default='hals'
         HALS (Cichocki–Phan; the counterpart of scikit-learn's 'cd'), Lee–Seung multiplicative
