@@ -1,7 +1,8 @@
 //! `bench front`: GAN-UNET against the classical solvers at equal error — both sides in one
 //! run on the same fixed MNIST test groups (`nmfnet_app::gan::front`): the solvers' time–error
-//! fronts, each trained generator's ε and time, and the ratio of the generator's time to the
-//! fastest solver setting that reaches its ε (below 1 the generator is faster).
+//! fronts, each trained generator's ε and time, and the speed-up at equal error (the time of
+//! the fastest solver setting that reaches the generator's ε over the generator's; `bench all`
+//! lists its inverse, generator / solver, against the target 0.2).
 
 use anyhow::Result;
 use nmfnet_app::gan::front::{gan_front, GanFrontRequest, GanFrontSummary};
@@ -46,34 +47,11 @@ pub fn run(
     }
     let s = gan_front(&req)?;
     println!(
-        "GAN-UNET at equal error, mnist, {} test groups, {} threads (generator time / fastest solver time reaching its ε; < 1: the generator is faster)",
+        "GAN-UNET at equal error, mnist, {} test groups, {} threads (speed-up = fastest solver time reaching the generator's ε / generator time; > 1: the generator is faster)",
         s.groups, s.threads
     );
     for e in &s.equal_error {
-        match (&e.solver, e.speedup) {
-            (Some(r), Some(x)) => println!(
-                "  {} refine {} {:7}: ε {:.3} in {:.3} ms vs {} from {} × {} it ({:.3}, {:.3} ms): ratio {:.2}",
-                e.model.display(),
-                e.refine,
-                e.mode.name(),
-                e.generator_error,
-                1e3 * e.generator_seconds_per_group,
-                r.method.name(),
-                r.init.name(),
-                r.iterations,
-                r.error,
-                1e3 * r.seconds_per_group,
-                1.0 / x
-            ),
-            _ => println!(
-                "  {} refine {} {:7}: ε {:.3} in {:.3} ms; no solver setting reaches it",
-                e.model.display(),
-                e.refine,
-                e.mode.name(),
-                e.generator_error,
-                1e3 * e.generator_seconds_per_group
-            ),
-        }
+        println!("  {}", e.describe());
     }
     Ok(s)
 }

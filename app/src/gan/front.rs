@@ -162,6 +162,31 @@ pub struct EqualError {
     pub speedup: Option<f64>,
 }
 
+impl EqualError {
+    /// One line: the generator setting, its ε and time, and the solver that reaches that ε.
+    pub fn describe(&self) -> String {
+        let solver = match (&self.solver, self.speedup) {
+            (Some(r), Some(x)) => format!(
+                "{} from {} reaches it after {} iterations in {:.3} ms (ε {:.3}): speed-up {x:.2}×",
+                r.method.name(),
+                r.init.name(),
+                r.iterations,
+                1e3 * r.seconds_per_group,
+                r.error
+            ),
+            _ => "no solver setting reaches it".into(),
+        };
+        format!(
+            "{} refine {} {}: ε {:.3} in {:.3} ms; {solver}",
+            self.model.display(),
+            self.refine,
+            self.mode.name(),
+            self.generator_error,
+            1e3 * self.generator_seconds_per_group
+        )
+    }
+}
+
 /// What `nmfnet gan front` reports.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct GanFrontSummary {

@@ -238,24 +238,8 @@ pub struct GanFrontArgs {
 impl GanFrontArgs {
     /// The request these flags stand for (names parsed).
     pub fn request(&self) -> anyhow::Result<GanFrontRequest> {
-        let methods = self
-            .methods
-            .iter()
-            .map(|s| {
-                s.trim()
-                    .parse::<NmfMethod>()
-                    .map_err(|e| anyhow::anyhow!("--methods: {e}"))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let inits = self
-            .inits
-            .iter()
-            .map(|s| {
-                s.trim()
-                    .parse::<NmfInit>()
-                    .map_err(|e| anyhow::anyhow!("--inits: {e}"))
-            })
-            .collect::<anyhow::Result<_>>()?;
+        let methods = parse_names::<NmfMethod>("--methods", &self.methods)?;
+        let inits = parse_names::<NmfInit>("--inits", &self.inits)?;
         Ok(GanFrontRequest {
             dataset: self.dataset.clone(),
             data_dir: self.data_dir.clone(),
@@ -336,18 +320,26 @@ impl GanFactorizeArgs {
     }
 }
 
+/// The names of a comma-separated flag, parsed (an error names the flag).
+fn parse_names<T>(flag: &str, names: &[String]) -> anyhow::Result<Vec<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    names
+        .iter()
+        .map(|s| {
+            s.trim()
+                .parse::<T>()
+                .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+        })
+        .collect()
+}
+
 impl GanBaselineArgs {
     /// The request these flags stand for (the method names parsed).
     pub fn request(&self) -> anyhow::Result<GanBaselineRequest> {
-        let methods = self
-            .methods
-            .iter()
-            .map(|s| {
-                s.trim()
-                    .parse::<NmfMethod>()
-                    .map_err(|e| anyhow::anyhow!("--methods: {e}"))
-            })
-            .collect::<anyhow::Result<_>>()?;
+        let methods = parse_names::<NmfMethod>("--methods", &self.methods)?;
         Ok(GanBaselineRequest {
             dataset: self.dataset.clone(),
             data_dir: self.data_dir.clone(),
@@ -479,26 +471,7 @@ fn print_front(s: &GanFrontSummary) {
         );
     }
     for e in &s.equal_error {
-        let solver = match &e.solver {
-            Some(r) => format!(
-                "{} from {} reaches it after {} iterations in {:.2} ms: speed-up {:.2}×",
-                r.method.name(),
-                r.init.name(),
-                r.iterations,
-                1e3 * r.seconds_per_group,
-                e.speedup.unwrap_or(f64::NAN)
-            ),
-            None => "no solver setting reaches it".into(),
-        };
-        println!(
-            "{} refine {} {}: ε {:.3} in {:.2} ms; {}",
-            e.model.display(),
-            e.refine,
-            e.mode.name(),
-            e.generator_error,
-            1e3 * e.generator_seconds_per_group,
-            solver
-        );
+        println!("{}", e.describe());
     }
 }
 
