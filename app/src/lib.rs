@@ -8,9 +8,11 @@
 //! * [`gan`]: GAN-UNET training, evaluation, factorisation, and its classical comparisons.
 //! * [`data`]: the papers' data sets, verified or described.
 //! * [`timing`]: timed pieces for the benchmarks.
+//! * [`allocator`]: the C allocator's settings for nmfnet's own processes.
 //! * [`argv`]: the command line that runs a request (quoted by reports).
 //! * [`outdir`]: output folders (what is checked before a run, what it writes).
 
+pub mod allocator;
 pub mod argv;
 pub mod cluster;
 pub mod data;

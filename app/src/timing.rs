@@ -124,6 +124,8 @@ pub struct GanSteps {
     pub inference_seconds: Vec<f64>,
     pub generator_params: usize,
     pub discriminator_params: usize,
+    /// Mean seconds per timed step in each phase of the step (`GanTask::phase_seconds`).
+    pub phase_seconds: Vec<(String, f64)>,
 }
 
 struct GanJob<'a> {
@@ -141,13 +143,31 @@ impl BackendJob for GanJob<'_> {
         let (h, w) = (self.images.height, self.images.width);
         let mut task = GanTask::<B>::new(self.cfg, self.images, &device)?;
         let mut step_seconds = Vec::new();
+        let mut before_timed = Vec::new();
         for s in 0..self.warmup + self.steps {
+            if s == self.warmup {
+                before_timed = task.phase_seconds();
+            }
             let t = Instant::now();
             task.step(s)?;
             if s >= self.warmup {
                 step_seconds.push(t.elapsed().as_secs_f64());
             }
         }
+        let phase_seconds = task
+            .phase_seconds()
+            .into_iter()
+            .map(|(phase, total)| {
+                let earlier = before_timed
+                    .iter()
+                    .find(|(p, _)| *p == phase)
+                    .map_or(0.0, |e| e.1);
+                (
+                    phase.to_string(),
+                    (total - earlier) / self.steps.max(1) as f64,
+                )
+            })
+            .collect();
         let g = task.generator().valid();
         let mut inference_seconds = Vec::new();
         for s in 0..self.warmup + self.inferences {
@@ -168,6 +188,7 @@ impl BackendJob for GanJob<'_> {
             inference_seconds,
             generator_params: task.generator().num_params(),
             discriminator_params: task.discriminator().map_or(0, |d| d.num_params()),
+            phase_seconds,
         })
     }
 }

@@ -146,28 +146,50 @@ def main():
     d_opt = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = F.binary_cross_entropy_with_logits
 
-    def step(y):
-        pca = pca_reconstruction(y, a.k)
+    # Seconds per phase, summed over the timed steps (the same phases as nmfnet's step; PyTorch
+    # on the CPU runs each operation when it is called, so the laps are exact).
+    phases = {}
+    clock = [0.0]
+
+    def lap(name, timed):
+        now = time.perf_counter()
+        if timed:
+            phases[name] = phases.get(name, 0.0) + now - clock[0]
+        clock[0] = now
+
+    def step(y, timed):
+        clock[0] = time.perf_counter()
         h, w = g(y)
         y_hat = reconstruct(h, w)
+        lap("G forward", timed)
+        pca = pca_reconstruction(y, a.k)
+        lap("PCA targets", timed)
         real = d(torch.cat([y, pca], 1))
         fake = d(torch.cat([y, y_hat.detach()], 1))
         d_loss = 0.5 * (bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake)))
+        float(d_loss)
+        lap("D forward", timed)
         d_opt.zero_grad(set_to_none=True)
         d_loss.backward()
+        lap("D backward", timed)
         d_opt.step()
+        lap("D Adam", timed)
         fake = d(torch.cat([y, y_hat], 1))
         g_loss = bce(fake, torch.ones_like(fake)) + 100.0 * (y_hat - y).abs().mean()
+        value = float(g_loss)
+        lap("G loss", timed)
         g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
+        lap("G backward", timed)
         g_opt.step()
-        return float(g_loss)
+        lap("G Adam", timed)
+        return value
 
     times = []
     for s in range(a.warmup + a.steps):
         y = torch.rand(a.batch, a.group, a.side, a.side)
         t = time.perf_counter()
-        step(y)
+        step(y, s >= a.warmup)
         if s >= a.warmup:
             times.append(time.perf_counter() - t)
 
@@ -187,6 +209,7 @@ def main():
             {
                 "ms_per_step": 1e3 * statistics.median(times),
                 "ms_per_group_inference": 1e3 * statistics.median(infer),
+                "phase_ms": {k: 1e3 * v / a.steps for k, v in phases.items()},
                 "generator_params": num_params(g),
                 "discriminator_params": num_params(d),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

@@ -58,6 +58,8 @@ struct Timing {
     ms_inference: f64,
     generator_params: usize,
     discriminator_params: usize,
+    /// Mean milliseconds per step in each phase.
+    phase_ms: Vec<(String, f64)>,
 }
 
 /// Medians of `steps` training steps and `4·steps` single-group inferences, after 2 warm-up
@@ -76,6 +78,11 @@ fn ours(backend: &str, cfg: GanTrainingConfig, steps: usize) -> Result<Timing> {
         ms_inference: 1e3 * crate::median(t.inference_seconds),
         generator_params: t.generator_params,
         discriminator_params: t.discriminator_params,
+        phase_ms: t
+            .phase_seconds
+            .into_iter()
+            .map(|(p, s)| (p, 1e3 * s))
+            .collect(),
     })
 }
 
@@ -91,6 +98,9 @@ pub struct Row {
     pub step_vs_torch: Option<f64>,
     /// Single-group inference time over PyTorch's.
     pub inference_vs_torch: Option<f64>,
+    /// Mean milliseconds per step in each phase of the step (mean over the timed steps, so
+    /// their sum is near but not equal to the median step time).
+    pub phase_ms: Vec<(String, f64)>,
 }
 
 pub fn compare(
@@ -141,6 +151,14 @@ pub fn compare(
                     ms_inference: num("ms_per_group_inference"),
                     generator_params: num("generator_params") as usize,
                     discriminator_params: num("discriminator_params") as usize,
+                    phase_ms: v["phase_ms"]
+                        .as_object()
+                        .map(|o| {
+                            o.iter()
+                                .filter_map(|(k, x)| Some((k.clone(), x.as_f64()?)))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 },
             ));
         }
@@ -169,6 +187,7 @@ pub fn compare(
                 discriminator_params: t.discriminator_params,
                 step_vs_torch: torch.map(|p| t.ms_per_step / p.ms_per_step),
                 inference_vs_torch: torch.map(|p| t.ms_inference / p.ms_inference),
+                phase_ms: t.phase_ms.clone(),
             };
             let fmt = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.2}"));
             println!(
@@ -184,6 +203,40 @@ pub fn compare(
             );
             rows.push(row);
         }
+        print_phases(&found);
     }
     Ok(rows)
+}
+
+/// One line per phase of the step: milliseconds per step of each implementation, and the ratio
+/// of the first to PyTorch's where both have the phase.
+fn print_phases(found: &[(String, Timing)]) {
+    let Some(first) = found.first() else { return };
+    let torch = found.iter().find(|f| f.0 == "pytorch").map(|f| &f.1);
+    println!(
+        "      phase (ms per step)      {}",
+        found
+            .iter()
+            .map(|f| format!("{:>10}", f.0))
+            .collect::<String>()
+    );
+    for (phase, _) in &first.1.phase_ms {
+        let cells: String = found
+            .iter()
+            .map(|f| {
+                f.1.phase_ms
+                    .iter()
+                    .find(|p| &p.0 == phase)
+                    .map_or(format!("{:>10}", "—"), |p| format!("{:>10.1}", p.1))
+            })
+            .collect();
+        let ratio = torch
+            .and_then(|t| t.phase_ms.iter().find(|p| &p.0 == phase))
+            .and_then(|t| {
+                let ours = first.1.phase_ms.iter().find(|p| &p.0 == phase)?.1;
+                Some(format!("  {:.2}×", ours / t.1))
+            })
+            .unwrap_or_default();
+        println!("      {phase:<24}{cells}{ratio}");
+    }
 }

@@ -318,6 +318,7 @@ fn faer_gemm_seconds<T: faer::traits::RealField + From<f32> + Copy>(
 }
 
 fn main() -> Result<()> {
+    nmfnet_app::allocator::retain_freed_memory();
     match Cli::parse().cmd {
         Cmd::Data { data_dir, datasets } => {
             use nmfnet_datasets::catalog;

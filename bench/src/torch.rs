@@ -177,13 +177,25 @@ pub struct Row {
     pub peak_rss_mb: f64,
     /// Peak RSS over (dense X + the K parameter matrices), f32.
     pub memory_ratio: f64,
-    /// Time over PyTorch's (dense X) in the same run.
+    /// Time over PyTorch's in the same run with X stored the same way (dense or sparse; the
+    /// script as written, one product per factor).
     pub vs_torch: Option<f64>,
+    /// Dense rows: time over PyTorch's with the K + 1 products as one (`--one-product`), the
+    /// restructuring nmfnet does on a dense X.
+    pub vs_torch_one_product: Option<f64>,
     /// Relative difference of the last loss from PyTorch's.
     pub loss_diff: Option<f64>,
 }
 
-/// `bench torch`: every (n, r), ours per backend and storage, then PyTorch dense and sparse.
+/// The PyTorch runs of each (n, r): name, sparse X, one product.
+pub const TORCH_RUNS: [(&str, bool, bool); 3] = [
+    ("pytorch dense", false, false),
+    ("pytorch dense, one product", false, true),
+    ("pytorch sparse", true, false),
+];
+
+/// `bench torch`: every (n, r), ours per backend and storage, then PyTorch dense (as written and
+/// with one product) and sparse.
 pub fn compare(
     sizes: &[usize],
     ranks: &[usize],
@@ -200,11 +212,12 @@ pub fn compare(
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     println!(
         "SymNMF-Net epoch (forward, loss, backward, Adam), K = {blocks}, f32, {threads} threads; median of {epochs} after 2 warm-up; \
-         vs torch = time / PyTorch dense time; loss diff = |last loss − PyTorch's| / PyTorch's"
+         vs torch = time / PyTorch's with X stored alike (dense or sparse); vs 1-prod = time / PyTorch dense with the K+1 products as one; \
+         loss diff = |last loss − PyTorch dense's| / PyTorch dense's"
     );
     println!(
-        "{:>6} {:>3} {:>16} {:>10} {:>9} {:>8} {:>9} {:>10}",
-        "n", "r", "impl", "ms/epoch", "peak MB", "mem×", "vs torch", "loss diff"
+        "{:>6} {:>3} {:>26} {:>10} {:>9} {:>8} {:>9} {:>9} {:>10}",
+        "n", "r", "impl", "ms/epoch", "peak MB", "mem×", "vs torch", "vs 1-prod", "loss diff"
     );
     let mut rows = Vec::new();
     for &n in sizes {
@@ -246,7 +259,7 @@ pub fn compare(
             }
             let mut theirs = Vec::new();
             if let Ok(p) = &py {
-                for sparse in [false, true] {
+                for (what, sparse, one_product) in TORCH_RUNS {
                     let mut cmd = Command::new(p);
                     cmd.arg(&script)
                         .arg("--x")
@@ -263,15 +276,18 @@ pub fn compare(
                     if sparse {
                         cmd.arg("--sparse");
                     }
-                    let what = if sparse {
-                        "pytorch sparse"
-                    } else {
-                        "pytorch dense"
-                    };
+                    if one_product {
+                        cmd.arg("--one-product");
+                    }
                     theirs.push((what.to_string(), last_json_line(&cmd.output()?, what)?));
                 }
             }
-            let torch_ms = theirs.first().and_then(|t| t.1["ms_per_epoch"].as_f64());
+            let torch_ms = |name: &str| {
+                theirs
+                    .iter()
+                    .find(|t| t.0 == name)
+                    .and_then(|t| t.1["ms_per_epoch"].as_f64())
+            };
             let torch_loss = theirs
                 .first()
                 .and_then(|t| t.1["losses"].as_array()?.last()?.as_f64());
@@ -286,14 +302,23 @@ pub fn compare(
                     ms_per_epoch: ms,
                     peak_rss_mb: peak,
                     memory_ratio: peak / (x_mb + params_mb),
-                    vs_torch: torch_ms.map(|t| ms / t),
+                    vs_torch: torch_ms(if name.ends_with("sparse") {
+                        "pytorch sparse"
+                    } else {
+                        "pytorch dense"
+                    })
+                    .map(|t| ms / t),
+                    vs_torch_one_product: (!name.ends_with("sparse"))
+                        .then(|| torch_ms("pytorch dense, one product"))
+                        .flatten()
+                        .map(|t| ms / t),
                     loss_diff: match (last, torch_loss) {
                         (Some(a), Some(b)) => Some((a - b).abs() / b.abs()),
                         _ => None,
                     },
                 };
                 println!(
-                    "{:>6} {:>3} {:>16} {:>10.1} {:>9.0} {:>8.2} {:>9} {:>10}",
+                    "{:>6} {:>3} {:>26} {:>10.1} {:>9.0} {:>8.2} {:>9} {:>9} {:>10}",
                     n,
                     r,
                     row.impl_,
@@ -301,6 +326,8 @@ pub fn compare(
                     row.peak_rss_mb,
                     row.memory_ratio,
                     row.vs_torch.map_or("—".into(), |x| format!("{x:.2}")),
+                    row.vs_torch_one_product
+                        .map_or("—".into(), |x| format!("{x:.2}")),
                     row.loss_diff.map_or("—".into(), |x| format!("{x:.1e}")),
                 );
                 rows.push(row);

@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    nmfnet_app::allocator::retain_freed_memory();
     let cli = nmfnet::cli::Cli::parse();
     match nmfnet::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

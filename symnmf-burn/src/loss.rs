@@ -2,8 +2,11 @@
 //! `Σ_{i=1..K} ( ‖X − U_iU_iᵀ‖² + β‖P_i − (X+λI)U_{i−1}‖² ) + γ‖U_K‖₁`.
 //!
 //! `‖X − UUᵀ‖²` is evaluated as `‖X‖² − 2 tr(UᵀXU) + ‖UᵀU‖²`: one n×r product `XU` per factor
-//! and no n×n intermediate (with a sparse X, none ever: see [`crate::similarity`]). `XU_i` serves both the reconstruction term of block i and the
-//! proximity term of block i+1, so a loss evaluation costs K+1 products with X.
+//! and no n×n intermediate (with a sparse X, none ever: see [`crate::similarity`]). `XU_i` serves
+//! both the reconstruction term of block i and the proximity term of block i+1, so a loss
+//! evaluation needs K+1 products with X. The factors do not depend on X (the blocks see only
+//! `U_{i−1}ᵀU_{i−1}` and the `P_i`), so on a dense X the K+1 products are one wide product
+//! ([`Similarity::matmul_each`]), and so are their gradients.
 //! In `f32` this form loses relative accuracy when the error is tiny compared with `‖X‖²`
 //! (cancellation); on similarity graphs the relative error stays ≥ 0.2, far from that regime.
 //! [`loss_direct`] builds the n×n residuals and is kept for tests.
@@ -60,7 +63,7 @@ pub fn loss<B: SparseBackend>(
     let [n, r] = us[0].dims();
     let s = scales(cfg.reduction, n, r);
     let lam = lambda.reshape([1, 1]);
-    let xu: Vec<Tensor<B, 2>> = us.iter().map(|u| x.matmul(u.clone())).collect();
+    let xu = x.matmul_each(us);
 
     let mut total: Option<Tensor<B, 1>> = None;
     let mut recon_last = None;

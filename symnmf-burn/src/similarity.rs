@@ -333,6 +333,29 @@ impl<B: SparseBackend> Similarity<B> {
         }
     }
 
+    /// `X·U` for every `U` of `us`. On a dense X this is one product `X·[U_0 … U_K]`, sliced: a
+    /// single pass over the n×n matrix instead of one per factor, and in the backward pass one
+    /// `X·[G_0 … G_K]` instead of K + 1 (a skinny n×r product is bound by reading X; the wide one
+    /// runs at the GEMM's rate). A sparse X multiplies each factor on its own.
+    pub fn matmul_each(&self, us: &[Tensor<B, 2>]) -> Vec<Tensor<B, 2>> {
+        match self {
+            Similarity::Dense(_) if us.len() > 1 => {
+                let widths: Vec<usize> = us.iter().map(|u| u.dims()[1]).collect();
+                let y = self.matmul(Tensor::cat(us.to_vec(), 1));
+                let mut start = 0;
+                widths
+                    .into_iter()
+                    .map(|w| {
+                        let part = y.clone().narrow(1, start, w);
+                        start += w;
+                        part
+                    })
+                    .collect()
+            }
+            _ => us.iter().map(|u| self.matmul(u.clone())).collect(),
+        }
+    }
+
     /// `‖X‖_F²`.
     pub fn frobenius2(&self) -> f64 {
         match self {

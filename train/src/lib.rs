@@ -18,6 +18,7 @@ pub mod backend;
 pub mod checkpoint;
 #[cfg(feature = "collective")]
 pub mod collective;
+pub mod contiguous;
 pub mod error;
 pub mod metric_log;
 pub mod progress;

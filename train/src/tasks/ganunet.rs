@@ -88,7 +88,7 @@ impl Default for GanTrainingConfig {
 /// Hands every gradient of a module to the optimiser in a contiguous layout. Convolution
 /// backward passes return weight gradients as permuted views; Adam then runs its element-wise
 /// ops on them through the backends' strided (scalar) path, which `perf` showed taking about
-/// 45% of a flex training step. One reshape copies each such view once (a tiled copy), and the
+/// 45% of a flex training step. One copy ([`crate::contiguous`]) of each such view, and the
 /// optimiser's ops take their vectorised path.
 struct ContiguousGrads<'a> {
     grads: &'a mut GradientsParams,
@@ -97,10 +97,8 @@ struct ContiguousGrads<'a> {
 impl<B: AutodiffBackend> ModuleVisitor<B> for ContiguousGrads<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
         if let Some(g) = self.grads.remove::<B::InnerBackend, D>(param.id) {
-            let dims = g.dims();
-            let n = dims.iter().product::<usize>();
             self.grads
-                .register::<B::InnerBackend, D>(param.id, g.reshape([n]).reshape(dims));
+                .register::<B::InnerBackend, D>(param.id, crate::contiguous::contiguous(g));
         }
     }
 }
@@ -111,6 +109,39 @@ fn contiguous_grads<B: AutodiffBackend, M: Module<B>>(
 ) -> GradientsParams {
     module.visit(&mut ContiguousGrads { grads: &mut grads });
     grads
+}
+
+/// Wall time per named phase, summed over laps (a benchmark's breakdown of a step).
+#[derive(Debug, Clone)]
+struct PhaseClock {
+    at: std::time::Instant,
+    totals: Vec<(&'static str, f64)>,
+}
+
+impl Default for PhaseClock {
+    fn default() -> Self {
+        Self {
+            at: std::time::Instant::now(),
+            totals: Vec::new(),
+        }
+    }
+}
+
+impl PhaseClock {
+    fn start(&mut self) {
+        self.at = std::time::Instant::now();
+    }
+
+    /// Adds the time since the last lap (or start) to `phase`.
+    fn lap(&mut self, phase: &'static str) {
+        let now = std::time::Instant::now();
+        let dt = (now - self.at).as_secs_f64();
+        self.at = now;
+        match self.totals.iter_mut().find(|(p, _)| *p == phase) {
+            Some((_, t)) => *t += dt,
+            None => self.totals.push((phase, dt)),
+        }
+    }
 }
 
 /// Reads every float parameter once, which makes Burn draw the lazily initialised ones now.
@@ -192,6 +223,8 @@ pub struct GanTask<B: AutodiffBackend> {
     groups_per_epoch: usize,
     epoch_groups: (usize, Vec<Vec<usize>>),
     device: B::Device,
+    /// Wall time per phase of the steps so far (see [`GanTask::phase_seconds`]).
+    phases: PhaseClock,
     /// Data-parallel: this peer takes its share of every batch and averages gradients and
     /// metrics with the others.
     #[cfg(feature = "collective")]
@@ -282,9 +315,21 @@ impl<B: AutodiffBackend> GanTask<B> {
             generator: Some(generator),
             discriminator,
             device: device.clone(),
+            phases: PhaseClock::default(),
             #[cfg(feature = "collective")]
             peer: None,
         })
+    }
+
+    /// Seconds spent in each phase of the training steps so far, summed over the steps, in
+    /// step order: building the batch, the generator's forward pass, the PCA targets, the
+    /// discriminator's forward passes, backward pass and Adam update, the generator's loss
+    /// (the discriminator on its output), backward pass and Adam update, and the gradients'
+    /// copies to a contiguous layout (with the all-reduce of a data-parallel run). Exact on the
+    /// CPU backends, which run each operation when it is called; on a GPU, work queued in one
+    /// phase may be waited for in a later one.
+    pub fn phase_seconds(&self) -> Vec<(&'static str, f64)> {
+        self.phases.totals.clone()
     }
 
     /// Makes this task one peer of a data-parallel run (the batch must be a multiple of the
@@ -362,6 +407,7 @@ impl<B: AutodiffBackend> GanTask<B> {
 
 impl<B: AutodiffBackend> Task for GanTask<B> {
     fn step(&mut self, step: usize) -> anyhow::Result<Metrics> {
+        self.phases.start();
         let all_groups = self.groups_for(step)?;
         let share = self.share(all_groups.len())?;
         let groups = &all_groups[share.clone()];
@@ -374,9 +420,11 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             &self.device,
         );
         let lr = self.cfg.lr;
+        self.phases.lap("batch");
         let mut generator = self.generator.take().expect("present between steps");
         let (h, w) = generator.forward(y.clone());
         let y_hat = reconstruct(h, w);
+        self.phases.lap("G forward");
         let mut d_loss_value = f64::NAN;
         if let Some(mut d) = self.discriminator.take() {
             // "Real" pairs: the source and its rank-k PCA reconstruction (PCA disturbing).
@@ -394,6 +442,7 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
                 TensorData::new(pca, [b, m, side, side]).convert::<B::FloatElem>(),
                 &self.device,
             );
+            self.phases.lap("PCA targets");
             let fake = y_hat.clone().detach();
             let mut rng = StdRng::seed_from_u64(step_seed(self.cfg.seed ^ 0x5eed, step));
             // Drawn for the whole batch (the same on every peer), then this task's share.
@@ -415,9 +464,14 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             let fake_logits = d.forward(Tensor::cat(vec![y.clone(), fake], 1));
             let d_loss = discriminator_loss(real_logits, fake_logits, targets);
             d_loss_value = d_loss.clone().into_scalar().elem::<f64>();
-            let grads = self.synced(&d, GradientsParams::from_grads(d_loss.backward(), &d))?;
+            self.phases.lap("D forward");
+            let grads = GradientsParams::from_grads(d_loss.backward(), &d);
+            self.phases.lap("D backward");
+            let grads = self.synced(&d, grads)?;
+            self.phases.lap("gradient copies");
             d = self.d_opt.step(lr, d, grads);
             self.discriminator = Some(d);
+            self.phases.lap("D Adam");
         }
         // The discriminator's update does not change the generator, so the reconstruction of
         // its forward pass serves the generator's update too (one generator forward per step).
@@ -431,16 +485,18 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
             .into_scalar()
             .elem::<f64>();
         let g_loss_value = g_loss.clone().into_scalar().elem::<f64>();
-        let grads = self.synced(
-            &generator,
-            GradientsParams::from_grads(g_loss.backward(), &generator),
-        )?;
+        self.phases.lap("G loss");
+        let grads = GradientsParams::from_grads(g_loss.backward(), &generator);
+        self.phases.lap("G backward");
+        let grads = self.synced(&generator, grads)?;
+        self.phases.lap("gradient copies");
         let [g_loss_value, error, d_loss_value]: [f64; 3] = self
             .synced_metrics(vec![g_loss_value, error, d_loss_value])?
             .try_into()
             .map_err(|_| anyhow::anyhow!("three metrics expected"))?;
         generator = self.g_opt.step(lr, generator, grads);
         self.generator = Some(generator);
+        self.phases.lap("G Adam");
         let mut metrics: Metrics = vec![
             ("g_loss".into(), g_loss_value),
             ("train_error".into(), error),
