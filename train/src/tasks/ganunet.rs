@@ -460,8 +460,10 @@ impl<B: AutodiffBackend> Task for GanTask<B> {
                 TensorData::new(targets, [b]).convert::<B::FloatElem>(),
                 &self.device,
             );
-            let real_logits = d.forward(Tensor::cat(vec![y.clone(), pca], 1));
-            let fake_logits = d.forward(Tensor::cat(vec![y.clone(), fake], 1));
+            let (real_logits, fake_logits) = d.forward_pair(
+                Tensor::cat(vec![y.clone(), pca], 1),
+                Tensor::cat(vec![y.clone(), fake], 1),
+            );
             let d_loss = discriminator_loss(real_logits, fake_logits, targets);
             d_loss_value = d_loss.clone().into_scalar().elem::<f64>();
             self.phases.lap("D forward");
