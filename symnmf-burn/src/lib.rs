@@ -6,11 +6,13 @@
 //! * [`loss`]: the training objective without n×n intermediates.
 //! * [`norms`]: `‖X‖_F²` and scalars read back to the host.
 //! * [`similarity`]: X dense on the device or sparse on the host (custom autodiff product).
+//! * [`ell`]: the sparse product kept on the device (sliced ELL), for GPU backends.
 //! * [`config`]: hyper-parameters with the paper's defaults.
 //! * [`backend`]: the backend traits training needs (both custom ops, autodiff on top).
 
 pub mod backend;
 pub mod config;
+pub mod ell;
 pub mod error;
 pub mod inverse;
 pub mod loss;

@@ -8,7 +8,8 @@
 //! * [`SparseSymmetric`]: a symmetric matrix in CSR form (`f32` values), checked on building.
 //! * [`SparseBackend::sym_spmm`]: `X·U` for a sparse symmetric X, a custom autodiff op. The
 //!   default body reads U back to the host, multiplies there (in `f64`) and
-//!   uploads the n×r result: a memory copy on the CPU backends, one round trip on a GPU.
+//!   uploads the n×r result: a memory copy on the CPU backends. wgpu keeps the product on the
+//!   device instead ([`crate::ell`]).
 //!   Backward (the impl for `Autodiff<B, C>`): X is a constant, so `∂L/∂U = Xᵀ·G = X·G`
 //!   (X symmetric) — the same op again; nothing is stored but a shared pointer to X.
 //! * [`Similarity`]: either form behind one `matmul`, plus `‖X‖²` and `mean(X)`.
@@ -115,7 +116,7 @@ impl SparseSymmetric {
         self.values.len()
     }
 
-    fn row(&self, i: usize) -> (&[u32], &[f32]) {
+    pub(crate) fn row(&self, i: usize) -> (&[u32], &[f32]) {
         let (a, b) = (self.indptr[i], self.indptr[i + 1]);
         (&self.indices[a..b], &self.values[a..b])
     }
@@ -276,8 +277,16 @@ impl SparseBackend for burn::backend::NdArray<f64> {
 #[cfg(feature = "flex")]
 impl SparseBackend for burn::backend::Flex {}
 
+/// On the GPU the sparse product stays on the device ([`crate::ell`]): X is uploaded once in
+/// sliced ELL form and each product is a gather, a product and a sum there.
 #[cfg(feature = "wgpu")]
-impl SparseBackend for burn::backend::Wgpu {}
+impl SparseBackend for burn::backend::Wgpu {
+    fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
+        let u = Tensor::<Self, 2>::from_primitive(TensorPrimitive::Float(u));
+        let ell = crate::ell::DeviceEll::<Self>::cached(&x, &u.device());
+        ell.mul(u).into_primitive().tensor()
+    }
+}
 
 /// The similarity matrix of one problem, in the form the products with it will use.
 #[derive(Clone, Debug)]
