@@ -49,6 +49,70 @@ pub fn gemm(backend: BackendKind, n: usize, r: usize, reps: usize) -> anyhow::Re
     Ok(dispatch(backend, GemmJob { n, r, reps })?)
 }
 
+struct SpmmJob {
+    x: std::sync::Arc<symnmf_burn::SparseSymmetric>,
+    r: usize,
+    reps: usize,
+}
+
+impl BackendJob for SpmmJob {
+    type Output = SpmmTimes;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> SpmmTimes {
+        use burn::tensor::TensorPrimitive;
+        use symnmf_burn::SparseBackend;
+        type I<B> = <B as burn::tensor::backend::AutodiffBackend>::InnerBackend;
+        let n = self.x.n();
+        let u = Tensor::<I<B>, 2>::random([n, self.r], Distribution::Default, &device);
+        let backend = |u: Tensor<I<B>, 2>| {
+            Tensor::<I<B>, 2>::from_primitive(TensorPrimitive::Float(I::<B>::sym_spmm(
+                self.x.clone(),
+                u.into_primitive().tensor(),
+            )))
+        };
+        let host = |u: Tensor<I<B>, 2>| symnmf_burn::similarity::host_spmm(&self.x, u);
+        let time = |f: &dyn Fn(Tensor<I<B>, 2>) -> Tensor<I<B>, 2>| -> Vec<f64> {
+            let _ = f(u.clone()).sum().into_scalar();
+            (0..self.reps)
+                .map(|_| {
+                    let t = Instant::now();
+                    let _ = f(u.clone()).sum().into_scalar();
+                    t.elapsed().as_secs_f64()
+                })
+                .collect()
+        };
+        SpmmTimes {
+            backend: time(&backend),
+            host: time(&host),
+        }
+    }
+}
+
+/// Seconds of sparse products `X·U` (U on the device, the sum of the product read back).
+#[derive(Debug, Clone)]
+pub struct SpmmTimes {
+    /// The backend's own product (on the device for wgpu).
+    pub backend: Vec<f64>,
+    /// The product through the host (U read back, multiplied there, the result uploaded).
+    pub host: Vec<f64>,
+}
+
+/// `reps` sparse products `X·U` (n×r, random U) on `backend`, its own way and through the host.
+pub fn spmm(
+    backend: BackendKind,
+    x: symnmf_burn::SparseSymmetric,
+    r: usize,
+    reps: usize,
+) -> anyhow::Result<SpmmTimes> {
+    Ok(dispatch(
+        backend,
+        SpmmJob {
+            x: std::sync::Arc::new(x),
+            r,
+            reps,
+        },
+    )?)
+}
+
 /// SymNMF-Net epochs, timed one by one.
 #[derive(Debug, Clone)]
 pub struct NetEpochs {

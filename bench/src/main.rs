@@ -202,6 +202,19 @@ enum Cmd {
         #[arg(long)]
         dir: std::path::PathBuf,
     },
+    /// One sparse product X·U (planted kNN graph of n points) per backend: the backend's own
+    /// (on the device for wgpu) against the round trip through the host; ratio = own / host.
+    Spmm {
+        #[arg(long, value_delimiter = ',', default_values_t = vec![3147, 9394])]
+        n: Vec<usize>,
+        #[arg(long, default_value_t = 10)]
+        rank: usize,
+        /// Burn backends (default: every one compiled in).
+        #[arg(long, value_delimiter = ',')]
+        backends: Option<Vec<String>>,
+        #[arg(long, default_value_t = 20)]
+        reps: usize,
+    },
     /// Time of one SymNMF-Net training epoch (forward, loss, backward, Adam), per backend;
     /// baseline ndarray. Planted clusters, graph of SPEC §4.
     Epoch {
@@ -516,6 +529,46 @@ fn main() -> Result<()> {
             &dir,
             peak_rss_mb,
         )?,
+        Cmd::Spmm {
+            n,
+            rank,
+            backends,
+            reps,
+        } => {
+            let backends = backends.unwrap_or_else(|| {
+                nmfnet_app::compiled_backends()
+                    .iter()
+                    .map(|b| b.to_string())
+                    .collect()
+            });
+            println!(
+                "sparse X·U (planted kNN graph), U n×{rank}, f32; median of {reps}; ratio = backend's own product / through the host"
+            );
+            println!(
+                "{:>6} {:>9} {:>9} {:>12} {:>10} {:>7}",
+                "n", "nnz", "backend", "own ms", "host ms", "ratio"
+            );
+            for &n in &n {
+                let csr = torch::planted_knn(n, rank)?;
+                let x = symnmf_burn::SparseSymmetric::new(
+                    csr.nrows(),
+                    csr.indptr().to_vec(),
+                    csr.indices().to_vec(),
+                    csr.values().to_vec(),
+                )?;
+                for b in &backends {
+                    let t = nmfnet_app::timing::spmm(choice(b)?, x.clone(), rank, reps)?;
+                    let (own, host) = (median(t.backend), median(t.host));
+                    println!(
+                        "{n:>6} {:>9} {b:>9} {:>12.3} {:>10.3} {:>7.2}",
+                        x.nnz(),
+                        1e3 * own,
+                        1e3 * host,
+                        own / host
+                    );
+                }
+            }
+        }
         Cmd::Gemm {
             n,
             rank,

@@ -2,9 +2,9 @@
 //! block padded to its longest row) and, per block, a gather of the rows of U that its entries
 //! name, a product with the entries' values and a sum over each row's slots.
 //!
-//! A backend computing on a GPU takes the sparse product this way (see
-//! [`crate::SparseBackend::sym_spmm`]): the default reads U back to the host and uploads the
-//! product, one round trip per product. The index and value tensors of a matrix are uploaded
+//! wgpu takes the sparse product this way when `NMFNET_WGPU_SPARSE=device` is set (see
+//! [`crate::SparseBackend::sym_spmm`]); otherwise U is read back to the host and the product
+//! uploaded, one round trip per product. The index and value tensors of a matrix are uploaded
 //! once and kept for as long as the matrix lives ([`DeviceEll::cached`]).
 
 use crate::similarity::SparseSymmetric;
@@ -12,6 +12,15 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use std::any::Any;
 use std::sync::{Arc, Mutex, Weak};
+
+/// Whether `NMFNET_WGPU_SPARSE=device` asks for the device form of the sparse product (read
+/// once per process; `host`, unset or anything else: through the host).
+pub fn device_products_asked() -> bool {
+    static ASKED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ASKED.get_or_init(|| {
+        std::env::var("NMFNET_WGPU_SPARSE").is_ok_and(|v| v.eq_ignore_ascii_case("device"))
+    })
+}
 
 /// Rows per block: the padding of a block is set by its own longest row, so a hub only widens
 /// its own block.

@@ -8,8 +8,8 @@
 //! * [`SparseSymmetric`]: a symmetric matrix in CSR form (`f32` values), checked on building.
 //! * [`SparseBackend::sym_spmm`]: `X·U` for a sparse symmetric X, a custom autodiff op. The
 //!   default body reads U back to the host, multiplies there (in `f64`) and
-//!   uploads the n×r result: a memory copy on the CPU backends. wgpu keeps the product on the
-//!   device instead ([`crate::ell`]).
+//!   uploads the n×r result: a memory copy on the CPU backends, one round trip on a GPU.
+//!   wgpu can keep the product on the device instead ([`crate::ell`], opt-in).
 //!   Backward (the impl for `Autodiff<B, C>`): X is a constant, so `∂L/∂U = Xᵀ·G = X·G`
 //!   (X symmetric) — the same op again; nothing is stored but a shared pointer to X.
 //! * [`Similarity`]: either form behind one `matmul`, plus `‖X‖²` and `mean(X)`.
@@ -184,23 +184,28 @@ pub trait SparseBackend: Backend {
         Self::float_matmul(x, u)
     }
 
-    /// `X·U` for the sparse symmetric `x` and the n×r tensor `u`.
+    /// `X·U` for the sparse symmetric `x` and the n×r tensor `u` ([`host_spmm`] unless the
+    /// backend keeps it on its device).
     fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
-        let u = Tensor::<Self, 2>::from_primitive(TensorPrimitive::Float(u));
-        let device = u.device();
-        let dtype = u.dtype();
-        let [n, r] = u.dims();
-        assert_eq!(n, x.n(), "X·U: X is {0}×{0} but U has {n} rows", x.n());
-        let host = u
-            .into_data()
-            .convert::<f64>()
-            .into_vec::<f64>()
-            .expect("converted to f64 above");
-        let y = TensorData::new(x.mul(&host, r), [n, r]).convert_dtype(dtype);
-        Tensor::<Self, 2>::from_data(y, &device)
+        host_spmm::<Self>(&x, Tensor::from_primitive(TensorPrimitive::Float(u)))
             .into_primitive()
             .tensor()
     }
+}
+
+/// `X·U` through the host: U read back, multiplied there in `f64`, the product uploaded.
+pub fn host_spmm<B: Backend>(x: &SparseSymmetric, u: Tensor<B, 2>) -> Tensor<B, 2> {
+    let device = u.device();
+    let dtype = u.dtype();
+    let [n, r] = u.dims();
+    assert_eq!(n, x.n(), "X·U: X is {0}×{0} but U has {n} rows", x.n());
+    let host = u
+        .into_data()
+        .convert::<f64>()
+        .into_vec::<f64>()
+        .expect("converted to f64 above");
+    let y = TensorData::new(x.mul(&host, r), [n, r]).convert_dtype(dtype);
+    Tensor::from_data(y, &device)
 }
 
 /// The constant symmetric X of a product `X·U`, as the product's backward node keeps it: the
@@ -277,14 +282,21 @@ impl SparseBackend for burn::backend::NdArray<f64> {
 #[cfg(feature = "flex")]
 impl SparseBackend for burn::backend::Flex {}
 
-/// On the GPU the sparse product stays on the device ([`crate::ell`]): X is uploaded once in
-/// sliced ELL form and each product is a gather, a product and a sum there.
+/// wgpu takes the sparse product through the host by default; with
+/// `NMFNET_WGPU_SPARSE=device` it stays on the device ([`crate::ell`]: X uploaded once in
+/// sliced ELL form, each product a gather, a product and a sum there). On lavapipe (Vulkan on
+/// the CPU, 2 cores) the device form was the slower one, 22–157 ms against 1.3–2.8 ms per
+/// product for n = 1000–9394, r = 10 (`bench spmm`); it has not been timed on a GPU yet.
 #[cfg(feature = "wgpu")]
 impl SparseBackend for burn::backend::Wgpu {
     fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
         let u = Tensor::<Self, 2>::from_primitive(TensorPrimitive::Float(u));
-        let ell = crate::ell::DeviceEll::<Self>::cached(&x, &u.device());
-        ell.mul(u).into_primitive().tensor()
+        if crate::ell::device_products_asked() {
+            let ell = crate::ell::DeviceEll::<Self>::cached(&x, &u.device());
+            ell.mul(u).into_primitive().tensor()
+        } else {
+            host_spmm(&x, u).into_primitive().tensor()
+        }
     }
 }
 

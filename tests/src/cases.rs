@@ -80,6 +80,7 @@ macro_rules! all_cases {
                 loss_gradient_matches_finite_differences,
                 lambda_projection,
                 sparse_matches_dense,
+                device_sparse_product_matches_host,
             );
         }
         mod gan {

@@ -286,6 +286,35 @@ pub fn sparse_matches_dense<B: SymNmfAutodiffBackend>(device: &B::Device, target
     );
 }
 
+/// The device form of the sparse product (sliced ELL, blocks of 7 rows so that several blocks
+/// of different widths are used) gives the host product's values, on the backend itself and
+/// on its inner backend.
+pub fn device_sparse_product_matches_host<B: SymNmfAutodiffBackend>(
+    device: &B::Device,
+    target: Target,
+) {
+    use symnmf_burn::ell::DeviceEll;
+    use symnmf_burn::similarity::host_spmm;
+    let (_, xs) = sparsified_graph();
+    let n = xs.n();
+    let u: Vec<f64> = (0..n * 3)
+        .map(|i| ((i * 29) % 17) as f64 / 5.0 - 1.0)
+        .collect();
+    let tol = |want: &[f64]| 1e2 * target.eps() * max_abs(want).max(1e-30);
+    let ut = tensor::<B, 2>(u.clone(), [n, 3], device);
+    let want = host(host_spmm(&xs, ut.clone()));
+    let got = host(DeviceEll::<B>::new(&xs, 7, device).mul(ut));
+    let err = max_diff(&got, &want);
+    assert!(err <= tol(&want), "device vs host product: {err:e}");
+    let ui = tensor::<B::InnerBackend, 2>(u, [n, 3], device);
+    let got = host(DeviceEll::<B::InnerBackend>::new(&xs, 7, device).mul(ui));
+    let err = max_diff(&got, &want);
+    assert!(
+        err <= tol(&want),
+        "device vs host product (inner backend): {err:e}"
+    );
+}
+
 /// Projection puts λ back on the bound and keeps a learnable λ learnable.
 pub fn lambda_projection<B: SymNmfAutodiffBackend>(device: &B::Device, target: Target) {
     let x = x_tensor::<B>(&small_graph(), device);
