@@ -36,3 +36,26 @@ pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> SolverErro
         reason: reason.into(),
     }
 }
+
+/// The entry of `all` whose name (by `name`) is `s`, any case; otherwise the parameter error
+/// "unknown {what} {s:?}; expected one of …" listing every name. One parser for the named
+/// choices of this crate (solvers, starts).
+pub(crate) fn parse_named<T: Copy>(
+    s: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    param_name: &'static str,
+    what: &str,
+) -> Result<T> {
+    let wanted = s.to_ascii_lowercase();
+    all.iter()
+        .copied()
+        .find(|&m| name(m) == wanted)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|&m| name(m)).collect();
+            param(
+                param_name,
+                format!("unknown {what} {s:?}; expected one of {}", names.join(", ")),
+            )
+        })
+}

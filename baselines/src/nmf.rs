@@ -56,15 +56,7 @@ impl fmt::Display for NmfMethod {
 impl FromStr for NmfMethod {
     type Err = SolverError;
     fn from_str(s: &str) -> Result<Self> {
-        NmfMethod::ALL
-            .into_iter()
-            .find(|m| m.name() == s.to_ascii_lowercase())
-            .ok_or_else(|| {
-                param(
-                    "method",
-                    format!("unknown NMF method {s:?}; expected mu, hals or anls"),
-                )
-            })
+        crate::error::parse_named(s, &NmfMethod::ALL, NmfMethod::name, "method", "NMF method")
     }
 }
 

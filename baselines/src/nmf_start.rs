@@ -2,7 +2,7 @@
 //! (Boutsidis & Gallopoulos 2008; scikit-learn's default start), and the leading singular
 //! triplets they need, from the small Gram matrix.
 
-use crate::error::{param, Result, SolverError};
+use crate::error::{Result, SolverError};
 use crate::linalg::{a_b, at_b, check_nonnegative, check_rank};
 use crate::nmf::nmf_init;
 use faer::{Mat, MatRef};
@@ -43,15 +43,7 @@ impl fmt::Display for NmfInit {
 impl FromStr for NmfInit {
     type Err = SolverError;
     fn from_str(s: &str) -> Result<Self> {
-        NmfInit::ALL
-            .into_iter()
-            .find(|m| m.name() == s.to_ascii_lowercase())
-            .ok_or_else(|| {
-                param(
-                    "init",
-                    format!("unknown NMF start {s:?}; expected random, nndsvd or nndsvda"),
-                )
-            })
+        crate::error::parse_named(s, &NmfInit::ALL, NmfInit::name, "init", "NMF start")
     }
 }
 

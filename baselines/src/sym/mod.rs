@@ -91,18 +91,13 @@ impl fmt::Display for SymMethod {
 impl FromStr for SymMethod {
     type Err = crate::SolverError;
     fn from_str(s: &str) -> Result<Self> {
-        SymMethod::ALL
-            .into_iter()
-            .find(|m| m.name() == s.to_ascii_lowercase())
-            .ok_or_else(|| {
-                param(
-                    "method",
-                    format!(
-                        "unknown SymNMF method {s:?}; expected one of {}",
-                        SymMethod::ALL.map(|m| m.name()).join(", ")
-                    ),
-                )
-            })
+        crate::error::parse_named(
+            s,
+            &SymMethod::ALL,
+            SymMethod::name,
+            "method",
+            "SymNMF method",
+        )
     }
 }
 
