@@ -278,3 +278,116 @@ pub fn gan_steps(
         },
     )?
 }
+
+/// Where a generator's forward pass spends its time: seconds of each stage
+/// ([`ganunet_burn::Stage`]) and of the whole pass, one entry per timed pass.
+#[derive(Debug, Clone)]
+pub struct GeneratorLaps {
+    /// (stage, seconds of each timed pass), in the order of the forward pass.
+    pub stages: Vec<(String, Vec<f64>)>,
+    /// Seconds of each timed pass without the clock between stages (`forward`, the product
+    /// `HW` read back).
+    pub whole: Vec<f64>,
+    /// Seconds of one round of alternating HALS (`hals_alternate`) after the pass.
+    pub refine_round: Vec<f64>,
+}
+
+struct GeneratorLapsJob {
+    cfg: ganunet_burn::GeneratorConfig,
+    how: ganunet_burn::Sweeps,
+    batch: usize,
+    side: usize,
+    warmup: usize,
+    reps: usize,
+}
+
+impl BackendJob for GeneratorLapsJob {
+    type Output = anyhow::Result<GeneratorLaps>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
+        type I<B> = <B as burn::tensor::backend::AutodiffBackend>::InnerBackend;
+        let g = self.cfg.init::<I<B>>(&device)?;
+        let shape = [self.batch, self.cfg.group, self.side, self.side];
+        let sync = |d: &B::Device| I::<B>::sync(d).map_err(|e| anyhow::anyhow!("{e:?}"));
+        let mut out = GeneratorLaps {
+            stages: Vec::new(),
+            whole: Vec::new(),
+            refine_round: Vec::new(),
+        };
+        for rep in 0..self.warmup + self.reps {
+            let timed = rep >= self.warmup;
+            let y = Tensor::<I<B>, 4>::random(shape, Distribution::Uniform(0.0, 1.0), &device);
+            sync(&device)?;
+            // The whole pass, as inference runs it.
+            let t = Instant::now();
+            let (h, w) = match self.how {
+                ganunet_burn::Sweeps::Host => g.factorize(y.clone(), 0),
+                ganunet_burn::Sweeps::Tensor => g.forward(y.clone()),
+            };
+            let _ = reconstruct(h, w).sum().into_scalar();
+            if timed {
+                out.whole.push(t.elapsed().as_secs_f64());
+            }
+            // Stage by stage, the device synchronised at every lap.
+            let mut laps: Vec<(String, f64)> = Vec::new();
+            let mut last = Instant::now();
+            let mut failed = None;
+            let (h, w) = g.forward_laps(y.clone(), self.how, &mut |stage| {
+                if let Err(e) = sync(&device) {
+                    failed = Some(e);
+                }
+                laps.push((stage.to_string(), last.elapsed().as_secs_f64()));
+                last = Instant::now();
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            // One refinement round from the pass's factors.
+            let [batch, k, height, width] = h.dims();
+            let rows = |t: Tensor<I<B>, 4>, c: usize| {
+                t.reshape([batch, c, height * width]).swap_dims(1, 2)
+            };
+            let (hr, yr) = (rows(h, k), rows(y, self.cfg.group));
+            sync(&device)?;
+            let t = Instant::now();
+            let (h2, w2) = ganunet_burn::nnls::hals_alternate_with(hr, yr, w, 1, self.how);
+            let _ = (h2.sum().into_scalar(), w2.sum().into_scalar());
+            if timed {
+                out.refine_round.push(t.elapsed().as_secs_f64());
+                if out.stages.is_empty() {
+                    out.stages = laps.iter().map(|(s, _)| (s.clone(), Vec::new())).collect();
+                }
+                for ((_, v), (_, secs)) in out.stages.iter_mut().zip(&laps) {
+                    v.push(*secs);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `warmup` + `reps` forward passes of a freshly initialised generator (eval mode) on random
+/// `batch` groups of `side`×`side` images, each timed whole and stage by stage
+/// ([`GeneratorLaps`]), on `backend`; HALS sweeps (NNLS layer, refinement round) as `how` says
+/// (`Host` is what inference runs, `Tensor` what training runs).
+pub fn generator_laps(
+    backend: BackendKind,
+    cfg: ganunet_burn::GeneratorConfig,
+    how: ganunet_burn::Sweeps,
+    batch: usize,
+    side: usize,
+    warmup: usize,
+    reps: usize,
+) -> anyhow::Result<GeneratorLaps> {
+    cfg.check_size(side, side)?;
+    dispatch(
+        backend,
+        GeneratorLapsJob {
+            cfg,
+            how,
+            batch,
+            side,
+            warmup,
+            reps,
+        },
+    )?
+}

@@ -25,6 +25,7 @@ use std::time::Instant;
 mod all;
 mod front;
 mod gan;
+mod generator;
 mod machine;
 mod nmf;
 mod solvers;
@@ -157,6 +158,32 @@ enum Cmd {
         base: usize,
         #[arg(long, default_value_t = 64)]
         disc_base: usize,
+    },
+    /// Where a GAN-UNET generator's forward pass spends its time: each stage timed (device
+    /// synchronised between stages) beside its arithmetic, per width, with and without the NNLS
+    /// layer, one group or a batch per call.
+    Generator {
+        /// Burn backends (default: the CPU ones compiled in).
+        #[arg(long, value_delimiter = ',')]
+        backends: Option<Vec<String>>,
+        /// Widths (channels after the first level; the paper's 64).
+        #[arg(long, value_delimiter = ',', default_values_t = vec![8, 16, 64])]
+        widths: Vec<usize>,
+        /// HALS sweeps of the NNLS layer (0: without it).
+        #[arg(long, value_delimiter = ',', default_values_t = vec![0, 10])]
+        nnls: Vec<usize>,
+        /// Where the HALS sweeps run: host (as inference runs them), tensor (as training does).
+        #[arg(long, value_delimiter = ',', default_values = ["host", "tensor"])]
+        sweeps: Vec<String>,
+        /// Groups per call.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1, 25])]
+        batch: Vec<usize>,
+        /// Timed passes per setting (the median is reported).
+        #[arg(long, default_value_t = 20)]
+        reps: usize,
+        /// Also write the rows as JSON here.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
     },
     /// GAN-UNET at equal error: the solvers' time–error fronts and trained generators on the
     /// same MNIST test groups in one run (generator time / fastest solver time reaching its ε).
@@ -484,6 +511,28 @@ fn main() -> Result<()> {
             println!("{}", machine::describe().markdown());
             let dir = nmfnet_datasets::catalog::data_dir(data_dir.as_deref())?;
             front::run(&dir, front::models(&models), groups, quick)?;
+        }
+        Cmd::Generator {
+            backends,
+            widths,
+            nnls,
+            sweeps,
+            batch,
+            reps,
+            json,
+        } => {
+            println!("{}", machine::describe().markdown());
+            let rows = generator::run(
+                &cpu_backends(backends),
+                &sweeps,
+                &widths,
+                &nnls,
+                &batch,
+                reps,
+            )?;
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&rows)?)?;
+            }
         }
         Cmd::Gan {
             batch,

@@ -2,6 +2,7 @@
 //! weights) out, both through ReLU, so `Ŷ = HW` is a nonnegative factorisation by construction.
 
 use crate::config::{GanUnetError, GeneratorConfig};
+use crate::nnls::Sweeps;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
@@ -58,6 +59,34 @@ pub struct Down<B: Backend> {
 pub struct Up<B: Backend> {
     conv: ConvTranspose2d<B>,
     norm: BatchNorm<B>,
+}
+
+/// A stage of the generator's forward pass, as [`Generator::forward_laps`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Encoder level i (0 = the outermost): 4×4 stride-2 convolution, batch norm, leaky ReLU.
+    Down(usize),
+    /// The W head: spatial mean of the bottleneck, linear, ReLU.
+    HeadW,
+    /// Decoder level j (producing level j's channels): transposed convolution, batch norm,
+    /// ReLU, concatenation with the skip.
+    Up(usize),
+    /// The H head: transposed convolution to k channels, ReLU.
+    HeadH,
+    /// The NNLS layer's HALS sweeps on W.
+    Nnls,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stage::Down(i) => write!(f, "down {}", i + 1),
+            Stage::HeadW => write!(f, "W head"),
+            Stage::Up(j) => write!(f, "up {}", j + 1),
+            Stage::HeadH => write!(f, "H head"),
+            Stage::Nnls => write!(f, "NNLS layer"),
+        }
+    }
 }
 
 #[derive(Module, Debug)]
@@ -138,17 +167,34 @@ impl<B: Backend> Generator<B> {
 
     /// `x`: [batch, group, height, width] → (H [batch, k, height, width], W [batch, k, group]).
     pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 3>) {
+        self.forward_laps(x, Sweeps::Tensor, &mut |_| {})
+    }
+
+    /// [`Self::forward`] with a profiling hook: `lap(stage)` is called after each stage —
+    /// [`Stage::Down`] per encoder level, [`Stage::HeadW`], [`Stage::Up`] per decoder level,
+    /// [`Stage::HeadH`], then [`Stage::Nnls`] when the model has the NNLS layer — so that a
+    /// caller can synchronise the device and read a clock between stages. With
+    /// [`Sweeps::Tensor`] the same operations as `forward`, in the same order: the same
+    /// numbers; [`Sweeps::Host`] runs the NNLS layer's sweeps as inference does
+    /// ([`Self::factorize`]).
+    pub fn forward_laps(
+        &self,
+        x: Tensor<B, 4>,
+        how: Sweeps,
+        lap: &mut dyn FnMut(Stage),
+    ) -> (Tensor<B, 4>, Tensor<B, 3>) {
         let batch = x.dims()[0];
         let source = (self.nnls_sweeps > 0).then(|| x.clone());
         // Encoder: every level's output goes on the stack for its skip connection.
         let mut stack: Vec<Tensor<B, 4>> = Vec::with_capacity(self.downs.len());
         let mut h = x;
-        for d in &self.downs {
+        for (i, d) in self.downs.iter().enumerate() {
             h = d.conv.forward(h);
             if let Some(n) = &d.norm {
                 h = batch_norm(n, h, self.per_group_norm);
             }
             h = leaky_relu(h, 0.2);
+            lap(Stage::Down(i));
             stack.push(h.clone());
         }
         let bottleneck = stack.pop().expect("at least one level");
@@ -160,9 +206,10 @@ impl<B: Backend> Generator<B> {
             .mean_dim(2)
             .reshape([batch, c]);
         let w = relu(self.head_w.forward(pooled)).reshape([batch, self.k, self.group]);
+        lap(Stage::HeadW);
         // Decoder: up, then concatenate the skip popped from the stack.
         let mut u = bottleneck;
-        for up in self.ups.iter().rev() {
+        for (j, up) in self.ups.iter().enumerate().rev() {
             u = relu(batch_norm(
                 &up.norm,
                 up.conv.forward(u),
@@ -170,29 +217,42 @@ impl<B: Backend> Generator<B> {
             ));
             let skip = stack.pop().expect("one skip per up level");
             u = Tensor::cat(vec![u, skip], 1);
+            lap(Stage::Up(j));
         }
         let h = relu(self.head_h.forward(u));
+        lap(Stage::HeadH);
         // Optional NNLS layer: the head's W refined by HALS sweeps against the group itself.
         let w = match source {
             Some(y) => {
-                crate::nnls::hals_refine(pixel_rows(h.clone()), pixel_rows(y), w, self.nnls_sweeps)
+                let w = crate::nnls::hals_refine_with(
+                    pixel_rows(h.clone()),
+                    pixel_rows(y),
+                    w,
+                    self.nnls_sweeps,
+                    how,
+                );
+                lap(Stage::Nnls);
+                w
             }
             None => w,
         };
         (h, w)
     }
 
-    /// [`Self::forward`], then `rounds` of alternating HALS on (H, W) against the group itself
-    /// ([`crate::nnls::hals_alternate`]): an inference-time refinement, not part of the trained
-    /// network. The error of `HW` never rises above the forward pass's; `rounds = 0` is the
-    /// forward pass.
+    /// Inference: the forward pass, then `rounds` of alternating HALS on (H, W) against the
+    /// group itself ([`crate::nnls::hals_alternate`]), an inference-time refinement that is not
+    /// part of the trained network. The HALS sweeps — the NNLS layer's and the rounds' — run on
+    /// the host ([`Sweeps::Host`]: the same updates, ~10× less time than as tensor operations,
+    /// not differentiable), so with the NNLS layer the result matches [`Self::forward`] to
+    /// rounding, not bit for bit. The error of `HW` never rises above the forward pass's.
     pub fn factorize(&self, x: Tensor<B, 4>, rounds: usize) -> (Tensor<B, 4>, Tensor<B, 3>) {
-        let (h, w) = self.forward(x.clone());
+        let (h, w) = self.forward_laps(x.clone(), Sweeps::Host, &mut |_| {});
         if rounds == 0 {
             return (h, w);
         }
         let [batch, k, height, width] = h.dims();
-        let (hm, w) = crate::nnls::hals_alternate(pixel_rows(h), pixel_rows(x), w, rounds);
+        let (hm, w) =
+            crate::nnls::hals_alternate_with(pixel_rows(h), pixel_rows(x), w, rounds, Sweeps::Host);
         (hm.swap_dims(1, 2).reshape([batch, k, height, width]), w)
     }
 }

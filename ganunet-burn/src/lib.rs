@@ -19,8 +19,8 @@ pub mod pca;
 
 pub use config::{DiscriminatorConfig, GanUnetError, GeneratorConfig};
 pub use discriminator::Discriminator;
-pub use generator::{group_error, reconstruct, Generator};
+pub use generator::{group_error, reconstruct, Generator, Stage};
 pub use groups::balanced_groups;
 pub use loss::{bce_with_logits, discriminator_loss, generator_loss};
-pub use nnls::hals_refine;
+pub use nnls::{hals_refine, Sweeps};
 pub use pca::pca_reconstruction;

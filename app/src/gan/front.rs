@@ -14,8 +14,11 @@
 //! forward pass does); "batched" factorises `batch` groups per call, the groups spread over the
 //! threads (rayon) and advanced in lockstep; the generator's batched figure is `batch` groups
 //! per forward pass. The generator's time (`gan eval`'s, fastest of 3 passes) also covers
-//! building its input and computing ε, which are small next to its forward pass. Solvers run in
-//! f64 (faer), generators in f32 (Burn, CPU).
+//! building its input and computing ε, which are small next to its forward pass. The classical
+//! solvers run in f64 (faer), generators in f32 (Burn, CPU). Beside them, HALS as the
+//! generator's refinement rounds compute it ([`SolverForm::RefineF32`]: f32, products on the
+//! CPU backend, sweeps on the host) from the same starts, so that "generator + R rounds" and
+//! "NNDSVD + R rounds" differ in their start alone.
 
 use super::baselines::group_matrix;
 use super::eval::{gan_eval, GanEvalRequest};
@@ -118,11 +121,33 @@ impl FrontMode {
     }
 }
 
+/// How a solver setting computes its iterations.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SolverForm {
+    /// The classical solver (`nmfnet_baselines::nmf`, f64, faer).
+    F64,
+    /// HALS as the generator's refinement rounds run it (`ganunet_burn::nnls::hals_alternate_with`
+    /// with host sweeps: f32, the products on the CPU backend): one iteration is one round.
+    RefineF32,
+}
+
+/// How a report names a solver: "HALS", "MU", "ANLS", or "HALS f32" for the refinement's form.
+pub fn solver_label(method: NmfMethod, form: SolverForm) -> String {
+    match form {
+        SolverForm::F64 => method.name().to_uppercase(),
+        SolverForm::RefineF32 => format!("{} f32", method.name().to_uppercase()),
+    }
+}
+
 /// A solver setting's front.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct SolverFront {
     pub method: NmfMethod,
     pub init: NmfInit,
+    /// Required in a summary, so that fronts cached before the refinement's form was measured
+    /// are run again rather than read back without it.
+    pub form: SolverForm,
     pub mode: FrontMode,
     pub points: Vec<FrontPoint>,
 }
@@ -143,6 +168,7 @@ pub struct GeneratorPoint {
 pub struct Reached {
     pub method: NmfMethod,
     pub init: NmfInit,
+    pub form: SolverForm,
     pub iterations: usize,
     pub error: f64,
     pub seconds_per_group: f64,
@@ -168,7 +194,7 @@ impl EqualError {
         let solver = match (&self.solver, self.speedup) {
             (Some(r), Some(x)) => format!(
                 "{} from {} reaches it after {} iterations in {:.3} ms (ε {:.3}): speed-up {x:.2}×",
-                r.method.name(),
+                solver_label(r.method, r.form),
                 r.init.name(),
                 r.iterations,
                 1e3 * r.seconds_per_group,
@@ -216,6 +242,7 @@ pub fn fastest_reaching(solvers: &[SolverFront], mode: FrontMode, target: f64) -
                 .map(|p| Reached {
                     method: s.method,
                     init: s.init,
+                    form: s.form,
                     iterations: p.iterations,
                     error: p.error,
                     seconds_per_group: p.seconds_per_group,
@@ -318,6 +345,110 @@ fn solver_front(
         .collect())
 }
 
+/// [`solver_front`] for HALS in the generator's refinement form ([`SolverForm::RefineF32`]):
+/// each call uploads its groups (and their starts, computed as the classical solvers' are) as
+/// one batch and runs rounds of `hals_alternate_with(…, Sweeps::Host)` on them; the upload counts
+/// as part of the start.
+struct RefineFrontJob<'a> {
+    ys: &'a [Mat<f64>],
+    init: NmfInit,
+    k: usize,
+    seed: u64,
+    max_iter: usize,
+    per_call: usize,
+    passes: usize,
+}
+
+impl nmfnet_train::backend::BackendJob for RefineFrontJob<'_> {
+    type Output = anyhow::Result<Vec<FrontPoint>>;
+    fn run<B: symnmf_burn::SymNmfAutodiffBackend>(
+        self,
+        device: B::Device,
+        _: &'static str,
+    ) -> Self::Output {
+        use burn::tensor::backend::Backend;
+        use burn::tensor::{Tensor, TensorData};
+        use ganunet_burn::nnls::{hals_alternate_with, Sweeps};
+        type I<B> = <B as burn::tensor::backend::AutodiffBackend>::InnerBackend;
+        // Row-major f32 copy of a faer matrix, and back.
+        fn rows(m: &Mat<f64>) -> Vec<f32> {
+            (0..m.nrows())
+                .flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)] as f32))
+                .collect()
+        }
+        fn back(v: &[f32], r: usize, c: usize) -> Mat<f64> {
+            Mat::from_fn(r, c, |i, j| v[i * c + j] as f64)
+        }
+        fn upload<C: Backend>(v: Vec<f32>, shape: [usize; 3], device: &C::Device) -> Tensor<C, 3> {
+            Tensor::from_data(TensorData::new(v, shape).convert::<C::FloatElem>(), device)
+        }
+        let ys = self.ys;
+        let n = ys.len() as f64;
+        let points = self.max_iter + 1;
+        let mut best = vec![f64::INFINITY; points];
+        let mut errors = vec![0.0; points];
+        for _ in 0..self.passes.max(1) {
+            let mut seconds = vec![0.0; points];
+            errors.iter_mut().for_each(|e| *e = 0.0);
+            for chunk in ys.chunks(self.per_call.max(1)) {
+                let (p, m, k, b) = (chunk[0].nrows(), chunk[0].ncols(), self.k, chunk.len());
+                let started = Instant::now();
+                let starts = chunk
+                    .par_iter()
+                    .map(|y| nmf_start(y.as_ref(), k, self.init, self.seed))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let y = upload::<I<B>>(chunk.iter().flat_map(rows).collect(), [b, p, m], &device);
+                let mut h = upload::<I<B>>(
+                    starts.iter().flat_map(|s| rows(&s.0)).collect(),
+                    [b, p, k],
+                    &device,
+                );
+                let mut w = upload::<I<B>>(
+                    starts.iter().flat_map(|s| rows(&s.1)).collect(),
+                    [b, k, m],
+                    &device,
+                );
+                I::<B>::sync(&device).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                let mut clock = started.elapsed().as_secs_f64();
+                for it in 0..points {
+                    if it > 0 {
+                        let started = Instant::now();
+                        (h, w) = hals_alternate_with(h, y.clone(), w, 1, Sweeps::Host);
+                        I::<B>::sync(&device).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                        clock += started.elapsed().as_secs_f64();
+                    }
+                    seconds[it] += clock;
+                    // Not timed: ε of each group after `it` rounds.
+                    let hv = h.clone().into_data().convert::<f32>().into_vec::<f32>();
+                    let wv = w.clone().into_data().convert::<f32>().into_vec::<f32>();
+                    let (hv, wv) = (
+                        hv.map_err(|e| anyhow::anyhow!("{e:?}"))?,
+                        wv.map_err(|e| anyhow::anyhow!("{e:?}"))?,
+                    );
+                    for (g, y) in chunk.iter().enumerate() {
+                        let hg = back(&hv[g * p * k..(g + 1) * p * k], p, k);
+                        let wg = back(&wv[g * k * m..(g + 1) * k * m], k, m);
+                        errors[it] += group_epsilon(y.as_ref(), hg.as_ref(), wg.as_ref());
+                    }
+                }
+            }
+            for (b, s) in best.iter_mut().zip(&seconds) {
+                *b = b.min(*s);
+            }
+        }
+        Ok(best
+            .iter()
+            .zip(&errors)
+            .enumerate()
+            .map(|(iterations, (&secs, &err))| FrontPoint {
+                iterations,
+                error: err / n,
+                seconds_per_group: secs / n,
+            })
+            .collect())
+    }
+}
+
 fn check(req: &GanFrontRequest) -> anyhow::Result<()> {
     super::dataset_id(&req.dataset)?;
     ensure!(!req.methods.is_empty(), "--methods is empty");
@@ -384,7 +515,12 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
         groups.truncate(req.groups);
     }
     let ys: Vec<Mat<f64>> = groups.iter().map(|g| group_matrix(&test, g)).collect();
-    let settings = req.methods.len() * req.inits.len() * FrontMode::ALL.len();
+    let forms = if req.methods.contains(&NmfMethod::Hals) {
+        req.methods.len() + 1
+    } else {
+        req.methods.len()
+    };
+    let settings = forms * req.inits.len() * FrontMode::ALL.len();
     let pb = work_bar(
         settings + req.models.len() * req.refine.len(),
         format!("{} fronts", req.dataset),
@@ -411,6 +547,31 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
                 solvers.push(SolverFront {
                     method,
                     init,
+                    form: SolverForm::F64,
+                    mode,
+                    points,
+                });
+                pb.inc(1);
+            }
+        }
+        if req.methods.contains(&NmfMethod::Hals) {
+            for &init in &req.inits {
+                let points = nmfnet_train::backend::dispatch(
+                    BackendKind::Cpu,
+                    RefineFrontJob {
+                        ys: &ys,
+                        init,
+                        k: req.k,
+                        seed: req.seed,
+                        max_iter: *req.iterations.last().expect("checked"),
+                        per_call,
+                        passes: req.timed_passes,
+                    },
+                )??;
+                solvers.push(SolverFront {
+                    method: NmfMethod::Hals,
+                    init,
+                    form: SolverForm::RefineF32,
                     mode,
                     points,
                 });
@@ -470,6 +631,7 @@ mod tests {
         SolverFront {
             method,
             init,
+            form: SolverForm::F64,
             mode,
             points: pts
                 .iter()
@@ -584,5 +746,53 @@ mod tests {
             "{} vs {mean}",
             single[20].error
         );
+    }
+
+    /// HALS in the refinement's form: point 0 is the start itself, rounds lower ε (f32, so up
+    /// to rounding), one group per call and four per call give the same errors (the sweeps
+    /// run group by group either way), and 20 rounds land near 20 iterations of the f64
+    /// solver from the same start (the two differ in the f64 solver's column scaling and in
+    /// precision only).
+    #[test]
+    fn the_refinement_form_is_hals_from_the_same_start() {
+        let ys: Vec<Mat<f64>> = (0..5)
+            .map(|g| {
+                Mat::from_fn(30, 12, |i, j| {
+                    (((i * 7 + j * 3 + g * 5) % 11) as f64) / 10.0
+                })
+            })
+            .collect();
+        let job = |per_call| RefineFrontJob {
+            ys: &ys,
+            init: NmfInit::Nndsvda,
+            k: 3,
+            seed: 0,
+            max_iter: 20,
+            per_call,
+            passes: 1,
+        };
+        let single = nmfnet_train::backend::dispatch(BackendKind::Cpu, job(1))
+            .unwrap()
+            .unwrap();
+        let batched = nmfnet_train::backend::dispatch(BackendKind::Cpu, job(4))
+            .unwrap()
+            .unwrap();
+        let f64_front =
+            solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, 20, 1, 1).unwrap();
+        assert_eq!(single.len(), 21);
+        assert!((single[0].error - f64_front[0].error).abs() < 1e-5 * f64_front[0].error);
+        for w in single.windows(2) {
+            assert!(w[1].error <= w[0].error * (1.0 + 1e-5), "{single:?}");
+            assert!(w[1].seconds_per_group >= w[0].seconds_per_group);
+        }
+        assert!(single[20].error < 0.9 * single[0].error, "{single:?}");
+        for (a, b) in single.iter().zip(&batched) {
+            assert!(
+                (a.error - b.error).abs() <= 1e-6 * a.error,
+                "{a:?} vs {b:?}"
+            );
+        }
+        let (mine, theirs) = (single[20].error, f64_front[20].error);
+        assert!((mine - theirs).abs() < 0.02 * theirs, "{mine} vs {theirs}");
     }
 }

@@ -168,7 +168,18 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
     assert!(md.find("Speed-up at equal error") < md.find("## Table 1"));
     let front = &json_of(&d.join("results.json"))["mnist"]["front"];
     let solvers = front["solvers"].as_array().unwrap();
-    assert_eq!(solvers.len(), 3 * 3 * 2, "methods × starts × modes");
+    assert_eq!(
+        solvers.len(),
+        (3 + 1) * 3 * 2,
+        "(methods + HALS in the refinement's f32 form) × starts × modes"
+    );
+    assert_eq!(
+        solvers
+            .iter()
+            .filter(|f| f["form"] == "refine-f32" && f["method"] == "hals")
+            .count(),
+        3 * 2
+    );
     for f in solvers {
         let pts = f["points"].as_array().unwrap();
         let its: Vec<u64> = pts

@@ -8,7 +8,9 @@ use super::plan::{Model, Plan};
 use crate::files::read_json;
 use crate::plot::{line_plot, Series};
 use nmfnet_app::argv;
-use nmfnet_app::gan::front::{gan_front, FrontMode, GanFrontRequest, GanFrontSummary};
+use nmfnet_app::gan::front::{
+    gan_front, solver_label, FrontMode, GanFrontRequest, GanFrontSummary, SolverForm,
+};
 use nmfnet_baselines::{NmfInit, NmfMethod};
 use nmfnet_datasets::io::atomic_write;
 use serde_json::{json, Value};
@@ -141,7 +143,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
         for e in &s.equal_error {
             let (who, its, err, secs, speed) = match &e.solver {
                 Some(r) => (
-                    format!("{} from {}", r.method.name().to_uppercase(), r.init.name()),
+                    format!("{} from {}", solver_label(r.method, r.form), r.init.name()),
                     r.iterations.to_string(),
                     format!("{:.3}", r.error),
                     ms(r.seconds_per_group),
@@ -192,7 +194,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
                     match (&e.solver, e.speedup) {
                         (Some(r), Some(x)) => format!(
                             "{} from {} reaches it after {} iteration{} in {} ms: **{x:.2}×**",
-                            r.method.name().to_uppercase(),
+                            solver_label(r.method, r.form),
                             r.init.name(),
                             r.iterations,
                             if r.iterations == 1 { "" } else { "s" },
@@ -214,7 +216,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
         for f in &s.solvers {
             front_tables.push_str(&format!(
                 "| {} | {} | {} | {} |\n",
-                f.method.name().to_uppercase(),
+                solver_label(f.method, f.form),
                 f.init.name(),
                 match f.mode {
                     FrontMode::Single => "1".to_string(),
@@ -230,17 +232,20 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
         }
         if !s.generators.is_empty() {
             // The generator as a start, against NNDSVD as a start: R rounds of alternating
-            // HALS after each (the generator's rounds are the same HALS sweeps).
+            // HALS after each, computed the same way (the refinement's f32 form).
             let nndsvd_hals = |mode: FrontMode, r: usize| {
                 s.solvers
                     .iter()
                     .find(|f| {
-                        f.method == NmfMethod::Hals && f.init == NmfInit::Nndsvd && f.mode == mode
+                        f.method == NmfMethod::Hals
+                            && f.init == NmfInit::Nndsvd
+                            && f.form == SolverForm::RefineF32
+                            && f.mode == mode
                     })
                     .and_then(|f| f.points.iter().find(|p| p.iterations == r))
             };
             front_tables.push_str(&format!(
-                "\n| generator | HALS rounds R | ε | ms per group, 1 per call | ms per group, {b} per call | NNDSVD + R HALS iterations: ε | ms, 1 per call | ms, {b} per call |\n|---|---|---|---|---|---|---|---|\n",
+                "\n| generator | HALS rounds R | ε | ms per group, 1 per call | ms per group, {b} per call | NNDSVD + the same R rounds: ε | ms, 1 per call | ms, {b} per call |\n|---|---|---|---|---|---|---|---|\n",
                 b = s.batch
             ));
             for g in &s.generators {
@@ -273,19 +278,18 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
         let cap = 1.25 * s.generators.iter().map(|g| g.error).fold(hals2, f64::max);
         let mut series = Vec::new();
         let solver_series = [
-            (NmfMethod::Hals, NmfInit::Random),
-            (NmfMethod::Hals, NmfInit::Nndsvd),
-            (NmfMethod::Mu, NmfInit::Random),
-            (NmfMethod::Anls, NmfInit::Nndsvda),
+            (NmfMethod::Hals, NmfInit::Random, SolverForm::F64),
+            (NmfMethod::Hals, NmfInit::Nndsvd, SolverForm::F64),
+            (NmfMethod::Hals, NmfInit::Nndsvd, SolverForm::RefineF32),
+            (NmfMethod::Mu, NmfInit::Random, SolverForm::F64),
+            (NmfMethod::Anls, NmfInit::Nndsvda, SolverForm::F64),
         ];
-        for (m, i) in solver_series {
-            if let Some(f) = s
-                .solvers
-                .iter()
-                .find(|f| f.method == m && f.init == i && f.mode == FrontMode::Single)
-            {
+        for (m, i, form) in solver_series {
+            if let Some(f) = s.solvers.iter().find(|f| {
+                f.method == m && f.init == i && f.form == form && f.mode == FrontMode::Single
+            }) {
                 series.push(Series {
-                    label: format!("{} from {}", m.name().to_uppercase(), i.name()),
+                    label: format!("{} from {}", solver_label(m, form), i.name()),
                     points: f
                         .points
                         .iter()
@@ -302,7 +306,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
                 .filter(|g| &g.model == dir)
                 .map(|g| ((1e3 * g.seconds_per_group).log10(), g.error))
                 .collect();
-            if !points.is_empty() && series.len() < 8 {
+            if !points.is_empty() && series.len() < 10 {
                 series.push(Series {
                     label: format!("{} + 0, 1, 2, … rounds", model.label()),
                     points,
@@ -322,7 +326,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
     let mut md = String::new();
     md.push_str("## Speed-up at equal error (the headline)\n\n");
     md.push_str(&format!(
-        "For each trained generator setting (the forward pass, then 0, 1, 2, … rounds of alternating HALS), the time the fastest classical setting needs to reach the generator's test ε — any of HALS, MU and ANLS, from a random, NNDSVD or NNDSVDa start, after the first whole iteration (0 to {}) that reaches it — divided by the generator's time. Above 1 the generator is faster at equal accuracy. Same fixed test groups, one `gan front` run per data set on this machine ({threads} threads); a solver's time counts its start and its updates (no objective, no stop test; ε is measured after every iteration with the clock stopped), the fastest of {passes} passes; the generator's (`gan eval`'s, fastest of 3 passes) also covers building its input and computing ε, small next to its forward pass. Solvers run in f64, generators in f32. \"single\" hands one group per call (the products inside still use every thread on both sides); \"batched\" hands {batch} groups to one call on both sides (or all of a data set's groups when fewer; solvers: the groups spread over the threads).\n\n",
+        "For each trained generator setting (the forward pass, then 0, 1, 2, … rounds of alternating HALS), the time the fastest classical setting needs to reach the generator's test ε — any of HALS, MU and ANLS, from a random, NNDSVD or NNDSVDa start, after the first whole iteration (0 to {}) that reaches it — divided by the generator's time. Above 1 the generator is faster at equal accuracy. Same fixed test groups, one `gan front` run per data set on this machine ({threads} threads); a solver's time counts its start and its updates (no objective, no stop test; ε is measured after every iteration with the clock stopped), the fastest of {passes} passes; the generator's (`gan eval`'s, fastest of 3 passes) also covers building its input and computing ε, small next to its forward pass. The classical solvers run in f64 (faer), generators in f32; \"HALS f32\" is HALS computed as the generators' refinement rounds are (f32, the two products per half-sweep on Burn's CPU backend, the row updates on the host), from the same starts, so that a generator and a start followed by the same rounds differ in the start alone. \"single\" hands one group per call (the products inside still use every thread on both sides); \"batched\" hands {batch} groups to one call on both sides (or all of a data set's groups when fewer; solvers: the groups spread over the threads).\n\n",
         iterations.last().copied().unwrap_or(0),
     ));
     if headline.is_empty() {

@@ -3,7 +3,9 @@
 //! and the refinement run after a generator's forward pass.
 
 use burn::tensor::Tensor;
-use ganunet_burn::nnls::{hals_alternate, hals_refine};
+use ganunet_burn::nnls::{
+    hals_alternate, hals_alternate_with, hals_refine, hals_refine_with, Sweeps,
+};
 use ganunet_burn::{reconstruct, GeneratorConfig};
 use nmfnet_tests::{host, max_diff, tensor, Target};
 use rand::rngs::StdRng;
@@ -47,9 +49,10 @@ fn reference_h_sweep(h: &mut [f64], w: &[f64], y: &[f64], p: usize, k: usize, m:
     }
 }
 
-/// `hals_refine` (W sweeps) and `hals_alternate` (H then W per round) against the plain-array
-/// reference, two groups in one batch. Tolerance: a few sweeps of k-term sums of O(1) values,
-/// relative 1e-4 in f32 and 1e-9 in f64.
+/// `hals_refine` (W sweeps) and `hals_alternate` (H then W per round), in both forms (tensor
+/// operations; host sweeps), against the plain-array reference, two groups in one batch.
+/// Tolerance: a few sweeps of k-term sums of O(1) values, relative 1e-4 in f32 and 1e-9 in f64
+/// (the host sweeps are f32 on every backend).
 pub fn hals_layers_match_reference<B: SymNmfAutodiffBackend>(device: &B::Device, target: Target) {
     let (p, k, m) = (24, 4, 7);
     let batch = 2;
@@ -75,6 +78,22 @@ pub fn hals_layers_match_reference<B: SymNmfAutodiffBackend>(device: &B::Device,
         sweeps,
     );
     let (got_h2, got_w2) = (host(got_h2), host(got_w2));
+    // The inference form: products on the backend, row updates on the host (f32 there).
+    let host_w = host(hals_refine_with(
+        t(&h0, [batch, p, k]),
+        t(&y, [batch, p, m]),
+        t(&w0, [batch, k, m]),
+        sweeps,
+        Sweeps::Host,
+    ));
+    let (host_h2, host_w2) = hals_alternate_with(
+        t(&h0, [batch, p, k]),
+        t(&y, [batch, p, m]),
+        t(&w0, [batch, k, m]),
+        sweeps,
+        Sweeps::Host,
+    );
+    let (host_h2, host_w2) = (host(host_h2), host(host_w2));
     let (mut want_w, mut want_h2, mut want_w2) = (w0.clone(), h0.clone(), w0.clone());
     for b in 0..batch {
         let (hs, ws, ys) = (
@@ -109,10 +128,14 @@ pub fn hals_layers_match_reference<B: SymNmfAutodiffBackend>(device: &B::Device,
             );
         }
     }
-    for (name, got, want) in [
-        ("NNLS layer W", &got_w, &want_w),
-        ("refined H", &got_h2, &want_h2),
-        ("refined W", &got_w2, &want_w2),
+    for (name, got, want, tol) in [
+        ("NNLS layer W", &got_w, &want_w, tol),
+        ("refined H", &got_h2, &want_h2, tol),
+        ("refined W", &got_w2, &want_w2, tol),
+        // The host sweeps are f32 on every backend.
+        ("NNLS layer W, host sweeps", &host_w, &want_w, 1e-4),
+        ("refined H, host sweeps", &host_h2, &want_h2, 1e-4),
+        ("refined W, host sweeps", &host_w2, &want_w2, 1e-4),
     ] {
         let scale = want.iter().fold(1.0f64, |s, v| s.max(v.abs()));
         let d = max_diff(got, want);
