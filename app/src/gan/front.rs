@@ -370,11 +370,17 @@ impl nmfnet_train::backend::BackendJob for RefineFrontJob<'_> {
         use burn::tensor::{Tensor, TensorData};
         use ganunet_burn::nnls::{hals_alternate_with, Sweeps};
         type I<B> = <B as burn::tensor::backend::AutodiffBackend>::InnerBackend;
-        // Row-major f32 copy of a faer matrix, and back.
+        // Row-major f32 copy of a faer matrix (column by column, so that each read is
+        // contiguous), and back.
         fn rows(m: &Mat<f64>) -> Vec<f32> {
-            (0..m.nrows())
-                .flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)] as f32))
-                .collect()
+            let (r, c) = (m.nrows(), m.ncols());
+            let mut out = vec![0f32; r * c];
+            for j in 0..c {
+                for (i, &x) in m.col_as_slice(j).iter().enumerate() {
+                    out[i * c + j] = x as f32;
+                }
+            }
+            out
         }
         fn back(v: &[f32], r: usize, c: usize) -> Mat<f64> {
             Mat::from_fn(r, c, |i, j| v[i * c + j] as f64)
