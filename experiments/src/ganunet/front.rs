@@ -280,6 +280,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
         let solver_series = [
             (NmfMethod::Hals, NmfInit::Random, SolverForm::F64),
             (NmfMethod::Hals, NmfInit::Nndsvd, SolverForm::F64),
+            (NmfMethod::Hals, NmfInit::Random, SolverForm::RefineF32),
             (NmfMethod::Hals, NmfInit::Nndsvd, SolverForm::RefineF32),
             (NmfMethod::Mu, NmfInit::Random, SolverForm::F64),
             (NmfMethod::Anls, NmfInit::Nndsvda, SolverForm::F64),
