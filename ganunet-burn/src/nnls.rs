@@ -65,9 +65,7 @@ pub fn hals_refine<B: Backend>(
         return w;
     }
     let [batch, k, m] = w.dims();
-    let ht = h.swap_dims(1, 2); // [batch, k, pixels]
-    let g = ht.clone().matmul(ht.clone().swap_dims(1, 2)); // [batch, k, k]
-    let c = ht.matmul(y); // [batch, k, m]
+    let (g, c) = gram_and_cross(h, y);
     let g_rows: Vec<Tensor<B, 3>> = (0..k).map(|j| g.clone().narrow(1, j, 1)).collect();
     let inv_diag: Vec<Tensor<B, 3>> = g_rows
         .iter()
@@ -103,9 +101,8 @@ pub fn hals_refine_host<B: Backend>(
     }
     let [batch, k, m] = w.dims();
     let device = w.device();
-    let ht = h.swap_dims(1, 2); // [batch, k, pixels]
-    let g = host_f32(ht.clone().matmul(ht.clone().swap_dims(1, 2)));
-    let c = host_f32(ht.matmul(y));
+    let (g, c) = gram_and_cross(h, y);
+    let (g, c) = (host_f32(g), host_f32(c));
     let mut wv = host_f32(w);
     for b in 0..batch {
         sweep_rows(
@@ -121,6 +118,13 @@ pub fn hals_refine_host<B: Backend>(
         burn::tensor::TensorData::new(wv, [batch, k, m]).convert::<B::FloatElem>(),
         &device,
     )
+}
+
+/// `G = HᵀH` [batch, k, k] and `C = HᵀY` [batch, k, m], the operands of a sweep on W.
+fn gram_and_cross<B: Backend>(h: Tensor<B, 3>, y: Tensor<B, 3>) -> (Tensor<B, 3>, Tensor<B, 3>) {
+    let ht = h.swap_dims(1, 2); // [batch, k, pixels]
+    let g = ht.clone().matmul(ht.clone().swap_dims(1, 2));
+    (g, ht.matmul(y))
 }
 
 fn host_f32<B: Backend>(t: Tensor<B, 3>) -> Vec<f32> {

@@ -275,19 +275,17 @@ pub fn equal_error(solvers: &[SolverFront], generators: &[GeneratorPoint]) -> Ve
     out
 }
 
-/// One solver setting over `groups`, `per_call` groups at a time (lockstep over the threads
-/// when above 1): mean ε and seconds per group after every iteration count 0 (the start
-/// alone), 1, …, `max_iter`, each point's time the fastest of `passes` passes.
-#[allow(clippy::too_many_arguments)]
-fn solver_front(
+/// The passes over `ys` of one solver setting: `run_chunk(chunk, seconds, errors)` factorises
+/// `per_call` groups, adding the cumulated seconds of its start and of each iteration count
+/// 0 … `max_iter` to `seconds[it]` and the groups' ε after `it` iterations to `errors[it]`.
+/// Mean ε and seconds per group at every count, each count's time the fastest of `passes`
+/// passes (the errors are the same in every pass).
+fn timed_front(
     ys: &[Mat<f64>],
-    method: NmfMethod,
-    init: NmfInit,
-    k: usize,
-    seed: u64,
     max_iter: usize,
     per_call: usize,
     passes: usize,
+    mut run_chunk: impl FnMut(&[Mat<f64>], &mut [f64], &mut [f64]) -> anyhow::Result<()>,
 ) -> anyhow::Result<Vec<FrontPoint>> {
     let n = ys.len() as f64;
     let points = max_iter + 1;
@@ -297,37 +295,7 @@ fn solver_front(
         let mut seconds = vec![0.0; points];
         errors.iter_mut().for_each(|e| *e = 0.0);
         for chunk in ys.chunks(per_call.max(1)) {
-            let started = Instant::now();
-            let mut runs = if per_call > 1 {
-                chunk
-                    .par_iter()
-                    .map(|y| {
-                        let (h, w) = nmf_start(y.as_ref(), k, init, seed)?;
-                        NmfSteps::new(method, y.as_ref(), h, w)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?
-            } else {
-                let y = &chunk[0];
-                let (h, w) = nmf_start(y.as_ref(), k, init, seed)?;
-                vec![NmfSteps::new(method, y.as_ref(), h, w)?]
-            };
-            let mut clock = started.elapsed().as_secs_f64();
-            for it in 0..points {
-                if it > 0 {
-                    let started = Instant::now();
-                    if per_call > 1 {
-                        runs.par_iter_mut().try_for_each(|r| r.step())?;
-                    } else {
-                        runs[0].step()?;
-                    }
-                    clock += started.elapsed().as_secs_f64();
-                }
-                seconds[it] += clock;
-                // Not timed: ε of each group after `it` iterations.
-                for (r, y) in runs.iter().zip(chunk) {
-                    errors[it] += group_epsilon(y.as_ref(), r.h(), r.w());
-                }
-            }
+            run_chunk(chunk, &mut seconds, &mut errors)?;
         }
         for (b, s) in best.iter_mut().zip(&seconds) {
             *b = b.min(*s);
@@ -343,6 +311,56 @@ fn solver_front(
             seconds_per_group: secs / n,
         })
         .collect())
+}
+
+/// One solver setting over `groups`, `per_call` groups at a time (lockstep over the threads
+/// when above 1): mean ε and seconds per group after every iteration count 0 (the start
+/// alone), 1, …, `max_iter`, each point's time the fastest of `passes` passes.
+#[allow(clippy::too_many_arguments)]
+fn solver_front(
+    ys: &[Mat<f64>],
+    method: NmfMethod,
+    init: NmfInit,
+    k: usize,
+    seed: u64,
+    max_iter: usize,
+    per_call: usize,
+    passes: usize,
+) -> anyhow::Result<Vec<FrontPoint>> {
+    timed_front(ys, max_iter, per_call, passes, |chunk, seconds, errors| {
+        let started = Instant::now();
+        let mut runs = if per_call > 1 {
+            chunk
+                .par_iter()
+                .map(|y| {
+                    let (h, w) = nmf_start(y.as_ref(), k, init, seed)?;
+                    NmfSteps::new(method, y.as_ref(), h, w)
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            let y = &chunk[0];
+            let (h, w) = nmf_start(y.as_ref(), k, init, seed)?;
+            vec![NmfSteps::new(method, y.as_ref(), h, w)?]
+        };
+        let mut clock = started.elapsed().as_secs_f64();
+        for it in 0..=max_iter {
+            if it > 0 {
+                let started = Instant::now();
+                if per_call > 1 {
+                    runs.par_iter_mut().try_for_each(|r| r.step())?;
+                } else {
+                    runs[0].step()?;
+                }
+                clock += started.elapsed().as_secs_f64();
+            }
+            seconds[it] += clock;
+            // Not timed: ε of each group after `it` iterations.
+            for (r, y) in runs.iter().zip(chunk) {
+                errors[it] += group_epsilon(y.as_ref(), r.h(), r.w());
+            }
+        }
+        Ok(())
+    })
 }
 
 /// [`solver_front`] for HALS in the generator's refinement form ([`SolverForm::RefineF32`]):
@@ -388,20 +406,25 @@ impl nmfnet_train::backend::BackendJob for RefineFrontJob<'_> {
         fn upload<C: Backend>(v: Vec<f32>, shape: [usize; 3], device: &C::Device) -> Tensor<C, 3> {
             Tensor::from_data(TensorData::new(v, shape).convert::<C::FloatElem>(), device)
         }
-        let ys = self.ys;
-        let n = ys.len() as f64;
-        let points = self.max_iter + 1;
-        let mut best = vec![f64::INFINITY; points];
-        let mut errors = vec![0.0; points];
-        for _ in 0..self.passes.max(1) {
-            let mut seconds = vec![0.0; points];
-            errors.iter_mut().for_each(|e| *e = 0.0);
-            for chunk in ys.chunks(self.per_call.max(1)) {
-                let (p, m, k, b) = (chunk[0].nrows(), chunk[0].ncols(), self.k, chunk.len());
+        let sync = |d: &B::Device| I::<B>::sync(d).map_err(|e| anyhow::anyhow!("{e:?}"));
+        let host = |t: Tensor<I<B>, 3>| {
+            t.into_data()
+                .convert::<f32>()
+                .into_vec::<f32>()
+                .map_err(|e| anyhow::anyhow!("{e:?}"))
+        };
+        let (k, init, seed, max_iter) = (self.k, self.init, self.seed, self.max_iter);
+        timed_front(
+            self.ys,
+            max_iter,
+            self.per_call,
+            self.passes,
+            |chunk, seconds, errors| {
+                let (p, m, b) = (chunk[0].nrows(), chunk[0].ncols(), chunk.len());
                 let started = Instant::now();
                 let starts = chunk
                     .par_iter()
-                    .map(|y| nmf_start(y.as_ref(), k, self.init, self.seed))
+                    .map(|y| nmf_start(y.as_ref(), k, init, seed))
                     .collect::<Result<Vec<_>, _>>()?;
                 let y = upload::<I<B>>(chunk.iter().flat_map(rows).collect(), [b, p, m], &device);
                 let mut h = upload::<I<B>>(
@@ -414,44 +437,27 @@ impl nmfnet_train::backend::BackendJob for RefineFrontJob<'_> {
                     [b, k, m],
                     &device,
                 );
-                I::<B>::sync(&device).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                sync(&device)?;
                 let mut clock = started.elapsed().as_secs_f64();
-                for it in 0..points {
+                for it in 0..=max_iter {
                     if it > 0 {
                         let started = Instant::now();
                         (h, w) = hals_alternate_with(h, y.clone(), w, 1, Sweeps::Host);
-                        I::<B>::sync(&device).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                        sync(&device)?;
                         clock += started.elapsed().as_secs_f64();
                     }
                     seconds[it] += clock;
                     // Not timed: ε of each group after `it` rounds.
-                    let hv = h.clone().into_data().convert::<f32>().into_vec::<f32>();
-                    let wv = w.clone().into_data().convert::<f32>().into_vec::<f32>();
-                    let (hv, wv) = (
-                        hv.map_err(|e| anyhow::anyhow!("{e:?}"))?,
-                        wv.map_err(|e| anyhow::anyhow!("{e:?}"))?,
-                    );
+                    let (hv, wv) = (host(h.clone())?, host(w.clone())?);
                     for (g, y) in chunk.iter().enumerate() {
                         let hg = back(&hv[g * p * k..(g + 1) * p * k], p, k);
                         let wg = back(&wv[g * k * m..(g + 1) * k * m], k, m);
                         errors[it] += group_epsilon(y.as_ref(), hg.as_ref(), wg.as_ref());
                     }
                 }
-            }
-            for (b, s) in best.iter_mut().zip(&seconds) {
-                *b = b.min(*s);
-            }
-        }
-        Ok(best
-            .iter()
-            .zip(&errors)
-            .enumerate()
-            .map(|(iterations, (&secs, &err))| FrontPoint {
-                iterations,
-                error: err / n,
-                seconds_per_group: secs / n,
-            })
-            .collect())
+                Ok(())
+            },
+        )
     }
 }
 
@@ -699,18 +705,23 @@ mod tests {
         assert!((e[1].speedup.unwrap() - 2.0).abs() < 1e-12);
     }
 
-    /// The front is the solver itself: more iterations never raise HALS's ε, batching changes
-    /// the time but not the errors, and the last point matches a plain run of the same length.
-    #[test]
-    fn fronts_follow_the_solver() {
-        use nmfnet_baselines::nmf::{nmf_from, NmfParams};
-        let ys: Vec<Mat<f64>> = (0..5)
+    /// Five small nonnegative 30 × 12 "groups".
+    fn small_groups() -> Vec<Mat<f64>> {
+        (0..5)
             .map(|g| {
                 Mat::from_fn(30, 12, |i, j| {
                     (((i * 7 + j * 3 + g * 5) % 11) as f64) / 10.0
                 })
             })
-            .collect();
+            .collect()
+    }
+
+    /// The front is the solver itself: more iterations never raise HALS's ε, batching changes
+    /// the time but not the errors, and the last point matches a plain run of the same length.
+    #[test]
+    fn fronts_follow_the_solver() {
+        use nmfnet_baselines::nmf::{nmf_from, NmfParams};
+        let ys = small_groups();
         let single = solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, 20, 1, 1).unwrap();
         let batched = solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, 20, 4, 2).unwrap();
         let its: Vec<usize> = single.iter().map(|p| p.iterations).collect();
@@ -761,13 +772,7 @@ mod tests {
     /// precision only).
     #[test]
     fn the_refinement_form_is_hals_from_the_same_start() {
-        let ys: Vec<Mat<f64>> = (0..5)
-            .map(|g| {
-                Mat::from_fn(30, 12, |i, j| {
-                    (((i * 7 + j * 3 + g * 5) % 11) as f64) / 10.0
-                })
-            })
-            .collect();
+        let ys = small_groups();
         let job = |per_call| RefineFrontJob {
             ys: &ys,
             init: NmfInit::Nndsvda,
