@@ -423,7 +423,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
                     Some(r) => (
                         format!(
                             "{} from {} × {} it",
-                            r.method.name(),
+                            nmfnet_app::gan::front::solver_label(r.method, r.form),
                             r.init.name(),
                             r.iterations
                         ),

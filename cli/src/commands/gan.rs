@@ -463,8 +463,8 @@ fn print_front(s: &GanFrontSummary) {
             })
             .collect();
         println!(
-            "  {:4} {:7} {:7}  {}",
-            f.method.name(),
+            "  {:8} {:7} {:7}  {}",
+            nmfnet_app::gan::front::solver_label(f.method, f.form),
             f.init.name(),
             f.mode.name(),
             pts.join("  ")
