@@ -6,6 +6,7 @@ mod classical;
 mod cluster;
 mod common;
 mod data;
+mod front;
 mod gan;
 mod kills;
 mod nmf;
