@@ -553,12 +553,12 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
         groups.truncate(req.groups);
     }
     let ys: Vec<Mat<f64>> = groups.iter().map(|g| group_matrix(&test, g)).collect();
-    let forms = if req.methods.contains(&NmfMethod::Hals) {
+    let per_start = if req.methods.contains(&NmfMethod::Hals) {
         req.methods.len() + 1
     } else {
         req.methods.len()
     };
-    let settings = forms * req.inits.len() * FrontMode::ALL.len();
+    let settings = per_start * req.inits.len() * FrontMode::ALL.len();
     let pb = work_bar(
         settings + req.models.len() * req.refine.len(),
         format!("{} fronts", req.dataset),
@@ -570,43 +570,28 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
             FrontMode::Single => 1,
             FrontMode::Batched => req.batch,
         };
-        for &method in &req.methods {
+        // Every classical setting, then HALS in the refinement's form when HALS is asked for.
+        let forms = req.methods.iter().map(|&m| (m, SolverForm::F64)).chain(
+            req.methods
+                .contains(&NmfMethod::Hals)
+                .then_some((NmfMethod::Hals, SolverForm::RefineF32)),
+        );
+        for (method, form) in forms {
             for &init in &req.inits {
-                let points = solver_front(
-                    &ys,
-                    method,
-                    init,
-                    req.k,
-                    req.seed,
-                    *req.iterations.last().expect("checked"),
-                    per_call,
-                    req.timed_passes,
-                )?;
+                let max_iter = *req.iterations.last().expect("checked");
+                let (k, seed, passes) = (req.k, req.seed, req.timed_passes);
+                let points = match form {
+                    SolverForm::F64 => {
+                        solver_front(&ys, method, init, k, seed, max_iter, per_call, passes)?
+                    }
+                    SolverForm::RefineF32 => {
+                        refine_front(&ys, init, k, seed, max_iter, per_call, passes)?
+                    }
+                };
                 solvers.push(SolverFront {
                     method,
                     init,
-                    form: SolverForm::F64,
-                    mode,
-                    points,
-                });
-                pb.inc(1);
-            }
-        }
-        if req.methods.contains(&NmfMethod::Hals) {
-            for &init in &req.inits {
-                let points = refine_front(
-                    &ys,
-                    init,
-                    req.k,
-                    req.seed,
-                    *req.iterations.last().expect("checked"),
-                    per_call,
-                    req.timed_passes,
-                )?;
-                solvers.push(SolverFront {
-                    method: NmfMethod::Hals,
-                    init,
-                    form: SolverForm::RefineF32,
+                    form,
                     mode,
                     points,
                 });
