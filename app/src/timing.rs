@@ -342,11 +342,7 @@ impl BackendJob for GeneratorLapsJob {
                 return Err(e);
             }
             // One refinement round from the pass's factors.
-            let [batch, k, height, width] = h.dims();
-            let rows = |t: Tensor<I<B>, 4>, c: usize| {
-                t.reshape([batch, c, height * width]).swap_dims(1, 2)
-            };
-            let (hr, yr) = (rows(h, k), rows(y, self.cfg.group));
+            let (hr, yr) = (ganunet_burn::pixel_rows(h), ganunet_burn::pixel_rows(y));
             sync(&device)?;
             let t = Instant::now();
             let (h2, w2) = ganunet_burn::nnls::hals_alternate_with(hr, yr, w, 1, self.how);

@@ -304,7 +304,7 @@ impl<B: Backend> Generator<B> {
 
 /// Images as matrix columns: [batch, channels, height, width] → [batch, height·width,
 /// channels] (one row per pixel), the layout of `Y ≈ HW`.
-fn pixel_rows<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 3> {
+pub fn pixel_rows<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 3> {
     let [batch, channels, height, width] = t.dims();
     t.reshape([batch, channels, height * width]).swap_dims(1, 2)
 }

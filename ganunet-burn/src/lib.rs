@@ -19,7 +19,7 @@ pub mod pca;
 
 pub use config::{DiscriminatorConfig, GanUnetError, GeneratorConfig};
 pub use discriminator::Discriminator;
-pub use generator::{group_error, reconstruct, Generator, Stage};
+pub use generator::{group_error, pixel_rows, reconstruct, Generator, Stage};
 pub use groups::balanced_groups;
 pub use loss::{bce_with_logits, discriminator_loss, generator_loss};
 pub use nnls::{hals_refine, Sweeps};

@@ -275,59 +275,71 @@ pub fn equal_error(solvers: &[SolverFront], generators: &[GeneratorPoint]) -> Ve
     out
 }
 
-/// The passes over `ys` of one solver setting: `run_chunk(chunk, seconds, errors)` factorises
-/// `per_call` groups, adding the cumulated seconds of its start and of each iteration count
-/// 0 … `max_iter` to `seconds[it]` and the groups' ε after `it` iterations to `errors[it]`.
-/// Mean ε and seconds per group at every count, each count's time the fastest of `passes`
-/// passes (the errors are the same in every pass).
-fn timed_front(
-    ys: &[Mat<f64>],
-    max_iter: usize,
-    per_call: usize,
-    passes: usize,
-    mut run_chunk: impl FnMut(&[Mat<f64>], &mut [f64], &mut [f64]) -> anyhow::Result<()>,
-) -> anyhow::Result<Vec<FrontPoint>> {
-    let n = ys.len() as f64;
-    let points = max_iter + 1;
-    let mut best = vec![f64::INFINITY; points];
-    let mut errors = vec![0.0; points];
-    for _ in 0..passes.max(1) {
-        let mut seconds = vec![0.0; points];
-        errors.iter_mut().for_each(|e| *e = 0.0);
-        for chunk in ys.chunks(per_call.max(1)) {
-            run_chunk(chunk, &mut seconds, &mut errors)?;
+/// One solver setting's schedule: the groups, the start, the iterations and how it is timed.
+#[derive(Clone, Copy, Debug)]
+pub struct FrontRun<'a> {
+    pub ys: &'a [Mat<f64>],
+    pub init: NmfInit,
+    pub k: usize,
+    /// Seed of the random start.
+    pub seed: u64,
+    /// Points at every iteration count 0 (the start alone) … `max_iter`.
+    pub max_iter: usize,
+    /// Groups per call (lockstep over the threads when above 1).
+    pub per_call: usize,
+    /// Passes over the groups; each count's time is the fastest pass's.
+    pub passes: usize,
+}
+
+impl FrontRun<'_> {
+    /// The passes of the schedule: `run_chunk(chunk, seconds, errors)` factorises `per_call`
+    /// groups, adding the cumulated seconds of its start and of each iteration count 0 …
+    /// `max_iter` to `seconds[it]` and the groups' ε after `it` iterations to `errors[it]`.
+    /// Mean ε and seconds per group at every count (the errors are the same in every pass).
+    fn timed(
+        &self,
+        mut run_chunk: impl FnMut(&[Mat<f64>], &mut [f64], &mut [f64]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Vec<FrontPoint>> {
+        let n = self.ys.len() as f64;
+        let points = self.max_iter + 1;
+        let mut best = vec![f64::INFINITY; points];
+        let mut errors = vec![0.0; points];
+        for _ in 0..self.passes.max(1) {
+            let mut seconds = vec![0.0; points];
+            errors.iter_mut().for_each(|e| *e = 0.0);
+            for chunk in self.ys.chunks(self.per_call.max(1)) {
+                run_chunk(chunk, &mut seconds, &mut errors)?;
+            }
+            for (b, s) in best.iter_mut().zip(&seconds) {
+                *b = b.min(*s);
+            }
         }
-        for (b, s) in best.iter_mut().zip(&seconds) {
-            *b = b.min(*s);
-        }
+        Ok(best
+            .iter()
+            .zip(&errors)
+            .enumerate()
+            .map(|(iterations, (&secs, &err))| FrontPoint {
+                iterations,
+                error: err / n,
+                seconds_per_group: secs / n,
+            })
+            .collect())
     }
-    Ok(best
-        .iter()
-        .zip(&errors)
-        .enumerate()
-        .map(|(iterations, (&secs, &err))| FrontPoint {
-            iterations,
-            error: err / n,
-            seconds_per_group: secs / n,
-        })
-        .collect())
 }
 
 /// One solver setting over `groups`, `per_call` groups at a time (lockstep over the threads
 /// when above 1): mean ε and seconds per group after every iteration count 0 (the start
 /// alone), 1, …, `max_iter`, each point's time the fastest of `passes` passes.
-#[allow(clippy::too_many_arguments)]
-pub fn solver_front(
-    ys: &[Mat<f64>],
-    method: NmfMethod,
-    init: NmfInit,
-    k: usize,
-    seed: u64,
-    max_iter: usize,
-    per_call: usize,
-    passes: usize,
-) -> anyhow::Result<Vec<FrontPoint>> {
-    timed_front(ys, max_iter, per_call, passes, |chunk, seconds, errors| {
+pub fn solver_front(run: FrontRun<'_>, method: NmfMethod) -> anyhow::Result<Vec<FrontPoint>> {
+    let FrontRun {
+        init,
+        k,
+        seed,
+        max_iter,
+        per_call,
+        ..
+    } = run;
+    run.timed(|chunk, seconds, errors| {
         let started = Instant::now();
         let mut runs = if per_call > 1 {
             chunk
@@ -367,15 +379,7 @@ pub fn solver_front(
 /// each call uploads its groups (and their starts, computed as the classical solvers' are) as
 /// one batch and runs rounds of `hals_alternate_with(…, Sweeps::Host)` on them; the upload counts
 /// as part of the start.
-struct RefineFrontJob<'a> {
-    ys: &'a [Mat<f64>],
-    init: NmfInit,
-    k: usize,
-    seed: u64,
-    max_iter: usize,
-    per_call: usize,
-    passes: usize,
-}
+struct RefineFrontJob<'a>(FrontRun<'a>);
 
 impl nmfnet_train::backend::BackendJob for RefineFrontJob<'_> {
     type Output = anyhow::Result<Vec<FrontPoint>>;
@@ -413,78 +417,59 @@ impl nmfnet_train::backend::BackendJob for RefineFrontJob<'_> {
                 .into_vec::<f32>()
                 .map_err(|e| anyhow::anyhow!("{e:?}"))
         };
-        let (k, init, seed, max_iter) = (self.k, self.init, self.seed, self.max_iter);
-        timed_front(
-            self.ys,
+        let run = self.0;
+        let FrontRun {
+            init,
+            k,
+            seed,
             max_iter,
-            self.per_call,
-            self.passes,
-            |chunk, seconds, errors| {
-                let (p, m, b) = (chunk[0].nrows(), chunk[0].ncols(), chunk.len());
-                let started = Instant::now();
-                let starts = chunk
-                    .par_iter()
-                    .map(|y| nmf_start(y.as_ref(), k, init, seed))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let y = upload::<I<B>>(chunk.iter().flat_map(rows).collect(), [b, p, m], &device);
-                let mut h = upload::<I<B>>(
-                    starts.iter().flat_map(|s| rows(&s.0)).collect(),
-                    [b, p, k],
-                    &device,
-                );
-                let mut w = upload::<I<B>>(
-                    starts.iter().flat_map(|s| rows(&s.1)).collect(),
-                    [b, k, m],
-                    &device,
-                );
-                sync(&device)?;
-                let mut clock = started.elapsed().as_secs_f64();
-                for it in 0..=max_iter {
-                    if it > 0 {
-                        let started = Instant::now();
-                        (h, w) = hals_alternate_with(h, y.clone(), w, 1, Sweeps::Host);
-                        sync(&device)?;
-                        clock += started.elapsed().as_secs_f64();
-                    }
-                    seconds[it] += clock;
-                    // Not timed: ε of each group after `it` rounds.
-                    let (hv, wv) = (host(h.clone())?, host(w.clone())?);
-                    for (g, y) in chunk.iter().enumerate() {
-                        let hg = back(&hv[g * p * k..(g + 1) * p * k], p, k);
-                        let wg = back(&wv[g * k * m..(g + 1) * k * m], k, m);
-                        errors[it] += group_epsilon(y.as_ref(), hg.as_ref(), wg.as_ref());
-                    }
+            ..
+        } = run;
+        run.timed(|chunk, seconds, errors| {
+            let (p, m, b) = (chunk[0].nrows(), chunk[0].ncols(), chunk.len());
+            let started = Instant::now();
+            let starts = chunk
+                .par_iter()
+                .map(|y| nmf_start(y.as_ref(), k, init, seed))
+                .collect::<Result<Vec<_>, _>>()?;
+            let y = upload::<I<B>>(chunk.iter().flat_map(rows).collect(), [b, p, m], &device);
+            let mut h = upload::<I<B>>(
+                starts.iter().flat_map(|s| rows(&s.0)).collect(),
+                [b, p, k],
+                &device,
+            );
+            let mut w = upload::<I<B>>(
+                starts.iter().flat_map(|s| rows(&s.1)).collect(),
+                [b, k, m],
+                &device,
+            );
+            sync(&device)?;
+            let mut clock = started.elapsed().as_secs_f64();
+            for it in 0..=max_iter {
+                if it > 0 {
+                    let started = Instant::now();
+                    (h, w) = hals_alternate_with(h, y.clone(), w, 1, Sweeps::Host);
+                    sync(&device)?;
+                    clock += started.elapsed().as_secs_f64();
                 }
-                Ok(())
-            },
-        )
+                seconds[it] += clock;
+                // Not timed: ε of each group after `it` rounds.
+                let (hv, wv) = (host(h.clone())?, host(w.clone())?);
+                for (g, y) in chunk.iter().enumerate() {
+                    let hg = back(&hv[g * p * k..(g + 1) * p * k], p, k);
+                    let wg = back(&wv[g * k * m..(g + 1) * k * m], k, m);
+                    errors[it] += group_epsilon(y.as_ref(), hg.as_ref(), wg.as_ref());
+                }
+            }
+            Ok(())
+        })
     }
 }
 
 /// [`solver_front`] for HALS in the generator's refinement form ([`SolverForm::RefineF32`]), on
 /// the CPU backend: one round per iteration, from the same starts.
-#[allow(clippy::too_many_arguments)]
-pub fn refine_front(
-    ys: &[Mat<f64>],
-    init: NmfInit,
-    k: usize,
-    seed: u64,
-    max_iter: usize,
-    per_call: usize,
-    passes: usize,
-) -> anyhow::Result<Vec<FrontPoint>> {
-    nmfnet_train::backend::dispatch(
-        BackendKind::Cpu,
-        RefineFrontJob {
-            ys,
-            init,
-            k,
-            seed,
-            max_iter,
-            per_call,
-            passes,
-        },
-    )?
+pub fn refine_front(run: FrontRun<'_>) -> anyhow::Result<Vec<FrontPoint>> {
+    nmfnet_train::backend::dispatch(BackendKind::Cpu, RefineFrontJob(run))?
 }
 
 fn check(req: &GanFrontRequest) -> anyhow::Result<()> {
@@ -578,15 +563,18 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
         );
         for (method, form) in forms {
             for &init in &req.inits {
-                let max_iter = *req.iterations.last().expect("checked");
-                let (k, seed, passes) = (req.k, req.seed, req.timed_passes);
+                let run = FrontRun {
+                    ys: &ys,
+                    init,
+                    k: req.k,
+                    seed: req.seed,
+                    max_iter: *req.iterations.last().expect("checked"),
+                    per_call,
+                    passes: req.timed_passes,
+                };
                 let points = match form {
-                    SolverForm::F64 => {
-                        solver_front(&ys, method, init, k, seed, max_iter, per_call, passes)?
-                    }
-                    SolverForm::RefineF32 => {
-                        refine_front(&ys, init, k, seed, max_iter, per_call, passes)?
-                    }
+                    SolverForm::F64 => solver_front(run, method)?,
+                    SolverForm::RefineF32 => refine_front(run)?,
                 };
                 solvers.push(SolverFront {
                     method,

@@ -3,7 +3,7 @@
 
 use faer::Mat;
 use nmfnet_app::gan::front::{
-    equal_error, fastest_reaching, refine_front, solver_front, FrontMode, FrontPoint,
+    equal_error, fastest_reaching, refine_front, solver_front, FrontMode, FrontPoint, FrontRun,
     GeneratorPoint, SolverForm, SolverFront,
 };
 use nmfnet_baselines::nmf::{nmf_start, NmfInit, NmfMethod};
@@ -90,14 +90,27 @@ fn small_groups() -> Vec<Mat<f64>> {
         .collect()
 }
 
+/// 20 iterations from NNDSVDa at k = 3, seed 0, `per_call` groups per call, `passes` passes.
+fn schedule(ys: &[Mat<f64>], per_call: usize, passes: usize) -> FrontRun<'_> {
+    FrontRun {
+        ys,
+        init: NmfInit::Nndsvda,
+        k: 3,
+        seed: 0,
+        max_iter: 20,
+        per_call,
+        passes,
+    }
+}
+
 /// The front is the solver itself: more iterations never raise HALS's ε, batching changes
 /// the time but not the errors, and the last point matches a plain run of the same length.
 #[test]
 fn fronts_follow_the_solver() {
     use nmfnet_baselines::nmf::{nmf_from, NmfParams};
     let ys = small_groups();
-    let single = solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, 20, 1, 1).unwrap();
-    let batched = solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, 20, 4, 2).unwrap();
+    let single = solver_front(schedule(&ys, 1, 1), NmfMethod::Hals).unwrap();
+    let batched = solver_front(schedule(&ys, 4, 2), NmfMethod::Hals).unwrap();
     let its: Vec<usize> = single.iter().map(|p| p.iterations).collect();
     assert_eq!(its, (0..=20).collect::<Vec<_>>());
     // Time only grows along a front; ε ends below the start's (HALS lowers the squared
@@ -147,9 +160,9 @@ fn fronts_follow_the_solver() {
 #[test]
 fn the_refinement_form_is_hals_from_the_same_start() {
     let ys = small_groups();
-    let single = refine_front(&ys, NmfInit::Nndsvda, 3, 0, 20, 1, 1).unwrap();
-    let batched = refine_front(&ys, NmfInit::Nndsvda, 3, 0, 20, 4, 1).unwrap();
-    let f64_front = solver_front(&ys, NmfMethod::Hals, NmfInit::Nndsvda, 3, 0, 20, 1, 1).unwrap();
+    let single = refine_front(schedule(&ys, 1, 1)).unwrap();
+    let batched = refine_front(schedule(&ys, 4, 1)).unwrap();
+    let f64_front = solver_front(schedule(&ys, 1, 1), NmfMethod::Hals).unwrap();
     assert_eq!(single.len(), 21);
     assert!((single[0].error - f64_front[0].error).abs() < 1e-5 * f64_front[0].error);
     for w in single.windows(2) {

@@ -48,7 +48,9 @@ pub fn ganunet(opts: &GanOptions) -> anyhow::Result<()> {
         atomic_write(&out.join("front.md"), md.as_bytes())?;
         atomic_write(
             &out.join("front.json"),
-            serde_json::to_string_pretty(&Value::Object(results))?.as_bytes(),
+            // Compact: every front point of every setting is ~1 MB even so (the tables are in
+            // front.md).
+            serde_json::to_string(&Value::Object(results))?.as_bytes(),
         )?;
         if !opts.quiet {
             println!("written: {}", out.join("front.md").display());
@@ -101,7 +103,8 @@ pub fn ganunet(opts: &GanOptions) -> anyhow::Result<()> {
     atomic_write(&out.join("results.md"), rep.md.as_bytes())?;
     atomic_write(
         &out.join("results.json"),
-        serde_json::to_string_pretty(&Value::Object(rep.results))?.as_bytes(),
+        // Compact, as front.json: it holds every front point too.
+        serde_json::to_string(&Value::Object(rep.results))?.as_bytes(),
     )?;
     if !opts.quiet {
         println!("written: {}", out.join("results.md").display());
