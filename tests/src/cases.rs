@@ -88,6 +88,7 @@ macro_rules! all_cases {
             $crate::$on!(
                 hals_layers_match_reference,
                 generator_refinement_lowers_the_error,
+                convolutions_match_reference,
             );
         }
     };

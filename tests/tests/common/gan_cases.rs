@@ -183,3 +183,146 @@ pub fn generator_refinement_lowers_the_error<B: SymNmfAutodiffBackend>(
         last = err;
     }
 }
+
+/// One 4×4, stride-2, padding-1 layer of the U-Net in plain f64 loops: the forward value and
+/// the gradients of `⟨r, y⟩` with respect to the input and the weights. `transposed` is the
+/// up-sampling layer (weights [c_in, c_out, 4, 4], input side `side`, output `2 side`);
+/// otherwise the down-sampling one (weights [c_out, c_in, 4, 4], output `side / 2`).
+struct LayerRef {
+    y: Vec<f64>,
+    gx: Vec<f64>,
+    gw: Vec<f64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn layer_reference(
+    x: &[f64],
+    w: &[f64],
+    r: &[f64],
+    batch: usize,
+    cin: usize,
+    cout: usize,
+    side: usize,
+    transposed: bool,
+) -> LayerRef {
+    let (s, p, kk) = (2usize, 1isize, 4usize);
+    let out = if transposed { side * 2 } else { side / 2 };
+    let mut y = vec![0.0; batch * cout * out * out];
+    let mut gx = vec![0.0; x.len()];
+    let mut gw = vec![0.0; w.len()];
+    // Each (input pixel, output pixel, tap) triple the layer connects, visited once; the
+    // down layer reads input (oh·s + kh − p), the up layer writes output (ih·s + kh − p).
+    for b in 0..batch {
+        for o in 0..cout {
+            for i in 0..cin {
+                for kh in 0..kk {
+                    for kw in 0..kk {
+                        let wi = if transposed {
+                            ((i * cout + o) * kk + kh) * kk + kw
+                        } else {
+                            ((o * cin + i) * kk + kh) * kk + kw
+                        };
+                        let (small, big) = if transposed { (side, out) } else { (out, side) };
+                        for a in 0..small {
+                            let bh = (a * s + kh) as isize - p;
+                            if bh < 0 || bh >= big as isize {
+                                continue;
+                            }
+                            for c in 0..small {
+                                let bw = (c * s + kw) as isize - p;
+                                if bw < 0 || bw >= big as isize {
+                                    continue;
+                                }
+                                let (bh, bw) = (bh as usize, bw as usize);
+                                // (input pixel, output pixel)
+                                let ((ih, iw), (oh, ow)) = if transposed {
+                                    ((a, c), (bh, bw))
+                                } else {
+                                    ((bh, bw), (a, c))
+                                };
+                                let xi = ((b * cin + i) * side + ih) * side + iw;
+                                let yi = ((b * cout + o) * out + oh) * out + ow;
+                                y[yi] += x[xi] * w[wi];
+                                gx[xi] += r[yi] * w[wi];
+                                gw[wi] += r[yi] * x[xi];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    LayerRef { y, gx, gw }
+}
+
+/// The U-Net's convolutions (down: 4×4 stride 2 conv; up: its transpose) and their input and
+/// weight gradients against plain loops, at more output positions than one GEMM tile of a
+/// tiled kernel holds (676 = 4 · 13² for the down layer; 36 · 16 for a weight gradient, which
+/// Burn computes as a convolution with batch and channel axes swapped), and at the U-Net's
+/// innermost 2×2 → 1×1 → 2×2 sizes.
+pub fn convolutions_match_reference<B: SymNmfAutodiffBackend>(device: &B::Device, target: Target) {
+    use burn::tensor::module::{conv2d, conv_transpose2d};
+    use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+    let tol = if target.eps() > 1e-10 { 1e-4 } else { 1e-10 };
+    // (batch, c_in, c_out, input side, transposed)
+    let cases: &[(usize, usize, usize, usize, bool)] = &[
+        (4, 36, 5, 26, false),
+        (3, 6, 36, 2, false),
+        (4, 5, 36, 13, true),
+        (3, 36, 6, 1, true),
+    ];
+    for (n, &(batch, cin, cout, side, transposed)) in cases.iter().enumerate() {
+        let out = if transposed { side * 2 } else { side / 2 };
+        let seed = 10 + 3 * n as u64;
+        let x = uniform(batch * cin * side * side, seed);
+        let w: Vec<f64> = uniform(cin * cout * 16, seed + 1)
+            .iter()
+            .map(|v| v - 0.5)
+            .collect();
+        let r: Vec<f64> = uniform(batch * cout * out * out, seed + 2)
+            .iter()
+            .map(|v| v - 0.5)
+            .collect();
+        let want = layer_reference(&x, &w, &r, batch, cin, cout, side, transposed);
+        let xt = tensor::<B, 4>(x.clone(), [batch, cin, side, side], device).require_grad();
+        let wshape = if transposed {
+            [cin, cout, 4, 4]
+        } else {
+            [cout, cin, 4, 4]
+        };
+        let wt = tensor::<B, 4>(w.clone(), wshape, device).require_grad();
+        let y = if transposed {
+            conv_transpose2d(
+                xt.clone(),
+                wt.clone(),
+                None,
+                ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1),
+            )
+        } else {
+            conv2d(
+                xt.clone(),
+                wt.clone(),
+                None,
+                ConvOptions::new([2, 2], [1, 1], [1, 1], 1),
+            )
+        };
+        assert_eq!(y.dims(), [batch, cout, out, out], "case {n}");
+        let rt = tensor::<B, 4>(r.clone(), [batch, cout, out, out], device);
+        let grads = (y.clone() * rt).sum().backward();
+        let got_y = host(y);
+        let got_gx = host(xt.grad(&grads).expect("input gradient"));
+        let got_gw = host(wt.grad(&grads).expect("weight gradient"));
+        for (what, got, want) in [
+            ("value", &got_y, &want.y),
+            ("input gradient", &got_gx, &want.gx),
+            ("weight gradient", &got_gw, &want.gw),
+        ] {
+            let scale = want.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            let d = max_diff(got, want);
+            assert!(
+                d <= tol * scale,
+                "case {n} ({batch}×{cin}→{cout}, side {side}, transposed {transposed}): {what} off by {d} (scale {scale})"
+            );
+        }
+    }
+}
