@@ -231,10 +231,31 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
         errors.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-5)) && errors[4] < errors[0],
         "{errors:?}"
     );
-    // A second run reuses every cell: the model is not retrained (same log), same numbers.
+    // A second run reuses every cell: the model is not retrained (same log), same numbers;
+    // without --quiet it prints the equal-error speed-ups, one line per generator and mode.
     let log = d.join("cells/mnist/gan-unet/metrics.jsonl");
     let before = std::fs::read_to_string(&log).unwrap();
-    run();
+    let loud = nmfnet(&[
+        "reproduce",
+        "ganunet",
+        "--quick",
+        "--data-dir",
+        p(&dir),
+        "--out",
+        p(&d),
+    ]);
+    assert!(loud.status.success());
+    let stdout = String::from_utf8_lossy(&loud.stdout);
+    assert!(stdout.contains("Speed-up at equal error"), "{stdout}");
+    let speedups = stdout
+        .lines()
+        .filter(|l| l.starts_with("  mnist, ") && l.ends_with('×'))
+        .count();
+    assert_eq!(
+        speedups,
+        5 * 2,
+        "5 models, one and many groups per call:\n{stdout}"
+    );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), before);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("results.json")).unwrap()).unwrap();

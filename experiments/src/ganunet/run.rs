@@ -53,6 +53,7 @@ pub fn ganunet(opts: &GanOptions) -> anyhow::Result<()> {
             serde_json::to_string(&Value::Object(results))?.as_bytes(),
         )?;
         if !opts.quiet {
+            print_headline(&md);
             println!("written: {}", out.join("front.md").display());
         }
         run.claim_present()?;
@@ -107,9 +108,19 @@ pub fn ganunet(opts: &GanOptions) -> anyhow::Result<()> {
         serde_json::to_string(&Value::Object(rep.results))?.as_bytes(),
     )?;
     if !opts.quiet {
+        print_headline(&front);
         println!("written: {}", out.join("results.md").display());
     }
     run.claim_present()?;
     run.commit()?;
     Ok(())
+}
+
+/// The equal-error speed-ups (one line per trained generator, one and many groups per call) on
+/// the terminal, as the report's first section lists them.
+fn print_headline(front_md: &str) {
+    println!("Speed-up at equal error (fastest classical solver reaching the generator's test ε, its time / the generator's; above 1 the generator is faster):");
+    for line in front_md.lines().filter(|l| l.starts_with("- ")) {
+        println!("  {}", line[2..].replace("**", ""));
+    }
 }
