@@ -102,8 +102,8 @@ fn reproduce_quick_writes_results_and_resumes_without_rerunning() {
 fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
     let Some(dir) = shared_data() else { return };
     let d = tmp("repro-gan");
-    let run_with = |extra: &[&str]| {
-        let mut args = vec![
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
             "reproduce",
             "ganunet",
             "--quick",
@@ -111,10 +111,14 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
             p(&dir),
             "--out",
             p(&d),
-            "--quiet",
         ];
-        args.extend_from_slice(extra);
-        let out = nmfnet(&args);
+        a.extend_from_slice(extra);
+        a
+    };
+    let run_with = |extra: &[&'static str]| {
+        let mut a = args(&["--quiet"]);
+        a.extend_from_slice(extra);
+        let out = nmfnet(&a);
         assert!(
             out.status.success(),
             "{}",
@@ -235,15 +239,7 @@ fn reproduce_ganunet_quick_writes_the_report_and_reuses_its_cells() {
     // without --quiet it prints the equal-error speed-ups, one line per generator and mode.
     let log = d.join("cells/mnist/gan-unet/metrics.jsonl");
     let before = std::fs::read_to_string(&log).unwrap();
-    let loud = nmfnet(&[
-        "reproduce",
-        "ganunet",
-        "--quick",
-        "--data-dir",
-        p(&dir),
-        "--out",
-        p(&d),
-    ]);
+    let loud = nmfnet(&args(&[]));
     assert!(loud.status.success());
     let stdout = String::from_utf8_lossy(&loud.stdout);
     assert!(stdout.contains("Speed-up at equal error"), "{stdout}");
