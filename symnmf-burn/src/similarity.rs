@@ -239,7 +239,7 @@ impl<B: SparseBackend> Backward<B, 1> for SymProductBackward {
         let x = ops.state;
         unary::<B, _>(ops.parents, ops.node, grads, |g| match x {
             ConstantX::Sparse(x) => B::sym_spmm(x, g),
-            ConstantX::Dense(x) => B::float_matmul(x, g),
+            ConstantX::Dense(x) => B::sym_dense_mm(x, g),
         });
     }
 }
@@ -266,7 +266,7 @@ impl<B: SparseBackend, C: CheckpointStrategy> SparseBackend for Autodiff<B, C> {
         if !B::TRANSPOSED_PRODUCT_COPIES || !x.node.requirement.is_none() {
             return <Self as burn::tensor::ops::FloatTensorOps<Self>>::float_matmul(x, u);
         }
-        let y = B::float_matmul(x.primitive.clone(), u.primitive.clone());
+        let y = B::sym_dense_mm(x.primitive.clone(), u.primitive.clone());
         symmetric_product_node::<B, C>(ConstantX::Dense(x.primitive), &u, y)
     }
 
@@ -279,10 +279,54 @@ impl<B: SparseBackend, C: CheckpointStrategy> SparseBackend for Autodiff<B, C> {
 #[cfg(feature = "ndarray")]
 impl SparseBackend for burn::backend::NdArray<f32> {
     const TRANSPOSED_PRODUCT_COPIES: bool = true;
+    fn sym_dense_mm(x: FloatTensor<Self>, u: FloatTensor<Self>) -> FloatTensor<Self> {
+        ndarray_product::product::<Self>(x, u)
+    }
 }
 #[cfg(feature = "ndarray")]
 impl SparseBackend for burn::backend::NdArray<f64> {
     const TRANSPOSED_PRODUCT_COPIES: bool = true;
+    fn sym_dense_mm(x: FloatTensor<Self>, u: FloatTensor<Self>) -> FloatTensor<Self> {
+        ndarray_product::product::<Self>(x, u)
+    }
+}
+
+/// `X·U` on ndarray without copying X. burn-ndarray's matmul reshapes its left operand to
+/// three dimensions, and for an array shared by several handles (X always is: the problem
+/// holds it) that reshape copies every element: n² values per product, 353 MB at n = 9394,
+/// which set the ndarray run's peak memory (755 MB against flex's 429 MB). Here the product is
+/// one `general_mat_mul` on views of both operands (the same routine burn-ndarray calls, so
+/// the same sums, through OpenBLAS when that feature is on).
+#[cfg(feature = "ndarray")]
+mod ndarray_product {
+    use burn::backend::ndarray::{NdArrayTensor, SharedArray};
+    use ndarray::linalg::general_mat_mul;
+    use ndarray::{Array2, ArrayViewD, Ix2, LinalgScalar};
+
+    pub fn product<B>(x: NdArrayTensor, u: NdArrayTensor) -> NdArrayTensor
+    where
+        B: burn::tensor::backend::Backend<FloatTensorPrimitive = NdArrayTensor>,
+    {
+        let y = match (&x, &u) {
+            (NdArrayTensor::F32(a), NdArrayTensor::F32(b)) => {
+                mm(a.view(), b.view()).map(NdArrayTensor::from)
+            }
+            (NdArrayTensor::F64(a), NdArrayTensor::F64(b)) => {
+                mm(a.view(), b.view()).map(NdArrayTensor::from)
+            }
+            _ => None,
+        };
+        y.unwrap_or_else(|| B::float_matmul(x, u))
+    }
+
+    /// `a·b` for two matrices (None for other ranks: burn's batched product handles them).
+    fn mm<E: LinalgScalar>(a: ArrayViewD<'_, E>, b: ArrayViewD<'_, E>) -> Option<SharedArray<E>> {
+        let a = a.into_dimensionality::<Ix2>().ok()?;
+        let b = b.into_dimensionality::<Ix2>().ok()?;
+        let mut c = Array2::<E>::zeros((a.nrows(), b.ncols()));
+        general_mat_mul(E::one(), &a, &b, E::zero(), &mut c);
+        Some(c.into_dyn().into_shared())
+    }
 }
 
 #[cfg(feature = "flex")]
