@@ -295,8 +295,8 @@ impl SparseBackend for burn::backend::NdArray<f64> {
 /// three dimensions, and for an array shared by several handles (X always is: the problem
 /// holds it) that reshape copies every element: n² values per product, 353 MB at n = 9394,
 /// which set the ndarray run's peak memory (755 MB against flex's 429 MB). Here the product is
-/// one `general_mat_mul` on views of both operands (the same routine burn-ndarray calls, so
-/// the same sums, through OpenBLAS when that feature is on).
+/// one `general_mat_mul` on views of both operands (the routine burn-ndarray calls after its
+/// reshape, on the same layouts; through OpenBLAS when that feature is on).
 #[cfg(feature = "ndarray")]
 mod ndarray_product {
     use burn::backend::ndarray::{NdArrayTensor, SharedArray};
