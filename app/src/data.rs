@@ -1,7 +1,7 @@
 //! `data`: the papers' data sets — verify the files of every set, or describe one.
 
 use nmfnet_datasets::catalog::{self, CheckRow, DatasetId, LoadOptions};
-pub use nmfnet_datasets::sbm::SbmConfig;
+pub use nmfnet_datasets::graph::sbm::SbmConfig;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -106,7 +106,7 @@ pub fn info(name: &str, data_dir: Option<&Path>) -> anyhow::Result<DataInfo> {
 /// What `data planted-graph` wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlantedGraphSummary {
-    pub config: nmfnet_datasets::sbm::SbmConfig,
+    pub config: nmfnet_datasets::graph::sbm::SbmConfig,
     pub graph: PathBuf,
     pub labels: PathBuf,
     /// Stored entries of X (both triangles).
@@ -119,7 +119,7 @@ pub struct PlantedGraphSummary {
 /// (`graph`) and its blocks as a new `.npy` (`labels`). Neither file may exist: both names are
 /// checked before any work, and each is linked into place only when complete.
 pub fn planted_graph(
-    cfg: &nmfnet_datasets::sbm::SbmConfig,
+    cfg: &nmfnet_datasets::graph::sbm::SbmConfig,
     graph: &Path,
     labels: &Path,
     progress: bool,
@@ -140,7 +140,7 @@ pub fn planted_graph(
         !progress,
     );
     let step = |done: usize, _: usize| bar.set_position(done as u64);
-    let (x, blocks) = nmfnet_datasets::sbm::planted_partition(cfg, &step)?;
+    let (x, blocks) = nmfnet_datasets::graph::sbm::planted_partition(cfg, &step)?;
     bar.finish_and_clear();
     let seconds_generate = t0.elapsed().as_secs_f64();
     let t1 = std::time::Instant::now();

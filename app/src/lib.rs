@@ -7,18 +7,18 @@
 //! * [`nmf`]: plain NMF of a matrix or an image folder.
 //! * [`gan`]: GAN-UNET training, evaluation, factorisation, and its classical comparisons.
 //! * [`data`]: the papers' data sets, verified or described.
-//! * [`timing`]: timed pieces for the benchmarks.
 //! * [`allocator`]: the C allocator's settings for nmfnet's own processes.
 //! * [`argv`]: the command line that runs a request (quoted by reports).
 //! * [`outdir`]: output folders (what is checked before a run, what it writes).
+//! * [`job`]: the run options every command shares, `job.json`, and the field names of messages.
 
 pub mod allocator;
 pub mod argv;
 pub mod cluster;
 pub mod data;
 pub mod gan;
+pub mod job;
 pub mod nmf;
 pub mod outdir;
-pub mod timing;
 
-pub use nmfnet_train::backend::{compiled_backends, BackendKind};
+pub use nmfnet_train::runtime::backend::{compiled_backends, BackendKind};

@@ -12,7 +12,7 @@ use nmfnet_baselines::nmf::{
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
 use nmfnet_datasets::{Cancel, Dense};
-use nmfnet_train::rundir::{Mode, RunDir};
+use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -1,5 +1,5 @@
 //! Files a finished run leaves in its folder (every one written atomically); the folder
-//! itself is a [`nmfnet_train::rundir::RunDir`].
+//! itself is a [`nmfnet_train::runtime::rundir::RunDir`].
 
 use nmfnet_baselines::IterRecord;
 use nmfnet_datasets::io::atomic_write;

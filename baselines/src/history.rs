@@ -1,7 +1,7 @@
 //! What every solver reports: a per-iteration history and a convergence report.
 
 use faer::MatRef;
-use nmfnet_datasets::metrics::{self, Normalization};
+use nmfnet_datasets::eval::metrics::{self, Normalization};
 use serde::Serialize;
 use std::time::Instant;
 

@@ -1,5 +1,6 @@
-//! Classical solvers for symmetric NMF and plain NMF — the baselines every table compares
-//! against (SPEC §3). No Burn here: f64 throughout, dense products and Cholesky from faer.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
 //!
 //! * [`sym`]: SymANLS and SymHALS (Zhu et al. 2018), SymNewton and PGD (Kuang et al. 2015),
 //!   ADMM (Lu, Hong, Wang 2017), the plain projected scheme (4) of the SymNMF-Net paper, and
@@ -11,7 +12,9 @@
 //! * [`subspace`]: the rank-k references (truncated SVD, subspace fitted to ε) of GAN-UNET's
 //!   comparisons.
 //!
-//! Why faer: for the product that dominates SymNMF (X·V, n×n by n×r) `bench gemm` measured on
+//! ## Why faer
+//!
+//! For the product that dominates SymNMF (X·V, n×n by n×r) `bench gemm` measured on
 //! the 2-core development machine (f32, n = 3000, r = 30) faer at 61 GFLOP/s against Burn flex
 //! 54 and ndarray 12 (numpy/OpenBLAS 82); it also brings a blocked parallel Cholesky, which
 //! SymNewton's n×n Hessian blocks need.

@@ -9,19 +9,17 @@
 
 use crate::error::{param, Result, SolverError};
 use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder, StopReason};
-use crate::linalg::{a_b, add_diag, at_b, check_rank, dot, par, uniform};
+use crate::linalg::{a_b, add_diag, at_b, check_rank, dot, par};
 use crate::nnls::nnls_bpp;
 use crate::sym::alternating_hals_sweep as hals_sweep;
 use crate::sym::alternating_hals_sweep_violation as hals_sweep_violation;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use crate::nmf_start::{nmf_start, nndsvd, NmfInit};
+pub use crate::nmf_start::{nmf_init, nmf_start, nndsvd, NmfInit};
 
 /// MU's denominator guard.
 pub const MU_EPS: f64 = 1e-16;
@@ -139,18 +137,6 @@ impl NmfFit {
 
 fn check_input(y: MatRef<'_, f64>) -> Result<()> {
     crate::linalg::check_nonnegative(y)
-}
-
-/// Seeded start: H, W uniform, scaled so that HW has the mean of Y.
-pub fn nmf_init(y: MatRef<'_, f64>, rank: usize, seed: u64) -> (Mat<f64>, Mat<f64>) {
-    let (m, n) = (y.nrows(), y.ncols());
-    let mean = (0..n).map(|j| y.col(j).iter().sum::<f64>()).sum::<f64>() / (m * n) as f64;
-    // E[(HW)_ij] = k · (s/2)² = mean  ⇒  s = 2 sqrt(mean/k).
-    let s = 2.0 * (mean.max(0.0) / rank as f64).sqrt();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let h = uniform(m, rank, s, &mut rng);
-    let w = uniform(rank, n, s, &mut rng);
-    (h, w)
 }
 
 /// MU, HALS or ANLS one iteration at a time, with nothing else computed: no objective, no
@@ -477,6 +463,9 @@ pub fn nnls_fixed_basis(h: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<Mat<f6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linalg::uniform;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
 
     fn data() -> Mat<f64> {
         let mut rng = StdRng::seed_from_u64(2);
@@ -567,6 +556,9 @@ mod tests {
 #[cfg(test)]
 mod dead_components {
     use super::*;
+    use crate::linalg::uniform;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
 
     #[test]
     fn a_component_that_dies_stays_finite_under_the_violation_rule() {

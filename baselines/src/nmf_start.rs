@@ -3,9 +3,10 @@
 //! triplets they need, from the small Gram matrix.
 
 use crate::error::{Result, SolverError};
-use crate::linalg::{a_b, at_b, check_nonnegative, check_rank};
-use crate::nmf::nmf_init;
+use crate::linalg::{a_b, at_b, check_nonnegative, check_rank, uniform};
 use faer::{Mat, MatRef};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -194,6 +195,18 @@ pub fn nmf_start(
         NmfInit::Nndsvd => nndsvd(y, rank, false),
         NmfInit::Nndsvda => nndsvd(y, rank, true),
     }
+}
+
+/// Seeded start: H, W uniform, scaled so that HW has the mean of Y.
+pub fn nmf_init(y: MatRef<'_, f64>, rank: usize, seed: u64) -> (Mat<f64>, Mat<f64>) {
+    let (m, n) = (y.nrows(), y.ncols());
+    let mean = (0..n).map(|j| y.col(j).iter().sum::<f64>()).sum::<f64>() / (m * n) as f64;
+    // E[(HW)_ij] = k · (s/2)² = mean  ⇒  s = 2 sqrt(mean/k).
+    let s = 2.0 * (mean.max(0.0) / rank as f64).sqrt();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let h = uniform(m, rank, s, &mut rng);
+    let w = uniform(rank, n, s, &mut rng);
+    (h, w)
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use nmfnet_baselines::linalg::{a_b, kuang_init};
 use nmfnet_baselines::nmf::{nmf, nnls_fixed_basis, NmfMethod, NmfParams};
 use nmfnet_baselines::sym::{fit, fit_from, SymMethod, SymParams};
 use nmfnet_baselines::{SolverError, StopReason, SymMatrix};
-use nmfnet_datasets::metrics::accuracy;
-use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
+use nmfnet_datasets::catalog::synthetic::{planted_graph, PlantedConfig};
+use nmfnet_datasets::eval::metrics::accuracy;
 use nmfnet_datasets::{graph, Dense};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -25,7 +25,7 @@ fn planted() -> (SymMatrix, SymMatrix, Vec<usize>) {
     };
     let g = planted_graph(&cfg).unwrap();
     let dense = SymMatrix::from_dense(&g.x).unwrap();
-    let csr = nmfnet_datasets::synthetic::planted_features(&cfg)
+    let csr = nmfnet_datasets::catalog::synthetic::planted_features(&cfg)
         .and_then(|(z, _)| graph::knn_similarity(&z))
         .unwrap();
     let sparse = SymMatrix::from_csr(&csr).unwrap();

@@ -118,17 +118,17 @@ fn gemm_part(
         let mut ours: Vec<(String, f64, Option<f64>)> = vec![
             (
                 "faer-f32".into(),
-                crate::faer_gemm_seconds::<f32>(n, r, 7) * 1e3,
+                crate::util::faer_gemm_seconds::<f32>(n, r, 7) * 1e3,
                 np32,
             ),
             (
                 "faer-f64".into(),
-                crate::faer_gemm_seconds::<f64>(n, r, 7) * 1e3,
+                crate::util::faer_gemm_seconds::<f64>(n, r, 7) * 1e3,
                 np64,
             ),
         ];
         for b in backends.iter().filter(|b| *b != "wgpu") {
-            let s = crate::backend_gemm_seconds(b, n, r, 7)?;
+            let s = crate::util::backend_gemm_seconds(b, n, r, 7)?;
             ours.push((format!("{b}-f32"), s * 1e3, np32));
         }
         for (name, ms, reference) in ours.iter().cloned().chain(
@@ -342,7 +342,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
         &methods,
         if q { 3 } else { 20 },
         if q { 1 } else { 3 },
-        crate::peak_rss_mb,
+        crate::util::peak_rss_mb,
     )?;
     let mut raw = Vec::new();
     for r in &rows {

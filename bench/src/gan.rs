@@ -3,10 +3,10 @@
 //! PyTorch (`bench/python/ganunet.py`). Both sides use random 32×32 groups of 40 images; the
 //! parameter counts of both models are compared, so that a change to one side's layers shows.
 
+use crate::timing::gan_steps;
 use crate::torch::{last_json_line, python};
 use anyhow::{bail, Result};
 use ganunet_burn::{DiscriminatorConfig, GeneratorConfig};
-use nmfnet_app::timing::gan_steps;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::Dense;
 use nmfnet_train::tasks::ganunet::GanTrainingConfig;
@@ -43,7 +43,7 @@ fn random_images() -> Result<ImageSet> {
     let n = 400;
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let data = (0..n * SIDE * SIDE)
-        .map(|_| crate::unit_f32(&mut state))
+        .map(|_| crate::util::unit_f32(&mut state))
         .collect();
     Ok(ImageSet {
         images: Dense::new(n, SIDE * SIDE, data)?,
@@ -66,7 +66,7 @@ struct Timing {
 /// ones of each, on `backend`.
 fn ours(backend: &str, cfg: GanTrainingConfig, steps: usize) -> Result<Timing> {
     let t = gan_steps(
-        crate::choice(backend)?,
+        crate::util::choice(backend)?,
         cfg,
         &random_images()?,
         2,
@@ -74,8 +74,8 @@ fn ours(backend: &str, cfg: GanTrainingConfig, steps: usize) -> Result<Timing> {
         4 * steps,
     )?;
     Ok(Timing {
-        ms_per_step: 1e3 * crate::median(t.step_seconds),
-        ms_inference: 1e3 * crate::median(t.inference_seconds),
+        ms_per_step: 1e3 * crate::util::median(t.step_seconds),
+        ms_inference: 1e3 * crate::util::median(t.inference_seconds),
         generator_params: t.generator_params,
         discriminator_params: t.discriminator_params,
         phase_ms: t

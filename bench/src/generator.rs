@@ -73,8 +73,8 @@ pub fn run(
                             nnls_sweeps: sweeps,
                             ..Default::default()
                         };
-                        let t = nmfnet_app::timing::generator_laps(
-                            crate::choice(b)?,
+                        let t = crate::timing::generator_laps(
+                            crate::util::choice(b)?,
                             cfg.clone(),
                             how,
                             batch,
@@ -82,7 +82,7 @@ pub fn run(
                             3,
                             reps,
                         )?;
-                        let per = |s: Vec<f64>| 1e3 * crate::median(s) / batch as f64;
+                        let per = |s: Vec<f64>| 1e3 * crate::util::median(s) / batch as f64;
                         let flops: Vec<(String, f64)> = cfg
                             .stage_flops(SIDE)
                             .into_iter()

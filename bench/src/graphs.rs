@@ -1,7 +1,8 @@
 //! `bench data` and `bench knn`: loading the clustering data sets and building their graphs,
 //! and the exact neighbour search against the approximate (HNSW) one.
 
-use crate::{machine, peak_rss_mb};
+use crate::machine;
+use crate::util::peak_rss_mb;
 use anyhow::Result;
 use std::path::Path;
 use std::time::Instant;
@@ -41,7 +42,9 @@ pub fn neighbours(
     dims: &[usize],
     seed: u64,
 ) -> Result<()> {
-    use nmfnet_datasets::{ann, catalog, graph, knn};
+    use nmfnet_datasets::neighbours::{self as knn, hnsw as ann};
+    use nmfnet_datasets::progress::no_progress;
+    use nmfnet_datasets::{catalog, graph};
     let dir = catalog::data_dir(data_dir)?;
     println!("{}", machine::describe().markdown().trim());
     let d = catalog::load_cluster(
@@ -58,14 +61,14 @@ pub fn neighbours(
     let need = k.max(7);
     println!("{dataset}: n = {n}, d = {}, k = {k}", z.ncols());
     let t = Instant::now();
-    let exact = knn::nearest_lists(z, need, &knn::no_progress);
+    let exact = knn::nearest_lists(z, need, &no_progress);
     let base = t.elapsed().as_secs_f64();
     println!("| search | seconds | exact / this | recall@{k} | recall@7 |\n|---|---|---|---|---|");
     println!("| exact (blocked GEMM) | {base:.2} | 1.00 | 1.0000 | 1.0000 |");
     for (dims, ef) in dims.iter().flat_map(|&d| ef.iter().map(move |&e| (d, e))) {
         let t = Instant::now();
         let params = ann::HnswParams { ef, seed, dims };
-        let found = ann::approx_nearest_lists(z, need, params, &knn::no_progress);
+        let found = ann::approx_nearest_lists(z, need, params, &no_progress);
         let secs = t.elapsed().as_secs_f64();
         let axes = match dims {
             0 => "all axes".to_string(),

@@ -29,7 +29,7 @@ fn matrix(data_dir: Option<&Path>, cols: usize) -> Result<(String, Dense)> {
     }
     let (px, r) = (784usize, 20usize);
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || crate::unit_f32(&mut state);
+    let mut next = move || crate::util::unit_f32(&mut state);
     let a: Vec<f32> = (0..cols * r).map(|_| next()).collect();
     let b: Vec<f32> = (0..r * px).map(|_| next()).collect();
     let mut data = vec![0.0f32; cols * px];
@@ -78,7 +78,7 @@ fn floor_seconds(y: &Mat<f64>, k: usize, reps: usize) -> f64 {
         std::hint::black_box((&ywt, &hty));
     };
     once();
-    crate::median(
+    crate::util::median(
         (0..reps)
             .map(|_| {
                 let t = Instant::now();

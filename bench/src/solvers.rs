@@ -1,7 +1,7 @@
 //! `bench solvers`: per-iteration time of every classical solver next to its "GEMM floor" —
 //! the time of the X·V products it performs, measured in the same run on the same matrix.
 
-use crate::median;
+use crate::util::median;
 use anyhow::Result;
 use faer::Mat;
 use nmfnet_baselines::linalg::kuang_init;

@@ -7,11 +7,11 @@
 //! the warm-up plus timed epochs and prints one JSON line. The orchestrator (`bench torch`)
 //! runs the worker for each backend and storage, then Python, and prints the ratios.
 
+use crate::timing::net_epochs;
 use anyhow::{bail, Context, Result};
-use nmfnet_app::timing::net_epochs;
+use nmfnet_datasets::catalog::synthetic::{planted_features, PlantedConfig};
 use nmfnet_datasets::graph::{knn_similarity, Graph};
 use nmfnet_datasets::io::write_npy;
-use nmfnet_datasets::synthetic::{planted_features, PlantedConfig};
 use nmfnet_datasets::Dense;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -83,17 +83,23 @@ pub fn worker(
         // The first call of a configuration only writes the inputs for the others (its
         // transient .npy buffers would otherwise count in its peak memory).
         write_npy(&x_path, &x.to_dense())?;
-        let run = net_epochs(crate::choice(backend)?, config(rank, blocks), x, 0, 0)?;
+        let run = net_epochs(crate::util::choice(backend)?, config(rank, blocks), x, 0, 0)?;
         write_npy(&u0_path, &run.u0)?;
         println!("{}", json!({ "prepared": true }));
         return Ok(());
     }
-    let run = net_epochs(crate::choice(backend)?, config(rank, blocks), x, 2, epochs)?;
+    let run = net_epochs(
+        crate::util::choice(backend)?,
+        config(rank, blocks),
+        x,
+        2,
+        epochs,
+    )?;
     let (losses, times) = (run.losses, run.seconds);
     println!(
         "{}",
         json!({
-            "ms_per_epoch": 1e3 * crate::median(times),
+            "ms_per_epoch": 1e3 * crate::util::median(times),
             "losses": losses,
             "peak_rss_mb": peak_rss_mb(),
         })

@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
     match nmfnet::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", nmfnet::vocabulary::render(&format!("{e:#}")));
             std::process::ExitCode::FAILURE
         }
     }

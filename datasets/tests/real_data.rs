@@ -114,7 +114,7 @@ fn corrupt_real_files_are_typed_errors() {
     assert!(err.contains("magic number 2051"), "{err}");
     // A PNG that is not one (a PGM renamed), and a PGM with a broken header.
     let pgm = std::fs::read(dir.join("orl/orl_faces/s1/1.pgm")).unwrap();
-    let err = catalog::png_gray(std::path::Path::new("fake.png"), &pgm, None)
+    let err = nmfnet_datasets::formats::png::png_gray(std::path::Path::new("fake.png"), &pgm, None)
         .unwrap_err()
         .to_string();
     assert!(

@@ -1,7 +1,6 @@
-//! GAN-UNET (Wei, "GAN-UNET: Non-negative Matrix Factorization Using Deep Neural Networks"):
-//! the NMF `Y ≈ HW` of a group of 40 images in one forward pass of a U-Net generator with ReLU
-//! heads for H (basis images) and W (weights), trained against a PatchGAN discriminator with
-//! PCA disturbing (SPEC §5).
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
 //!
 //! Here: the [`Generator`] (pix2pix U-Net, skip connections on a stack, H and W heads, an
 //! optional differentiable NNLS layer for W — [`nnls`]), the PatchGAN [`Discriminator`],

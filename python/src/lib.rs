@@ -314,7 +314,7 @@ fn knn_graph<'py>(
         Ok(feature_graph(
             &z,
             kind,
-            nmfnet_datasets::ann::KnnSearch::Exact,
+            nmfnet_datasets::neighbours::KnnSearch::Exact,
         )?)
     })?;
     Ok(csr_arrays(py, &g))

@@ -1,4 +1,6 @@
-//! Hyper-parameters of SymNMF-Net (SPEC §2), as serde configs whose defaults follow the paper.
+//! Hyper-parameters of SymNMF-Net (SPEC §2) as serde configs: `default()` is the setting chosen
+//! without labels on ORL (sum reduction, β = 0.01, lr 0.05, a loss-plateau stop), `paper()` the
+//! paper's literal values (mean reduction, β = 5e-6, lr 0.5, 100 epochs).
 
 use crate::error::{Result, SymNmfError};
 use serde::{Deserialize, Serialize};
@@ -8,13 +10,14 @@ use serde::{Deserialize, Serialize};
 /// `Sum` is the loss as written in the paper; `Mean` divides the reconstruction terms by `n²`,
 /// the proximity terms by `n·r` and the ℓ1 term by `n·r` (as PyTorch's `MSELoss` does by default).
 /// The paper's `β = 5e-6` only makes the proximity term matter under `Mean`, where it equals a
-/// sum-form weight of `β·n/r` (≈ 1e-3 for n ≈ 2,000, r = 10; SPEC §2 honesty note), so the
-/// default is `Mean`.
+/// sum-form weight of `β·n/r` (≈ 1e-3 for n ≈ 2,000, r = 10; SPEC §2 honesty note).
+/// [`SymNmfNetConfig::paper`] uses `Mean` with β = 5e-6; [`SymNmfNetConfig::default`] (and so
+/// this type's default) `Sum` with β = 0.01.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Reduction {
-    Sum,
     #[default]
+    Sum,
     Mean,
 }
 

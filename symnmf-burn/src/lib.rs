@@ -1,5 +1,6 @@
-//! SymNMF-Net (Li, Kong, Lin, "SymNMF-Net for the Symmetric NMF Problem"): symmetric NMF
-//! `X ≈ UUᵀ, U ≥ 0` solved by an unrolled network, generic over the Burn backend.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
 //!
 //! * [`inverse`]: the inversion layer `(UᵀU + λI)⁻¹`, a custom autodiff op.
 //! * [`model`]: blocks, network, Algorithm 1 initialisation, λ and its lower bound.
@@ -7,7 +8,7 @@
 //! * [`norms`]: `‖X‖_F²` and scalars read back to the host.
 //! * [`similarity`]: X dense on the device or sparse on the host (custom autodiff product).
 //! * [`ell`]: the sparse product kept on the device (sliced ELL), for GPU backends.
-//! * [`config`]: hyper-parameters with the paper's defaults.
+//! * [`config`]: hyper-parameters: the label-free defaults and the paper's settings.
 //! * [`backend`]: the backend traits training needs (both custom ops, autodiff on top).
 
 pub mod backend;

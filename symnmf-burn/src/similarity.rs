@@ -332,24 +332,6 @@ mod ndarray_product {
 #[cfg(feature = "flex")]
 impl SparseBackend for burn::backend::Flex {}
 
-/// wgpu takes the sparse product through the host by default; with
-/// `NMFNET_WGPU_SPARSE=device` it stays on the device ([`crate::ell`]: X uploaded once in
-/// sliced ELL form, each product a gather, a product and a sum there). On lavapipe (Vulkan on
-/// the CPU, 2 cores) the device form was the slower one, 22–157 ms against 1.3–2.8 ms per
-/// product for n = 1000–9394, r = 10 (`bench spmm`); it has not been timed on a GPU yet.
-#[cfg(feature = "wgpu")]
-impl SparseBackend for burn::backend::Wgpu {
-    fn sym_spmm(x: Arc<SparseSymmetric>, u: FloatTensor<Self>) -> FloatTensor<Self> {
-        let u = Tensor::<Self, 2>::from_primitive(TensorPrimitive::Float(u));
-        if crate::ell::device_products_asked() {
-            let ell = crate::ell::DeviceEll::<Self>::cached(&x, &u.device());
-            ell.mul(u).into_primitive().tensor()
-        } else {
-            host_spmm(&x, u).into_primitive().tensor()
-        }
-    }
-}
-
 /// The similarity matrix of one problem, in the form the products with it will use.
 #[derive(Clone, Debug)]
 pub enum Similarity<B: Backend> {

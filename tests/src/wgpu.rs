@@ -9,7 +9,7 @@
 pub fn wgpu_ready<B: burn::tensor::backend::Backend>() -> bool {
     // Probed once: the probe swaps the process's panic hook, which must not race other tests.
     static READY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ready = *READY.get_or_init(nmfnet_train::backend::backend_works::<B>);
+    let ready = *READY.get_or_init(nmfnet_train::runtime::backend::backend_works::<B>);
     if !ready {
         no_wgpu_adapter();
     }

@@ -9,11 +9,11 @@ use nmfnet_app::cluster::{
     cluster, ClusterInput, ClusterReport, ClusterRequest, Method, MethodDetails,
 };
 use nmfnet_app::BackendKind;
+use nmfnet_datasets::catalog::synthetic::{planted_graph, PlantedConfig};
 use nmfnet_datasets::io::write_npy;
-use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
 use nmfnet_tests::{max_abs, max_diff};
 #[cfg(feature = "wgpu")]
-use nmfnet_train::backend::BackendError;
+use nmfnet_train::runtime::backend::BackendError;
 use std::path::{Path, PathBuf};
 
 struct Run {

@@ -29,7 +29,7 @@ pub(crate) struct CheckpointMeta {
     pub(crate) seconds: Option<f64>,
     /// The plateau rule's state, for a run that stops by it (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) plateau: Option<crate::trainer::PlateauState>,
+    pub(crate) plateau: Option<crate::plateau::PlateauState>,
 }
 
 /// Where the loop keeps the checkpoint of a run in `dir`.

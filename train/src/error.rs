@@ -9,7 +9,7 @@ pub enum TrainError {
         match (checkpoint, saving) {
             (Some(p), _) => format!("the last good checkpoint is {}", p.display()),
             (None, true) => "it stopped before its first checkpoint".to_string(),
-            (None, false) => "no checkpoint was written (use --out DIR to keep them)".to_string(),
+            (None, false) => "no checkpoint was written (give an output folder, `out`, to keep them)".to_string(),
         }
     )]
     NonFinite {
@@ -20,13 +20,13 @@ pub enum TrainError {
         /// Whether the run was writing checkpoints at all.
         saving: bool,
     },
-    #[error("--resume: the checkpoint in {path} has done {done} steps, more than the {asked} asked for; ask for at least {done}")]
+    #[error("`resume`: the checkpoint in {path} has done {done} steps, more than the {asked} asked for; ask for at least {done}")]
     FewerSteps {
         path: PathBuf,
         done: usize,
         asked: usize,
     },
-    #[error("--resume needs an output folder holding a checkpoint")]
+    #[error("`resume` needs an output folder (`out`) holding a checkpoint")]
     ResumeWithoutDir,
     #[error("{0} holds no checkpoint (checkpoint.bin of a training run)")]
     NoCheckpoint(PathBuf),

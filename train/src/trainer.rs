@@ -23,13 +23,17 @@
 use crate::checkpoint::{checkpoint_path, encode_checkpoint, restore, CheckpointMeta};
 pub use crate::error::TrainError;
 use crate::metric_log::{metrics_json, truncate_log};
+pub use crate::plateau::Plateau;
+use crate::plateau::PlateauState;
 use crate::progress::step_bar;
 use crate::task::{Metrics, Task};
 use indicatif::ProgressBar;
 use nmfnet_datasets::io::atomic_write;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// The files the loop writes into its folder.
 pub const FILES: [&str; 3] = ["checkpoint.bin", "config.json", "metrics.jsonl"];
@@ -58,42 +62,6 @@ pub struct TrainerConfig {
     /// [`TrainError::Cancelled`], its last checkpoint (if any) untouched.
     #[serde(skip)]
     pub cancel: nmfnet_datasets::Cancel,
-}
-
-/// Stopping on a plateau of the loss (the task's first metric): after step t, the run stops
-/// when the lowest loss seen so far is less than `rel_tol` (relative) below the lowest loss
-/// seen up to step t − `patience`. Taking the running minimum makes the rule blind to the
-/// up-and-down of an optimiser's steps; it needs no labels.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Plateau {
-    /// Steps over which the improvement is measured (≥ 1).
-    pub patience: usize,
-    /// Relative improvement below which the loss counts as flat (≥ 0).
-    pub rel_tol: f64,
-}
-
-/// What the plateau rule keeps between steps: the running minimum of the loss over the last
-/// `patience + 1` steps, and whether it has stopped the run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct PlateauState {
-    pub(crate) bests: Vec<f64>,
-    pub(crate) stopped: bool,
-}
-
-impl PlateauState {
-    /// Records one step's loss; true once the rule says stop.
-    pub(crate) fn push(&mut self, rule: &Plateau, loss: f64) -> bool {
-        let best = self.bests.last().map_or(loss, |b| b.min(loss));
-        self.bests.push(best);
-        let window = rule.patience.max(1) + 1;
-        if self.bests.len() > window {
-            self.bests.drain(..self.bests.len() - window);
-        }
-        if self.bests.len() == window && self.bests[0] - best <= rule.rel_tol * best.abs() {
-            self.stopped = true;
-        }
-        self.stopped
-    }
 }
 
 impl Default for TrainerConfig {
@@ -148,6 +116,30 @@ pub struct Trainer {
     pub config: TrainerConfig,
 }
 
+/// Where a run starts: the step, the training seconds of earlier calls, the last good
+/// checkpoint and the plateau rule's state (all from the checkpoint when resuming).
+struct Start {
+    step: usize,
+    earlier_seconds: Option<f64>,
+    last_good: Option<PathBuf>,
+    plateau: PlateauState,
+}
+
+/// The loop's state between steps.
+struct Running<'a> {
+    cfg: &'a TrainerConfig,
+    log: Option<BufWriter<File>>,
+    bar: ProgressBar,
+    last_good: Option<PathBuf>,
+    plateau: PlateauState,
+    earlier_seconds: Option<f64>,
+    loop_started: Instant,
+}
+
+fn io_error(e: std::io::Error, what: &str, p: &Path) -> TrainError {
+    TrainError::Io(format!("{what} {}: {e}", p.display()))
+}
+
 impl Trainer {
     pub fn new(config: TrainerConfig) -> Self {
         Self { config }
@@ -156,148 +148,49 @@ impl Trainer {
     /// Runs `task` up to `config.steps` steps (see the module docs).
     pub fn run<T: Task>(&self, task: &mut T) -> anyhow::Result<TrainReport> {
         let cfg = &self.config;
-        let started = std::time::Instant::now();
-        let io = |e: std::io::Error, what: &str, p: &Path| {
-            TrainError::Io(format!("{what} {}: {e}", p.display()))
-        };
-
-        // Resume: restore the state and cut the log back to the checkpoint.
-        let mut start_step = 0;
-        let mut earlier_seconds = Some(0.0);
-        let mut last_good: Option<PathBuf> = None;
-        let mut plateau = PlateauState::default();
-        if cfg.resume {
-            let dir = cfg.out_dir.as_ref().ok_or(TrainError::ResumeWithoutDir)?;
-            let (meta, path) = restore(dir, task)?;
-            if meta.step > cfg.steps {
-                return Err(TrainError::FewerSteps {
-                    path,
-                    done: meta.step,
-                    asked: cfg.steps,
-                }
-                .into());
-            }
-            start_step = meta.step;
-            earlier_seconds = meta.seconds;
-            if cfg.plateau.is_some() {
-                plateau = meta.plateau.unwrap_or_default();
-            }
-            last_good = Some(path);
-            truncate_log(&dir.join("metrics.jsonl"), start_step)
-                .map_err(|e| io(e, "cannot rewrite", &dir.join("metrics.jsonl")))?;
-        }
-
-        let mut log = match &cfg.out_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| io(e, "cannot create", dir))?;
-                atomic_write(
-                    &dir.join("config.json"),
-                    serde_json::to_string_pretty(&task.config_json())?.as_bytes(),
-                )?;
-                let p = dir.join("metrics.jsonl");
-                // A fresh run starts its own log; a resumed one appends to the cut-back log.
-                let f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(cfg.resume)
-                    .write(true)
-                    .truncate(!cfg.resume)
-                    .open(&p)
-                    .map_err(|e| io(e, "cannot open", &p))?;
-                Some(std::io::BufWriter::new(f))
-            }
-            None => None,
-        };
-
+        let started = Instant::now();
+        let start = self.restore(task)?;
+        let log = self.open_log(task)?;
         // A run the plateau rule stopped has nothing left to do.
-        let end = if plateau.stopped {
-            start_step
+        let end = if start.plateau.stopped {
+            start.step
         } else {
             cfg.steps
         };
-        let bar = if cfg.progress && end > start_step {
-            step_bar(cfg.steps, start_step, &cfg.label)
+        let bar = if cfg.progress && end > start.step {
+            step_bar(cfg.steps, start.step, &cfg.label)
         } else {
             ProgressBar::hidden()
         };
-
+        let mut run = Running {
+            cfg,
+            log,
+            bar,
+            last_good: start.last_good,
+            plateau: start.plateau,
+            earlier_seconds: start.earlier_seconds,
+            loop_started: Instant::now(),
+        };
         let mut history = Vec::new();
         let mut last = Vec::new();
-        let loop_started = std::time::Instant::now();
-        let so_far = || earlier_seconds.map(|e| e + loop_started.elapsed().as_secs_f64());
         let mut final_seconds = None;
         let fault_at = fault_injection();
-        let mut done_steps = start_step;
-        for step in start_step..end {
-            if cfg.cancel.is_cancelled() {
-                bar.abandon();
-                if let Some(w) = log.as_mut() {
-                    let _ = w.flush();
-                }
-                return Err(TrainError::Cancelled {
-                    step,
-                    checkpoint: last_good,
-                }
-                .into());
-            }
-            let mut metrics = task.step(step)?;
-            if fault_at == Some(step) {
-                if let Some(first) = metrics.first_mut() {
-                    first.1 = f64::NAN;
-                }
-            }
-            if let Some((name, value)) = metrics.iter().find(|(_, v)| !v.is_finite()) {
-                bar.abandon();
-                if let Some(w) = log.as_mut() {
-                    let _ = w.flush();
-                }
-                return Err(TrainError::NonFinite {
-                    step,
-                    metric: name.clone(),
-                    value: *value,
-                    checkpoint: last_good,
-                    saving: cfg.out_dir.is_some(),
-                }
-                .into());
-            }
+        let mut done_steps = start.step;
+        for step in start.step..end {
+            let metrics = run.step(task, step, fault_at)?;
             let done = step + 1;
             done_steps = done;
-            let flat = match (&cfg.plateau, metrics.first()) {
-                (Some(rule), Some((_, loss))) => plateau.push(rule, *loss),
-                _ => false,
-            };
+            let flat = run.flat(&metrics);
             let is_last = done == cfg.steps || flat;
-            if step == start_step || is_last || done % cfg.log_every.max(1) == 0 {
-                if let Some(w) = log.as_mut() {
-                    writeln!(w, "{}", metrics_json(step, &metrics, so_far())).map_err(|e| {
-                        TrainError::Io(format!("cannot append to metrics.jsonl: {e}"))
-                    })?;
-                }
+            if step == start.step || is_last || done % cfg.log_every.max(1) == 0 {
+                run.log_line(step, &metrics)?;
                 history.push((step, metrics.clone()));
             }
-            if let Some((name, v)) = metrics.first() {
-                bar.set_message(format!("{name} {v:.6e}"));
-            }
-            bar.inc(1);
-            if let Some(dir) = &cfg.out_dir {
-                if is_last || done % cfg.checkpoint_every.max(1) == 0 {
-                    if let Some(w) = log.as_mut() {
-                        w.flush().map_err(|e| {
-                            TrainError::Io(format!("cannot write metrics.jsonl: {e}"))
-                        })?;
-                    }
-                    let meta = CheckpointMeta {
-                        step: done,
-                        config: task.config_json(),
-                        seconds: so_far(),
-                        plateau: cfg.plateau.map(|_| plateau.clone()),
-                    };
-                    if is_last {
-                        // The total reported is the one saved: a resumed run adds to it.
-                        final_seconds = Some(meta.seconds);
-                    }
-                    let path = checkpoint_path(dir);
-                    atomic_write(&path, &encode_checkpoint(&meta, &task.save_state()?))?;
-                    last_good = Some(path);
+            if cfg.out_dir.is_some() && (is_last || done % cfg.checkpoint_every.max(1) == 0) {
+                let seconds = run.checkpoint(task, done)?;
+                if is_last {
+                    // The total reported is the one saved: a resumed run adds to it.
+                    final_seconds = Some(seconds);
                 }
             }
             last = metrics;
@@ -305,21 +198,176 @@ impl Trainer {
                 break;
             }
         }
-        bar.finish_and_clear();
-        if let Some(w) = log.as_mut() {
-            w.flush()
-                .map_err(|e| TrainError::Io(format!("cannot write metrics.jsonl: {e}")))?;
-        }
+        run.bar.finish_and_clear();
+        run.flush_log()?;
         Ok(TrainReport {
-            steps_run: done_steps - start_step,
-            start_step,
+            steps_run: done_steps - start.step,
+            start_step: start.step,
             last,
             history,
             seconds: started.elapsed().as_secs_f64(),
-            total_seconds: final_seconds.unwrap_or_else(so_far),
+            total_seconds: final_seconds.unwrap_or_else(|| run.so_far()),
             steps_done: done_steps,
-            plateau_stopped: plateau.stopped,
+            plateau_stopped: run.plateau.stopped,
         })
+    }
+
+    /// Resume: the checkpoint's state restored into `task`, the log cut back to its step.
+    fn restore<T: Task>(&self, task: &mut T) -> anyhow::Result<Start> {
+        let cfg = &self.config;
+        if !cfg.resume {
+            return Ok(Start {
+                step: 0,
+                earlier_seconds: Some(0.0),
+                last_good: None,
+                plateau: PlateauState::default(),
+            });
+        }
+        let dir = cfg.out_dir.as_ref().ok_or(TrainError::ResumeWithoutDir)?;
+        let (meta, path) = restore(dir, task)?;
+        if meta.step > cfg.steps {
+            return Err(TrainError::FewerSteps {
+                path,
+                done: meta.step,
+                asked: cfg.steps,
+            }
+            .into());
+        }
+        let log = dir.join("metrics.jsonl");
+        truncate_log(&log, meta.step).map_err(|e| io_error(e, "cannot rewrite", &log))?;
+        Ok(Start {
+            step: meta.step,
+            earlier_seconds: meta.seconds,
+            last_good: Some(path),
+            plateau: match cfg.plateau {
+                Some(_) => meta.plateau.unwrap_or_default(),
+                None => PlateauState::default(),
+            },
+        })
+    }
+
+    /// The folder's config file, and its metric log opened for this run: a fresh run starts
+    /// its own log, a resumed one appends to the cut-back log.
+    fn open_log<T: Task>(&self, task: &T) -> anyhow::Result<Option<BufWriter<File>>> {
+        let cfg = &self.config;
+        let Some(dir) = &cfg.out_dir else {
+            return Ok(None);
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io_error(e, "cannot create", dir))?;
+        atomic_write(
+            &dir.join("config.json"),
+            serde_json::to_string_pretty(&task.config_json())?.as_bytes(),
+        )?;
+        let p = dir.join("metrics.jsonl");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(cfg.resume)
+            .write(true)
+            .truncate(!cfg.resume)
+            .open(&p)
+            .map_err(|e| io_error(e, "cannot open", &p))?;
+        Ok(Some(BufWriter::new(f)))
+    }
+}
+
+impl Running<'_> {
+    /// Training seconds of every call so far (None after a checkpoint that did not record them).
+    fn so_far(&self) -> Option<f64> {
+        self.earlier_seconds
+            .map(|e| e + self.loop_started.elapsed().as_secs_f64())
+    }
+
+    /// One step of the task, after the stop switch and before the NaN guard.
+    fn step<T: Task>(
+        &mut self,
+        task: &mut T,
+        step: usize,
+        fault_at: Option<usize>,
+    ) -> anyhow::Result<Metrics> {
+        if self.cfg.cancel.is_cancelled() {
+            self.abandon();
+            return Err(TrainError::Cancelled {
+                step,
+                checkpoint: self.last_good.clone(),
+            }
+            .into());
+        }
+        let mut metrics = task.step(step)?;
+        if fault_at == Some(step) {
+            if let Some(first) = metrics.first_mut() {
+                first.1 = f64::NAN;
+            }
+        }
+        if let Some((name, value)) = metrics.iter().find(|(_, v)| !v.is_finite()) {
+            self.abandon();
+            return Err(TrainError::NonFinite {
+                step,
+                metric: name.clone(),
+                value: *value,
+                checkpoint: self.last_good.clone(),
+                saving: self.cfg.out_dir.is_some(),
+            }
+            .into());
+        }
+        if let Some((name, v)) = metrics.first() {
+            self.bar.set_message(format!("{name} {v:.6e}"));
+        }
+        self.bar.inc(1);
+        Ok(metrics)
+    }
+
+    /// Whether the plateau rule stops the run after this step's loss.
+    fn flat(&mut self, metrics: &Metrics) -> bool {
+        match (&self.cfg.plateau, metrics.first()) {
+            (Some(rule), Some((_, loss))) => self.plateau.push(rule, *loss),
+            _ => false,
+        }
+    }
+
+    /// A stopped run: the bar left as it is, what the log holds written out.
+    fn abandon(&mut self) {
+        self.bar.abandon();
+        if let Some(w) = self.log.as_mut() {
+            let _ = w.flush();
+        }
+    }
+
+    fn log_line(&mut self, step: usize, metrics: &Metrics) -> anyhow::Result<()> {
+        let seconds = self.so_far();
+        if let Some(w) = self.log.as_mut() {
+            writeln!(w, "{}", metrics_json(step, metrics, seconds))
+                .map_err(|e| TrainError::Io(format!("cannot append to metrics.jsonl: {e}")))?;
+        }
+        Ok(())
+    }
+
+    fn flush_log(&mut self) -> anyhow::Result<()> {
+        if let Some(w) = self.log.as_mut() {
+            w.flush()
+                .map_err(|e| TrainError::Io(format!("cannot write metrics.jsonl: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the checkpoint after `done` steps (the log first, so that it never lags the
+    /// checkpoint); returns the training seconds it records.
+    fn checkpoint<T: Task>(&mut self, task: &T, done: usize) -> anyhow::Result<Option<f64>> {
+        self.flush_log()?;
+        let dir = self
+            .cfg
+            .out_dir
+            .as_ref()
+            .expect("checkpoints need a folder");
+        let meta = CheckpointMeta {
+            step: done,
+            config: task.config_json(),
+            seconds: self.so_far(),
+            plateau: self.cfg.plateau.map(|_| self.plateau.clone()),
+        };
+        let path = checkpoint_path(dir);
+        atomic_write(&path, &encode_checkpoint(&meta, &task.save_state()?))?;
+        self.last_good = Some(path);
+        Ok(meta.seconds)
     }
 }
 

@@ -6,9 +6,9 @@ use super::request::{ClusterRequest, Protocol};
 use anyhow::{bail, Context};
 use nmfnet_baselines::linalg::to_dense;
 use nmfnet_baselines::{fit_observed, IterRecord, SymMatrix, SymMethod, SymParams};
+use nmfnet_datasets::eval::metrics;
+use nmfnet_datasets::eval::metrics::class_count;
 use nmfnet_datasets::graph::Graph;
-use nmfnet_datasets::metrics;
-use nmfnet_datasets::metrics::class_count;
 use nmfnet_train::progress::iteration_bar;
 use std::time::Instant;
 

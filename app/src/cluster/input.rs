@@ -3,14 +3,14 @@
 use super::request::{ClusterInput, ClusterRequest, GraphKind};
 use anyhow::{bail, Context};
 use indicatif::ProgressBar;
-use nmfnet_datasets::ann::KnnSearch;
+use nmfnet_datasets::catalog::synthetic::{planted_graph, PlantedConfig};
 use nmfnet_datasets::catalog::{self, DatasetId, LoadOptions};
 use nmfnet_datasets::graph::{self, Graph};
 use nmfnet_datasets::io::{is_npz, read_labels, read_matrix, read_sparse_npz};
-use nmfnet_datasets::knn::{no_progress, Progress};
 use nmfnet_datasets::matrix::validate_similarity;
+use nmfnet_datasets::neighbours::KnnSearch;
+use nmfnet_datasets::progress::{no_progress, Progress};
 use nmfnet_datasets::sparse::validate_sparse_similarity;
-use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
 use nmfnet_datasets::{Csr, Dense};
 use nmfnet_train::progress::work_bar;
 use std::path::Path;

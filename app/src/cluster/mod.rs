@@ -13,7 +13,7 @@ mod report;
 mod request;
 
 pub use input::feature_graph;
-pub use nmfnet_datasets::ann::{HnswParams, KnnSearch};
+pub use nmfnet_datasets::neighbours::{HnswParams, KnnSearch};
 pub use report::{ClusterReport, ClusterSummary, MethodDetails, RestartRecord};
 pub use request::{
     ClusterInput, ClusterRequest, GraphKind, Method, Preset, Protocol, Shared, KNN_SELF_DEFAULT_K,
@@ -22,9 +22,9 @@ pub use request::{
 pub use symnmf_burn::Reduction;
 
 use nmfnet_baselines::SymMethod;
-use nmfnet_train::backend::BackendKind;
 use nmfnet_train::checkpoint::checkpoint_path;
-use nmfnet_train::rundir::RunDir;
+use nmfnet_train::runtime::backend::BackendKind;
+use nmfnet_train::runtime::rundir::RunDir;
 use nmfnet_train::trainer;
 
 /// Seeded starts per request when none is asked for (see the README's "Restarts").

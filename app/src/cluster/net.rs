@@ -5,15 +5,14 @@ use super::input::Problem;
 use super::report::{ClusterReport, ClusterSummary, MethodDetails};
 use super::request::ClusterRequest;
 use anyhow::{bail, Context};
+use nmfnet_datasets::eval::metrics::class_count;
+use nmfnet_datasets::eval::metrics::{self, LabelScores};
 use nmfnet_datasets::graph::Graph;
-use nmfnet_datasets::metrics::class_count;
-use nmfnet_datasets::metrics::{self, LabelScores};
-use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
+use nmfnet_train::runtime::backend::{dispatch, BackendJob, BackendKind};
 use nmfnet_train::tasks::symnmf::{train_symnmf, SymNmfRun};
 use nmfnet_train::trainer::{Plateau, TrainerConfig};
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
 
-/// The training config: the `--config` file (or the defaults), then every option given.
 /// Largest entries SymNMF-Net trains on as they are: beyond them (or below the reciprocal) its
 /// f32 products overflow (or underflow), so X is divided by its largest entry first.
 const SCALE_LIMIT: f32 = 1e8;
@@ -49,6 +48,9 @@ fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
     }
 }
 
+/// The training config: the preset (`default` when none is given) with the config file's
+/// fields over it, then every option given; the rank falls back to the class count of the
+/// labels; validated for n.
 pub(crate) fn build_config(
     req: &ClusterRequest,
     problem: &Problem,

@@ -5,7 +5,7 @@ use nmfnet_baselines::{IterRecord, StopReason};
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, write_npy};
 use nmfnet_datasets::Dense;
-use nmfnet_train::rundir::RunDir;
+use nmfnet_train::runtime::rundir::RunDir;
 use serde::Serialize;
 
 /// The summary printed (and written to summary.json): the fields promised by `--json`, then

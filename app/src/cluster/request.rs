@@ -1,10 +1,10 @@
 //! What a clustering run is asked to do: the method, the input, the options, the output.
 
 use nmfnet_baselines::SymMethod;
-use nmfnet_datasets::ann::KnnSearch;
 use nmfnet_datasets::graph::Graph;
+use nmfnet_datasets::neighbours::KnnSearch;
 use nmfnet_datasets::{Cancel, Dense};
-use nmfnet_train::rundir::{Mode, RunDir};
+use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -383,7 +383,7 @@ impl ClusterRequest {
         v
     }
 
-    /// Takes the output folder for this run (see [`nmfnet_train::rundir`]): refuses a folder
+    /// Takes the output folder for this run (see [`nmfnet_train::runtime::rundir`]): refuses a folder
     /// holding files nmfnet did not write, an earlier run without `--resume`/`--overwrite`, a
     /// folder another run holds, and inputs inside it. `None` when nothing is written.
     pub(crate) fn open_out(&self) -> anyhow::Result<Option<RunDir>> {

@@ -19,7 +19,7 @@ use nmfnet_baselines::subspace::{epsilon_subspace, group_epsilon};
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png};
 use nmfnet_train::progress::work_bar;
-use nmfnet_train::rundir::{Mode, RunDir};
+use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::gan_eval::fixed_groups;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 use super::{checkpoint_training_config, load_splits};
 use anyhow::bail;
 use nmfnet_datasets::catalog::ImageSet;
-use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
 use nmfnet_train::checkpoint::load_checkpoint;
+use nmfnet_train::runtime::backend::{dispatch, BackendJob, BackendKind};
 use nmfnet_train::tasks::gan_eval::{evaluate, EvalSpec, TIMED_PASSES};
 use nmfnet_train::tasks::ganunet::{GanTask, GanTrainingConfig};
 use serde::{Deserialize, Serialize};

@@ -28,9 +28,9 @@ use anyhow::{bail, ensure};
 use faer::Mat;
 use nmfnet_baselines::nmf::{nmf_start, NmfInit, NmfMethod, NmfSteps};
 use nmfnet_baselines::subspace::group_epsilon;
-use nmfnet_train::backend::BackendKind;
 use nmfnet_train::progress::work_bar;
-use nmfnet_train::rundir::{Mode, RunDir};
+use nmfnet_train::runtime::backend::BackendKind;
+use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::gan_eval::fixed_groups;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -381,7 +381,7 @@ pub fn solver_front(run: FrontRun<'_>, method: NmfMethod) -> anyhow::Result<Vec<
 /// as part of the start.
 struct RefineFrontJob<'a>(FrontRun<'a>);
 
-impl nmfnet_train::backend::BackendJob for RefineFrontJob<'_> {
+impl nmfnet_train::runtime::backend::BackendJob for RefineFrontJob<'_> {
     type Output = anyhow::Result<Vec<FrontPoint>>;
     fn run<B: symnmf_burn::SymNmfAutodiffBackend>(
         self,
@@ -469,7 +469,7 @@ impl nmfnet_train::backend::BackendJob for RefineFrontJob<'_> {
 /// [`solver_front`] for HALS in the generator's refinement form ([`SolverForm::RefineF32`]), on
 /// the CPU backend: one round per iteration, from the same starts.
 pub fn refine_front(run: FrontRun<'_>) -> anyhow::Result<Vec<FrontPoint>> {
-    nmfnet_train::backend::dispatch(BackendKind::Cpu, RefineFrontJob(run))?
+    nmfnet_train::runtime::backend::dispatch(BackendKind::Cpu, RefineFrontJob(run))?
 }
 
 fn check(req: &GanFrontRequest) -> anyhow::Result<()> {

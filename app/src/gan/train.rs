@@ -5,8 +5,8 @@ use super::load_splits;
 use crate::outdir::write_json;
 use ganunet_burn::{DiscriminatorConfig, GeneratorConfig};
 use nmfnet_datasets::catalog::ImageSet;
-use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
-use nmfnet_train::rundir::{Mode, RunDir};
+use nmfnet_train::runtime::backend::{dispatch, BackendJob, BackendKind};
+use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::gan_eval::{evaluate, EvalSpec};
 use nmfnet_train::tasks::ganunet::{GanTask, GanTrainingConfig};
 use nmfnet_train::trainer::{self, TrainReport, Trainer, TrainerConfig};
@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use symnmf_burn::SymNmfAutodiffBackend;
 
-/// Starts burn-collective's orchestrator for a `--nodes` run (see `nmfnet_train::collective`).
+/// Starts burn-collective's orchestrator for a `--nodes` run (see `nmfnet_train::runtime::collective`).
 #[cfg(feature = "collective")]
-pub use nmfnet_train::collective::spawn_orchestrator;
+pub use nmfnet_train::runtime::collective::spawn_orchestrator;
 
 /// Upper limit of `gan train --steps`.
 pub const MAX_STEPS: usize = 100_000_000;
@@ -214,7 +214,7 @@ fn train_parallel<B: SymNmfAutodiffBackend>(
     job: &GanJob<'_>,
     device: &B::Device,
 ) -> anyhow::Result<(TrainReport, GanTask<B>)> {
-    use nmfnet_train::collective::{self, NodeSpec, Peer};
+    use nmfnet_train::runtime::collective::{self, NodeSpec, Peer};
     let node = job.node.as_ref().map(|n| NodeSpec {
         nodes: job.nodes,
         node: n.index,

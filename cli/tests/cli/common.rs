@@ -1,8 +1,8 @@
 //! Helpers of the command-line tests: running the binary, scratch folders, the JSON summary,
 //! the shared data folder.
 
+pub use nmfnet_datasets::catalog::synthetic::{planted_features, planted_graph, PlantedConfig};
 pub use nmfnet_datasets::io::{atomic_write, npy_bytes_labels, write_npy};
-pub use nmfnet_datasets::synthetic::{planted_features, planted_graph, PlantedConfig};
 pub use nmfnet_datasets::Dense;
 pub use std::path::{Path, PathBuf};
 pub use std::process::{Command, Output};

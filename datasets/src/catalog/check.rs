@@ -27,7 +27,7 @@ pub fn check(id: DatasetId, dir: &Path) -> CheckRow {
             all.extend_from_slice(&te.labels);
             Ok((
                 all.len(),
-                crate::metrics::class_count(&all),
+                crate::eval::metrics::class_count(&all),
                 tr.images.ncols(),
             ))
         }
@@ -35,7 +35,7 @@ pub fn check(id: DatasetId, dir: &Path) -> CheckRow {
             let d = load_cluster(id, dir, LoadOptions::default())?;
             Ok((
                 d.labels.len(),
-                crate::metrics::class_count(&d.labels),
+                crate::eval::metrics::class_count(&d.labels),
                 d.features.ncols(),
             ))
         }

@@ -17,16 +17,24 @@
 //! subset was drawn. Olivetti's train/test split takes images 1–8 of each person for training
 //! and 9–10 for testing.
 
-use crate::ann::KnnSearch;
 use crate::error::{DataError, Result};
-use crate::formats::{idx, mat, pgm};
 use crate::matrix::Dense;
+use crate::neighbours::KnnSearch;
+use crate::progress::{no_progress, Progress};
 use crate::sparse::Csr;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 mod check;
+mod checksum;
+mod coil20;
+mod mnist;
+mod olivetti;
+mod orl;
+pub mod synthetic;
+mod tdt2;
+
 pub use check::{check, CheckRow};
+pub use checksum::sha256_hex;
 
 /// The environment variable naming the data folder when `--data-dir` is not given.
 pub const DATA_ENV: &str = "NMFNET_DATA";
@@ -160,7 +168,7 @@ pub fn data_dir(arg: Option<&Path>) -> Result<PathBuf> {
             .map(PathBuf::from)
             .ok_or_else(|| DataError::Param {
                 name: "data-dir",
-                msg: format!("no data folder: pass --data-dir DIR or set ${DATA_ENV}"),
+                msg: format!("no data folder: pass `data_dir` DIR or set ${DATA_ENV}"),
             })?,
     };
     if !dir.is_dir() {
@@ -170,106 +178,6 @@ pub fn data_dir(arg: Option<&Path>) -> Result<PathBuf> {
         });
     }
     Ok(dir)
-}
-
-// sha256 of every file read (from the data folder's README and SHA256SUMS).
-const MNIST_FILES: [(&str, &str); 4] = [
-    (
-        "mnist/train-images-idx3-ubyte.gz",
-        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    ),
-    (
-        "mnist/train-labels-idx1-ubyte.gz",
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    ),
-    (
-        "mnist/t10k-images-idx3-ubyte.gz",
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    ),
-    (
-        "mnist/t10k-labels-idx1-ubyte.gz",
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-    ),
-];
-const FASHION_FILES: [(&str, &str); 4] = [
-    (
-        "fashion-mnist/train-images-idx3-ubyte.gz",
-        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-    ),
-    (
-        "fashion-mnist/train-labels-idx1-ubyte.gz",
-        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-    ),
-    (
-        "fashion-mnist/t10k-images-idx3-ubyte.gz",
-        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-    ),
-    (
-        "fashion-mnist/t10k-labels-idx1-ubyte.gz",
-        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-    ),
-];
-const OLIVETTI_FILE: (&str, &str) = (
-    "olivetti/olivettifaces.mat",
-    "b1988d02c72fe5b8ee82b5ef3bb7982eafc74f1e1ff0ae0ade35061ad0af534d",
-);
-const TDT2_FILE: (&str, &str) = (
-    "tdt2/TDT2_fea_gnd_derived.mat",
-    "0896e353ffc7f2b298ef5a027adf383034f017052ca885ffa1a6e4d11dc84250",
-);
-/// ORL and COIL-20 are many small files: the checksum is that of their manifest, the lines
-/// `"<sha256>  <path>\n"` sorted by path, as in the data folder's SHA256SUMS (its README gives
-/// both values).
-const ORL_MANIFEST: &str = "d93adfaddb9546e9ca89865b9abce58448a3707f64c17ccbad401c9ec15e7ae0";
-const COIL_MANIFEST: &str = "93786f7a3470195c447f8f7319b7f21e89ca14c42ef3d676b3dc066a8d4b1e89";
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// sha256 of bytes, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn read_checked(dir: &Path, (rel, sha): (&str, &str)) -> Result<Vec<u8>> {
-    let path = dir.join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
-    let got = sha256_hex(&bytes);
-    if got != sha {
-        return Err(DataError::format(
-            &path,
-            format!("sha256 {got} differs from the expected {sha}"),
-        ));
-    }
-    Ok(bytes)
-}
-
-/// Reads the files `rel_paths` (relative to `dir`) and checks their manifest checksum.
-fn read_manifest(
-    dir: &Path,
-    rel_paths: &[String],
-    expected: &str,
-    what: &str,
-) -> Result<Vec<Vec<u8>>> {
-    let mut lines: Vec<(String, String)> = Vec::with_capacity(rel_paths.len());
-    let mut contents = Vec::with_capacity(rel_paths.len());
-    for rel in rel_paths {
-        let path = dir.join(rel);
-        let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
-        lines.push((rel.clone(), sha256_hex(&bytes)));
-        contents.push(bytes);
-    }
-    lines.sort();
-    let manifest: String = lines.iter().map(|(p, h)| format!("{h}  {p}\n")).collect();
-    let got = sha256_hex(manifest.as_bytes());
-    if got != expected {
-        return Err(DataError::format(
-            dir,
-            format!("{what}: manifest sha256 {got} differs from the expected {expected} (a file was changed, added or lost)"),
-        ));
-    }
-    Ok(contents)
 }
 
 /// Features for clustering: dense pixels or sparse tf-idf rows.
@@ -306,13 +214,13 @@ pub struct ClusterData {
 impl ClusterData {
     /// The similarity graph of SPEC §4 (Euclidean kNN for images, cosine kNN for text).
     pub fn graph(&self) -> Result<Csr> {
-        self.graph_with(KnnSearch::Exact, &crate::knn::no_progress)
+        self.graph_with(KnnSearch::Exact, &no_progress)
     }
 
     /// [`Self::graph`] with the Euclidean neighbour lists found by `search` (the text set's
     /// cosine graph has only the exact search: anything else is an error), reporting the
     /// search's progress.
-    pub fn graph_with(&self, search: KnnSearch, progress: crate::knn::Progress) -> Result<Csr> {
+    pub fn graph_with(&self, search: KnnSearch, progress: Progress) -> Result<Csr> {
         match &self.features {
             Features::Dense(z) => crate::graph::knn_similarity_search(z, search, progress),
             Features::Sparse(docs) => {
@@ -339,7 +247,7 @@ impl ClusterData {
     /// The kNN connectivity graph with self-loops of `k` neighbours (Euclidean for images,
     /// cosine for text; see [`crate::graph::knn_self_similarity`]).
     pub fn knn_self_graph(&self, k: usize) -> Result<Csr> {
-        self.knn_self_graph_with(k, KnnSearch::Exact, &crate::knn::no_progress)
+        self.knn_self_graph_with(k, KnnSearch::Exact, &no_progress)
     }
 
     /// [`Self::knn_self_graph`] with the neighbour lists found by `search` (see
@@ -348,7 +256,7 @@ impl ClusterData {
         &self,
         k: usize,
         search: KnnSearch,
-        progress: crate::knn::Progress,
+        progress: Progress,
     ) -> Result<Csr> {
         match &self.features {
             Features::Dense(z) => crate::graph::knn_self_similarity_search(z, k, search, progress),
@@ -376,31 +284,6 @@ pub struct ImageSet {
     pub labels: Vec<usize>,
 }
 
-fn idx_set(
-    dir: &Path,
-    files: &[(&str, &str)],
-    images_at: usize,
-    labels_at: usize,
-) -> Result<ImageSet> {
-    let ip = dir.join(files[images_at].0);
-    let lp = dir.join(files[labels_at].0);
-    let images = idx::parse_images(&ip, &read_checked(dir, files[images_at])?)?;
-    let labels = idx::parse_labels(&lp, &read_checked(dir, files[labels_at])?)?;
-    if labels.len() != images.count {
-        return Err(DataError::format(
-            &lp,
-            format!("{} labels for {} images", labels.len(), images.count),
-        ));
-    }
-    let pixels = images.pixels.iter().map(|&v| v as f32 / 255.0).collect();
-    Ok(ImageSet {
-        images: Dense::new(images.count, images.rows * images.cols, pixels)?,
-        height: images.rows,
-        width: images.cols,
-        labels: labels.into_iter().map(usize::from).collect(),
-    })
-}
-
 /// Train or test split of a GAN-UNET data set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
@@ -415,10 +298,10 @@ pub fn load_images(id: DatasetId, split: Split, dir: &Path) -> Result<ImageSet> 
         Split::Test => (2, 3),
     };
     match id {
-        DatasetId::Mnist => idx_set(dir, &MNIST_FILES, img, lab),
-        DatasetId::Fashion => idx_set(dir, &FASHION_FILES, img, lab),
+        DatasetId::Mnist => mnist::idx_set(dir, &mnist::MNIST_FILES, img, lab),
+        DatasetId::Fashion => mnist::idx_set(dir, &mnist::FASHION_FILES, img, lab),
         DatasetId::Olivetti => {
-            let all = olivetti(dir)?;
+            let all = olivetti::olivetti(dir)?;
             let keep: Vec<usize> = (0..400)
                 .filter(|k| (k % 10 < 8) == (split == Split::Train))
                 .collect();
@@ -443,123 +326,7 @@ pub fn load_images(id: DatasetId, split: Split, dir: &Path) -> Result<ImageSet> 
     }
 }
 
-fn olivetti(dir: &Path) -> Result<ImageSet> {
-    let path = dir.join(OLIVETTI_FILE.0);
-    let bytes = read_checked(dir, OLIVETTI_FILE)?;
-    let vars = mat::parse_mat(&bytes).map_err(|m| DataError::format(&path, m))?;
-    let (rows, cols, data) = match mat::find(&vars, "faces", &path)? {
-        mat::MatArray::Dense { rows, cols, data } => (*rows, *cols, data),
-        _ => return Err(DataError::format(&path, "'faces' is not a dense matrix")),
-    };
-    if (rows, cols) != (4096, 400) {
-        return Err(DataError::format(
-            &path,
-            format!("'faces' is {rows}×{cols}, expected 4096×400"),
-        ));
-    }
-    // Column k is image k, flattened column-major; scikit-learn's scaling (x − min) / max.
-    let min = data.iter().cloned().fold(f64::INFINITY, f64::min);
-    let max = data.iter().map(|v| v - min).fold(0.0, f64::max);
-    let scale = if max > 0.0 { 1.0 / max } else { 0.0 };
-    let mut pixels = vec![0.0f32; 400 * 4096];
-    for k in 0..400 {
-        for r in 0..64 {
-            for c in 0..64 {
-                pixels[k * 4096 + r * 64 + c] =
-                    ((data[k * 4096 + c * 64 + r] - min) * scale) as f32;
-            }
-        }
-    }
-    Ok(ImageSet {
-        images: Dense::new(400, 4096, pixels)?,
-        height: 64,
-        width: 64,
-        labels: (0..400).map(|k| k / 10).collect(),
-    })
-}
-
-fn orl(dir: &Path) -> Result<ClusterData> {
-    let mut rels: Vec<String> = vec!["orl/orl_faces/README".into()];
-    for s in 1..=40 {
-        for i in 1..=10 {
-            rels.push(format!("orl/orl_faces/s{s}/{i}.pgm"));
-        }
-    }
-    let contents = read_manifest(dir, &rels, ORL_MANIFEST, "ORL")?;
-    let mut data = Vec::with_capacity(400 * 92 * 112);
-    let mut labels = Vec::with_capacity(400);
-    for (k, bytes) in contents.iter().enumerate().skip(1) {
-        let g = pgm::parse_pgm(&dir.join(&rels[k]), bytes)?;
-        if (g.width, g.height) != (92, 112) {
-            return Err(DataError::format(
-                dir.join(&rels[k]),
-                format!("{}×{}, expected 92×112", g.width, g.height),
-            ));
-        }
-        data.extend_from_slice(&g.pixels);
-        labels.push((k - 1) / 10);
-    }
-    Ok(ClusterData {
-        id: DatasetId::Orl,
-        features: Features::Dense(Dense::new(400, 92 * 112, data)?),
-        labels,
-        rank: 40,
-    })
-}
-
-/// Decodes an 8-bit grayscale PNG to values in [0, 1], optionally downsampled to `side`×`side`
-/// with the triangle (bilinear) filter.
-pub fn png_gray(path: &Path, bytes: &[u8], side: Option<u32>) -> Result<(u32, u32, Vec<f32>)> {
-    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
-        .map_err(|e| DataError::format(path, format!("not a readable PNG: {e}")))?
-        .to_luma8();
-    let img = match side {
-        Some(s) if (img.width(), img.height()) != (s, s) => {
-            image::imageops::resize(&img, s, s, image::imageops::FilterType::Triangle)
-        }
-        _ => img,
-    };
-    let (w, h) = img.dimensions();
-    Ok((
-        w,
-        h,
-        img.into_raw()
-            .into_iter()
-            .map(|v| v as f32 / 255.0)
-            .collect(),
-    ))
-}
-
-fn coil20(dir: &Path, opts: LoadOptions) -> Result<ClusterData> {
-    let mut rels = Vec::with_capacity(1440);
-    for o in 1..=20 {
-        for p in 0..72 {
-            rels.push(format!("coil20/coil-20-proc/obj{o}__{p}.png"));
-        }
-    }
-    let contents = read_manifest(dir, &rels, COIL_MANIFEST, "COIL-20")?;
-    let side = if opts.coil_full_size { 128 } else { 32 };
-    let mut data = Vec::with_capacity(1440 * side * side);
-    for (k, bytes) in contents.iter().enumerate() {
-        let path = dir.join(&rels[k]);
-        let (w, h, px) = png_gray(&path, bytes, Some(side as u32))?;
-        if (w as usize, h as usize) != (side, side) {
-            return Err(DataError::format(
-                &path,
-                format!("{w}×{h} after resizing, expected {side}×{side}"),
-            ));
-        }
-        data.extend_from_slice(&px);
-    }
-    Ok(ClusterData {
-        id: DatasetId::Coil20,
-        features: Features::Dense(Dense::new(1440, side * side, data)?),
-        labels: (0..1440).map(|k| k / 72).collect(),
-        rank: 20,
-    })
-}
-
-fn subset(set: &ImageSet, keep: &[usize]) -> Result<(Dense, Vec<usize>)> {
+pub(crate) fn subset(set: &ImageSet, keep: &[usize]) -> Result<(Dense, Vec<usize>)> {
     let d = set.images.ncols();
     let mut data = Vec::with_capacity(keep.len() * d);
     for &k in keep {
@@ -571,122 +338,16 @@ fn subset(set: &ImageSet, keep: &[usize]) -> Result<(Dense, Vec<usize>)> {
     ))
 }
 
-fn tdt2(dir: &Path) -> Result<ClusterData> {
-    let path = dir.join(TDT2_FILE.0);
-    let bytes = read_checked(dir, TDT2_FILE)?;
-    let vars = mat::parse_mat(&bytes).map_err(|m| DataError::format(&path, m))?;
-    let counts = match mat::find(&vars, "fea", &path)? {
-        mat::MatArray::Sparse {
-            rows,
-            cols,
-            jc,
-            ir,
-            values,
-        } => {
-            // CSC of fea (docs × terms) is the CSR of its transpose.
-            let vals = values.iter().map(|&v| v as f32).collect();
-            Csr::new(*cols, *rows, jc.clone(), ir.clone(), vals)
-                .map_err(|e| DataError::format(&path, format!("'fea': {e}")))?
-                .transpose()
-        }
-        _ => return Err(DataError::format(&path, "'fea' is not a sparse matrix")),
-    };
-    let gnd = match mat::find(&vars, "gnd", &path)? {
-        mat::MatArray::Dense { data, .. } => data.clone(),
-        _ => return Err(DataError::format(&path, "'gnd' is not a dense vector")),
-    };
-    if gnd.len() != counts.nrows() {
-        return Err(DataError::format(
-            &path,
-            format!("{} labels for {} documents", gnd.len(), counts.nrows()),
-        ));
-    }
-    let labels = gnd
-        .iter()
-        .map(|&g| {
-            if g >= 1.0 && g.fract() == 0.0 && g < 1e9 {
-                Ok(g as usize - 1)
-            } else {
-                Err(DataError::format(
-                    &path,
-                    format!("label {g} is not a positive integer"),
-                ))
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(ClusterData {
-        id: DatasetId::Tdt2,
-        features: Features::Sparse(crate::graph::tfidf(&counts)),
-        labels,
-        rank: 30,
-    })
-}
-
 /// Loads a clustering data set (SPEC §4), checksums verified.
 pub fn load_cluster(id: DatasetId, dir: &Path, opts: LoadOptions) -> Result<ClusterData> {
     match id {
-        DatasetId::Orl => orl(dir),
-        DatasetId::Coil20 => coil20(dir, opts),
-        DatasetId::Mnist1 => {
-            let train = load_images(DatasetId::Mnist, Split::Train, dir)?;
-            let keep: Vec<usize> = (0..3147).collect();
-            let (z, labels) = subset(&train, &keep)?;
-            Ok(ClusterData {
-                id,
-                features: Features::Dense(z),
-                labels,
-                rank: 10,
-            })
-        }
-        DatasetId::Mnist2 => {
-            let test = load_images(DatasetId::Mnist, Split::Test, dir)?;
-            let keep: Vec<usize> = (0..test.labels.len())
-                .filter(|&k| test.labels[k] <= 2)
-                .collect();
-            let (z, labels) = subset(&test, &keep)?;
-            Ok(ClusterData {
-                id,
-                features: Features::Dense(z),
-                labels,
-                rank: 3,
-            })
-        }
-        DatasetId::Fashion1 => {
-            let test = load_images(DatasetId::Fashion, Split::Test, dir)?;
-            let mut seen = [0usize; 10];
-            let keep: Vec<usize> = (0..test.labels.len())
-                .filter(|&k| {
-                    let c = test.labels[k];
-                    let take = c < 10 && seen[c] < 300;
-                    if take {
-                        seen[c] += 1;
-                    }
-                    take
-                })
-                .collect();
-            let (z, labels) = subset(&test, &keep)?;
-            Ok(ClusterData {
-                id,
-                features: Features::Dense(z),
-                labels,
-                rank: 10,
-            })
-        }
-        DatasetId::MnistFull => {
-            let train = load_images(DatasetId::Mnist, Split::Train, dir)?;
-            let test = load_images(DatasetId::Mnist, Split::Test, dir)?;
-            let mut data = train.images.data().to_vec();
-            data.extend_from_slice(test.images.data());
-            let mut labels = train.labels;
-            labels.extend(test.labels);
-            Ok(ClusterData {
-                id,
-                features: Features::Dense(Dense::new(labels.len(), train.images.ncols(), data)?),
-                labels,
-                rank: 10,
-            })
-        }
-        DatasetId::Tdt2 => tdt2(dir),
+        DatasetId::Orl => orl::orl(dir),
+        DatasetId::Coil20 => coil20::coil20(dir, opts),
+        DatasetId::Mnist1 => mnist::mnist1(dir),
+        DatasetId::Mnist2 => mnist::mnist2(dir),
+        DatasetId::Fashion1 => mnist::fashion1(dir),
+        DatasetId::MnistFull => mnist::mnist_full(dir),
+        DatasetId::Tdt2 => tdt2::tdt2(dir),
         other => Err(DataError::Param {
             name: "dataset",
             msg: format!(

@@ -5,7 +5,7 @@
 //! against the shape, so a hostile archive is a typed error, not a panic or a zip bomb.
 
 use crate::error::{DataError, Result};
-use crate::io::read_npy;
+use crate::formats::npy::read_npy;
 use crate::sparse::Csr;
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -258,7 +258,7 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
 
 /// Writes `x` as a new `scipy.sparse.save_npz` archive in CSR form (`indices` as `int32`,
 /// `indptr` as `int64`, `data` as `float32`, members deflated), never over an existing file:
-/// [`crate::io::create_new_with`]. `scipy.sparse.load_npz` reads it back, and so does
+/// [`crate::io::atomic::create_new_with`]. `scipy.sparse.load_npz` reads it back, and so does
 /// [`parse_sparse_npz`].
 pub fn write_sparse_npz_new(path: &Path, x: &Csr) -> Result<()> {
     if x.ncols() > i32::MAX as usize {
@@ -267,7 +267,7 @@ pub fn write_sparse_npz_new(path: &Path, x: &Csr) -> Result<()> {
             format!("{} columns do not fit int32 indices", x.ncols()),
         ));
     }
-    crate::io::create_new_with(path, |f| {
+    crate::io::atomic::create_new_with(path, |f| {
         let mut zip = zip::ZipWriter::new(f);
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)

@@ -15,7 +15,7 @@ use nmfnet_app::BackendKind;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png};
 use nmfnet_datasets::Dense;
-use nmfnet_train::rundir::MARKER;
+use nmfnet_train::runtime::rundir::MARKER;
 use nmfnet_train::tasks::gan_eval::fixed_groups;
 use serde_json::{json, Value};
 use std::path::Path;

@@ -9,7 +9,7 @@ use super::plan::{GanOptions, Model, Plan};
 use super::report::{ablation, generalisation, inference, table1, Report};
 use nmfnet_datasets::catalog;
 use nmfnet_datasets::io::atomic_write;
-use nmfnet_train::rundir::{Mode, RunDir};
+use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use serde_json::Value;
 use std::path::PathBuf;
 

@@ -8,8 +8,8 @@ use super::cells::{done, Cell, Side, SymnmfOptions, FAIR_RESTARTS, NEWTON_MAX_IT
 use super::cells::{FAIR_DATASETS, PAPER_DATASETS};
 use super::{figures, paper};
 use crate::files::read_json;
+use nmfnet_datasets::eval::stats::{verdict, wilcoxon_signed_rank, Wilcoxon};
 use nmfnet_datasets::io::atomic_write;
-use nmfnet_datasets::stats::{verdict, wilcoxon_signed_rank, Wilcoxon};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@ use nmfnet_app::cluster::cluster;
 use nmfnet_app::BackendKind;
 use nmfnet_datasets::io::atomic_write;
 use nmfnet_train::progress::cell_bar;
-use nmfnet_train::rundir::{Mode, RunDir};
+use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

@@ -6,7 +6,7 @@
 //! eigenvalues lie in [1, ≈5] (Marchenko–Pastur), so cond(A) ≤ 5 and every tolerance below can
 //! be written as (a small constant) × r × ε × cond(A).
 
-use nmfnet_datasets::synthetic::standard_normal;
+use nmfnet_datasets::catalog::synthetic::standard_normal;
 use nmfnet_tests::{host, max_abs, max_diff, tensor, Precision, Target};
 use rand::rngs::StdRng;
 use rand::SeedableRng;

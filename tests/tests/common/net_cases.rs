@@ -4,7 +4,7 @@
 
 use burn::module::Param;
 use burn::tensor::Tensor;
-use nmfnet_datasets::synthetic::{planted_graph, PlantedConfig};
+use nmfnet_datasets::catalog::synthetic::{planted_graph, PlantedConfig};
 use nmfnet_datasets::Dense;
 use nmfnet_tests::{host, max_abs, max_diff, tensor, Precision, Target};
 use symnmf_burn::inverse::cholesky_inverse;

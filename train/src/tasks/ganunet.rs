@@ -1,7 +1,7 @@
 //! GAN-UNET as a [`Task`] of the one training loop: per step, one discriminator update and one
 //! generator update on a batch of class-balanced groups (SPEC §5).
 
-use crate::record::BoundedBinBytes;
+use crate::runtime::record::BoundedBinBytes;
 use crate::task::{step_seed, Metrics, Task};
 use anyhow::{bail, Context};
 use burn::module::{Module, ModuleVisitor, Param};
@@ -88,7 +88,7 @@ impl Default for GanTrainingConfig {
 /// Hands every gradient of a module to the optimiser in a contiguous layout. Convolution
 /// backward passes return weight gradients as permuted views; Adam then runs its element-wise
 /// ops on them through the backends' strided (scalar) path, which `perf` showed taking about
-/// 45% of a flex training step. One copy ([`crate::contiguous`]) of each such view, and the
+/// 45% of a flex training step. One copy ([`super::contiguous`]) of each such view, and the
 /// optimiser's ops take their vectorised path.
 struct ContiguousGrads<'a> {
     grads: &'a mut GradientsParams,
@@ -98,7 +98,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for ContiguousGrads<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
         if let Some(g) = self.grads.remove::<B::InnerBackend, D>(param.id) {
             self.grads
-                .register::<B::InnerBackend, D>(param.id, crate::contiguous::contiguous(g));
+                .register::<B::InnerBackend, D>(param.id, super::contiguous::contiguous(g));
         }
     }
 }
@@ -228,7 +228,7 @@ pub struct GanTask<B: AutodiffBackend> {
     /// Data-parallel: this peer takes its share of every batch and averages gradients and
     /// metrics with the others.
     #[cfg(feature = "collective")]
-    peer: Option<crate::collective::Peer>,
+    peer: Option<crate::runtime::collective::Peer>,
 }
 
 impl<B: AutodiffBackend> GanTask<B> {
@@ -335,7 +335,7 @@ impl<B: AutodiffBackend> GanTask<B> {
     /// Makes this task one peer of a data-parallel run (the batch must be a multiple of the
     /// peer count). Every peer must be built from the same config, so that they start equal.
     #[cfg(feature = "collective")]
-    pub fn with_peer(mut self, peer: crate::collective::Peer) -> anyhow::Result<Self> {
+    pub fn with_peer(mut self, peer: crate::runtime::collective::Peer) -> anyhow::Result<Self> {
         peer.share(self.cfg.batch)?;
         self.peer = Some(peer);
         Ok(self)
@@ -359,7 +359,7 @@ impl<B: AutodiffBackend> GanTask<B> {
     ) -> anyhow::Result<GradientsParams> {
         #[cfg(feature = "collective")]
         if let Some(p) = &self.peer {
-            return crate::collective::average_gradients(p, module, grads);
+            return crate::runtime::collective::average_gradients(p, module, grads);
         }
         Ok(contiguous_grads(module, grads))
     }
@@ -369,7 +369,11 @@ impl<B: AutodiffBackend> GanTask<B> {
     fn synced_metrics(&self, values: Vec<f64>) -> anyhow::Result<Vec<f64>> {
         #[cfg(feature = "collective")]
         if let Some(p) = &self.peer {
-            return crate::collective::mean_of::<B::InnerBackend>(p, &values, &self.device);
+            return crate::runtime::collective::mean_of::<B::InnerBackend>(
+                p,
+                &values,
+                &self.device,
+            );
         }
         Ok(values)
     }

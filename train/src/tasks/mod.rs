@@ -2,6 +2,7 @@
 //! (one full-batch epoch per step) and GAN-UNET (one discriminator and one generator update per
 //! step), with what both need around them (host ↔ device copies, the generator's evaluation).
 
+mod contiguous;
 pub mod gan_eval;
 pub mod ganunet;
 pub mod symnmf;

@@ -1,6 +1,6 @@
 //! SymNMF-Net as a [`Task`] of the training loop, and a whole clustering run.
 
-use crate::record::BoundedBinBytes;
+use crate::runtime::record::BoundedBinBytes;
 use crate::task::{Metrics, Task};
 use crate::tasks::transfer::{into_device, to_host, to_similarity};
 use crate::trainer::{TrainReport, Trainer, TrainerConfig};
@@ -143,9 +143,9 @@ impl<B: SymNmfAutodiffBackend> Task for SymNmfTask<B> {
         let scores = match &self.labels {
             Some(truth) => {
                 let u = to_host(us.last().expect("K ≥ 1 blocks").clone().detach().inner());
-                let pred = nmfnet_datasets::metrics::argmax_labels(&u);
-                let s = nmfnet_datasets::metrics::label_scores(truth, &pred)?;
-                Some((s, nmfnet_datasets::metrics::sparse_factor(&u)))
+                let pred = nmfnet_datasets::eval::metrics::argmax_labels(&u);
+                let s = nmfnet_datasets::eval::metrics::label_scores(truth, &pred)?;
+                Some((s, nmfnet_datasets::eval::metrics::sparse_factor(&u)))
             }
             None => None,
         };

@@ -1,8 +1,11 @@
 //! Backend selection: the one place where library code meets a concrete Burn backend.
 //!
-//! Compiled in by cargo features (all three by default):
+//! Compiled in by cargo features (none by default in this crate; the `nmfnet` command line, the
+//! benchmarks and the Python binding turn on `flex` by default, and `--features ndarray,wgpu`
+//! adds the others):
 //! * `flex`: Burn's pure-Rust CPU backend — the CPU default, because it runs the product that
-//!   dominates SymNMF (n×n times n×r) several times faster than ndarray here (see README);
+//!   dominates SymNMF (n×n times n×r) several times faster than ndarray here (see the guide's
+//!   *Backends*);
 //! * `ndarray`: the CPU backend built on the `ndarray` crate;
 //! * `wgpu`: GPUs through Vulkan, Metal or DX12 (on a machine without a GPU, Mesa's software
 //!   Vulkan driver works, slowly).
@@ -94,12 +97,12 @@ pub fn compiled_backends() -> Vec<&'static str> {
 pub enum BackendError {
     #[error("unknown backend '{name}' (cpu, flex, ndarray, wgpu)")]
     Unknown { name: String },
-    #[error("backend '{name}' is not compiled into this binary (compiled: {compiled}); rebuild with `--features {name}`")]
+    #[error("backend '{name}' is not compiled into this binary (compiled: {compiled}); rebuild with the cargo feature {name}")]
     NotCompiled {
         name: &'static str,
         compiled: String,
     },
-    #[error("no wgpu adapter found: install a Vulkan driver (e.g. `apt-get install mesa-vulkan-drivers libvulkan1`) or use --backend cpu")]
+    #[error("no wgpu adapter found: install a Vulkan driver (e.g. `apt-get install mesa-vulkan-drivers libvulkan1`) or run on the CPU (`backend` cpu)")]
     NoWgpuAdapter,
 }
 

@@ -20,12 +20,14 @@
 //!    duplicates) is searched by the plain scan instead, so the result is always the plain
 //!    search's, bit for bit; tests check that on random and adversarial data.
 
+use super::{nearest, Distances};
 use crate::matrix::Dense;
+use crate::progress::Progress;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
+use rayon::prelude::*;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Rows of one GEMM block (columns of the product buffer).
 const ROW_BLOCK: usize = 256;
@@ -33,78 +35,6 @@ const ROW_BLOCK: usize = 256;
 const COL_BLOCK: usize = 2048;
 /// Candidates kept per row beyond the `need` asked for: the certificate's margin.
 const EXTRA: usize = 16;
-
-/// Progress of a long search: called with (rows done, rows in all) from any worker thread.
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
-
-/// A progress callback that does nothing.
-pub fn no_progress(_: usize, _: usize) {}
-
-/// Dot product with eight independent `f64` accumulators (vectorises well).
-#[allow(clippy::needless_range_loop)] // the index form is what the vectoriser likes here
-pub(crate) fn dot_f32(a: &[f32], b: &[f32]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let chunks = a.len() / 8;
-    for c in 0..chunks {
-        for l in 0..8 {
-            let k = c * 8 + l;
-            acc[l] += a[k] as f64 * b[k] as f64;
-        }
-    }
-    let mut s: f64 = acc.iter().sum();
-    for k in chunks * 8..a.len() {
-        s += a[k] as f64 * b[k] as f64;
-    }
-    s
-}
-
-/// Squared distances as every route computes them: symmetric in (i, j) bit for bit.
-pub(crate) struct Distances<'a> {
-    z: &'a Dense,
-    norms: Vec<f64>,
-}
-
-impl<'a> Distances<'a> {
-    pub(crate) fn new(z: &'a Dense) -> Self {
-        let norms = (0..z.nrows())
-            .map(|i| dot_f32(z.row(i), z.row(i)))
-            .collect();
-        Self { z, norms }
-    }
-    pub(crate) fn get(&self, i: usize, j: usize) -> f64 {
-        if i == j {
-            return 0.0;
-        }
-        let (a, b) = (i.min(j), i.max(j));
-        (self.norms[a] + self.norms[b] - 2.0 * dot_f32(self.z.row(a), self.z.row(b))).max(0.0)
-    }
-}
-
-fn threads_for(n: usize) -> usize {
-    std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1)
-        .min(n.max(1))
-}
-
-/// The `need` nearest others of `i` by `key` (smaller first), ties by index: the plain scan.
-pub(crate) fn nearest(
-    n: usize,
-    i: usize,
-    need: usize,
-    key: impl Fn(usize) -> f64,
-    order: &mut Vec<usize>,
-) -> Vec<(usize, f64)> {
-    let keys: Vec<f64> = (0..n)
-        .map(|j| if j == i { f64::INFINITY } else { key(j) })
-        .collect();
-    order.clear();
-    order.extend((0..n).filter(|&j| j != i));
-    let cmp = |a: &usize, b: &usize| keys[*a].total_cmp(&keys[*b]).then(a.cmp(b));
-    order.select_nth_unstable_by(need - 1, cmp);
-    order[..need].sort_unstable_by(cmp);
-    order[..need].iter().map(|&j| (j, keys[j])).collect()
-}
 
 /// A heap entry ordered by (key, index): the heap's top is the worst candidate kept.
 #[derive(Clone, Copy, PartialEq)]
@@ -154,114 +84,120 @@ pub fn nearest_lists_stats(
     let gamma = d as f64 * u / (1.0 - d as f64 * u);
     let zref = MatRef::from_row_major_slice(z.data(), n, d);
     let blocks = n.div_ceil(ROW_BLOCK);
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let threads = threads_for(blocks);
-    type Part = Vec<(usize, Vec<Vec<(usize, f64)>>, SearchStats)>;
-    let parts: Mutex<Part> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                let mut g = Mat::<f32>::zeros(COL_BLOCK, ROW_BLOCK);
-                let mut order = Vec::new();
-                loop {
-                    let b = next.fetch_add(1, Ordering::Relaxed);
-                    if b >= blocks {
-                        break;
-                    }
-                    let r0 = b * ROW_BLOCK;
-                    let rb = ROW_BLOCK.min(n - r0);
-                    let mut heaps: Vec<BinaryHeap<Cand>> = (0..rb)
-                        .map(|_| BinaryHeap::with_capacity(keep + 1))
-                        .collect();
-                    let zr = zref.subrows(r0, rb).transpose();
-                    let mut c0 = 0;
-                    while c0 < n {
-                        let cb = COL_BLOCK.min(n - c0);
-                        matmul(
-                            g.as_mut().submatrix_mut(0, 0, cb, rb),
-                            Accum::Replace,
-                            zref.subrows(c0, cb),
-                            zr,
-                            1.0f32,
-                            Par::Seq,
+    // One block of rows per task; each worker keeps its product buffer across its blocks. The
+    // lists do not depend on which worker ran a block: the GEMM inside a block is sequential
+    // and the exact finish decides every list.
+    let parts: Vec<(Vec<Vec<(usize, f64)>>, SearchStats)> = (0..blocks)
+        .into_par_iter()
+        .map_init(
+            || (Mat::<f32>::zeros(COL_BLOCK, ROW_BLOCK), Vec::new()),
+            |(g, order), b| {
+                let r0 = b * ROW_BLOCK;
+                let rb = ROW_BLOCK.min(n - r0);
+                let mut heaps: Vec<BinaryHeap<Cand>> = (0..rb)
+                    .map(|_| BinaryHeap::with_capacity(keep + 1))
+                    .collect();
+                let zr = zref.subrows(r0, rb).transpose();
+                let mut c0 = 0;
+                while c0 < n {
+                    let cb = COL_BLOCK.min(n - c0);
+                    matmul(
+                        g.as_mut().submatrix_mut(0, 0, cb, rb),
+                        Accum::Replace,
+                        zref.subrows(c0, cb),
+                        zr,
+                        1.0f32,
+                        Par::Seq,
+                    );
+                    for (li, heap) in heaps.iter_mut().enumerate() {
+                        screen(
+                            heap,
+                            r0 + li,
+                            c0,
+                            &g.col_as_slice(li)[..cb],
+                            &dist.norms[c0..c0 + cb],
+                            keep,
                         );
-                        for (li, heap) in heaps.iter_mut().enumerate() {
-                            let i = r0 + li;
-                            let col = &g.col_as_slice(li)[..cb];
-                            let norms = &dist.norms[c0..c0 + cb];
-                            let mut worst = if heap.len() == keep {
-                                heap.peek().map_or(f64::INFINITY, |c| c.0)
-                            } else {
-                                f64::INFINITY
-                            };
-                            for (lj, (&gij, &nj)) in col.iter().zip(norms).enumerate() {
-                                let key = nj - 2.0 * gij as f64;
-                                // Columns come in increasing index, so an equal key never
-                                // displaces the kept one (ties go to the smaller index).
-                                if key < worst {
-                                    let j = c0 + lj;
-                                    if j == i {
-                                        continue;
-                                    }
-                                    heap.push(Cand(key, j));
-                                    if heap.len() > keep {
-                                        heap.pop();
-                                    }
-                                    if heap.len() == keep {
-                                        worst = heap.peek().map_or(f64::INFINITY, |c| c.0);
-                                    }
-                                }
-                            }
-                        }
-                        c0 += cb;
                     }
-                    let mut stats = SearchStats::default();
-                    let lists = heaps
-                        .into_iter()
-                        .enumerate()
-                        .map(|(li, heap)| {
-                            let i = r0 + li;
-                            let cands = heap.into_sorted_vec();
-                            let delta = 2.0 * gamma * norm[i] * max_norm * (1.0 + 1e-6)
-                                + 1e-12 * (dist.norms[i] + max_norm * max_norm);
-                            let certified = cands.len() == n - 1
-                                || cands[keep - 1].0 - cands[need - 1].0 > 2.0 * delta;
-                            if certified {
-                                stats.certified += 1;
-                                let mut exact: Vec<(usize, f64)> =
-                                    cands.iter().map(|c| (c.1, dist.get(i, c.1))).collect();
-                                exact.sort_unstable_by(|a, b| {
-                                    a.1.total_cmp(&b.1).then(a.0.cmp(&b.0))
-                                });
-                                exact.truncate(need);
-                                exact
-                            } else {
-                                stats.rescanned += 1;
-                                nearest(n, i, need, |j| dist.get(i, j), &mut order)
-                            }
-                        })
-                        .collect();
-                    parts
-                        .lock()
-                        .expect("no worker panicked")
-                        .push((r0, lists, stats));
-                    let rows = done.fetch_add(rb, Ordering::Relaxed) + rb;
-                    progress(rows, n);
+                    c0 += cb;
                 }
-            });
-        }
-    });
-    let mut parts = parts.into_inner().expect("no worker panicked");
-    parts.sort_unstable_by_key(|p| p.0);
+                let mut stats = SearchStats::default();
+                let lists = heaps
+                    .into_iter()
+                    .enumerate()
+                    .map(|(li, heap)| {
+                        let i = r0 + li;
+                        let cands = heap.into_sorted_vec();
+                        let delta = 2.0 * gamma * norm[i] * max_norm * (1.0 + 1e-6)
+                            + 1e-12 * (dist.norms[i] + max_norm * max_norm);
+                        // A heap that did not fill (keys that are not numbers: products that
+                        // overflow f32) certifies nothing: the row is scanned plainly in f64.
+                        let certified = cands.len() == n - 1
+                            || (cands.len() == keep
+                                && cands[keep - 1].0 - cands[need - 1].0 > 2.0 * delta);
+                        if certified {
+                            stats.certified += 1;
+                            let mut exact: Vec<(usize, f64)> =
+                                cands.iter().map(|c| (c.1, dist.get(i, c.1))).collect();
+                            exact.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                            exact.truncate(need);
+                            exact
+                        } else {
+                            stats.rescanned += 1;
+                            nearest(n, i, need, |j| dist.get(i, j), order)
+                        }
+                    })
+                    .collect();
+                let rows = done.fetch_add(rb, Ordering::Relaxed) + rb;
+                progress(rows, n);
+                (lists, stats)
+            },
+        )
+        .collect();
     let mut stats = SearchStats::default();
     let mut out = Vec::with_capacity(n);
-    for (_, lists, s) in parts {
+    for (lists, s) in parts {
         stats.certified += s.certified;
         stats.rescanned += s.rescanned;
         out.extend(lists);
     }
     (out, stats)
+}
+
+/// Pushes the columns `c0..` of one block of products into row `i`'s heap of the `keep`
+/// smallest keys `‖z_j‖² − 2 g_ij`.
+fn screen(
+    heap: &mut BinaryHeap<Cand>,
+    i: usize,
+    c0: usize,
+    col: &[f32],
+    norms: &[f64],
+    keep: usize,
+) {
+    let mut worst = if heap.len() == keep {
+        heap.peek().map_or(f64::INFINITY, |c| c.0)
+    } else {
+        f64::INFINITY
+    };
+    for (lj, (&gij, &nj)) in col.iter().zip(norms).enumerate() {
+        let key = nj - 2.0 * gij as f64;
+        // Columns come in increasing index, so an equal key never displaces the kept one
+        // (ties go to the smaller index).
+        if key < worst {
+            let j = c0 + lj;
+            if j == i {
+                continue;
+            }
+            heap.push(Cand(key, j));
+            if heap.len() > keep {
+                heap.pop();
+            }
+            if heap.len() == keep {
+                worst = heap.peek().map_or(f64::INFINITY, |c| c.0);
+            }
+        }
+    }
 }
 
 /// The plain search: every distance of every row (O(n²·d), memory O(n) per thread); the
@@ -273,15 +209,18 @@ pub fn nearest_lists_plain(z: &Dense, need: usize) -> Vec<Vec<(usize, f64)>> {
         "need {need} neighbours of {n} points"
     );
     let dist = Distances::new(z);
-    crate::graph::par_rows(n, |i| {
-        let mut order = Vec::with_capacity(n);
-        nearest(n, i, need, |j| dist.get(i, j), &mut order)
-    })
+    (0..n)
+        .into_par_iter()
+        .map_init(Vec::new, |order, i| {
+            nearest(n, i, need, |j| dist.get(i, j), order)
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::no_progress;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
 

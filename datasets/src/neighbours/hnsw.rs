@@ -1,7 +1,7 @@
 //! Approximate nearest neighbours for large n: HNSW graphs (`instant-distance`), candidates
 //! rescored exactly.
 //!
-//! The exact blocked search ([`crate::knn`]) costs n²·d multiply-adds; at n = 70,000 and
+//! The exact blocked search ([`super::exact`]) costs n²·d multiply-adds; at n = 70,000 and
 //! d = 784 that is a minute on two cores, and it grows with n². This search builds hierarchical
 //! navigable small-world graphs instead and asks them for each row's neighbours:
 //!
@@ -20,12 +20,13 @@
 //!
 //! Recall against the exact lists is measured by [`recall`]; `results/scale/` records it.
 
-use crate::knn::{Distances, Progress};
+use super::{nearest, Distances};
 use crate::matrix::Dense;
+use crate::progress::Progress;
 use instant_distance::{Builder, Hnsw, Point, Search};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Parameters of the approximate search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,55 +59,6 @@ impl Default for HnswParams {
             ef: DEFAULT_EF,
             seed: 0,
             dims: DEFAULT_DIMS,
-        }
-    }
-}
-
-/// How the neighbour lists of a Euclidean kNN graph are found.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum KnnSearch {
-    /// Every distance, in GEMM blocks ([`crate::knn::nearest_lists`]): the true neighbours.
-    #[default]
-    Exact,
-    /// [`approx_nearest_lists`] with HNSW graphs.
-    Hnsw(HnswParams),
-}
-
-impl KnnSearch {
-    /// `exact`, `hnsw` or `hnsw:EF` (EF in 1..=4096; the seed is 0, the axes
-    /// [`DEFAULT_DIMS`]).
-    pub fn parse(text: &str) -> std::result::Result<KnnSearch, String> {
-        match text.split_once(':') {
-            None if text == "exact" => Ok(KnnSearch::Exact),
-            None if text == "hnsw" => Ok(KnnSearch::Hnsw(HnswParams::default())),
-            Some(("hnsw", ef)) => match ef.parse::<usize>() {
-                Ok(ef) if (1..=4096).contains(&ef) => Ok(KnnSearch::Hnsw(HnswParams {
-                    ef,
-                    ..HnswParams::default()
-                })),
-                _ => Err(format!("hnsw:EF needs EF in 1..=4096, got '{ef}'")),
-            },
-            _ => Err(format!(
-                "unknown neighbour search '{text}': expected exact, hnsw or hnsw:EF"
-            )),
-        }
-    }
-
-    /// The text [`KnnSearch::parse`] reads back (the seed aside).
-    pub fn name(self) -> String {
-        match self {
-            KnnSearch::Exact => "exact".into(),
-            KnnSearch::Hnsw(p) => format!("hnsw:{}", p.ef),
-        }
-    }
-
-    /// The `need` nearest other rows of every row of `z`, nearest first (see
-    /// [`crate::knn::nearest_lists`] and [`approx_nearest_lists`]).
-    pub fn lists(self, z: &Dense, need: usize, progress: Progress) -> Vec<Vec<(usize, f64)>> {
-        match self {
-            KnnSearch::Exact => crate::knn::nearest_lists(z, need, progress),
-            KnnSearch::Hnsw(p) => approx_nearest_lists(z, need, p, progress),
         }
     }
 }
@@ -275,94 +227,75 @@ pub fn approx_nearest_lists(
     // Shards of at least a few thousand rows: a small index is searched as fast as a large one.
     let shards = threads().min(n.div_ceil(4096)).max(1);
     let size = n.div_ceil(shards);
-    let indexes: Vec<Hnsw<Row>> = std::thread::scope(|s| {
-        let handles: Vec<_> = rows
-            .chunks(size)
-            .enumerate()
-            .map(|(k, part)| {
-                let part = part.to_vec();
-                s.spawn(move || {
-                    // A pool of one thread: the insertion order, hence the graph, is fixed.
-                    let pool = rayon::ThreadPoolBuilder::new()
-                        .num_threads(1)
-                        .build()
-                        .expect("a one-thread pool");
-                    pool.install(|| {
-                        Builder::default()
-                            .ef_construction(ef)
-                            .ef_search(ef)
-                            .seed(shard_seed(params.seed, k))
-                            .build_hnsw(part)
-                            .0
-                    })
-                })
+    let indexes: Vec<Hnsw<Row>> = rows
+        .par_chunks(size)
+        .enumerate()
+        .map(|(k, part)| {
+            // A pool of one thread per shard: the insertion order, hence the graph, is fixed.
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .expect("a one-thread pool");
+            pool.install(|| {
+                Builder::default()
+                    .ef_construction(ef)
+                    .ef_search(ef)
+                    .seed(shard_seed(params.seed, k))
+                    .build_hnsw(part.to_vec())
+                    .0
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("index builder panicked"))
-            .collect()
-    });
+        })
+        .collect();
     progress(0, n);
 
     let dist = Distances::new(z);
     let block = 1024;
-    let blocks = n.div_ceil(block);
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let parts: Mutex<Vec<(usize, Vec<Vec<(usize, f64)>>)>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..threads().min(blocks) {
-            s.spawn(|| {
-                let mut search = Search::default();
-                let mut cands: Vec<usize> = Vec::with_capacity(ef * indexes.len());
-                loop {
-                    let b = next.fetch_add(1, Ordering::Relaxed);
-                    if b >= blocks {
-                        break;
-                    }
-                    let r0 = b * block;
-                    let r1 = (r0 + block).min(n);
-                    let lists: Vec<Vec<(usize, f64)>> = (r0..r1)
-                        .map(|i| {
-                            cands.clear();
-                            for index in &indexes {
-                                cands.extend(
-                                    index
-                                        .search(&rows[i], &mut search)
-                                        .map(|item| item.point.index as usize)
-                                        .filter(|&j| j != i),
-                                );
-                            }
-                            cands.sort_unstable();
-                            cands.dedup();
-                            let mut exact: Vec<(usize, f64)> =
-                                cands.iter().map(|&j| (j, dist.get(i, j))).collect();
-                            exact.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-                            exact.truncate(need);
-                            exact
-                        })
-                        .collect();
-                    parts.lock().expect("no worker panicked").push((r0, lists));
-                    let rows_done = done.fetch_add(r1 - r0, Ordering::Relaxed) + (r1 - r0);
-                    progress(rows_done, n);
+    let search_block = |(search, cands): &mut (Search, Vec<usize>), r0: usize| {
+        let r1 = (r0 + block).min(n);
+        let lists: Vec<Vec<(usize, f64)>> = (r0..r1)
+            .map(|i| {
+                cands.clear();
+                for index in &indexes {
+                    cands.extend(
+                        index
+                            .search(&rows[i], search)
+                            .map(|item| item.point.index as usize)
+                            .filter(|&j| j != i),
+                    );
                 }
-            });
-        }
-    });
-    let mut parts = parts.into_inner().expect("no worker panicked");
-    parts.sort_unstable_by_key(|p| p.0);
-    let out: Vec<Vec<(usize, f64)>> = parts.into_iter().flat_map(|p| p.1).collect();
+                cands.sort_unstable();
+                cands.dedup();
+                let mut exact: Vec<(usize, f64)> =
+                    cands.iter().map(|&j| (j, dist.get(i, j))).collect();
+                exact.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                exact.truncate(need);
+                exact
+            })
+            .collect();
+        let rows_done = done.fetch_add(r1 - r0, Ordering::Relaxed) + (r1 - r0);
+        progress(rows_done, n);
+        lists
+    };
+    let parts: Vec<Vec<Vec<(usize, f64)>>> = (0..n.div_ceil(block))
+        .into_par_iter()
+        .map_init(
+            || (Search::default(), Vec::with_capacity(ef * indexes.len())),
+            |scratch, b| search_block(scratch, b * block),
+        )
+        .collect();
     // A shard smaller than `need + 1` cannot fill a list; neither can an unlucky search.
     // Such rows (rare) take the exact search's list.
-    out.into_iter()
+    parts
+        .into_iter()
+        .flatten()
         .enumerate()
         .map(|(i, l)| {
             if l.len() == need {
                 l
             } else {
                 let mut order = Vec::with_capacity(n);
-                crate::knn::nearest(n, i, need, |j| dist.get(i, j), &mut order)
+                nearest(n, i, need, |j| dist.get(i, j), &mut order)
             }
         })
         .collect()
@@ -387,7 +320,8 @@ pub fn recall(found: &[Vec<(usize, f64)>], exact: &[Vec<(usize, f64)>], k: usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knn::{nearest_lists, no_progress};
+    use crate::neighbours::{nearest_lists, KnnSearch};
+    use crate::progress::no_progress;
 
     /// Points around `c` centres in `d` dimensions (a seeded LCG).
     fn clustered(n: usize, d: usize, c: usize, seed: u64) -> Dense {

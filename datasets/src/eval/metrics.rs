@@ -238,19 +238,14 @@ pub fn relative_error(x: &Dense, u: &Dense) -> Result<f64> {
         .map(|t| t.get())
         .unwrap_or(1)
         .min(n.max(1));
-    let err2: f64 = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let row_err = &row_err;
-                // Interleaved rows balance the triangular work.
-                s.spawn(move || (t..n).step_by(threads).map(row_err).sum::<f64>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("relative_error worker panicked"))
-            .sum()
-    });
+    // One interleaved share of the rows per thread (it balances the triangular work), the
+    // shares summed in order: the same sum for a given thread count, whoever runs a share.
+    use rayon::prelude::*;
+    let shares: Vec<f64> = (0..threads)
+        .into_par_iter()
+        .map(|t| (t..n).step_by(threads).map(&row_err).sum::<f64>())
+        .collect();
+    let err2: f64 = shares.into_iter().sum();
     Ok(err2 / xn2)
 }
 

@@ -1,4 +1,4 @@
-//! Timed pieces for the benchmarks (`bench`): each runs on the chosen backend and returns its
+//! Timed pieces of the benchmarks: each runs on the chosen backend and returns its
 //! raw seconds; the benchmark takes medians and ratios against a baseline of the same run.
 
 use burn::module::{AutodiffModule, Module};
@@ -8,7 +8,7 @@ use ganunet_burn::reconstruct;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::Dense;
-use nmfnet_train::backend::{dispatch, BackendJob, BackendKind};
+use nmfnet_train::runtime::backend::{dispatch, BackendJob, BackendKind};
 use nmfnet_train::task::Task;
 use nmfnet_train::tasks::ganunet::{GanTask, GanTrainingConfig};
 use nmfnet_train::tasks::symnmf::SymNmfTask;

@@ -1,21 +1,25 @@
-//! User files: matrices as `.npy` or CSV, label files, and writing results (the atomic writers
-//! of [`crate::atomic`], re-exported here).
+//! User files: matrices as `.npy` or CSV, label files, image folders, and writing results (the
+//! atomic writers of [`atomic`], re-exported here).
 //!
-//! * `.npy` (NumPy): 2-D arrays of float, int, uint or bool in C or Fortran order, either
-//!   endianness, read through the `npyz` crate; the header is checked against the file size
-//!   before any allocation, so a hostile header cannot request gigabytes.
+//! * `.npy` (NumPy): 2-D arrays of float, int, uint or bool ([`crate::formats::npy`]).
 //! * CSV / text: one row per line, values separated by commas, semicolons, tabs or spaces;
-//!   empty lines and lines starting with `#` are skipped; every row must have the same length.
+//!   empty lines and lines starting with `#` are skipped; every row must have the same length
+//!   ([`crate::formats::csv`]).
 //! * `.npz`: sparse matrices saved by `scipy.sparse.save_npz` ([`read_sparse_npz`]).
 //! * Labels: a 1-D `.npy` of integers, or text with one integer per line (or separated as in
 //!   CSV).
 
 use crate::error::{DataError, Result};
 use crate::matrix::Dense;
-use npyz::{DType, NpyFile, TypeChar, WriterBuilder};
+use npyz::WriterBuilder;
 use std::path::Path;
 
-pub use crate::atomic::{atomic_write, create_new_with};
+pub mod atomic;
+
+use crate::formats::csv::{fields, read_csv, text_lines};
+use crate::formats::npy::read_npy;
+use crate::formats::png::user_png;
+pub use atomic::{atomic_write, create_new_with};
 
 fn is_npy(path: &Path) -> bool {
     path.extension()
@@ -37,228 +41,6 @@ pub fn read_sparse_npz(path: &Path) -> Result<crate::sparse::Csr> {
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| DataError::io(path, e))
-}
-
-/// Numeric contents of a `.npy` file: shape and values converted to `f64` (C order).
-/// The element types the `.npy` reader converts to.
-pub(crate) trait NpyElem: Copy + Default {
-    fn from_f32(v: f32) -> Self;
-    fn from_f64(v: f64) -> Self;
-}
-
-impl NpyElem for f32 {
-    fn from_f32(v: f32) -> Self {
-        v
-    }
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-}
-
-impl NpyElem for f64 {
-    fn from_f32(v: f32) -> Self {
-        v.into()
-    }
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-}
-
-fn conv<S, T>(v: Vec<S>, f: impl Fn(S) -> T) -> Vec<T> {
-    v.into_iter().map(f).collect()
-}
-
-/// The header of a `.npy` file is a Python dict literal: `{'descr': …, 'fortran_order': …,
-/// 'shape': (…), }`. It is checked here before the parser sees it, which takes exponential time
-/// on nested brackets (found by the fuzz target: 70 bytes of `{` took minutes).
-fn check_npy_header(bytes: &[u8]) -> std::result::Result<(), String> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("no .npy magic bytes".into());
-    }
-    let (len, start): (usize, usize) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        v => return Err(format!("format version {v}")),
-    };
-    let header = bytes
-        .get(start..start.saturating_add(len))
-        .ok_or("the header is cut short")?;
-    if len > 65536 {
-        return Err(format!("a header of {len} bytes"));
-    }
-    let text = std::str::from_utf8(header).map_err(|_| "a header that is not text")?;
-    let count = |c: char| text.chars().filter(|&x| x == c).count();
-    if count('{') != 1 || count('}') != 1 || count('(') > 1 || count(')') > 1 || count('[') > 0 {
-        return Err("a malformed header dict".into());
-    }
-    Ok(())
-}
-
-pub(crate) fn read_npy<T: NpyElem>(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<T>)> {
-    check_npy_header(bytes)
-        .map_err(|e| DataError::format(path, format!("not a valid .npy file: {e}")))?;
-    let npy = NpyFile::new(bytes)
-        .map_err(|e| DataError::format(path, format!("not a valid .npy file: {e}")))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let ts = match npy.dtype() {
-        DType::Plain(ts) => ts,
-        other => {
-            return Err(DataError::format(
-                path,
-                format!(
-                    "unsupported dtype {} (need a plain numeric array)",
-                    other.descr()
-                ),
-            ))
-        }
-    };
-    let elem = ts.num_bytes().unwrap_or(0);
-    if !matches!(
-        ts.type_char(),
-        TypeChar::Float | TypeChar::Int | TypeChar::Uint | TypeChar::Bool
-    ) || elem == 0
-    {
-        return Err(DataError::format(
-            path,
-            format!(
-                "unsupported dtype {} (need a plain numeric array: save it with .astype(float) first)",
-                npy.dtype().descr()
-            ),
-        ));
-    }
-    let count = shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| DataError::format(path, "array shape overflows"))?;
-    let need = count.saturating_mul(elem);
-    if elem == 0 || need > bytes.len() {
-        return Err(DataError::format(
-            path,
-            format!(
-                "header announces {count} values of {elem} bytes but the file has {} bytes (truncated?)",
-                bytes.len()
-            ),
-        ));
-    }
-    let bad = |e: std::io::Error| {
-        DataError::format(
-            path,
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                format!("the data ends before the {count} values the header announces (truncated file?)")
-            } else {
-                format!("cannot decode values: {e}")
-            },
-        )
-    };
-    let fortran = npy.order() == npyz::Order::Fortran;
-    let values: Vec<T> = match (ts.type_char(), elem) {
-        // (f32 into f32 maps in place: no second copy of a large file.)
-        (TypeChar::Float, 4) => conv(npy.into_vec::<f32>().map_err(bad)?, T::from_f32),
-        (TypeChar::Float, 8) => conv(npy.into_vec::<f64>().map_err(bad)?, T::from_f64),
-        (TypeChar::Int, 1) => conv(npy.into_vec::<i8>().map_err(bad)?, |v| {
-            T::from_f64(v.into())
-        }),
-        (TypeChar::Int, 2) => conv(npy.into_vec::<i16>().map_err(bad)?, |v| {
-            T::from_f64(v.into())
-        }),
-        (TypeChar::Int, 4) => conv(npy.into_vec::<i32>().map_err(bad)?, |v| {
-            T::from_f64(v.into())
-        }),
-        (TypeChar::Int, 8) => conv(npy.into_vec::<i64>().map_err(bad)?, |v| {
-            T::from_f64(v as f64)
-        }),
-        (TypeChar::Uint, 1) => conv(npy.into_vec::<u8>().map_err(bad)?, |v| {
-            T::from_f64(v.into())
-        }),
-        (TypeChar::Uint, 2) => conv(npy.into_vec::<u16>().map_err(bad)?, |v| {
-            T::from_f64(v.into())
-        }),
-        (TypeChar::Uint, 4) => conv(npy.into_vec::<u32>().map_err(bad)?, |v| {
-            T::from_f64(v.into())
-        }),
-        (TypeChar::Uint, 8) => conv(npy.into_vec::<u64>().map_err(bad)?, |v| {
-            T::from_f64(v as f64)
-        }),
-        (TypeChar::Bool, 1) => conv(npy.into_vec::<bool>().map_err(bad)?, |b| {
-            T::from_f64(b as u8 as f64)
-        }),
-        _ => {
-            return Err(DataError::format(
-                path,
-                format!("unsupported dtype '{}' (need float, int, uint or bool)", ts),
-            ))
-        }
-    };
-    if values.len() != count {
-        return Err(DataError::format(
-            path,
-            "fewer values than the header announces",
-        ));
-    }
-    // (Nothing to reorder in an empty array: its other dimension may be astronomically large.)
-    if fortran && shape.len() == 2 && count > 0 {
-        let (r, c) = (shape[0], shape[1]);
-        let mut c_order = vec![T::default(); count];
-        for i in 0..r {
-            for j in 0..c {
-                c_order[i * c + j] = values[j * r + i];
-            }
-        }
-        return Ok((shape, c_order));
-    }
-    Ok((shape, values))
-}
-
-/// Splits a text line into fields (commas, semicolons, tabs or spaces).
-fn fields(line: &str) -> impl Iterator<Item = &str> {
-    line.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-}
-
-fn text_lines(path: &Path, bytes: &[u8]) -> Result<Vec<(usize, String)>> {
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        DataError::format(path, "not UTF-8 text (binary file with a text extension?)")
-    })?;
-    Ok(text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim().to_string()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
-        .collect())
-}
-
-fn read_csv(path: &Path, bytes: &[u8]) -> Result<Dense> {
-    let lines = text_lines(path, bytes)?;
-    let mut data = Vec::new();
-    let mut ncols = None;
-    for (line_no, line) in &lines {
-        let mut count = 0;
-        for f in fields(line) {
-            let v: f64 = f.parse().map_err(|_| DataError::Parse {
-                path: path.into(),
-                line: *line_no,
-                msg: format!("'{f}' is not a number"),
-            })?;
-            data.push(v as f32);
-            count += 1;
-        }
-        match ncols {
-            None => ncols = Some(count),
-            Some(c) if c != count => {
-                return Err(DataError::Parse {
-                    path: path.into(),
-                    line: *line_no,
-                    msg: format!("{count} values, but earlier rows have {c}"),
-                })
-            }
-            _ => {}
-        }
-    }
-    let nrows = lines.len();
-    Dense::new(nrows, ncols.unwrap_or(0), data)
 }
 
 /// Reads a 2-D matrix from `.npy` (by extension) or CSV/text (anything else).
@@ -459,33 +241,6 @@ pub fn read_image_folder(dir: &Path) -> Result<ImageFolder> {
         matrix: Dense::new(m, n, data)?,
         files,
     })
-}
-
-/// A user's PNG as gray values in [0, 1]: 8- and 16-bit grayscale at full precision; colour
-/// or transparency would need a conversion the user should choose, so they are refused.
-fn user_png(path: &Path, bytes: &[u8]) -> Result<(usize, usize, Vec<f32>)> {
-    use image::ColorType;
-    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
-        .map_err(|e| DataError::format(path, format!("not a readable PNG: {e}")))?;
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let px: Vec<f32> = match img.color() {
-        ColorType::L8 => img.to_luma8().into_raw().into_iter().map(|v| v as f32 / 255.0).collect(),
-        ColorType::L16 => img
-            .to_luma16()
-            .into_raw()
-            .into_iter()
-            .map(|v| v as f32 / 65535.0)
-            .collect(),
-        other => {
-            return Err(DataError::format(
-                path,
-                format!(
-                    "a {other:?} PNG: nmfnet factorises grayscale images (8 or 16 bits, no alpha); convert it first, e.g. `magick in.png -colorspace Gray -alpha off out.png`"
-                ),
-            ))
-        }
-    };
-    Ok((w, h, px))
 }
 
 /// PNG bytes of a grid of grayscale tiles (each `height·width` values, row-major), each tile

@@ -25,10 +25,12 @@
 //! lacks: a zero local scale (duplicate points) is floored at `1e-12 · max σ`, and a point
 //! whose weights all underflow keeps a zero row instead of dividing by zero.
 
-use crate::ann::KnnSearch;
+pub mod sbm;
+
 use crate::error::{DataError, Result};
-use crate::knn::{nearest, no_progress, Distances, Progress};
 use crate::matrix::Dense;
+use crate::neighbours::{nearest, Distances, KnnSearch};
+use crate::progress::{no_progress, Progress};
 use crate::sparse::Csr;
 
 /// Which neighbour of a point sets its local scale σ (the 7th, as in Kuang et al.).
@@ -40,42 +42,10 @@ pub fn neighbor_count(n: usize) -> usize {
     (usize::BITS - 1 - n.leading_zeros()) as usize + 1
 }
 
-fn threads_for(n: usize) -> usize {
-    std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1)
-        .min(n.max(1))
-}
-
-/// Runs `f(i)` for every row `i < n` on all cores (rows interleaved), results in row order.
+/// Runs `f(i)` for every row `i < n` on rayon's threads, results in row order.
 pub(crate) fn par_rows<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = threads_for(n);
-    let mut parts: Vec<Vec<(usize, T)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let f = &f;
-                s.spawn(move || {
-                    (t..n)
-                        .step_by(threads)
-                        .map(|i| (i, f(i)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("graph worker panicked"))
-            .collect()
-    });
-    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    for part in parts.iter_mut() {
-        for (i, v) in part.drain(..) {
-            out[i] = Some(v);
-        }
-    }
-    out.into_iter()
-        .map(|v| v.expect("every row computed"))
-        .collect()
+    use rayon::prelude::*;
+    (0..n).into_par_iter().map(&f).collect()
 }
 
 fn check_features(z: &Dense, what: &str) -> Result<()> {
@@ -164,7 +134,7 @@ pub fn knn_similarity(z: &Dense) -> Result<Csr> {
 }
 
 /// [`knn_similarity`], reporting the neighbour search's progress (rows done, rows in all).
-/// The neighbours come from the blocked exact search of [`crate::knn`].
+/// The neighbours come from the blocked exact search of [`crate::neighbours::exact`].
 pub fn knn_similarity_with(z: &Dense, progress: Progress) -> Result<Csr> {
     knn_similarity_search(z, KnnSearch::Exact, progress)
 }
@@ -458,7 +428,7 @@ pub fn cosine_knn_self_similarity(docs: &Csr, k: usize) -> Result<Csr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synthetic::{planted_features, PlantedConfig};
+    use crate::catalog::synthetic::{planted_features, PlantedConfig};
 
     #[test]
     fn neighbour_count_is_floor_log2_plus_one() {
@@ -573,8 +543,8 @@ impl Graph {
     /// `‖X − UUᵀ‖² / ‖X‖²`, without an n×n array when X is sparse.
     pub fn relative_error(&self, u: &Dense) -> Result<f64> {
         match self {
-            Graph::Dense(d) => crate::metrics::relative_error(d, u),
-            Graph::Sparse(s) => crate::metrics::relative_error_sparse(s, u),
+            Graph::Dense(d) => crate::eval::metrics::relative_error(d, u),
+            Graph::Sparse(s) => crate::eval::metrics::relative_error_sparse(s, u),
         }
     }
 

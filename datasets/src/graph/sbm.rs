@@ -13,10 +13,11 @@
 //! faster than n.
 
 use crate::error::{DataError, Result};
-use crate::knn::Progress;
+use crate::progress::Progress;
 use crate::sparse::Csr;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The planted partition's parameters.
@@ -100,35 +101,30 @@ pub fn planted_partition(cfg: &SbmConfig, progress: Progress) -> Result<(Csr, Ve
 
     // The draws: row i of A is targets[i·d .. (i+1)·d].
     let mut targets = vec![0u32; n * d];
-    let chunks: Vec<&mut [u32]> = targets.chunks_mut(CHUNK * d).collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let chunks = std::sync::Mutex::new(chunks.into_iter().enumerate().collect::<Vec<_>>());
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let Some((c, out)) = chunks.lock().map(|mut v| v.pop()).ok().flatten() else {
-                    break;
-                };
-                let mut rng = StdRng::seed_from_u64(stream_seed(cfg.seed, c as u64));
-                let first = c * CHUNK;
-                for (k, row) in out.chunks_mut(d).enumerate() {
-                    let b = label[first + k] as usize;
-                    let (lo, size) = (start[b], start[b + 1] - start[b]);
-                    for t in row.iter_mut() {
-                        *t = if rng.random::<f64>() < cfg.inside {
-                            members[lo + rng.random_range(0..size)]
-                        } else {
-                            rng.random_range(0..n) as u32
-                        };
-                    }
+    // Each chunk of rows draws from its own stream: the graph does not depend on which thread
+    // drew which chunk.
+    targets
+        .par_chunks_mut(CHUNK * d)
+        .enumerate()
+        .for_each(|(c, out)| {
+            let mut rng = StdRng::seed_from_u64(stream_seed(cfg.seed, c as u64));
+            let first = c * CHUNK;
+            for (k, row) in out.chunks_mut(d).enumerate() {
+                let b = label[first + k] as usize;
+                let (lo, size) = (start[b], start[b + 1] - start[b]);
+                for t in row.iter_mut() {
+                    *t = if rng.random::<f64>() < cfg.inside {
+                        members[lo + rng.random_range(0..size)]
+                    } else {
+                        rng.random_range(0..n) as u32
+                    };
                 }
-                let rows = out.len() / d;
-                let total = done.fetch_add(rows, std::sync::atomic::Ordering::Relaxed) + rows;
-                progress(total, n);
-            });
-        }
-    });
+            }
+            let rows = out.len() / d;
+            let total = done.fetch_add(rows, std::sync::atomic::Ordering::Relaxed) + rows;
+            progress(total, n);
+        });
 
     // Row i of A + Aᵀ: its own d draws and every node that drew i.
     let mut indptr = vec![0usize; n + 1];
@@ -185,7 +181,7 @@ pub fn planted_partition(cfg: &SbmConfig, progress: Progress) -> Result<(Csr, Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::knn::no_progress;
+    use crate::progress::no_progress;
 
     fn cfg(nodes: usize, blocks: usize, seed: u64) -> SbmConfig {
         SbmConfig {

@@ -1,23 +1,24 @@
-//! Run folders: the one discipline every command that writes (`--out`) follows.
+//! Run folders: the one discipline every command that writes (an output folder) follows.
 //!
-//! * **A run owns its folder.** `--out` must be new, empty, or a folder an earlier nmfnet run
+//! * **A run owns its folder.** The output folder must be new, empty, or a folder an earlier nmfnet run
 //!   made (it holds the marker `.nmfnet-run.json`, which lists every file that run wrote). A
 //!   folder holding anything else is refused before anything is written into it, so a command
 //!   never writes over a file it did not create.
-//! * **Inputs are never inside `--out`**: a run that replaces or continues a folder could
+//! * **Inputs are never inside the output folder**: a run that replaces or continues a folder could
 //!   otherwise replace the very file it read.
 //! * **One run at a time.** The run holds an exclusive lock on `.nmfnet.lock` (with its pid
 //!   inside) for as long as it lives; a second run on the same folder is refused at once.
-//! * **An earlier run is kept until its replacement has succeeded.** `--overwrite` writes the
+//! * **An earlier run is kept until its replacement has succeeded.** [`Mode::Overwrite`] writes the
 //!   new run into a staging folder beside the old one (`.NAME.nmfnet-new-PID`) and swaps the
 //!   two only when the new run commits; a run that fails leaves the old folder as it was.
 //!   Files of the old run therefore never survive into the new one.
-//! * **`--resume`** continues in place, in a folder made by the same command.
+//! * **[`Mode::Resume`]** continues in place, in a folder made by the same command.
 //! * Writability is checked when the folder is opened, before any work.
 //!
 //! A kill at any moment leaves either the old folder, or an unfinished run (marker with
-//! `complete: false`) that `--resume` continues or `--overwrite` replaces; staging folders left
-//! by a killed run are removed by the next run on the same `--out` (their lock is free).
+//! `complete: false`) that a resumed run continues or an overwriting one replaces; staging
+//! folders left by a killed run are removed by the next run on the same folder (their lock is
+//! free).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -34,16 +35,16 @@ const FORMAT: u32 = 1;
 /// What can stop a run from using its output folder.
 #[derive(Debug, thiserror::Error)]
 pub enum OutDirError {
-    #[error("--out {0} exists and is not a folder")]
+    #[error("`out` {0} exists and is not a folder")]
     NotAFolder(PathBuf),
     #[error(
-        "--out {dir} holds files nmfnet did not write ({examples}); choose a new or empty folder"
+        "`out` {dir} holds files nmfnet did not write ({examples}); choose a new or empty folder"
     )]
     Foreign { dir: PathBuf, examples: String },
-    #[error("--out {dir} holds files its run did not write ({examples}); move them elsewhere before --overwrite")]
+    #[error("`out` {dir} holds files its run did not write ({examples}); move them elsewhere before `overwrite`")]
     ForeignInRun { dir: PathBuf, examples: String },
     #[error(
-        "--out {dir} already holds {state} `{command}` run; pass {hint}, or choose another --out"
+        "`out` {dir} already holds {state} `{command}` run; pass {hint}, or choose another `out`"
     )]
     Taken {
         dir: PathBuf,
@@ -51,25 +52,25 @@ pub enum OutDirError {
         state: &'static str,
         hint: &'static str,
     },
-    #[error("--out {dir} holds a `{found}` run, not a `{command}` one")]
+    #[error("`out` {dir} holds a `{found}` run, not a `{command}` one")]
     OtherCommand {
         dir: PathBuf,
         found: String,
         command: String,
     },
-    #[error("--resume: --out {0} holds no run to continue")]
+    #[error("`resume`: `out` {0} holds no run to continue")]
     NothingToResume(PathBuf),
-    #[error("another nmfnet run ({who}) is using --out {dir}; wait for it to finish or choose another --out")]
+    #[error("another nmfnet run ({who}) is using `out` {dir}; wait for it to finish or choose another `out`")]
     Locked { dir: PathBuf, who: String },
-    #[error("the input {input} lies inside --out {dir}, which this run may replace; choose another --out")]
+    #[error("the input {input} lies inside `out` {dir}, which this run may replace; choose another `out`")]
     InputInside { input: PathBuf, dir: PathBuf },
-    #[error("cannot write to --out {dir}: {cause}")]
+    #[error("cannot write to `out` {dir}: {cause}")]
     Unwritable { dir: PathBuf, cause: String },
     #[error(
-        "--out {dir}: the marker {MARKER} is damaged ({msg}); move the folder away or delete it"
+        "`out` {dir}: the marker {MARKER} is damaged ({msg}); move the folder away or delete it"
     )]
     BadMarker { dir: PathBuf, msg: String },
-    #[error("--resume and --overwrite exclude each other")]
+    #[error("`resume` and `overwrite` exclude each other")]
     ResumeAndOverwrite,
 }
 
@@ -362,7 +363,7 @@ impl RunDir {
                 command: old.command,
                 state,
                 hint:
-                    "--resume to continue it (where the command has it), --overwrite to replace it",
+                    "`resume` to continue it (where the command has it), `overwrite` to replace it",
             }),
             Mode::Resume | Mode::Continue => {
                 if old.command != command {
