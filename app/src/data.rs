@@ -131,7 +131,7 @@ pub fn planted_graph(
         }
     }
     if graph == labels {
-        anyhow::bail!("--out and --labels-out name the same file");
+        anyhow::bail!("`out` and `labels_out` name the same file");
     }
     let t0 = std::time::Instant::now();
     let bar = nmfnet_train::progress::work_bar(

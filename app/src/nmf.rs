@@ -2,19 +2,17 @@
 //! H, W (.npy) and, for images, a PNG grid of the basis images (the columns of H).
 
 use crate::cluster::Shared;
+use crate::job::RunOptions;
 use crate::outdir::{write_history, write_json};
 use anyhow::{bail, Context};
 use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
-use nmfnet_baselines::nmf::{
-    nmf as solve, nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams, NmfStop,
-};
+use nmfnet_baselines::nmf::{nmf as solve, nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
-use nmfnet_datasets::{Cancel, Dense};
-use nmfnet_train::runtime::rundir::{Mode, RunDir};
+use nmfnet_datasets::Dense;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Where Y comes from.
@@ -31,38 +29,41 @@ pub enum NmfInput {
     Data { name: String, y: Shared<Dense> },
 }
 
-/// One plain-NMF run.
+/// One plain-NMF run. Written to `job.json` with every default resolved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NmfRequest {
-    pub method: NmfMethod,
-    /// Number of basis vectors k.
-    pub rank: usize,
+#[serde(deny_unknown_fields)]
+pub struct NmfJob {
     pub input: NmfInput,
     /// Height × width of one column of Y, for the basis grid of a matrix input.
+    #[serde(default)]
     pub image_shape: Option<(usize, usize)>,
-    pub seed: u64,
-    /// Iteration budget (default 500; SPEC §3 stop rule otherwise).
-    pub max_iter: Option<usize>,
-    /// Tolerance of the stop rule (default 1e-3).
+    pub method: NmfMethod,
+    /// How the run starts when no `start` is given.
     #[serde(default)]
-    pub tol: Option<f64>,
-    /// The stop rule (None: SPEC §3's projected gradient).
+    pub init: NmfInit,
+    /// The solver's own parameters: the rank k, the seed, the budget and the stop rule.
+    pub params: NmfParams,
     #[serde(default)]
-    pub stop: Option<NmfStop>,
-    /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.
-    pub out: Option<PathBuf>,
-    /// Replace the files of an earlier run in `out`.
-    pub overwrite: bool,
-    /// Stop switch: once set, the run stops at its next iteration with an error.
-    #[serde(skip)]
-    pub cancel: Cancel,
-    /// A given start (H₀ m × k, W₀ k × n, both ≥ 0) instead of the seeded draw: scikit-learn's
+    pub run: RunOptions,
+    /// A given start (H₀ m × k, W₀ k × n, both ≥ 0) instead of `init`: scikit-learn's
     /// `init='custom'`.
     #[serde(skip)]
     pub start: Option<(Shared<Dense>, Shared<Dense>)>,
-    /// How the run starts when no `start` is given (None: the seeded uniform draw, `random`).
-    #[serde(default)]
-    pub init: Option<NmfInit>,
+}
+
+impl NmfJob {
+    /// `method` at rank `rank` on `input`, the solver's defaults, nothing written.
+    pub fn new(input: NmfInput, method: NmfMethod, rank: usize) -> Self {
+        Self {
+            input,
+            image_shape: None,
+            method,
+            init: NmfInit::Random,
+            params: NmfParams::new(rank),
+            run: RunOptions::default(),
+            start: None,
+        }
+    }
 }
 
 /// What `nmfnet nmf` prints (and writes to summary.json).
@@ -92,23 +93,23 @@ pub struct NmfReport {
     pub w: Dense,
 }
 
-/// Runs `req`; nothing is written unless every input is valid.
-pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
+/// Runs `job`; nothing is written unless every input is valid.
+pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let started = Instant::now();
-    let (y, shape, input) = match &req.input {
+    let (y, shape, input) = match &job.input {
         NmfInput::Matrix(path) => {
             let y = read_matrix(path)?;
-            if let Some((h, w)) = req.image_shape {
+            if let Some((h, w)) = job.image_shape {
                 if h * w != y.nrows() {
                     bail!(
-                        "--image-shape {h}x{w} has {} pixels but {} has m = {} rows",
+                        "`image_shape` {h}x{w} has {} pixels but {} has m = {} rows",
                         h * w,
                         path.display(),
                         y.nrows()
                     );
                 }
             }
-            (y, req.image_shape, path.display().to_string())
+            (y, job.image_shape, path.display().to_string())
         }
         NmfInput::Images(dir) => {
             let f = read_image_folder(dir)?;
@@ -123,68 +124,51 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
                 bail!("input {name} is empty ({}×{})", y.0.nrows(), y.0.ncols());
             }
             y.0.check_finite(name)?;
-            (y.0.as_ref().clone(), req.image_shape, name.clone())
+            (y.0.as_ref().clone(), job.image_shape, name.clone())
         }
     };
     let ym = nonneg_from_dense(&y).with_context(|| format!("input {input}"))?;
-    let mut params = NmfParams::new(req.rank);
-    params.seed = req.seed;
-    params.cancel = req.cancel.clone();
-    if let Some(v) = req.max_iter {
-        params.max_iter = v;
+    let mut params = job.params.clone();
+    params.cancel = job.run.cancel.clone();
+    if !(params.tol.is_finite() && params.tol >= 0.0) {
+        bail!("`tol` must be finite and ≥ 0, got {}", params.tol);
     }
-    if let Some(s) = req.stop {
-        params.stop = s;
+    if job.run.resume() {
+        bail!("`resume`: an NMF run is not checkpointed; run it again");
     }
-    if let Some(t) = req.tol {
-        if !(t.is_finite() && t >= 0.0) {
-            bail!("--tol must be finite and ≥ 0, got {t}");
-        }
-        params.tol = t;
-    }
-    let out = match &req.out {
-        Some(dir) => {
-            let inputs: Vec<&Path> = match &req.input {
-                NmfInput::Matrix(p) | NmfInput::Images(p) => vec![p.as_path()],
-                NmfInput::Data { .. } => Vec::new(),
-            };
-            let mode = Mode::from_flags(false, req.overwrite)?;
-            Some(RunDir::open(dir, "nmf", mode, &inputs)?)
-        }
-        None => None,
+    let out = match &job.input {
+        NmfInput::Matrix(p) | NmfInput::Images(p) => job.run.open("nmf", &[p.as_path()])?,
+        NmfInput::Data { .. } => job.run.open("nmf", &[])?,
     };
-    if req.start.is_some() && req.init.is_some_and(|i| i != NmfInit::Random) {
-        bail!(
-            "a given start and --init {} exclude each other",
-            req.init.unwrap_or(NmfInit::Random)
-        );
+    if job.start.is_some() && job.init != NmfInit::Random {
+        bail!("a given start and `init` {} exclude each other", job.init);
     }
-    let fit = match &req.start {
-        None => match req.init.unwrap_or(NmfInit::Random) {
-            NmfInit::Random => solve(req.method, ym.as_ref(), &params)?,
+    let fit = match &job.start {
+        None => match job.init {
+            NmfInit::Random => solve(job.method, ym.as_ref(), &params)?,
             init => {
-                let (h0, w0) = nmf_start(ym.as_ref(), req.rank, init, req.seed)?;
-                nmf_from(req.method, ym.as_ref(), &params, h0, w0)?
+                let (h0, w0) = nmf_start(ym.as_ref(), params.rank, init, params.seed)?;
+                nmf_from(job.method, ym.as_ref(), &params, h0, w0)?
             }
         },
         Some((h0, w0)) => {
             let h0 = nonneg_from_dense(&h0.0).context("the start H₀")?;
             let w0 = nonneg_from_dense(&w0.0).context("the start W₀")?;
-            nmf_from(req.method, ym.as_ref(), &params, h0, w0)?
+            nmf_from(job.method, ym.as_ref(), &params, h0, w0)?
         }
     };
     let summary = NmfSummary {
-        method: req.method.name(),
+        method: job.method.name(),
         input,
         m: ym.nrows(),
         n: ym.ncols(),
-        rank: req.rank,
+        rank: params.rank,
         rel_error: fit.rel_error(),
         iterations: fit.convergence.iterations,
         converged: fit.convergence.converged,
         stop_reason: fit.convergence.reason,
         seconds: started.elapsed().as_secs_f64(),
-        seed: req.seed,
+        seed: params.seed,
     };
     let report = NmfReport {
         summary,
@@ -196,12 +180,13 @@ pub fn nmf(req: &NmfRequest) -> anyhow::Result<NmfReport> {
         write_npy(&run.file("W.npy")?, &report.w)?;
         write_history(&run.file("history.jsonl")?, &fit.history)?;
         if let Some((h, w)) = shape {
-            let tiles: Vec<Vec<f32>> = (0..req.rank)
+            let tiles: Vec<Vec<f32>> = (0..params.rank)
                 .map(|l| fit.h.col(l).iter().map(|&v| v as f32).collect())
                 .collect();
-            let cols = (req.rank as f64).sqrt().ceil() as usize;
+            let cols = (params.rank as f64).sqrt().ceil() as usize;
             atomic_write(&run.file("basis.png")?, &gray_grid_png(&tiles, h, w, cols)?)?;
         }
+        crate::job::write_job(&mut run, job)?;
         write_json(&run.file("summary.json")?, &report.summary)?;
         run.commit()?;
     }

@@ -83,7 +83,10 @@ impl NmfStop {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A plain-NMF run's parameters. In JSON every field but `rank` may be left out (the values of
+/// [`NmfParams::new`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NmfParams {
     pub rank: usize,
     pub max_iter: usize,
@@ -100,6 +103,13 @@ pub struct NmfParams {
     /// The stop rule.
     #[serde(default)]
     pub stop: NmfStop,
+}
+
+impl Default for NmfParams {
+    /// [`NmfParams::new`] with rank 0, which no solver accepts: a rank must be given.
+    fn default() -> Self {
+        Self::new(0)
+    }
 }
 
 impl NmfParams {

@@ -12,10 +12,11 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How a run of [`NmfSteps`] starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NmfInit {
     /// [`nmf_init`]: uniform entries scaled so that HW has the mean of Y (seeded).
+    #[default]
     Random,
     /// NNDSVD (Boutsidis & Gallopoulos 2008): the positive parts of the leading singular
     /// pairs; its exact zeros stay zero under MU.

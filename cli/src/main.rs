@@ -8,6 +8,9 @@ fn main() -> std::process::ExitCode {
     match nmfnet::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(usage) = e.downcast_ref::<clap::Error>() {
+                usage.exit();
+            }
             eprintln!("error: {}", nmfnet::vocabulary::render(&format!("{e:#}")));
             std::process::ExitCode::FAILURE
         }

@@ -11,6 +11,43 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "checkpoint_every" => "--checkpoint-every",
         "backend" => "--backend",
         "data_dir" => "--data-dir",
+        "labels_out" => "--labels-out",
+        // cluster: the job, the graph, the solvers.
+        "restarts" => "--restarts",
+        "rank" => "--rank",
+        "seed" => "--seed",
+        "graph" => "--graph",
+        "knn" => "--knn",
+        "labels" => "--labels",
+        "config" => "--config",
+        "rho" => "--rho",
+        "max_iter" => "--max-iter",
+        "tol" => "--tol",
+        // SymNMF-Net's config fields that have a flag.
+        "epochs" => "--epochs",
+        "lr" => "--lr",
+        "blocks" => "--blocks",
+        "beta" => "--beta",
+        "gamma" => "--gamma",
+        "plateau_patience" => "--patience",
+        "plateau_tol" => "--plateau-tol",
+        "allow_below_bound" => "--allow-lambda-below-bound",
+        // nmf.
+        "image_shape" => "--image-shape",
+        "init" => "--init",
+        // GAN-UNET.
+        "steps" => "--steps",
+        "batch" => "--batch",
+        "devices" => "--devices",
+        "nodes" => "--nodes",
+        "node" => "--node",
+        "methods" => "--methods",
+        "inits" => "--inits",
+        "iterations" => "--iterations",
+        "refine" => "--refine",
+        "timed_passes" => "--timed-passes",
+        // reproduce.
+        "seeds" => "--seeds",
         _ => return None,
     })
 }

@@ -1,5 +1,6 @@
-//! The experiments of both papers, each a resumable set of cells run through the entry points of
-//! `nmfnet-app`, into a Markdown report, its JSON and the figures.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
 //!
 //! * [`symnmf`]: the SymNMF-Net paper's Tables 1–4 and Figs. 4.1–4.5.
 //! * [`ganunet`]: the GAN-UNET paper's Table 1, its ablation, generalisation, inference time.

@@ -90,25 +90,31 @@ class GanUnet:
         checkpoints in ``out`` (``resume=True`` continues it) — and returns the trained model
         with ``train_summary_`` (test ε on the fixed test groups, times). Ctrl-C stops it
         before its next step, its last checkpoint kept."""
-        opts = {
-            "dataset": dataset,
-            "data_dir": None if data_dir is None else os.fspath(data_dir),
-            "out": os.fspath(out),
-            "steps": int(steps),
-            "batch": int(batch),
+        shape = {
             "k": int(k),
-            "nnls_sweeps": int(nnls_sweeps),
-            "seed": int(seed),
             "channels": int(channels),
             "tiny": bool(tiny),
+            "nnls_sweeps": int(nnls_sweeps),
             "discriminator": bool(discriminator),
-            "resume": bool(resume),
-            "overwrite": bool(overwrite),
-            "checkpoint_every": int(checkpoint_every),
-            "backend": backend,
-            "verbose": bool(verbose),
+            "batch": int(batch),
+            "seed": int(seed),
         }
-        summary = json.loads(_core.gan_train(json.dumps(opts)))
+        if resume and overwrite:
+            raise ValueError("resume=True and overwrite=True exclude each other")
+        job = {
+            "dataset": dataset,
+            "data_dir": None if data_dir is None else os.fspath(data_dir),
+            "steps": int(steps),
+            "config": json.loads(_core.gan_shape_config(json.dumps(shape))),
+            "backend": backend,
+            "run": {
+                "out": os.fspath(out),
+                "mode": "resume" if resume else ("overwrite" if overwrite else "new"),
+                "checkpoint_every": int(checkpoint_every),
+                "progress": bool(verbose),
+            },
+        }
+        summary = json.loads(_core.gan_train(json.dumps(job)))
         model = cls(out, backend)
         model.train_summary_ = summary
         return model

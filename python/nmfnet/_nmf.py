@@ -123,18 +123,20 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError("W and H are a start: pass init='custom' with them")
         else:
             k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
-        opts = {
-            "solver": self.solver,
-            "rank": k,
-            "seed": seed_of(self.random_state),
-            "max_iter": int(self.max_iter),
-            "tol": float(self.tol),
-            "stop": self._stop_rule(),
+        job = {
+            "method": self.solver,
+            "init": self.init if self.init in ("nndsvd", "nndsvda") else "random",
+            "params": {
+                "rank": k,
+                "seed": seed_of(self.random_state),
+                "max_iter": int(self.max_iter),
+                "tol": float(self.tol),
+                "stop": self._stop_rule() or "projected-gradient",
+            },
+            "run": {"progress": False},
         }
-        if self.init in ("nndsvd", "nndsvda"):
-            opts["init"] = self.init
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
-        _, components, summary = _core.nmf(as_f32(X), json.dumps(opts), **start)
+        _, components, summary = _core.nmf(as_f32(X), json.dumps(job), **start)
         summary = json.loads(summary)
         self.components_ = components.astype(X.dtype)
         self.n_components_ = k

@@ -138,23 +138,34 @@ class SymNMF(ClusterMixin, BaseEstimator):
             tags.input_tags.positive_only = True
         return tags
 
-    def _options(self, seed):
-        classical = self.method != "symnmf-net"
-        return {
-                "method": self.method,
-                "rank": int(self.n_components),
-                "seed": seed,
-                "restarts": None if self.n_restarts is None else int(self.n_restarts),
-                "graph": None,
-                "knn": None,
-                "max_iter": None if self.max_iter is None else int(self.max_iter),
-                "tol": None if self.tol is None else float(self.tol),
-                "preset": None,
-                "lr": None,
-                "blocks": None,
-                "backend": "cpu" if classical else self.backend,
-                "verbose": bool(self.verbose),
-            }
+    def _job(self, seed, graph=None):
+        """The cluster job of nmfnet (what ``nmfnet cluster --job`` reads) for these settings;
+        the data is handed over beside it."""
+        if self.method == "symnmf-net":
+            config = json.loads(_core.net_config("default"))
+            if self.max_iter is not None:
+                config["epochs"] = int(self.max_iter)
+            if self.tol is not None:
+                config["plateau_tol"] = float(self.tol)
+            solver = {"net": {"backend": self.backend, "config": config}}
+        else:
+            classical = {"method": self.method}
+            if self.max_iter is not None:
+                classical["max_iter"] = int(self.max_iter)
+            if self.tol is not None:
+                classical["tol"] = float(self.tol)
+            solver = {"classical": classical}
+        job = {
+            "rank": int(self.n_components),
+            "seed": seed,
+            "solver": solver,
+            "run": {"progress": bool(self.verbose)},
+        }
+        if self.n_restarts is not None:
+            job["restarts"] = int(self.n_restarts)
+        if graph is not None:
+            job["graph"] = json.loads(_core.graph_params(graph, self.neighbors))
+        return json.dumps(job)
 
     def fit(self, X, y=None):
         """Builds (or takes) the graph of X and factorises it. y is ignored."""
@@ -173,7 +184,6 @@ class SymNMF(ClusterMixin, BaseEstimator):
             ensure_min_samples=2,
         )
         seed = seed_of(self.random_state)
-        opts = self._options(seed)
         if precomputed:
             if X.shape[0] != X.shape[1]:
                 raise ValueError(
@@ -189,16 +199,15 @@ class SymNMF(ClusterMixin, BaseEstimator):
                     A.indptr.astype(np.int64),
                     A.indices.astype(np.int64),
                     A.data,
-                    json.dumps(opts),
+                    self._job(seed),
                 )
             else:
                 A = X
-                u, labels, summary, _ = _core.cluster(as_f32(X), False, json.dumps(opts))
+                u, labels, summary, _ = _core.cluster(as_f32(X), False, self._job(seed))
         else:
-            opts["graph"] = graph
-            opts["knn"] = self.neighbors
             Z = as_f32(X)
-            u, labels, summary, (indptr, indices, data) = _core.cluster(Z, True, json.dumps(opts))
+            job = self._job(seed, graph)
+            u, labels, summary, (indptr, indices, data) = _core.cluster(Z, True, job)
             n = Z.shape[0]
             A = sp.csr_matrix((data, indices, indptr), shape=(n, n))
         summary = json.loads(summary)

@@ -9,31 +9,60 @@
 //! panic becomes `RuntimeError`.
 
 use nmfnet_app::cluster::{
-    cluster as run_cluster, feature_graph, ClusterInput, ClusterRequest, GraphKind, KnnSearch,
-    Method, Preset, Shared,
+    cluster as run_cluster, feature_graph, net_config as preset_config, ClusterInput, ClusterJob,
+    GraphKind, GraphParams, KnnSearch, Preset, Shared,
 };
 use nmfnet_app::gan::checkpoint_training_config;
 use nmfnet_app::gan::factorize::factorize_images;
-use nmfnet_app::gan::train::{gan_train as gan_train_run, GanTrainRequest};
-use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, NmfInput, NmfRequest};
+use nmfnet_app::gan::train::{gan_train as gan_train_run, GanShape, GanTrainJob};
+use nmfnet_app::job::render_fields;
+use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, NmfInput, NmfJob};
 use nmfnet_app::BackendKind;
-use nmfnet_baselines::nmf::NmfStop;
-use nmfnet_baselines::{NmfInit, NmfMethod};
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::{Cancel, Csr, Dense};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use std::sync::mpsc;
 use std::time::Duration;
 
 /// Stack of the worker thread: the size of a main thread's, for the deepest solver.
 const WORKER_STACK: usize = 8 << 20;
 
+/// The estimators' name of a job field (the keyword argument that sets it).
+fn python_name(field: &str) -> Option<String> {
+    Some(
+        match field {
+            "rank" => "n_components",
+            "seed" => "random_state",
+            "restarts" => "n_restarts",
+            "epochs" | "max_iter" => "max_iter",
+            "plateau_tol" | "tol" => "tol",
+            "graph" => "affinity",
+            "knn" => "neighbors",
+            "backend" | "out" | "resume" | "overwrite" | "checkpoint_every" | "data_dir"
+            | "steps" | "batch" | "init" | "method" => field,
+            _ => return None,
+        }
+        .to_string()
+            + "=",
+    )
+}
+
 fn value_error(e: anyhow::Error) -> PyErr {
-    PyValueError::new_err(format!("{e:#}"))
+    PyValueError::new_err(render_fields(&format!("{e:#}"), python_name))
+}
+
+/// A job from the package's JSON (a dict of the estimator's settings), `input` set here.
+fn job_of<T: DeserializeOwned>(text: &str, input: Option<serde_json::Value>) -> PyResult<T> {
+    let mut v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| PyValueError::new_err(format!("invalid job: {e}")))?;
+    if let (Some(input), Some(map)) = (input, v.as_object_mut()) {
+        map.insert("input".into(), input);
+    }
+    serde_json::from_value(v).map_err(|e| PyValueError::new_err(format!("invalid job: {e}")))
 }
 
 /// Runs `job` on a worker thread with the GIL released, checking for signals while it runs;
@@ -121,86 +150,32 @@ fn matrix<'py>(py: Python<'py>, d: &Dense) -> PyResult<Bound<'py, PyArray2<f32>>
     PyArray1::from_slice(py, d.data()).reshape([d.nrows(), d.ncols()])
 }
 
-/// What `nmfnet.SymNMF` asks of a fit (JSON, unknown fields refused).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClusterOptions {
-    method: String,
-    rank: usize,
-    seed: u64,
-    restarts: Option<usize>,
-    /// For features: `kuang`, `knn-self` or `knn-self:K`.
-    graph: Option<String>,
-    /// For features: `exact`, `hnsw` or `hnsw:EF`.
-    knn: Option<String>,
-    /// Classical methods: iteration budget and tolerance; SymNMF-Net: epochs and plateau
-    /// tolerance.
-    max_iter: Option<usize>,
-    tol: Option<f64>,
-    preset: Option<String>,
-    lr: Option<f64>,
-    blocks: Option<usize>,
-    backend: String,
-    verbose: bool,
-}
-
-fn cluster_request(
-    o: &ClusterOptions,
-    input: ClusterInput,
-) -> PyResult<(ClusterRequest, BackendKind)> {
-    let method = Method::from_name(&o.method).ok_or_else(|| {
-        let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
-        PyValueError::new_err(format!(
-            "unknown method {:?}: expected one of {}",
-            o.method,
-            names.join(", ")
-        ))
-    })?;
-    let mut req = ClusterRequest::new(method);
-    req.input = input;
-    req.rank = Some(o.rank);
-    req.seed = Some(o.seed);
-    req.restarts = o.restarts;
-    req.progress = o.verbose;
-    if let Some(g) = &o.graph {
-        req.graph = Some(GraphKind::parse(g).map_err(PyValueError::new_err)?);
-    }
-    if let Some(k) = &o.knn {
-        req.knn = Some(KnnSearch::parse(k).map_err(PyValueError::new_err)?);
-    }
-    let backend = if method == Method::SymnmfNet {
-        req.epochs = o.max_iter;
-        req.plateau_tol = o.tol;
-        req.lr = o.lr;
-        req.blocks = o.blocks;
-        req.preset = match o.preset.as_deref() {
-            None => None,
-            Some("default") => Some(Preset::Default),
-            Some("paper") => Some(Preset::Paper),
-            Some(p) => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown preset {p:?}: expected 'default' or 'paper'"
-                )))
-            }
-        };
-        o.backend
-            .parse::<BackendKind>()
-            .map_err(|e| PyValueError::new_err(e.to_string()))?
-    } else {
-        if o.lr.is_some() || o.blocks.is_some() || o.preset.is_some() {
-            return Err(PyValueError::new_err(
-                "lr, blocks and preset apply to method='symnmf-net' only",
-            ));
+/// SymNMF-Net's settings of a preset (`default`, `paper`) as JSON: the estimator sets its own
+/// options over them.
+#[pyfunction]
+fn net_config(preset: &str) -> PyResult<String> {
+    let preset = match preset {
+        "default" => Preset::Default,
+        "paper" => Preset::Paper,
+        p => {
+            return Err(PyValueError::new_err(format!(
+                "unknown preset {p:?}: expected 'default' or 'paper'"
+            )))
         }
-        req.max_iter = o.max_iter;
-        req.tol = o.tol;
-        BackendKind::Cpu
     };
-    Ok((req, backend))
+    let cfg = preset_config(preset, None).map_err(value_error)?.config;
+    serde_json::to_string(&cfg).map_err(|e| value_error(e.into()))
 }
 
-fn options<'a, T: Deserialize<'a>>(text: &'a str) -> PyResult<T> {
-    serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("invalid options: {e}")))
+/// How a graph is built from features, from its names (`kuang`, `knn-self`, `knn-self:K`;
+/// `exact`, `hnsw`, `hnsw:EF`), as JSON.
+#[pyfunction]
+fn graph_params(graph: &str, knn: &str) -> PyResult<String> {
+    let params = GraphParams {
+        kind: GraphKind::parse(graph).map_err(PyValueError::new_err)?,
+        knn: KnnSearch::parse(knn).map_err(PyValueError::new_err)?,
+    };
+    serde_json::to_string(&params).map_err(|e| value_error(e.into()))
 }
 
 type CsrArrays<'py> = (
@@ -228,14 +203,14 @@ fn csr_arrays<'py>(py: Python<'py>, g: &Csr) -> CsrArrays<'py> {
 fn cluster_input<'py>(
     py: Python<'py>,
     input: ClusterInput,
-    opts: &str,
+    job: &str,
 ) -> PyResult<ClusterOut<'py>> {
-    let o: ClusterOptions = options(opts)?;
-    let (mut req, backend) = cluster_request(&o, input)?;
+    let mut job: ClusterJob = job_of(job, None)?;
+    job.input = input;
     // A graph built here from features is handed back (affinity_matrix_); a given one is not.
-    req.keep_graph = matches!(req.input, ClusterInput::FeaturesData { .. });
-    let cancel = req.cancel.clone();
-    let report = run_detached(py, &cancel, || run_cluster(&req, backend))?;
+    job.keep_graph = matches!(job.input, ClusterInput::FeaturesData { .. });
+    let cancel = job.run.cancel.clone();
+    let report = run_detached(py, &cancel, || run_cluster(&job))?;
     let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
     let labels: Vec<i64> = report.labels.iter().map(|&l| l as i64).collect();
     let graph = match &report.graph {
@@ -250,14 +225,15 @@ fn cluster_input<'py>(
     ))
 }
 
-/// Clusters dense `x`: features (samples × features, the graph is built) when `features`,
-/// otherwise a similarity matrix. Returns (U, labels, summary JSON).
+/// Clusters dense `x` as the cluster job `job` (JSON, without its input) says: features
+/// (samples × features, the graph is built) when `features`, otherwise a similarity matrix.
+/// Returns (U, labels, summary JSON, the graph built).
 #[pyfunction]
 fn cluster<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f32>,
     features: bool,
-    opts: &str,
+    job: &str,
 ) -> PyResult<ClusterOut<'py>> {
     let d = dense(&x)?;
     let name = "array".to_string();
@@ -272,7 +248,7 @@ fn cluster<'py>(
             x: Shared::new(Graph::Dense(d)),
         }
     };
-    cluster_input(py, input, opts)
+    cluster_input(py, input, job)
 }
 
 /// Clusters a sparse n×n similarity matrix given as CSR arrays (sorted column indices).
@@ -283,7 +259,7 @@ fn cluster_csr<'py>(
     indptr: PyReadonlyArray1<'py, i64>,
     indices: PyReadonlyArray1<'py, i64>,
     data: PyReadonlyArray1<'py, f32>,
-    opts: &str,
+    job: &str,
 ) -> PyResult<ClusterOut<'py>> {
     let csr = Csr::new(
         n,
@@ -297,7 +273,7 @@ fn cluster_csr<'py>(
         name: "array".into(),
         x: Shared::new(Graph::Sparse(csr)),
     };
-    cluster_input(py, input, opts)
+    cluster_input(py, input, job)
 }
 
 /// The similarity graph of samples × features `z` (`kuang`, `knn-self`, `knn-self:K`), as CSR
@@ -320,30 +296,14 @@ fn knn_graph<'py>(
     Ok(csr_arrays(py, &g))
 }
 
-/// What `nmfnet.NMF` asks of a fit.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NmfOptions {
-    solver: String,
-    rank: usize,
-    seed: u64,
-    max_iter: Option<usize>,
-    tol: Option<f64>,
-    /// `projected-gradient` or `violation`.
-    stop: Option<String>,
-    /// `random`, `nndsvd` or `nndsvda` (None: random).
-    #[serde(default)]
-    init: Option<String>,
-}
-
-/// NMF `Y ≈ HW` of `y` (m × n), from the seeded draw or from (H₀, W₀): returns (H m×k,
-/// W k×n, summary JSON).
+/// NMF `Y ≈ HW` of `y` (m × n) as the NMF job `job` (JSON, without its input) says, from its
+/// start or from (H₀, W₀): returns (H m×k, W k×n, summary JSON).
 #[pyfunction]
-#[pyo3(signature = (y, opts, h0=None, w0=None))]
+#[pyo3(signature = (y, job, h0=None, w0=None))]
 fn nmf<'py>(
     py: Python<'py>,
     y: PyReadonlyArray2<'py, f32>,
-    opts: &str,
+    job: &str,
     h0: Option<PyReadonlyArray2<'py, f32>>,
     w0: Option<PyReadonlyArray2<'py, f32>>,
 ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, String)> {
@@ -352,43 +312,15 @@ fn nmf<'py>(
         (None, None) => None,
         _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
     };
-    let o: NmfOptions = options(opts)?;
-    let method: NmfMethod = o
-        .solver
-        .parse()
-        .map_err(|e: nmfnet_baselines::SolverError| PyValueError::new_err(e.to_string()))?;
-    let req = NmfRequest {
-        method,
-        rank: o.rank,
-        input: NmfInput::Data {
-            name: "array".into(),
-            y: Shared::new(dense(&y)?),
-        },
-        image_shape: None,
-        seed: o.seed,
-        max_iter: o.max_iter,
-        tol: o.tol,
-        stop: match o.stop.as_deref() {
-            None | Some("projected-gradient") => None,
-            Some("violation") => Some(NmfStop::Violation),
-            Some(s) => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown stop rule {s:?}: expected 'projected-gradient' or 'violation'"
-                )))
-            }
-        },
-        out: None,
-        overwrite: false,
-        cancel: Cancel::new(),
-        start,
-        init: o
-            .init
-            .as_deref()
-            .map(|s| s.parse::<NmfInit>())
-            .transpose()
-            .map_err(|e| PyValueError::new_err(e.to_string()))?,
+    // The input is the array: a placeholder for the JSON, replaced by the data.
+    let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
+    job.input = NmfInput::Data {
+        name: "array".into(),
+        y: Shared::new(dense(&y)?),
     };
-    let report = run_detached(py, &req.cancel, || run_nmf(&req))?;
+    job.start = start;
+    let cancel = job.run.cancel.clone();
+    let report = run_detached(py, &cancel, || run_nmf(&job))?;
     let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
     Ok((matrix(py, &report.h)?, matrix(py, &report.w)?, summary))
 }
@@ -431,54 +363,21 @@ fn load_cluster_dataset<'py>(
     Ok((matrix(py, z)?, PyArray1::from_vec(py, labels)))
 }
 
-/// What `nmfnet.GanUnet.train` asks of a training run.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GanTrainOptions {
-    dataset: String,
-    data_dir: Option<std::path::PathBuf>,
-    out: std::path::PathBuf,
-    steps: usize,
-    batch: usize,
-    k: usize,
-    nnls_sweeps: usize,
-    seed: u64,
-    channels: usize,
-    tiny: bool,
-    discriminator: bool,
-    resume: bool,
-    overwrite: bool,
-    checkpoint_every: usize,
-    backend: String,
-    verbose: bool,
+/// The training config of a GAN-UNET shape (k, width, tiny, NNLS sweeps, …; JSON) as JSON.
+#[pyfunction]
+fn gan_shape_config(shape: &str) -> PyResult<String> {
+    let shape: GanShape = job_of(shape, None)?;
+    let cfg = shape.config().map_err(value_error)?;
+    serde_json::to_string(&cfg).map_err(|e| value_error(e.into()))
 }
 
-/// Trains GAN-UNET through the one training loop into `out` (`nmfnet gan train`); returns
-/// the summary JSON.
+/// Trains GAN-UNET as the job `job` (JSON) says, through the one training loop
+/// (`nmfnet gan train`); returns the summary JSON.
 #[pyfunction]
-fn gan_train(py: Python<'_>, opts: &str) -> PyResult<String> {
-    let o: GanTrainOptions = options(opts)?;
-    let mut req = GanTrainRequest::new(&o.dataset);
-    req.data_dir = o.data_dir;
-    req.out = Some(o.out);
-    req.steps = o.steps;
-    req.batch = o.batch;
-    req.k = o.k;
-    req.nnls_sweeps = o.nnls_sweeps;
-    req.seed = o.seed;
-    req.channels = o.channels;
-    req.tiny = o.tiny;
-    req.no_discriminator = !o.discriminator;
-    req.resume = o.resume;
-    req.overwrite = o.overwrite;
-    req.checkpoint_every = o.checkpoint_every;
-    req.progress = o.verbose;
-    let backend = o
-        .backend
-        .parse::<BackendKind>()
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let cancel = req.cancel.clone();
-    let summary = run_detached(py, &cancel, || gan_train_run(&req, backend))?;
+fn gan_train(py: Python<'_>, job: &str) -> PyResult<String> {
+    let job: GanTrainJob = job_of(job, None)?;
+    let cancel = job.run.cancel.clone();
+    let summary = run_detached(py, &cancel, || gan_train_run(&job))?;
     serde_json::to_string(&summary).map_err(|e| value_error(e.into()))
 }
 
@@ -558,6 +457,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_cluster_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(gan_train, m)?)?;
     m.add_function(wrap_pyfunction!(gan_config, m)?)?;
+    m.add_function(wrap_pyfunction!(gan_shape_config, m)?)?;
+    m.add_function(wrap_pyfunction!(net_config, m)?)?;
+    m.add_function(wrap_pyfunction!(graph_params, m)?)?;
     m.add_function(wrap_pyfunction!(gan_factorize, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -19,7 +19,7 @@ pub enum SymNmfError {
     },
     #[error(
         "fixed λ = {lambda} is below the lower bound {bound:.6} of Proposition 1 \
-         (½(‖X‖_F + ‖X − U₀U₀ᵀ‖_F)); raise it, or allow it explicitly (config lambda.allow_below_bound, CLI --allow-lambda-below-bound) to study small λ"
+         (½(‖X‖_F + ‖X − U₀U₀ᵀ‖_F)); raise it, or allow it explicitly (`allow_below_bound` in the config's `lambda`) to study small λ"
     )]
     LambdaBelowBound { lambda: f64, bound: f64 },
     #[error("X must be a square n×n matrix, got {rows}×{cols}")]

@@ -1,13 +1,12 @@
 //! The classical solvers of `nmfnet-baselines` behind `cluster` (f64, on the CPU).
 
 use super::input::Problem;
+use super::job::{ClassicalSolver, ClusterJob, Protocol};
 use super::report::{ClusterReport, ClusterSummary, MethodDetails};
-use super::request::{ClusterRequest, Protocol};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use nmfnet_baselines::linalg::to_dense;
-use nmfnet_baselines::{fit_observed, IterRecord, SymMatrix, SymMethod, SymParams};
+use nmfnet_baselines::{fit_observed, IterRecord, SymMatrix, SymParams};
 use nmfnet_datasets::eval::metrics;
-use nmfnet_datasets::eval::metrics::class_count;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_train::progress::iteration_bar;
 use std::time::Instant;
@@ -17,47 +16,50 @@ pub const ZHU_LAMBDA: f64 = 0.66;
 /// Iterations of Zhu et al.'s demo (no early stop).
 pub const ZHU_ITERATIONS: usize = 500;
 
-/// One start of `method` from the seed `seed`; `label` names it on the progress bar.
+/// The solver with the protocol's values where none is given: the iteration budget and
+/// tolerance, and Zhu's λ (the methods' own penalties depend on X and stay `None`).
+pub(crate) fn resolve(c: &ClassicalSolver) -> ClassicalSolver {
+    let defaults = SymParams::new(1);
+    let (max_iter, tol, lambda) = match c.protocol {
+        Protocol::Standard => (defaults.max_iter, defaults.tol, None),
+        Protocol::Zhu => (ZHU_ITERATIONS, 0.0, Some(ZHU_LAMBDA)),
+    };
+    ClassicalSolver {
+        max_iter: Some(c.max_iter.unwrap_or(max_iter)),
+        tol: Some(c.tol.unwrap_or(tol)),
+        lambda: c.lambda.or(lambda),
+        ..*c
+    }
+}
+
+/// One start of the job's solver `c` (resolved) from the seed `seed`; `label` names it on the
+/// progress bar.
 pub(crate) fn fit(
-    req: &ClusterRequest,
-    method: SymMethod,
+    job: &ClusterJob,
+    c: &ClassicalSolver,
     problem: &Problem,
     seed: u64,
     label: &str,
 ) -> anyhow::Result<(ClusterReport, Vec<IterRecord>)> {
     let started = Instant::now();
+    let method = c.method;
     let (name, graph, labels) = (&problem.name, &problem.x, problem.labels.as_deref());
-    let rank = match (req.rank, labels) {
-        (Some(r), _) => r,
-        (None, Some(l)) => class_count(l),
-        (None, None) => bail!("--rank is required when no labels are given"),
-    };
-    let (x, storage) = match (graph, req.dense) {
+    let rank = job.rank.expect("the rank is resolved");
+    let (x, storage) = match (graph, job.dense) {
         (Graph::Sparse(c), false) => (SymMatrix::from_csr(c)?, "sparse"),
         (g, _) => (SymMatrix::from_dense(&g.to_dense())?, "dense"),
     };
+    let c = resolve(c);
     let mut params = SymParams::new(rank);
     params.seed = seed;
-    params.cancel = req.cancel.clone();
-    let protocol = req.protocol.unwrap_or_default();
-    if protocol == Protocol::Zhu {
-        params.max_iter = ZHU_ITERATIONS;
-        params.tol = 0.0;
-        params.lambda = Some(ZHU_LAMBDA);
-    }
-    if let Some(v) = req.max_iter {
-        params.max_iter = v;
-    }
-    if let Some(v) = req.tol {
-        params.tol = v;
-    }
-    if req.lambda.is_some() {
-        params.lambda = req.lambda;
-    }
-    params.rho = req.rho;
+    params.cancel = job.run.cancel.clone();
+    params.max_iter = c.max_iter.expect("resolved");
+    params.tol = c.tol.expect("resolved");
+    params.lambda = c.lambda;
+    params.rho = c.rho;
     nmfnet_baselines::linalg::check_rank(rank, x.n())?;
     // One random draw per seed: the protocols differ only in its scale.
-    let u0 = match protocol {
+    let u0 = match c.protocol {
         Protocol::Standard => {
             nmfnet_baselines::linalg::kuang_init(x.n(), rank, x.mean(), 2.0, params.seed)
         }
@@ -66,7 +68,7 @@ pub(crate) fn fit(
     let bar = iteration_bar(
         params.max_iter,
         &format!("{method} {name}{label}"),
-        !req.progress,
+        !job.run.progress,
     );
     let mut hook = |iter: usize, pg: f64, rel: f64| {
         bar.set_position(iter as u64);

@@ -1,6 +1,6 @@
-//! The graph to cluster, read from what the request names, with its ground truth if known.
+//! The graph to cluster, read from what the job names, with its ground truth if known.
 
-use super::request::{ClusterInput, ClusterRequest, GraphKind};
+use super::job::{ClusterInput, ClusterJob, GraphKind};
 use anyhow::{bail, Context};
 use indicatif::ProgressBar;
 use nmfnet_datasets::catalog::synthetic::{planted_graph, PlantedConfig};
@@ -50,35 +50,21 @@ pub fn feature_graph_with(
     }
 }
 
-/// A bar over the rows of the neighbour search (hidden without `--progress` or off a terminal),
-/// and the callback that moves it.
-fn graph_bar(req: &ClusterRequest, n: usize) -> ProgressBar {
+/// A bar over the rows of the neighbour search (hidden without progress bars or off a
+/// terminal).
+fn graph_bar(job: &ClusterJob, n: usize) -> ProgressBar {
     work_bar(
         n,
         format!("kNN graph, {n} points"),
-        !req.progress || n < 5000,
+        !job.run.progress || n < 5000,
     )
 }
 
-/// Reads and checks the graph and the labels of `req`.
-pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
-    let graph_kind = req.graph.unwrap_or_default();
-    let search = req.knn.unwrap_or_default();
-    let is_graph = matches!(
-        req.input,
-        ClusterInput::Similarity(_) | ClusterInput::SimilarityData { .. } | ClusterInput::Embedded
-    );
-    for (flag, given) in [
-        ("--graph", req.graph.is_some()),
-        ("--knn", req.knn.is_some()),
-    ] {
-        if given && is_graph {
-            bail!(
-                "{flag} applies to --features and --dataset only: the other inputs are graphs already"
-            );
-        }
-    }
-    let mut problem = match &req.input {
+/// Reads and checks the graph and the labels of `job`.
+pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
+    let params = job.graph.unwrap_or_default();
+    let (graph_kind, search) = (params.kind, params.knn);
+    let mut problem = match &job.input {
         ClusterInput::Dataset {
             name,
             data_dir,
@@ -90,7 +76,7 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
                 coil_full_size: *coil_full_size,
             };
             let data = catalog::load_cluster(id, &dir, opts)?;
-            let bar = graph_bar(req, data.features.nrows());
+            let bar = graph_bar(job, data.features.nrows());
             let progress = |done: usize, _: usize| bar.set_position(done as u64);
             let x = match graph_kind {
                 GraphKind::Kuang => data.graph_with(search, &progress)?,
@@ -118,7 +104,7 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
         }
         ClusterInput::Features(path) => {
             let z = read_matrix(path)?;
-            let bar = graph_bar(req, z.nrows());
+            let bar = graph_bar(job, z.nrows());
             let x = feature_graph_with(&z, graph_kind, search, &|done, _| {
                 bar.set_position(done as u64)
             })
@@ -160,7 +146,7 @@ pub(crate) fn load_problem(req: &ClusterRequest) -> anyhow::Result<Problem> {
             }
         }
     };
-    if let Some(path) = &req.labels {
+    if let Some(path) = &job.labels {
         let labels = read_labels(path)?;
         if labels.len() != problem.x.n() {
             bail!(

@@ -1,186 +1,202 @@
 //! `cluster`: symmetric NMF of a similarity graph (`X ≈ UUᵀ, U ≥ 0`; the label of a point is
 //! the argmax of its row of U), by SymNMF-Net or a classical solver.
 //!
-//! [`cluster`] takes a [`ClusterRequest`] (plain data: what to cluster, how, where to write)
-//! and a backend, reads and checks every input before anything is written, runs the method
+//! [`cluster`] takes a [`ClusterJob`] (plain data: what to cluster, how, where to write), reads
+//! and checks every input before anything is written, runs the solver from `restarts` seeds
 //! and returns a [`ClusterReport`]: the summary printed and saved as `summary.json`, and the
-//! factor and labels themselves.
+//! factor and labels themselves. A run that writes leaves its job, defaults resolved, in
+//! `job.json` beside the summary.
 
 mod classical;
 mod input;
+mod job;
 mod net;
 mod report;
-mod request;
 
 pub use input::feature_graph;
+pub use job::{
+    restart_seed, ClassicalSolver, ClusterInput, ClusterJob, GraphKind, GraphParams, Method,
+    NetSolver, Preset, Protocol, Shared, Solver, DEFAULT_CHECKPOINT_EVERY, DEFAULT_RESTARTS,
+    KNN_SELF_DEFAULT_K, MAX_RESTARTS,
+};
+pub use net::{net_config, NetConfigFile};
 pub use nmfnet_datasets::neighbours::{HnswParams, KnnSearch};
 pub use report::{ClusterReport, ClusterSummary, MethodDetails, RestartRecord};
-pub use request::{
-    ClusterInput, ClusterRequest, GraphKind, Method, Preset, Protocol, Shared, KNN_SELF_DEFAULT_K,
-    MAX_RESTARTS,
-};
-pub use symnmf_burn::Reduction;
+pub use symnmf_burn::{Reduction, SymNmfTrainingConfig};
 
-use nmfnet_baselines::SymMethod;
+use anyhow::bail;
+use input::Problem;
+use nmfnet_baselines::{IterRecord, SymMethod};
+use nmfnet_datasets::eval::metrics::class_count;
 use nmfnet_train::checkpoint::checkpoint_path;
-use nmfnet_train::runtime::backend::BackendKind;
 use nmfnet_train::runtime::rundir::RunDir;
 use nmfnet_train::trainer;
 
-/// Seeded starts per request when none is asked for (see the README's "Restarts").
-pub const DEFAULT_RESTARTS: usize = 3;
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        "ies"
-    } else {
-        "y"
-    }
-}
-
-/// Runs `req` on `backend` (SymNMF-Net; the classical solvers run on the CPU in f64 whatever
-/// the backend): `restarts` seeded starts (seeds `seed`, `seed + 1`, …), keeping the one with
-/// the lowest relative error. Every input is read and checked before anything is written.
-pub fn cluster(req: &ClusterRequest, backend: BackendKind) -> anyhow::Result<ClusterReport> {
+/// Runs `job`: `restarts` seeded starts (seeds `seed`, `seed + 1`, …), keeping the one with the
+/// lowest relative error. Every input is read and checked before anything is written.
+pub fn cluster(job: &ClusterJob) -> anyhow::Result<ClusterReport> {
     let started = std::time::Instant::now();
-    let restarts = req.restarts.unwrap_or(DEFAULT_RESTARTS);
-    if !(1..=MAX_RESTARTS).contains(&restarts) {
-        anyhow::bail!("--restarts must be between 1 and {MAX_RESTARTS}, got {restarts}");
-    }
-    let label = |i: usize| {
-        if restarts > 1 {
-            format!(" (start {}/{restarts})", i + 1)
-        } else {
-            String::new()
+    check(job)?;
+    let loading = std::time::Instant::now();
+    let mut problem = input::load_problem(job)?;
+    let input_seconds = loading.elapsed().as_secs_f64();
+    let rank = resolve_rank(job.rank, &problem)?;
+    let resolved = resolve(job, rank);
+    let (best, out): (Fitted, Option<RunDir>) = match &resolved.solver {
+        Solver::Classical(c) => {
+            let out = job.open_out()?;
+            let fitted = starts(job, |i, label| {
+                let (report, history) =
+                    classical::fit(&resolved, c, &problem, restart_seed(job.seed, i), label)?;
+                Ok((report, Some(history)))
+            })?;
+            (finish(fitted, started, input_seconds), out)
+        }
+        Solver::Net(net) => {
+            let x_scale = net::normalise(&mut problem.x);
+            let cfg = net::config_for(&net.config, rank, job.seed, problem.x.n())?;
+            let mut out = job.open_out()?;
+            if let (Some(run), true) = (&out, job.run.resume()) {
+                check_resumable_starts(run.path(), job.restarts, job.seed)?;
+            }
+            let fitted = starts(job, |i, label| {
+                let mut cfg = cfg.clone();
+                cfg.seed = restart_seed(job.seed, i);
+                let (out_dir, resume) = start_dir(job, out.as_mut(), cfg.seed)?;
+                let fitted = net::fit(
+                    &resolved, net, cfg, &problem, x_scale, out_dir, resume, label,
+                );
+                match (fitted, &out) {
+                    (Err(e), Some(dir)) if dir.replacing() => Err(e.context(format!(
+                        "the replacement run stopped; {} still holds the earlier run",
+                        dir.target().display()
+                    ))),
+                    (r, _) => Ok((r?, None)),
+                }
+            })?;
+            if job.keep_graph {
+                net::unscale(&mut problem.x, x_scale);
+            }
+            (finish(fitted, started, input_seconds), out)
         }
     };
-    match req.method.solver() {
-        Some(m) => {
-            let wrong = req.net_only();
-            if !wrong.is_empty() {
-                anyhow::bail!(
-                    "{} appl{} to --method symnmf-net only, not {}",
-                    wrong.join(", "),
-                    plural(wrong.len()),
-                    m
-                );
-            }
-            if backend != BackendKind::Cpu {
-                anyhow::bail!(
-                    "--backend {} applies to --method symnmf-net only: the classical solvers run on the CPU in f64",
-                    backend.name()
-                );
-            }
-            if req.rho.is_some() && m != SymMethod::Admm {
-                anyhow::bail!("--rho applies to --method admm only");
-            }
-            let loading = std::time::Instant::now();
-            let problem = input::load_problem(req)?;
-            let input_seconds = loading.elapsed().as_secs_f64();
-            let out = req.open_out()?;
-            let base = req.seed.unwrap_or(0);
-            let mut runs = Vec::with_capacity(restarts);
-            for i in 0..restarts {
-                runs.push(classical::fit(
-                    req,
-                    m,
-                    &problem,
-                    base + i as u64,
-                    &label(i),
-                )?);
-            }
-            let (mut report, history) = keep_best(runs, |(r, _)| &mut r.summary, started);
-            report.summary.input_seconds = Some(input_seconds);
-            if let Some(run) = out {
-                report.write(run, Some(&history))?;
-            }
-            if req.keep_graph {
-                report.graph = Some(problem.x);
-            }
-            Ok(report)
+    let (mut report, history) = best;
+    if let Some(run) = out {
+        report.write(run, history.as_deref(), &resolved)?;
+    }
+    if job.keep_graph {
+        report.graph = Some(problem.x);
+    }
+    Ok(report)
+}
+
+/// The job's settings that hold whatever the input: bounds, and the ones that belong to one
+/// kind of solver or input only.
+fn check(job: &ClusterJob) -> anyhow::Result<()> {
+    if !(1..=MAX_RESTARTS).contains(&job.restarts) {
+        bail!(
+            "`restarts` must be between 1 and {MAX_RESTARTS}, got {}",
+            job.restarts
+        );
+    }
+    if job.graph.is_some() && !job.builds_graph() {
+        bail!("`graph` and `knn` apply to feature vectors and data sets only: the other inputs are graphs already");
+    }
+    if let Solver::Classical(c) = &job.solver {
+        if c.rho.is_some() && c.method != SymMethod::Admm {
+            bail!("`rho` applies to the admm method only");
         }
-        None => {
-            let wrong = req.classical_only();
-            if !wrong.is_empty() {
-                anyhow::bail!(
-                    "{} appl{} to the classical methods only, not symnmf-net",
-                    wrong.join(", "),
-                    plural(wrong.len())
-                );
-            }
-            let loading = std::time::Instant::now();
-            let mut problem = input::load_problem(req)?;
-            let input_seconds = loading.elapsed().as_secs_f64();
-            let x_scale = net::normalise(&mut problem.x);
-            let cfg = net::build_config(req, &problem)?;
-            let mut out = req.open_out()?;
-            if let (Some(run), true) = (&out, req.resume) {
-                check_resumable_starts(run.path(), restarts, cfg.seed)?;
-            }
-            let mut runs = Vec::with_capacity(restarts);
-            for i in 0..restarts {
-                let mut cfg = cfg.clone();
-                cfg.seed = cfg.seed.wrapping_add(i as u64);
-                // One start: the loop's files in --out, `--resume` as asked. Several: each in
-                // restarts/seed-S/; a resumed request continues the starts that have a
-                // checkpoint (a finished one is read back) and begins the others.
-                let (out_dir, resume) = match out.as_mut() {
-                    None => (None, req.resume),
-                    Some(run) if restarts == 1 => {
-                        run.claim(&trainer::FILES)?;
-                        (Some(run.path().to_path_buf()), req.resume)
-                    }
-                    Some(run) => {
-                        let dir = restart_dir(run, cfg.seed)?;
-                        let resume = req.resume && checkpoint_path(&dir).exists();
-                        (Some(dir), resume)
-                    }
-                };
-                let fitted = net::fit(
-                    req,
-                    cfg,
-                    &problem,
-                    backend,
-                    x_scale,
-                    out_dir,
-                    resume,
-                    &label(i),
-                );
-                let fitted = match (fitted, &out) {
-                    (Err(e), Some(dir)) if dir.replacing() => {
-                        return Err(e.context(format!(
-                            "the replacement run stopped; {} still holds the earlier run",
-                            dir.target().display()
-                        )))
-                    }
-                    (r, _) => r?,
-                };
-                runs.push(fitted);
-            }
-            let mut report = keep_best(runs, |r| &mut r.summary, started);
-            report.summary.input_seconds = Some(input_seconds);
-            if let Some(run) = out {
-                report.write(run, None)?;
-            }
-            if req.keep_graph {
-                // The graph as given: undo the scaling SymNMF-Net trained on.
-                let mut x = problem.x;
-                if let Some(s) = x_scale {
-                    for v in x.values_mut() {
-                        *v = (*v as f64 * s) as f32;
-                    }
-                }
-                report.graph = Some(x);
-            }
-            Ok(report)
+        if job.run.resume() {
+            bail!("`resume` applies to SymNMF-Net only: a classical run is not checkpointed");
         }
+    }
+    Ok(())
+}
+
+/// The rank asked for, or the number of classes of the labels.
+fn resolve_rank(rank: Option<usize>, problem: &Problem) -> anyhow::Result<usize> {
+    match (rank, problem.labels.as_deref()) {
+        (Some(r), _) => Ok(r),
+        (None, Some(labels)) => Ok(class_count(labels)),
+        (None, None) => bail!("`rank` is required when no labels are given"),
     }
 }
 
-/// A resumed SymNMF-Net request must name the starts its folder holds: one start keeps the
-/// loop's files at the top, several keep them in `restarts/seed-S/`.
+/// The job as it runs, every default resolved: what `job.json` holds.
+fn resolve(job: &ClusterJob, rank: usize) -> ClusterJob {
+    let mut job = job.clone();
+    job.rank = Some(rank);
+    if job.builds_graph() {
+        job.graph = Some(job.graph.unwrap_or_default());
+    }
+    match &mut job.solver {
+        Solver::Net(net) => {
+            net.config.model.rank = rank;
+            net.config.seed = job.seed;
+            job.run.checkpoint_every =
+                Some(job.run.checkpoint_every.unwrap_or(DEFAULT_CHECKPOINT_EVERY));
+        }
+        Solver::Classical(c) => *c = classical::resolve(c),
+    }
+    job
+}
+
+type Fitted = (ClusterReport, Option<Vec<IterRecord>>);
+
+/// The one restart loop: `fit(i, label)` for every start i, in seed order.
+fn starts(
+    job: &ClusterJob,
+    mut fit: impl FnMut(usize, &str) -> anyhow::Result<Fitted>,
+) -> anyhow::Result<Vec<Fitted>> {
+    let n = job.restarts;
+    (0..n)
+        .map(|i| {
+            let label = if n > 1 {
+                format!(" (start {}/{n})", i + 1)
+            } else {
+                String::new()
+            };
+            fit(i, &label)
+        })
+        .collect()
+}
+
+/// The start kept, with every start listed and the time of the whole job.
+fn finish(fitted: Vec<Fitted>, started: std::time::Instant, input_seconds: f64) -> Fitted {
+    let mut best = keep_best(fitted, |r| &mut r.0.summary, started);
+    best.0.summary.input_seconds = Some(input_seconds);
+    best
+}
+
+/// Where one SymNMF-Net start keeps the loop's files, and whether it continues them. One start:
+/// the output folder itself, resumed as asked. Several: `restarts/seed-S/` each; a resumed job
+/// continues the starts that have a checkpoint (a finished one is read back) and begins the
+/// others.
+fn start_dir(
+    job: &ClusterJob,
+    out: Option<&mut RunDir>,
+    seed: u64,
+) -> anyhow::Result<(Option<std::path::PathBuf>, bool)> {
+    Ok(match out {
+        None => (None, job.run.resume()),
+        Some(run) if job.restarts == 1 => {
+            run.claim(&trainer::FILES)?;
+            (Some(run.path().to_path_buf()), job.run.resume())
+        }
+        Some(run) => {
+            let dir = run.file(&format!("restarts/seed-{seed}"))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            let resume = job.run.resume() && checkpoint_path(&dir).exists();
+            (Some(dir), resume)
+        }
+    })
+}
+
+/// A resumed SymNMF-Net job must name the starts its folder holds: one start keeps the loop's
+/// files at the top, several keep them in `restarts/seed-S/`.
 fn check_resumable_starts(dir: &std::path::Path, restarts: usize, seed: u64) -> anyhow::Result<()> {
-    let asked: Vec<u64> = (0..restarts as u64).map(|i| seed.wrapping_add(i)).collect();
+    let asked: Vec<u64> = (0..restarts).map(|i| restart_seed(seed, i)).collect();
     let mut held: Vec<u64> = match std::fs::read_dir(dir.join("restarts")) {
         Ok(entries) => entries
             .flatten()
@@ -197,15 +213,15 @@ fn check_resumable_starts(dir: &std::path::Path, restarts: usize, seed: u64) -> 
     };
     let single = checkpoint_path(dir).exists();
     if restarts > 1 && held.is_empty() && single {
-        anyhow::bail!(
-            "--resume: {} holds one start (seed {}'s checkpoint at the top), not {restarts}: resume it with --restarts 1 (another configuration otherwise)",
+        bail!(
+            "`resume`: {} holds one start (seed {}'s checkpoint at the top), not {restarts}: resume it with `restarts` 1 (another configuration otherwise)",
             dir.display(),
             seed
         );
     }
     if restarts == 1 && !held.is_empty() {
-        anyhow::bail!(
-            "--resume: {} holds {} starts (seeds {}), not one: resume it with --restarts {} --seed {} (another configuration otherwise)",
+        bail!(
+            "`resume`: {} holds {} starts (seeds {}), not one: resume it with `restarts` {} and `seed` {} (another configuration otherwise)",
             dir.display(),
             held.len(),
             list(&held),
@@ -214,8 +230,8 @@ fn check_resumable_starts(dir: &std::path::Path, restarts: usize, seed: u64) -> 
         );
     }
     if let Some(s) = held.iter().find(|s| !asked.contains(s)) {
-        anyhow::bail!(
-            "--resume: {} holds the start of seed {s}, which seeds {} do not include: another configuration (--overwrite starts over)",
+        bail!(
+            "`resume`: {} holds the start of seed {s}, which seeds {} do not include: another configuration (`overwrite` starts over)",
             dir.display(),
             list(&asked)
         );
@@ -225,20 +241,12 @@ fn check_resumable_starts(dir: &std::path::Path, restarts: usize, seed: u64) -> 
             .iter()
             .any(|&s| checkpoint_path(&dir.join(format!("restarts/seed-{s}"))).exists())
     {
-        anyhow::bail!(
-            "{} holds no checkpoint of any of its {restarts} starts: nothing to continue (--overwrite starts over)",
+        bail!(
+            "{} holds no checkpoint of any of its {restarts} starts: nothing to continue (`overwrite` starts over)",
             dir.display()
         );
     }
     Ok(())
-}
-
-/// The folder of one start among several: `restarts/seed-S/` (the training loop's files).
-fn restart_dir(run: &mut RunDir, seed: u64) -> anyhow::Result<std::path::PathBuf> {
-    let dir = run.file(&format!("restarts/seed-{seed}"))?;
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    Ok(dir)
 }
 
 /// The run with the lowest relative error (the earliest seed on a tie), with every run listed

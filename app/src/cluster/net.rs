@@ -2,15 +2,15 @@
 //! the loop on the chosen backend, the summary and the files of `--out`.
 
 use super::input::Problem;
+use super::job::{ClusterJob, NetSolver, Preset};
 use super::report::{ClusterReport, ClusterSummary, MethodDetails};
-use super::request::ClusterRequest;
-use anyhow::{bail, Context};
-use nmfnet_datasets::eval::metrics::class_count;
+use anyhow::Context;
 use nmfnet_datasets::eval::metrics::{self, LabelScores};
 use nmfnet_datasets::graph::Graph;
-use nmfnet_train::runtime::backend::{dispatch, BackendJob, BackendKind};
+use nmfnet_train::runtime::backend::{dispatch, BackendJob};
 use nmfnet_train::tasks::symnmf::{train_symnmf, SymNmfRun};
 use nmfnet_train::trainer::{Plateau, TrainerConfig};
+use std::path::Path;
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
 
 /// Largest entries SymNMF-Net trains on as they are: beyond them (or below the reciprocal) its
@@ -31,6 +31,15 @@ pub(crate) fn normalise(x: &mut Graph) -> Option<f64> {
     }
 }
 
+/// Undoes [`normalise`]: the graph as given (a binding's `affinity_matrix_`).
+pub(crate) fn unscale(x: &mut Graph, x_scale: Option<f64>) {
+    if let Some(s) = x_scale {
+        for v in x.values_mut() {
+            *v = (*v as f64 * s) as f32;
+        }
+    }
+}
+
 /// Writes `over` into `base`, recursing into objects present in both.
 fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
     match (base, over) {
@@ -48,81 +57,50 @@ fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
     }
 }
 
-/// The training config: the preset (`default` when none is given) with the config file's
-/// fields over it, then every option given; the rank falls back to the class count of the
-/// labels; validated for n.
-pub(crate) fn build_config(
-    req: &ClusterRequest,
-    problem: &Problem,
+/// A SymNMF-Net config from a preset with a config file's fields over it, and what the file set
+/// of the job's own fields (its rank and seed, which a front end takes unless given).
+#[derive(Clone, Debug)]
+pub struct NetConfigFile {
+    pub config: SymNmfTrainingConfig,
+    pub rank: Option<usize>,
+    pub seed: Option<u64>,
+}
+
+/// The preset's settings with the JSON config file `file` over them (every field the file
+/// leaves out keeps the preset's value, not the type's default); unknown fields are refused.
+pub fn net_config(preset: Preset, file: Option<&Path>) -> anyhow::Result<NetConfigFile> {
+    let config = preset.config();
+    let Some(path) = file else {
+        return Ok(NetConfigFile {
+            config,
+            rank: None,
+            seed: None,
+        });
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `config` {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .with_context(|| format!("invalid `config` {}", path.display()))?;
+    let rank = value["model"]["rank"].as_u64().map(|r| r as usize);
+    let seed = value["seed"].as_u64();
+    let mut merged = serde_json::to_value(config).expect("config serialises");
+    merge(&mut merged, value);
+    let config = serde_json::from_value(merged)
+        .with_context(|| format!("invalid `config` {}", path.display()))?;
+    Ok(NetConfigFile { config, rank, seed })
+}
+
+/// The job's config with its rank and seed, validated for n points.
+pub(crate) fn config_for(
+    config: &SymNmfTrainingConfig,
+    rank: usize,
+    seed: u64,
+    n: usize,
 ) -> anyhow::Result<SymNmfTrainingConfig> {
-    // A config file may leave the rank out; it then comes from the labels like without one.
-    let mut config_rank = false;
-    let preset = req.preset.unwrap_or_default().config();
-    let mut cfg = match &req.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read config {}", path.display()))?;
-            let value: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("invalid config {}", path.display()))?;
-            config_rank = value["model"]["rank"].is_u64();
-            // The file's fields over the preset's (all of them, so a field the file leaves
-            // out keeps the preset's value, not the type's default).
-            let mut merged = serde_json::to_value(preset).expect("config serialises");
-            merge(&mut merged, value);
-            serde_json::from_value(merged)
-                .with_context(|| format!("invalid config {}", path.display()))?
-        }
-        None => preset,
-    };
-    let classes = problem.labels.as_deref().map(class_count);
-    cfg.model.rank = match (req.rank, config_rank, classes) {
-        (Some(r), _, _) => r,
-        (None, true, _) => cfg.model.rank,
-        (None, false, Some(c)) => c,
-        (None, false, None) => {
-            bail!("--rank is required when no labels are given (or set model.rank in --config)")
-        }
-    };
-    if let Some(v) = req.blocks {
-        cfg.model.blocks = v;
-    }
-    if let Some(v) = req.epochs {
-        cfg.epochs = v;
-    }
-    if let Some(v) = req.patience {
-        cfg.plateau_patience = v;
-    }
-    if let Some(v) = req.plateau_tol {
-        cfg.plateau_tol = v;
-    }
-    if let Some(v) = req.lr {
-        cfg.lr = v;
-    }
-    if let Some(v) = req.seed {
-        cfg.seed = v;
-    }
-    if let Some(v) = req.beta {
-        cfg.model.beta = v;
-    }
-    if let Some(v) = req.gamma {
-        cfg.model.gamma = v;
-    }
-    if let Some(r) = req.reduction {
-        cfg.model.reduction = r;
-    }
-    if req.lambda.is_some() {
-        cfg.model.lambda.init = req.lambda;
-    }
-    if req.fixed_lambda {
-        cfg.model.lambda.learnable = false;
-    }
-    if req.no_project {
-        cfg.model.lambda.project = false;
-    }
-    if req.allow_lambda_below_bound {
-        cfg.model.lambda.allow_below_bound = true;
-    }
-    cfg.validate(problem.x.n())?;
+    let mut cfg = config.clone();
+    cfg.model.rank = rank;
+    cfg.seed = seed;
+    cfg.validate(n)?;
     Ok(cfg)
 }
 
@@ -142,11 +120,12 @@ impl BackendJob for SymNmfJob<'_> {
 
 /// Trains SymNMF-Net on the problem once, from `cfg.seed`, and reports it; the loop's files
 /// (checkpoint, metric log, config) go to `out_dir` when given.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fit(
-    req: &ClusterRequest,
+    job: &ClusterJob,
+    net: &NetSolver,
     cfg: SymNmfTrainingConfig,
     problem: &Problem,
-    backend: BackendKind,
     x_scale: Option<f64>,
     out_dir: Option<std::path::PathBuf>,
     resume: bool,
@@ -156,20 +135,23 @@ pub(crate) fn fit(
     let trainer = TrainerConfig {
         steps: cfg.epochs,
         out_dir,
-        checkpoint_every: req.checkpoint_every,
+        checkpoint_every: job
+            .run
+            .checkpoint_every
+            .unwrap_or(super::DEFAULT_CHECKPOINT_EVERY),
         log_every: 1,
         resume,
-        progress: req.progress,
+        progress: job.run.progress,
         label: format!("symnmf-net {}{label}", problem.name),
         plateau: (cfg.plateau_patience > 0).then_some(Plateau {
             patience: cfg.plateau_patience,
             rel_tol: cfg.plateau_tol,
         }),
-        cancel: req.cancel.clone(),
+        cancel: job.run.cancel.clone(),
     };
     // A forced dense copy only when asked for; otherwise the problem's own graph, not a copy.
     let forced;
-    let graph: &Graph = match (&problem.x, req.dense) {
+    let graph: &Graph = match (&problem.x, job.dense) {
         (Graph::Sparse(_), true) => {
             forced = Graph::Dense(problem.x.to_dense().into_owned());
             &forced
@@ -177,7 +159,7 @@ pub(crate) fn fit(
         _ => &problem.x,
     };
     let run = dispatch(
-        backend,
+        net.backend,
         SymNmfJob {
             cfg: cfg.clone(),
             x: graph,
@@ -205,7 +187,7 @@ pub(crate) fn fit(
     };
     let summary = ClusterSummary {
         input_seconds: None,
-        method: req.method.name(),
+        method: job.method().name(),
         dataset: problem.name.clone(),
         n: problem.x.n(),
         rank: cfg.model.rank,

@@ -87,23 +87,26 @@ pub struct ClusterReport {
     /// Predicted clusters: the argmax of each row of U.
     pub labels: Vec<usize>,
     /// The graph that was factorised, when the request asked to keep it
-    /// ([`super::ClusterRequest::keep_graph`]).
+    /// ([`super::ClusterJob::keep_graph`]).
     pub graph: Option<Graph>,
 }
 
 impl ClusterReport {
-    /// `U.npy`, `labels.npy`, the solver's `history.jsonl` if any, then `summary.json` (last, so a
-    /// folder with a summary holds a whole run); then the run is committed.
+    /// `U.npy`, `labels.npy`, the solver's `history.jsonl` if any, the job that ran
+    /// (`job.json`), then `summary.json` (last, so a folder with a summary holds a whole run);
+    /// then the run is committed.
     pub(crate) fn write(
         &self,
         mut run: RunDir,
         history: Option<&[IterRecord]>,
+        job: &super::ClusterJob,
     ) -> anyhow::Result<()> {
         write_npy(&run.file("U.npy")?, &self.u)?;
         atomic_write(&run.file("labels.npy")?, &npy_bytes_labels(&self.labels))?;
         if let Some(h) = history {
             write_history(&run.file("history.jsonl")?, h)?;
         }
+        crate::job::write_job(&mut run, job)?;
         write_json(&run.file("summary.json")?, &self.summary)?;
         run.commit()?;
         Ok(())

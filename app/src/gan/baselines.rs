@@ -4,13 +4,14 @@
 //! * **direct**: each group `Y` (pixels × 40) factorised on its own, `Y ≈ HW` — the optimum a
 //!   solver reaches per group, and the time it needs for it;
 //! * **transfer**: one basis `H` learned by the method on the training images (all of them
-//!   unless `--train-images` caps it), then for every group only `W ≥ 0` by NNLS with `H`
+//!   unless `train_images` caps it), then for every group only `W ≥ 0` by NNLS with `H`
 //!   fixed — the classical counterpart of a generator that has seen the training set.
 //!
 //! Errors are the paper's ε (eq. 4): the mean over the 40 images of `‖Ŷ_i − Y_i‖₂`, pixel
 //! scale [0, 1], on the original image size (no padding), averaged over groups.
 
 use super::{dataset_id, load_splits};
+use crate::job::RunOptions;
 use crate::outdir::write_json;
 use anyhow::Context;
 use faer::{Mat, MatRef};
@@ -19,15 +20,15 @@ use nmfnet_baselines::subspace::{epsilon_subspace, group_epsilon};
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png};
 use nmfnet_train::progress::work_bar;
-use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::gan_eval::fixed_groups;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// One comparison run.
+/// One comparison run. Written to `job.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GanBaselineRequest {
+#[serde(deny_unknown_fields)]
+pub struct GanBaselineJob {
     /// mnist, fashion or face (Olivetti).
     pub dataset: String,
     pub data_dir: Option<PathBuf>,
@@ -41,16 +42,13 @@ pub struct GanBaselineRequest {
     pub train_images: usize,
     /// Seed of the solvers' random initialisations.
     pub seed: u64,
-    /// Folder for the grids of the first test group and summary.json.
-    pub out: Option<PathBuf>,
-    /// Replace an earlier run in `out` (once this one has succeeded).
-    pub overwrite: bool,
-    /// Show progress bars (stderr).
-    pub progress: bool,
+    /// Folder for the grids of the first test group, job.json and summary.json.
+    #[serde(default)]
+    pub run: RunOptions,
 }
 
-impl GanBaselineRequest {
-    /// The command line's defaults on `dataset`.
+impl GanBaselineJob {
+    /// ANLS, MU and HALS at k = 10 on the first 100 groups of `dataset`, nothing written.
     pub fn new(dataset: &str) -> Self {
         Self {
             dataset: dataset.to_string(),
@@ -60,9 +58,7 @@ impl GanBaselineRequest {
             groups: 100,
             train_images: 0,
             seed: 0,
-            out: None,
-            overwrite: false,
-            progress: true,
+            run: RunOptions::default(),
         }
     }
 }
@@ -203,7 +199,7 @@ pub fn scaled_to_max(v: Vec<f32>) -> Vec<f32> {
 
 /// The training and test images of `req.dataset` and their first `req.groups` fixed groups.
 fn sets_and_groups(
-    req: &GanBaselineRequest,
+    req: &GanBaselineJob,
 ) -> anyhow::Result<(ImageSet, ImageSet, Vec<Vec<usize>>, Vec<Vec<usize>>)> {
     let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
     let limit = |mut g: Vec<Vec<usize>>| {
@@ -220,7 +216,7 @@ fn sets_and_groups(
 /// The reference ε of [`epsilon_subspace`] (train, test) on the groups `req` names; lets a
 /// report fill in a summary written before that reference existed without re-running the
 /// solvers.
-pub fn subspace_errors(req: &GanBaselineRequest) -> anyhow::Result<(f64, f64)> {
+pub fn subspace_errors(req: &GanBaselineJob) -> anyhow::Result<(f64, f64)> {
     let (train, test, train_groups, test_groups) = sets_and_groups(req)?;
     Ok((
         subspace_reference(&train, &train_groups, req.k, FITTED_ITERS)?,
@@ -228,26 +224,25 @@ pub fn subspace_errors(req: &GanBaselineRequest) -> anyhow::Result<(f64, f64)> {
     ))
 }
 
-/// MU, HALS and ANLS (those `req` lists) under both protocols on the fixed groups.
-pub fn gan_baselines(req: &GanBaselineRequest) -> anyhow::Result<GanBaselineSummary> {
+/// MU, HALS and ANLS (those `job` lists) under both protocols on the fixed groups.
+pub fn gan_baselines(job: &GanBaselineJob) -> anyhow::Result<GanBaselineSummary> {
+    let req = job;
     dataset_id(&req.dataset)?;
     let methods = &req.methods;
-    anyhow::ensure!(!methods.is_empty(), "--methods is empty");
-    let quiet = !req.progress;
+    anyhow::ensure!(!methods.is_empty(), "`methods` is empty");
+    anyhow::ensure!(
+        !job.run.resume(),
+        "`resume`: the comparisons are not checkpointed; run them again"
+    );
+    let quiet = !req.run.progress;
     ganunet_burn::GeneratorConfig {
         k: req.k,
         ..Default::default()
     }
     .validate()?;
     let (train, test, train_groups, test_groups) = sets_and_groups(req)?;
-    let mut out = match &req.out {
-        Some(dir) => {
-            let inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
-            let mode = Mode::from_flags(false, req.overwrite)?;
-            Some(RunDir::open(dir, "gan-baselines", mode, &inputs)?)
-        }
-        None => None,
-    };
+    let inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
+    let mut out = job.run.open("gan-baselines", &inputs)?;
     let n_train = match req.train_images {
         0 => train.images.nrows(),
         n => n.min(train.images.nrows()),
@@ -312,6 +307,7 @@ pub fn gan_baselines(req: &GanBaselineRequest) -> anyhow::Result<GanBaselineSumm
         rows,
     };
     if let Some(mut out) = out {
+        crate::job::write_job(&mut out, job)?;
         write_json(&out.file("summary.json")?, &summary)?;
         out.commit()?;
     }

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use symnmf_burn::SymNmfAutodiffBackend;
 
-/// One evaluation.
+/// One evaluation (nothing is written).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GanEvalRequest {
+#[serde(deny_unknown_fields)]
+pub struct GanEvalJob {
     /// Folder of a `gan train` run (checkpoint.bin).
     pub checkpoint: PathBuf,
     /// mnist, fashion or face: may differ from the training set (generalisation).
@@ -26,10 +27,12 @@ pub struct GanEvalRequest {
     pub batch: usize,
     /// Rounds of alternating HALS after the forward pass (0 = the paper's single pass).
     pub refine: usize,
+    #[serde(default)]
+    pub backend: BackendKind,
 }
 
-impl GanEvalRequest {
-    /// The command line's defaults.
+impl GanEvalJob {
+    /// Every fixed group, 25 per pass, no refinement, on the CPU.
     pub fn new(checkpoint: &Path, dataset: &str) -> Self {
         Self {
             checkpoint: checkpoint.to_path_buf(),
@@ -38,6 +41,7 @@ impl GanEvalRequest {
             groups: 0,
             batch: 25,
             refine: 0,
+            backend: BackendKind::Cpu,
         }
     }
 }
@@ -109,8 +113,9 @@ impl BackendJob for EvalJob<'_> {
     }
 }
 
-/// Evaluates the generator of `req.checkpoint` on `backend`.
-pub fn gan_eval(req: &GanEvalRequest, backend: BackendKind) -> anyhow::Result<GanEvalSummary> {
+/// Evaluates the generator of `job.checkpoint`.
+pub fn gan_eval(job: &GanEvalJob) -> anyhow::Result<GanEvalSummary> {
+    let (req, backend) = (job, job.backend);
     let cfg = checkpoint_training_config(&req.checkpoint)?;
     let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
     cfg.check_image_shape(
@@ -120,7 +125,7 @@ pub fn gan_eval(req: &GanEvalRequest, backend: BackendKind) -> anyhow::Result<Ga
     )?;
     if req.batch == 0 || req.batch > 1024 {
         bail!(
-            "--batch must be between 1 and 1024 groups per forward pass, got {}",
+            "`batch` must be between 1 and 1024 groups per forward pass, got {}",
             req.batch
         );
     }

@@ -3,6 +3,7 @@
 //! and basis images.
 
 use super::checkpoint_training_config;
+use crate::job::RunOptions;
 use anyhow::bail;
 use burn::module::AutodiffModule;
 use burn::tensor::ElementConversion;
@@ -12,27 +13,28 @@ use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, write_
 use nmfnet_datasets::Dense;
 use nmfnet_train::checkpoint::load_checkpoint;
 use nmfnet_train::runtime::backend::{dispatch, BackendJob, BackendKind};
-use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::ganunet::{GanTask, GanTrainingConfig, PaddedImages};
 use nmfnet_train::tasks::transfer::{to_device, to_host};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use symnmf_burn::SymNmfAutodiffBackend;
 
-/// One group (a folder of images) to factorise.
+/// One group (a folder of images) to factorise. Written to `job.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GanFactorizeRequest {
+#[serde(deny_unknown_fields)]
+pub struct GanFactorizeJob {
     /// Folder of a `gan train` run.
     pub checkpoint: PathBuf,
     /// A folder of exactly one group of same-size PNG/PGM images (file-name order).
     pub images: PathBuf,
-    /// Output folder: H.npy ((height·width) × k, one basis image per column), W.npy (k × m),
-    /// grid.png.
-    pub out: PathBuf,
     /// Rounds of alternating HALS after the forward pass.
+    #[serde(default)]
     pub refine: usize,
-    /// Replace an earlier run in `out` (once this one has succeeded).
-    pub overwrite: bool,
+    #[serde(default)]
+    pub backend: BackendKind,
+    /// The output folder (required): H.npy ((height·width) × k, one basis image per column),
+    /// W.npy (k × m), grid.png.
+    pub run: RunOptions,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -128,20 +130,21 @@ pub fn factorize_images(
     })
 }
 
-/// Factorises the folder `req.images` and writes H.npy, W.npy and grid.png to `req.out`.
-pub fn gan_factorize(
-    req: &GanFactorizeRequest,
-    backend: BackendKind,
-) -> anyhow::Result<GanFactorizeSummary> {
+/// Factorises the folder `job.images` and writes H.npy, W.npy and grid.png to its output
+/// folder.
+pub fn gan_factorize(job: &GanFactorizeJob) -> anyhow::Result<GanFactorizeSummary> {
+    let (req, backend) = (job, job.backend);
     let cfg = checkpoint_training_config(&req.checkpoint)?;
     let folder = read_image_folder(&req.images)?;
-    let mode = Mode::from_flags(false, req.overwrite)?;
-    let mut out = RunDir::open(
-        &req.out,
-        "gan-factorize",
-        mode,
-        &[&req.checkpoint, &req.images],
-    )?;
+    if job.run.resume() {
+        bail!("`resume`: a factorisation is not checkpointed; run it again");
+    }
+    let Some(mut out) = job
+        .run
+        .open("gan-factorize", &[&req.checkpoint, &req.images])?
+    else {
+        bail!("`out` is required: the factorisation is written there");
+    };
     cfg.check_image_shape(
         folder.height,
         folder.width,
@@ -201,6 +204,7 @@ pub fn gan_factorize(
         error,
         seconds,
     };
+    crate::job::write_job(&mut out, job)?;
     out.commit()?;
     Ok(summary)
 }

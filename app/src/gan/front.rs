@@ -21,8 +21,9 @@
 //! "NNDSVD + R rounds" differ in their start alone.
 
 use super::baselines::group_matrix;
-use super::eval::{gan_eval, GanEvalRequest};
+use super::eval::{gan_eval, GanEvalJob};
 use super::load_splits;
+use crate::job::RunOptions;
 use crate::outdir::write_json;
 use anyhow::{bail, ensure};
 use faer::Mat;
@@ -30,16 +31,16 @@ use nmfnet_baselines::nmf::{nmf_start, NmfInit, NmfMethod, NmfSteps};
 use nmfnet_baselines::subspace::group_epsilon;
 use nmfnet_train::progress::work_bar;
 use nmfnet_train::runtime::backend::BackendKind;
-use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::gan_eval::fixed_groups;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// One front run.
+/// One front run. Written to `job.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GanFrontRequest {
+#[serde(deny_unknown_fields)]
+pub struct GanFrontJob {
     /// mnist, fashion or face (Olivetti).
     pub dataset: String,
     pub data_dir: Option<PathBuf>,
@@ -59,18 +60,18 @@ pub struct GanFrontRequest {
     pub timed_passes: usize,
     /// Folders of `gan train` runs to place on the front.
     pub models: Vec<PathBuf>,
-    /// Refinement rounds of each generator's points (`gan eval --refine`).
+    /// Refinement rounds of each generator's points (those of [`GanEvalJob::refine`]).
     pub refine: Vec<usize>,
-    pub out: Option<PathBuf>,
-    pub overwrite: bool,
-    pub progress: bool,
+    #[serde(default)]
+    pub run: RunOptions,
 }
 
 /// The default iteration counts.
 pub const ITERATIONS: [usize; 9] = [1, 2, 3, 5, 10, 20, 50, 100, 200];
 
-impl GanFrontRequest {
-    /// The command line's defaults on `dataset`.
+impl GanFrontJob {
+    /// Every method from every start on the first 100 test groups of `dataset`, nothing
+    /// written.
     pub fn new(dataset: &str) -> Self {
         Self {
             dataset: dataset.to_string(),
@@ -85,9 +86,7 @@ impl GanFrontRequest {
             timed_passes: 3,
             models: Vec::new(),
             refine: vec![0, 1, 2, 5, 10],
-            out: None,
-            overwrite: false,
-            progress: true,
+            run: RunOptions::default(),
         }
     }
 }
@@ -472,32 +471,32 @@ pub fn refine_front(run: FrontRun<'_>) -> anyhow::Result<Vec<FrontPoint>> {
     nmfnet_train::runtime::backend::dispatch(BackendKind::Cpu, RefineFrontJob(run))?
 }
 
-fn check(req: &GanFrontRequest) -> anyhow::Result<()> {
+fn check(req: &GanFrontJob) -> anyhow::Result<()> {
     super::dataset_id(&req.dataset)?;
-    ensure!(!req.methods.is_empty(), "--methods is empty");
-    ensure!(!req.inits.is_empty(), "--inits is empty");
+    ensure!(!req.methods.is_empty(), "`methods` is empty");
+    ensure!(!req.inits.is_empty(), "`inits` is empty");
     ensure!(
         !req.iterations.is_empty() && req.iterations[0] >= 1,
-        "--iterations must list counts of at least 1"
+        "`iterations` must list counts of at least 1"
     );
     if req.iterations.windows(2).any(|w| w[0] >= w[1]) {
-        bail!("--iterations must increase, got {:?}", req.iterations);
+        bail!("`iterations` must increase, got {:?}", req.iterations);
     }
     if let Some(&last) = req.iterations.last() {
-        ensure!(last <= 100_000, "--iterations at most 100000, got {last}");
+        ensure!(last <= 100_000, "`iterations` at most 100000, got {last}");
     }
     ensure!(
         (1..=1024).contains(&req.batch),
-        "--batch must be between 1 and 1024 groups per call, got {}",
+        "`batch` must be between 1 and 1024 groups per call, got {}",
         req.batch
     );
     ensure!(
         !req.refine.is_empty(),
-        "--refine is empty (0 is the forward pass alone)"
+        "`refine` is empty (0 is the forward pass alone)"
     );
     ensure!(
         (1..=100).contains(&req.timed_passes),
-        "--timed-passes must be between 1 and 100, got {}",
+        "`timed_passes` must be between 1 and 100, got {}",
         req.timed_passes
     );
     ganunet_burn::GeneratorConfig {
@@ -509,7 +508,7 @@ fn check(req: &GanFrontRequest) -> anyhow::Result<()> {
 }
 
 /// The fronts of `req` (solvers, then every model at every refinement count).
-pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
+pub fn gan_front(req: &GanFrontJob) -> anyhow::Result<GanFrontSummary> {
     check(req)?;
     let group = ganunet_burn::GeneratorConfig::default().group;
     for model in &req.models {
@@ -524,15 +523,13 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
         );
     }
     let (_, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
-    let mut out = match &req.out {
-        Some(dir) => {
-            let mut inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
-            inputs.extend(req.models.iter().map(|m| m.as_path()));
-            let mode = Mode::from_flags(false, req.overwrite)?;
-            Some(RunDir::open(dir, "gan-front", mode, &inputs)?)
-        }
-        None => None,
-    };
+    ensure!(
+        !req.run.resume(),
+        "`resume`: a front is not checkpointed; run it again"
+    );
+    let mut inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
+    inputs.extend(req.models.iter().map(|m| m.as_path()));
+    let mut out = req.run.open("gan-front", &inputs)?;
     let mut groups = fixed_groups(&test)?;
     if req.groups > 0 {
         groups.truncate(req.groups);
@@ -547,7 +544,7 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
     let pb = work_bar(
         settings + req.models.len() * req.refine.len(),
         format!("{} fronts", req.dataset),
-        !req.progress,
+        !req.run.progress,
     );
     let mut solvers = Vec::with_capacity(settings);
     for mode in FrontMode::ALL {
@@ -590,12 +587,12 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
     let mut generators = Vec::new();
     for model in &req.models {
         for &refine in &req.refine {
-            let mut e = GanEvalRequest::new(model, &req.dataset);
+            let mut e = GanEvalJob::new(model, &req.dataset);
             e.data_dir = req.data_dir.clone();
             e.groups = req.groups;
             e.batch = req.batch;
             e.refine = refine;
-            let s = gan_eval(&e, BackendKind::Cpu)?;
+            let s = gan_eval(&e)?;
             generators.push(GeneratorPoint {
                 model: model.clone(),
                 checkpoint_steps: s.checkpoint_steps,
@@ -620,6 +617,7 @@ pub fn gan_front(req: &GanFrontRequest) -> anyhow::Result<GanFrontSummary> {
         generators,
     };
     if let Some(mut out) = out.take() {
+        crate::job::write_job(&mut out, req)?;
         write_json(&out.file("summary.json")?, &summary)?;
         out.commit()?;
     }

@@ -2,11 +2,11 @@
 //! class-balanced groups of 40 images, then evaluated on the fixed test groups.
 
 use super::load_splits;
+use crate::job::RunOptions;
 use crate::outdir::write_json;
 use ganunet_burn::{DiscriminatorConfig, GeneratorConfig};
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_train::runtime::backend::{dispatch, BackendJob, BackendKind};
-use nmfnet_train::runtime::rundir::{Mode, RunDir};
 use nmfnet_train::tasks::gan_eval::{evaluate, EvalSpec};
 use nmfnet_train::tasks::ganunet::{GanTask, GanTrainingConfig};
 use nmfnet_train::trainer::{self, TrainReport, Trainer, TrainerConfig};
@@ -14,69 +14,70 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use symnmf_burn::SymNmfAutodiffBackend;
 
-/// Starts burn-collective's orchestrator for a `--nodes` run (see `nmfnet_train::runtime::collective`).
+/// Starts burn-collective's orchestrator for a multi-process run (see `nmfnet_train::runtime::collective`).
 #[cfg(feature = "collective")]
 pub use nmfnet_train::runtime::collective::spawn_orchestrator;
 
-/// Upper limit of `gan train --steps`.
+/// Upper limit of the steps of a training run.
 pub const MAX_STEPS: usize = 100_000_000;
 
-/// One training run.
+/// One training run. Written to `job.json` with every default resolved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GanTrainRequest {
+#[serde(deny_unknown_fields)]
+pub struct GanTrainJob {
     /// mnist, fashion or face (Olivetti).
     pub dataset: String,
+    #[serde(default)]
     pub data_dir: Option<PathBuf>,
-    /// L1 only (the "UNET" ablation).
-    pub no_discriminator: bool,
-    /// Optimiser steps (each: one D and one G update on `batch` groups).
+    /// Optimiser steps (each: one D and one G update on `config.batch` groups).
     pub steps: usize,
-    /// Groups per step.
-    pub batch: usize,
-    /// Basis images k.
-    pub k: usize,
-    /// HALS sweeps of the differentiable NNLS layer refining W (0 = the paper's W head).
-    pub nnls_sweeps: usize,
-    pub seed: u64,
-    /// Generator width: channels after the first down-sampling, doubled per level up to 8×.
-    pub channels: usize,
-    /// A small network (8 base channels): for smoke tests, not for results.
-    pub tiny: bool,
-    pub out: Option<PathBuf>,
-    /// Continue the run whose checkpoint is in `out`.
-    pub resume: bool,
-    /// Replace an earlier run in `out` (once this one has succeeded).
-    pub overwrite: bool,
-    pub checkpoint_every: usize,
-    /// Show the progress bar (stderr).
-    pub progress: bool,
-    /// Data-parallel peers in this process (threads, one device each; each takes
-    /// `batch / (devices · nodes)` groups of every step and gradients are averaged before each
-    /// optimiser step). Needs the `collective` feature when above 1.
-    #[serde(default = "one")]
+    /// The model and its training: generator, discriminator (none: the L1-only "UNET"
+    /// ablation), groups per step, optimiser, seed.
+    #[serde(default)]
+    pub config: GanTrainingConfig,
+    #[serde(default)]
+    pub parallel: Parallel,
+    #[serde(default)]
+    pub backend: BackendKind,
+    #[serde(default)]
+    pub run: RunOptions,
+}
+
+/// Data-parallel training: peers in this process and processes in the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Parallel {
+    /// Peers in this process (threads, one device each; each takes `batch / (devices · nodes)`
+    /// groups of every step and gradients are averaged before each optimiser step). Needs the
+    /// `collective` feature when above 1.
     pub devices: usize,
-    /// Processes of a data-parallel run (joined through burn-collective's orchestrator).
-    #[serde(default = "one")]
+    /// Processes of the run (joined through burn-collective's orchestrator).
     pub nodes: usize,
     /// This process's place in a multi-process run (`None`: the only process, or the
     /// launcher that starts the `nodes` processes).
-    #[serde(default)]
     pub node: Option<NodeJoin>,
-    /// Batch-norm statistics per group rather than over the batch (a batch split between
-    /// peers then trains exactly as on one device).
-    #[serde(default)]
-    pub per_group_norm: bool,
-    /// Stop switch: once set, training stops before its next step (checkpoints kept).
-    #[serde(skip)]
-    pub cancel: nmfnet_datasets::Cancel,
 }
 
-fn one() -> usize {
-    1
+impl Default for Parallel {
+    fn default() -> Self {
+        Self {
+            devices: 1,
+            nodes: 1,
+            node: None,
+        }
+    }
+}
+
+impl Parallel {
+    /// Peers in the whole run.
+    pub fn peers(&self) -> usize {
+        self.devices.saturating_mul(self.nodes)
+    }
 }
 
 /// How one process of a multi-process run reaches the others.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NodeJoin {
     /// This process, 0..nodes (process 0 writes `out` and reports).
     pub index: usize,
@@ -88,39 +89,47 @@ pub struct NodeJoin {
     pub host: String,
 }
 
-impl GanTrainRequest {
-    /// The command line's defaults on `dataset`.
-    pub fn new(dataset: &str) -> Self {
+/// Steps between checkpoints when none is asked for.
+pub const DEFAULT_CHECKPOINT_EVERY: usize = 100;
+
+/// The shape of a GAN-UNET model as its front ends describe it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GanShape {
+    /// Basis images k.
+    pub k: usize,
+    /// Generator width: channels after the first down-sampling, doubled per level up to 8×.
+    pub channels: usize,
+    /// A small network (8 base channels): for smoke tests, not for results.
+    pub tiny: bool,
+    /// HALS sweeps of the differentiable NNLS layer refining W (0 = the paper's W head).
+    pub nnls_sweeps: usize,
+    /// Batch-norm statistics per group rather than over the batch.
+    pub per_group_norm: bool,
+    /// Train against the PatchGAN (false: the L1-only "UNET" ablation).
+    pub discriminator: bool,
+    /// Groups per step.
+    pub batch: usize,
+    pub seed: u64,
+}
+
+impl Default for GanShape {
+    fn default() -> Self {
         Self {
-            dataset: dataset.to_string(),
-            data_dir: None,
-            no_discriminator: false,
-            steps: 1000,
-            batch: 1,
             k: 10,
-            nnls_sweeps: 0,
-            seed: 0,
             channels: 64,
             tiny: false,
-            out: None,
-            resume: false,
-            overwrite: false,
-            checkpoint_every: 100,
-            progress: true,
-            devices: 1,
-            nodes: 1,
-            node: None,
+            nnls_sweeps: 0,
             per_group_norm: false,
-            cancel: Default::default(),
+            discriminator: true,
+            batch: 1,
+            seed: 0,
         }
     }
+}
 
-    /// Peers in the whole run.
-    pub fn peers(&self) -> usize {
-        self.devices.saturating_mul(self.nodes)
-    }
-
-    /// The training config the request stands for (validated).
+impl GanShape {
+    /// The training config of this shape (validated).
     pub fn config(&self) -> anyhow::Result<GanTrainingConfig> {
         let mut generator = GeneratorConfig {
             k: self.k,
@@ -142,12 +151,26 @@ impl GanTrainRequest {
         generator.validate()?;
         Ok(GanTrainingConfig {
             generator,
-            discriminator: (!self.no_discriminator).then_some(discriminator),
+            discriminator: self.discriminator.then_some(discriminator),
             batch: self.batch,
             seed: self.seed,
-            dataset: Some(self.dataset.clone()),
             ..Default::default()
         })
+    }
+}
+
+impl GanTrainJob {
+    /// `steps` steps on `dataset` with `config`, one device, nothing written.
+    pub fn new(dataset: &str, steps: usize, config: GanTrainingConfig) -> Self {
+        Self {
+            dataset: dataset.to_string(),
+            data_dir: None,
+            steps,
+            config,
+            parallel: Parallel::default(),
+            backend: BackendKind::Cpu,
+            run: RunOptions::default(),
+        }
     }
 }
 
@@ -286,81 +309,91 @@ fn train_parallel<B: SymNmfAutodiffBackend>(
     _: &B::Device,
 ) -> anyhow::Result<(TrainReport, GanTask<B>)> {
     anyhow::bail!(
-        "data-parallel training (--devices/--nodes above 1) is not in this build: build with the cargo feature `collective`"
+        "data-parallel training (`devices`/`nodes` above 1) is not in this build: build with the cargo feature `collective`"
     )
 }
 
-/// Trains GAN-UNET as `req` says on `backend`; checkpoints, the metric log and `summary.json`
-/// go to `req.out`.
-pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<GanTrainSummary> {
-    let started = std::time::Instant::now();
-    if req.devices == 0 || req.nodes == 0 || req.devices > 64 || req.nodes > 64 {
+/// The job's settings that must hold before any data is read.
+fn check(job: &GanTrainJob) -> anyhow::Result<()> {
+    let p = &job.parallel;
+    if p.devices == 0 || p.nodes == 0 || p.devices > 64 || p.nodes > 64 {
         anyhow::bail!(
-            "--devices and --nodes must be between 1 and 64, got {} and {}",
-            req.devices,
-            req.nodes
+            "`devices` and `nodes` must be between 1 and 64, got {} and {}",
+            p.devices,
+            p.nodes
         );
     }
-    if req.peers() > 1 {
+    if p.peers() > 1 {
         if !cfg!(feature = "collective") {
-            anyhow::bail!("data-parallel training (--devices/--nodes above 1) is not in this build: build with the cargo feature `collective`");
+            anyhow::bail!("data-parallel training (`devices`/`nodes` above 1) is not in this build: build with the cargo feature `collective`");
         }
-        if req.resume {
-            anyhow::bail!("--resume is not supported for data-parallel runs (--devices/--nodes above 1) yet: resume on one device, or start over");
+        if job.run.resume() {
+            anyhow::bail!("`resume` is not supported for data-parallel runs (`devices`/`nodes` above 1) yet: resume on one device, or start over");
         }
-        if req.batch % req.peers() != 0 {
+        if job.config.batch % p.peers() != 0 {
             anyhow::bail!(
-                "--batch {} cannot be shared equally by {} peers (--devices × --nodes): make it a multiple",
-                req.batch,
-                req.peers()
+                "`batch` {} cannot be shared equally by {} peers (`devices` × `nodes`): make it a multiple",
+                job.config.batch,
+                p.peers()
             );
         }
-        if req.nodes > 1 && req.node.is_none() {
-            anyhow::bail!("a run of --nodes {} needs this process's --node (the command line starts them all when --node is absent)", req.nodes);
+        if p.nodes > 1 && p.node.is_none() {
+            anyhow::bail!("a run of `nodes` {} needs this process's `node` (the command line starts them all when it is absent)", p.nodes);
         }
     }
-    let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
-    let mut cfg = req.config()?;
-    cfg.image_shape = Some((train.height, train.width));
-    if req.steps == 0 || req.steps > MAX_STEPS {
+    if job.steps == 0 || job.steps > MAX_STEPS {
         anyhow::bail!(
-            "--steps must be between 1 and {MAX_STEPS}, got {}",
-            req.steps
+            "`steps` must be between 1 and {MAX_STEPS}, got {}",
+            job.steps
         );
     }
+    job.config.generator.validate()?;
+    Ok(())
+}
+
+/// Trains GAN-UNET as `job` says; checkpoints, the metric log, `job.json` and `summary.json` go
+/// to its output folder.
+pub fn gan_train(job: &GanTrainJob) -> anyhow::Result<GanTrainSummary> {
+    let started = std::time::Instant::now();
+    check(job)?;
+    let (train, test) = load_splits(&job.dataset, job.data_dir.as_deref())?;
+    let mut resolved = job.clone();
+    resolved.config.dataset = Some(job.dataset.clone());
+    resolved.config.image_shape = Some((train.height, train.width));
+    let checkpoint_every = job.run.checkpoint_every.unwrap_or(DEFAULT_CHECKPOINT_EVERY);
+    resolved.run.checkpoint_every = Some(checkpoint_every);
+    let cfg = resolved.config.clone();
     // Only the first process of a multi-process run writes.
-    let writes = req.node.as_ref().is_none_or(|n| n.index == 0);
-    let mut out = match req.out.as_ref().filter(|_| writes) {
-        Some(dir) => {
-            let inputs: Vec<&Path> = req.data_dir.iter().map(|d| d.as_path()).collect();
-            let mode = Mode::from_flags(req.resume, req.overwrite)?;
-            let mut run = RunDir::open(dir, "gan-train", mode, &inputs)?;
-            run.claim(&trainer::FILES)?;
-            Some(run)
-        }
-        None => None,
+    let writes = job.parallel.node.as_ref().is_none_or(|n| n.index == 0);
+    let inputs: Vec<&Path> = job.data_dir.iter().map(|d| d.as_path()).collect();
+    let mut out = match writes {
+        true => job.run.open("gan-train", &inputs)?,
+        false => None,
     };
+    if let Some(run) = out.as_mut() {
+        run.claim(&trainer::FILES)?;
+    }
     let trainer = TrainerConfig {
-        steps: req.steps,
+        steps: job.steps,
         out_dir: out.as_ref().map(|r| r.path().to_path_buf()),
-        checkpoint_every: req.checkpoint_every,
+        checkpoint_every,
         log_every: 1,
-        resume: req.resume,
-        progress: req.progress,
-        label: format!("gan-unet {}", req.dataset),
+        resume: job.run.resume(),
+        progress: job.run.progress,
+        label: format!("gan-unet {}", job.dataset),
         plateau: None,
-        cancel: req.cancel.clone(),
+        cancel: job.run.cancel.clone(),
     };
     let (report, test_error, test_groups, seconds_per_group) = dispatch(
-        backend,
+        job.backend,
         GanJob {
             cfg: cfg.clone(),
             train: &train,
             test: &test,
             trainer,
-            devices: req.devices,
-            nodes: req.nodes,
-            node: req.node.clone(),
+            devices: job.parallel.devices,
+            nodes: job.parallel.nodes,
+            node: job.parallel.node.clone(),
         },
     )??;
     let train_error = report
@@ -369,19 +402,20 @@ pub fn gan_train(req: &GanTrainRequest, backend: BackendKind) -> anyhow::Result<
         .find(|(k, _)| k == "train_error")
         .map(|(_, v)| *v);
     let summary = GanTrainSummary {
-        dataset: req.dataset.clone(),
-        steps: req.steps,
-        k: req.k,
-        discriminator: !req.no_discriminator,
+        dataset: job.dataset.clone(),
+        steps: job.steps,
+        k: cfg.generator.k,
+        discriminator: cfg.discriminator.is_some(),
         train_error,
         test_error,
         test_groups,
         seconds_per_group,
         seconds: started.elapsed().as_secs_f64(),
         training_seconds: report.total_seconds,
-        backend: backend.name(),
+        backend: job.backend.name(),
     };
     if let Some(out) = out.as_mut() {
+        crate::job::write_job(out, &resolved)?;
         write_json(&out.file("summary.json")?, &summary)?;
     }
     if let Some(out) = out {

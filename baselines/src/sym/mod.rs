@@ -33,9 +33,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The SymNMF solvers.
+/// The SymNMF solvers (serialised by [`SymMethod::name`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "lowercase")]
 pub enum SymMethod {
     SymAnls,
     SymHals,
@@ -43,6 +43,7 @@ pub enum SymMethod {
     Pgd,
     Admm,
     Scheme4,
+    #[serde(rename = "kuang-anls")]
     KuangAnls,
 }
 

@@ -1,11 +1,13 @@
-//! `nmfnet cluster`: the flags, the request they make, and the printed summary.
+//! `nmfnet cluster`: the flags, the job they make, and the printed summary.
 
-use crate::args::{print_json, BackendArg};
-use clap::{Args, ValueEnum};
+use crate::args::{override_run, print_json, read_job, run_options, usage_error, BackendArg};
+use clap::{ArgGroup, Args, ValueEnum};
 use nmfnet_app::cluster::{
-    cluster, ClusterInput, ClusterRequest, ClusterSummary, GraphKind, KnnSearch, Method,
-    MethodDetails, Preset, Protocol, Reduction, MAX_RESTARTS,
+    cluster, net_config, ClassicalSolver, ClusterInput, ClusterJob, ClusterSummary, GraphKind,
+    GraphParams, KnnSearch, Method, MethodDetails, NetConfigFile, NetSolver, Preset, Protocol,
+    Reduction, Solver, SymNmfTrainingConfig, MAX_RESTARTS,
 };
+use nmfnet_app::BackendKind;
 use std::path::{Path, PathBuf};
 
 /// `--method`: the names of [`Method::ALL`], each with its line of help.
@@ -53,119 +55,132 @@ fn knn_parser(text: &str) -> Result<KnnSearch, String> {
 }
 
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("spec").multiple(true)))]
 pub struct ClusterArgs {
-    /// Clustering method.
-    #[arg(long, value_parser = method_parser(), default_value = "symnmf-net")]
-    pub method: Method,
+    /// Run the job in FILE: the `job.json` an earlier run wrote (every setting, defaults
+    /// resolved), or one written by hand; `-` reads it from standard input. Only --out,
+    /// --resume, --overwrite, --checkpoint-every, --quiet and --json may be given beside it (a
+    /// new --out starts a new run there).
+    #[arg(long, value_name = "FILE", conflicts_with = "spec")]
+    pub job: Option<PathBuf>,
+    /// Clustering method (default symnmf-net).
+    #[arg(long, group = "spec", value_parser = method_parser())]
+    pub method: Option<Method>,
     /// n×n similarity matrix (.npy, CSV/text, or a sparse .npz from scipy.sparse.save_npz);
     /// must be symmetric and nonnegative.
-    #[arg(long, value_name = "FILE", conflicts_with = "features")]
+    #[arg(long, group = "spec", value_name = "FILE", conflicts_with = "features")]
     pub similarity: Option<PathBuf>,
     /// Samples × features (.npy, or CSV/text); the kNN graph of SPEC §4 is built from it.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, group = "spec", value_name = "FILE")]
     pub features: Option<PathBuf>,
     /// One of the clustering data sets: orl, coil20, mnist1, mnist2, tdt2 (the paper's),
     /// fashion1 (held out) or mnist-full (all 70,000 MNIST images); its graph is built as in
     /// SPEC §4, the labels and the rank come with it.
-    #[arg(long, conflicts_with_all = ["similarity", "features"])]
+    #[arg(long, group = "spec", conflicts_with_all = ["similarity", "features"])]
     pub dataset: Option<String>,
     /// Data folder for --dataset (default: $NMFNET_DATA).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, group = "spec", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// COIL-20 at its full 128×128 instead of the default 32×32.
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub coil_full_size: bool,
     /// Ground-truth classes, one per point (.npy or text): enables ACC, NMI and purity.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, group = "spec", value_name = "FILE")]
     pub labels: Option<PathBuf>,
     /// Rank r = number of clusters (default: the number of classes in the labels).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub rank: Option<usize>,
     /// Number of blocks K (1 to 1000).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub blocks: Option<usize>,
     /// Training epochs (full-batch Adam steps; 1 to 10^7).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub epochs: Option<usize>,
     /// Stop before --epochs once the loss has improved by less than --plateau-tol (relative)
     /// over the last N epochs; 0 runs every epoch (0 to 10^7).
-    #[arg(long, value_name = "N")]
+    #[arg(long, group = "spec", value_name = "N")]
     pub patience: Option<usize>,
     /// Relative improvement below which the loss counts as flat (0 to 1).
-    #[arg(long, value_name = "TOL")]
+    #[arg(long, group = "spec", value_name = "TOL")]
     pub plateau_tol: Option<f64>,
     /// Adam learning rate (0 < lr ≤ 10^6).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub lr: Option<f64>,
     /// Seed of U₀ (the first of --restarts consecutive seeds).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub seed: Option<u64>,
     /// Seeded starts (seeds --seed, --seed + 1, …); the one with the lowest relative error is
     /// kept, all are listed in the summary ("restarts"). Labels never choose. 1 to 1000
     /// (default 3).
-    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_RESTARTS as u64))]
+    #[arg(long, group = "spec", value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_RESTARTS as u64))]
     pub restarts: Option<usize>,
     /// How the graph is built from --features or a --dataset: kuang (SPEC §4: self-tuning
     /// Gaussian kNN weights), or knn-self[:K] (binary kNN connectivity including each point,
     /// K = 10 others by default, symmetrised, ncut-scaled: the graph the paper's Table 1
     /// relative errors need).
-    #[arg(long, value_name = "KIND", value_parser = graph_parser)]
+    #[arg(long, group = "spec", value_name = "KIND", value_parser = graph_parser)]
     pub graph: Option<GraphKind>,
     /// How the graph's nearest neighbours are found from --features or a --dataset with image
     /// features: exact (every distance, in GEMM blocks; the default) or hnsw[:EF] (approximate,
     /// HNSW graphs on 96 principal axes searched with EF candidates, default 18; the neighbours found get their exact
     /// distances; for n in the tens of thousands and more; seeded, the same graph every run).
-    #[arg(long, value_name = "SEARCH", value_parser = knn_parser)]
+    #[arg(long, group = "spec", value_name = "SEARCH", value_parser = knn_parser)]
     pub knn: Option<KnnSearch>,
     /// Classical methods: how they start and stop.
-    #[arg(long, value_enum)]
+    #[arg(long, group = "spec", value_enum)]
     pub protocol: Option<ProtocolArg>,
     /// SymNMF-Net: the settings --config and the flags start from.
-    #[arg(long, value_enum)]
+    #[arg(long, group = "spec", value_enum)]
     pub preset: Option<PresetArg>,
     /// Weight β of the proximity terms (0 ≤ β ≤ 10^6).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub beta: Option<f64>,
     /// Weight γ of the ℓ1 term on U_K (0 = off; at most 10^6).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub gamma: Option<f64>,
     /// Reduction of the squared norms in the loss.
-    #[arg(long, value_enum)]
+    #[arg(long, group = "spec", value_enum)]
     pub reduction: Option<ReductionArg>,
     /// SymNMF-Net: initial λ (default ‖X‖_F; with --fixed-lambda its fixed value; 0 < λ ≤ 10^12). Classical
     /// two-factor methods: the penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖².
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub lambda: Option<f64>,
     /// Classical methods: iteration budget (default 1000; 1 to 10^6).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub max_iter: Option<usize>,
     /// Classical methods: stop when the projected gradient falls below this fraction of the
     /// first iterate's (default 1e-4; finite, ≥ 0).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub tol: Option<f64>,
     /// ADMM: the penalty ρ (default 3‖X‖₂; finite, > 0).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub rho: Option<f64>,
     /// Use the graph as a dense matrix even when it was built sparse (kNN graphs are; every
     /// product with X is then a dense one).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub dense: bool,
     /// Keep λ fixed instead of learning it.
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub fixed_lambda: bool,
     /// Do not project λ above the bound of Proposition 1 after each step.
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub no_project: bool,
     /// Accept a fixed λ below the bound of Proposition 1 (small-λ studies).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub allow_lambda_below_bound: bool,
     /// Training config as JSON (SymNmfTrainingConfig); the flags above override it. Its other
     /// fields are bounded too: u0_scale in (0, 10^3], lr_min_factor in [0, 1], adam_beta1/2 in
     /// [0, 1), adam_epsilon in (0, 1].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, group = "spec", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Backend: cpu (= flex), flex, ndarray or wgpu.
-    #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
+    #[arg(
+        long,
+        group = "spec",
+        visible_alias = "device",
+        value_enum,
+        default_value = "cpu"
+    )]
     pub backend: BackendArg,
     /// Output folder: U.npy, labels.npy, summary.json; SymNMF-Net adds metrics.jsonl (the loss
     /// history), config.json and checkpoint.bin, classical methods history.jsonl.
@@ -177,9 +192,9 @@ pub struct ClusterArgs {
     /// Replace an earlier run in --out instead of refusing.
     #[arg(long, conflicts_with = "resume")]
     pub overwrite: bool,
-    /// Epochs between checkpoints.
-    #[arg(long, default_value_t = 50)]
-    pub checkpoint_every: usize,
+    /// Epochs between checkpoints (default 50).
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
     /// Print one JSON object as the last line of stdout.
     #[arg(long)]
     pub json: bool,
@@ -188,10 +203,47 @@ pub struct ClusterArgs {
     pub quiet: bool,
 }
 
+/// A flag given with a method that does not read it.
+fn misplaced(flags: &[(&str, bool)], only: &str, method: &str) -> anyhow::Result<()> {
+    let given: Vec<&str> = flags.iter().filter(|f| f.1).map(|f| f.0).collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(usage_error(format!(
+        "{} appl{} to {only} only, not {method}",
+        given.join(", "),
+        if given.len() == 1 { "ies" } else { "y" }
+    )))
+}
+
 impl ClusterArgs {
-    /// The request these flags stand for.
-    pub fn request(&self) -> ClusterRequest {
-        let input = if let Some(name) = &self.dataset {
+    /// The job these flags stand for (`--job`'s file, with the run flags over it).
+    pub fn job(&self) -> anyhow::Result<ClusterJob> {
+        let mut job = match &self.job {
+            Some(path) => {
+                let mut job: ClusterJob = read_job(path)?;
+                override_run(
+                    &mut job.run,
+                    self.out.clone(),
+                    self.resume,
+                    self.overwrite,
+                    self.checkpoint_every,
+                    self.quiet,
+                );
+                return Ok(job);
+            }
+            None => {
+                let file = self.config_file()?;
+                let mut job = ClusterJob::new(self.solver(file.as_ref())?);
+                job.rank = self.rank.or(file.as_ref().and_then(|f| f.rank));
+                job.seed = self
+                    .seed
+                    .or(file.as_ref().and_then(|f| f.seed))
+                    .unwrap_or(0);
+                job
+            }
+        };
+        job.input = if let Some(name) = &self.dataset {
             ClusterInput::Dataset {
                 name: name.clone(),
                 data_dir: self.data_dir.clone(),
@@ -204,58 +256,158 @@ impl ClusterArgs {
         } else {
             ClusterInput::Embedded
         };
-        ClusterRequest {
-            method: self.method,
-            input,
-            labels: self.labels.clone(),
-            rank: self.rank,
-            seed: self.seed,
-            restarts: self.restarts,
-            graph: self.graph,
-            knn: self.knn,
-            protocol: self.protocol.map(|p| match p {
-                ProtocolArg::Standard => Protocol::Standard,
-                ProtocolArg::Zhu => Protocol::Zhu,
-            }),
-            preset: self.preset.map(|p| match p {
-                PresetArg::Default => Preset::Default,
-                PresetArg::Paper => Preset::Paper,
-            }),
-            lambda: self.lambda,
-            dense: self.dense,
-            blocks: self.blocks,
-            epochs: self.epochs,
-            patience: self.patience,
-            plateau_tol: self.plateau_tol,
-            lr: self.lr,
-            beta: self.beta,
-            gamma: self.gamma,
-            reduction: self.reduction.map(|r| match r {
-                ReductionArg::Sum => Reduction::Sum,
-                ReductionArg::Mean => Reduction::Mean,
-            }),
-            fixed_lambda: self.fixed_lambda,
-            no_project: self.no_project,
-            allow_lambda_below_bound: self.allow_lambda_below_bound,
-            config: self.config.clone(),
+        for (flag, given) in [
+            ("--graph", self.graph.is_some()),
+            ("--knn", self.knn.is_some()),
+        ] {
+            if given && !job.builds_graph() {
+                return Err(usage_error(format!("{flag} applies to --features and --dataset only: the other inputs are graphs already")));
+            }
+        }
+        if self.graph.is_some() || self.knn.is_some() {
+            job.graph = Some(GraphParams {
+                kind: self.graph.unwrap_or_default(),
+                knn: self.knn.unwrap_or_default(),
+            });
+        }
+        job.labels = self.labels.clone();
+        job.dense = self.dense;
+        if let Some(r) = self.restarts {
+            job.restarts = r;
+        }
+        job.run = run_options(
+            self.out.clone(),
+            self.resume,
+            self.overwrite,
+            self.checkpoint_every,
+            self.quiet,
+        );
+        Ok(job)
+    }
+
+    fn config_file(&self) -> anyhow::Result<Option<NetConfigFile>> {
+        match self.method.unwrap_or(Method::SymnmfNet) {
+            Method::SymnmfNet => Ok(Some(net_config(self.preset(), self.config.as_deref())?)),
+            _ => Ok(None),
+        }
+    }
+
+    fn preset(&self) -> Preset {
+        match self.preset {
+            Some(PresetArg::Paper) => Preset::Paper,
+            Some(PresetArg::Default) | None => Preset::Default,
+        }
+    }
+
+    /// The solver: SymNMF-Net with the preset, the config file and the flags over it, or a
+    /// classical method with its protocol and overrides. Flags of the other kind are a usage
+    /// error.
+    fn solver(&self, file: Option<&NetConfigFile>) -> anyhow::Result<Solver> {
+        let method = self.method.unwrap_or(Method::SymnmfNet);
+        let net_flags = [
+            ("--blocks", self.blocks.is_some()),
+            ("--epochs", self.epochs.is_some()),
+            ("--patience", self.patience.is_some()),
+            ("--plateau-tol", self.plateau_tol.is_some()),
+            ("--lr", self.lr.is_some()),
+            ("--beta", self.beta.is_some()),
+            ("--gamma", self.gamma.is_some()),
+            ("--reduction", self.reduction.is_some()),
+            ("--fixed-lambda", self.fixed_lambda),
+            ("--no-project", self.no_project),
+            ("--allow-lambda-below-bound", self.allow_lambda_below_bound),
+            ("--config", self.config.is_some()),
+            ("--preset", self.preset.is_some()),
+            ("--resume", self.resume),
+            ("--checkpoint-every", self.checkpoint_every.is_some()),
+        ];
+        let classical_flags = [
+            ("--max-iter", self.max_iter.is_some()),
+            ("--tol", self.tol.is_some()),
+            ("--rho", self.rho.is_some()),
+            ("--protocol", self.protocol.is_some()),
+        ];
+        let Some(m) = method.solver() else {
+            misplaced(&classical_flags, "the classical methods", "symnmf-net")?;
+            let mut config = file.expect("SymNMF-Net reads its config").config.clone();
+            self.apply_net_flags(&mut config);
+            return Ok(Solver::Net(NetSolver {
+                backend: self.backend.into(),
+                config,
+            }));
+        };
+        misplaced(&net_flags, "--method symnmf-net", m.name())?;
+        if self.backend != BackendArg::Cpu {
+            return Err(usage_error(format!(
+                "--backend {} applies to --method symnmf-net only: the classical solvers run on the CPU in f64",
+                BackendKind::from(self.backend).name()
+            )));
+        }
+        if self.rho.is_some() && m != nmfnet_baselines::SymMethod::Admm {
+            return Err(usage_error("--rho applies to --method admm only".into()));
+        }
+        Ok(Solver::Classical(ClassicalSolver {
+            method: m,
+            protocol: match self.protocol {
+                Some(ProtocolArg::Zhu) => Protocol::Zhu,
+                Some(ProtocolArg::Standard) | None => Protocol::Standard,
+            },
             max_iter: self.max_iter,
             tol: self.tol,
+            lambda: self.lambda,
             rho: self.rho,
-            out: self.out.clone(),
-            resume: self.resume,
-            overwrite: self.overwrite,
-            checkpoint_every: self.checkpoint_every,
-            progress: !self.quiet,
-            cancel: Default::default(),
-            keep_graph: false,
+        }))
+    }
+
+    /// The SymNMF-Net settings given as flags, over the config.
+    fn apply_net_flags(&self, cfg: &mut SymNmfTrainingConfig) {
+        if let Some(v) = self.blocks {
+            cfg.model.blocks = v;
+        }
+        if let Some(v) = self.epochs {
+            cfg.epochs = v;
+        }
+        if let Some(v) = self.patience {
+            cfg.plateau_patience = v;
+        }
+        if let Some(v) = self.plateau_tol {
+            cfg.plateau_tol = v;
+        }
+        if let Some(v) = self.lr {
+            cfg.lr = v;
+        }
+        if let Some(v) = self.beta {
+            cfg.model.beta = v;
+        }
+        if let Some(v) = self.gamma {
+            cfg.model.gamma = v;
+        }
+        if let Some(r) = self.reduction {
+            cfg.model.reduction = match r {
+                ReductionArg::Sum => Reduction::Sum,
+                ReductionArg::Mean => Reduction::Mean,
+            };
+        }
+        if self.lambda.is_some() {
+            cfg.model.lambda.init = self.lambda;
+        }
+        if self.fixed_lambda {
+            cfg.model.lambda.learnable = false;
+        }
+        if self.no_project {
+            cfg.model.lambda.project = false;
+        }
+        if self.allow_lambda_below_bound {
+            cfg.model.lambda.allow_below_bound = true;
         }
     }
 }
 
 /// Runs `nmfnet cluster`.
 pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
-    let report = cluster(&args.request(), args.backend.into())?;
-    print_summary(&report.summary, args.out.as_deref());
+    let job = args.job()?;
+    let report = cluster(&job)?;
+    print_summary(&report.summary, job.run.out.as_deref());
     if args.json {
         print_json(&report.summary)?;
     }

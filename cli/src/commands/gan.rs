@@ -1,71 +1,82 @@
-//! `nmfnet gan …`: the flags of each GAN-UNET command, the request they make, and what it
-//! prints.
+//! `nmfnet gan …`: the flags of each GAN-UNET command, the job they make, and what it prints.
 
-use crate::args::{print_json, BackendArg};
-use nmfnet_app::gan::baselines::{gan_baselines, GanBaselineRequest, GanBaselineSummary};
-use nmfnet_app::gan::eval::{gan_eval, GanEvalRequest};
-use nmfnet_app::gan::factorize::{gan_factorize, GanFactorizeRequest};
-use nmfnet_app::gan::front::{gan_front, GanFrontRequest, GanFrontSummary};
-use nmfnet_app::gan::train::{gan_train, GanTrainRequest, NodeJoin};
+use crate::args::{override_run, print_json, read_job, run_options, BackendArg};
+use clap::ArgGroup;
+use nmfnet_app::gan::baselines::{gan_baselines, GanBaselineJob, GanBaselineSummary};
+use nmfnet_app::gan::eval::{gan_eval, GanEvalJob};
+use nmfnet_app::gan::factorize::{gan_factorize, GanFactorizeJob};
+use nmfnet_app::gan::front::{gan_front, GanFrontJob, GanFrontSummary};
+use nmfnet_app::gan::train::{gan_train, GanShape, GanTrainJob, NodeJoin, Parallel};
 use nmfnet_baselines::{NmfInit, NmfMethod};
 use std::path::PathBuf;
 
 /// `nmfnet gan train` arguments.
 #[derive(clap::Args, Debug)]
+#[command(group(ArgGroup::new("spec").multiple(true)))]
 pub struct GanTrainArgs {
+    /// Run the job in FILE (the `job.json` of an earlier run, or one written by hand; `-`:
+    /// standard input). Only --out, --resume, --overwrite, --checkpoint-every, --quiet and
+    /// --json may be given beside it.
+    #[arg(long, value_name = "FILE", conflicts_with = "spec")]
+    pub job: Option<PathBuf>,
     /// mnist, fashion or face (Olivetti).
-    #[arg(long)]
-    pub dataset: String,
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, group = "spec", required_unless_present = "job")]
+    pub dataset: Option<String>,
+    #[arg(long, value_name = "DIR", group = "spec")]
     pub data_dir: Option<PathBuf>,
     /// Train with L1 only (the "UNET" ablation).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub no_discriminator: bool,
-    /// Optimiser steps (each: one D and one G update on --batch groups; 1 to 10^8).
-    #[arg(long, default_value_t = 1000)]
-    pub steps: usize,
-    /// Groups per step (1 to 1024).
-    #[arg(long, default_value_t = 1)]
-    pub batch: usize,
-    /// Basis images k (1 to the group size, 40).
-    #[arg(long, default_value_t = 10)]
-    pub k: usize,
+    /// Optimiser steps (each: one D and one G update on --batch groups; 1 to 10^8; default
+    /// 1000).
+    #[arg(long, group = "spec")]
+    pub steps: Option<usize>,
+    /// Groups per step (1 to 1024; default 1).
+    #[arg(long, group = "spec")]
+    pub batch: Option<usize>,
+    /// Basis images k (1 to the group size, 40; default 10).
+    #[arg(long, group = "spec")]
+    pub k: Option<usize>,
     /// HALS sweeps of the differentiable NNLS layer that refines W given H and the group
-    /// (0 = the paper's W head alone; an extension, see ganunet_burn::nnls; at most 200).
-    #[arg(long, default_value_t = 0)]
-    pub nnls_sweeps: usize,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// (0 = the paper's W head alone, the default; an extension, see ganunet_burn::nnls; at
+    /// most 200).
+    #[arg(long, group = "spec")]
+    pub nnls_sweeps: Option<usize>,
+    /// Seed (default 0).
+    #[arg(long, group = "spec")]
+    pub seed: Option<u64>,
     /// Generator width: channels after the first down-sampling, doubled per level up to 8×
-    /// (pix2pix: 64 → 512). 32 has about 1/4 of the parameters and arithmetic (faster
-    /// training and inference); the paper's network is 64.
-    #[arg(long, default_value_t = 64, conflicts_with = "tiny")]
-    pub channels: usize,
+    /// (pix2pix: 64 → 512, the default and the paper's). 32 has about 1/4 of the parameters
+    /// and arithmetic (faster training and inference).
+    #[arg(long, group = "spec", conflicts_with = "tiny")]
+    pub channels: Option<usize>,
     /// A small network (8 base channels): for smoke tests, not for results.
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub tiny: bool,
+    /// Output folder: checkpoint.bin, config.json, metrics.jsonl, job.json, summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    #[arg(long, requires = "out")]
+    #[arg(long)]
     pub resume: bool,
     /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
-    #[arg(long, requires = "out", conflicts_with = "resume")]
+    #[arg(long, conflicts_with = "resume")]
     pub overwrite: bool,
-    #[arg(long, default_value_t = 100)]
-    pub checkpoint_every: usize,
+    /// Steps between checkpoints (default 100).
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
     /// Data-parallel peers in this process (threads, one device each: D flex devices on a CPU),
     /// each on --batch / (D × --nodes) groups of every step, gradients averaged before each
     /// optimiser step (cargo feature `collective`; 1 to 64).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, group = "spec", default_value_t = 1)]
     pub devices: usize,
     /// Processes of a data-parallel run on this machine (1 to 64): the command starts an
     /// orchestrator and the processes, joined over WebSocket on 127.0.0.1; process 0 writes
     /// --out and reports (cargo feature `collective`).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, group = "spec", default_value_t = 1)]
     pub nodes: usize,
     /// This process's place in a --nodes run (set by the command that starts them, or by hand
     /// with --orchestrator and --node-port to join processes on several machines).
-    #[arg(long, requires_all = ["orchestrator", "node_port"])]
+    #[arg(long, group = "spec", requires_all = ["orchestrator", "node_port"])]
     pub node: Option<usize>,
     /// `ws://HOST:PORT` of the orchestrator of a --nodes run.
     #[arg(long, value_name = "URL", requires = "node")]
@@ -79,10 +90,10 @@ pub struct GanTrainArgs {
     /// Batch-norm statistics per group rather than over the batch: with it a batch split
     /// between data-parallel peers trains exactly as on one device (without it each peer
     /// normalises over its own share, as data-parallel batch norm usually does).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub per_group_norm: bool,
-    #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
-    pub backend: BackendArg,
+    #[arg(long, group = "spec", visible_alias = "device", value_enum)]
+    pub backend: Option<BackendArg>,
     #[arg(long)]
     pub json: bool,
     #[arg(long, short)]
@@ -136,7 +147,7 @@ pub struct GanFactorizeArgs {
     #[arg(long, default_value_t = 0, value_name = "ROUNDS")]
     pub refine: usize,
     /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
-    #[arg(long, requires = "out")]
+    #[arg(long)]
     pub overwrite: bool,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
     pub backend: BackendArg,
@@ -146,34 +157,44 @@ pub struct GanFactorizeArgs {
 
 /// `nmfnet gan baselines` arguments.
 #[derive(clap::Args, Debug, Clone)]
+#[command(group(ArgGroup::new("spec").multiple(true)))]
 pub struct GanBaselineArgs {
+    /// Run the job in FILE (the `job.json` of an earlier run; `-`: standard input). Only
+    /// --out, --overwrite, --quiet and --json may be given beside it.
+    #[arg(long, value_name = "FILE", conflicts_with = "spec")]
+    pub job: Option<PathBuf>,
     /// mnist, fashion or face (Olivetti).
-    #[arg(long)]
-    pub dataset: String,
+    #[arg(long, group = "spec", required_unless_present = "job")]
+    pub dataset: Option<String>,
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Methods, comma separated (mu, hals, anls).
-    #[arg(long, value_delimiter = ',', default_value = "anls,mu,hals")]
+    #[arg(
+        long,
+        group = "spec",
+        value_delimiter = ',',
+        default_value = "anls,mu,hals"
+    )]
     pub methods: Vec<String>,
     /// Basis images k (GAN-UNET's default 10).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, group = "spec", default_value_t = 10)]
     pub k: usize,
     /// Groups per split (the first N fixed groups, drawn with seed 0 like `gan eval`);
     /// 0 = all of them.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, group = "spec", default_value_t = 100)]
     pub groups: usize,
     /// Training images the transfer basis is learned on (the first N; 0 = all).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, group = "spec", default_value_t = 0)]
     pub train_images: usize,
     /// Seed of the solvers' random initialisations.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, group = "spec", default_value_t = 0)]
     pub seed: u64,
     /// Folder for hals_direct_grid.png etc. (inputs, reconstructions, basis of the first test
-    /// group), transfer_basis_<method>.png and summary.json.
+    /// group), transfer_basis_<method>.png, job.json and summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
-    #[arg(long, requires = "out")]
+    #[arg(long)]
     pub overwrite: bool,
     #[arg(long)]
     pub json: bool,
@@ -223,11 +244,11 @@ pub struct GanFrontArgs {
     /// Passes per solver setting; the fastest counts (1 to 100).
     #[arg(long, default_value_t = 3)]
     pub timed_passes: usize,
-    /// Folder for summary.json.
+    /// Folder for job.json and summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
-    #[arg(long, requires = "out")]
+    #[arg(long)]
     pub overwrite: bool,
     #[arg(long)]
     pub json: bool,
@@ -236,11 +257,11 @@ pub struct GanFrontArgs {
 }
 
 impl GanFrontArgs {
-    /// The request these flags stand for (names parsed).
-    pub fn request(&self) -> anyhow::Result<GanFrontRequest> {
+    /// The job these flags stand for (names parsed).
+    pub fn job(&self) -> anyhow::Result<GanFrontJob> {
         let methods = parse_names::<NmfMethod>("--methods", &self.methods)?;
         let inits = parse_names::<NmfInit>("--inits", &self.inits)?;
-        Ok(GanFrontRequest {
+        Ok(GanFrontJob {
             dataset: self.dataset.clone(),
             data_dir: self.data_dir.clone(),
             k: self.k,
@@ -253,32 +274,36 @@ impl GanFrontArgs {
             timed_passes: self.timed_passes,
             models: self.models.clone(),
             refine: self.refine.clone(),
-            out: self.out.clone(),
-            overwrite: self.overwrite,
-            progress: !self.quiet,
+            run: run_options(self.out.clone(), false, self.overwrite, None, self.quiet),
         })
     }
 }
 
 impl GanTrainArgs {
-    /// The request these flags stand for.
-    pub fn request(&self) -> GanTrainRequest {
-        GanTrainRequest {
-            dataset: self.dataset.clone(),
-            data_dir: self.data_dir.clone(),
-            no_discriminator: self.no_discriminator,
-            steps: self.steps,
-            batch: self.batch,
-            k: self.k,
-            nnls_sweeps: self.nnls_sweeps,
-            seed: self.seed,
-            channels: self.channels,
+    /// The job these flags stand for (`--job`'s file with the run flags over it).
+    pub fn job(&self) -> anyhow::Result<GanTrainJob> {
+        if let Some(path) = &self.job {
+            let mut job: GanTrainJob = read_job(path)?;
+            self.override_run(&mut job);
+            return Ok(job);
+        }
+        let shape = GanShape {
+            k: self.k.unwrap_or(10),
+            channels: self.channels.unwrap_or(64),
             tiny: self.tiny,
-            out: self.out.clone(),
-            resume: self.resume,
-            overwrite: self.overwrite,
-            checkpoint_every: self.checkpoint_every,
-            progress: !self.quiet,
+            nnls_sweeps: self.nnls_sweeps.unwrap_or(0),
+            per_group_norm: self.per_group_norm,
+            discriminator: !self.no_discriminator,
+            batch: self.batch.unwrap_or(1),
+            seed: self.seed.unwrap_or(0),
+        };
+        let dataset = self
+            .dataset
+            .clone()
+            .expect("clap requires --dataset without --job");
+        let mut job = GanTrainJob::new(&dataset, self.steps.unwrap_or(1000), shape.config()?);
+        job.data_dir = self.data_dir.clone();
+        job.parallel = Parallel {
             devices: self.devices,
             nodes: self.nodes,
             node: self.node.map(|index| NodeJoin {
@@ -287,35 +312,54 @@ impl GanTrainArgs {
                 port: self.node_port.unwrap_or_default(),
                 host: self.node_host.clone(),
             }),
-            per_group_norm: self.per_group_norm,
-            cancel: Default::default(),
-        }
+        };
+        job.backend = self.backend.unwrap_or(BackendArg::Cpu).into();
+        job.run = run_options(
+            self.out.clone(),
+            self.resume,
+            self.overwrite,
+            self.checkpoint_every,
+            self.quiet,
+        );
+        Ok(job)
+    }
+
+    fn override_run(&self, job: &mut GanTrainJob) {
+        override_run(
+            &mut job.run,
+            self.out.clone(),
+            self.resume,
+            self.overwrite,
+            self.checkpoint_every,
+            self.quiet,
+        );
     }
 }
 
 impl GanEvalArgs {
-    /// The request these flags stand for.
-    pub fn request(&self) -> GanEvalRequest {
-        GanEvalRequest {
+    /// The job these flags stand for.
+    pub fn job(&self) -> GanEvalJob {
+        GanEvalJob {
             checkpoint: self.checkpoint.clone(),
             dataset: self.dataset.clone(),
             data_dir: self.data_dir.clone(),
             groups: self.groups,
             batch: self.batch,
             refine: self.refine,
+            backend: self.backend.into(),
         }
     }
 }
 
 impl GanFactorizeArgs {
-    /// The request these flags stand for.
-    pub fn request(&self) -> GanFactorizeRequest {
-        GanFactorizeRequest {
+    /// The job these flags stand for.
+    pub fn job(&self) -> GanFactorizeJob {
+        GanFactorizeJob {
             checkpoint: self.checkpoint.clone(),
             images: self.images.clone(),
-            out: self.out.clone(),
             refine: self.refine,
-            overwrite: self.overwrite,
+            backend: self.backend.into(),
+            run: run_options(Some(self.out.clone()), false, self.overwrite, None, true),
         }
     }
 }
@@ -337,30 +381,45 @@ where
 }
 
 impl GanBaselineArgs {
-    /// The request these flags stand for (the method names parsed).
-    pub fn request(&self) -> anyhow::Result<GanBaselineRequest> {
+    /// The job these flags stand for (the method names parsed; `--job`'s file with the run
+    /// flags over it).
+    pub fn job(&self) -> anyhow::Result<GanBaselineJob> {
+        if let Some(path) = &self.job {
+            let mut job: GanBaselineJob = read_job(path)?;
+            override_run(
+                &mut job.run,
+                self.out.clone(),
+                false,
+                self.overwrite,
+                None,
+                self.quiet,
+            );
+            return Ok(job);
+        }
         let methods = parse_names::<NmfMethod>("--methods", &self.methods)?;
-        Ok(GanBaselineRequest {
-            dataset: self.dataset.clone(),
+        Ok(GanBaselineJob {
+            dataset: self
+                .dataset
+                .clone()
+                .expect("clap requires --dataset without --job"),
             data_dir: self.data_dir.clone(),
             methods,
             k: self.k,
             groups: self.groups,
             train_images: self.train_images,
             seed: self.seed,
-            out: self.out.clone(),
-            overwrite: self.overwrite,
-            progress: !self.quiet,
+            run: run_options(self.out.clone(), false, self.overwrite, None, self.quiet),
         })
     }
 }
 
 /// Runs `nmfnet gan train`.
 pub fn train(args: &GanTrainArgs) -> anyhow::Result<()> {
-    if args.nodes > 1 && args.node.is_none() {
-        return launch_nodes(args);
+    let job = args.job()?;
+    if job.parallel.nodes > 1 && job.parallel.node.is_none() {
+        return launch_nodes(args, &job);
     }
-    let s = gan_train(&args.request(), args.backend.into())?;
+    let s = gan_train(&job)?;
     println!(
         "gan-unet {} ({} steps, k = {}, {}, backend {}): train ε {}, test ε {:.3} on {} groups, {:.4} s per group, {:.1} s ({} of training in all)",
         s.dataset,
@@ -385,7 +444,7 @@ pub fn train(args: &GanTrainArgs) -> anyhow::Result<()> {
 
 /// Runs `nmfnet gan eval`.
 pub fn eval(args: &GanEvalArgs) -> anyhow::Result<()> {
-    let s = gan_eval(&args.request(), args.backend.into())?;
+    let s = gan_eval(&args.job())?;
     println!(
         "gan-unet eval on {} (checkpoint after {} steps, backend {}): train ε {:.3}, test ε {:.3} on {} groups; {:.4} s per group one at a time, {:.4} s per group {} at a time",
         s.dataset,
@@ -406,7 +465,7 @@ pub fn eval(args: &GanEvalArgs) -> anyhow::Result<()> {
 
 /// Runs `nmfnet gan factorize`.
 pub fn factorize(args: &GanFactorizeArgs) -> anyhow::Result<()> {
-    let s = gan_factorize(&args.request(), args.backend.into())?;
+    let s = gan_factorize(&args.job())?;
     println!(
         "gan-unet factorize: {} images, k = {}, ε {:.3}, {:.4} s (one forward pass); written to {}",
         s.images,
@@ -423,7 +482,7 @@ pub fn factorize(args: &GanFactorizeArgs) -> anyhow::Result<()> {
 
 /// Runs `nmfnet gan baselines`.
 pub fn baselines(args: &GanBaselineArgs) -> anyhow::Result<()> {
-    let s = gan_baselines(&args.request()?)?;
+    let s = gan_baselines(&args.job()?)?;
     print_baselines(&s);
     if args.json {
         print_json(&s)?;
@@ -433,7 +492,7 @@ pub fn baselines(args: &GanBaselineArgs) -> anyhow::Result<()> {
 
 /// Runs `nmfnet gan front`.
 pub fn front(args: &GanFrontArgs) -> anyhow::Result<()> {
-    let s = gan_front(&args.request()?)?;
+    let s = gan_front(&args.job()?)?;
     print_front(&s);
     if args.json {
         print_json(&s)?;
@@ -520,45 +579,49 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// `gan train --nodes N` without `--node`: starts burn-collective's orchestrator in this
-/// process and N processes of this program on 127.0.0.1 (process 0 with --out and the progress
-/// bar, the others quiet), waits for all of them and exits with the first failure.
+/// process and N processes of this program on 127.0.0.1, each running `job` with its place in
+/// the run (handed over as `--job -` on its standard input; process 0 with the output folder
+/// and the progress bar, the others quiet), waits for all of them and exits with the first
+/// failure.
 #[cfg(feature = "collective")]
-fn launch_nodes(args: &GanTrainArgs) -> anyhow::Result<()> {
+fn launch_nodes(args: &GanTrainArgs, job: &GanTrainJob) -> anyhow::Result<()> {
     use anyhow::Context;
+    use std::io::Write;
     let port = free_port()?;
     nmfnet_app::gan::train::spawn_orchestrator(port)?;
     let exe = std::env::current_exe().context("cannot find this program to start the processes")?;
-    let req = args.request();
-    let mut children = Vec::with_capacity(args.nodes);
-    for index in 0..args.nodes {
-        let mut node = req.clone();
-        node.node = Some(NodeJoin {
+    let nodes = job.parallel.nodes;
+    let mut children = Vec::with_capacity(nodes);
+    for index in 0..nodes {
+        let mut node = job.clone();
+        node.parallel.node = Some(NodeJoin {
             index,
             orchestrator: format!("ws://127.0.0.1:{port}"),
             port: free_port()?,
             host: "127.0.0.1".into(),
         });
         if index > 0 {
-            node.out = None;
-            node.progress = false;
-        }
-        let mut argv = nmfnet_app::argv::gan_train(&node);
-        argv.remove(0);
-        if let Some(b) = crate::args::backend_flag(args.backend) {
-            argv.extend(["--backend".to_string(), b.to_string()]);
-        }
-        if args.json && index == 0 {
-            argv.push("--json".into());
+            node.run.out = None;
+            node.run.progress = false;
         }
         let mut cmd = std::process::Command::new(&exe);
-        cmd.args(&argv);
+        cmd.args(["gan", "train", "--job", "-"]);
+        if args.json && index == 0 {
+            cmd.arg("--json");
+        }
+        cmd.stdin(std::process::Stdio::piped());
         if index > 0 {
             cmd.stdout(std::process::Stdio::null());
         }
-        children.push(
-            cmd.spawn()
-                .with_context(|| format!("cannot start process {index} of {}", args.nodes))?,
-        );
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start process {index} of {nodes}"))?;
+        let mut stdin = child.stdin.take().expect("piped");
+        stdin
+            .write_all(serde_json::to_string(&node)?.as_bytes())
+            .with_context(|| format!("cannot hand process {index} its job"))?;
+        drop(stdin);
+        children.push(child);
     }
     // Polled rather than waited in turn: when one process fails, the others would wait for it
     // forever, so they are stopped.
@@ -577,7 +640,7 @@ fn launch_nodes(args: &GanTrainArgs) -> anyhow::Result<()> {
                         let _ = other.kill();
                         let _ = other.wait();
                     }
-                    anyhow::bail!("process {index} of {} failed ({status})", args.nodes);
+                    anyhow::bail!("process {index} of {nodes} failed ({status})");
                 }
             }
         }
@@ -589,7 +652,7 @@ fn launch_nodes(args: &GanTrainArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(not(feature = "collective"))]
-fn launch_nodes(_: &GanTrainArgs) -> anyhow::Result<()> {
+fn launch_nodes(_: &GanTrainArgs, _: &GanTrainJob) -> anyhow::Result<()> {
     let _ = free_port;
     anyhow::bail!(
         "data-parallel training (--nodes above 1) is not in this build: build with the cargo feature `collective`"

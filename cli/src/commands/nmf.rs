@@ -1,9 +1,9 @@
-//! `nmfnet nmf`: the flags, the request they make, and the printed summary.
+//! `nmfnet nmf`: the flags, the job they make, and the printed summary.
 
-use crate::args::print_json;
+use crate::args::{override_run, print_json, read_job, run_options, usage_error};
 use anyhow::bail;
-use clap::{Args, ValueEnum};
-use nmfnet_app::nmf::{nmf, NmfInput, NmfRequest, NmfSummary};
+use clap::{ArgGroup, Args, ValueEnum};
+use nmfnet_app::nmf::{nmf, NmfInput, NmfJob, NmfSummary};
 use nmfnet_baselines::nmf::NmfStop;
 use nmfnet_baselines::{NmfInit, NmfMethod};
 use std::path::{Path, PathBuf};
@@ -25,46 +25,54 @@ pub enum NmfStopArg {
 }
 
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("spec").multiple(true)))]
 pub struct NmfArgs {
-    #[arg(long, value_enum, default_value = "hals")]
-    pub method: NmfMethodArg,
+    /// Run the job in FILE (the `job.json` of an earlier run, or one written by hand; `-`:
+    /// standard input). Only --out, --overwrite, --quiet and --json may be given beside it.
+    #[arg(long, value_name = "FILE", conflicts_with = "spec")]
+    pub job: Option<PathBuf>,
+    /// Solver (default hals).
+    #[arg(long, value_enum, group = "spec")]
+    pub method: Option<NmfMethodArg>,
     /// Number of basis vectors k.
-    #[arg(long)]
-    pub rank: usize,
+    #[arg(long, group = "spec", required_unless_present = "job")]
+    pub rank: Option<usize>,
     /// Y as a matrix file (.npy, or CSV/text), m × n; H is m × k.
     #[arg(
         long,
         value_name = "FILE",
+        group = "spec",
         conflicts_with = "images",
-        required_unless_present = "images"
+        required_unless_present_any = ["images", "job"]
     )]
     pub matrix: Option<PathBuf>,
     /// A folder of same-size grayscale PNG/PGM images; each image is a column of Y, so the
     /// columns of H are basis images.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", group = "spec")]
     pub images: Option<PathBuf>,
     /// Height×width of one column of Y, for the basis grid of a --matrix (e.g. 28x28).
-    #[arg(long, value_name = "HxW")]
+    #[arg(long, value_name = "HxW", group = "spec")]
     pub image_shape: Option<String>,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of the random start (default 0).
+    #[arg(long, group = "spec")]
+    pub seed: Option<u64>,
     /// The start: random (a seeded uniform draw scaled to Y's mean, the default), nndsvd
     /// (Boutsidis–Gallopoulos: positive parts of the leading singular pairs) or nndsvda (its
     /// zeros filled with Y's mean; scikit-learn's default start).
-    #[arg(long, value_name = "START")]
+    #[arg(long, value_name = "START", group = "spec")]
     pub init: Option<String>,
     /// Iteration budget (default 500, at most 10^6; SPEC §3 stop rule otherwise).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub max_iter: Option<usize>,
     /// Tolerance of the stop rule (default 1e-3).
-    #[arg(long)]
+    #[arg(long, group = "spec")]
     pub tol: Option<f64>,
     /// Stop rule: the relative projected gradient below --tol for 3 iterations after 20
     /// (SPEC §3, the default), or the sweep's violation relative to the first sweep's below
     /// --tol (scikit-learn's coordinate-descent rule; HALS only).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, group = "spec")]
     pub stop: Option<NmfStopArg>,
-    /// Output folder: H.npy, W.npy, basis.png, history.jsonl, summary.json.
+    /// Output folder: H.npy, W.npy, basis.png, history.jsonl, job.json, summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace files of an earlier run in --out.
@@ -89,53 +97,66 @@ fn parse_shape(s: &str) -> anyhow::Result<(usize, usize)> {
 }
 
 impl NmfArgs {
-    /// The request these flags stand for (`--image-shape` parsed).
-    pub fn request(&self) -> anyhow::Result<NmfRequest> {
+    /// The job these flags stand for (`--image-shape` parsed; `--job`'s file with the run
+    /// flags over it).
+    pub fn job(&self) -> anyhow::Result<NmfJob> {
+        if let Some(path) = &self.job {
+            let mut job: NmfJob = read_job(path)?;
+            override_run(
+                &mut job.run,
+                self.out.clone(),
+                false,
+                self.overwrite,
+                None,
+                self.quiet,
+            );
+            return Ok(job);
+        }
         let input = match (&self.matrix, &self.images) {
             (Some(p), _) => NmfInput::Matrix(p.clone()),
             (None, Some(d)) => NmfInput::Images(d.clone()),
-            (None, None) => bail!("give --matrix FILE or --images DIR"),
+            (None, None) => return Err(usage_error("give --matrix FILE or --images DIR".into())),
         };
-        Ok(NmfRequest {
-            method: match self.method {
-                NmfMethodArg::Mu => NmfMethod::Mu,
-                NmfMethodArg::Hals => NmfMethod::Hals,
-                NmfMethodArg::Anls => NmfMethod::Anls,
-            },
-            rank: self.rank,
-            input,
-            // The shape is that of a matrix's columns; an image folder has its own.
-            image_shape: match self.matrix {
-                Some(_) => self.image_shape.as_deref().map(parse_shape).transpose()?,
-                None => None,
-            },
-            seed: self.seed,
-            max_iter: self.max_iter,
-            tol: self.tol,
-            stop: self.stop.map(|s| match s {
+        let method = match self.method.unwrap_or(NmfMethodArg::Hals) {
+            NmfMethodArg::Mu => NmfMethod::Mu,
+            NmfMethodArg::Hals => NmfMethod::Hals,
+            NmfMethodArg::Anls => NmfMethod::Anls,
+        };
+        let rank = self.rank.expect("clap requires --rank without --job");
+        let mut job = NmfJob::new(input, method, rank);
+        // The shape is that of a matrix's columns; an image folder has its own.
+        job.image_shape = match self.matrix {
+            Some(_) => self.image_shape.as_deref().map(parse_shape).transpose()?,
+            None => None,
+        };
+        job.params.seed = self.seed.unwrap_or(0);
+        if let Some(v) = self.max_iter {
+            job.params.max_iter = v;
+        }
+        if let Some(v) = self.tol {
+            job.params.tol = v;
+        }
+        if let Some(s) = self.stop {
+            job.params.stop = match s {
                 NmfStopArg::ProjectedGradient => NmfStop::ProjectedGradient,
                 NmfStopArg::Violation => NmfStop::Violation,
-            }),
-            out: self.out.clone(),
-            overwrite: self.overwrite,
-            cancel: Default::default(),
-            start: None,
-            init: self
-                .init
-                .as_deref()
-                .map(|s| {
-                    s.parse::<NmfInit>()
-                        .map_err(|e| anyhow::anyhow!("--init: {e}"))
-                })
-                .transpose()?,
-        })
+            };
+        }
+        if let Some(s) = self.init.as_deref() {
+            job.init = s
+                .parse::<NmfInit>()
+                .map_err(|e| anyhow::anyhow!("--init: {e}"))?;
+        }
+        job.run = run_options(self.out.clone(), false, self.overwrite, None, self.quiet);
+        Ok(job)
     }
 }
 
 /// Runs `nmfnet nmf`.
 pub fn run(args: &NmfArgs) -> anyhow::Result<()> {
-    let report = nmf(&args.request()?)?;
-    print_summary(&report.summary, args.out.as_deref());
+    let job = args.job()?;
+    let report = nmf(&job)?;
+    print_summary(&report.summary, job.run.out.as_deref());
     if args.json {
         print_json(&report.summary)?;
     }

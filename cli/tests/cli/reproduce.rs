@@ -52,6 +52,31 @@ fn reproduce_quick_writes_results_and_resumes_without_rerunning() {
     ] {
         assert!(md.contains(needle), "{needle} missing:\n{md}");
     }
+    // Every cell runs again from the job it wrote (the command results.md quotes), to the
+    // same factor bit for bit.
+    assert!(
+        md.contains("`nmfnet cluster --job cells/fair/orl/symanls/seed0/job.json`"),
+        "{md}"
+    );
+    for cell in ["fair/orl/symanls/seed0", "paper/orl/symnmf-net/seed0"] {
+        let dir = out.join("cells").join(cell);
+        let again = d.join(cell.replace('/', "-"));
+        let r = nmfnet(&[
+            "cluster",
+            "--job",
+            p(&dir.join("job.json")),
+            "--out",
+            p(&again),
+            "--quiet",
+        ]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        for f in ["U.npy", "labels.npy"] {
+            assert!(
+                std::fs::read(dir.join(f)).unwrap() == std::fs::read(again.join(f)).unwrap(),
+                "{cell}: {f} differs in the replay"
+            );
+        }
+    }
     let bytes = read_all();
     let json: serde_json::Value = serde_json::from_slice(&bytes[1]).unwrap();
     let cells = json["cells"].as_array().unwrap();

@@ -6,11 +6,11 @@ use super::plan::{Model, Plan};
 use crate::files::read_json;
 use crate::plot::Series;
 use anyhow::Context;
-use nmfnet_app::argv;
 use nmfnet_app::gan::baselines::{gan_baselines, scaled_to_max, subspace_errors};
 use nmfnet_app::gan::eval::gan_eval;
 use nmfnet_app::gan::factorize::factorize_images;
 use nmfnet_app::gan::train::gan_train;
+use nmfnet_app::job::OutMode;
 use nmfnet_app::BackendKind;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::io::{atomic_write, gray_grid_png};
@@ -30,12 +30,15 @@ pub fn train_cell(plan: &Plan, ds: &str, model: Model) -> anyhow::Result<()> {
     if finished {
         return Ok(());
     }
-    let mut req = plan.train_request(ds, model);
-    req.progress = false;
+    let mut job = plan.train_job(ds, model)?;
+    job.run.progress = false;
     // An interrupted run resumes; a folder that cannot be resumed (no run marker, no
     // checkpoint yet) belongs to this reproduction and starts over.
-    req.resume = dir.join(MARKER).is_file() && dir.join("checkpoint.bin").is_file();
-    if !req.resume && dir.exists() {
+    let resume = dir.join(MARKER).is_file() && dir.join("checkpoint.bin").is_file();
+    if resume {
+        job.run.mode = OutMode::Resume;
+    }
+    if !resume && dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }
     if let Some(parent) = dir.parent() {
@@ -43,9 +46,9 @@ pub fn train_cell(plan: &Plan, ds: &str, model: Model) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     if !plan.quiet {
-        println!("running: {}", argv::gan_train(&req).join(" "));
+        println!("running: {}", plan.train_command(ds, model));
     }
-    gan_train(&req, BackendKind::Cpu).with_context(|| format!("cell {}", dir.display()))?;
+    gan_train(&job).with_context(|| format!("cell {}", dir.display()))?;
     Ok(())
 }
 
@@ -57,13 +60,13 @@ pub fn eval_cell(plan: &Plan, model: &Path, ds: &str, refine: usize) -> anyhow::
     } else {
         format!("eval_{ds}_refine{refine}.json")
     });
-    let req = plan.eval_request(model, ds, refine);
-    let command = argv::gan_eval(&req).join(" ");
+    let job = plan.eval_job(model, ds, refine);
+    let key = serde_json::to_value(&job)?;
     let trained = read_json(&model.join("summary.json")).map(|v| v["steps"].clone());
     if let Some(v) = read_json(&path) {
         // Summaries from before the refinement field (timed by a single pass) are evaluated
         // again.
-        if v["command"] == json!(command)
+        if v["job"] == key
             && Some(v["checkpoint_steps"].clone()) == trained
             && v.get("refine").is_some()
         {
@@ -71,37 +74,40 @@ pub fn eval_cell(plan: &Plan, model: &Path, ds: &str, refine: usize) -> anyhow::
         }
     }
     if !plan.quiet {
-        println!("running: {command}");
+        println!(
+            "running: gan eval of {} on {ds} (refine {refine})",
+            model.display()
+        );
     }
-    let s = gan_eval(&req, BackendKind::Cpu)?;
+    let s = gan_eval(&job)?;
     let mut v = serde_json::to_value(&s)?;
-    v["command"] = json!(command);
+    v["job"] = key;
     atomic_write(&path, serde_json::to_string_pretty(&v)?.as_bytes())?;
     Ok(v)
 }
 
-/// The classical comparisons on `ds` (cached with the command that made them).
+/// The classical comparisons on `ds` (cached with the job that made them).
 pub fn baselines_cell(plan: &Plan, ds: &str) -> anyhow::Result<Value> {
     let dir = plan.baselines_dir(ds);
-    let command = plan.baselines_command(ds);
+    let mut job = plan.baselines_job(ds);
+    job.run.progress = !plan.quiet;
+    let key = serde_json::to_value(plan.baselines_job(ds))?;
     if let Some(v) = read_json(&dir.join("cell.json")) {
-        if v["command"] == json!(command) {
+        if v["job"] == key {
             if let Some(s) = read_json(&dir.join("summary.json")) {
                 return with_subspace_reference(plan, ds, s);
             }
         }
     }
     if !plan.quiet {
-        println!("running: {command}");
+        println!("running: {}", plan.baselines_command(ds));
     }
-    let mut req = plan.baselines_request(ds);
-    req.progress = !plan.quiet;
-    // Not cached (or made by another command): the folder belongs to this reproduction.
+    // Not cached (or made by another job): the folder belongs to this reproduction.
     fresh_cell_dir(&dir)?;
-    let s = gan_baselines(&req)?;
+    let s = gan_baselines(&job)?;
     atomic_write(
         &dir.join("cell.json"),
-        serde_json::to_string_pretty(&json!({ "command": command }))?.as_bytes(),
+        serde_json::to_string_pretty(&json!({ "job": key }))?.as_bytes(),
     )?;
     Ok(serde_json::to_value(&s)?)
 }
@@ -125,7 +131,7 @@ pub fn with_subspace_reference(plan: &Plan, ds: &str, mut s: Value) -> anyhow::R
     if s.get("subspace_test_error").is_some() {
         return Ok(s);
     }
-    let (train, test) = subspace_errors(&plan.baselines_request(ds))?;
+    let (train, test) = subspace_errors(&plan.baselines_job(ds))?;
     s["subspace_train_error"] = json!(train);
     s["subspace_test_error"] = json!(test);
     let path = plan.baselines_dir(ds).join("summary.json");

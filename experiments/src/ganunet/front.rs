@@ -7,9 +7,8 @@ use super::cells::fresh_cell_dir;
 use super::plan::{Model, Plan};
 use crate::files::read_json;
 use crate::plot::{line_plot, Series};
-use nmfnet_app::argv;
 use nmfnet_app::gan::front::{
-    gan_front, solver_label, FrontMode, GanFrontRequest, GanFrontSummary, SolverForm,
+    gan_front, solver_label, FrontMode, GanFrontJob, GanFrontSummary, SolverForm,
 };
 use nmfnet_baselines::{NmfInit, NmfMethod};
 use nmfnet_datasets::io::atomic_write;
@@ -48,15 +47,15 @@ fn model_stamps(models: &[(Model, PathBuf)]) -> Value {
 }
 
 /// The front run of `ds` against `models`.
-pub fn front_request(plan: &Plan, ds: &str, models: &[(Model, PathBuf)]) -> GanFrontRequest {
-    let mut r = GanFrontRequest::new(ds);
+pub fn front_job(plan: &Plan, ds: &str, models: &[(Model, PathBuf)]) -> GanFrontJob {
+    let mut r = GanFrontJob::new(ds);
     r.data_dir = Some(plan.data_dir.clone());
     r.groups = plan.groups;
     r.models = models.iter().map(|(_, d)| d.clone()).collect();
     r.refine = std::iter::once(0)
         .chain(plan.refine_rounds.iter().copied())
         .collect();
-    r.out = Some(plan.out.join("cells").join(ds).join("front"));
+    r.run.out = Some(plan.out.join("cells").join(ds).join("front"));
     if plan.quick {
         r.iterations = vec![1, 2, 5];
         r.timed_passes = 1;
@@ -65,15 +64,15 @@ pub fn front_request(plan: &Plan, ds: &str, models: &[(Model, PathBuf)]) -> GanF
     r
 }
 
-/// The front cell of `ds` (cached with its command and the models' checkpoint steps).
+/// The front cell of `ds` (cached with its job and the models' checkpoint steps).
 pub fn front_cell(plan: &Plan, ds: &str) -> anyhow::Result<GanFrontSummary> {
     let models = trained_models(plan, ds);
-    let mut req = front_request(plan, ds, &models);
-    let dir = req.out.clone().expect("set by front_request");
-    let command = argv::gan_front(&req).join(" ");
+    let mut req = front_job(plan, ds, &models);
+    let dir = req.run.out.clone().expect("set by front_job");
+    let key = serde_json::to_value(&req)?;
     let stamps = model_stamps(&models);
     if let Some(v) = read_json(&dir.join("cell.json")) {
-        if v["command"] == json!(command) && v["models"] == stamps {
+        if v["job"] == key && v["models"] == stamps {
             if let Some(s) = read_json(&dir.join("summary.json")) {
                 if let Ok(s) = serde_json::from_value(s) {
                     return Ok(s);
@@ -82,16 +81,16 @@ pub fn front_cell(plan: &Plan, ds: &str) -> anyhow::Result<GanFrontSummary> {
         }
     }
     if !plan.quiet {
-        println!("running: {command}");
+        println!("running: gan front on {ds}");
     }
-    req.progress = !plan.quiet;
-    // Not cached (or made by another command or other checkpoints): the folder belongs to
-    // this reproduction.
+    req.run.progress = !plan.quiet;
+    // Not cached (or made by another job or other checkpoints): the folder belongs to this
+    // reproduction.
     fresh_cell_dir(&dir)?;
     let s = gan_front(&req)?;
     atomic_write(
         &dir.join("cell.json"),
-        serde_json::to_string_pretty(&json!({ "command": command, "models": stamps }))?.as_bytes(),
+        serde_json::to_string_pretty(&json!({ "job": key, "models": stamps }))?.as_bytes(),
     )?;
     Ok(s)
 }
@@ -134,7 +133,7 @@ pub fn fronts(plan: &Plan, results: &mut serde_json::Map<String, Value>) -> anyh
             missing.push(format!("{ds}: {}", absent.join(", ")));
         }
         let s = front_cell(plan, ds)?;
-        passes = front_request(plan, ds, &models).timed_passes;
+        passes = front_job(plan, ds, &models).timed_passes;
         threads = s.threads;
         batch = batch.max(s.batch);
         if let Some(entry) = results.get_mut(ds.as_str()).and_then(|v| v.as_object_mut()) {

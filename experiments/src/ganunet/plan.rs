@@ -1,11 +1,11 @@
 //! The plan of the GAN-UNET reproduction: the data sets, the models trained on each, and the
-//! requests (training, evaluation, classical comparisons) behind every number.
+//! jobs (training, evaluation, classical comparisons) behind every number.
 
 use anyhow::bail;
-use nmfnet_app::argv;
-use nmfnet_app::gan::baselines::GanBaselineRequest;
-use nmfnet_app::gan::eval::GanEvalRequest;
-use nmfnet_app::gan::train::GanTrainRequest;
+use nmfnet_app::gan::baselines::GanBaselineJob;
+use nmfnet_app::gan::eval::GanEvalJob;
+use nmfnet_app::gan::train::{GanShape, GanTrainJob};
+use nmfnet_app::job::RunOptions;
 use std::path::{Path, PathBuf};
 
 pub const ALL: [&str; 3] = ["mnist", "fashion", "face"];
@@ -19,7 +19,7 @@ pub enum Model {
     Unet,
     /// Extension: GAN-UNET with the differentiable NNLS layer refining W.
     GanNnls,
-    /// Extension: the paper's model at a narrower width (`--narrow-channels`).
+    /// Extension: the paper's model at a narrower width ([`GanOptions::narrow_channels`]).
     GanNarrow,
     /// Extension: the NNLS model at the narrow width.
     GanNnlsNarrow,
@@ -184,33 +184,40 @@ impl Plan {
     }
 
     /// The training run of `model` on `ds`.
-    pub fn train_request(&self, ds: &str, model: Model) -> GanTrainRequest {
-        let mut r = GanTrainRequest::new(ds);
-        r.data_dir = Some(self.data_dir.clone());
-        r.steps = self.steps(model);
-        r.checkpoint_every = 250;
-        r.out = Some(self.train_dir(ds, model));
-        r.no_discriminator = model == Model::Unet;
+    pub fn train_job(&self, ds: &str, model: Model) -> anyhow::Result<GanTrainJob> {
+        let mut shape = GanShape {
+            discriminator: model != Model::Unet,
+            ..GanShape::default()
+        };
         if model.nnls() {
-            r.nnls_sweeps = self.nnls_sweeps;
+            shape.nnls_sweeps = self.nnls_sweeps;
         }
         if self.quick {
-            r.tiny = true;
+            shape.tiny = true;
         } else if model.narrow() {
-            r.channels = self.narrow_channels;
+            shape.channels = self.narrow_channels;
         }
-        r
+        let mut job = GanTrainJob::new(ds, self.steps(model), shape.config()?);
+        job.data_dir = Some(self.data_dir.clone());
+        job.run = RunOptions {
+            out: Some(self.train_dir(ds, model)),
+            checkpoint_every: Some(250),
+            ..RunOptions::default()
+        };
+        Ok(job)
     }
 
-    /// The command of [`Plan::train_request`].
+    /// The command that trains `model` on `ds` again from the job the cell wrote, relative to
+    /// the reproduction's folder.
     pub fn train_command(&self, ds: &str, model: Model) -> String {
-        argv::gan_train(&self.train_request(ds, model)).join(" ")
+        let dir = Path::new("cells").join(ds).join(model.folder());
+        format!("nmfnet gan train --job {}", dir.join("job.json").display())
     }
 
     /// The evaluation of the model in `model` on the fixed groups of `ds`, after `refine`
     /// rounds of alternating HALS.
-    pub fn eval_request(&self, model: &Path, ds: &str, refine: usize) -> GanEvalRequest {
-        let mut r = GanEvalRequest::new(model, ds);
+    pub fn eval_job(&self, model: &Path, ds: &str, refine: usize) -> GanEvalJob {
+        let mut r = GanEvalJob::new(model, ds);
         r.data_dir = Some(self.data_dir.clone());
         r.groups = self.groups;
         r.refine = refine;
@@ -223,20 +230,24 @@ impl Plan {
     }
 
     /// The classical comparisons on `ds`.
-    pub fn baselines_request(&self, ds: &str) -> GanBaselineRequest {
-        let mut r = GanBaselineRequest::new(ds);
+    pub fn baselines_job(&self, ds: &str) -> GanBaselineJob {
+        let mut r = GanBaselineJob::new(ds);
         r.data_dir = Some(self.data_dir.clone());
         r.groups = self.groups;
-        r.out = Some(self.baselines_dir(ds));
+        r.run.out = Some(self.baselines_dir(ds));
         if self.quick {
             r.train_images = 400;
         }
         r
     }
 
-    /// The command of [`Plan::baselines_request`].
+    /// The command that runs the comparisons on `ds` again from the job the cell wrote.
     pub fn baselines_command(&self, ds: &str) -> String {
-        argv::gan_baselines(&self.baselines_request(ds)).join(" ")
+        let dir = Path::new("cells").join(ds).join("baselines");
+        format!(
+            "nmfnet gan baselines --job {}",
+            dir.join("job.json").display()
+        )
     }
 
     /// Whether MNIST is among the data sets (the ablation and the training-time study).

@@ -1,5 +1,5 @@
 //! The cells of the SymNMF-Net reproduction: one clustering run each (protocol, data set,
-//! method, seed, and a study tag for the figures), as the request that runs it.
+//! method, seed, and a study tag for the figures), as the job that runs it.
 //!
 //! Two protocols, side by side:
 //! * **fair**: SPEC §4's graph for every method, `nmfnet cluster`'s defaults (SymNMF-Net's
@@ -8,16 +8,17 @@
 //!   relative error is kept — the same seeds, so the same U₀ draws, for every method (ADMM,
 //!   PGD and SymNewton: the group's first start only);
 //! * **paper**: the SymNMF-Net paper as far as it can be rebuilt: the kNN graph that includes
-//!   each point itself (`--graph knn-self`, which reaches Table 1's relative errors), the
-//!   classical baselines as Zhu et al.'s demo runs them (`--protocol zhu`), SymNMF-Net with
-//!   the paper's literal settings (`--preset paper`; on TDT-2 its learning rate for text,
-//!   0.3), one start per seed.
+//!   each point itself (graph `knn-self`, which reaches Table 1's relative errors), the
+//!   classical baselines as Zhu et al.'s demo runs them (protocol `zhu`), SymNMF-Net with the
+//!   paper's literal settings (preset `paper`; on TDT-2 its learning rate for text, 0.3), one
+//!   start per seed.
 
 use crate::files::read_json;
-use nmfnet_app::argv;
 use nmfnet_app::cluster::{
-    ClusterInput, ClusterRequest, GraphKind, Method, Preset, Protocol, DEFAULT_RESTARTS,
+    ClassicalSolver, ClusterInput, ClusterJob, GraphKind, GraphParams, Method, Preset, Protocol,
+    Solver, SymNmfTrainingConfig, DEFAULT_RESTARTS,
 };
+use nmfnet_app::job::RunOptions;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -83,32 +84,51 @@ pub struct Cell {
     /// The seed of the cell's first start (fair: its group g times the starts per group).
     pub seed: u64,
     /// The run, without its data folder and output folder.
-    req: ClusterRequest,
+    job: ClusterJob,
+}
+
+/// SymNMF-Net's config in a job.
+fn net(job: &mut ClusterJob) -> &mut SymNmfTrainingConfig {
+    match &mut job.solver {
+        Solver::Net(n) => &mut n.config,
+        Solver::Classical(_) => panic!("a SymNMF-Net cell"),
+    }
+}
+
+/// A classical solver in a job.
+fn classical(job: &mut ClusterJob) -> &mut ClassicalSolver {
+    match &mut job.solver {
+        Solver::Classical(c) => c,
+        Solver::Net(_) => panic!("a classical cell"),
+    }
 }
 
 impl Cell {
     fn new(side: Side, dataset: &str, method: Method, tag: &str, seed: u64) -> Self {
-        let mut req = ClusterRequest::new(method);
-        req.input = ClusterInput::Dataset {
+        let mut job = ClusterJob::of_method(method);
+        job.input = ClusterInput::Dataset {
             name: dataset.into(),
             data_dir: None,
             coil_full_size: false,
         };
-        req.seed = Some(seed);
-        req.restarts = Some(match side {
+        job.seed = seed;
+        job.restarts = match side {
             Side::Fair => FAIR_RESTARTS,
             Side::Paper => 1,
-        });
+        };
         if side == Side::Paper {
-            req.graph = Some(GraphKind::KnnSelf { k: PAPER_K });
+            job.graph = Some(GraphParams {
+                kind: GraphKind::KnnSelf { k: PAPER_K },
+                ..GraphParams::default()
+            });
             if method == Method::SymnmfNet {
-                req.preset = Some(Preset::Paper);
+                *net(&mut job) = Preset::Paper.config();
                 // The paper's learning rate for text (0.5 is its rate for images).
                 if dataset == "tdt2" {
-                    req.lr = Some(0.3);
+                    net(&mut job).lr = 0.3;
                 }
             } else {
-                req.protocol = Some(Protocol::Zhu);
+                classical(&mut job).protocol = Protocol::Zhu;
             }
         }
         Self {
@@ -117,7 +137,7 @@ impl Cell {
             method,
             tag: tag.into(),
             seed,
-            req,
+            job,
         }
     }
 
@@ -134,32 +154,35 @@ impl Cell {
             .join(format!("seed{}", self.seed))
     }
 
-    /// The run of this cell on the data in `data_dir`, into its folder under `out`.
-    pub fn request(&self, data_dir: &Path, out: &Path) -> ClusterRequest {
-        let mut req = self.req.clone();
-        req.input = ClusterInput::Dataset {
+    /// The run of this cell on the data in `data_dir`, into its folder under `out` (no
+    /// progress bars, no checkpoints before the end: a cell that stops runs again whole).
+    pub fn job(&self, data_dir: &Path, out: &Path) -> ClusterJob {
+        let mut job = self.job.clone();
+        job.input = ClusterInput::Dataset {
             name: self.dataset.clone(),
             data_dir: Some(data_dir.to_path_buf()),
             coil_full_size: false,
         };
-        req.out = Some(self.dir(out));
-        req
+        job.run = RunOptions {
+            out: Some(self.dir(out)),
+            checkpoint_every: Some(100_000),
+            progress: false,
+            ..RunOptions::default()
+        };
+        job
     }
 
-    /// The command of [`Cell::request`].
-    pub fn command(&self, data_dir: &Path, out: &Path) -> String {
-        argv::cluster(&self.request(data_dir, out)).join(" ")
+    /// The command that runs this cell again from the job it wrote, relative to the
+    /// reproduction's folder (a replay names a new output folder with `--out`).
+    pub fn command(&self) -> String {
+        let dir = self.dir(Path::new(""));
+        format!("nmfnet cluster --job {}", dir.join("job.json").display())
     }
 
-    /// The flags beyond data set, method and seed.
-    fn args(&self) -> Vec<String> {
-        // Past "nmfnet cluster --dataset D --method M --seed S".
-        argv::cluster(&self.req).split_off(8)
-    }
-
-    /// What a finished cell must match to count as this one (saved as `cell.json`).
+    /// What a finished cell must match to count as this one (saved as `cell.json`): where it
+    /// stands in the tables, and its job without the data and output folders.
     pub fn identity(&self) -> Value {
-        json!({"protocol": self.side.name(), "dataset": self.dataset, "method": self.method.name(), "tag": self.tag, "seed": self.seed, "args": self.args()})
+        json!({"protocol": self.side.name(), "dataset": self.dataset, "method": self.method.name(), "tag": self.tag, "seed": self.seed, "job": self.job})
     }
 }
 
@@ -196,22 +219,22 @@ pub fn cells(opts: &SymnmfOptions) -> Vec<Cell> {
                    method: Method,
                    tag: &str,
                    seed: u64,
-                   f: &dyn Fn(&mut ClusterRequest)| {
+                   f: &dyn Fn(&mut ClusterJob)| {
         let mut c = Cell::new(side, dataset, method, tag, seed);
-        f(&mut c.req);
+        f(&mut c.job);
         out.push(c)
     };
     if opts.quick {
         for side in [Side::Fair, Side::Paper] {
             for m in [Method::SymnmfNet, Method::Symanls, Method::Symhals] {
-                add(side, "orl", m, "", 0, &|r| {
+                add(side, "orl", m, "", 0, &|j| {
                     if side == Side::Fair {
-                        r.restarts = Some(2);
+                        j.restarts = 2;
                     }
                     if m == Method::SymnmfNet {
-                        r.epochs = Some(30);
+                        net(j).epochs = 30;
                     } else {
-                        r.max_iter = Some(100);
+                        classical(j).max_iter = Some(100);
                     }
                 });
             }
@@ -224,15 +247,15 @@ pub fn cells(opts: &SymnmfOptions) -> Vec<Cell> {
             .is_none_or(|v| v.iter().any(|x| x == d))
     };
     let classical = |m: Method| {
-        move |r: &mut ClusterRequest| {
+        move |j: &mut ClusterJob| {
             if m == Method::Symnewton {
-                r.max_iter = Some(NEWTON_MAX_ITER);
+                classical(j).max_iter = Some(NEWTON_MAX_ITER);
             }
             // ADMM, PGD and SymNewton are in no paired comparison: one start per group (its
             // first seed) keeps the reproduction within its time (SymNewton alone would take
             // ≈ 40 min with three).
             if matches!(m, Method::Admm | Method::Pgd | Method::Symnewton) {
-                r.restarts = Some(1);
+                j.restarts = 1;
             }
         }
     };
@@ -245,8 +268,8 @@ pub fn cells(opts: &SymnmfOptions) -> Vec<Cell> {
             for t in ["orl", "coil20"] {
                 if wanted(t) {
                     for g in 0..opts.seeds {
-                        add(Side::Paper, t, Method::SymnmfNet, "defaults", g, &|r| {
-                            r.preset = None
+                        add(Side::Paper, t, Method::SymnmfNet, "defaults", g, &|j| {
+                            *net(j) = Preset::Default.config()
                         });
                     }
                 }
@@ -260,12 +283,13 @@ pub fn cells(opts: &SymnmfOptions) -> Vec<Cell> {
                         Method::SymnmfNet,
                         &format!("lambda{tag}"),
                         0,
-                        &|r| {
-                            r.restarts = Some(1);
-                            r.fixed_lambda = true;
-                            r.lambda = Some(l);
-                            r.no_project = true;
-                            r.allow_lambda_below_bound = true;
+                        &|j| {
+                            j.restarts = 1;
+                            let lambda = &mut net(j).model.lambda;
+                            lambda.learnable = false;
+                            lambda.init = Some(l);
+                            lambda.project = false;
+                            lambda.allow_below_bound = true;
                         },
                     );
                 }
@@ -278,9 +302,9 @@ pub fn cells(opts: &SymnmfOptions) -> Vec<Cell> {
                         Method::SymnmfNet,
                         &format!("gamma{tag}"),
                         0,
-                        &|r| {
-                            r.restarts = Some(1);
-                            r.gamma = Some(g);
+                        &|j| {
+                            j.restarts = 1;
+                            net(j).model.gamma = g;
                         },
                     );
                 }

@@ -244,12 +244,7 @@ fn wilcoxon_table(md: &mut Md, groups: &Groups, side: Side, datasets: &[&str]) -
 
 /// Writes `results.md`, `results.json`, `times.md` and `times.json` (with the figures) from
 /// the finished cells of `all`, and prints the tables.
-pub fn report(
-    all: &[Cell],
-    data_dir: &Path,
-    out: &Path,
-    opts: &SymnmfOptions,
-) -> anyhow::Result<()> {
+pub fn report(all: &[Cell], out: &Path, opts: &SymnmfOptions) -> anyhow::Result<()> {
     let mut groups: Groups = BTreeMap::new();
     let mut cell_rows = Vec::new();
     let mut missing = 0;
@@ -277,7 +272,7 @@ pub fn report(
         without_times(&mut s);
         // The seed the cell's starts began from pairs the methods (fair: the group's).
         s["cell_seed"] = json!(c.seed);
-        let command = c.command(data_dir, out);
+        let command = c.command();
         cell_rows.push(json!({"cell": c.identity(), "command": command, "summary": s}));
         // Tagged cells under "method#tag" (the tables ask for them by that name).
         let key = if c.tag.is_empty() {
@@ -487,7 +482,7 @@ pub fn report(
     for (file, caption) in &figs {
         md.line(&format!("* [{caption}]({file}.png) ([SVG]({file}.svg))"));
     }
-    md.line("\n## Commands\n\n<details><summary>every cell</summary>\n");
+    md.line("\n## Commands\n\nEvery cell wrote its job, every setting resolved, as `job.json` in its folder; from this folder, `nmfnet cluster --job cells/…/job.json --out DIR` runs it again into DIR with the same numbers.\n\n<details><summary>every cell</summary>\n");
     for r in &cell_rows {
         md.line(&format!("* `{}`", r["command"].as_str().unwrap_or("")));
     }

@@ -4,7 +4,6 @@ use super::cells::{cells, done, Cell, SymnmfOptions, FAIR_DATASETS};
 use super::report::report;
 use anyhow::{bail, Context};
 use nmfnet_app::cluster::cluster;
-use nmfnet_app::BackendKind;
 use nmfnet_datasets::io::atomic_write;
 use nmfnet_train::progress::cell_bar;
 use nmfnet_train::runtime::rundir::{Mode, RunDir};
@@ -12,9 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn run_cell(cell: &Cell, data_dir: &Path, out: &Path) -> anyhow::Result<()> {
-    let mut req = cell.request(data_dir, out);
-    req.progress = false;
-    req.checkpoint_every = 100_000;
+    let job = cell.job(data_dir, out);
     let dir = cell.dir(out);
     // The cell is not done: whatever an interrupted attempt left goes (the folder belongs to
     // this reproduction), and the cell runs fresh. It is done once its summary and its identity
@@ -27,7 +24,7 @@ fn run_cell(cell: &Cell, data_dir: &Path, out: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let t = Instant::now();
-    cluster(&req, BackendKind::Cpu).with_context(|| format!("cell {}", dir.display()))?;
+    cluster(&job).with_context(|| format!("cell {}", dir.display()))?;
     // The wall time goes beside the results (times.md), never into them.
     atomic_write(
         &dir.join("wall.json"),
@@ -52,7 +49,7 @@ pub fn symnmf(opts: &SymnmfOptions) -> anyhow::Result<()> {
         })
     });
     if opts.seeds == 0 {
-        bail!("--seeds must be at least 1");
+        bail!("`seeds` must be at least 1");
     }
     if let Some(ds) = &opts.datasets {
         for d in ds {
@@ -104,7 +101,7 @@ pub fn symnmf(opts: &SymnmfOptions) -> anyhow::Result<()> {
         }
         bar.finish_and_clear();
     }
-    report(&all, &data_dir, &out, opts)?;
+    report(&all, &out, opts)?;
     run.claim_present()?;
     run.commit()?;
     Ok(())

@@ -1,14 +1,17 @@
-//! What a clustering run is asked to do: the method, the input, the options, the output.
+//! What a clustering run is asked to do ([`ClusterJob`]): the input, the rank, the seeds, the
+//! graph built from feature vectors, the solver with its own config, and the run options.
 
+use crate::job::RunOptions;
 use nmfnet_baselines::SymMethod;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::neighbours::KnnSearch;
-use nmfnet_datasets::{Cancel, Dense};
-use nmfnet_train::runtime::rundir::{Mode, RunDir};
+use nmfnet_datasets::Dense;
+use nmfnet_train::runtime::backend::BackendKind;
+use nmfnet_train::runtime::rundir::{OutDirError, RunDir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use symnmf_burn::{Reduction, SymNmfTrainingConfig};
+use symnmf_burn::SymNmfTrainingConfig;
 
 /// A clustering method (see [`Method::describe`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +87,8 @@ impl Method {
     }
 }
 
-/// Where SymNMF-Net's settings start, before `--config` and the flags.
+/// Where SymNMF-Net's settings start (a front end applies a config file and its options over
+/// them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
@@ -111,7 +115,7 @@ impl Preset {
     }
 }
 
-/// How the similarity graph is built from feature vectors (`--features`, `--dataset`).
+/// How the similarity graph is built from feature vectors (a features file or a data set).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GraphKind {
@@ -160,7 +164,7 @@ impl GraphKind {
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
     /// Kuang's scaled start `U₀ = 2·sqrt(mean(X)/r)·rand`, the method's own λ, stopping at a
-    /// relative projected-gradient tolerance (`--tol`) or `--max-iter`.
+    /// relative projected-gradient tolerance (`tol`) or after `max_iter` iterations.
     #[default]
     Standard,
     /// The demo of Zhu et al.'s code, with which the SymNMF-Net paper's baselines were most
@@ -177,7 +181,7 @@ impl Protocol {
     }
 }
 
-/// Most restarts one request may ask for.
+/// Most restarts one job may ask for.
 pub const MAX_RESTARTS: usize = 1000;
 
 /// What to cluster.
@@ -209,8 +213,8 @@ pub enum ClusterInput {
     FeaturesData { name: String, z: Shared<Dense> },
 }
 
-/// A matrix handed over in memory: shared, not copied, between clones of a request, and equal
-/// only to itself (requests are compared, matrices are not).
+/// A matrix handed over in memory: shared, not copied, between clones of a job, and equal only
+/// to itself (jobs are compared, matrices are not).
 #[derive(Clone)]
 pub struct Shared<T>(pub Arc<T>);
 
@@ -232,164 +236,182 @@ impl<T> std::fmt::Debug for Shared<T> {
     }
 }
 
-/// Everything a clustering run needs but the backend. `None` means "the default" (of the
-/// method, of the `--config` file, or of the labels for the rank).
+/// Seeded starts per job when none is asked for (see the guide's "Restarts").
+pub const DEFAULT_RESTARTS: usize = 3;
+
+/// Epochs between SymNMF-Net's checkpoints when none is asked for.
+pub const DEFAULT_CHECKPOINT_EVERY: usize = 50;
+
+/// The seed of start `i` of a job seeded with `seed`: consecutive seeds.
+pub fn restart_seed(seed: u64, i: usize) -> u64 {
+    seed.wrapping_add(i as u64)
+}
+
+/// How the graph of feature vectors is built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphParams {
+    /// The weights and scaling of the graph.
+    pub kind: GraphKind,
+    /// How the neighbours are found.
+    pub knn: KnnSearch,
+}
+
+/// SymNMF-Net: the backend it trains on and its whole training config (the rank and the seed
+/// come from the job).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetSolver {
+    pub backend: BackendKind,
+    pub config: SymNmfTrainingConfig,
+}
+
+/// A classical solver (f64, on the CPU) and how it starts and stops; `None` is the protocol's
+/// value (the written job has them resolved).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassicalSolver {
+    pub method: SymMethod,
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Iteration budget.
+    #[serde(default)]
+    pub max_iter: Option<usize>,
+    /// Stop once the projected gradient falls below this fraction of the first iterate's.
+    #[serde(default)]
+    pub tol: Option<f64>,
+    /// The penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖² (two-factor methods).
+    #[serde(default)]
+    pub lambda: Option<f64>,
+    /// ADMM's penalty ρ.
+    #[serde(default)]
+    pub rho: Option<f64>,
+}
+
+impl ClassicalSolver {
+    /// `method` with the standard protocol and its defaults.
+    pub fn new(method: SymMethod) -> Self {
+        Self {
+            method,
+            protocol: Protocol::Standard,
+            max_iter: None,
+            tol: None,
+            lambda: None,
+            rho: None,
+        }
+    }
+}
+
+/// The solver of a clustering job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ClusterRequest {
-    pub method: Method,
+#[serde(rename_all = "kebab-case")]
+pub enum Solver {
+    /// SymNMF-Net, trained through the loop on a Burn backend.
+    Net(NetSolver),
+    /// One of the classical solvers.
+    Classical(ClassicalSolver),
+}
+
+/// Everything a clustering run needs. Written to `job.json` with every default resolved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterJob {
+    /// What to cluster (the embedded default when left out).
+    #[serde(default)]
     pub input: ClusterInput,
     /// Ground-truth classes, one per point (.npy or text): ACC, NMI and purity.
+    #[serde(default)]
     pub labels: Option<PathBuf>,
-    /// Rank r = number of clusters (default: the number of classes in the labels).
+    /// Rank r = number of clusters (None: the number of classes in the labels).
+    #[serde(default)]
     pub rank: Option<usize>,
-    /// Seed of U₀ (default 0); with restarts, the first of `restarts` consecutive seeds.
-    pub seed: Option<u64>,
-    /// Seeded starts; the one with the lowest relative error is kept (None: the default,
-    /// [`super::DEFAULT_RESTARTS`]).
-    pub restarts: Option<usize>,
-    /// How the graph is built from feature vectors (None: [`GraphKind::Kuang`]).
-    pub graph: Option<GraphKind>,
-    /// How the graph's neighbours are found from feature vectors (None: the exact search).
-    pub knn: Option<KnnSearch>,
-    /// Classical methods: the start and stopping protocol (None: [`Protocol::Standard`]).
-    pub protocol: Option<Protocol>,
-    /// SymNMF-Net: the settings `--config` and the flags start from (None: the default).
-    pub preset: Option<Preset>,
-    /// SymNMF-Net: initial (or, with `fixed_lambda`, fixed) λ. Classical two-factor methods:
-    /// the penalty λ of ½‖X − UVᵀ‖² + λ/2‖U − V‖².
-    pub lambda: Option<f64>,
+    /// Seed of U₀; with restarts, the first of `restarts` consecutive seeds.
+    #[serde(default)]
+    pub seed: u64,
+    /// Seeded starts; the one with the lowest relative error is kept.
+    #[serde(default = "default_restarts")]
+    pub restarts: usize,
+    /// How the graph is built from feature vectors (inputs that are graphs already take none).
+    #[serde(default)]
+    pub graph: Option<GraphParams>,
     /// Hold a graph built sparse as a dense matrix.
+    #[serde(default)]
     pub dense: bool,
-    /// SymNMF-Net only.
-    pub blocks: Option<usize>,
-    pub epochs: Option<usize>,
-    /// Stop once the loss improved by less than `plateau_tol` over this many epochs (0: run
-    /// every epoch).
-    pub patience: Option<usize>,
-    pub plateau_tol: Option<f64>,
-    pub lr: Option<f64>,
-    pub beta: Option<f64>,
-    pub gamma: Option<f64>,
-    pub reduction: Option<Reduction>,
-    pub fixed_lambda: bool,
-    pub no_project: bool,
-    pub allow_lambda_below_bound: bool,
-    /// A `SymNmfTrainingConfig` as JSON; the fields above override it.
-    pub config: Option<PathBuf>,
-    /// Classical methods only: iteration budget, relative tolerance, ADMM's ρ.
-    pub max_iter: Option<usize>,
-    pub tol: Option<f64>,
-    pub rho: Option<f64>,
-    /// Output folder (None: nothing is written).
-    pub out: Option<PathBuf>,
-    /// Continue the SymNMF-Net run whose checkpoint is in `out`.
-    pub resume: bool,
-    /// Replace an earlier run in `out` instead of refusing.
-    pub overwrite: bool,
-    /// Epochs between checkpoints.
-    pub checkpoint_every: usize,
-    /// Show progress bars (stderr).
-    pub progress: bool,
-    /// Stop switch: once set, the run stops at its next iteration or epoch with an error.
-    #[serde(skip)]
-    pub cancel: Cancel,
+    pub solver: Solver,
+    #[serde(default)]
+    pub run: RunOptions,
     /// Return the graph that was factorised in [`super::ClusterReport::graph`] (a binding's
     /// `affinity_matrix_`), instead of dropping it.
     #[serde(skip)]
     pub keep_graph: bool,
 }
 
-impl ClusterRequest {
-    /// The embedded default with `method`, nothing written, as the command line's defaults.
-    pub fn new(method: Method) -> Self {
+fn default_restarts() -> usize {
+    DEFAULT_RESTARTS
+}
+
+impl ClusterJob {
+    /// The embedded default clustered by `solver`, nothing written.
+    pub fn new(solver: Solver) -> Self {
         Self {
-            method,
             input: ClusterInput::Embedded,
             labels: None,
             rank: None,
-            seed: None,
-            restarts: None,
+            seed: 0,
+            restarts: DEFAULT_RESTARTS,
             graph: None,
-            knn: None,
-            protocol: None,
-            preset: None,
-            lambda: None,
             dense: false,
-            blocks: None,
-            epochs: None,
-            patience: None,
-            plateau_tol: None,
-            lr: None,
-            beta: None,
-            gamma: None,
-            reduction: None,
-            fixed_lambda: false,
-            no_project: false,
-            allow_lambda_below_bound: false,
-            config: None,
-            max_iter: None,
-            tol: None,
-            rho: None,
-            out: None,
-            resume: false,
-            overwrite: false,
-            checkpoint_every: 50,
-            progress: true,
-            cancel: Cancel::default(),
+            solver,
+            run: RunOptions::default(),
             keep_graph: false,
         }
     }
 
-    /// Options given that only SymNMF-Net reads, by their command-line names.
-    pub(crate) fn net_only(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        let mut add = |on: bool, name| {
-            if on {
-                v.push(name)
-            }
-        };
-        add(self.blocks.is_some(), "--blocks");
-        add(self.epochs.is_some(), "--epochs");
-        add(self.patience.is_some(), "--patience");
-        add(self.plateau_tol.is_some(), "--plateau-tol");
-        add(self.lr.is_some(), "--lr");
-        add(self.beta.is_some(), "--beta");
-        add(self.gamma.is_some(), "--gamma");
-        add(self.reduction.is_some(), "--reduction");
-        add(self.fixed_lambda, "--fixed-lambda");
-        add(self.no_project, "--no-project");
-        add(self.allow_lambda_below_bound, "--allow-lambda-below-bound");
-        add(self.config.is_some(), "--config");
-        add(self.preset.is_some(), "--preset");
-        add(self.resume, "--resume");
-        v
+    /// SymNMF-Net with a preset's settings on the CPU.
+    pub fn net(preset: Preset) -> Self {
+        Self::new(Solver::Net(NetSolver {
+            backend: BackendKind::Cpu,
+            config: preset.config(),
+        }))
     }
 
-    /// Options given that only the classical methods read, by their command-line names.
-    pub(crate) fn classical_only(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.max_iter.is_some() {
-            v.push("--max-iter");
-        }
-        if self.tol.is_some() {
-            v.push("--tol");
-        }
-        if self.rho.is_some() {
-            v.push("--rho");
-        }
-        if self.protocol.is_some() {
-            v.push("--protocol");
-        }
-        v
+    /// A classical solver with its standard protocol.
+    pub fn classical(method: SymMethod) -> Self {
+        Self::new(Solver::Classical(ClassicalSolver::new(method)))
     }
 
-    /// Takes the output folder for this run (see [`nmfnet_train::runtime::rundir`]): refuses a folder
-    /// holding files nmfnet did not write, an earlier run without `--resume`/`--overwrite`, a
-    /// folder another run holds, and inputs inside it. `None` when nothing is written.
-    pub(crate) fn open_out(&self) -> anyhow::Result<Option<RunDir>> {
-        let Some(dir) = &self.out else {
-            return Ok(None);
-        };
+    /// The job of `method`: the default preset for SymNMF-Net.
+    pub fn of_method(method: Method) -> Self {
+        match method.solver() {
+            None => Self::net(Preset::Default),
+            Some(m) => Self::classical(m),
+        }
+    }
+
+    /// The method that runs.
+    pub fn method(&self) -> Method {
+        match &self.solver {
+            Solver::Net(_) => Method::SymnmfNet,
+            Solver::Classical(c) => Method::ALL
+                .into_iter()
+                .find(|m| m.solver() == Some(c.method))
+                .expect("every solver is a method"),
+        }
+    }
+
+    /// Whether the input is made into a graph here (a features file, data, or a data set).
+    pub fn builds_graph(&self) -> bool {
+        matches!(
+            self.input,
+            ClusterInput::Features(_)
+                | ClusterInput::FeaturesData { .. }
+                | ClusterInput::Dataset { .. }
+        )
+    }
+
+    /// Takes the output folder for this run (see [`RunOptions::open`]); the inputs named by the
+    /// job may not lie inside it.
+    pub(crate) fn open_out(&self) -> Result<Option<RunDir>, OutDirError> {
         let mut inputs: Vec<&Path> = Vec::new();
         match &self.input {
             ClusterInput::Similarity(p) | ClusterInput::Features(p) => inputs.push(p),
@@ -399,8 +421,6 @@ impl ClusterRequest {
             _ => {}
         }
         inputs.extend(self.labels.as_deref());
-        inputs.extend(self.config.as_deref());
-        let mode = Mode::from_flags(self.resume, self.overwrite)?;
-        Ok(Some(RunDir::open(dir, "cluster", mode, &inputs)?))
+        self.run.open("cluster", &inputs)
     }
 }
