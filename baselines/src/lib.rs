@@ -6,8 +6,8 @@
 //!   ADMM (Lu, Hong, Wang 2017), the plain projected scheme (4) of the SymNMF-Net paper, and
 //!   Kuang's ANLS variant — one interface: [`SymParams`] → [`fit`] → [`SymFit`] (factor,
 //!   per-iteration history, convergence report).
-//! * [`nmf`]: MU, HALS and ANLS-BPP for `Y ≈ HW`, and [`nmf::nnls_fixed_basis`]; their starts
-//!   (random, NNDSVD, NNDSVDa) in [`nmf_start`].
+//! * [`mod@nmf`]: MU, HALS and ANLS-BPP for `Y ≈ HW`, and [`nmf::nnls_fixed_basis`]; their starts
+//!   (random, NNDSVD, NNDSVDa) in [`mod@nmf_start`].
 //! * [`nnls`]: the one block-principal-pivoting NNLS kernel all of them share.
 //! * [`subspace`]: the rank-k references (truncated SVD, subspace fitted to ε) of GAN-UNET's
 //!   comparisons.

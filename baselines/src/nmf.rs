@@ -302,6 +302,9 @@ pub fn nmf_from(
 /// One iteration of `method` from (H, W), given `YWᵀ` and `WWᵀ` at that point: the new
 /// (H, W) and the `HᵀY`, `HᵀH` of the new H (the W-update's operands, which the next
 /// iteration's gradient reuses).
+/// The factors after one update, and the Gram products the stop rule reads: (H, W, HᵀY, HᵀH).
+type Updated = (Mat<f64>, Mat<f64>, Mat<f64>, Mat<f64>);
+
 fn update(
     method: NmfMethod,
     y: MatRef<'_, f64>,
@@ -309,7 +312,7 @@ fn update(
     mut w: Mat<f64>,
     ywt: &Mat<f64>,
     wwt: &Mat<f64>,
-) -> Result<(Mat<f64>, Mat<f64>, Mat<f64>, Mat<f64>)> {
+) -> Result<Updated> {
     let (m, n, rank) = (y.nrows(), y.ncols(), h.ncols());
     let (hty, hth);
     match method {

@@ -11,7 +11,7 @@ use nmfnet_datasets::io::atomic_write;
 use serde::Serialize;
 use serde_json::json;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -74,6 +74,109 @@ fn line(
     }
 }
 
+/// The summary lines and every part's rows, as `bench all` collects them.
+#[derive(Default)]
+struct Summary {
+    lines: Vec<Line>,
+    parts: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Summary {
+    /// Adds one part: its summary lines, and its rows under `key` in the JSON's `parts`.
+    fn add(&mut self, key: &str, (lines, rows): (Vec<Line>, serde_json::Value)) {
+        self.lines.extend(lines);
+        self.parts.insert(key.into(), rows);
+    }
+}
+
+/// numpy's milliseconds for X·U, X n×n, U n×r, in `dtype` (None without the reference or when
+/// it fails).
+fn numpy_gemm_ms(py: Option<&Path>, n: usize, r: usize, dtype: &str) -> Option<f64> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/gemm.py");
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let out = Command::new(py?)
+        .arg(&script)
+        .args([
+            "--n",
+            &n.to_string(),
+            "--r",
+            &r.to_string(),
+            "--dtype",
+            dtype,
+        ])
+        .args(["--threads", &threads.to_string()])
+        .output()
+        .ok()?;
+    last_json_line(&out, "numpy gemm").ok()?["ms"].as_f64()
+}
+
+/// Our milliseconds for X·U at (n, r) — faer in f32 and f64, then each Burn CPU backend in
+/// f32 — each with numpy's time in the same dtype.
+fn our_gemm_ms(
+    n: usize,
+    r: usize,
+    backends: &[String],
+    np32: Option<f64>,
+    np64: Option<f64>,
+) -> Result<Vec<(String, f64, Option<f64>)>> {
+    let mut ours: Vec<(String, f64, Option<f64>)> = vec![
+        (
+            "faer-f32".into(),
+            crate::util::faer_gemm_seconds::<f32>(n, r, 7) * 1e3,
+            np32,
+        ),
+        (
+            "faer-f64".into(),
+            crate::util::faer_gemm_seconds::<f64>(n, r, 7) * 1e3,
+            np64,
+        ),
+    ];
+    for b in backends.iter().filter(|b| *b != "wgpu") {
+        let s = crate::util::backend_gemm_seconds(b, n, r, 7)?;
+        ours.push((format!("{b}-f32"), s * 1e3, np32));
+    }
+    Ok(ours)
+}
+
+/// Prints one row of the GEMM table and returns its JSON row, with its summary line when the
+/// row is ours (numpy's own rows have none).
+fn gemm_row(
+    n: usize,
+    r: usize,
+    name: &str,
+    ms: f64,
+    reference: Option<f64>,
+) -> (Option<Line>, serde_json::Value) {
+    let flop = 2.0 * (n * n * r) as f64;
+    let ratio = reference.map(|t| ms / t);
+    println!(
+        "{n:>6} {r:>3} {name:>10} {ms:>9.2} {:>9.1} {:>7}",
+        flop / ms / 1e6,
+        ratio.map_or("—".into(), |x| format!("{x:.2}"))
+    );
+    let raw = json!({"n": n, "r": r, "impl": name, "ms": ms, "gflops": flop / ms / 1e6});
+    if name.starts_with("numpy") {
+        return (None, raw);
+    }
+    let refname = if name.ends_with("f64") {
+        "numpy-f64"
+    } else {
+        "numpy-f32"
+    };
+    let l = line(
+        "GEMM rate (GFLOP/s)",
+        format!("X·U n={n} r={r}"),
+        name,
+        flop / ms / 1e6,
+        "GFLOP/s",
+        refname,
+        reference.map(|t| flop / t / 1e6),
+        ratio,
+        None,
+    );
+    (Some(l), raw)
+}
+
 /// GEMM rates of X·U for the sizes that matter: ours (faer, used by the classical solvers, and
 /// the Burn CPU backends) against numpy's BLAS in the same run.
 fn gemm_part(
@@ -84,8 +187,6 @@ fn gemm_part(
     if let Err(why) = &py {
         println!("numpy reference skipped: {why}. Our own rates follow.");
     }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/gemm.py");
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     println!(
         "\n## GEMM rate: X·U, X n×n, U n×r, median of 7; ratio = our time / numpy's (same dtype)"
     );
@@ -95,79 +196,23 @@ fn gemm_part(
     );
     let (mut lines, mut raw) = (Vec::new(), Vec::new());
     for &(n, r) in sizes {
-        let flop = 2.0 * (n * n * r) as f64;
-        let numpy = |dtype: &str| -> Option<f64> {
-            let p = py.as_ref().ok()?;
-            let out = Command::new(p)
-                .arg(&script)
-                .args([
-                    "--n",
-                    &n.to_string(),
-                    "--r",
-                    &r.to_string(),
-                    "--dtype",
-                    dtype,
-                ])
-                .args(["--threads", &threads.to_string()])
-                .output()
-                .ok()?;
-            last_json_line(&out, "numpy gemm").ok()?["ms"].as_f64()
-        };
-        let np32 = numpy("float32");
-        let np64 = numpy("float64");
-        let mut ours: Vec<(String, f64, Option<f64>)> = vec![
-            (
-                "faer-f32".into(),
-                crate::util::faer_gemm_seconds::<f32>(n, r, 7) * 1e3,
-                np32,
-            ),
-            (
-                "faer-f64".into(),
-                crate::util::faer_gemm_seconds::<f64>(n, r, 7) * 1e3,
-                np64,
-            ),
-        ];
-        for b in backends.iter().filter(|b| *b != "wgpu") {
-            let s = crate::util::backend_gemm_seconds(b, n, r, 7)?;
-            ours.push((format!("{b}-f32"), s * 1e3, np32));
-        }
-        for (name, ms, reference) in ours.iter().cloned().chain(
-            [("numpy-f32", np32), ("numpy-f64", np64)]
-                .into_iter()
-                .filter_map(|(k, v)| v.map(|v| (k.to_string(), v, None))),
-        ) {
-            let ratio = reference.map(|t| ms / t);
-            println!(
-                "{n:>6} {r:>3} {name:>10} {ms:>9.2} {:>9.1} {:>7}",
-                flop / ms / 1e6,
-                ratio.map_or("—".into(), |x| format!("{x:.2}"))
-            );
-            raw.push(json!({"n": n, "r": r, "impl": name, "ms": ms, "gflops": flop / ms / 1e6}));
-            if !name.starts_with("numpy") {
-                let refname = if name.ends_with("f64") {
-                    "numpy-f64"
-                } else {
-                    "numpy-f32"
-                };
-                lines.push(line(
-                    "GEMM rate (GFLOP/s)",
-                    format!("X·U n={n} r={r}"),
-                    &name,
-                    flop / ms / 1e6,
-                    "GFLOP/s",
-                    refname,
-                    reference.map(|t| flop / t / 1e6),
-                    ratio,
-                    None,
-                ));
-            }
+        let np32 = numpy_gemm_ms(py.as_deref().ok(), n, r, "float32");
+        let np64 = numpy_gemm_ms(py.as_deref().ok(), n, r, "float64");
+        let ours = our_gemm_ms(n, r, backends, np32, np64)?;
+        let numpy = [("numpy-f32", np32), ("numpy-f64", np64)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v, None)));
+        for (name, ms, reference) in ours.into_iter().chain(numpy) {
+            let (l, row) = gemm_row(n, r, &name, ms, reference);
+            lines.extend(l);
+            raw.push(row);
         }
     }
     Ok((lines, json!(raw)))
 }
 
-pub fn run(plan: &Plan) -> Result<Vec<Line>> {
-    let started = Instant::now();
+/// The data folder: `--data-dir`, else $NMFNET_DATA when it is a folder, else none (said so).
+fn find_data_dir(plan: &Plan) -> Result<Option<PathBuf>> {
     let data_dir = match &plan.data_dir {
         Some(d) => Some(nmfnet_datasets::catalog::data_dir(Some(d))?),
         None => std::env::var_os("NMFNET_DATA")
@@ -179,66 +224,60 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
             "no data folder (--data-dir or $NMFNET_DATA): the solver parts use synthetic matrices"
         );
     }
-    let q = plan.quick;
-    let mut lines = Vec::new();
-    let mut parts = serde_json::Map::new();
+    Ok(data_dir)
+}
 
-    // 1. The machine's GEMM rate.
-    let gemm_sizes: Vec<(usize, usize)> = if q {
-        vec![(500, 10)]
+/// The epoch lines of one of our SymNMF-Net rows: against PyTorch with X stored alike (issue
+/// 19's targets: dense ≤ 1.0×, sparse ≤ 0.6×), and dense rows also against PyTorch
+/// restructured as nmfnet is (one product), without a target.
+fn symnmf_epoch_lines(r: &crate::torch::Row) -> Vec<Line> {
+    let case = format!("n={} r={}", r.n, r.rank);
+    let sparse = r.impl_.ends_with("sparse");
+    let (reference, target) = if sparse {
+        ("pytorch sparse", 0.6)
+    } else if r.impl_.starts_with("ndarray") {
+        ("pytorch dense", NDARRAY_TARGET)
     } else {
-        vec![(3147, 10), (9394, 30)]
+        ("pytorch dense", 1.0)
     };
-    let (l, raw) = gemm_part(&gemm_sizes, &plan.backends)?;
-    lines.extend(l);
-    parts.insert("gemm".into(), raw);
+    let mut lines = vec![line(
+        "SymNMF-Net epoch (ms)",
+        case.clone(),
+        &r.impl_,
+        r.ms_per_epoch,
+        "ms",
+        reference,
+        r.vs_torch.map(|v| r.ms_per_epoch / v),
+        r.vs_torch,
+        Some(target),
+    )];
+    if !sparse {
+        lines.push(line(
+            "SymNMF-Net epoch (ms)",
+            case,
+            &r.impl_,
+            r.ms_per_epoch,
+            "ms",
+            "pytorch dense, one product",
+            r.vs_torch_one_product.map(|v| r.ms_per_epoch / v),
+            r.vs_torch_one_product,
+            None,
+        ));
+    }
+    lines
+}
 
-    // 2. SymNMF-Net vs PyTorch.
-    println!();
+/// SymNMF-Net vs PyTorch: the epoch lines of each of our rows, then their peak memory lines.
+fn symnmf_net_part(q: bool, backends: &[String]) -> Result<(Vec<Line>, serde_json::Value)> {
     let (sizes, ranks, blocks, epochs) = if q {
         (vec![300], vec![10], 3, 2)
     } else {
         (vec![1000, 3147, 9394], vec![10, 30], 10, 5)
     };
-    let rows = crate::torch::compare(&sizes, &ranks, blocks, epochs, &plan.backends)?;
-    // Ours against PyTorch with X stored alike; issue 19's targets: dense ≤ 1.0×, sparse ≤ 0.6×.
-    // Dense rows also against PyTorch restructured as nmfnet is (one product), without a target.
-    for r in rows.iter().filter(|r| !r.impl_.starts_with("pytorch")) {
-        let case = format!("n={} r={}", r.n, r.rank);
-        let sparse = r.impl_.ends_with("sparse");
-        let (reference, target) = if sparse {
-            ("pytorch sparse", 0.6)
-        } else if r.impl_.starts_with("ndarray") {
-            ("pytorch dense", NDARRAY_TARGET)
-        } else {
-            ("pytorch dense", 1.0)
-        };
-        lines.push(line(
-            "SymNMF-Net epoch (ms)",
-            case.clone(),
-            &r.impl_,
-            r.ms_per_epoch,
-            "ms",
-            reference,
-            r.vs_torch.map(|v| r.ms_per_epoch / v),
-            r.vs_torch,
-            Some(target),
-        ));
-        if !sparse {
-            lines.push(line(
-                "SymNMF-Net epoch (ms)",
-                case,
-                &r.impl_,
-                r.ms_per_epoch,
-                "ms",
-                "pytorch dense, one product",
-                r.vs_torch_one_product.map(|v| r.ms_per_epoch / v),
-                r.vs_torch_one_product,
-                None,
-            ));
-        }
-    }
-    for r in rows.iter().filter(|r| !r.impl_.starts_with("pytorch")) {
+    let rows = crate::torch::compare(&sizes, &ranks, blocks, epochs, backends)?;
+    let ours = || rows.iter().filter(|r| !r.impl_.starts_with("pytorch"));
+    let mut lines: Vec<Line> = ours().flat_map(symnmf_epoch_lines).collect();
+    for r in ours() {
         lines.push(line(
             "SymNMF-Net peak memory (MB)",
             format!("n={} r={}", r.n, r.rank),
@@ -251,36 +290,13 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
             Some(2.0),
         ));
     }
-    parts.insert("symnmf_net".into(), serde_json::to_value(&rows)?);
+    Ok((lines, serde_json::to_value(&rows)?))
+}
 
-    // 3. GAN-UNET vs PyTorch.
-    println!();
-    let (batches, steps, sizes) = if q {
-        (
-            vec![1],
-            2,
-            crate::gan::Sizes {
-                base: 8,
-                disc_base: 8,
-            },
-        )
-    } else {
-        (
-            vec![1, 4],
-            5,
-            crate::gan::Sizes {
-                base: 64,
-                disc_base: 64,
-            },
-        )
-    };
-    let gan_backends: Vec<String> = plan
-        .backends
-        .iter()
-        .filter(|b| *b != "wgpu")
-        .cloned()
-        .collect();
-    let rows = crate::gan::compare(&batches, steps, &gan_backends, sizes)?;
+/// The GAN-UNET lines: each of our rows' training step against PyTorch's at the same batch,
+/// and its single-group inference in the rows of the first batch.
+fn ganunet_lines(rows: &[crate::gan::Row], first_batch: usize) -> Vec<Line> {
+    let mut lines = Vec::new();
     for r in rows.iter().filter(|r| r.impl_ != "pytorch") {
         let torch = rows
             .iter()
@@ -300,7 +316,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
                 1.2
             }),
         ));
-        if r.batch == batches[0] {
+        if r.batch == first_batch {
             lines.push(line(
                 "GAN-UNET inference, one group (ms)",
                 "1 group of 40".into(),
@@ -314,11 +330,40 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
             ));
         }
     }
-    parts.insert("ganunet".into(), serde_json::to_value(&rows)?);
+    lines
+}
 
-    // 4. Classical SymNMF solvers vs their GEMM floor.
-    println!();
-    let datasets: Vec<String> = match (&data_dir, q) {
+/// GAN-UNET vs PyTorch on the CPU backends (wgpu runs SymNMF-Net only).
+fn ganunet_part(q: bool, backends: &[String]) -> Result<(Vec<Line>, serde_json::Value)> {
+    let (batches, steps, sizes) = if q {
+        (
+            vec![1],
+            2,
+            crate::gan::Sizes {
+                base: 8,
+                disc_base: 8,
+            },
+        )
+    } else {
+        (
+            vec![1, 4],
+            5,
+            crate::gan::Sizes {
+                base: 64,
+                disc_base: 64,
+            },
+        )
+    };
+    let gan_backends: Vec<String> = backends.iter().filter(|b| *b != "wgpu").cloned().collect();
+    let rows = crate::gan::compare(&batches, steps, &gan_backends, sizes)?;
+    let lines = ganunet_lines(&rows, batches[0]);
+    Ok((lines, serde_json::to_value(&rows)?))
+}
+
+/// The classical SymNMF solvers vs their GEMM floor (MNIST₁ and TDT-2 with the data folder,
+/// else the planted graph).
+fn solvers_part(data_dir: Option<&Path>, q: bool) -> Result<(Vec<Line>, serde_json::Value)> {
+    let datasets: Vec<String> = match (data_dir, q) {
         (Some(_), false) => vec!["mnist1".into(), "tdt2".into()],
         _ => vec!["planted".into()],
     };
@@ -336,7 +381,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
     .collect::<std::result::Result<Vec<_>, _>>()?;
     let storages = vec!["dense".to_string(), "sparse".to_string()];
     let rows = crate::solvers::run(
-        data_dir.as_deref(),
+        data_dir,
         &datasets,
         &storages,
         &methods,
@@ -344,7 +389,7 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
         if q { 1 } else { 3 },
         crate::util::peak_rss_mb,
     )?;
-    let mut raw = Vec::new();
+    let (mut lines, mut raw) = (Vec::new(), Vec::new());
     for r in &rows {
         lines.push(line(
             "SymNMF solver iteration (ms)",
@@ -364,49 +409,84 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
             "peak_mb": r.peak_mb,
         }));
     }
-    parts.insert("symnmf_solvers".into(), json!(raw));
+    Ok((lines, json!(raw)))
+}
 
-    // 5. Plain NMF vs its GEMM floor and scikit-learn.
-    println!();
+/// Plain NMF vs its GEMM floor and scikit-learn (MNIST with the data folder, unless quick).
+fn plain_nmf_part(data_dir: Option<&Path>, q: bool) -> Result<(Vec<Line>, serde_json::Value)> {
     let (cols, iters) = if q { (400, 5) } else { (10_000, 100) };
-    let rows = crate::nmf::compare(data_dir.as_deref().filter(|_| !q), cols, 10, iters)?;
-    for r in &rows {
-        if r.impl_ == "ours" {
+    let rows = crate::nmf::compare(data_dir.filter(|_| !q), cols, 10, iters)?;
+    let mut lines = Vec::new();
+    for r in rows.iter().filter(|r| r.impl_ == "ours") {
+        lines.push(line(
+            "plain NMF iteration (ms)",
+            r.matrix.clone(),
+            &r.method,
+            r.ms_per_iter,
+            "ms",
+            "GEMM floor (Y·Wᵀ + Hᵀ·Y)",
+            Some(r.floor_ms),
+            Some(r.vs_floor),
+            Some(1.5),
+        ));
+        if let Some(sk) = rows
+            .iter()
+            .find(|s| s.method == r.method && s.impl_.starts_with("sklearn"))
+        {
             lines.push(line(
                 "plain NMF iteration (ms)",
                 r.matrix.clone(),
                 &r.method,
                 r.ms_per_iter,
                 "ms",
-                "GEMM floor (Y·Wᵀ + Hᵀ·Y)",
-                Some(r.floor_ms),
-                Some(r.vs_floor),
-                Some(1.5),
+                &sk.impl_,
+                Some(sk.ms_per_iter),
+                r.vs_sklearn,
+                None,
             ));
-            if let Some(sk) = rows
-                .iter()
-                .find(|s| s.method == r.method && s.impl_.starts_with("sklearn"))
-            {
-                lines.push(line(
-                    "plain NMF iteration (ms)",
-                    r.matrix.clone(),
-                    &r.method,
-                    r.ms_per_iter,
-                    "ms",
-                    &sk.impl_,
-                    Some(sk.ms_per_iter),
-                    r.vs_sklearn,
-                    None,
-                ));
-            }
         }
     }
-    parts.insert("plain_nmf".into(), serde_json::to_value(&rows)?);
+    Ok((lines, serde_json::to_value(&rows)?))
+}
 
-    // 6. GAN-UNET at equal error (MNIST test groups; needs the data and a trained model).
-    println!();
+/// The summary line of one generator setting at equal error: its time per group against the
+/// fastest solver setting that reaches its ε (target 0.2).
+fn equal_error_line(e: &nmfnet_app::gan::front::EqualError) -> Line {
+    let model = e.model.file_name().map_or_else(
+        || e.model.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    );
+    let (reference, ref_ms) = match &e.solver {
+        Some(r) => (
+            format!(
+                "{} from {} × {} it",
+                nmfnet_app::gan::front::solver_label(r.method, r.form),
+                r.init.name(),
+                r.iterations
+            ),
+            Some(1e3 * r.seconds_per_group),
+        ),
+        None => ("no solver reaches its ε".into(), None),
+    };
+    let gen_ms = 1e3 * e.generator_seconds_per_group;
+    line(
+        "GAN-UNET at equal ε (ms/group)",
+        format!("mnist ε {:.3}, {}", e.generator_error, e.mode.name()),
+        &format!("{model} +{} rounds", e.refine),
+        gen_ms,
+        "ms",
+        &reference,
+        ref_ms,
+        ref_ms.map(|t| gen_ms / t),
+        Some(0.2),
+    )
+}
+
+/// GAN-UNET at equal error on MNIST test groups; None (said so) without the data folder or a
+/// trained model.
+fn front_part(data_dir: Option<&Path>, q: bool) -> Result<Option<(Vec<Line>, serde_json::Value)>> {
     let models = crate::front::models(&[]);
-    match &data_dir {
+    match data_dir {
         None => println!("GAN-UNET at equal error: skipped (no data folder)"),
         Some(_) if models.is_empty() => println!(
             "GAN-UNET at equal error: skipped (no trained model in {})",
@@ -414,53 +494,27 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
         ),
         Some(dir) => {
             let s = crate::front::run(dir, models, if q { 4 } else { 25 }, q)?;
-            for e in &s.equal_error {
-                let model = e.model.file_name().map_or_else(
-                    || e.model.display().to_string(),
-                    |n| n.to_string_lossy().into(),
-                );
-                let (reference, ref_ms) = match &e.solver {
-                    Some(r) => (
-                        format!(
-                            "{} from {} × {} it",
-                            nmfnet_app::gan::front::solver_label(r.method, r.form),
-                            r.init.name(),
-                            r.iterations
-                        ),
-                        Some(1e3 * r.seconds_per_group),
-                    ),
-                    None => ("no solver reaches its ε".into(), None),
-                };
-                let gen_ms = 1e3 * e.generator_seconds_per_group;
-                lines.push(line(
-                    "GAN-UNET at equal ε (ms/group)",
-                    format!("mnist ε {:.3}, {}", e.generator_error, e.mode.name()),
-                    &format!("{model} +{} rounds", e.refine),
-                    gen_ms,
-                    "ms",
-                    &reference,
-                    ref_ms,
-                    ref_ms.map(|t| gen_ms / t),
-                    Some(0.2),
-                ));
-            }
-            parts.insert("ganunet_front".into(), serde_json::to_value(&s)?);
+            let lines = s.equal_error.iter().map(equal_error_line).collect();
+            return Ok(Some((lines, serde_json::to_value(&s)?)));
         }
     }
+    Ok(None)
+}
 
-    let secs = started.elapsed().as_secs_f64();
+/// Prints the summary table and writes it as OUT/all.md, with every part's rows as OUT/all.json.
+fn write_summary(plan: &Plan, summary: &Summary, secs: f64) -> Result<()> {
     let machine = crate::machine::describe();
-    let md = markdown(&lines, secs, q, &machine.markdown());
+    let md = markdown(&summary.lines, secs, plan.quick, &machine.markdown());
     println!("\n{md}");
     std::fs::create_dir_all(&plan.out)?;
     atomic_write(&plan.out.join("all.md"), md.as_bytes())?;
     let doc = json!({
         "seconds": secs,
-        "quick": q,
+        "quick": plan.quick,
         "threads": std::thread::available_parallelism().map_or(2, |n| n.get()),
         "machine": machine,
-        "summary": lines,
-        "parts": parts,
+        "summary": summary.lines,
+        "parts": summary.parts,
     });
     atomic_write(
         &plan.out.join("all.json"),
@@ -472,7 +526,49 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
         plan.out.join("all.md").display(),
         plan.out.join("all.json").display()
     );
-    Ok(lines)
+    Ok(())
+}
+
+/// Runs every part, prints the summary table and writes it (OUT/all.md, OUT/all.json).
+pub fn run(plan: &Plan) -> Result<Vec<Line>> {
+    let started = Instant::now();
+    let data_dir = find_data_dir(plan)?;
+    let data_dir = data_dir.as_deref();
+    let q = plan.quick;
+    let mut summary = Summary::default();
+
+    // 1. The machine's GEMM rate.
+    let gemm_sizes: Vec<(usize, usize)> = if q {
+        vec![(500, 10)]
+    } else {
+        vec![(3147, 10), (9394, 30)]
+    };
+    summary.add("gemm", gemm_part(&gemm_sizes, &plan.backends)?);
+
+    // 2. SymNMF-Net vs PyTorch.
+    println!();
+    summary.add("symnmf_net", symnmf_net_part(q, &plan.backends)?);
+
+    // 3. GAN-UNET vs PyTorch.
+    println!();
+    summary.add("ganunet", ganunet_part(q, &plan.backends)?);
+
+    // 4. Classical SymNMF solvers vs their GEMM floor.
+    println!();
+    summary.add("symnmf_solvers", solvers_part(data_dir, q)?);
+
+    // 5. Plain NMF vs its GEMM floor and scikit-learn.
+    println!();
+    summary.add("plain_nmf", plain_nmf_part(data_dir, q)?);
+
+    // 6. GAN-UNET at equal error (MNIST test groups; needs the data and a trained model).
+    println!();
+    if let Some(part) = front_part(data_dir, q)? {
+        summary.add("ganunet_front", part);
+    }
+
+    write_summary(plan, &summary, started.elapsed().as_secs_f64())?;
+    Ok(summary.lines)
 }
 
 fn num(x: f64) -> String {

@@ -5,7 +5,7 @@
 //! lists its inverse, generator / solver, against the target 0.2).
 
 use anyhow::Result;
-use nmfnet_app::gan::front::{gan_front, GanFrontRequest, GanFrontSummary};
+use nmfnet_app::gan::front::{gan_front, GanFrontJob, GanFrontSummary};
 use std::path::{Path, PathBuf};
 
 /// Where `nmfnet reproduce ganunet` leaves the MNIST models the front is drawn for.
@@ -34,11 +34,11 @@ pub fn run(
     groups: usize,
     quick: bool,
 ) -> Result<GanFrontSummary> {
-    let mut req = GanFrontRequest::new("mnist");
+    let mut req = GanFrontJob::new("mnist");
     req.data_dir = Some(data_dir.to_path_buf());
     req.groups = groups;
     req.models = models;
-    req.progress = false;
+    req.run.progress = false;
     if quick {
         req.iterations = vec![1, 2, 5];
         req.timed_passes = 1;

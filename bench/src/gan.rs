@@ -10,7 +10,7 @@ use ganunet_burn::{DiscriminatorConfig, GeneratorConfig};
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::Dense;
 use nmfnet_train::tasks::ganunet::GanTrainingConfig;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Image side of the benchmark (MNIST padded to 32×32, as in training).
@@ -103,18 +103,8 @@ pub struct Row {
     pub phase_ms: Vec<(String, f64)>,
 }
 
-pub fn compare(
-    batches: &[usize],
-    steps: usize,
-    backends: &[String],
-    sizes: Sizes,
-) -> Result<Vec<Row>> {
-    let py = python();
-    if let Err(why) = &py {
-        println!("PyTorch reference skipped: {why}. Our own numbers follow.");
-    }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/ganunet.py");
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+/// Prints what the GAN-UNET table shows and its header.
+fn print_header(sizes: Sizes, steps: usize, threads: usize) {
     println!(
         "GAN-UNET (group 40, k = 10, 32×32, generator base {}, discriminator base {}), f32, {threads} threads: \
          training step (PCA + D update + G update) on a batch of groups, median of {steps} after 2 warm-up; \
@@ -127,6 +117,114 @@ pub fn compare(
         "{:>5} {:>10} {:>11} {:>9} {:>13} {:>9} {:>9} {:>9}",
         "batch", "impl", "ms/step", "vs torch", "ms/inference", "vs torch", "G params", "D params"
     );
+}
+
+/// PyTorch's timing of the same layers (`bench/python/ganunet.py`) on batches of `batch` groups.
+fn torch_timing(
+    python: &Path,
+    sizes: Sizes,
+    batch: usize,
+    steps: usize,
+    threads: usize,
+) -> Result<Timing> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/ganunet.py");
+    let out = Command::new(python)
+        .arg(&script)
+        .args(["--base", &sizes.base.to_string()])
+        .args(["--disc-base", &sizes.disc_base.to_string()])
+        .args(["--batch", &batch.to_string(), "--steps", &steps.to_string()])
+        .args(["--threads", &threads.to_string()])
+        .output()?;
+    let v = last_json_line(&out, "pytorch ganunet")?;
+    let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    Ok(Timing {
+        ms_per_step: num("ms_per_step"),
+        ms_inference: num("ms_per_group_inference"),
+        generator_params: num("generator_params") as usize,
+        discriminator_params: num("discriminator_params") as usize,
+        phase_ms: v["phase_ms"]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter_map(|(k, x)| Some((k.clone(), x.as_f64()?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// PyTorch's timing among `found`, if it ran.
+fn torch_of(found: &[(String, Timing)]) -> Option<&Timing> {
+    found.iter().find(|f| f.0 == "pytorch").map(|f| &f.1)
+}
+
+/// Fails when PyTorch's model (if it ran) has other parameter counts than ours (the first of
+/// `found`).
+fn check_same_model(found: &[(String, Timing)]) -> Result<()> {
+    if let Some(t) = torch_of(found) {
+        let ours = &found[0].1;
+        if (ours.generator_params, ours.discriminator_params)
+            != (t.generator_params, t.discriminator_params)
+        {
+            bail!(
+                "the PyTorch model is not ours: parameters G {} / D {} vs ours {} / {}",
+                t.generator_params,
+                t.discriminator_params,
+                ours.generator_params,
+                ours.discriminator_params
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The rows of one batch size, in the order of `found`, each printed as it is made.
+fn batch_rows(batch: usize, found: &[(String, Timing)]) -> Vec<Row> {
+    let torch = torch_of(found);
+    let mut rows = Vec::new();
+    for (name, t) in found {
+        let row = Row {
+            batch,
+            impl_: name.clone(),
+            ms_per_step: t.ms_per_step,
+            ms_inference: t.ms_inference,
+            generator_params: t.generator_params,
+            discriminator_params: t.discriminator_params,
+            step_vs_torch: torch.map(|p| t.ms_per_step / p.ms_per_step),
+            inference_vs_torch: torch.map(|p| t.ms_inference / p.ms_inference),
+            phase_ms: t.phase_ms.clone(),
+        };
+        let fmt = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.2}"));
+        println!(
+            "{:>5} {:>10} {:>11.1} {:>9} {:>13.2} {:>9} {:>9} {:>9}",
+            row.batch,
+            row.impl_,
+            row.ms_per_step,
+            fmt(row.step_vs_torch),
+            row.ms_inference,
+            fmt(row.inference_vs_torch),
+            row.generator_params,
+            row.discriminator_params
+        );
+        rows.push(row);
+    }
+    rows
+}
+
+/// `bench gan`: for each batch size, every backend's step and inference times, then PyTorch's,
+/// with the time per phase of the step.
+pub fn compare(
+    batches: &[usize],
+    steps: usize,
+    backends: &[String],
+    sizes: Sizes,
+) -> Result<Vec<Row>> {
+    let py = python();
+    if let Err(why) = &py {
+        println!("PyTorch reference skipped: {why}. Our own numbers follow.");
+    }
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    print_header(sizes, steps, threads);
     let mut rows = Vec::new();
     for &batch in batches {
         let mut found = Vec::new();
@@ -135,74 +233,13 @@ pub fn compare(
             found.push((b.clone(), t));
         }
         if let Ok(p) = &py {
-            let out = Command::new(p)
-                .arg(&script)
-                .args(["--base", &sizes.base.to_string()])
-                .args(["--disc-base", &sizes.disc_base.to_string()])
-                .args(["--batch", &batch.to_string(), "--steps", &steps.to_string()])
-                .args(["--threads", &threads.to_string()])
-                .output()?;
-            let v = last_json_line(&out, "pytorch ganunet")?;
-            let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
             found.push((
                 "pytorch".into(),
-                Timing {
-                    ms_per_step: num("ms_per_step"),
-                    ms_inference: num("ms_per_group_inference"),
-                    generator_params: num("generator_params") as usize,
-                    discriminator_params: num("discriminator_params") as usize,
-                    phase_ms: v["phase_ms"]
-                        .as_object()
-                        .map(|o| {
-                            o.iter()
-                                .filter_map(|(k, x)| Some((k.clone(), x.as_f64()?)))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                },
+                torch_timing(p, sizes, batch, steps, threads)?,
             ));
         }
-        let torch = found.iter().find(|f| f.0 == "pytorch").map(|f| &f.1);
-        if let Some(t) = torch {
-            let ours = &found[0].1;
-            if (ours.generator_params, ours.discriminator_params)
-                != (t.generator_params, t.discriminator_params)
-            {
-                bail!(
-                    "the PyTorch model is not ours: parameters G {} / D {} vs ours {} / {}",
-                    t.generator_params,
-                    t.discriminator_params,
-                    ours.generator_params,
-                    ours.discriminator_params
-                );
-            }
-        }
-        for (name, t) in &found {
-            let row = Row {
-                batch,
-                impl_: name.clone(),
-                ms_per_step: t.ms_per_step,
-                ms_inference: t.ms_inference,
-                generator_params: t.generator_params,
-                discriminator_params: t.discriminator_params,
-                step_vs_torch: torch.map(|p| t.ms_per_step / p.ms_per_step),
-                inference_vs_torch: torch.map(|p| t.ms_inference / p.ms_inference),
-                phase_ms: t.phase_ms.clone(),
-            };
-            let fmt = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.2}"));
-            println!(
-                "{:>5} {:>10} {:>11.1} {:>9} {:>13.2} {:>9} {:>9} {:>9}",
-                row.batch,
-                row.impl_,
-                row.ms_per_step,
-                fmt(row.step_vs_torch),
-                row.ms_inference,
-                fmt(row.inference_vs_torch),
-                row.generator_params,
-                row.discriminator_params
-            );
-            rows.push(row);
-        }
+        check_same_model(&found)?;
+        rows.extend(batch_rows(batch, &found));
         print_phases(&found);
     }
     Ok(rows)

@@ -36,6 +36,79 @@ pub struct Row {
     pub refine_round_ms_per_group: f64,
 }
 
+/// The HALS sweep forms named in `sweeps_forms` (host, tensor).
+fn parse_forms(sweeps_forms: &[String]) -> Result<Vec<ganunet_burn::Sweeps>> {
+    sweeps_forms
+        .iter()
+        .map(|f| match f.as_str() {
+            "host" => Ok(ganunet_burn::Sweeps::Host),
+            "tensor" => Ok(ganunet_burn::Sweeps::Tensor),
+            other => anyhow::bail!("unknown sweeps form '{other}' (host, tensor)"),
+        })
+        .collect()
+}
+
+/// One setting's row: the generator of `width` with `sweeps` NNLS sweeps run in `how` (named
+/// `form`) on `backend`, `batch` groups per call, median of `reps` passes after 3 warm-up.
+fn measure(
+    backend: &str,
+    width: usize,
+    sweeps: usize,
+    how: ganunet_burn::Sweeps,
+    form: &str,
+    batch: usize,
+    reps: usize,
+) -> Result<Row> {
+    let cfg = GeneratorConfig {
+        base_channels: width,
+        max_channels: 8 * width,
+        nnls_sweeps: sweeps,
+        ..Default::default()
+    };
+    let t = crate::timing::generator_laps(
+        crate::util::choice(backend)?,
+        cfg.clone(),
+        how,
+        batch,
+        SIDE,
+        3,
+        reps,
+    )?;
+    let per = |s: Vec<f64>| 1e3 * crate::util::median(s) / batch as f64;
+    let flops: Vec<(String, f64)> = cfg
+        .stage_flops(SIDE)
+        .into_iter()
+        .map(|(stage, f)| (stage.to_string(), f))
+        .collect();
+    let stages: Vec<StageRow> = t
+        .stages
+        .into_iter()
+        .map(|(stage, secs)| {
+            let f = flops.iter().find(|f| f.0 == stage).map_or(0.0, |f| f.1);
+            let ms = per(secs);
+            StageRow {
+                stage,
+                mflop_per_group: f / 1e6,
+                ms_per_group: ms,
+                gflops: f / (ms * 1e6),
+            }
+        })
+        .collect();
+    Ok(Row {
+        backend: backend.to_string(),
+        sweeps: form.to_string(),
+        width,
+        nnls_sweeps: sweeps,
+        batch,
+        mflop_per_group: flops.iter().map(|f| f.1).sum::<f64>() / 1e6,
+        ms_per_group: per(t.whole),
+        refine_round_ms_per_group: per(t.refine_round),
+        stages,
+    })
+}
+
+/// `bench generator`: every backend, width, NNLS sweep count, sweep form and batch size, each
+/// setting's stages printed as it is measured.
 pub fn run(
     backends: &[String],
     sweeps_forms: &[String],
@@ -51,14 +124,7 @@ pub fn run(
          synchronised after each",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let forms = sweeps_forms
-        .iter()
-        .map(|f| match f.as_str() {
-            "host" => Ok(ganunet_burn::Sweeps::Host),
-            "tensor" => Ok(ganunet_burn::Sweeps::Tensor),
-            other => anyhow::bail!("unknown sweeps form '{other}' (host, tensor)"),
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let forms = parse_forms(sweeps_forms)?;
     for b in backends {
         for &width in widths {
             for &sweeps in nnls {
@@ -67,52 +133,7 @@ pub fn run(
                         continue; // no sweeps in the pass: the forms are the same pass
                     }
                     for &batch in batches {
-                        let cfg = GeneratorConfig {
-                            base_channels: width,
-                            max_channels: 8 * width,
-                            nnls_sweeps: sweeps,
-                            ..Default::default()
-                        };
-                        let t = crate::timing::generator_laps(
-                            crate::util::choice(b)?,
-                            cfg.clone(),
-                            how,
-                            batch,
-                            SIDE,
-                            3,
-                            reps,
-                        )?;
-                        let per = |s: Vec<f64>| 1e3 * crate::util::median(s) / batch as f64;
-                        let flops: Vec<(String, f64)> = cfg
-                            .stage_flops(SIDE)
-                            .into_iter()
-                            .map(|(stage, f)| (stage.to_string(), f))
-                            .collect();
-                        let stages: Vec<StageRow> = t
-                            .stages
-                            .into_iter()
-                            .map(|(stage, secs)| {
-                                let f = flops.iter().find(|f| f.0 == stage).map_or(0.0, |f| f.1);
-                                let ms = per(secs);
-                                StageRow {
-                                    stage,
-                                    mflop_per_group: f / 1e6,
-                                    ms_per_group: ms,
-                                    gflops: f / (ms * 1e6),
-                                }
-                            })
-                            .collect();
-                        let row = Row {
-                            backend: b.clone(),
-                            sweeps: form.clone(),
-                            width,
-                            nnls_sweeps: sweeps,
-                            batch,
-                            mflop_per_group: flops.iter().map(|f| f.1).sum::<f64>() / 1e6,
-                            ms_per_group: per(t.whole),
-                            refine_round_ms_per_group: per(t.refine_round),
-                            stages,
-                        };
+                        let row = measure(b, width, sweeps, how, form, batch, reps)?;
                         print(&row);
                         rows.push(row);
                     }

@@ -104,6 +104,104 @@ pub struct Row {
     pub vs_sklearn: Option<f64>,
 }
 
+/// One implementation's run of a method: name, iterations, ms per iteration, relative error.
+type Run = (String, usize, f64, f64);
+
+/// Writes Y and the start into `dir` for the scikit-learn script. The script's H0 (samples ×
+/// k, scikit-learn's W) is our Wᵀ; its W0 (k × features, scikit-learn's H) our Hᵀ.
+fn write_inputs(dir: &Path, yt: &Dense, h0: &Mat<f64>, w0: &Mat<f64>) -> Result<()> {
+    write_npy(&dir.join("Y.npy"), yt)?;
+    let to_dense = |m: &Mat<f64>| {
+        Dense::new(
+            m.ncols(),
+            m.nrows(),
+            (0..m.ncols())
+                .flat_map(|j| (0..m.nrows()).map(move |i| (i, j)))
+                .map(|(i, j)| m[(i, j)] as f32)
+                .collect(),
+        )
+    };
+    write_npy(&dir.join("H0.npy"), &to_dense(w0)?)?;
+    write_npy(&dir.join("W0.npy"), &to_dense(h0)?)?;
+    Ok(())
+}
+
+/// scikit-learn's `solver` for `iters` iterations from the start in `dir`.
+fn sklearn_run(
+    python: &Path,
+    dir: &Path,
+    solver: &str,
+    iters: usize,
+    threads: usize,
+) -> Result<Run> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/sklearn_nmf.py");
+    let out = Command::new(python)
+        .arg(&script)
+        .arg("--y")
+        .arg(dir.join("Y.npy"))
+        .arg("--h0")
+        .arg(dir.join("H0.npy"))
+        .arg("--w0")
+        .arg(dir.join("W0.npy"))
+        .args(["--solver", solver, "--iters", &iters.to_string()])
+        .args(["--threads", &threads.to_string()])
+        .output()?;
+    let v = last_json_line(&out, &format!("scikit-learn {solver}"))?;
+    Ok((
+        format!("sklearn-{solver}"),
+        v["iterations"].as_u64().unwrap_or(0) as usize,
+        v["ms_per_iter"].as_f64().unwrap_or(f64::NAN),
+        v["rel_error"].as_f64().unwrap_or(f64::NAN),
+    ))
+}
+
+/// Prints what the plain NMF table shows and its header.
+fn print_header(name: &str, k: usize, threads: usize, iters: usize) {
+    println!(
+        "plain NMF Y ≈ HW of {name}, k = {k}, f64, {threads} threads, {iters} iterations from the same start; \
+         floor = Y·Wᵀ + Hᵀ·Y timed alone (median of 7); vs sklearn = time / scikit-learn's for the same update"
+    );
+    println!(
+        "{:>6} {:>9} {:>6} {:>9} {:>9} {:>8} {:>10} {:>9}",
+        "method", "impl", "iters", "ms/iter", "floor ms", "vs floor", "vs sklearn", "rel. err"
+    );
+}
+
+/// The rows of one method on matrix `name`, ours then scikit-learn's when it ran, each printed
+/// as it is made.
+fn method_rows(name: &str, method: NmfMethod, floor: f64, found: Vec<Run>) -> Vec<Row> {
+    let sk = found.get(1).map(|f| f.2);
+    let mut rows = Vec::new();
+    for (impl_, iterations, ms, rel) in found {
+        let row = Row {
+            matrix: name.to_string(),
+            method: method.name().into(),
+            impl_,
+            iterations,
+            ms_per_iter: ms,
+            floor_ms: floor,
+            rel_error: rel,
+            vs_floor: ms / floor,
+            vs_sklearn: sk.map(|s| ms / s),
+        };
+        println!(
+            "{:>6} {:>9} {:>6} {:>9.2} {:>9.2} {:>8.2} {:>10} {:>9.5}",
+            row.method,
+            row.impl_,
+            row.iterations,
+            row.ms_per_iter,
+            row.floor_ms,
+            row.vs_floor,
+            row.vs_sklearn.map_or("—".into(), |x| format!("{x:.2}")),
+            row.rel_error
+        );
+        rows.push(row);
+    }
+    rows
+}
+
+/// `bench nmf`: every method, ours from the same start as scikit-learn's, against the GEMM
+/// floor timed right before it and against scikit-learn's same update.
 pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> Result<Vec<Row>> {
     let (name, yt) = matrix(data_dir, cols)?;
     // Ours works on pixels × images; values are the f32 ones scikit-learn reads, in f64.
@@ -117,31 +215,10 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
     if let Err(why) = &py {
         println!("scikit-learn reference skipped: {why}. Our own numbers follow.");
     } else {
-        write_npy(&dir.join("Y.npy"), &yt)?;
-        // The script's H0 (samples × k, scikit-learn's W) is our Wᵀ; its W0 (k × features,
-        // scikit-learn's H) our Hᵀ.
-        let to_dense = |m: &Mat<f64>| {
-            Dense::new(
-                m.ncols(),
-                m.nrows(),
-                (0..m.ncols())
-                    .flat_map(|j| (0..m.nrows()).map(move |i| (i, j)))
-                    .map(|(i, j)| m[(i, j)] as f32)
-                    .collect(),
-            )
-        };
-        write_npy(&dir.join("H0.npy"), &to_dense(&w0)?)?;
-        write_npy(&dir.join("W0.npy"), &to_dense(&h0)?)?;
+        write_inputs(&dir, &yt, &h0, &w0)?;
     }
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    println!(
-        "plain NMF Y ≈ HW of {name}, k = {k}, f64, {threads} threads, {iters} iterations from the same start; \
-         floor = Y·Wᵀ + Hᵀ·Y timed alone (median of 7); vs sklearn = time / scikit-learn's for the same update"
-    );
-    println!(
-        "{:>6} {:>9} {:>6} {:>9} {:>9} {:>8} {:>10} {:>9}",
-        "method", "impl", "iters", "ms/iter", "floor ms", "vs floor", "vs sklearn", "rel. err"
-    );
+    print_header(&name, k, threads, iters);
     let mut rows = Vec::new();
     for method in NmfMethod::ALL {
         let floor = floor_seconds(&y, k, 7) * 1e3;
@@ -158,52 +235,9 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
             NmfMethod::Anls => None,
         };
         if let (Ok(p), Some(solver)) = (&py, solver) {
-            let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/sklearn_nmf.py");
-            let out = Command::new(p)
-                .arg(&script)
-                .arg("--y")
-                .arg(dir.join("Y.npy"))
-                .arg("--h0")
-                .arg(dir.join("H0.npy"))
-                .arg("--w0")
-                .arg(dir.join("W0.npy"))
-                .args(["--solver", solver, "--iters", &iters.to_string()])
-                .args(["--threads", &threads.to_string()])
-                .output()?;
-            let v = last_json_line(&out, &format!("scikit-learn {solver}"))?;
-            found.push((
-                format!("sklearn-{solver}"),
-                v["iterations"].as_u64().unwrap_or(0) as usize,
-                v["ms_per_iter"].as_f64().unwrap_or(f64::NAN),
-                v["rel_error"].as_f64().unwrap_or(f64::NAN),
-            ));
+            found.push(sklearn_run(p, &dir, solver, iters, threads)?);
         }
-        let sk = found.get(1).map(|f| f.2);
-        for (impl_, iterations, ms, rel) in found {
-            let row = Row {
-                matrix: name.clone(),
-                method: method.name().into(),
-                impl_,
-                iterations,
-                ms_per_iter: ms,
-                floor_ms: floor,
-                rel_error: rel,
-                vs_floor: ms / floor,
-                vs_sklearn: sk.map(|s| ms / s),
-            };
-            println!(
-                "{:>6} {:>9} {:>6} {:>9.2} {:>9.2} {:>8.2} {:>10} {:>9.5}",
-                row.method,
-                row.impl_,
-                row.iterations,
-                row.ms_per_iter,
-                row.floor_ms,
-                row.vs_floor,
-                row.vs_sklearn.map_or("—".into(), |x| format!("{x:.2}")),
-                row.rel_error
-            );
-            rows.push(row);
-        }
+        rows.extend(method_rows(&name, method, floor, found));
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(rows)

@@ -200,6 +200,171 @@ pub const TORCH_RUNS: [(&str, bool, bool); 3] = [
     ("pytorch sparse", true, false),
 ];
 
+/// Prints what the SymNMF-Net table shows and its header.
+fn print_header(blocks: usize, epochs: usize, threads: usize) {
+    println!(
+        "SymNMF-Net epoch (forward, loss, backward, Adam), K = {blocks}, f32, {threads} threads; median of {epochs} after 2 warm-up; \
+         vs torch = time / PyTorch's with X stored alike (dense or sparse); vs 1-prod = time / PyTorch dense with the K+1 products as one; \
+         loss diff = |last loss − PyTorch dense's| / PyTorch dense's"
+    );
+    println!(
+        "{:>6} {:>3} {:>26} {:>10} {:>9} {:>8} {:>9} {:>9} {:>10}",
+        "n", "r", "impl", "ms/epoch", "peak MB", "mem×", "vs torch", "vs 1-prod", "loss diff"
+    );
+}
+
+/// Our runs of one (n, r), each `bench torch-worker` in its own process: every backend on the
+/// dense X, then flex on the sparse X, after an untimed first call that writes X.npy and
+/// U0.npy into `dir`. The name and JSON line of each timed run.
+fn our_runs(
+    exe: &Path,
+    n: usize,
+    r: usize,
+    blocks: usize,
+    epochs: usize,
+    backends: &[String],
+    dir: &Path,
+) -> Result<Vec<(String, Value)>> {
+    let mut ours = Vec::new();
+    let mut jobs: Vec<(String, String)> = backends
+        .iter()
+        .map(|b| (b.clone(), "dense".to_string()))
+        .collect();
+    jobs.push(("flex".into(), "sparse".into()));
+    // The first call writes X.npy and U0.npy and is not timed.
+    jobs.insert(0, (jobs[0].0.clone(), "dense".into()));
+    for (i, (b, s)) in jobs.iter().enumerate() {
+        let out = Command::new(exe)
+            .args([
+                "torch-worker",
+                "--n",
+                &n.to_string(),
+                "--rank",
+                &r.to_string(),
+            ])
+            .args([
+                "--blocks",
+                &blocks.to_string(),
+                "--epochs",
+                &epochs.to_string(),
+            ])
+            .args(["--backend", b, "--storage", s, "--dir"])
+            .arg(dir)
+            .output()?;
+        let v = last_json_line(&out, &format!("{b} {s}"))?;
+        if i > 0 {
+            ours.push((format!("{b} {s}"), v));
+        }
+    }
+    Ok(ours)
+}
+
+/// PyTorch's runs ([`TORCH_RUNS`]) on the X.npy and U0.npy in `dir`: the name and JSON line of
+/// each.
+fn torch_runs(
+    python: &Path,
+    dir: &Path,
+    blocks: usize,
+    epochs: usize,
+    threads: usize,
+) -> Result<Vec<(String, Value)>> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/symnmf_net.py");
+    let mut theirs = Vec::new();
+    for (what, sparse, one_product) in TORCH_RUNS {
+        let mut cmd = Command::new(python);
+        cmd.arg(&script)
+            .arg("--x")
+            .arg(dir.join("X.npy"))
+            .arg("--u0")
+            .arg(dir.join("U0.npy"))
+            .args([
+                "--blocks",
+                &blocks.to_string(),
+                "--epochs",
+                &epochs.to_string(),
+            ])
+            .args(["--threads", &threads.to_string()]);
+        if sparse {
+            cmd.arg("--sparse");
+        }
+        if one_product {
+            cmd.arg("--one-product");
+        }
+        theirs.push((what.to_string(), last_json_line(&cmd.output()?, what)?));
+    }
+    Ok(theirs)
+}
+
+/// Prints one row of the table.
+fn print_row(row: &Row) {
+    println!(
+        "{:>6} {:>3} {:>26} {:>10.1} {:>9.0} {:>8.2} {:>9} {:>9} {:>10}",
+        row.n,
+        row.rank,
+        row.impl_,
+        row.ms_per_epoch,
+        row.peak_rss_mb,
+        row.memory_ratio,
+        row.vs_torch.map_or("—".into(), |x| format!("{x:.2}")),
+        row.vs_torch_one_product
+            .map_or("—".into(), |x| format!("{x:.2}")),
+        row.loss_diff.map_or("—".into(), |x| format!("{x:.1e}")),
+    );
+}
+
+/// The rows of one (n, r), ours then PyTorch's (`theirs`, empty without the reference), each
+/// printed as it is made.
+fn table_rows(
+    n: usize,
+    r: usize,
+    blocks: usize,
+    ours: &[(String, Value)],
+    theirs: &[(String, Value)],
+) -> Vec<Row> {
+    let x_mb = (n * n * 4) as f64 / 1e6;
+    let params_mb = (blocks * n * r * 4) as f64 / 1e6;
+    let torch_ms = |name: &str| {
+        theirs
+            .iter()
+            .find(|t| t.0 == name)
+            .and_then(|t| t.1["ms_per_epoch"].as_f64())
+    };
+    let torch_loss = theirs
+        .first()
+        .and_then(|t| t.1["losses"].as_array()?.last()?.as_f64());
+    let mut rows = Vec::new();
+    for (name, v) in ours.iter().chain(theirs) {
+        let ms = v["ms_per_epoch"].as_f64().unwrap_or(f64::NAN);
+        let peak = v["peak_rss_mb"].as_f64().unwrap_or(f64::NAN);
+        let last = v["losses"].as_array().and_then(|l| l.last()?.as_f64());
+        let row = Row {
+            n,
+            rank: r,
+            impl_: name.clone(),
+            ms_per_epoch: ms,
+            peak_rss_mb: peak,
+            memory_ratio: peak / (x_mb + params_mb),
+            vs_torch: torch_ms(if name.ends_with("sparse") {
+                "pytorch sparse"
+            } else {
+                "pytorch dense"
+            })
+            .map(|t| ms / t),
+            vs_torch_one_product: (!name.ends_with("sparse"))
+                .then(|| torch_ms("pytorch dense, one product"))
+                .flatten()
+                .map(|t| ms / t),
+            loss_diff: match (last, torch_loss) {
+                (Some(a), Some(b)) => Some((a - b).abs() / b.abs()),
+                _ => None,
+            },
+        };
+        print_row(&row);
+        rows.push(row);
+    }
+    rows
+}
+
 /// `bench torch`: every (n, r), ours per backend and storage, then PyTorch dense (as written and
 /// with one product) and sparse.
 pub fn compare(
@@ -214,130 +379,19 @@ pub fn compare(
     if let Err(why) = &py {
         println!("PyTorch reference skipped: {why}. Our own numbers follow.");
     }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/symnmf_net.py");
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    println!(
-        "SymNMF-Net epoch (forward, loss, backward, Adam), K = {blocks}, f32, {threads} threads; median of {epochs} after 2 warm-up; \
-         vs torch = time / PyTorch's with X stored alike (dense or sparse); vs 1-prod = time / PyTorch dense with the K+1 products as one; \
-         loss diff = |last loss − PyTorch dense's| / PyTorch dense's"
-    );
-    println!(
-        "{:>6} {:>3} {:>26} {:>10} {:>9} {:>8} {:>9} {:>9} {:>10}",
-        "n", "r", "impl", "ms/epoch", "peak MB", "mem×", "vs torch", "vs 1-prod", "loss diff"
-    );
+    print_header(blocks, epochs, threads);
     let mut rows = Vec::new();
     for &n in sizes {
         for &r in ranks {
             let dir = std::env::temp_dir().join(format!("nmfnet-bench-torch-{n}-{r}"));
             let _ = std::fs::remove_dir_all(&dir);
-            let x_mb = (n * n * 4) as f64 / 1e6;
-            let params_mb = (blocks * n * r * 4) as f64 / 1e6;
-            let mut ours = Vec::new();
-            let mut jobs: Vec<(String, String)> = backends
-                .iter()
-                .map(|b| (b.clone(), "dense".to_string()))
-                .collect();
-            jobs.push(("flex".into(), "sparse".into()));
-            // The first call writes X.npy and U0.npy and is not timed.
-            jobs.insert(0, (jobs[0].0.clone(), "dense".into()));
-            for (i, (b, s)) in jobs.iter().enumerate() {
-                let out = Command::new(&exe)
-                    .args([
-                        "torch-worker",
-                        "--n",
-                        &n.to_string(),
-                        "--rank",
-                        &r.to_string(),
-                    ])
-                    .args([
-                        "--blocks",
-                        &blocks.to_string(),
-                        "--epochs",
-                        &epochs.to_string(),
-                    ])
-                    .args(["--backend", b, "--storage", s, "--dir"])
-                    .arg(&dir)
-                    .output()?;
-                let v = last_json_line(&out, &format!("{b} {s}"))?;
-                if i > 0 {
-                    ours.push((format!("{b} {s}"), v));
-                }
-            }
-            let mut theirs = Vec::new();
-            if let Ok(p) = &py {
-                for (what, sparse, one_product) in TORCH_RUNS {
-                    let mut cmd = Command::new(p);
-                    cmd.arg(&script)
-                        .arg("--x")
-                        .arg(dir.join("X.npy"))
-                        .arg("--u0")
-                        .arg(dir.join("U0.npy"))
-                        .args([
-                            "--blocks",
-                            &blocks.to_string(),
-                            "--epochs",
-                            &epochs.to_string(),
-                        ])
-                        .args(["--threads", &threads.to_string()]);
-                    if sparse {
-                        cmd.arg("--sparse");
-                    }
-                    if one_product {
-                        cmd.arg("--one-product");
-                    }
-                    theirs.push((what.to_string(), last_json_line(&cmd.output()?, what)?));
-                }
-            }
-            let torch_ms = |name: &str| {
-                theirs
-                    .iter()
-                    .find(|t| t.0 == name)
-                    .and_then(|t| t.1["ms_per_epoch"].as_f64())
+            let ours = our_runs(&exe, n, r, blocks, epochs, backends, &dir)?;
+            let theirs = match &py {
+                Ok(p) => torch_runs(p, &dir, blocks, epochs, threads)?,
+                Err(_) => Vec::new(),
             };
-            let torch_loss = theirs
-                .first()
-                .and_then(|t| t.1["losses"].as_array()?.last()?.as_f64());
-            for (name, v) in ours.iter().chain(&theirs) {
-                let ms = v["ms_per_epoch"].as_f64().unwrap_or(f64::NAN);
-                let peak = v["peak_rss_mb"].as_f64().unwrap_or(f64::NAN);
-                let last = v["losses"].as_array().and_then(|l| l.last()?.as_f64());
-                let row = Row {
-                    n,
-                    rank: r,
-                    impl_: name.clone(),
-                    ms_per_epoch: ms,
-                    peak_rss_mb: peak,
-                    memory_ratio: peak / (x_mb + params_mb),
-                    vs_torch: torch_ms(if name.ends_with("sparse") {
-                        "pytorch sparse"
-                    } else {
-                        "pytorch dense"
-                    })
-                    .map(|t| ms / t),
-                    vs_torch_one_product: (!name.ends_with("sparse"))
-                        .then(|| torch_ms("pytorch dense, one product"))
-                        .flatten()
-                        .map(|t| ms / t),
-                    loss_diff: match (last, torch_loss) {
-                        (Some(a), Some(b)) => Some((a - b).abs() / b.abs()),
-                        _ => None,
-                    },
-                };
-                println!(
-                    "{:>6} {:>3} {:>26} {:>10.1} {:>9.0} {:>8.2} {:>9} {:>9} {:>10}",
-                    n,
-                    r,
-                    row.impl_,
-                    row.ms_per_epoch,
-                    row.peak_rss_mb,
-                    row.memory_ratio,
-                    row.vs_torch.map_or("—".into(), |x| format!("{x:.2}")),
-                    row.vs_torch_one_product
-                        .map_or("—".into(), |x| format!("{x:.2}")),
-                    row.loss_diff.map_or("—".into(), |x| format!("{x:.1e}")),
-                );
-                rows.push(row);
-            }
+            rows.extend(table_rows(n, r, blocks, &ours, &theirs));
             let _ = std::fs::remove_dir_all(&dir);
         }
     }

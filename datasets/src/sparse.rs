@@ -189,6 +189,8 @@ pub fn validate_sparse_similarity(mut x: Csr, what: &str) -> Result<Csr> {
     let tol = crate::matrix::SYMMETRY_RTOL * x.values.iter().fold(0.0f64, |m, &v| m.max(v as f64));
     let mut sym = x.values.clone();
     for i in 0..x.nrows {
+        // k indexes the column indices, the values and their symmetrised copy alike.
+        #[allow(clippy::needless_range_loop)]
         for k in x.indptr[i]..x.indptr[i + 1] {
             let j = x.indices[k];
             let (a, b) = (x.values[k] as f64, x.get(j, i) as f64);

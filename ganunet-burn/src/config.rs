@@ -105,7 +105,11 @@ impl GeneratorConfig {
     /// Checks that an image side goes through the levels.
     pub fn check_size(&self, height: usize, width: usize) -> Result<(), GanUnetError> {
         let multiple = 1usize << self.levels;
-        if height == 0 || width == 0 || height % multiple != 0 || width % multiple != 0 {
+        if height == 0
+            || width == 0
+            || !height.is_multiple_of(multiple)
+            || !width.is_multiple_of(multiple)
+        {
             return Err(GanUnetError::Size {
                 height,
                 width,

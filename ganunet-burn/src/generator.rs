@@ -499,8 +499,10 @@ mod tests {
 
     #[test]
     fn bad_configurations_are_typed_errors() {
-        let mut cfg = GeneratorConfig::default();
-        cfg.k = 0;
+        let mut cfg = GeneratorConfig {
+            k: 0,
+            ..GeneratorConfig::default()
+        };
         assert_eq!(cfg.validate(), Err(GanUnetError::Rank { k: 0, group: 40 }));
         cfg.k = 41;
         assert!(matches!(cfg.validate(), Err(GanUnetError::Rank { .. })));
@@ -557,8 +559,8 @@ mod training_tests {
             <A as Backend>::seed(&device, 4);
             let y = Tensor::<A, 4>::random([2, 6, 8, 8], Distribution::Uniform(0.0, 1.0), &device);
             let (h, w) = g.forward(y.clone());
-            let (h0, w0) = g.forward(y.clone().slice([0..1]));
-            let (h1, w1) = g.forward(y.slice([1..2]));
+            let (h0, w0) = g.forward(y.clone().narrow(0, 0, 1));
+            let (h1, w1) = g.forward(y.narrow(0, 1, 1));
             let gap =
                 |a: Tensor<A, 4>, b: Tensor<A, 4>| -> f32 { (a - b).abs().max().into_scalar() };
             let gap3 =

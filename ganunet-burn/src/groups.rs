@@ -25,7 +25,7 @@ pub fn balanced_groups(
     }
     by_class.retain(|c| !c.is_empty());
     let c = by_class.len();
-    if c == 0 || group % c != 0 {
+    if c == 0 || !group.is_multiple_of(c) {
         return Err(GanUnetError::Unbalanced { group, classes: c });
     }
     let per = group / c;

@@ -12,7 +12,7 @@ pub fn bce_with_logits<B: Backend>(logits: Tensor<B, 4>, target: Tensor<B, 4>) -
 }
 
 /// Discriminator loss `½(BCE(D(real), t_real) + BCE(D(fake), 0))`; `t_real` is 1 except where
-/// label noise flipped a real pair to "fake" (per group: a [batch] tensor of 0/1).
+/// label noise flipped a real pair to "fake" (per group: a `[batch]` tensor of 0/1).
 pub fn discriminator_loss<B: Backend>(
     real_logits: Tensor<B, 4>,
     fake_logits: Tensor<B, 4>,

@@ -296,6 +296,12 @@ fn knn_graph<'py>(
     Ok(csr_arrays(py, &g))
 }
 
+/// (H m×k, W k×n, summary JSON).
+type NmfOut<'py> = (Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, String);
+
+/// Integer labels, one per sample.
+type Labels<'py> = Bound<'py, PyArray1<i64>>;
+
 /// NMF `Y ≈ HW` of `y` (m × n) as the NMF job `job` (JSON, without its input) says, from its
 /// start or from (H₀, W₀): returns (H m×k, W k×n, summary JSON).
 #[pyfunction]
@@ -306,7 +312,7 @@ fn nmf<'py>(
     job: &str,
     h0: Option<PyReadonlyArray2<'py, f32>>,
     w0: Option<PyReadonlyArray2<'py, f32>>,
-) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, String)> {
+) -> PyResult<NmfOut<'py>> {
     let start = match (h0, w0) {
         (Some(h), Some(w)) => Some((Shared::new(dense(&h)?), Shared::new(dense(&w)?))),
         (None, None) => None,
@@ -347,7 +353,7 @@ fn load_cluster_dataset<'py>(
     py: Python<'py>,
     name: &str,
     data_dir: Option<std::path::PathBuf>,
-) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<i64>>)> {
+) -> PyResult<(Bound<'py, PyArray2<f32>>, Labels<'py>)> {
     use nmfnet_datasets::catalog::{self, DatasetId, Features, LoadOptions};
     let data = run_detached(py, &Cancel::new(), || {
         let id = DatasetId::parse(name)?;

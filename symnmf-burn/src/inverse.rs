@@ -62,7 +62,8 @@ pub fn cholesky_inverse(a: &[f64], r: usize) -> Option<Vec<f64>> {
         for k in 0..j {
             d -= l[j * r + k] * l[j * r + k];
         }
-        if !(d > 0.0) || !d.is_finite() {
+        // Not positive (NaN included) or not finite: no Cholesky factor.
+        if d.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !d.is_finite() {
             return None;
         }
         let djj = d.sqrt();

@@ -4,7 +4,7 @@
 //!
 //! * [`inverse`]: the inversion layer `(UᵀU + λI)⁻¹`, a custom autodiff op.
 //! * [`model`]: blocks, network, Algorithm 1 initialisation, λ and its lower bound.
-//! * [`loss`]: the training objective without n×n intermediates.
+//! * [`mod@loss`]: the training objective without n×n intermediates.
 //! * [`norms`]: `‖X‖_F²` and scalars read back to the host.
 //! * [`similarity`]: X dense on the device or sparse on the host (custom autodiff product).
 //! * [`ell`]: the sparse product kept on the device (sliced ELL), for GPU backends.

@@ -6,7 +6,7 @@
 //! and vs wgpu on lavapipe); the test allows 1e-3.
 
 use nmfnet_app::cluster::{
-    cluster, ClusterInput, ClusterReport, ClusterRequest, Method, MethodDetails,
+    cluster, ClusterInput, ClusterJob, ClusterReport, MethodDetails, NetSolver, Preset, Solver,
 };
 use nmfnet_app::BackendKind;
 use nmfnet_datasets::catalog::synthetic::{planted_graph, PlantedConfig};
@@ -28,18 +28,19 @@ fn run(backend: BackendKind, x: &Path, dir: &Path) -> Run {
 
 fn try_run(backend: BackendKind, x: &Path, dir: &Path) -> anyhow::Result<Run> {
     let out = dir.join(backend.name());
-    let mut req = ClusterRequest::new(Method::SymnmfNet);
-    req.input = ClusterInput::Similarity(x.to_path_buf());
-    req.rank = Some(3);
-    req.blocks = Some(4);
-    req.epochs = Some(10);
-    req.lr = Some(0.05);
-    req.seed = Some(1);
+    let mut config = Preset::Default.config();
+    config.model.blocks = 4;
+    config.epochs = 10;
+    config.lr = 0.05;
+    let mut job = ClusterJob::new(Solver::Net(NetSolver { backend, config }));
+    job.input = ClusterInput::Similarity(x.to_path_buf());
+    job.rank = Some(3);
+    job.seed = 1;
     // One start: its loss log is then at the top of the folder.
-    req.restarts = Some(1);
-    req.out = Some(out.clone());
-    req.progress = false;
-    let report = cluster(&req, backend)?;
+    job.restarts = 1;
+    job.run.out = Some(out.clone());
+    job.run.progress = false;
+    let report = cluster(&job)?;
     let losses = std::fs::read_to_string(out.join("metrics.jsonl"))
         .unwrap()
         .lines()

@@ -3,7 +3,7 @@
 /// Named scalar metrics of one step; the first one is shown in the progress bar.
 pub type Metrics = Vec<(String, f64)>;
 
-/// A model and its optimiser, trained step by step by [`Trainer`].
+/// A model and its optimiser, trained step by step by [`crate::trainer::Trainer`].
 ///
 /// The trait does not name a backend: a task owns its model on whichever `AutodiffBackend` it
 /// was built for (see [`crate::tasks::symnmf::SymNmfTask`]), so the same loop drives every model on

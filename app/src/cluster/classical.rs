@@ -2,11 +2,10 @@
 
 use super::input::Problem;
 use super::job::{ClassicalSolver, ClusterJob, Protocol};
-use super::report::{ClusterReport, ClusterSummary, MethodDetails};
+use super::report::{scored, ClusterReport, MethodDetails};
 use anyhow::Context;
 use nmfnet_baselines::linalg::to_dense;
 use nmfnet_baselines::{fit_observed, IterRecord, SymMatrix, SymParams};
-use nmfnet_datasets::eval::metrics;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_train::progress::iteration_bar;
 use std::time::Instant;
@@ -80,41 +79,30 @@ pub(crate) fn fit(
 
     let u = to_dense(fit.u.as_ref());
     let pred = fit.labels();
-    let scores = match labels {
-        Some(truth) => Some(metrics::label_scores(truth, &pred)?),
-        None => None,
-    };
-    let last = fit.history.last().expect("the start is always recorded");
+    let rel_error = fit
+        .history
+        .last()
+        .expect("the start is always recorded")
+        .rel_error;
     let iterations = fit.convergence.iterations;
-    let summary = ClusterSummary {
-        input_seconds: None,
-        method: method.name(),
-        dataset: name.to_string(),
-        n: x.n(),
-        rank,
-        acc: scores.map(|s| s.acc),
-        nmi: scores.map(|s| s.nmi),
-        purity: scores.map(|s| s.purity),
-        rel_error: last.rel_error,
-        sparse_factor: metrics::sparse_factor(&u),
-        zero_rows: metrics::zero_rows(&u),
-        seconds: started.elapsed().as_secs_f64(),
-        seed: params.seed,
-        restarts: Vec::new(),
-        details: MethodDetails::Classical {
-            iterations,
-            converged: fit.convergence.converged,
-            stop_reason: fit.convergence.reason,
-            penalty: fit.penalty,
-            storage,
-            seconds_per_iteration: fit.seconds / iterations.max(1) as f64,
-        },
+    let details = MethodDetails::Classical {
+        iterations,
+        converged: fit.convergence.converged,
+        stop_reason: fit.convergence.reason,
+        penalty: fit.penalty,
+        storage,
+        seconds_per_iteration: fit.seconds / iterations.max(1) as f64,
     };
-    let report = ClusterReport {
-        summary,
+    let report = scored(
+        method.name(),
+        problem,
         u,
-        labels: pred,
-        graph: None,
-    };
+        pred,
+        rel_error,
+        rank,
+        params.seed,
+        started,
+        details,
+    )?;
     Ok((report, fit.history))
 }

@@ -63,52 +63,26 @@ fn graph_bar(job: &ClusterJob, n: usize) -> ProgressBar {
 /// Reads and checks the graph and the labels of `job`.
 pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
     let params = job.graph.unwrap_or_default();
-    let (graph_kind, search) = (params.kind, params.knn);
+    let (kind, search) = (params.kind, params.knn);
     let mut problem = match &job.input {
         ClusterInput::Dataset {
             name,
             data_dir,
             coil_full_size,
-        } => {
-            let id = DatasetId::parse(name)?;
-            let dir = catalog::data_dir(data_dir.as_deref())?;
-            let opts = LoadOptions {
-                coil_full_size: *coil_full_size,
-            };
-            let data = catalog::load_cluster(id, &dir, opts)?;
-            let bar = graph_bar(job, data.features.nrows());
-            let progress = |done: usize, _: usize| bar.set_position(done as u64);
-            let x = match graph_kind {
-                GraphKind::Kuang => data.graph_with(search, &progress)?,
-                GraphKind::KnnSelf { k } => data.knn_self_graph_with(k, search, &progress)?,
-            };
-            bar.finish_and_clear();
-            Problem {
-                name: id.name().to_string(),
-                x: Graph::Sparse(x),
-                labels: Some(data.labels),
-            }
-        }
-        ClusterInput::Similarity(path) => {
-            let what = format!("similarity matrix {}", path.display());
-            let x = if is_npz(path) {
-                Graph::Sparse(validate_sparse_similarity(read_sparse_npz(path)?, &what)?)
-            } else {
-                Graph::Dense(validate_similarity(read_matrix(path)?, &what)?)
-            };
-            Problem {
-                name: file_stem(path),
-                x,
-                labels: None,
-            }
-        }
+        } => dataset_problem(
+            job,
+            name,
+            data_dir.as_deref(),
+            *coil_full_size,
+            kind,
+            search,
+        )?,
+        ClusterInput::Similarity(path) => similarity_file(path)?,
         ClusterInput::Features(path) => {
             let z = read_matrix(path)?;
             let bar = graph_bar(job, z.nrows());
-            let x = feature_graph_with(&z, graph_kind, search, &|done, _| {
-                bar.set_position(done as u64)
-            })
-            .with_context(|| format!("building the kNN graph of {}", path.display()))?;
+            let x = feature_graph_with(&z, kind, search, &|done, _| bar.set_position(done as u64))
+                .with_context(|| format!("building the kNN graph of {}", path.display()))?;
             bar.finish_and_clear();
             Problem {
                 name: file_stem(path),
@@ -119,24 +93,12 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
         ClusterInput::FeaturesData { name, z } => Problem {
             name: name.clone(),
             x: Graph::Sparse(
-                feature_graph(&z.0, graph_kind, search)
+                feature_graph(&z.0, kind, search)
                     .with_context(|| format!("building the kNN graph of {name}"))?,
             ),
             labels: None,
         },
-        ClusterInput::SimilarityData { name, x } => {
-            let what = format!("similarity matrix {name}");
-            Problem {
-                name: name.clone(),
-                x: match &*x.0 {
-                    Graph::Dense(d) => Graph::Dense(validate_similarity(d.clone(), &what)?),
-                    Graph::Sparse(s) => {
-                        Graph::Sparse(validate_sparse_similarity(s.clone(), &what)?)
-                    }
-                },
-                labels: None,
-            }
-        }
+        ClusterInput::SimilarityData { name, x } => similarity_data(name, &x.0)?,
         ClusterInput::Embedded => {
             let g = planted_graph(&PlantedConfig::default())?;
             Problem {
@@ -159,4 +121,58 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
         problem.labels = Some(labels);
     }
     Ok(problem)
+}
+
+/// One of the papers' data sets, its graph built as `kind` with neighbours found by `search`.
+fn dataset_problem(
+    job: &ClusterJob,
+    name: &str,
+    data_dir: Option<&Path>,
+    coil_full_size: bool,
+    kind: GraphKind,
+    search: KnnSearch,
+) -> anyhow::Result<Problem> {
+    let id = DatasetId::parse(name)?;
+    let dir = catalog::data_dir(data_dir)?;
+    let data = catalog::load_cluster(id, &dir, LoadOptions { coil_full_size })?;
+    let bar = graph_bar(job, data.features.nrows());
+    let progress = |done: usize, _: usize| bar.set_position(done as u64);
+    let x = match kind {
+        GraphKind::Kuang => data.graph_with(search, &progress)?,
+        GraphKind::KnnSelf { k } => data.knn_self_graph_with(k, search, &progress)?,
+    };
+    bar.finish_and_clear();
+    Ok(Problem {
+        name: id.name().to_string(),
+        x: Graph::Sparse(x),
+        labels: Some(data.labels),
+    })
+}
+
+/// A similarity matrix file: a scipy `.npz` is sparse, anything else dense.
+fn similarity_file(path: &Path) -> anyhow::Result<Problem> {
+    let what = format!("similarity matrix {}", path.display());
+    let x = if is_npz(path) {
+        Graph::Sparse(validate_sparse_similarity(read_sparse_npz(path)?, &what)?)
+    } else {
+        Graph::Dense(validate_similarity(read_matrix(path)?, &what)?)
+    };
+    Ok(Problem {
+        name: file_stem(path),
+        x,
+        labels: None,
+    })
+}
+
+/// A similarity matrix handed over in memory, checked like a file's.
+fn similarity_data(name: &str, x: &Graph) -> anyhow::Result<Problem> {
+    let what = format!("similarity matrix {name}");
+    Ok(Problem {
+        name: name.to_string(),
+        x: match x {
+            Graph::Dense(d) => Graph::Dense(validate_similarity(d.clone(), &what)?),
+            Graph::Sparse(s) => Graph::Sparse(validate_sparse_similarity(s.clone(), &what)?),
+        },
+        labels: None,
+    })
 }

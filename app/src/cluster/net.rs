@@ -3,9 +3,9 @@
 
 use super::input::Problem;
 use super::job::{ClusterJob, NetSolver, Preset};
-use super::report::{ClusterReport, ClusterSummary, MethodDetails};
+use super::report::{scored, ClusterReport, MethodDetails};
 use anyhow::Context;
-use nmfnet_datasets::eval::metrics::{self, LabelScores};
+use nmfnet_datasets::eval::metrics;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_train::runtime::backend::{dispatch, BackendJob};
 use nmfnet_train::tasks::symnmf::{train_symnmf, SymNmfRun};
@@ -132,23 +132,7 @@ pub(crate) fn fit(
     label: &str,
 ) -> anyhow::Result<ClusterReport> {
     let started = std::time::Instant::now();
-    let trainer = TrainerConfig {
-        steps: cfg.epochs,
-        out_dir,
-        checkpoint_every: job
-            .run
-            .checkpoint_every
-            .unwrap_or(super::DEFAULT_CHECKPOINT_EVERY),
-        log_every: 1,
-        resume,
-        progress: job.run.progress,
-        label: format!("symnmf-net {}{label}", problem.name),
-        plateau: (cfg.plateau_patience > 0).then_some(Plateau {
-            patience: cfg.plateau_patience,
-            rel_tol: cfg.plateau_tol,
-        }),
-        cancel: job.run.cancel.clone(),
-    };
+    let trainer = trainer_config(job, &cfg, problem, out_dir, resume, label);
     // A forced dense copy only when asked for; otherwise the problem's own graph, not a copy.
     let forced;
     let graph: &Graph = match (&problem.x, job.dense) {
@@ -181,46 +165,55 @@ pub(crate) fn fit(
             *v *= root;
         }
     }
-    let scores: Option<LabelScores> = match &problem.labels {
-        Some(truth) => Some(metrics::label_scores(truth, &pred)?),
-        None => None,
+    let final_loss = run
+        .report
+        .last
+        .iter()
+        .find(|(k, _)| k == "loss")
+        .map(|(_, v)| *v);
+    let details = MethodDetails::Net {
+        backend: run.backend.to_string(),
+        storage,
+        epochs: run.report.steps_done,
+        max_epochs: cfg.epochs,
+        plateau_stopped: run.report.plateau_stopped,
+        lambda: run.lambda,
+        lambda_bound: run.lambda_bound,
+        x_scale,
+        final_loss,
     };
-    let summary = ClusterSummary {
-        input_seconds: None,
-        method: job.method().name(),
-        dataset: problem.name.clone(),
-        n: problem.x.n(),
-        rank: cfg.model.rank,
-        acc: scores.map(|s| s.acc),
-        nmi: scores.map(|s| s.nmi),
-        purity: scores.map(|s| s.purity),
-        rel_error,
-        sparse_factor: metrics::sparse_factor(&u),
-        zero_rows: metrics::zero_rows(&u),
-        seconds: started.elapsed().as_secs_f64(),
-        seed: cfg.seed,
-        restarts: Vec::new(),
-        details: MethodDetails::Net {
-            backend: run.backend.to_string(),
-            storage,
-            epochs: run.report.steps_done,
-            max_epochs: cfg.epochs,
-            plateau_stopped: run.report.plateau_stopped,
-            lambda: run.lambda,
-            lambda_bound: run.lambda_bound,
-            x_scale,
-            final_loss: run
-                .report
-                .last
-                .iter()
-                .find(|(k, _)| k == "loss")
-                .map(|(_, v)| *v),
-        },
-    };
-    Ok(ClusterReport {
-        summary,
-        u,
-        labels: pred,
-        graph: None,
-    })
+    let method = job.method().name();
+    let (rank, seed) = (cfg.model.rank, cfg.seed);
+    scored(
+        method, problem, u, pred, rel_error, rank, seed, started, details,
+    )
+}
+
+/// What the loop does around one start: its steps, folder, checkpoints, progress bar, plateau
+/// rule and stop switch.
+fn trainer_config(
+    job: &ClusterJob,
+    cfg: &SymNmfTrainingConfig,
+    problem: &Problem,
+    out_dir: Option<std::path::PathBuf>,
+    resume: bool,
+    label: &str,
+) -> TrainerConfig {
+    TrainerConfig {
+        steps: cfg.epochs,
+        out_dir,
+        checkpoint_every: job
+            .run
+            .checkpoint_every
+            .unwrap_or(super::DEFAULT_CHECKPOINT_EVERY),
+        log_every: 1,
+        resume,
+        progress: job.run.progress,
+        label: format!("symnmf-net {}{label}", problem.name),
+        plateau: (cfg.plateau_patience > 0).then_some(Plateau {
+            patience: cfg.plateau_patience,
+            rel_tol: cfg.plateau_tol,
+        }),
+        cancel: job.run.cancel.clone(),
+    }
 }

@@ -78,6 +78,51 @@ pub enum MethodDetails {
     },
 }
 
+/// The report of one start: its factor `u` (for X itself) and the clusters `pred` the solver
+/// read off it, scored against the problem's labels when it has them, with the solver's
+/// `details`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn scored(
+    method: &'static str,
+    problem: &super::input::Problem,
+    u: Dense,
+    pred: Vec<usize>,
+    rel_error: f64,
+    rank: usize,
+    seed: u64,
+    started: std::time::Instant,
+    details: MethodDetails,
+) -> anyhow::Result<ClusterReport> {
+    use nmfnet_datasets::eval::metrics;
+    let scores = match &problem.labels {
+        Some(truth) => Some(metrics::label_scores(truth, &pred)?),
+        None => None,
+    };
+    let summary = ClusterSummary {
+        input_seconds: None,
+        method,
+        dataset: problem.name.clone(),
+        n: problem.x.n(),
+        rank,
+        acc: scores.map(|s| s.acc),
+        nmi: scores.map(|s| s.nmi),
+        purity: scores.map(|s| s.purity),
+        rel_error,
+        sparse_factor: metrics::sparse_factor(&u),
+        zero_rows: metrics::zero_rows(&u),
+        seconds: started.elapsed().as_secs_f64(),
+        seed,
+        restarts: Vec::new(),
+        details,
+    };
+    Ok(ClusterReport {
+        summary,
+        u,
+        labels: pred,
+        graph: None,
+    })
+}
+
 /// A finished clustering run.
 #[derive(Debug, Clone)]
 pub struct ClusterReport {

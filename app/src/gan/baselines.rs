@@ -130,6 +130,10 @@ pub fn group_matrix(set: &ImageSet, group: &[usize]) -> Mat<f64> {
 
 /// Mean ε of factorising every group on its own, seconds per group, and the first group's
 /// factors.
+/// Mean ε of the groups factorised one by one, seconds per group, and the first group's
+/// factors (H, W).
+type Direct = (f64, f64, Option<(Mat<f64>, Mat<f64>)>);
+
 fn direct(
     method: NmfMethod,
     set: &ImageSet,
@@ -137,7 +141,7 @@ fn direct(
     params: &NmfParams,
     what: &str,
     quiet: bool,
-) -> anyhow::Result<(f64, f64, Option<(Mat<f64>, Mat<f64>)>)> {
+) -> anyhow::Result<Direct> {
     let pb = work_bar(
         groups.len(),
         format!("{} direct {what}", method.name()),
@@ -197,10 +201,11 @@ pub fn scaled_to_max(v: Vec<f32>) -> Vec<f32> {
         .collect()
 }
 
+/// The training and test images, and the groups of each (rows of the images).
+type SetsAndGroups = (ImageSet, ImageSet, Vec<Vec<usize>>, Vec<Vec<usize>>);
+
 /// The training and test images of `req.dataset` and their first `req.groups` fixed groups.
-fn sets_and_groups(
-    req: &GanBaselineJob,
-) -> anyhow::Result<(ImageSet, ImageSet, Vec<Vec<usize>>, Vec<Vec<usize>>)> {
+fn sets_and_groups(req: &GanBaselineJob) -> anyhow::Result<SetsAndGroups> {
     let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
     let limit = |mut g: Vec<Vec<usize>>| {
         if req.groups > 0 {

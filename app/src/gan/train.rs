@@ -330,7 +330,7 @@ fn check(job: &GanTrainJob) -> anyhow::Result<()> {
         if job.run.resume() {
             anyhow::bail!("`resume` is not supported for data-parallel runs (`devices`/`nodes` above 1) yet: resume on one device, or start over");
         }
-        if job.config.batch % p.peers() != 0 {
+        if !job.config.batch.is_multiple_of(p.peers()) {
             anyhow::bail!(
                 "`batch` {} cannot be shared equally by {} peers (`devices` × `nodes`): make it a multiple",
                 job.config.batch,

@@ -115,13 +115,13 @@ pub struct ClusterArgs {
     #[arg(long, group = "spec", value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_RESTARTS as u64))]
     pub restarts: Option<usize>,
     /// How the graph is built from --features or a --dataset: kuang (SPEC §4: self-tuning
-    /// Gaussian kNN weights), or knn-self[:K] (binary kNN connectivity including each point,
+    /// Gaussian kNN weights), or knn-self / knn-self:K (binary kNN connectivity including each point,
     /// K = 10 others by default, symmetrised, ncut-scaled: the graph the paper's Table 1
     /// relative errors need).
     #[arg(long, group = "spec", value_name = "KIND", value_parser = graph_parser)]
     pub graph: Option<GraphKind>,
     /// How the graph's nearest neighbours are found from --features or a --dataset with image
-    /// features: exact (every distance, in GEMM blocks; the default) or hnsw[:EF] (approximate,
+    /// features: exact (every distance, in GEMM blocks; the default) or hnsw / hnsw:EF (approximate,
     /// HNSW graphs on 96 principal axes searched with EF candidates, default 18; the neighbours found get their exact
     /// distances; for n in the tens of thousands and more; seeded, the same graph every run).
     #[arg(long, group = "spec", value_name = "SEARCH", value_parser = knn_parser)]
@@ -182,12 +182,13 @@ pub struct ClusterArgs {
         default_value = "cpu"
     )]
     pub backend: BackendArg,
-    /// Output folder: U.npy, labels.npy, summary.json; SymNMF-Net adds metrics.jsonl (the loss
-    /// history), config.json and checkpoint.bin, classical methods history.jsonl.
+    /// Output folder: U.npy, labels.npy, job.json (the whole job: --job runs it again),
+    /// summary.json; SymNMF-Net adds metrics.jsonl (the loss history), config.json and
+    /// checkpoint.bin, classical methods history.jsonl.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Continue the run whose checkpoint is in --out.
-    #[arg(long, requires = "out")]
+    /// Continue the run whose checkpoints are in --out (or in the folder of --job's file).
+    #[arg(long)]
     pub resume: bool,
     /// Replace an earlier run in --out instead of refusing.
     #[arg(long, conflicts_with = "resume")]

@@ -190,7 +190,7 @@ pub struct GanBaselineArgs {
     #[arg(long, group = "spec", default_value_t = 0)]
     pub seed: u64,
     /// Folder for hals_direct_grid.png etc. (inputs, reconstructions, basis of the first test
-    /// group), transfer_basis_<method>.png, job.json and summary.json.
+    /// group), transfer_basis_METHOD.png, job.json and summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace the earlier run in --out, once this one has succeeded (until then it stays).

@@ -287,40 +287,49 @@ fn messages_name_job_fields_and_the_command_line_says_flags() {
 /// The string literals of a Rust source (comments skipped; escapes kept as written).
 fn string_literals(src: &str) -> Vec<(usize, String)> {
     let b = src.as_bytes();
+    let find = |from: usize, pat: &[u8]| {
+        b[from..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map(|k| from + k)
+    };
+    let line = |i: usize| b[..i].iter().filter(|&&c| c == b'\n').count() + 1;
+    let text = |from: usize, to: usize| String::from_utf8_lossy(&b[from..to]).into_owned();
     let (mut i, mut out) = (0, Vec::new());
-    let line = |i: usize| src[..i].matches('\n').count() + 1;
     while i < b.len() {
-        if src[i..].starts_with("//") {
-            i = src[i..].find('\n').map_or(b.len(), |j| i + j);
-        } else if src[i..].starts_with("/*") {
-            i = src[i..].find("*/").map_or(b.len(), |j| i + j + 2);
+        if b[i..].starts_with(b"//") {
+            i = find(i, b"\n").unwrap_or(b.len());
+        } else if b[i..].starts_with(b"/*") {
+            i = find(i, b"*/").map_or(b.len(), |j| j + 2);
         } else if b[i] == b'\'' {
-            // A char literal ('"', '\'') is skipped whole; a lifetime is one quote.
-            let rest = &src[i..];
-            let len = if rest.starts_with("'\\") {
-                rest[2..].find('\'').map_or(1, |j| j + 3)
-            } else if rest.chars().nth(2) == Some('\'') {
-                rest.chars().take(3).map(char::len_utf8).sum()
-            } else {
-                1
+            // A char literal ('"', '\'', 'ε') is skipped whole; a lifetime is one quote.
+            i += match (b.get(i + 1), b.get(i + 2)) {
+                (Some(b'\\'), _) => find(i + 2, b"'").map_or(1, |j| j + 1 - i),
+                (Some(_), Some(b'\'')) => 3,
+                _ => match src[i + 1..].chars().next() {
+                    Some(c) if src[i + 1 + c.len_utf8()..].starts_with('\'') => 2 + c.len_utf8(),
+                    _ => 1,
+                },
             };
-            i += len;
         } else if b[i] == b'r'
             && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
-            && src[i + 1..].trim_start_matches('#').starts_with('"')
+            && b[i + 1..]
+                .iter()
+                .find(|&&c| c != b'#')
+                .is_some_and(|&c| c == b'"')
         {
-            let hashes = src[i + 1..].len() - src[i + 1..].trim_start_matches('#').len();
+            let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
             let start = i + 2 + hashes;
-            let close = format!("\"{}", "#".repeat(hashes));
-            let end = src[start..].find(&close).map_or(b.len(), |j| start + j);
-            out.push((line(i), src[start..end].to_string()));
+            let close = [b"\"".as_slice(), &vec![b'#'; hashes]].concat();
+            let end = find(start, &close).unwrap_or(b.len());
+            out.push((line(i), text(start, end)));
             i = end + close.len();
         } else if b[i] == b'"' {
             let mut j = i + 1;
             while j < b.len() && b[j] != b'"' {
                 j += if b[j] == b'\\' { 2 } else { 1 };
             }
-            out.push((line(i), src[i + 1..j.min(b.len())].to_string()));
+            out.push((line(i), text(i + 1, j.min(b.len()))));
             i = j + 1;
         } else {
             i += 1;

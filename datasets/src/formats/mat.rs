@@ -434,7 +434,7 @@ mod tests {
         out.extend_from_slice(&ty.to_le_bytes());
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
         out.extend_from_slice(body);
-        while out.len() % 8 != 0 {
+        while !out.len().is_multiple_of(8) {
             out.push(0);
         }
     }
@@ -481,6 +481,7 @@ mod tests {
             self
         }
 
+        #[allow(clippy::too_many_arguments)] // the fields of a sparse array, in MAT-file order
         pub fn sparse(
             mut self,
             name: &str,

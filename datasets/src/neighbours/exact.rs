@@ -1,6 +1,6 @@
 //! Exact nearest neighbours of the rows of a feature matrix, by Euclidean distance, in blocks.
 //!
-//! The distances that decide a neighbour list are the ones [`Distances::get`] computes in f64
+//! The distances that decide a neighbour list are the ones `Distances::get` computes in f64
 //! (`‖z_i‖² + ‖z_j‖² − 2 z_i·z_j`, clamped at 0), and ties go to the smaller index. A plain
 //! search computes all n of them for every row: n²·d multiply-adds at scalar speed, 40 minutes
 //! for the 70,000 MNIST images. The blocked search gets the same lists in a minute:
@@ -15,7 +15,7 @@
 //!    When the largest kept key exceeds the `need`-th smallest by more than `2 δ_i`, no point
 //!    outside the heap can be among the `need` nearest: its exact distance is larger than that
 //!    of `need` kept points.
-//! 3. **Exact finish.** The kept candidates are rescored with [`Distances::get`] and sorted by
+//! 3. **Exact finish.** The kept candidates are rescored with `Distances::get` and sorted by
 //!    (distance, index). A row whose certificate fails (many points at nearly one distance, e.g.
 //!    duplicates) is searched by the plain scan instead, so the result is always the plain
 //!    search's, bit for bit; tests check that on random and adversarial data.
@@ -28,6 +28,9 @@ use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Neighbour lists of consecutive rows: (index, squared distance), nearest first.
+type Lists = Vec<Vec<(usize, f64)>>;
 
 /// Rows of one GEMM block (columns of the product buffer).
 const ROW_BLOCK: usize = 256;
@@ -59,7 +62,7 @@ pub struct SearchStats {
 }
 
 /// The `need` nearest other rows of every row of `z` with their squared distances
-/// ([`Distances::get`]), nearest first, ties by the smaller index — the plain search's lists —
+/// (`Distances::get`), nearest first, ties by the smaller index — the plain search's lists —
 /// by blocked GEMM screening (see the module notes). `need` must be below `z.nrows()`.
 pub fn nearest_lists(z: &Dense, need: usize, progress: Progress) -> Vec<Vec<(usize, f64)>> {
     nearest_lists_stats(z, need, progress).0
@@ -88,7 +91,7 @@ pub fn nearest_lists_stats(
     // One block of rows per task; each worker keeps its product buffer across its blocks. The
     // lists do not depend on which worker ran a block: the GEMM inside a block is sequential
     // and the exact finish decides every list.
-    let parts: Vec<(Vec<Vec<(usize, f64)>>, SearchStats)> = (0..blocks)
+    let parts: Vec<(Lists, SearchStats)> = (0..blocks)
         .into_par_iter()
         .map_init(
             || (Mat::<f32>::zeros(COL_BLOCK, ROW_BLOCK), Vec::new()),

@@ -15,7 +15,7 @@
 //! 2. **Candidates.** Each shard returns the `ef` points nearest to the row as its graph finds
 //!    them (f32 squared distances); the row itself is dropped.
 //! 3. **Exact finish.** The candidates of all shards are rescored with the exact search's
-//!    [`Distances::get`] and sorted by (distance, index), so every neighbour found carries the
+//!    `Distances::get` and sorted by (distance, index), so every neighbour found carries the
 //!    distance and tie order the exact search gives it; only a missed neighbour differs.
 //!
 //! Recall against the exact lists is measured by [`recall`]; `results/scale/` records it.
@@ -198,7 +198,7 @@ fn threads() -> usize {
 }
 
 /// The `need` nearest other rows of every row of `z` (squared distances of
-/// [`Distances::get`], nearest first, ties by the smaller index), as the HNSW search finds
+/// `Distances::get`, nearest first, ties by the smaller index), as the HNSW search finds
 /// them. The same `params` give the same lists on every run with the same number of threads
 /// available (it sets the shard count). `need` must be below `z.nrows()`.
 pub fn approx_nearest_lists(

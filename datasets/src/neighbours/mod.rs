@@ -1,7 +1,7 @@
 //! Nearest neighbours of the rows of a feature matrix, by Euclidean distance: the exact blocked
 //! search ([`exact`]) and the approximate HNSW search ([`hnsw`]), chosen by [`KnnSearch`].
 //!
-//! Both finish with the same exact distances ([`Distances::get`]) and the same tie order (the
+//! Both finish with the same exact distances (`Distances::get`) and the same tie order (the
 //! smaller index first), so a neighbour found carries the same distance whichever search found
 //! it, and the exact search gives the plain scan's lists bit for bit.
 
@@ -28,7 +28,7 @@ pub enum KnnSearch {
 
 impl KnnSearch {
     /// `exact`, `hnsw` or `hnsw:EF` (EF in 1..=4096; the seed is 0, the axes
-    /// [`DEFAULT_DIMS`]).
+    /// [`hnsw::DEFAULT_DIMS`]).
     pub fn parse(text: &str) -> std::result::Result<KnnSearch, String> {
         match text.split_once(':') {
             None if text == "exact" => Ok(KnnSearch::Exact),

@@ -6,6 +6,7 @@ use super::cells::{eval_cell, f3, with_subspace_reference};
 use super::paper;
 use super::plan::{Model, Plan};
 use crate::files::read_json;
+use crate::text::fill;
 use serde_json::Value;
 
 /// The models trained on one set and applied to the other.
@@ -20,23 +21,46 @@ pub struct Report {
     pub hals_direct: Vec<(String, f64, f64)>,
 }
 
+/// How to read Table 1 (after it); `{narrow_channels}` and `{narrow_steps}` are the plan's.
+const TABLE1_READING: &str = "\nReading the table: the two reference rows drop the sign constraint. The rank-k SVD \
+     has the least *squared* error of any rank-k factorisation of a group (Eckart–Young); ε \
+     sums the images' errors unsquared, so a subspace fitted to ε itself (iteratively \
+     reweighted SVD started from the SVD's, `nmfnet_baselines::subspace::epsilon_subspace`) does a little \
+     better: it is the lowest rank-k ε we know how to reach on these groups, by any \
+     factorisation, nonnegative or not (ε is not convex in the subspace, so it is a best \
+     known value, not a proof). \"direct\" runs the solver on each group; \"transfer\" fits \
+     only W ≥ 0 to a basis learned on the training images. The \"NNLS layer\" extension rows \
+     feed the W head's output through a differentiable NNLS layer (HALS sweeps given H and \
+     the group, `--nnls-sweeps`), the fast NNLS layer the paper wished for in §5.2; the \
+     \"narrow\" rows are the same networks at width {narrow_channels} instead of the paper's 64 \
+     (`--narrow-channels`; 1/16 of the arithmetic), trained for {narrow_steps} steps.\n";
+
+/// Why the paper's ε and ours are not on one scale; `{notes}` lists the paper's values below
+/// the best rank-k fit we found, per data set.
+const SCALE_NOTE: &str =
+    "\nThe paper's numbers and ours are not on one scale: {notes}. No NMF of a group can beat the \
+     best unconstrained rank-k fit of that group, and the paper's values lie below the \
+     best such fit we found, so the paper's ε was most likely measured on other groups or \
+     under another normalisation than SPEC §5's eq. 4 on these images: compare methods \
+     within one source, not ours against the paper's.\n";
+
+/// The paper's Table 1 row of a data set: (train, test) of ANLS, MU, HALS and GAN-UNET.
+type PaperRow = [(f64, f64); 4];
+
 /// Table 1 and the note that reads it; returns the rows of the inference table.
 pub fn table1(plan: &Plan, rep: &mut Report) -> anyhow::Result<Vec<String>> {
-    let Report {
-        md,
-        results,
-        hals_direct,
-    } = rep;
-    let out = &plan.out;
-    md.push_str("## Table 1: ε train / test (ours | paper)\n\n");
-    md.push_str("| data set | method | protocol | train ε | test ε | paper train | paper test | s/group |\n|---|---|---|---|---|---|---|---|\n");
+    rep.md
+        .push_str("## Table 1: ε train / test (ours | paper)\n\n");
+    rep.md.push_str("| data set | method | protocol | train ε | test ε | paper train | paper test | s/group |\n|---|---|---|---|---|---|---|---|\n");
     let mut ratios = Vec::new();
     let mut scale_notes: Vec<String> = Vec::new();
     for ds in &plan.datasets {
         let mut entry = serde_json::Map::new();
         let paper_row = paper::TABLE1.iter().find(|(d, _)| d == ds).map(|r| r.1);
         let base = read_json(
-            &out.join("cells")
+            &plan
+                .out
+                .join("cells")
                 .join(ds)
                 .join("baselines")
                 .join("summary.json"),
@@ -44,69 +68,8 @@ pub fn table1(plan: &Plan, rep: &mut Report) -> anyhow::Result<Vec<String>> {
         .map(|b| with_subspace_reference(plan, ds, b))
         .transpose()?;
         if let Some(b) = &base {
-            let rows = b["rows"].as_array().cloned().unwrap_or_default();
-            for r in &rows {
-                let m = r["method"].as_str().unwrap_or("?");
-                let p = paper::METHODS
-                    .iter()
-                    .position(|x| *x == m)
-                    .and_then(|i| paper_row.map(|pr| pr[i]));
-                let (ptr, pte) = p
-                    .map(|(a, b)| (format!("{a:.3}"), format!("{b:.3}")))
-                    .unwrap_or_else(|| ("—".into(), "—".into()));
-                md.push_str(&format!(
-                    "| {ds} | {m} | direct | {} | {} | {ptr} | {pte} | {:.4} |\n",
-                    f3(&r["direct_train_error"]),
-                    f3(&r["direct_test_error"]),
-                    r["direct_seconds_per_group"].as_f64().unwrap_or(f64::NAN)
-                ));
-                md.push_str(&format!(
-                    "| {ds} | {m} | transfer | {} | {} | | | {:.4} |\n",
-                    f3(&r["transfer_train_error"]),
-                    f3(&r["transfer_test_error"]),
-                    r["transfer_seconds_per_group"].as_f64().unwrap_or(f64::NAN)
-                ));
-            }
-            md.push_str(&format!(
-                "| {ds} | rank-{} SVD (reference, no sign constraint) | direct | {} | {} | | | |\n",
-                b["k"],
-                f3(&b["svd_train_error"]),
-                f3(&b["svd_test_error"])
-            ));
-            md.push_str(&format!(
-                "| {ds} | rank-{} subspace fitted to ε (reference, no sign constraint) | direct | {} | {} | | | |\n",
-                b["k"],
-                f3(&b["subspace_train_error"]),
-                f3(&b["subspace_test_error"])
-            ));
-            if let (Some(pr), Some(tr), Some(te)) = (
-                paper_row,
-                b["subspace_train_error"].as_f64(),
-                b["subspace_test_error"].as_f64(),
-            ) {
-                let below: Vec<String> = paper::METHODS
-                    .iter()
-                    .chain(["gan-unet"].iter())
-                    .zip(pr.iter())
-                    .flat_map(|(m, (ptr, pte))| {
-                        let mut v = Vec::new();
-                        if *ptr < tr {
-                            v.push(format!("{m} train {ptr:.3}"));
-                        }
-                        if *pte < te {
-                            v.push(format!("{m} test {pte:.3}"));
-                        }
-                        v
-                    })
-                    .collect();
-                if !below.is_empty() {
-                    scale_notes.push(format!(
-                        "{ds}: the paper's {} lie below the lowest rank-{} ε we found on our groups ({tr:.3} train, {te:.3} test)",
-                        below.join(", "),
-                        b["k"]
-                    ));
-                }
-            }
+            baseline_rows(&mut rep.md, ds, paper_row, b);
+            scale_notes.extend(scale_note(ds, paper_row, b));
             entry.insert("baselines".into(), b.clone());
         }
         let hals = base.as_ref().and_then(|b| {
@@ -119,80 +82,165 @@ pub fn table1(plan: &Plan, rep: &mut Report) -> anyhow::Result<Vec<String>> {
                 h["direct_seconds_per_group"].as_f64(),
                 h["direct_test_error"].as_f64(),
             ) {
-                hals_direct.push((ds.clone(), secs, err));
+                rep.hals_direct.push((ds.clone(), secs, err));
             }
         }
-        for model in [
-            Model::Gan,
-            Model::GanNnls,
-            Model::GanNarrow,
-            Model::GanNnlsNarrow,
-        ] {
-            let dir = plan.train_dir(ds, model);
-            if !dir.join("checkpoint.bin").is_file() {
-                continue;
-            }
-            let e = eval_cell(plan, &dir, ds, 0)?;
-            let (ptr, pte) = match (model, paper_row) {
-                (Model::Gan, Some(pr)) => (format!("{:.3}", pr[3].0), format!("{:.3}", pr[3].1)),
-                _ => Default::default(),
-            };
-            md.push_str(&format!(
-                "| {ds} | {} ({} steps) | one forward pass | {} | {} | {ptr} | {pte} | {:.4} |\n",
-                model.label(),
-                e["checkpoint_steps"],
-                f3(&e["train_error"]),
-                f3(&e["test_error"]),
-                e["seconds_per_group"].as_f64().unwrap_or(f64::NAN)
-            ));
-            if let Some(h) = &hals {
-                if let (Some(hs), Some(one), Some(many)) = (
-                    h["direct_seconds_per_group"].as_f64(),
-                    e["seconds_per_group"].as_f64(),
-                    e["seconds_per_group_batched"].as_f64(),
-                ) {
-                    ratios.push(format!(
-                        "| {ds} | {} | {} | {one:.4} | {many:.4} ({} per pass) | {hs:.4} | {} | {:.1}× | {:.1}× |",
-                        model.label(),
-                        f3(&e["test_error"]),
-                        e["batch"],
-                        f3(&h["direct_test_error"]),
-                        hs / one,
-                        hs / many
-                    ));
-                }
-            }
-            entry.insert(model.key().into(), e);
-        }
-        results.insert(ds.clone(), Value::Object(entry));
+        let gens = generator_rows(plan, ds, paper_row, hals.as_ref(), &mut entry)?;
+        rep.md.push_str(&gens.table);
+        ratios.extend(gens.ratios);
+        rep.results.insert(ds.clone(), Value::Object(entry));
     }
-
-    md.push_str(&format!(
-        "\nReading the table: the two reference rows drop the sign constraint. The rank-k SVD \
-         has the least *squared* error of any rank-k factorisation of a group (Eckart–Young); ε \
-         sums the images' errors unsquared, so a subspace fitted to ε itself (iteratively \
-         reweighted SVD started from the SVD's, `nmfnet_baselines::subspace::epsilon_subspace`) does a little \
-         better: it is the lowest rank-k ε we know how to reach on these groups, by any \
-         factorisation, nonnegative or not (ε is not convex in the subspace, so it is a best \
-         known value, not a proof). \"direct\" runs the solver on each group; \"transfer\" fits \
-         only W ≥ 0 to a basis learned on the training images. The \"NNLS layer\" extension rows \
-         feed the W head's output through a differentiable NNLS layer (HALS sweeps given H and \
-         the group, `--nnls-sweeps`), the fast NNLS layer the paper wished for in §5.2; the \
-         \"narrow\" rows are the same networks at width {} instead of the paper's 64 \
-         (`--narrow-channels`; 1/16 of the arithmetic), trained for {} steps.\n",
-        plan.narrow_channels, plan.narrow_steps
+    rep.md.push_str(&fill(
+        TABLE1_READING,
+        &[
+            ("narrow_channels", plan.narrow_channels.to_string()),
+            ("narrow_steps", plan.narrow_steps.to_string()),
+        ],
     ));
     if !scale_notes.is_empty() {
-        md.push_str(&format!(
-            "\nThe paper's numbers and ours are not on one scale: {}. No NMF of a group can beat the \
-             best unconstrained rank-k fit of that group, and the paper's values lie below the \
-             best such fit we found, so the paper's ε was most likely measured on other groups or \
-             under another normalisation than SPEC §5's eq. 4 on these images: compare methods \
-             within one source, not ours against the paper's.\n",
-            scale_notes.join("; ")
-        ));
+        rep.md
+            .push_str(&fill(SCALE_NOTE, &[("notes", scale_notes.join("; "))]));
     }
     Ok(ratios)
+}
+
+/// Table 1's rows of the classical solvers on `ds` (direct and transfer, beside the paper's)
+/// and of the two references without the sign constraint, from the baselines summary `b`.
+fn baseline_rows(md: &mut String, ds: &str, paper_row: Option<PaperRow>, b: &Value) {
+    let rows = b["rows"].as_array().cloned().unwrap_or_default();
+    for r in &rows {
+        let m = r["method"].as_str().unwrap_or("?");
+        let p = paper::METHODS
+            .iter()
+            .position(|x| *x == m)
+            .and_then(|i| paper_row.map(|pr| pr[i]));
+        let (ptr, pte) = p
+            .map(|(a, b)| (format!("{a:.3}"), format!("{b:.3}")))
+            .unwrap_or_else(|| ("—".into(), "—".into()));
+        md.push_str(&format!(
+            "| {ds} | {m} | direct | {} | {} | {ptr} | {pte} | {:.4} |\n",
+            f3(&r["direct_train_error"]),
+            f3(&r["direct_test_error"]),
+            r["direct_seconds_per_group"].as_f64().unwrap_or(f64::NAN)
+        ));
+        md.push_str(&format!(
+            "| {ds} | {m} | transfer | {} | {} | | | {:.4} |\n",
+            f3(&r["transfer_train_error"]),
+            f3(&r["transfer_test_error"]),
+            r["transfer_seconds_per_group"].as_f64().unwrap_or(f64::NAN)
+        ));
+    }
+    md.push_str(&format!(
+        "| {ds} | rank-{} SVD (reference, no sign constraint) | direct | {} | {} | | | |\n",
+        b["k"],
+        f3(&b["svd_train_error"]),
+        f3(&b["svd_test_error"])
+    ));
+    md.push_str(&format!(
+        "| {ds} | rank-{} subspace fitted to ε (reference, no sign constraint) | direct | {} | {} | | | |\n",
+        b["k"],
+        f3(&b["subspace_train_error"]),
+        f3(&b["subspace_test_error"])
+    ));
+}
+
+/// The paper's values on `ds` that lie below the lowest rank-k ε we found (the fitted
+/// subspace of the baselines summary `b`), as a note; None when there are none.
+fn scale_note(ds: &str, paper_row: Option<PaperRow>, b: &Value) -> Option<String> {
+    let (pr, tr, te) = (
+        paper_row?,
+        b["subspace_train_error"].as_f64()?,
+        b["subspace_test_error"].as_f64()?,
+    );
+    let below: Vec<String> = paper::METHODS
+        .iter()
+        .chain(["gan-unet"].iter())
+        .zip(pr.iter())
+        .flat_map(|(m, (ptr, pte))| {
+            let mut v = Vec::new();
+            if *ptr < tr {
+                v.push(format!("{m} train {ptr:.3}"));
+            }
+            if *pte < te {
+                v.push(format!("{m} test {pte:.3}"));
+            }
+            v
+        })
+        .collect();
+    if below.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{ds}: the paper's {} lie below the lowest rank-{} ε we found on our groups ({tr:.3} train, {te:.3} test)",
+        below.join(", "),
+        b["k"]
+    ))
+}
+
+/// The generators' rows of one data set: Table 1's, and the inference table's (against HALS).
+struct GeneratorRows {
+    /// Table 1's rows (Markdown, one line each).
+    table: String,
+    /// The inference table's rows.
+    ratios: Vec<String>,
+}
+
+/// Table 1's row of every trained generator on `ds` (the paper's GAN-UNET beside ours) and,
+/// with HALS's baseline row `hals`, its inference-table row; the evaluations go into `entry`.
+fn generator_rows(
+    plan: &Plan,
+    ds: &str,
+    paper_row: Option<PaperRow>,
+    hals: Option<&Value>,
+    entry: &mut serde_json::Map<String, Value>,
+) -> anyhow::Result<GeneratorRows> {
+    let mut rows = GeneratorRows {
+        table: String::new(),
+        ratios: Vec::new(),
+    };
+    for model in [
+        Model::Gan,
+        Model::GanNnls,
+        Model::GanNarrow,
+        Model::GanNnlsNarrow,
+    ] {
+        let dir = plan.train_dir(ds, model);
+        if !dir.join("checkpoint.bin").is_file() {
+            continue;
+        }
+        let e = eval_cell(plan, &dir, ds, 0)?;
+        let (ptr, pte) = match (model, paper_row) {
+            (Model::Gan, Some(pr)) => (format!("{:.3}", pr[3].0), format!("{:.3}", pr[3].1)),
+            _ => Default::default(),
+        };
+        rows.table.push_str(&format!(
+            "| {ds} | {} ({} steps) | one forward pass | {} | {} | {ptr} | {pte} | {:.4} |\n",
+            model.label(),
+            e["checkpoint_steps"],
+            f3(&e["train_error"]),
+            f3(&e["test_error"]),
+            e["seconds_per_group"].as_f64().unwrap_or(f64::NAN)
+        ));
+        if let Some(h) = hals {
+            if let (Some(hs), Some(one), Some(many)) = (
+                h["direct_seconds_per_group"].as_f64(),
+                e["seconds_per_group"].as_f64(),
+                e["seconds_per_group_batched"].as_f64(),
+            ) {
+                rows.ratios.push(format!(
+                    "| {ds} | {} | {} | {one:.4} | {many:.4} ({} per pass) | {hs:.4} | {} | {:.1}× | {:.1}× |",
+                    model.label(),
+                    f3(&e["test_error"]),
+                    e["batch"],
+                    f3(&h["direct_test_error"]),
+                    hs / one,
+                    hs / many
+                ));
+            }
+        }
+        entry.insert(model.key().into(), e);
+    }
+    Ok(rows)
 }
 
 /// The discriminator's effect on MNIST: GAN-UNET against UNET (L1 only).
@@ -208,7 +256,7 @@ pub fn ablation(plan: &Plan, rep: &mut Report) -> anyhow::Result<()> {
             if !model.join("checkpoint.bin").is_file() {
                 continue;
             }
-            let e = eval_cell(&plan, &model, "mnist", 0)?;
+            let e = eval_cell(plan, &model, "mnist", 0)?;
             let p = if disc {
                 paper::TABLE1[0].1[3]
             } else {

@@ -213,121 +213,156 @@ fn table_methods(side: Side, dataset: &str) -> &'static [Method] {
 
 /// Every cell of the reproduction `opts` asks for, cheap ones first.
 pub fn cells(opts: &SymnmfOptions) -> Vec<Cell> {
-    let mut out = Vec::new();
-    let mut add = |side: Side,
-                   dataset: &str,
-                   method: Method,
-                   tag: &str,
-                   seed: u64,
-                   f: &dyn Fn(&mut ClusterJob)| {
-        let mut c = Cell::new(side, dataset, method, tag, seed);
-        f(&mut c.job);
-        out.push(c)
-    };
     if opts.quick {
-        for side in [Side::Fair, Side::Paper] {
-            for m in [Method::SymnmfNet, Method::Symanls, Method::Symhals] {
-                add(side, "orl", m, "", 0, &|j| {
-                    if side == Side::Fair {
-                        j.restarts = 2;
-                    }
-                    if m == Method::SymnmfNet {
-                        net(j).epochs = 30;
-                    } else {
-                        classical(j).max_iter = Some(100);
-                    }
-                });
-            }
-        }
-        return out;
+        return quick_cells();
     }
-    let wanted = |d: &str| {
-        opts.datasets
-            .as_ref()
-            .is_none_or(|v| v.iter().any(|x| x == d))
-    };
-    let classical = |m: Method| {
-        move |j: &mut ClusterJob| {
-            if m == Method::Symnewton {
-                classical(j).max_iter = Some(NEWTON_MAX_ITER);
-            }
-            // ADMM, PGD and SymNewton are in no paired comparison: one start per group (its
-            // first seed) keeps the reproduction within its time (SymNewton alone would take
-            // ≈ 40 min with three).
-            if matches!(m, Method::Admm | Method::Pgd | Method::Symnewton) {
-                j.restarts = 1;
-            }
-        }
-    };
+    let mut out = Vec::new();
     // Data set by data set, cheap ones first, so that an interrupted run has whole tables early;
     // the figure studies before TDT-2, the costliest (FAIR_DATASETS ends with it).
     for d in FAIR_DATASETS {
         if d == "tdt2" {
-            // The paper protocol's graph with SymNMF-Net's default settings instead of the
-            // paper's: can the network reach Table 1's errors at all? (ORL and COIL-20.)
-            for t in ["orl", "coil20"] {
-                if wanted(t) {
-                    for g in 0..opts.seeds {
-                        add(Side::Paper, t, Method::SymnmfNet, "defaults", g, &|j| {
-                            *net(j) = Preset::Default.config()
-                        });
-                    }
-                }
-            }
-            // Fig. 4.2: fixed λ on COIL-20; Fig. 4.3: the ℓ1 term (ORL); one start from seed 0.
-            if wanted("coil20") {
-                for (l, tag) in [(0.01, "0.01"), (0.1, "0.1"), (1.0, "1"), (10.0, "10")] {
-                    add(
-                        Side::Fair,
-                        "coil20",
-                        Method::SymnmfNet,
-                        &format!("lambda{tag}"),
-                        0,
-                        &|j| {
-                            j.restarts = 1;
-                            let lambda = &mut net(j).model.lambda;
-                            lambda.learnable = false;
-                            lambda.init = Some(l);
-                            lambda.project = false;
-                            lambda.allow_below_bound = true;
-                        },
-                    );
-                }
-            }
-            if wanted("orl") {
-                for (g, tag) in [(0.001, "0.001"), (0.01, "0.01")] {
-                    add(
-                        Side::Fair,
-                        "orl",
-                        Method::SymnmfNet,
-                        &format!("gamma{tag}"),
-                        0,
-                        &|j| {
-                            j.restarts = 1;
-                            net(j).model.gamma = g;
-                        },
-                    );
-                }
-            }
+            study_cells(opts, &mut out);
         }
-        if !wanted(d) {
+        if !opts.wants(d) {
             continue;
         }
-        for side in [Side::Paper, Side::Fair] {
-            if side == Side::Paper && !PAPER_DATASETS.contains(&d) {
-                continue;
-            }
-            let stride = match side {
-                Side::Fair => FAIR_RESTARTS as u64,
-                Side::Paper => 1,
-            };
-            // Group by group, so that a partial run already pairs the methods seed by seed.
-            for g in 0..opts.seeds {
-                for &m in table_methods(side, d) {
-                    add(side, d, m, "", g * stride, &classical(m));
+        table_cells(d, opts.seeds, &mut out);
+    }
+    out
+}
+
+impl SymnmfOptions {
+    /// Whether the reproduction covers data set `d`.
+    fn wants(&self, d: &str) -> bool {
+        self.datasets
+            .as_ref()
+            .is_none_or(|v| v.iter().any(|x| x == d))
+    }
+}
+
+/// The cell of `side`, `dataset`, `method`, `tag` and `seed`, its job changed by `f`.
+fn cell_with(
+    side: Side,
+    dataset: &str,
+    method: Method,
+    tag: &str,
+    seed: u64,
+    f: impl FnOnce(&mut ClusterJob),
+) -> Cell {
+    let mut c = Cell::new(side, dataset, method, tag, seed);
+    f(&mut c.job);
+    c
+}
+
+/// The smoke run's cells: ORL, seed 0, both protocols, SymNMF-Net 30 epochs, SymANLS and
+/// SymHALS 100 iterations, two starts in the fair protocol.
+fn quick_cells() -> Vec<Cell> {
+    let mut out = Vec::new();
+    for side in [Side::Fair, Side::Paper] {
+        for m in [Method::SymnmfNet, Method::Symanls, Method::Symhals] {
+            out.push(cell_with(side, "orl", m, "", 0, |j| {
+                if side == Side::Fair {
+                    j.restarts = 2;
                 }
-            }
+                if m == Method::SymnmfNet {
+                    net(j).epochs = 30;
+                } else {
+                    classical(j).max_iter = Some(100);
+                }
+            }));
         }
     }
     out
+}
+
+/// The studies beside the tables: the paper protocol's graph with SymNMF-Net's default
+/// settings (ORL and COIL-20), and the figures' fixed λ (COIL-20) and ℓ1 term (ORL).
+fn study_cells(opts: &SymnmfOptions, out: &mut Vec<Cell>) {
+    // The paper protocol's graph with SymNMF-Net's default settings instead of the
+    // paper's: can the network reach Table 1's errors at all? (ORL and COIL-20.)
+    for t in ["orl", "coil20"] {
+        if opts.wants(t) {
+            for g in 0..opts.seeds {
+                out.push(cell_with(
+                    Side::Paper,
+                    t,
+                    Method::SymnmfNet,
+                    "defaults",
+                    g,
+                    |j| *net(j) = Preset::Default.config(),
+                ));
+            }
+        }
+    }
+    // Fig. 4.2: fixed λ on COIL-20; Fig. 4.3: the ℓ1 term (ORL); one start from seed 0.
+    if opts.wants("coil20") {
+        for (l, tag) in [(0.01, "0.01"), (0.1, "0.1"), (1.0, "1"), (10.0, "10")] {
+            let tag = format!("lambda{tag}");
+            out.push(cell_with(
+                Side::Fair,
+                "coil20",
+                Method::SymnmfNet,
+                &tag,
+                0,
+                |j| {
+                    j.restarts = 1;
+                    let lambda = &mut net(j).model.lambda;
+                    lambda.learnable = false;
+                    lambda.init = Some(l);
+                    lambda.project = false;
+                    lambda.allow_below_bound = true;
+                },
+            ));
+        }
+    }
+    if opts.wants("orl") {
+        for (g, tag) in [(0.001, "0.001"), (0.01, "0.01")] {
+            let tag = format!("gamma{tag}");
+            out.push(cell_with(
+                Side::Fair,
+                "orl",
+                Method::SymnmfNet,
+                &tag,
+                0,
+                |j| {
+                    j.restarts = 1;
+                    net(j).model.gamma = g;
+                },
+            ));
+        }
+    }
+}
+
+/// The tables' cells of data set `d` in both protocols, seed groups 0..`seeds`.
+fn table_cells(d: &str, seeds: u64, out: &mut Vec<Cell>) {
+    for side in [Side::Paper, Side::Fair] {
+        if side == Side::Paper && !PAPER_DATASETS.contains(&d) {
+            continue;
+        }
+        let stride = match side {
+            Side::Fair => FAIR_RESTARTS as u64,
+            Side::Paper => 1,
+        };
+        // Group by group, so that a partial run already pairs the methods seed by seed.
+        for g in 0..seeds {
+            for &m in table_methods(side, d) {
+                out.push(cell_with(side, d, m, "", g * stride, |j| {
+                    table_settings(m, j)
+                }));
+            }
+        }
+    }
+}
+
+/// The tables' settings of classical method `m` (SymNMF-Net's are the job's own).
+fn table_settings(m: Method, j: &mut ClusterJob) {
+    if m == Method::Symnewton {
+        classical(j).max_iter = Some(NEWTON_MAX_ITER);
+    }
+    // ADMM, PGD and SymNewton are in no paired comparison: one start per group (its
+    // first seed) keeps the reproduction within its time (SymNewton alone would take
+    // ≈ 40 min with three).
+    if matches!(m, Method::Admm | Method::Pgd | Method::Symnewton) {
+        j.restarts = 1;
+    }
 }

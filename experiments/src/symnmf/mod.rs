@@ -1,5 +1,5 @@
 //! `nmfnet reproduce symnmf`: SymNMF-Net and the classical solvers on the paper's five data
-//! sets and the held-out Fashion₁, under two protocols (fair and paper, see [`cells`]), over
+//! sets and the held-out Fashion₁, under two protocols (fair and paper, see [`mod@cells`]), over
 //! seed groups, into `results.md`, `results.json`, the figures, and `times.md` (apart, so that
 //! the others are the same bytes on every run).
 //!

@@ -1,6 +1,6 @@
 //! What a run needs around the loop: the backends and the one dispatch to them ([`backend`]),
 //! the output-folder discipline ([`rundir`]), the bounded reader of model records ([`record`])
-//! and, with the feature `collective`, data-parallel peers ([`collective`]).
+//! and, with the feature `collective`, data-parallel peers (`collective`).
 
 pub mod backend;
 #[cfg(feature = "collective")]

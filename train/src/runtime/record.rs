@@ -7,7 +7,7 @@
 //! that. Here decoding runs under bincode's claim limit: every value decoded, and every buffer
 //! before it is allocated, is claimed against a budget of at most 128 times the record's own
 //! size (plus 1 MiB), and a record that claims more is an error. A valid record never claims
-//! more than 8 times its length (see [`decode_bounded`]). Sequences pre-allocate at most 1 MiB
+//! more than 8 times its length (see `decode_bounded`). Sequences pre-allocate at most 1 MiB
 //! through serde whatever their length field says.
 
 use burn::record::{PrecisionSettings, Recorder, RecorderError};
@@ -55,11 +55,11 @@ fn decode_bounded<I: DeserializeOwned>(bytes: &[u8]) -> Result<I, RecorderError>
     let needed = bytes.len().saturating_mul(8).saturating_add(4096);
     match needed {
         0..=0x10_0000 => decode_limited::<I, 0x10_0000>(bytes),
-        0..=0x100_0000 => decode_limited::<I, 0x100_0000>(bytes),
-        0..=0x1000_0000 => decode_limited::<I, 0x1000_0000>(bytes),
-        0..=0x1_0000_0000 => decode_limited::<I, 0x1_0000_0000>(bytes),
-        0..=0x10_0000_0000 => decode_limited::<I, 0x10_0000_0000>(bytes),
-        0..=0x100_0000_0000 => decode_limited::<I, 0x100_0000_0000>(bytes),
+        0x10_0001..=0x100_0000 => decode_limited::<I, 0x100_0000>(bytes),
+        0x100_0001..=0x1000_0000 => decode_limited::<I, 0x1000_0000>(bytes),
+        0x1000_0001..=0x1_0000_0000 => decode_limited::<I, 0x1_0000_0000>(bytes),
+        0x1_0000_0001..=0x10_0000_0000 => decode_limited::<I, 0x10_0000_0000>(bytes),
+        0x10_0000_0001..=0x100_0000_0000 => decode_limited::<I, 0x100_0000_0000>(bytes),
         _ => Err(RecorderError::DeserializeError(format!(
             "a record of {} bytes is larger than this reader accepts (128 GiB)",
             bytes.len()

@@ -588,7 +588,8 @@ mod tests {
             labels: vec![0, 1, 0, 1],
         };
         let device = Default::default();
-        let cases: Vec<(&str, Box<dyn Fn(&mut GanTrainingConfig)>)> = vec![
+        type Edit = Box<dyn Fn(&mut GanTrainingConfig)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("l1_weight", Box::new(|c| c.l1_weight = 1e30)),
             ("l1_weight", Box::new(|c| c.l1_weight = f64::NAN)),
             (
