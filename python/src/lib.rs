@@ -4,7 +4,7 @@
 //!
 //! Every fit runs on a worker thread with the GIL released; the calling thread wakes ten times
 //! a second to let Python handle signals, and on Ctrl-C (or any exception a signal handler
-//! raises) sets the request's stop switch, waits for the solver to stop at its next iteration
+//! raises) sets the job's stop switch, waits for the solver to stop at its next iteration
 //! and re-raises. Errors of the Rust side become `ValueError` with the whole message chain; a
 //! panic becomes `RuntimeError`.
 

@@ -151,9 +151,12 @@ def test_the_gil_is_released_during_a_fit():
 def test_ctrl_c_stops_a_fit_cleanly():
     script = textwrap.dedent(
         """
-        import sys, time
+        import signal, sys, time
         import numpy as np
         from nmfnet import SymNMF
+        # Python's own Ctrl-C handler, whatever the parent left (a shell ignores SIGINT for
+        # the commands it starts in the background, and Python then installs none).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         X = np.random.default_rng(0).random((3000, 30))
         print("fitting", flush=True)
         t = time.perf_counter()

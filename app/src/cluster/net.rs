@@ -1,4 +1,4 @@
-//! SymNMF-Net behind `cluster`: the training config from the request, one training run through
+//! SymNMF-Net behind `cluster`: the training config from the job, one training run through
 //! the loop on the chosen backend, the summary and the files of `--out`.
 
 use super::input::Problem;

@@ -22,7 +22,7 @@ pub struct ClusterSummary {
     pub rel_error: f64,
     pub sparse_factor: f64,
     pub zero_rows: usize,
-    /// Wall time of the whole request (every restart).
+    /// Wall time of the whole job (every restart).
     pub seconds: f64,
     /// Of which reading the input and building the graph (kNN search included).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,7 +36,7 @@ pub struct ClusterSummary {
     pub details: MethodDetails,
 }
 
-/// One seeded start of a request with restarts.
+/// One seeded start of a job with restarts.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct RestartRecord {
     pub seed: u64,
@@ -131,7 +131,7 @@ pub struct ClusterReport {
     pub u: Dense,
     /// Predicted clusters: the argmax of each row of U.
     pub labels: Vec<usize>,
-    /// The graph that was factorised, when the request asked to keep it
+    /// The graph that was factorised, when the job asked to keep it
     /// ([`super::ClusterJob::keep_graph`]).
     pub graph: Option<Graph>,
 }

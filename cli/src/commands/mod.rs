@@ -1,4 +1,4 @@
-//! One module per command: its flags, the request they make for `nmfnet-app`, and its output.
+//! One module per command: its flags, the job they make for `nmfnet-app`, and its output.
 
 pub mod cluster;
 pub mod data;

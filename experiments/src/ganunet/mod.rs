@@ -2,9 +2,10 @@
 //! comparisons on MNIST, Fashion-MNIST and Face, into `results.md`, `results.json` and the
 //! figures (training curves, basis grids of GAN-UNET and HALS side by side).
 //!
-//! Every number comes from one step ("cell") that is an `nmfnet gan …` request, run
-//! in-process and written into its own folder under `OUT/cells/` with its `summary.json`; the
-//! command that runs it is quoted in the results file. Finished cells are not run again; an
+//! Every number comes from one step ("cell") that is an `nmfnet gan …` job, run in-process and
+//! written into its own folder under `OUT/cells/` with its `summary.json` (and, for training
+//! and the comparisons, its `job.json`; the results file quotes the `--job` command that runs
+//! it again). Finished cells are not run again; an
 //! interrupted training resumes from its last checkpoint; `report_only` rebuilds the files
 //! from what is there.
 
