@@ -520,3 +520,38 @@ fn a_partial_config_keeps_the_rank_from_the_labels() {
     ]));
     assert_eq!(s["rank"].as_u64(), Some(3), "{s}");
 }
+
+#[test]
+fn features_of_any_magnitude_give_the_same_clusters() {
+    // Feature vectors whose f32 products overflow (1e19) or underflow (1e-22) build the same
+    // kNN graphs as the unit-scale ones, with both graph kinds (the exact search panicked on
+    // 1e19 before). Only the data's unit changes.
+    let d = tmp("feature-scale");
+    let (z, _) = planted_features(&PlantedConfig::default()).unwrap();
+    let mut labels_by_scale = Vec::new();
+    for (name, scale) in [("unit", 1.0f32), ("big", 1e19), ("tiny", 1e-22)] {
+        let mut zs = z.clone();
+        zs.data_mut().iter_mut().for_each(|v| *v *= scale);
+        let file = d.join(format!("{name}.npy"));
+        write_npy(&file, &zs).unwrap();
+        for graph in ["kuang", "knn-self"] {
+            let out = d.join(format!("{name}-{graph}"));
+            let s = summary(&nmfnet(&[
+                "cluster", "--features", p(&file), "--rank", "5", "--method", "symhals",
+                "--restarts", "1", "--graph", graph, "--out", p(&out), "--json", "--quiet",
+            ]));
+            assert_eq!(s["n"].as_u64(), Some(400), "{name} {graph}: {s}");
+            labels_by_scale.push(((graph, name), std::fs::read(out.join("labels.npy")).unwrap()));
+        }
+    }
+    for graph in ["kuang", "knn-self"] {
+        let of = |scale: &str| {
+            labels_by_scale
+                .iter()
+                .find(|((g, n), _)| *g == graph && *n == scale)
+                .map(|x| x.1.clone())
+                .unwrap()
+        };
+        assert!(of("big") == of("unit") && of("tiny") == of("unit"), "{graph}");
+    }
+}

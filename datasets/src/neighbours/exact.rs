@@ -79,13 +79,26 @@ pub fn nearest_lists_stats(
         need >= 1 && need < n,
         "need {need} neighbours of {n} points"
     );
+    // The exact finish always uses z's own distances; the screening runs on z, or on z times a
+    // power of two when z's products would leave the range where f32 keeps its relative
+    // precision (overflow to infinity, or subnormal underflow). Scaling by a power of two is
+    // exact, so it changes no key's order.
     let dist = Distances::new(z);
+    let scaled = screening_copy(z, &dist);
+    let scaled_dist;
+    let (zs, screen) = match &scaled {
+        Some(copy) => {
+            scaled_dist = Distances::new(copy);
+            (copy, &scaled_dist)
+        }
+        None => (z, &dist),
+    };
     let keep = (need + EXTRA).min(n - 1);
-    let norm: Vec<f64> = dist.norms.iter().map(|s| s.sqrt()).collect();
+    let norm: Vec<f64> = screen.norms.iter().map(|s| s.sqrt()).collect();
     let max_norm = norm.iter().cloned().fold(0.0f64, f64::max);
     let u = f32::EPSILON as f64 / 2.0;
     let gamma = d as f64 * u / (1.0 - d as f64 * u);
-    let zref = MatRef::from_row_major_slice(z.data(), n, d);
+    let zref = MatRef::from_row_major_slice(zs.data(), n, d);
     let blocks = n.div_ceil(ROW_BLOCK);
     let done = AtomicUsize::new(0);
     // One block of rows per task; each worker keeps its product buffer across its blocks. The
@@ -114,14 +127,7 @@ pub fn nearest_lists_stats(
                         Par::Seq,
                     );
                     for (li, heap) in heaps.iter_mut().enumerate() {
-                        screen(
-                            heap,
-                            r0 + li,
-                            c0,
-                            &g.col_as_slice(li)[..cb],
-                            &dist.norms[c0..c0 + cb],
-                            keep,
-                        );
+                        screen_block(heap, r0 + li, c0, &g.col_as_slice(li)[..cb], &screen.norms[c0..c0 + cb], keep);
                     }
                     c0 += cb;
                 }
@@ -133,7 +139,7 @@ pub fn nearest_lists_stats(
                         let i = r0 + li;
                         let cands = heap.into_sorted_vec();
                         let delta = 2.0 * gamma * norm[i] * max_norm * (1.0 + 1e-6)
-                            + 1e-12 * (dist.norms[i] + max_norm * max_norm);
+                            + 1e-12 * (screen.norms[i] + max_norm * max_norm);
                         // A heap that did not fill (keys that are not numbers: products that
                         // overflow f32) certifies nothing: the row is scanned plainly in f64.
                         let certified = cands.len() == n - 1
@@ -170,7 +176,7 @@ pub fn nearest_lists_stats(
 
 /// Pushes the columns `c0..` of one block of products into row `i`'s heap of the `keep`
 /// smallest keys `‖z_j‖² − 2 g_ij`.
-fn screen(
+fn screen_block(
     heap: &mut BinaryHeap<Cand>,
     i: usize,
     c0: usize,
@@ -201,6 +207,24 @@ fn screen(
             }
         }
     }
+}
+
+/// Products of rows of `z` must stay within this range (in absolute value) for the f32
+/// screening: well inside the normal numbers, so its error bound holds.
+const SAFE_PRODUCT: f64 = 1e30;
+
+/// `z` times a power of two that brings its largest squared row norm near 1, when the
+/// screening's f32 products of `z` itself could overflow or become subnormal; `None` when `z`
+/// is fine as it is (or all zero).
+fn screening_copy(z: &Dense, dist: &Distances) -> Option<Dense> {
+    let largest = dist.norms.iter().cloned().fold(0.0f64, f64::max);
+    if largest == 0.0 || (1.0 / SAFE_PRODUCT..=SAFE_PRODUCT).contains(&largest) {
+        return None;
+    }
+    let k = (largest.log2() / 2.0).round() as i32;
+    let factor = 2f64.powi(-k) as f32;
+    let data = z.data().iter().map(|&v| v * factor).collect();
+    Some(Dense::new(z.nrows(), z.ncols(), data).expect("the same shape"))
 }
 
 /// The plain search: every distance of every row (O(n²·d), memory O(n) per thread); the
@@ -275,6 +299,23 @@ mod tests {
         let (blocked, stats) = nearest_lists_stats(&z, 9, &no_progress);
         assert_eq!(blocked, nearest_lists_plain(&z, 9));
         assert_eq!(stats.rescanned, 400);
+    }
+
+    #[test]
+    fn entries_beyond_f32_products_are_searched_exactly() {
+        // Entries near 1e19: their f32 products overflow (the search read past a heap that
+        // infinite keys left unfilled, and certified wrong lists); near 1e-22 they underflow to
+        // subnormals, where f32 loses its relative precision. The screening runs on a copy
+        // scaled by a power of two instead; the lists are the plain search's.
+        for scale in [1e19f32, 3e18, -1e19, 1e-22, 3e-20] {
+            let mut z = random(60, 5, 11, None);
+            for v in z.data_mut() {
+                *v = (*v + 0.25) * scale;
+            }
+            let (blocked, stats) = nearest_lists_stats(&z, 6, &no_progress);
+            assert_eq!(blocked, nearest_lists_plain(&z, 6), "scale {scale}");
+            assert_eq!(stats.certified + stats.rescanned, 60);
+        }
     }
 
     #[test]
