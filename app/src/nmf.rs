@@ -175,6 +175,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         h: to_dense(fit.h.as_ref()),
         w: to_dense(fit.w.as_ref()),
     };
+    useful(&report)?;
     if let Some(mut run) = out {
         write_npy(&run.file("H.npy")?, &report.h)?;
         write_npy(&run.file("W.npy")?, &report.w)?;
@@ -191,6 +192,29 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         run.commit()?;
     }
     Ok(report)
+}
+
+/// Refuses a result no one can use, before anything is written: a zero factor (HW = 0), or one
+/// that fits Y worse than HW = 0 does.
+fn useful(r: &NmfReport) -> anyhow::Result<()> {
+    let s = &r.summary;
+    let zero = |m: &Dense| m.data().iter().all(|&v| v == 0.0);
+    if zero(&r.h) || zero(&r.w) {
+        bail!(
+            "no usable factorisation: {} ended at HW = 0 after {} iterations (relative error {:.4}); nothing was written. Try another `method` or `init`",
+            s.method,
+            s.iterations,
+            s.rel_error
+        );
+    }
+    if !(s.rel_error <= 1.0) {
+        bail!(
+            "no usable factorisation: {} fits Y worse than HW = 0 does (relative error {:.4e} > 1); nothing was written. Try another `method` or `init`",
+            s.method,
+            s.rel_error
+        );
+    }
+    Ok(())
 }
 
 /// The nonnegative coefficients of the rows of `x` (samples × features) on a fixed basis

@@ -13,6 +13,8 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "data_dir" => "--data-dir",
         "labels_out" => "--labels-out",
         // cluster: the job, the graph, the solvers.
+        "method" => "--method",
+        "protocol" => "--protocol",
         "restarts" => "--restarts",
         "rank" => "--rank",
         "seed" => "--seed",

@@ -81,6 +81,7 @@ pub fn cluster(job: &ClusterJob) -> anyhow::Result<ClusterReport> {
         }
     };
     let (mut report, history) = best;
+    useful(&report.summary)?;
     if let Some(run) = out {
         report.write(run, history.as_deref(), &resolved)?;
     }
@@ -109,6 +110,29 @@ fn check(job: &ClusterJob) -> anyhow::Result<()> {
         if job.run.resume() {
             bail!("`resume` applies to SymNMF-Net only: a classical run is not checkpointed");
         }
+    }
+    Ok(())
+}
+
+/// Refuses a result no one can use, before anything is written: a factor that is zero (every
+/// point in one cluster by default), or one that fits X worse than U = 0 does.
+fn useful(s: &ClusterSummary) -> anyhow::Result<()> {
+    let seeds = if s.restarts.len() > 1 {
+        format!("the best of the {} starts", s.restarts.len())
+    } else {
+        format!("the start from seed {}", s.seed)
+    };
+    if s.zero_rows == s.n {
+        bail!(
+            "no usable factor: {seeds} ended at U = 0 (relative error {:.4}), so every point would fall in one cluster; nothing was written. The solver diverged or collapsed: try another `method` or `protocol`, or a smaller `lr`, `beta` or `gamma`",
+            s.rel_error
+        );
+    }
+    if !(s.rel_error <= 1.0) {
+        bail!(
+            "no usable factor: {seeds} fits X worse than U = 0 does (relative error {:.4e} > 1); nothing was written. The solver diverged: try another `method` or `protocol`, or a smaller `lr`, `beta` or `gamma`",
+            s.rel_error
+        );
     }
     Ok(())
 }

@@ -295,6 +295,13 @@ fn cases(data: Option<&Path>) -> Vec<Case> {
             "--preset",
         ),
         case("flags", "cluster --protocol zhu", "classical methods only"),
+        // Runs that converge to nothing usable are errors, not results (nothing written).
+        case(
+            "useless",
+            "cluster --method pgd --protocol zhu",
+            "no usable factor: the best of the 3 starts ended at U = 0",
+        ),
+        case("useless", "cluster --lr 1e6 --restarts 1", "no usable factor"),
         case("bounds", "cluster --lambda 1e20", "at most 1e12"),
         case("config", "cluster --config {d}/cfg-u0.json", "u0_scale"),
         case("config", "cluster --config {d}/cfg-gamma.json", "gamma"),

@@ -64,6 +64,45 @@ fn check_npy_header(bytes: &[u8]) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// Bytes of the magic, version and header-length fields that precede a `.npy` header (version
+/// 2 and 3; version 1 uses the first 10).
+pub(crate) const NPY_PREFIX: usize = 12;
+
+/// The length of the header that follows the prefix `head` (its first [`NPY_PREFIX`] bytes, or
+/// fewer for a short version-1 file), and where it starts.
+pub(crate) fn npy_header_span(head: &[u8]) -> std::result::Result<(usize, usize), String> {
+    if head.len() < 10 || &head[..6] != b"\x93NUMPY" {
+        return Err("no .npy magic bytes".into());
+    }
+    let (len, start) = match head[6] {
+        1 => (u16::from_le_bytes([head[8], head[9]]) as usize, 10),
+        2 | 3 if head.len() >= 12 => (
+            u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize,
+            12,
+        ),
+        v => return Err(format!("format version {v}")),
+    };
+    if len > 65536 {
+        return Err(format!("a header of {len} bytes"));
+    }
+    Ok((start, len))
+}
+
+/// The number of bytes of values that the header `head` (magic, version, length and the header
+/// itself) declares: the shape's product times the element size, without reading any value.
+pub(crate) fn npy_payload_bytes(head: &[u8]) -> std::result::Result<u64, String> {
+    check_npy_header(head)?;
+    let npy = NpyFile::new(head).map_err(|e| e.to_string())?;
+    let elem = match npy.dtype() {
+        DType::Plain(ts) => ts.num_bytes().unwrap_or(0) as u64,
+        other => return Err(format!("unsupported dtype {}", other.descr())),
+    };
+    npy.shape()
+        .iter()
+        .try_fold(elem, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| "an array shape that overflows".to_string())
+}
+
 pub(crate) fn read_npy<T: NpyElem>(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<T>)> {
     check_npy_header(bytes)
         .map_err(|e| DataError::format(path, format!("not a valid .npy file: {e}")))?;

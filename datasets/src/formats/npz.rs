@@ -5,20 +5,66 @@
 //! against the shape, so a hostile archive is a typed error, not a panic or a zip bomb.
 
 use crate::error::{DataError, Result};
-use crate::formats::npy::read_npy;
+use crate::formats::npy::{npy_header_span, npy_payload_bytes, read_npy, NPY_PREFIX};
 use crate::sparse::Csr;
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-/// Largest inflated member accepted: 16 GiB (a graph of 2·10⁹ stored entries).
-const MAX_MEMBER: u64 = 16 << 30;
+/// What the members of an archive may inflate to in all, per byte of the archive: deflate
+/// cannot do better than about 1032 to 1, and SciPy's archives of graphs stay far below that
+/// (their indices barely compress), so a claim beyond it is a lie or a bomb.
+const INFLATE_PER_BYTE: u64 = 256;
+/// … and at least this much, for small archives.
+const INFLATE_FLOOR: u64 = 64 << 20;
 
+/// Bytes an archive may still inflate to, and allocate for its row pointers: members are read
+/// against it, and a claimed shape must fit it before anything is allocated for it.
+struct Budget {
+    left: u64,
+    all: u64,
+    file: usize,
+}
+
+impl Budget {
+    fn of(file: usize) -> Self {
+        let all = (file as u64)
+            .saturating_mul(INFLATE_PER_BYTE)
+            .max(INFLATE_FLOOR);
+        Self {
+            left: all,
+            all,
+            file,
+        }
+    }
+
+    /// Takes `bytes` for `what`, or says what the limit is.
+    fn take(&mut self, path: &Path, bytes: u64, what: &str) -> Result<()> {
+        if bytes > self.left {
+            return Err(DataError::format(
+                path,
+                format!(
+                    "{what} needs {bytes} bytes, beyond what an archive of {} bytes may hold ({} bytes in all: {INFLATE_PER_BYTE} per byte of the file, at least {} MiB); refused before inflating or allocating it",
+                    self.file,
+                    self.all,
+                    INFLATE_FLOOR >> 20
+                ),
+            ));
+        }
+        self.left -= bytes;
+        Ok(())
+    }
+}
+
+/// The bytes of member `name.npy`, inflated in a streaming way: its header first, then exactly
+/// the values the header declares (taken from the budget first); a member that inflates to more
+/// or fewer bytes is refused at the first byte past its declaration.
 fn member(
     path: &Path,
     zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
     name: &str,
+    budget: &mut Budget,
 ) -> Result<Option<Vec<u8>>> {
-    let file = match zip.by_name(&format!("{name}.npy")) {
+    let mut file = match zip.by_name(&format!("{name}.npy")) {
         Ok(f) => f,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
         Err(e) => {
@@ -28,15 +74,36 @@ fn member(
             ))
         }
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_MEMBER + 1)
+    let bad = |m: String| DataError::format(path, format!("member {name}.npy: {m}"));
+    let io = |e: std::io::Error| bad(format!("cannot inflate it: {e}"));
+    let mut head = Vec::with_capacity(NPY_PREFIX);
+    (&mut file)
+        .take(NPY_PREFIX as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let (start, len) = npy_header_span(&head).map_err(|e| bad(format!("not a .npy array: {e}")))?;
+    let header_end = start + len;
+    if head.len() > header_end {
+        head.truncate(header_end);
+    } else {
+        (&mut file)
+            .take((header_end - head.len()) as u64)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+    }
+    let payload = npy_payload_bytes(&head).map_err(|e| bad(format!("not a .npy array: {e}")))?;
+    budget.take(path, payload, &format!("member {name}.npy"))?;
+    let mut bytes = head;
+    bytes.reserve_exact(payload as usize);
+    (&mut file)
+        .take(payload + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| DataError::format(path, format!("cannot inflate member {name}.npy: {e}")))?;
-    if bytes.len() as u64 > MAX_MEMBER {
-        return Err(DataError::format(
-            path,
-            format!("member {name}.npy inflates beyond {MAX_MEMBER} bytes"),
-        ));
+        .map_err(io)?;
+    if (bytes.len() - header_end) as u64 != payload {
+        return Err(bad(format!(
+            "it inflates to {} bytes of values where its header declares {payload}",
+            bytes.len() - header_end
+        )));
     }
     Ok(Some(bytes))
 }
@@ -46,8 +113,9 @@ fn required(
     zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
     name: &str,
     format: &str,
+    budget: &mut Budget,
 ) -> Result<Vec<u8>> {
-    member(path, zip, name)?.ok_or_else(|| {
+    member(path, zip, name, budget)?.ok_or_else(|| {
         DataError::format(
             path,
             format!("a {format} matrix needs a member {name}.npy, which the archive lacks"),
@@ -118,11 +186,14 @@ fn format_text(path: &Path, bytes: &[u8]) -> Result<String> {
 }
 
 /// Reads a `scipy.sparse.save_npz` archive (CSR, CSC or COO; duplicates of COO summed) as a
-/// CSR matrix of `f32` values. `path` names the file in errors.
+/// CSR matrix of `f32` values. `path` names the file in errors. What the archive inflates to,
+/// and the row pointers its shape asks for, are bounded by its size ([`INFLATE_PER_BYTE`]):
+/// nothing is inflated or allocated for a claim beyond it.
 pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
+    let mut budget = Budget::of(bytes.len());
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| DataError::format(path, format!("not a zip archive (.npz): {e}")))?;
-    let format = match member(path, &mut zip, "format")? {
+    let format = match member(path, &mut zip, "format", &mut budget)? {
         Some(b) => format_text(path, &b)?,
         None => {
             return Err(DataError::format(
@@ -131,7 +202,7 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
             ))
         }
     };
-    let shape_bytes = required(path, &mut zip, "shape", &format)?;
+    let shape_bytes = required(path, &mut zip, "shape", &format, &mut budget)?;
     let shape = indices(path, "shape", &shape_bytes, usize::MAX >> 12)?;
     let [nrows, ncols] = shape[..] else {
         return Err(DataError::format(
@@ -139,7 +210,11 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
             format!("shape must have 2 entries, found {shape:?}"),
         ));
     };
-    let data_bytes = required(path, &mut zip, "data", &format)?;
+    // The row pointers of the CSR result: allocated from the claimed shape, so the claim must
+    // fit the archive's budget first.
+    let pointers = (nrows as u64).saturating_add(1).saturating_mul(8);
+    budget.take(path, pointers, &format!("a matrix of {nrows} rows"))?;
+    let data_bytes = required(path, &mut zip, "data", &format, &mut budget)?;
     let (dshape, data) = read_npy::<f32>(
         Path::new(&format!("{}:data.npy", path.display())),
         &data_bytes,
@@ -151,6 +226,10 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
             format!("data must be 1-D, found shape {dshape:?}"),
         ));
     }
+    let mut read = |name: &str, bound: usize| -> Result<Vec<usize>> {
+        let b = required(path, &mut zip, name, &format, &mut budget)?;
+        indices(path, name, &b, bound)
+    };
     let nnz = data.len();
     let mismatch = |name: &str, len: usize, want: usize| {
         DataError::format(
@@ -158,27 +237,17 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
             format!("{name} has {len} entries but the matrix needs {want}"),
         )
     };
-    let triplets: Vec<(usize, usize, f32)> = match format.as_str() {
+    let (major, minor, ptr, idx) = match format.as_str() {
         "csr" | "csc" => {
             let (major, minor) = if format == "csr" {
                 (nrows, ncols)
             } else {
                 (ncols, nrows)
             };
-            let ptr = indices(
-                path,
-                "indptr",
-                &required(path, &mut zip, "indptr", &format)?,
-                nnz,
-            )?;
-            let idx = indices(
-                path,
-                "indices",
-                &required(path, &mut zip, "indices", &format)?,
-                minor.saturating_sub(1),
-            )?;
-            if ptr.len() != major + 1 {
-                return Err(mismatch("indptr", ptr.len(), major + 1));
+            let ptr = read("indptr", nnz)?;
+            let idx = read("indices", minor.saturating_sub(1))?;
+            if ptr.len() != major.saturating_add(1) {
+                return Err(mismatch("indptr", ptr.len(), major.saturating_add(1)));
             }
             if idx.len() != nnz {
                 return Err(mismatch("indices", idx.len(), nnz));
@@ -189,43 +258,29 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
                     "indptr must rise from 0 to the number of stored entries",
                 ));
             }
-            let mut t = Vec::with_capacity(nnz);
-            for a in 0..major {
-                for k in ptr[a]..ptr[a + 1] {
-                    let (i, j) = if format == "csr" {
-                        (a, idx[k])
-                    } else {
-                        (idx[k], a)
-                    };
-                    t.push((i, j, data[k]));
-                }
-            }
-            t
+            (major, minor, ptr, idx)
         }
         "coo" => {
-            let row = indices(
-                path,
-                "row",
-                &required(path, &mut zip, "row", &format)?,
-                nrows.saturating_sub(1),
-            )?;
-            let col = indices(
-                path,
-                "col",
-                &required(path, &mut zip, "col", &format)?,
-                ncols.saturating_sub(1),
-            )?;
+            let row = read("row", nrows.saturating_sub(1))?;
+            let col = read("col", ncols.saturating_sub(1))?;
             if row.len() != nnz {
                 return Err(mismatch("row", row.len(), nnz));
             }
             if col.len() != nnz {
                 return Err(mismatch("col", col.len(), nnz));
             }
-            row.into_iter()
-                .zip(col)
-                .zip(data.iter().copied())
-                .map(|((i, j), v)| (i, j, v))
-                .collect()
+            // As CSR of its own: rows counted, entries placed in row order.
+            let ptr = counting_pointers(&row, nrows);
+            let mut fill = ptr.clone();
+            let mut cols = vec![0usize; nnz];
+            let mut order = vec![0usize; nnz];
+            for (k, &i) in row.iter().enumerate() {
+                cols[fill[i]] = col[k];
+                order[fill[i]] = k;
+                fill[i] += 1;
+            }
+            let data: Vec<f32> = order.iter().map(|&k| data[k]).collect();
+            return assemble(path, nrows, ncols, &ptr, &cols, &data);
         }
         other => {
             return Err(DataError::format(
@@ -234,26 +289,77 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
             ))
         }
     };
-    if (nrows == 0 || ncols == 0) && !triplets.is_empty() {
+    if (nrows == 0 || ncols == 0) && nnz > 0 {
         return Err(DataError::format(path, "entries in an empty matrix"));
     }
-    // Rows sorted by column, repeated positions summed (COO may repeat them, as SciPy sums).
-    let mut rows: Vec<Vec<(usize, f32)>> = vec![Vec::new(); nrows];
-    for (i, j, v) in triplets {
-        rows[i].push((j, v));
+    if format == "csr" {
+        return assemble(path, nrows, ncols, &ptr, &idx, &data);
     }
-    for r in rows.iter_mut() {
-        r.sort_by_key(|&(j, _)| j);
-        r.dedup_by(|next, kept| {
-            if next.0 == kept.0 {
-                kept.1 += next.1;
-                true
-            } else {
-                false
+    // CSC: the transpose of a CSR of ncols rows, transposed back by counting.
+    let _ = minor;
+    let rowptr = counting_pointers(&idx, nrows);
+    let mut fill = rowptr.clone();
+    let mut cols = vec![0usize; nnz];
+    let mut vals = vec![0f32; nnz];
+    for a in 0..major {
+        for k in ptr[a]..ptr[a + 1] {
+            let i = idx[k];
+            cols[fill[i]] = a;
+            vals[fill[i]] = data[k];
+            fill[i] += 1;
+        }
+    }
+    assemble(path, nrows, ncols, &rowptr, &cols, &vals)
+}
+
+/// Row pointers of entries whose rows are `rows` (each below `n`): a counting pass.
+fn counting_pointers(rows: &[usize], n: usize) -> Vec<usize> {
+    let mut ptr = vec![0usize; n + 1];
+    for &i in rows {
+        ptr[i + 1] += 1;
+    }
+    for i in 0..n {
+        ptr[i + 1] += ptr[i];
+    }
+    ptr
+}
+
+/// The CSR matrix of rows given as pointers into `cols` and `vals`: each row sorted by column,
+/// repeated columns summed (COO may repeat them, as SciPy sums).
+fn assemble(
+    path: &Path,
+    nrows: usize,
+    ncols: usize,
+    ptr: &[usize],
+    cols: &[usize],
+    vals: &[f32],
+) -> Result<Csr> {
+    if (nrows == 0 || ncols == 0) && !vals.is_empty() {
+        return Err(DataError::format(path, "entries in an empty matrix"));
+    }
+    let mut indptr = Vec::with_capacity(nrows + 1);
+    indptr.push(0);
+    let mut indices = Vec::with_capacity(vals.len());
+    let mut values = Vec::with_capacity(vals.len());
+    let mut row: Vec<(usize, f32)> = Vec::new();
+    for i in 0..nrows {
+        row.clear();
+        row.extend((ptr[i]..ptr[i + 1]).map(|k| (cols[k], vals[k])));
+        row.sort_by_key(|&(j, _)| j);
+        for &(j, v) in &row {
+            match indices.last() {
+                Some(&last) if last == j && values.len() > indptr[i] => {
+                    *values.last_mut().expect("a value beside its index") += v
+                }
+                _ => {
+                    indices.push(j);
+                    values.push(v);
+                }
             }
-        });
+        }
+        indptr.push(indices.len());
     }
-    Csr::from_rows(ncols, rows)
+    Csr::new(nrows, ncols, indptr, indices, values)
 }
 
 /// Writes `x` as a new `scipy.sparse.save_npz` archive in CSR form (`indices` as `int32`,
@@ -417,6 +523,79 @@ mod tests {
                 assert_eq!(m.to_dense().data(), expected().as_slice());
             }
         }
+    }
+
+    /// Peak resident memory of this process so far, in bytes (Linux; 0 elsewhere).
+    fn peak_rss() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                let l = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+                l.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .map_or(0, |kb| kb * 1024)
+    }
+
+    #[test]
+    fn claimed_shapes_and_bombs_are_refused_before_any_allocation() {
+        let before = peak_rss();
+        let coo = |rows: i64| {
+            archive(
+                &[
+                    ("format", fmt("coo")),
+                    ("shape", i64s(&[rows, rows])),
+                    ("data", f64s(&[1.0, 1.0])),
+                    ("row", i64s(&[0, 1])),
+                    ("col", i64s(&[1, 0])),
+                ],
+                true,
+            )
+        };
+        // A ~1 kB archive claiming 2^40 or 10^8 rows: row pointers of 8 TB / 800 MB.
+        for rows in [1i64 << 40, 100_000_000] {
+            let bytes = coo(rows);
+            let err = parse_sparse_npz(Path::new("g.npz"), &bytes).unwrap_err().to_string();
+            assert!(err.contains(&format!("a matrix of {rows} rows")), "{err}");
+            assert!(err.contains("refused before inflating or allocating"), "{err}");
+        }
+        // The same claim with the entries to justify it would be read: 2 rows are fine.
+        assert_eq!(parse_sparse_npz(Path::new("g.npz"), &coo(2)).unwrap().nnz(), 2);
+        // A bomb: a data member declaring 10^9 f64 (8 GB) of zeros, deflated to a few MB.
+        // Its header's claim is refused before a byte of values is inflated.
+        let header_only = npy("<f8", "(1000000000,)", &[]);
+        let mut zeros = header_only.clone();
+        zeros.extend(std::iter::repeat_n(0u8, 16 << 20));
+        let bomb = archive(
+            &[
+                ("format", fmt("csr")),
+                ("shape", i64s(&[2, 2])),
+                ("data", zeros),
+                ("indices", i64s(&[0])),
+                ("indptr", i64s(&[0, 1, 1])),
+            ],
+            true,
+        );
+        assert!(bomb.len() < 1 << 20, "the bomb is {} bytes", bomb.len());
+        let err = parse_sparse_npz(Path::new("g.npz"), &bomb).unwrap_err().to_string();
+        assert!(err.contains("member data.npy needs 8000000000 bytes"), "{err}");
+        // A member that inflates past what its header declares stops at the first byte past.
+        let mut lying = f64s(&[1.0]);
+        lying.extend(std::iter::repeat_n(0u8, 16 << 20));
+        let m = vec![
+            ("format", fmt("csr")),
+            ("shape", i64s(&[1, 1])),
+            ("data", lying),
+            ("indices", i64s(&[0])),
+            ("indptr", i64s(&[0, 1])),
+        ];
+        let err = parse_sparse_npz(Path::new("g.npz"), &archive(&m, true))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("inflates to 9 bytes of values where its header declares 8"), "{err}");
+        // None of it raised the peak memory by more than a few tens of MB (the archives
+        // themselves included).
+        let grown = peak_rss().saturating_sub(before);
+        assert!(grown < 256 << 20, "peak memory grew by {grown} bytes");
     }
 
     #[test]
