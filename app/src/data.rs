@@ -145,7 +145,12 @@ pub fn planted_graph(
     let seconds_generate = t0.elapsed().as_secs_f64();
     let t1 = std::time::Instant::now();
     nmfnet_datasets::formats::npz::write_sparse_npz_new(graph, &x)?;
-    nmfnet_datasets::io::write_labels_new(labels, &blocks)?;
+    if let Err(e) = nmfnet_datasets::io::write_labels_new(labels, &blocks) {
+        // The graph alone would block the same command run again: it goes with the labels
+        // (it was created just now, by this run).
+        let _ = std::fs::remove_file(graph);
+        return Err(e.into());
+    }
     Ok(PlantedGraphSummary {
         config: cfg.clone(),
         graph: graph.into(),

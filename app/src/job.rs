@@ -55,6 +55,9 @@ pub struct RunOptions {
     pub mode: OutMode,
     /// Steps (epochs) between checkpoints of a training run (None: the command's default).
     pub checkpoint_every: Option<usize>,
+    /// With `resume`: accept a version-1 checkpoint (from before checksums) once; the run's
+    /// next checkpoint is written in the current format.
+    pub upgrade: bool,
     /// Progress bars on stderr.
     pub progress: bool,
     /// Stop switch: once set, the run stops at its next iteration or step with an error.
@@ -68,6 +71,7 @@ impl Default for RunOptions {
             out: None,
             mode: OutMode::New,
             checkpoint_every: None,
+            upgrade: false,
             progress: true,
             cancel: Cancel::default(),
         }
@@ -86,6 +90,19 @@ impl RunOptions {
         }
     }
 
+    /// Checks the settings that need no folder: a checkpoint every 0 steps means nothing.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.upgrade && !self.resume() {
+            anyhow::bail!("`upgrade` applies to a `resume` only");
+        }
+        if self.checkpoint_every == Some(0) {
+            anyhow::bail!(
+                "`checkpoint_every` must be at least 1 (steps between checkpoints), got 0"
+            );
+        }
+        Ok(())
+    }
+
     /// Whether the run continues the one in its folder.
     pub fn resume(&self) -> bool {
         self.mode == OutMode::Resume
@@ -100,14 +117,80 @@ pub fn write_job<J: Serialize>(run: &mut RunDir, job: &J) -> anyhow::Result<()> 
 /// Reads a job written by a run (or by hand): unknown fields are refused, missing ones take
 /// their defaults.
 pub fn read_job<J: DeserializeOwned>(path: &Path) -> anyhow::Result<J> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read the job {}: {e}", path.display()))?;
+    let text = read_text(path).map_err(|e| anyhow::anyhow!("cannot read the job: {e}"))?;
     parse_job(&text).map_err(|e| anyhow::anyhow!("invalid job {}: {e}", path.display()))
 }
 
-/// A job from its JSON text (a file's, or a binding's dict).
+/// A user's text file (a job or a config): a regular file of UTF-8.
+pub(crate) fn read_text(path: &Path) -> anyhow::Result<String> {
+    let bytes = nmfnet_datasets::io::read_file(path)?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))
+}
+
+/// A job from its JSON text (a file's, or a binding's dict). A key given twice in one object
+/// is refused (JSON leaves it undefined; serde would keep one silently).
 pub fn parse_job<J: DeserializeOwned>(text: &str) -> Result<J, serde_json::Error> {
-    serde_json::from_str(text.trim_start_matches('\u{feff}'))
+    let text = text.trim_start_matches('\u{feff}');
+    no_repeated_keys(text)?;
+    serde_json::from_str(text)
+}
+
+/// Fails on the first object of `text` (JSON) that names a key twice, naming the key.
+pub fn no_repeated_keys(text: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<Unrepeated>(text).map(|_| ())
+}
+
+/// Any JSON value, read only to find an object that repeats a key.
+struct Unrepeated;
+
+impl<'de> serde::Deserialize<'de> for Unrepeated {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UnrepeatedVisitor)
+    }
+}
+
+struct UnrepeatedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UnrepeatedVisitor {
+    type Value = Unrepeated;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+    fn visit_unit<E>(self) -> Result<Unrepeated, E> {
+        Ok(Unrepeated)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Unrepeated, A::Error> {
+        while seq.next_element::<Unrepeated>()?.is_some() {}
+        Ok(Unrepeated)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Unrepeated, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key \"{key}\" appears twice in one object"
+                )));
+            }
+            map.next_value::<Unrepeated>()?;
+        }
+        Ok(Unrepeated)
+    }
 }
 
 /// Puts a front end's names in place of the backquoted field names of a message: `` `restarts` ``

@@ -76,11 +76,24 @@ pub struct NmfSummary {
     pub rank: usize,
     /// ‖Y − HW‖_F / ‖Y‖_F.
     pub rel_error: f64,
+    /// max Y, the unit of the solvers' guards (MU's denominator guard, HALS's floors, NNDSVD's
+    /// zero threshold), so that the run on cY gives c·HW, the same relative error and the same
+    /// iterations; nothing else depends on Y's scale.
+    pub y_scale: f64,
+    /// When the file's values lay beyond f32's range (largest entry outside 2^±100) they were
+    /// multiplied by 2^`input_exponent` first: y_scale, H and W are those of that Y. Left out
+    /// of the JSON when 0 (the file's values as they are).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub input_exponent: i32,
     pub iterations: usize,
     pub converged: bool,
     pub stop_reason: StopReason,
     pub seconds: f64,
     pub seed: u64,
+}
+
+fn is_zero(k: &i32) -> bool {
+    *k == 0
 }
 
 /// A finished NMF run.
@@ -96,9 +109,10 @@ pub struct NmfReport {
 /// Runs `job`; nothing is written unless every input is valid.
 pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let started = Instant::now();
-    let (y, shape, input) = match &job.input {
+    let (y, shape, input, exponent) = match &job.input {
         NmfInput::Matrix(path) => {
-            let y = read_matrix(path)?;
+            let read = read_matrix(path)?;
+            let y = read.matrix;
             if let Some((h, w)) = job.image_shape {
                 if h * w != y.nrows() {
                     bail!(
@@ -109,7 +123,19 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
                     );
                 }
             }
-            (y, job.image_shape, path.display().to_string())
+            if read.exponent != 0 && job.start.is_some() {
+                bail!(
+                    "{}'s values lie beyond f32's range and were scaled by 2^{}: a given start would not match them",
+                    path.display(),
+                    read.exponent
+                );
+            }
+            (
+                y,
+                job.image_shape,
+                path.display().to_string(),
+                read.exponent,
+            )
         }
         NmfInput::Images(dir) => {
             let f = read_image_folder(dir)?;
@@ -117,6 +143,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
                 f.matrix,
                 Some((f.height, f.width)),
                 dir.display().to_string(),
+                0,
             )
         }
         NmfInput::Data { name, y } => {
@@ -124,7 +151,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
                 bail!("input {name} is empty ({}×{})", y.0.nrows(), y.0.ncols());
             }
             y.0.check_finite(name)?;
-            (y.0.as_ref().clone(), job.image_shape, name.clone())
+            (y.0.as_ref().clone(), job.image_shape, name.clone(), 0)
         }
     };
     let ym = nonneg_from_dense(&y).with_context(|| format!("input {input}"))?;
@@ -164,6 +191,8 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         n: ym.ncols(),
         rank: params.rank,
         rel_error: fit.rel_error(),
+        y_scale: nmfnet_baselines::linalg::max_entry(ym.as_ref()),
+        input_exponent: exponent,
         iterations: fit.convergence.iterations,
         converged: fit.convergence.converged,
         stop_reason: fit.convergence.reason,
@@ -207,7 +236,7 @@ fn useful(r: &NmfReport) -> anyhow::Result<()> {
             s.rel_error
         );
     }
-    if !(s.rel_error <= 1.0) {
+    if s.rel_error.is_nan() || s.rel_error > 1.0 {
         bail!(
             "no usable factorisation: {} fits Y worse than HW = 0 does (relative error {:.4e} > 1); nothing was written. Try another `method` or `init`",
             s.method,

@@ -15,6 +15,8 @@ pub enum SolverError {
     Negative { i: usize, j: usize, value: f64 },
     #[error("the matrix has a non-finite entry {value} at ({i},{j})")]
     NonFinite { i: usize, j: usize, value: f64 },
+    #[error("X is all zeros: U = 0 fits it exactly and there is nothing to factorise")]
+    ZeroMatrix,
     #[error("rank must be at least 1 and at most {max} (the matrix size), got {rank}")]
     Rank { rank: usize, max: usize },
     #[error("invalid parameter {name}: {reason}")]

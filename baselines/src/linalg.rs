@@ -158,6 +158,17 @@ impl SymMatrix {
         }
     }
 
+    /// cX, stored as X is (c ≥ 0 finite; the scale property's tests).
+    pub fn scaled(&self, c: f64) -> SymMatrix {
+        match self {
+            Self::Dense(m) => Self::Dense(m * faer::Scale(c)),
+            Self::Sparse(s) => Self::Sparse(SparseSym {
+                values: s.values.iter().map(|v| c * v).collect(),
+                ..s.clone()
+            }),
+        }
+    }
+
     /// ‖X‖²_F.
     pub fn frob_sq(&self) -> f64 {
         self.values().map(|v| v * v).sum()
@@ -210,6 +221,26 @@ impl SymMatrix {
                 out
             }
         }
+    }
+
+    /// ‖X‖₂ to rounding (Lanczos), exactly 1 within 10⁻⁶ of it
+    /// ([`nmfnet_datasets::graph::scale::unit`]): the unit of the SymNMF solvers'
+    /// scale-dependent settings. Each entry of X·v is summed in a fixed order, so the
+    /// result does not depend on the thread count.
+    pub fn scale(&self) -> f64 {
+        use rayon::prelude::*;
+        let n = self.n();
+        nmfnet_datasets::graph::scale::unit(n, |v, out| match self {
+            // X is symmetric: row i is column i, contiguous in faer's column-major storage.
+            Self::Dense(x) => out.par_iter_mut().enumerate().for_each(|(i, o)| {
+                *o = x.col(i).iter().zip(v).map(|(a, b)| a * b).sum();
+            }),
+            Self::Sparse(s) => out.par_iter_mut().enumerate().for_each(|(i, o)| {
+                *o = (s.indptr[i]..s.indptr[i + 1])
+                    .map(|p| s.values[p] * v[s.indices[p]])
+                    .sum();
+            }),
+        })
     }
 
     /// An estimate of the spectral norm ‖X‖₂ (power iteration, 50 steps from a positive vector:
@@ -327,6 +358,13 @@ pub fn dot(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
 }
 
 /// ‖A‖²_F.
+/// The largest entry of `a` (0 for an empty or nonpositive matrix).
+pub fn max_entry(a: MatRef<'_, f64>) -> f64 {
+    (0..a.ncols())
+        .flat_map(|j| a.col(j).iter().copied())
+        .fold(0.0, f64::max)
+}
+
 pub fn frob_sq(a: MatRef<'_, f64>) -> f64 {
     dot(a, a)
 }

@@ -21,10 +21,36 @@ use std::str::FromStr;
 
 pub use crate::nmf_start::{nmf_init, nmf_start, nndsvd, NmfInit};
 
-/// MU's denominator guard.
+/// MU's denominator guard, in units of s^{3/2} (s = max Y; see `Units`).
 pub const MU_EPS: f64 = 1e-16;
-/// HALS's floor on every entry.
+/// HALS's floor on every entry, in units of the factor's size (see `Units`).
 pub const HALS_EPS: f64 = 1e-16;
+
+/// The guards of the updates in units of s = max Y, so that a run on cY is the run on Y with
+/// both factors scaled by √c (MU, ANLS) or H unchanged and W scaled by c (HALS, whose basis
+/// columns have unit norm), and the same relative errors: MU's denominators are ∝ s^{3/2}, the
+/// first HALS sweep of H sees H ∝ √s (later ones unit columns, so its floor never exceeds
+/// [`HALS_EPS`]), W ∝ s. Where max Y = 1 the guards are the constants.
+#[derive(Clone, Copy, Debug)]
+struct Units {
+    mu_eps: f64,
+    floor_h: f64,
+    floor_w: f64,
+}
+
+impl Units {
+    fn of(y: MatRef<'_, f64>) -> Result<Self> {
+        let s = crate::linalg::max_entry(y);
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(SolverError::ZeroMatrix);
+        }
+        Ok(Self {
+            mu_eps: MU_EPS * s * s.sqrt(),
+            floor_h: HALS_EPS * s.sqrt().min(1.0),
+            floor_w: HALS_EPS * s,
+        })
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -158,6 +184,7 @@ pub struct NmfSteps<'a> {
     y: MatRef<'a, f64>,
     h: Mat<f64>,
     w: Mat<f64>,
+    units: Units,
 }
 
 impl<'a> NmfSteps<'a> {
@@ -178,6 +205,7 @@ impl<'a> NmfSteps<'a> {
             y,
             h: h0,
             w: w0,
+            units: Units::of(y)?,
         })
     }
 
@@ -195,7 +223,7 @@ impl<'a> NmfSteps<'a> {
         let wwt = a_b(self.w.as_ref(), self.w.transpose());
         let h = std::mem::replace(&mut self.h, Mat::new());
         let w = std::mem::replace(&mut self.w, Mat::new());
-        (self.h, self.w, _, _) = update(self.method, self.y, h, w, &ywt, &wwt)?;
+        (self.h, self.w, _, _) = update(self.method, self.y, h, w, &ywt, &wwt, self.units)?;
         Ok(())
     }
 
@@ -211,7 +239,9 @@ impl<'a> NmfSteps<'a> {
 /// Fits `Y ≈ HW` from the seeded start.
 pub fn nmf(method: NmfMethod, y: MatRef<'_, f64>, params: &NmfParams) -> Result<NmfFit> {
     check_input(y)?;
-    check_rank(params.rank, y.nrows().min(y.ncols()))?;
+    // As in scikit-learn, a random start may have more components than min(m, n); past
+    // max(m, n) they can only repeat.
+    check_rank(params.rank, y.nrows().max(y.ncols()))?;
     let (h, w) = nmf_init(y, params.rank, params.seed);
     nmf_from(method, y, params, h, w)
 }
@@ -226,7 +256,7 @@ pub fn nmf_from(
 ) -> Result<NmfFit> {
     check_input(y)?;
     let (m, n) = (y.nrows(), y.ncols());
-    check_rank(params.rank, m.min(n))?;
+    check_rank(params.rank, m.max(n))?;
     crate::check_max_iter(params.max_iter)?;
     if h0.shape() != (m, params.rank) || w0.shape() != (params.rank, n) {
         return Err(SolverError::Shape(format!(
@@ -238,6 +268,7 @@ pub fn nmf_from(
             k = params.rank
         )));
     }
+    let units = Units::of(y)?;
     if params.stop == NmfStop::Violation {
         if method != NmfMethod::Hals {
             return Err(param(
@@ -284,7 +315,7 @@ pub fn nmf_from(
             reason = r;
             break;
         }
-        (h, w, hty, hth) = update(method, y, h, w, &ywt, &wwt)?;
+        (h, w, hty, hth) = update(method, y, h, w, &ywt, &wwt, units)?;
         iter += 1;
     }
     let seconds = rec.seconds();
@@ -312,6 +343,7 @@ fn update(
     mut w: Mat<f64>,
     ywt: &Mat<f64>,
     wwt: &Mat<f64>,
+    units: Units,
 ) -> Result<Updated> {
     let (m, n, rank) = (y.nrows(), y.ncols(), h.ncols());
     let (hty, hth);
@@ -319,17 +351,17 @@ fn update(
         NmfMethod::Mu => {
             let den = &h * wwt;
             h = Mat::from_fn(m, rank, |i, j| {
-                h[(i, j)] * ywt[(i, j)] / (den[(i, j)] + MU_EPS)
+                h[(i, j)] * ywt[(i, j)] / (den[(i, j)] + units.mu_eps)
             });
             hty = at_b(h.as_ref(), y);
             hth = at_b(h.as_ref(), h.as_ref());
             let den = &hth * &w;
             w = Mat::from_fn(rank, n, |i, j| {
-                w[(i, j)] * hty[(i, j)] / (den[(i, j)] + MU_EPS)
+                w[(i, j)] * hty[(i, j)] / (den[(i, j)] + units.mu_eps)
             });
         }
         NmfMethod::Hals => {
-            h = hals_sweep(h, ywt.as_ref(), wwt, HALS_EPS);
+            h = hals_sweep(h, ywt.as_ref(), wwt, units.floor_h);
             // Unit-norm basis columns; W's rows take the norms so that HW is unchanged.
             for l in 0..rank {
                 let norm = h.col(l).norm_l2();
@@ -344,7 +376,12 @@ fn update(
             }
             hty = at_b(h.as_ref(), y);
             hth = at_b(h.as_ref(), h.as_ref());
-            let wt = hals_sweep(w.transpose().to_owned(), hty.transpose(), &hth, HALS_EPS);
+            let wt = hals_sweep(
+                w.transpose().to_owned(),
+                hty.transpose(),
+                &hth,
+                units.floor_w,
+            );
             w = wt.transpose().to_owned();
         }
         NmfMethod::Anls => {

@@ -49,7 +49,9 @@ impl FromStr for NmfInit {
     }
 }
 
-/// Entries of an NNDSVD factor below this are set to zero (scikit-learn's `eps`).
+/// Entries of an NNDSVD factor below this times √(max Y) are set to zero (scikit-learn's
+/// `eps`, which it applies as is; relative here, so that the start of cY is √c times that of
+/// Y, and equal to scikit-learn's where max Y = 1).
 const NNDSVD_ZERO: f64 = 1e-6;
 
 /// NNDSVD start of `Y ≈ HW` (H m×k, W k×n): the leading singular pair gives the first
@@ -105,13 +107,14 @@ pub fn nndsvd(y: MatRef<'_, f64>, rank: usize, fill_mean: bool) -> Result<(Mat<f
     } else {
         0.0
     };
+    let zero = NNDSVD_ZERO * crate::linalg::max_entry(y).sqrt();
     for x in h.col_iter_mut().flat_map(|c| c.iter_mut()) {
-        if *x < NNDSVD_ZERO {
+        if *x < zero {
             *x = fill;
         }
     }
     for x in w.col_iter_mut().flat_map(|c| c.iter_mut()) {
-        if *x < NNDSVD_ZERO {
+        if *x < zero {
             *x = fill;
         }
     }
@@ -190,7 +193,8 @@ pub fn nmf_start(
     seed: u64,
 ) -> Result<(Mat<f64>, Mat<f64>)> {
     check_nonnegative(y)?;
-    check_rank(rank, y.nrows().min(y.ncols()))?;
+    // NNDSVD checks rank ≤ min(m, n) itself; a random start may go up to max(m, n).
+    check_rank(rank, y.nrows().max(y.ncols()))?;
     match init {
         NmfInit::Random => Ok(nmf_init(y, rank, seed)),
         NmfInit::Nndsvd => nndsvd(y, rank, false),

@@ -264,10 +264,21 @@ fn bad_inputs_are_typed_errors() {
         Err(SolverError::Param { name: "lambda", .. })
     ));
     let zero = SymMatrix::from_dense(&d(2, 2, vec![0.0; 4])).unwrap();
-    assert!(matches!(
-        fit(SymMethod::KuangAnls, &zero, &SymParams::new(1), None),
-        Err(SolverError::Param { .. })
-    ));
+    for method in SymMethod::ALL {
+        assert!(
+            matches!(
+                fit(method, &zero, &SymParams::new(1), None),
+                Err(SolverError::ZeroMatrix)
+            ),
+            "{method} on X = 0"
+        );
+    }
+    for method in NmfMethod::ALL {
+        assert!(matches!(
+            nmf(method, Mat::<f64>::zeros(3, 4).as_ref(), &NmfParams::new(2)),
+            Err(SolverError::ZeroMatrix)
+        ));
+    }
     assert!(matches!(
         fit(SymMethod::SymHals, &x, &SymParams::new(1), Some(&[0, 1, 2])),
         Err(SolverError::Shape(_))
@@ -283,7 +294,18 @@ fn bad_inputs_are_typed_errors() {
     ));
     let y = Mat::from_fn(3, 4, |_, _| 1.0);
     assert!(matches!(
-        nmf(NmfMethod::Hals, y.as_ref(), &NmfParams::new(4)),
+        nmf(NmfMethod::Hals, y.as_ref(), &NmfParams::new(5)),
+        Err(SolverError::Rank { .. })
+    ));
+    // Between min(m, n) and max(m, n) a random start is allowed (as in scikit-learn) and
+    // fits; NNDSVD is not.
+    let y = Mat::from_fn(3, 4, |i, j| 1.0 + ((i * 4 + j) % 5) as f64);
+    for method in NmfMethod::ALL {
+        let fit = nmf(method, y.as_ref(), &NmfParams::new(4)).unwrap();
+        assert!(fit.rel_error() < 0.5, "{method:?}: {}", fit.rel_error());
+    }
+    assert!(matches!(
+        nmfnet_baselines::nmf_start(y.as_ref(), 4, nmfnet_baselines::NmfInit::Nndsvd, 0),
         Err(SolverError::Rank { .. })
     ));
 }
@@ -374,4 +396,73 @@ fn fixed_basis_nnls_recovers_the_coefficients() {
         nnls_fixed_basis(bad.as_ref(), y.as_ref()),
         Err(SolverError::Shape(_))
     ));
+}
+
+/// The scale property in f64, where it holds to rounding: every SymNMF solver on cX (dense and
+/// sparse) gives √c·U, the labels and the relative errors of X, iteration by iteration; every
+/// NMF solver on cY gives c·HW and the relative errors of Y.
+#[test]
+fn every_solver_answers_cx_with_the_answer_of_x_scaled() {
+    let (dense, sparse, _) = planted();
+    let scaled = |x: &SymMatrix, c: f64| x.scaled(c);
+    // The planted graph is normalised (‖X‖₂ = 1, which the unit takes as exactly 1 within
+    // 1e-6); its triple has an unsnapped unit like its multiples, so the property holds to
+    // rounding.
+    let (dense, sparse) = (scaled(&dense, 3.0), scaled(&sparse, 3.0));
+    for (storage, x) in [("dense", &dense), ("sparse", &sparse)] {
+        for method in SymMethod::ALL {
+            let mut p = SymParams::new(4);
+            p.max_iter = 40;
+            let base = fit(method, x, &p, None).unwrap();
+            for c in [1e-6, 1e-3, 1e3, 1e6] {
+                let got = fit(method, &scaled(x, c), &p, None).unwrap();
+                let what = format!("{method} ({storage}) × {c:e}");
+                assert_eq!(got.labels(), base.labels(), "{what}");
+                assert_eq!(got.history.len(), base.history.len(), "{what}");
+                for (a, b) in got.history.iter().zip(&base.history) {
+                    assert!(
+                        (a.rel_error - b.rel_error).abs() <= 1e-9,
+                        "{what}: {a:?} vs {b:?}"
+                    );
+                }
+                assert!(
+                    (got.scale / (c * base.scale) - 1.0).abs() <= 1e-12,
+                    "{what}"
+                );
+                let root = c.sqrt();
+                let (n, r) = (base.u.nrows(), base.u.ncols());
+                let big = (0..n * r).fold(0.0f64, |m, k| m.max(base.u[(k / r, k % r)]));
+                for k in 0..n * r {
+                    let (i, j) = (k / r, k % r);
+                    let d = (got.u[(i, j)] - root * base.u[(i, j)]).abs() / (root * big);
+                    assert!(d <= 1e-8, "{what}: U[{i},{j}] off by {d:e}");
+                }
+            }
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(5);
+    let y = Mat::from_fn(30, 20, |_, _| rng.random::<f64>());
+    for method in NmfMethod::ALL {
+        let mut p = NmfParams::new(3);
+        p.max_iter = 60;
+        let base = nmf(method, y.as_ref(), &p).unwrap();
+        let hw = a_b(base.h.as_ref(), base.w.as_ref());
+        for c in [1e-6, 1e-3, 1e3, 1e6] {
+            let cy = Mat::from_fn(30, 20, |i, j| c * y[(i, j)]);
+            let got = nmf(method, cy.as_ref(), &p).unwrap();
+            let what = format!("{method} × {c:e}");
+            assert_eq!(
+                got.convergence.iterations, base.convergence.iterations,
+                "{what}"
+            );
+            assert!((got.rel_error() - base.rel_error()).abs() <= 1e-9, "{what}");
+            let chw = a_b(got.h.as_ref(), got.w.as_ref());
+            for i in 0..30 {
+                for j in 0..20 {
+                    let d = (chw[(i, j)] - c * hw[(i, j)]).abs() / c;
+                    assert!(d <= 1e-8, "{what}: HW[{i},{j}] off by {d:e}");
+                }
+            }
+        }
+    }
 }

@@ -56,6 +56,7 @@ pub fn run_options(
         out,
         mode: mode(resume, overwrite),
         checkpoint_every,
+        upgrade: false,
         progress: !quiet,
         cancel: Default::default(),
     }

@@ -9,6 +9,7 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "resume" => "--resume",
         "overwrite" => "--overwrite",
         "checkpoint_every" => "--checkpoint-every",
+        "upgrade" => "--upgrade",
         "backend" => "--backend",
         "data_dir" => "--data-dir",
         "labels_out" => "--labels-out",

@@ -68,6 +68,34 @@ pub enum DataError {
     },
     #[error("invalid parameter {name}: {msg}")]
     Param { name: &'static str, msg: String },
+    #[error("{what} needs about {} of memory, but this machine has {} available: choose a smaller size", gib(*.need), gib(*.have))]
+    Memory { what: String, need: u64, have: u64 },
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// Memory the system can still give (`MemAvailable` of /proc/meminfo, in bytes); None where
+/// that is not known.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
+/// Refuses work that needs `need` bytes when the machine has fewer available (nothing is
+/// refused where the available memory is not known).
+pub fn check_memory(what: impl Into<String>, need: u64) -> Result<()> {
+    match available_memory() {
+        Some(have) if need > have => Err(DataError::Memory {
+            what: what.into(),
+            need,
+            have,
+        }),
+        _ => Ok(()),
+    }
 }
 
 impl DataError {

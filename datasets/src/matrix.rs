@@ -121,6 +121,68 @@ impl Dense {
     }
 }
 
+/// A matrix read from a file, with the power of two its values were multiplied by on the way
+/// from the file's `f64` to `f32` (0 almost always: see [`f32_values`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scaled<M> {
+    pub matrix: M,
+    /// The values are the file's × 2^`exponent`.
+    pub exponent: i32,
+}
+
+/// Magnitudes kept as they are when values become `f32`: the largest entry of a matrix within
+/// [2^−100, 2^100] (about 8e−31 to 1.3e30). Beyond, the values are scaled first, so that a
+/// file of valid numbers never turns into zeros, subnormals or infinities.
+pub const F32_EXPONENT_WINDOW: i32 = 100;
+
+/// `v` × 2^`k`, exactly unless the result leaves f64's range (steps keep 2^`k` finite).
+pub fn times_pow2(mut v: f64, mut k: i32) -> f64 {
+    while k != 0 {
+        let step = k.clamp(-1000, 1000);
+        v *= 2f64.powi(step);
+        k -= step;
+    }
+    v
+}
+
+/// The values of a matrix with `ncols` columns (row-major), read in `f64`, as `f32`: a NaN or
+/// an infinity is refused, naming its place; when the largest magnitude lies outside
+/// [2^−[`F32_EXPONENT_WINDOW`], 2^[`F32_EXPONENT_WINDOW`]] every value is first multiplied by
+/// the power of two that brings the largest into [1, 2) — exactly, so that the matrix keeps
+/// its digits relative to its largest entry. Returns the values and that power's exponent.
+pub fn f32_values(values: &[f64], ncols: usize, what: &str) -> Result<(Vec<f32>, i32)> {
+    if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+        return Err(DataError::NonFinite {
+            what: what.into(),
+            row: k / ncols.max(1),
+            col: k % ncols.max(1),
+            value: values[k],
+        });
+    }
+    let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let exponent = if big == 0.0 {
+        0
+    } else {
+        // The binary exponent of `big`: big ∈ [2^e, 2^(e+1)).
+        let e = big.log2().floor() as i32;
+        let e = e + (times_pow2(big, -e) >= 2.0) as i32 - (times_pow2(big, -e) < 1.0) as i32;
+        if e.abs() > F32_EXPONENT_WINDOW {
+            -e
+        } else {
+            0
+        }
+    };
+    let out = if exponent == 0 {
+        values.iter().map(|&v| v as f32).collect()
+    } else {
+        values
+            .iter()
+            .map(|&v| times_pow2(v, exponent) as f32)
+            .collect()
+    };
+    Ok((out, exponent))
+}
+
 /// Relative tolerance of the symmetry check of [`validate_similarity`]: an asymmetry up to
 /// `SYMMETRY_RTOL · max|X|` is accepted (text files round to a few digits) and averaged away.
 pub const SYMMETRY_RTOL: f64 = 1e-5;

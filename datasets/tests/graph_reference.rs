@@ -18,6 +18,7 @@ fn data(name: &str) -> Dense {
             .join(name),
     )
     .unwrap()
+    .matrix
 }
 
 fn max_diff(a: &Dense, b: &Dense) -> f64 {

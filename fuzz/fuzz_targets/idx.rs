@@ -7,7 +7,10 @@ use std::path::Path;
 fuzz_target!(|data: &[u8]| {
     let p = Path::new("fuzz.gz");
     if let Ok(images) = idx::parse_images(p, data) {
-        assert_eq!(images.pixels.len(), images.count * images.rows * images.cols);
+        assert_eq!(
+            images.pixels.len(),
+            images.count * images.rows * images.cols
+        );
     }
     let _ = idx::parse_labels(p, data);
 });

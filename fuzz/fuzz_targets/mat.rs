@@ -8,7 +8,13 @@ fuzz_target!(|data: &[u8]| {
         for v in vars {
             match v.array {
                 MatArray::Dense { rows, cols, data } => assert_eq!(data.len(), rows * cols),
-                MatArray::Sparse { rows, cols, jc, ir, values } => {
+                MatArray::Sparse {
+                    rows,
+                    cols,
+                    jc,
+                    ir,
+                    values,
+                } => {
                     assert_eq!(jc.len(), cols + 1);
                     assert_eq!(ir.len(), values.len());
                     assert!(ir.iter().all(|&i| i < rows));

@@ -1,6 +1,7 @@
 """Helpers shared by the estimators."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 # Seeds are drawn below this bound when random_state is not an int.
@@ -21,3 +22,40 @@ def as_f32(a):
     """A float32 view or copy of a validated float array (any layout: the binding reads it as
     it is, without a contiguous copy of its own)."""
     return np.asarray(a, dtype=np.float32)
+
+
+# The largest magnitude handed to the core as it is lies in [2^-100, 2^100]; beyond, the data
+# are scaled by a power of two first (as ``nmfnet`` does with the files it reads).
+_F32_RANGE_EXP = 100
+
+
+def f32_in_range(a):
+    """``(a32, k)``: float32 data for the core, ``a32 = float32(2^k · a)``, and the exponent k.
+
+    k = 0, and ``a32`` is ``as_f32(a)`` bit for bit (a scipy.sparse matrix: ``a.astype(float32)``,
+    same format), when the largest |a| is 0 or lies in [2^-100, 2^100]; otherwise
+    k = -floor(log2 max|a|), which brings the largest into [1, 2), so that values far beyond
+    float32's range (1e-50 would round to zero, 1e100 to infinity) keep float32's precision.
+    A power of two multiplies exactly: ``a32`` is the float32 rounding of 2^k·a itself, and
+    2^-k·a32 (in float64) is a to float32 precision. This is what ``nmfnet`` does with the
+    values of the files it reads (reporting k as ``input_exponent``). ``a`` is a validated float
+    ndarray or scipy.sparse matrix and is never modified; a NaN or an infinity is a ValueError."""
+    sparse = sp.issparse(a)
+    values = a.data if sparse else np.asarray(a)
+    # max |a| without a temporary of a's size.
+    big = max(float(values.max()), -float(values.min())) if values.size else 0.0
+    if not np.isfinite(big):
+        raise ValueError("Input contains NaN or infinity.")
+    k = 0
+    if big != 0.0 and not (2.0**-_F32_RANGE_EXP <= big <= 2.0**_F32_RANGE_EXP):
+        # big = m·2^e with m in [0.5, 1): floor(log2 big) = e − 1, exactly.
+        k = 1 - int(np.frexp(big)[1])
+    if sparse:
+        if k == 0:
+            return a.astype(np.float32), 0
+        scaled = a.copy()
+        scaled.data = np.ldexp(scaled.data, k)
+        return scaled.astype(np.float32), k
+    if k == 0:
+        return as_f32(a), 0
+    return as_f32(np.ldexp(values, k)), k

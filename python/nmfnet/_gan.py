@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+from sklearn.utils.validation import check_non_negative
 
 from . import _core
 from ._common import as_f32
@@ -36,7 +37,8 @@ class GanUnet:
 
     def factorize(self, images, refine=0):
         """Factorises one group: ``images`` of shape (group_size, height, width), or
-        (group_size, height·width) with the model's image shape, on the scale the model was
+        (group_size, height·width) with the model's image shape, nonnegative (a ValueError
+        otherwise, as scikit-learn's check_non_negative raises), on the scale the model was
         trained on (the data sets' pixels / 255). ``refine`` rounds of alternating HALS
         follow the forward pass. Returns ``(H, W)``: H of shape (k, height, width), the basis
         images, and W of shape (k, group_size), so that image i ≈ Σ_l W[l, i]·H[l]."""
@@ -55,6 +57,7 @@ class GanUnet:
             )
         if int(refine) < 0:
             raise ValueError(f"refine must be ≥ 0, got {refine}")
+        check_non_negative(Y, "GanUnet.factorize")
         rows = as_f32(Y.reshape(Y.shape[0], -1))
         h, w, rec, err, secs = _core.gan_factorize(
             self.checkpoint, rows, int(height), int(width), int(refine), self.backend

@@ -1,15 +1,17 @@
 """NMF: X ≈ W·H with the interface of sklearn.decomposition.NMF."""
 
 import json
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from . import _core
-from ._common import as_f32, seed_of
+from ._common import as_f32, f32_in_range, seed_of
 
 
 class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -19,7 +21,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     n_components : int, 'auto' or None, default='auto'
-        k; 'auto' or None: n_features.
+        k; None: n_features; 'auto': the rows of H with ``init='custom'``, else n_features.
+        k may exceed min(X.shape) except with the NNDSVD starts (scikit-learn's rule).
     init : None, 'random', 'nndsvd', 'nndsvda' or 'custom', default=None
         The start: nmfnet draws W and H uniformly, scaled so that WH has the mean of X, from
         random_state ('random'; None means the same — scikit-learn's None picks 'nndsvda'
@@ -27,7 +30,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         positive parts of the leading singular pairs (Boutsidis & Gallopoulos), 'nndsvda'
         fills its zeros with the mean of X (scikit-learn's, from an exact SVD: scikit-learn's
         randomized SVD gives the same where it is exact, which a test checks);
-        'custom' takes ``fit_transform(X, W=, H=)``. scikit-learn's 'nndsvdar' is refused.
+        'custom' takes ``fit_transform(X, W=, H=)``, W and H of X's dtype (a TypeError
+        otherwise, as in scikit-learn). scikit-learn's 'nndsvdar' is refused.
     solver : 'hals', 'mu' or 'anls', default='hals'
         HALS (Cichocki–Phan; the counterpart of scikit-learn's 'cd'), Lee–Seung multiplicative
         updates, or alternating NNLS by block principal pivoting (Kim–Park).
@@ -41,6 +45,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         start's below tol for 3 iterations after at least 20; ``nmfnet nmf``'s default).
         'auto': 'violation' for 'hals', 'projected-gradient' for 'mu' and 'anls'.
     max_iter : int, default=200
+        A fit that stops here before the stop rule holds warns (``ConvergenceWarning``)
+        unless tol is 0.
     random_state : int, RandomState instance or None, default=None
         An int is used as the seed as it is (``nmfnet nmf --seed S``).
     verbose : int, default=0
@@ -55,6 +61,19 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     ``fit_transform`` returns W solved exactly (nonnegative least squares) for the final H, so
     it equals ``fit(X).transform(X)``; ``transform`` solves the same problem for new rows.
+    An all-zero X is fitted exactly by W = 0 and H = 0 without a solver run, as in
+    scikit-learn (``n_iter_`` is 0).
+
+    The core computes in float32. X whose largest entry lies beyond 2^±100 (1e-50·X would round
+    to zeros, 1e100·X to infinities) reaches it as 2^e·X, e the power of two that brings the
+    largest into [1, 2) — exactly, and the fit of cX is then c times the fit of X — and the
+    results are scaled back: W·``components_`` ≈ X and ``reconstruction_err_`` = ‖X − WH‖_F
+    are X's. The power goes on W: ``components_`` is the core's H (a custom start's H that
+    lies beyond float32's range itself goes in as 2^h·H, and ``components_`` is then 2^−h
+    times the core's H, in the unit of the H given). ``transform`` scales new rows (and
+    ``components_``) the same way, so ``fit_transform(X)`` equals ``fit(X).transform(X)`` in
+    any unit. ``summary_``, the core's report, is that of 2^e·X (its ``y_scale`` too) and says
+    ``input_exponent``: e, as ``nmfnet nmf`` reports such a file.
     """
 
     _parameter_constraints = {
@@ -97,59 +116,124 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X, y=None, W=None, H=None):
         """Fits the model and returns W (n_samples × n_components). y is ignored; W and H
-        are the start with ``init='custom'`` (both needed, both ≥ 0)."""
+        are the start with ``init='custom'`` (both needed, both ≥ 0, of X's dtype)."""
         self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
         check_non_negative(X, "NMF (input X)")
-        start = {}
+        # X beyond float32's range goes to the core as 2^e·X (exact; e = 0 within 2^±100).
+        X32, e = f32_in_range(X)
+        start, h_exp = {}, 0
         if self.init == "custom":
-            if W is None or H is None:
-                raise ValueError("init='custom' needs both W and H")
-            W, H = np.asarray(W), np.asarray(H)
-            check_non_negative(W, "NMF (input W)")
-            check_non_negative(H, "NMF (input H)")
-            if self.n_components in (None, "auto") and H.ndim == 2:
-                k = H.shape[0]
-            else:
-                k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
-            if W.shape != (X.shape[0], k) or H.shape != (k, X.shape[1]):
-                raise ValueError(
-                    f"init='custom' needs W of shape {(X.shape[0], k)} and H of shape "
-                    f"{(k, X.shape[1])}, got {W.shape} and {H.shape}"
-                )
+            k, W, H = self._custom_start(X, W, H)
+            # 2^e·X ≈ (2^(e−h)·W)·(2^h·H), with h = 0 unless H itself lies beyond float32's
+            # range: the start of the scaled problem is the user's, exactly.
+            H32, h_exp = f32_in_range(H)
+            W32 = as_f32(_ldexp(W, e - h_exp) if e != h_exp else W)
             # nmfnet's H₀ (m × k) is scikit-learn's W, its W₀ (k × n) scikit-learn's H.
-            start = {"h0": as_f32(W), "w0": as_f32(H)}
+            start = {"h0": W32, "w0": H32}
         elif W is not None or H is not None:
             raise ValueError("W and H are a start: pass init='custom' with them")
         else:
             k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
+            if self.init in ("nndsvd", "nndsvda") and k > min(X.shape):
+                # scikit-learn's _initialize_nmf: the SVD has min(X.shape) pairs.
+                raise ValueError(
+                    f"init = '{self.init}' can only be used when "
+                    f"n_components <= min(n_samples, n_features); got n_components = {k} "
+                    f"for X of shape {X.shape}"
+                )
+        params = {
+            "rank": k,
+            "seed": seed_of(self.random_state),
+            "max_iter": int(self.max_iter),
+            "tol": float(self.tol),
+            "stop": self._stop_rule() or "projected-gradient",
+        }
+        if not X.any():
+            return self._fit_zero(X, k)
         job = {
             "method": self.solver,
             "init": self.init if self.init in ("nndsvd", "nndsvda") else "random",
-            "params": {
-                "rank": k,
-                "seed": seed_of(self.random_state),
-                "max_iter": int(self.max_iter),
-                "tol": float(self.tol),
-                "stop": self._stop_rule() or "projected-gradient",
-            },
+            "params": params,
             "run": {"progress": False},
         }
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
-        _, components, summary = _core.nmf(as_f32(X), json.dumps(job), **start)
+        _, components, summary = _core.nmf(X32, json.dumps(job), **start)
         summary = json.loads(summary)
+        if e:
+            summary["input_exponent"] = e
+        # The components of 2^e·X, in the start's unit for H (2^−h of the core's): with W in X's
+        # unit (below) W·components_ ≈ X.
+        if h_exp:
+            components = _ldexp(components, -h_exp)
         self.components_ = components.astype(X.dtype)
         self.n_components_ = k
         self.n_iter_ = int(summary["iterations"])
         self.summary_ = summary
         W_out = self._solve(X)
-        self.reconstruction_err_ = float(np.linalg.norm(X - W_out @ self.components_))
+        # ‖X − WH‖_F in X's dtype, taken as 2^−e·‖2^e·X − (2^e·W)H‖_F (the same number, exactly,
+        # but its squares neither underflow nor overflow where X lies beyond float32's range).
+        if e:
+            scaled_W = _ldexp(W_out, e).astype(X.dtype)
+            R = _ldexp(X, e).astype(X.dtype) - scaled_W @ self.components_
+            self.reconstruction_err_ = float(np.ldexp(float(np.linalg.norm(R)), -e))
+        else:
+            self.reconstruction_err_ = float(np.linalg.norm(X - W_out @ self.components_))
+        if summary["stop_reason"] == "max_iterations" and self.tol > 0:
+            warnings.warn(
+                f"Maximum number of iterations {self.max_iter} reached. Increase it to "
+                "improve convergence.",
+                ConvergenceWarning,
+            )
         if self.verbose:
             print(
                 f"[NMF] {self.solver}: {self.n_iter_} iterations, "
                 f"‖X − WH‖_F = {self.reconstruction_err_:.6g}"
             )
         return W_out
+
+    def _custom_start(self, X, W, H):
+        """k and the start (W, H) of ``init='custom'``, checked as scikit-learn's _check_w_h
+        checks them: both given, shapes, W, H ≥ 0, X's dtype."""
+        if W is None or H is None:
+            raise ValueError("init='custom' needs both W and H")
+        W, H = np.asarray(W), np.asarray(H)
+        check_non_negative(W, "NMF (input W)")
+        check_non_negative(H, "NMF (input H)")
+        if self.n_components == "auto" and H.ndim == 2:
+            k = H.shape[0]
+        else:
+            k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
+        if W.shape != (X.shape[0], k) or H.shape != (k, X.shape[1]):
+            raise ValueError(
+                f"init='custom' needs W of shape {(X.shape[0], k)} and H of shape "
+                f"{(k, X.shape[1])}, got {W.shape} and {H.shape}"
+            )
+        if H.dtype != X.dtype or W.dtype != X.dtype:
+            raise TypeError(
+                f"H and W should have the same dtype as X ({X.dtype}). Got "
+                f"H.dtype = {H.dtype} and W.dtype = {W.dtype}."
+            )
+        return k, W, H
+
+    def _fit_zero(self, X, k):
+        """X = 0: W = 0, H = 0 fit it exactly (scikit-learn's result); the solvers refuse a
+        zero matrix, whose scale is their unit."""
+        self.components_ = np.zeros((k, X.shape[1]), dtype=X.dtype)
+        self.n_components_ = k
+        self.n_iter_ = 0
+        self.summary_ = {
+            "method": self.solver,
+            "m": X.shape[0],
+            "n": X.shape[1],
+            "rank": k,
+            "rel_error": 0.0,
+            "iterations": 0,
+            "converged": True,
+            "stop_reason": "zero_input",
+        }
+        self.reconstruction_err_ = 0.0
+        return np.zeros((X.shape[0], k), dtype=X.dtype)
 
     def _stop_rule(self):
         if self.stop == "auto":
@@ -163,8 +247,23 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.fit_transform(X, **params)
         return self
 
+    @property
+    def _n_features_out(self):
+        """The outputs of transform, named nmf0, nmf1, … by get_feature_names_out."""
+        return self.components_.shape[0]
+
     def _solve(self, X):
-        return _core.transform(as_f32(self.components_), as_f32(X)).astype(X.dtype)
+        """W ≥ 0 minimising ‖X − W·components_‖_F: the core solves 2^e·X ≈ W'·(2^h·components_)
+        in float32 (e, h = 0 unless X or components_ lie beyond float32's range; see
+        f32_in_range), and W = 2^(h−e)·W', exactly, in X's dtype."""
+        if not self.components_.any():
+            return np.zeros((X.shape[0], self.components_.shape[0]), dtype=X.dtype)
+        H32, h_exp = f32_in_range(self.components_)
+        X32, e = f32_in_range(X)
+        W = _core.transform(H32, X32)
+        if h_exp != e:
+            return _ldexp(W, h_exp - e).astype(X.dtype)
+        return W.astype(X.dtype)
 
     def transform(self, X):
         """W ≥ 0 minimising ‖X − W·components_‖_F, row by row."""
@@ -177,3 +276,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """X ≈ W·components_ from W."""
         check_is_fitted(self)
         return np.asarray(X) @ self.components_
+
+
+def _ldexp(a, k):
+    """2^k·a in float64 (exact for float32 or float64 a, short of float64's own range)."""
+    return np.ldexp(np.asarray(a, dtype=np.float64), k)

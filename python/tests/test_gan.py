@@ -76,6 +76,16 @@ def test_bad_groups_are_value_errors(tiny_model):
         GanUnet.load(Path(tiny_model.checkpoint).parent / "no-such-run")
 
 
+def test_negative_images_are_a_value_error_like_scikit_learns(tiny_model):
+    """scikit-learn's check_non_negative: "Negative values in data passed to …"."""
+    Y = group(tiny_model)
+    Y[7, 3, 4] = -1.0 / 255
+    with pytest.raises(ValueError, match="Negative values in data passed to GanUnet.factorize"):
+        tiny_model.factorize(Y)
+    with pytest.raises(ValueError, match="Negative values"):
+        tiny_model.factorize(Y.reshape(40, -1))
+
+
 def test_factorize_matches_the_cli(tiny_model, nmfnet_cli, workdir):
     Y = group(tiny_model, seed=1)
     folder = workdir / "group"

@@ -109,8 +109,8 @@ pub const MAX_WEIGHT: f64 = 1e6;
 /// Upper limit of [`SymNmfNetConfig::u0_scale`] (Kuang's scaling is 2; beyond this `U₀UᵀU₀`
 /// is 10^12 times X and the first block starts from noise).
 pub const MAX_U0_SCALE: f64 = 1e3;
-/// Upper limit of [`LambdaConfig::init`] (the CLI scales X's entries into [1e-8, 1e8], and a λ
-/// 10^4 times the largest of them leaves nothing of X in `(UᵀU + λI)⁻¹`).
+/// Upper limit of [`LambdaConfig::init`] (the CLI trains on X/‖X‖₂, whose entries are at most
+/// 1, and a λ 10^12 times that leaves nothing of X in `(UᵀU + λI)⁻¹`).
 pub const MAX_LAMBDA_INIT: f64 = 1e12;
 
 fn at_most(name: &'static str, v: f64, max: f64) -> Result<()> {

@@ -30,6 +30,9 @@ pub(crate) struct CheckpointMeta {
     /// The plateau rule's state, for a run that stops by it (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) plateau: Option<crate::plateau::PlateauState>,
+    /// The format version the file was read from (not stored: the header holds it).
+    #[serde(skip)]
+    pub(crate) version: u32,
 }
 
 /// Where the loop keeps the checkpoint of a run in `dir`.
@@ -90,20 +93,25 @@ pub(crate) fn decode_checkpoint(
         return Err(bad("checksum mismatch: the file is damaged"));
     }
     let meta_end = HEADER + meta_len as usize;
-    let meta: CheckpointMeta = serde_json::from_slice(&bytes[HEADER..meta_end])
+    let mut meta: CheckpointMeta = serde_json::from_slice(&bytes[HEADER..meta_end])
         .map_err(|e| bad(&format!("metadata: {e}")))?;
+    meta.version = VERSION;
     Ok((meta, bytes[meta_end..].to_vec()))
 }
 
 /// Version 1 (before checksums): magic, version, metadata length u64, metadata, state. Still
-/// read, so that models trained before are not lost; nothing verifies its bytes but the
-/// decoders themselves (whose panics are contained).
+/// read, so that models trained before are not lost: by the tools that only use a model, when
+/// its state fits the model (the decoders check shapes; their panics are contained). A resume
+/// refuses it unless upgraded once ([`crate::trainer::TrainerConfig::upgrade`]).
 fn decode_v1(path: &Path, bytes: &[u8]) -> Option<Result<(CheckpointMeta, Vec<u8>), TrainError>> {
     let len = usize::try_from(u64::from_le_bytes(bytes.get(12..20)?.try_into().ok()?)).ok()?;
     let meta = bytes.get(20..20usize.checked_add(len)?)?;
     let meta: Result<CheckpointMeta, _> = serde_json::from_slice(meta);
     Some(match meta {
-        Ok(m) => Ok((m, bytes[20 + len..].to_vec())),
+        Ok(m) => Ok((
+            CheckpointMeta { version: 1, ..m },
+            bytes[20 + len..].to_vec(),
+        )),
         Err(e) => Err(TrainError::BadCheckpoint {
             path: path.into(),
             msg: format!("metadata: {e}"),
@@ -132,6 +140,7 @@ pub fn restore_from_state<T: Task>(
             config: task.config_json(),
             seconds: None,
             plateau: None,
+            version: VERSION,
         },
         state,
     );
@@ -208,6 +217,7 @@ mod tests {
             config: serde_json::json!({"a": 1}),
             seconds: Some(1.5),
             plateau: None,
+            version: VERSION,
         };
         let bytes = encode_checkpoint(&meta, b"state");
         let p = Path::new("x");
@@ -232,7 +242,7 @@ mod tests {
         v1.extend_from_slice(&meta_json);
         v1.extend_from_slice(b"old");
         let (m, s) = decode_checkpoint(p, &v1).unwrap();
-        assert_eq!((m.step, s.as_slice()), (3, &b"old"[..]));
+        assert_eq!((m.step, s.as_slice(), m.version), (3, &b"old"[..], 1));
         assert!(decode_checkpoint(p, &v1[..25]).is_err());
         // Every truncation, every extension and every flipped bit of the file is refused.
         for len in 0..bytes.len() {

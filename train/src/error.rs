@@ -32,6 +32,8 @@ pub enum TrainError {
     NoCheckpoint(PathBuf),
     #[error("{path} is not an nmfnet checkpoint ({msg})")]
     BadCheckpoint { path: PathBuf, msg: String },
+    #[error("{path} is a version-1 checkpoint, written before checksums: nothing but its shapes can be checked, so it is not resumed as it is; `upgrade` resumes it once and writes its next checkpoint in the current format (`overwrite` starts over)")]
+    OldCheckpoint { path: PathBuf },
     #[error("the checkpoint in {path} was written by another configuration:\n  checkpoint: {saved}\n  this run:   {current}")]
     ConfigMismatch {
         path: PathBuf,

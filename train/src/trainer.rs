@@ -51,6 +51,10 @@ pub struct TrainerConfig {
     pub log_every: usize,
     /// Continue from `out_dir/checkpoint.bin`.
     pub resume: bool,
+    /// Accept a version-1 checkpoint (written before checksums, so nothing but its shapes can
+    /// be checked) for this resume; its next checkpoint is written in the current version.
+    #[serde(default)]
+    pub upgrade: bool,
     /// Show the progress bar (it also hides itself when stderr is not a terminal).
     pub progress: bool,
     /// Label of the progress bar.
@@ -72,6 +76,7 @@ impl Default for TrainerConfig {
             checkpoint_every: 50,
             log_every: 1,
             resume: false,
+            upgrade: false,
             progress: true,
             label: "train".into(),
             plateau: None,
@@ -225,6 +230,9 @@ impl Trainer {
         }
         let dir = cfg.out_dir.as_ref().ok_or(TrainError::ResumeWithoutDir)?;
         let (meta, path) = restore(dir, task)?;
+        if meta.version == 1 && !cfg.upgrade {
+            return Err(TrainError::OldCheckpoint { path }.into());
+        }
         if meta.step > cfg.steps {
             return Err(TrainError::FewerSteps {
                 path,
@@ -363,6 +371,7 @@ impl Running<'_> {
             config: task.config_json(),
             seconds: self.so_far(),
             plateau: self.cfg.plateau.map(|_| self.plateau.clone()),
+            version: 0,
         };
         let path = checkpoint_path(dir);
         atomic_write(&path, &encode_checkpoint(&meta, &task.save_state()?))?;
@@ -430,6 +439,7 @@ mod tests {
             checkpoint_every: 5,
             log_every: 1,
             resume,
+            upgrade: false,
             progress: false,
             label: "toy".into(),
             plateau: None,
@@ -555,6 +565,60 @@ mod tests {
             .collect();
         assert_eq!(times.len(), 12);
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    }
+
+    #[test]
+    fn a_version_1_checkpoint_is_resumed_only_when_upgraded() {
+        let dir = tmp("v1");
+        Trainer::new(cfg(7, &dir, false))
+            .run(&mut toy(None))
+            .unwrap();
+        // The same checkpoint in the format of before checksums.
+        let p = checkpoint_path(&dir);
+        let (meta, state) = decode_checkpoint(&p, &std::fs::read(&p).unwrap()).unwrap();
+        let meta_json = serde_json::to_vec(&meta).unwrap();
+        let mut v1 = b"NMFNETCK".to_vec();
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.extend_from_slice(&(meta_json.len() as u64).to_le_bytes());
+        v1.extend_from_slice(&meta_json);
+        v1.extend_from_slice(&state);
+        std::fs::write(&p, &v1).unwrap();
+        // Read-only use still loads it (its state fits the model).
+        assert_eq!(
+            crate::checkpoint::load_checkpoint(&dir, &mut toy(None)).unwrap(),
+            7
+        );
+        // A resume refuses it and leaves it as it was...
+        let err = Trainer::new(cfg(12, &dir, true))
+            .run(&mut toy(None))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err.downcast_ref::<TrainError>(),
+                Some(TrainError::OldCheckpoint { .. })
+            ),
+            "{err:#}"
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), v1);
+        // ...unless upgraded: then it continues exactly, and what it writes is version 2.
+        let mut resumed = toy(None);
+        let report = Trainer::new(TrainerConfig {
+            upgrade: true,
+            ..cfg(12, &dir, true)
+        })
+        .run(&mut resumed)
+        .unwrap();
+        assert_eq!(report.start_step, 7);
+        let mut whole = toy(None);
+        Trainer::new(TrainerConfig {
+            out_dir: None,
+            ..cfg(12, &dir, false)
+        })
+        .run(&mut whole)
+        .unwrap();
+        assert_eq!(resumed.x, whole.x);
+        let (meta, _) = decode_checkpoint(&p, &std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!((meta.step, meta.version), (12, 2));
     }
 
     #[test]

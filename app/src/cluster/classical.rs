@@ -10,23 +10,24 @@ use nmfnet_datasets::graph::Graph;
 use nmfnet_train::progress::iteration_bar;
 use std::time::Instant;
 
-/// λ of Zhu et al.'s demo (their SymANLS/SymHALS penalty).
+/// λ of Zhu et al.'s demo (their SymANLS/SymHALS penalty), in units of ‖X‖₂ (their graphs
+/// have ‖X‖₂ = 1), like the start `rand(n, r)` in units of √‖X‖₂.
 pub const ZHU_LAMBDA: f64 = 0.66;
 /// Iterations of Zhu et al.'s demo (no early stop).
 pub const ZHU_ITERATIONS: usize = 500;
 
 /// The solver with the protocol's values where none is given: the iteration budget and
-/// tolerance, and Zhu's λ (the methods' own penalties depend on X and stay `None`).
+/// tolerance (the penalties depend on X: the methods' own, or Zhu's λ = 0.66‖X‖₂, stay `None`
+/// here).
 pub(crate) fn resolve(c: &ClassicalSolver) -> ClassicalSolver {
     let defaults = SymParams::new(1);
-    let (max_iter, tol, lambda) = match c.protocol {
-        Protocol::Standard => (defaults.max_iter, defaults.tol, None),
-        Protocol::Zhu => (ZHU_ITERATIONS, 0.0, Some(ZHU_LAMBDA)),
+    let (max_iter, tol) = match c.protocol {
+        Protocol::Standard => (defaults.max_iter, defaults.tol),
+        Protocol::Zhu => (ZHU_ITERATIONS, 0.0),
     };
     ClassicalSolver {
         max_iter: Some(c.max_iter.unwrap_or(max_iter)),
         tol: Some(c.tol.unwrap_or(tol)),
-        lambda: c.lambda.or(lambda),
         ..*c
     }
 }
@@ -62,7 +63,14 @@ pub(crate) fn fit(
         Protocol::Standard => {
             nmfnet_baselines::linalg::kuang_init(x.n(), rank, x.mean(), 2.0, params.seed)
         }
-        Protocol::Zhu => nmfnet_baselines::linalg::unscaled_init(x.n(), rank, params.seed),
+        Protocol::Zhu => {
+            let s = x.scale();
+            if params.lambda.is_none() {
+                params.lambda = Some(ZHU_LAMBDA * s);
+            }
+            nmfnet_baselines::linalg::unscaled_init(x.n(), rank, params.seed)
+                * faer::Scale(s.sqrt())
+        }
     };
     let bar = iteration_bar(
         params.max_iter,
@@ -103,6 +111,7 @@ pub(crate) fn fit(
         params.seed,
         started,
         details,
+        fit.scale,
     )?;
     Ok((report, fit.history))
 }

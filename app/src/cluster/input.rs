@@ -20,6 +20,9 @@ pub(crate) struct Problem {
     pub name: String,
     pub x: Graph,
     pub labels: Option<Vec<usize>>,
+    /// X is the input's values × 2^`exponent` (0 unless a file's values lay beyond f32's
+    /// range: see `nmfnet_datasets::matrix::f32_values`).
+    pub exponent: i32,
 }
 
 fn file_stem(p: &Path) -> String {
@@ -79,7 +82,8 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
         )?,
         ClusterInput::Similarity(path) => similarity_file(path)?,
         ClusterInput::Features(path) => {
-            let z = read_matrix(path)?;
+            // A kNN graph does not depend on the features' unit: their scaling is dropped.
+            let z = read_matrix(path)?.matrix;
             let bar = graph_bar(job, z.nrows());
             let x = feature_graph_with(&z, kind, search, &|done, _| bar.set_position(done as u64))
                 .with_context(|| format!("building the kNN graph of {}", path.display()))?;
@@ -88,6 +92,7 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
                 name: file_stem(path),
                 x: Graph::Sparse(x),
                 labels: None,
+                exponent: 0,
             }
         }
         ClusterInput::FeaturesData { name, z } => Problem {
@@ -97,6 +102,7 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
                     .with_context(|| format!("building the kNN graph of {name}"))?,
             ),
             labels: None,
+            exponent: 0,
         },
         ClusterInput::SimilarityData { name, x } => similarity_data(name, &x.0)?,
         ClusterInput::Embedded => {
@@ -105,6 +111,7 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
                 name: g.name,
                 x: Graph::Dense(g.x),
                 labels: g.labels,
+                exponent: 0,
             }
         }
     };
@@ -146,21 +153,29 @@ fn dataset_problem(
         name: id.name().to_string(),
         x: Graph::Sparse(x),
         labels: Some(data.labels),
+        exponent: 0,
     })
 }
 
 /// A similarity matrix file: a scipy `.npz` is sparse, anything else dense.
 fn similarity_file(path: &Path) -> anyhow::Result<Problem> {
     let what = format!("similarity matrix {}", path.display());
-    let x = if is_npz(path) {
-        Graph::Sparse(validate_sparse_similarity(read_sparse_npz(path)?, &what)?)
+    let (x, exponent) = if is_npz(path) {
+        let read = read_sparse_npz(path)?;
+        let x = validate_sparse_similarity(read.matrix, &what)?;
+        (Graph::Sparse(x), read.exponent)
     } else {
-        Graph::Dense(validate_similarity(read_matrix(path)?, &what)?)
+        let read = read_matrix(path)?;
+        (
+            Graph::Dense(validate_similarity(read.matrix, &what)?),
+            read.exponent,
+        )
     };
     Ok(Problem {
         name: file_stem(path),
         x,
         labels: None,
+        exponent,
     })
 }
 
@@ -174,5 +189,6 @@ fn similarity_data(name: &str, x: &Graph) -> anyhow::Result<Problem> {
             Graph::Sparse(s) => Graph::Sparse(validate_sparse_similarity(s.clone(), &what)?),
         },
         labels: None,
+        exponent: 0,
     })
 }

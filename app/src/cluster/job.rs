@@ -63,9 +63,9 @@ impl Method {
         match self {
             Method::SymnmfNet => "SymNMF-Net (Li, Kong, Lin): the unrolled network, trained with Adam",
             Method::Symanls => {
-                "SymANLS (Zhu et al. 2018): alternating exact NNLS (block principal pivoting), λ = 1"
+                "SymANLS (Zhu et al. 2018): alternating exact NNLS (block principal pivoting), λ = ‖X‖₂"
             }
-            Method::Symhals => "SymHALS (Zhu et al. 2018): Gauss–Seidel column sweeps, λ = 1",
+            Method::Symhals => "SymHALS (Zhu et al. 2018): Gauss–Seidel column sweeps, λ = ‖X‖₂",
             Method::Symnewton => {
                 "SymNewton (Kuang et al. 2015): projected Newton-like steps with Armijo search"
             }
@@ -74,7 +74,7 @@ impl Method {
             Method::Scheme4 => {
                 "Scheme (4) of the SymNMF-Net paper: W = max((X+λI)V(VᵀV+λI)⁻¹, 0), λ = ‖X‖_F"
             }
-            Method::KuangAnls => "Kuang's ANLS: SymANLS with α = max(X)²",
+            Method::KuangAnls => "Kuang's ANLS: SymANLS with α = max(X)²/‖X‖₂",
         }
     }
 
@@ -168,7 +168,8 @@ pub enum Protocol {
     #[default]
     Standard,
     /// The demo of Zhu et al.'s code, with which the SymNMF-Net paper's baselines were most
-    /// likely run: `U₀ = rand(n, r)` unscaled, V₀ = U₀, λ = 0.66, exactly 500 iterations.
+    /// likely run: `U₀ = rand(n, r)` unscaled, V₀ = U₀, λ = 0.66, exactly 500 iterations (U₀ and λ
+    /// in units of √‖X‖₂ and ‖X‖₂, which is 1 on their graphs).
     Zhu,
 }
 

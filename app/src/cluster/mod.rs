@@ -8,6 +8,7 @@
 //! `job.json` beside the summary.
 
 mod classical;
+mod fingerprint;
 mod input;
 mod job;
 mod net;
@@ -53,11 +54,28 @@ pub fn cluster(job: &ClusterJob) -> anyhow::Result<ClusterReport> {
             (finish(fitted, started, input_seconds), out)
         }
         Solver::Net(net) => {
-            let x_scale = net::normalise(&mut problem.x);
-            let cfg = net::config_for(&net.config, rank, job.seed, problem.x.n())?;
+            // The binding keeps the graph as it was given; the net trains on X/s.
+            let given = job.keep_graph.then(|| problem.x.clone());
+            let x_scale = net::normalise(&mut problem.x)?;
+            let cfg = net::config_for(&net.config, rank, job.seed, problem.x.n(), x_scale)?;
+            let print = match &job.run.out {
+                Some(dir) => Some((dir, fingerprint::Fingerprint::of(job, problem.x.n())?)),
+                None => None,
+            };
+            // A resume's job and input are checked before the folder is taken, so that a
+            // refused one leaves a finished run finished.
+            if let (Some((dir, print)), true) = (&print, job.run.resume()) {
+                fingerprint::check_resume(dir, &resolved, print)?;
+            }
             let mut out = job.open_out()?;
             if let (Some(run), true) = (&out, job.run.resume()) {
+                // Folders from before job.json was written: their starts are counted instead.
                 check_resumable_starts(run.path(), job.restarts, job.seed)?;
+            }
+            if let (Some(run), Some((_, print))) = (out.as_mut(), &print) {
+                // Before any start is trained: a run killed mid-way can then be checked when
+                // it is resumed.
+                fingerprint::write(run, &resolved, print)?;
             }
             let fitted = starts(job, |i, label| {
                 let mut cfg = cfg.clone();
@@ -74,8 +92,8 @@ pub fn cluster(job: &ClusterJob) -> anyhow::Result<ClusterReport> {
                     (r, _) => Ok((r?, None)),
                 }
             })?;
-            if job.keep_graph {
-                net::unscale(&mut problem.x, x_scale);
+            if let Some(x) = given {
+                problem.x = x;
             }
             (finish(fitted, started, input_seconds), out)
         }
@@ -94,6 +112,7 @@ pub fn cluster(job: &ClusterJob) -> anyhow::Result<ClusterReport> {
 /// The job's settings that hold whatever the input: bounds, and the ones that belong to one
 /// kind of solver or input only.
 fn check(job: &ClusterJob) -> anyhow::Result<()> {
+    job.run.check()?;
     if !(1..=MAX_RESTARTS).contains(&job.restarts) {
         bail!(
             "`restarts` must be between 1 and {MAX_RESTARTS}, got {}",
@@ -128,7 +147,7 @@ fn useful(s: &ClusterSummary) -> anyhow::Result<()> {
             s.rel_error
         );
     }
-    if !(s.rel_error <= 1.0) {
+    if s.rel_error.is_nan() || s.rel_error > 1.0 {
         bail!(
             "no usable factor: {seeds} fits X worse than U = 0 does (relative error {:.4e} > 1); nothing was written. The solver diverged: try another `method` or `protocol`, or a smaller `lr`, `beta` or `gamma`",
             s.rel_error

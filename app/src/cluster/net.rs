@@ -13,31 +13,23 @@ use nmfnet_train::trainer::{Plateau, TrainerConfig};
 use std::path::Path;
 use symnmf_burn::{SymNmfAutodiffBackend, SymNmfTrainingConfig};
 
-/// Largest entries SymNMF-Net trains on as they are: beyond them (or below the reciprocal) its
-/// f32 products overflow (or underflow), so X is divided by its largest entry first.
-const SCALE_LIMIT: f32 = 1e8;
-
-/// Divides X by its largest entry when that lies outside [1/SCALE_LIMIT, SCALE_LIMIT]; returns
-/// the divisor. The factor of X/s times √s is a factor of X with the same relative error.
-pub(crate) fn normalise(x: &mut Graph) -> Option<f64> {
-    let m = x.max_abs();
-    if m > 0.0 && m.is_finite() && !(1.0 / SCALE_LIMIT..=SCALE_LIMIT).contains(&m) {
-        for v in x.values_mut() {
-            *v /= m;
-        }
-        Some(m as f64)
-    } else {
-        None
+/// Divides X by s = ‖X‖₂ (to rounding, in f64) for training and returns s: SymNMF-Net then
+/// trains on a graph of unit norm whatever the unit of X, so that every setting (λ and its
+/// bound, β, γ, the learning rate, U₀) means the same for cX as for X, f32 products neither
+/// overflow nor underflow, and the factor of cX is √c times that of X. The factor of X/s times
+/// √s is a factor of X with the same relative error. On the ncut-normalised graphs s is taken
+/// as exactly 1 and nothing changes.
+pub(crate) fn normalise(x: &mut Graph) -> anyhow::Result<f64> {
+    let s = x.unit();
+    if !(s > 0.0 && s.is_finite()) {
+        anyhow::bail!("X is all zeros: U = 0 fits it exactly and there is nothing to factorise");
     }
-}
-
-/// Undoes [`normalise`]: the graph as given (a binding's `affinity_matrix_`).
-pub(crate) fn unscale(x: &mut Graph, x_scale: Option<f64>) {
-    if let Some(s) = x_scale {
+    if s != 1.0 {
         for v in x.values_mut() {
-            *v = (*v as f64 * s) as f32;
+            *v = (*v as f64 / s) as f32;
         }
     }
+    Ok(s)
 }
 
 /// Writes `over` into `base`, recursing into objects present in both.
@@ -77,9 +69,12 @@ pub fn net_config(preset: Preset, file: Option<&Path>) -> anyhow::Result<NetConf
             seed: None,
         });
     };
-    let text = std::fs::read_to_string(path)
+    let text = crate::job::read_text(path)
         .with_context(|| format!("cannot read `config` {}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+    let text = text.trim_start_matches('\u{feff}');
+    crate::job::no_repeated_keys(text)
+        .with_context(|| format!("invalid `config` {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(text)
         .with_context(|| format!("invalid `config` {}", path.display()))?;
     let rank = value["model"]["rank"].as_u64().map(|r| r as usize);
     let seed = value["seed"].as_u64();
@@ -90,16 +85,21 @@ pub fn net_config(preset: Preset, file: Option<&Path>) -> anyhow::Result<NetConf
     Ok(NetConfigFile { config, rank, seed })
 }
 
-/// The job's config with its rank and seed, validated for n points.
+/// The job's config with its rank and seed, validated for n points, for training on X/s: a λ
+/// given in X's units becomes λ/s.
 pub(crate) fn config_for(
     config: &SymNmfTrainingConfig,
     rank: usize,
     seed: u64,
     n: usize,
+    x_scale: f64,
 ) -> anyhow::Result<SymNmfTrainingConfig> {
     let mut cfg = config.clone();
     cfg.model.rank = rank;
     cfg.seed = seed;
+    if let Some(l) = cfg.model.lambda.init.as_mut() {
+        *l /= x_scale;
+    }
     cfg.validate(n)?;
     Ok(cfg)
 }
@@ -126,7 +126,7 @@ pub(crate) fn fit(
     net: &NetSolver,
     cfg: SymNmfTrainingConfig,
     problem: &Problem,
-    x_scale: Option<f64>,
+    x_scale: f64,
     out_dir: Option<std::path::PathBuf>,
     resume: bool,
     label: &str,
@@ -159,10 +159,10 @@ pub(crate) fn fit(
     // Relative error and sparsity are the same for X/s and X; U goes back to X's scale.
     let mut u = run.u;
     let rel_error = problem.x.relative_error(&u)?;
-    if let Some(s) = x_scale {
-        let root = s.sqrt() as f32;
+    if x_scale != 1.0 {
+        let root = x_scale.sqrt();
         for v in u.data_mut() {
-            *v *= root;
+            *v = (*v as f64 * root) as f32;
         }
     }
     let final_loss = run
@@ -177,15 +177,14 @@ pub(crate) fn fit(
         epochs: run.report.steps_done,
         max_epochs: cfg.epochs,
         plateau_stopped: run.report.plateau_stopped,
-        lambda: run.lambda,
-        lambda_bound: run.lambda_bound,
-        x_scale,
+        lambda: run.lambda * x_scale,
+        lambda_bound: run.lambda_bound * x_scale,
         final_loss,
     };
     let method = job.method().name();
     let (rank, seed) = (cfg.model.rank, cfg.seed);
     scored(
-        method, problem, u, pred, rel_error, rank, seed, started, details,
+        method, problem, u, pred, rel_error, rank, seed, started, details, x_scale,
     )
 }
 
@@ -208,6 +207,7 @@ fn trainer_config(
             .unwrap_or(super::DEFAULT_CHECKPOINT_EVERY),
         log_every: 1,
         resume,
+        upgrade: job.run.upgrade,
         progress: job.run.progress,
         label: format!("symnmf-net {}{label}", problem.name),
         plateau: (cfg.plateau_patience > 0).then_some(Plateau {

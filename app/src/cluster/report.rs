@@ -22,6 +22,15 @@ pub struct ClusterSummary {
     pub rel_error: f64,
     pub sparse_factor: f64,
     pub zero_rows: usize,
+    /// ‖X‖₂, the unit of every scale-dependent setting: the classical solvers' default
+    /// penalties and steps are multiples of it (or of its root) and SymNMF-Net trains on
+    /// X/x_scale, so the factors of cX are √c times those of X. U is reported for X itself.
+    pub x_scale: f64,
+    /// When a file's values lay beyond f32's range (largest entry outside 2^±100) they were
+    /// multiplied by 2^`input_exponent` before anything else: x_scale and U are those of that
+    /// X. Left out of the JSON when 0 (the file's values as they are).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub input_exponent: i32,
     /// Wall time of the whole job (every restart).
     pub seconds: f64,
     /// Of which reading the input and building the graph (kNN search included).
@@ -34,6 +43,10 @@ pub struct ClusterSummary {
     pub restarts: Vec<RestartRecord>,
     #[serde(flatten)]
     pub details: MethodDetails,
+}
+
+fn is_zero(k: &i32) -> bool {
+    *k == 0
 }
 
 /// One seeded start of a job with restarts.
@@ -58,14 +71,11 @@ pub enum MethodDetails {
         epochs: usize,
         max_epochs: usize,
         plateau_stopped: bool,
-        /// λ and its bound, of X / x_scale when X was scaled.
+        /// λ and its bound in X's units (training ran on X/x_scale with λ/x_scale).
         lambda: f64,
         lambda_bound: f64,
+        /// The training loss, of X/x_scale.
         final_loss: Option<f64>,
-        /// X was divided by this (its largest entry) for training, its entries being beyond
-        /// what f32 products hold; U is reported for X itself.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        x_scale: Option<f64>,
     },
     Classical {
         iterations: usize,
@@ -92,6 +102,7 @@ pub(crate) fn scored(
     seed: u64,
     started: std::time::Instant,
     details: MethodDetails,
+    x_scale: f64,
 ) -> anyhow::Result<ClusterReport> {
     use nmfnet_datasets::eval::metrics;
     let scores = match &problem.labels {
@@ -110,6 +121,8 @@ pub(crate) fn scored(
         rel_error,
         sparse_factor: metrics::sparse_factor(&u),
         zero_rows: metrics::zero_rows(&u),
+        x_scale,
+        input_exponent: problem.exponent,
         seconds: started.elapsed().as_secs_f64(),
         seed,
         restarts: Vec::new(),

@@ -116,6 +116,7 @@ impl BackendJob for EvalJob<'_> {
 /// Evaluates the generator of `job.checkpoint`.
 pub fn gan_eval(job: &GanEvalJob) -> anyhow::Result<GanEvalSummary> {
     let (req, backend) = (job, job.backend);
+    super::factorize::check_refine(req.refine)?;
     let cfg = checkpoint_training_config(&req.checkpoint)?;
     let (train, test) = load_splits(&req.dataset, req.data_dir.as_deref())?;
     cfg.check_image_shape(

@@ -96,6 +96,19 @@ pub struct Factorized {
     pub seconds: f64,
 }
 
+/// The most refinement rounds (HALS sweeps after the forward pass) a run may ask for: far
+/// past where they stop paying (the fronts measure 0 to 10), and a bound on the time.
+pub const MAX_REFINE: usize = 10_000;
+
+/// Refuses a `refine` beyond [`MAX_REFINE`].
+pub(crate) fn check_refine(refine: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        refine <= MAX_REFINE,
+        "`refine` must be at most {MAX_REFINE} rounds, got {refine}"
+    );
+    Ok(())
+}
+
 /// Factorises `set` (exactly one group: as many images as the generator takes, one per row)
 /// with the generator of the checkpoint in `checkpoint`, then `refine` rounds of alternating
 /// HALS.
@@ -105,6 +118,7 @@ pub fn factorize_images(
     refine: usize,
     backend: BackendKind,
 ) -> anyhow::Result<Factorized> {
+    check_refine(refine)?;
     let cfg = checkpoint_training_config(checkpoint)?;
     anyhow::ensure!(
         set.images.nrows() == cfg.generator.group,

@@ -494,6 +494,9 @@ fn check(req: &GanFrontJob) -> anyhow::Result<()> {
         !req.refine.is_empty(),
         "`refine` is empty (0 is the forward pass alone)"
     );
+    for &r in &req.refine {
+        super::factorize::check_refine(r)?;
+    }
     ensure!(
         (1..=100).contains(&req.timed_passes),
         "`timed_passes` must be between 1 and 100, got {}",

@@ -174,6 +174,13 @@ impl GanTrainJob {
     }
 }
 
+/// The `train_error` of the last line of the metric log in `dir` (None without one).
+fn logged_train_error(dir: &std::path::Path) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join("metrics.jsonl")).ok()?;
+    let last: serde_json::Value = serde_json::from_str(text.lines().last()?).ok()?;
+    last["train_error"].as_f64()
+}
+
 /// What `nmfnet gan train` reports.
 #[derive(Serialize, Debug, Clone)]
 pub struct GanTrainSummary {
@@ -181,8 +188,8 @@ pub struct GanTrainSummary {
     pub steps: usize,
     pub k: usize,
     pub discriminator: bool,
-    /// ε on the last step's training groups; `None` when the checkpoint already held every
-    /// requested step and none ran.
+    /// ε on the last step's training groups (read from the metric log when a resume found
+    /// every step done); `None` only when there is no record of it.
     pub train_error: Option<f64>,
     /// ε on the fixed test groups.
     pub test_error: f64,
@@ -315,6 +322,7 @@ fn train_parallel<B: SymNmfAutodiffBackend>(
 
 /// The job's settings that must hold before any data is read.
 fn check(job: &GanTrainJob) -> anyhow::Result<()> {
+    job.run.check()?;
     let p = &job.parallel;
     if p.devices == 0 || p.nodes == 0 || p.devices > 64 || p.nodes > 64 {
         anyhow::bail!(
@@ -379,6 +387,7 @@ pub fn gan_train(job: &GanTrainJob) -> anyhow::Result<GanTrainSummary> {
         checkpoint_every,
         log_every: 1,
         resume: job.run.resume(),
+        upgrade: job.run.upgrade,
         progress: job.run.progress,
         label: format!("gan-unet {}", job.dataset),
         plateau: None,
@@ -396,11 +405,14 @@ pub fn gan_train(job: &GanTrainJob) -> anyhow::Result<GanTrainSummary> {
             node: job.parallel.node.clone(),
         },
     )??;
+    // A resume of a run whose steps were all done (killed during its final evaluation) runs
+    // none: the last step's error is then the last line of its log.
     let train_error = report
         .last
         .iter()
         .find(|(k, _)| k == "train_error")
-        .map(|(_, v)| *v);
+        .map(|(_, v)| *v)
+        .or_else(|| out.as_ref().and_then(|run| logged_train_error(run.path())));
     let summary = GanTrainSummary {
         dataset: job.dataset.clone(),
         steps: job.steps,

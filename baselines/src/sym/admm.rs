@@ -24,10 +24,11 @@ use faer::Mat;
 pub(super) fn fit(
     x: &SymMatrix,
     params: &SymParams,
-    y0: Mat<f64>,
+    start: super::Start,
     labels: Option<&[usize]>,
     hook: Hook<'_>,
 ) -> Result<SymFit> {
+    let super::Start { u0: y0, scale } = start;
     let rho = match params.rho {
         Some(r) => r,
         None => 3.0 * x.spectral_norm(),
@@ -93,6 +94,7 @@ pub(super) fn fit(
         convergence,
         products,
         penalty: Some(rho),
+        scale,
         seconds,
     })
 }

@@ -15,24 +15,34 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef};
 use rayon::prelude::*;
 
-/// A zeroed HALS column is reset to this (Zhu et al.'s code does the same, to keep VᵀV + λI
-/// informative).
+/// A zeroed HALS column is reset to this times √‖X‖₂ (Zhu et al.'s code resets to 1e-16 on
+/// graphs with ‖X‖₂ = 1, to keep VᵀV + λI informative; the factor keeps it scale-free).
 const HALS_ZERO_RESET: f64 = 1e-16;
+
+/// The penalty when none is given, in X's units (so that it scales with X): SymANLS and
+/// SymHALS take Zhu et al.'s λ = 1 as `penalty_factor`·‖X‖₂ (their graphs have ‖X‖₂ = 1),
+/// Kuang's α = max(X)² as max(X)²/‖X‖₂ (the same on such graphs), scheme (4) λ = ‖X‖_F.
+pub(super) fn default_lambda(method: SymMethod, x: &SymMatrix, scale: f64, factor: f64) -> f64 {
+    match method {
+        SymMethod::KuangAnls => x.max().powi(2) / scale,
+        SymMethod::Scheme4 => x.frob_sq().sqrt(),
+        _ => factor * scale,
+    }
+}
 
 pub(super) fn fit(
     method: SymMethod,
     x: &SymMatrix,
     params: &SymParams,
-    u0: Mat<f64>,
+    start: super::Start,
     labels: Option<&[usize]>,
     hook: Hook<'_>,
 ) -> Result<SymFit> {
-    let lambda = match (method, params.lambda) {
-        (_, Some(l)) => l,
-        (SymMethod::KuangAnls, None) => x.max().powi(2),
-        (SymMethod::Scheme4, None) => x.frob_sq().sqrt(),
-        _ => 1.0,
-    };
+    let super::Start { u0, scale } = start;
+    let lambda = params
+        .lambda
+        .unwrap_or_else(|| default_lambda(method, x, scale, params.penalty_factor));
+    let reset = HALS_ZERO_RESET * scale.sqrt();
     if !(lambda > 0.0 && lambda.is_finite()) {
         return Err(param(
             "lambda",
@@ -99,10 +109,10 @@ pub(super) fn fit(
             reason = r;
             break;
         }
-        update(method, &mut u, v.as_ref(), xv.as_ref(), &vtv, lambda)?;
+        update(method, &mut u, v.as_ref(), xv.as_ref(), &vtv, lambda, reset)?;
         counted_into(x, &mut products, u.as_ref(), xu.as_mut());
         utu = at_b(u.as_ref(), u.as_ref());
-        update(method, &mut v, u.as_ref(), xu.as_ref(), &utu, lambda)?;
+        update(method, &mut v, u.as_ref(), xu.as_ref(), &utu, lambda, reset)?;
         iter += 1;
     }
     let seconds = rec.seconds();
@@ -115,6 +125,7 @@ pub(super) fn fit(
         convergence,
         products,
         penalty: Some(lambda),
+        scale,
         seconds,
     })
 }
@@ -191,10 +202,11 @@ fn update(
     xo: MatRef<'_, f64>,
     oto: &Mat<f64>,
     lambda: f64,
+    reset: f64,
 ) -> Result<()> {
     let q = add_diag(oto, lambda);
     if method == SymMethod::SymHals {
-        sweep_in_place(w.as_mut(), xo, Some((o, lambda)), &q, 0.0, true);
+        sweep_in_place(w.as_mut(), xo, Some((o, lambda)), &q, 0.0, Some(reset));
         return Ok(());
     }
     let p = xo + o * faer::Scale(lambda);
@@ -227,7 +239,7 @@ fn update(
 /// same arithmetic as the column-by-column sweep. Entries are floored at `floor`; with
 /// `floor = 0` a column that ends all zero is reset to a tiny positive value instead.
 pub(crate) fn hals_sweep(w: Mat<f64>, p: MatRef<'_, f64>, q: &Mat<f64>, floor: f64) -> Mat<f64> {
-    sweep(w, p, q, floor, true).0
+    sweep(w, p, q, floor, Some(HALS_ZERO_RESET)).0
 }
 
 /// [`hals_sweep`], also returning the sweep's violation: the sum over every entry of
@@ -242,7 +254,7 @@ pub(crate) fn hals_sweep_violation(
     q: &Mat<f64>,
     floor: f64,
 ) -> (Mat<f64>, f64) {
-    sweep(w, p, q, floor, false)
+    sweep(w, p, q, floor, None)
 }
 
 /// The sweep of [`hals_sweep`] and [`hals_sweep_violation`], by value.
@@ -251,9 +263,9 @@ fn sweep(
     p: MatRef<'_, f64>,
     q: &Mat<f64>,
     floor: f64,
-    reset_zero_columns: bool,
+    reset: Option<f64>,
 ) -> (Mat<f64>, f64) {
-    let violation = sweep_in_place(w.as_mut(), p, None, q, floor, reset_zero_columns);
+    let violation = sweep_in_place(w.as_mut(), p, None, q, floor, reset);
     (w, violation)
 }
 
@@ -263,8 +275,8 @@ const SWEEP_ROWS: usize = 256;
 /// The sweep of [`hals_sweep`] and [`hals_sweep_violation`], in place, with right-hand side
 /// `P + λ·O` when `shift = Some((O, λ))` (formed entry by entry, never as an n×r matrix). An
 /// entry whose curvature `Q_ll` is 0 (its partner column is all zero) is left as it is, as the
-/// objective does not depend on it; `reset_zero_columns` (with `floor = 0`) puts a tiny
-/// positive value in a column that ends all zero. Each block of rows is copied to a row-major
+/// objective does not depend on it; `reset = Some(v)` (with `floor = 0`) puts the tiny
+/// positive value v in a column that ends all zero. Each block of rows is copied to a row-major
 /// scratch, swept there and written back, so nothing of size n×r is allocated.
 fn sweep_in_place(
     mut w: MatMut<'_, f64>,
@@ -272,7 +284,7 @@ fn sweep_in_place(
     shift: Option<(MatRef<'_, f64>, f64)>,
     q: &Mat<f64>,
     floor: f64,
-    reset_zero_columns: bool,
+    reset: Option<f64>,
 ) -> f64 {
     let (n, r) = (w.nrows(), w.ncols());
     let qcols: Vec<f64> = (0..r)
@@ -344,11 +356,11 @@ fn sweep_in_place(
             },
         )
         .collect();
-    if reset_zero_columns && floor == 0.0 {
+    if let Some(v) = reset.filter(|_| floor == 0.0) {
         for j in 0..r {
             if (0..n).all(|i| w[(i, j)] == 0.0) {
                 for i in 0..n {
-                    w[(i, j)] = HALS_ZERO_RESET;
+                    w[(i, j)] = v;
                 }
             }
         }

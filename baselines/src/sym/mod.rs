@@ -2,16 +2,26 @@
 //!
 //! | method | objective | per iteration | λ / ρ default |
 //! |---|---|---|---|
-//! | SymANLS (Zhu et al. 2018) | ½‖X − UVᵀ‖² + λ/2‖U − V‖² | two exact NNLS solves (BPP, warm) | λ = 1 |
-//! | SymHALS (Zhu et al. 2018) | same | one Gauss–Seidel column sweep on U, then on V | λ = 1 |
+//! | SymANLS (Zhu et al. 2018) | ½‖X − UVᵀ‖² + λ/2‖U − V‖² | two exact NNLS solves (BPP, warm) | λ = ‖X‖₂ |
+//! | SymHALS (Zhu et al. 2018) | same | one Gauss–Seidel column sweep on U, then on V | λ = ‖X‖₂ |
 //! | scheme (4) (SymNMF-Net paper) | same | `W = max((X+λI)V(VᵀV+λI)⁻¹, 0)`, then V from W | λ = ‖X‖_F |
-//! | Kuang's ANLS | same, λ = α | as SymANLS | α = max(X)² |
+//! | Kuang's ANLS | same, λ = α | as SymANLS | α = max(X)²/‖X‖₂ |
 //! | SymNewton (Kuang et al. 2015) | ‖X − HHᵀ‖² | projected Newton-like step, Armijo | — |
 //! | PGD | ‖X − HHᵀ‖² | projected gradient step, Armijo | — |
 //! | ADMM (Lu, Hong, Wang 2017) | ½‖WYᵀ − X‖², W = Y ≥ 0 | W closed form, Y by NNLS, dual step | ρ = 3‖X‖₂ |
 //!
 //! λ = 1 is the default of Zhu et al.'s `symHALS.m`; their theory asks λ large enough that U
-//! and V meet, and on the ncut-normalised graphs of SPEC §4 (‖X‖₂ = 1) λ = 1 does that. Every
+//! and V meet, and on the ncut-normalised graphs of SPEC §4 (‖X‖₂ = 1) λ = 1 does that.
+//!
+//! **Scale.** Every setting that depends on the size of X's entries is expressed in the unit
+//! s = ‖X‖₂ (computed to rounding, [`nmfnet_datasets::graph::scale`]): λ = s for SymANLS and
+//! SymHALS (Zhu's λ = 1 where s = 1), Kuang's α = max(X)²/s, ρ = 3‖X‖₂, PGD's first trial step
+//! 1/s, the thresholds of SymNewton's free sets and HALS's column reset ∝ √s. U₀ ∝ √mean(X), and
+//! the stop test is relative. So a fit of cX returns √c times the factors of X, the same labels
+//! and the same relative error, to rounding; an explicit λ or ρ is taken as given (it is part
+//! of the objective asked for). An all-zero X is refused ([`crate::SolverError::ZeroMatrix`]).
+//!
+//! Every
 //! method starts from Kuang's `U₀ = 2·sqrt(mean(X)/r)·rand(n, r)` with V₀ = U₀ (seeded; the
 //! same numbers SymNMF-Net's U₀ is drawn from). Labels come from V (two-factor methods), H, or
 //! Y (ADMM). Stop rule: the projected-gradient norm relative to the first iterate's falls
@@ -113,6 +123,10 @@ pub struct SymParams {
     pub lambda: Option<f64>,
     /// ADMM penalty ρ.
     pub rho: Option<f64>,
+    /// The default penalty of SymANLS and SymHALS in units of ‖X‖₂ (1: Zhu et al.'s λ = 1 on
+    /// their graphs with ‖X‖₂ = 1); ignored when `lambda` is given.
+    #[serde(default = "one")]
+    pub penalty_factor: f64,
     /// Seed of U₀ (ignored when an explicit start is given to [`fit_from`]).
     pub seed: u64,
     /// Record the history every this many iterations (the first and last always).
@@ -130,6 +144,7 @@ impl SymParams {
             tol: 1e-4,
             lambda: None,
             rho: None,
+            penalty_factor: 1.0,
             seed: 0,
             record_every: 1,
             cancel: Default::default(),
@@ -151,6 +166,7 @@ impl SymParams {
         if let Some(r) = self.rho {
             check_positive("rho", r)?;
         }
+        check_positive("penalty_factor", self.penalty_factor)?;
         Ok(())
     }
 }
@@ -169,6 +185,8 @@ pub struct SymFit {
     pub products: usize,
     /// The penalty actually used (λ, α or ρ), if the method has one.
     pub penalty: Option<f64>,
+    /// ‖X‖₂, the unit of the method's scale-dependent settings (see the module docs).
+    pub scale: f64,
     pub seconds: f64,
 }
 
@@ -176,6 +194,16 @@ impl SymFit {
     pub fn labels(&self) -> Vec<usize> {
         crate::history::argmax_rows(self.u.as_ref())
     }
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Where a fit starts: U₀ and the unit ‖X‖₂ of its settings.
+pub(crate) struct Start {
+    pub u0: Mat<f64>,
+    pub scale: f64,
 }
 
 /// X·V, counted.
@@ -235,11 +263,18 @@ pub fn fit_observed(
             )));
         }
     }
+    let scale = x.scale();
+    if !(scale > 0.0 && scale.is_finite()) {
+        return Err(crate::SolverError::ZeroMatrix);
+    }
+    let start = Start { u0, scale };
     match method {
         SymMethod::SymAnls | SymMethod::SymHals | SymMethod::Scheme4 | SymMethod::KuangAnls => {
-            alternating::fit(method, x, params, u0, labels, hook)
+            alternating::fit(method, x, params, start, labels, hook)
         }
-        SymMethod::SymNewton | SymMethod::Pgd => newton::fit(method, x, params, u0, labels, hook),
-        SymMethod::Admm => admm::fit(x, params, u0, labels, hook),
+        SymMethod::SymNewton | SymMethod::Pgd => {
+            newton::fit(method, x, params, start, labels, hook)
+        }
+        SymMethod::Admm => admm::fit(x, params, start, labels, hook),
     }
 }

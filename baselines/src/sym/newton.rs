@@ -25,8 +25,31 @@ use rayon::prelude::*;
 
 const SIGMA: f64 = 0.1;
 const BETA: f64 = 0.1;
-/// MATLAB's eps, the threshold of the original code.
+/// MATLAB's eps, the threshold of the original code (on graphs with ‖X‖₂ = 1; see
+/// [`Units`]).
 const EPS: f64 = f64::EPSILON;
+
+/// The scale-dependent constants of the original code in units of s = ‖X‖₂, so that the run
+/// on cX is the run on X scaled (H by √c, the gradient by c^{3/2}): the thresholds of the free
+/// sets (EPS on H and on the gradient where s = 1), and the factor 1/s that turns a gradient
+/// (∝ s^{3/2}) into a step of H's size (∝ s^{1/2}) for PGD and gradient columns. The Newton
+/// step is scale-free by itself.
+#[derive(Clone, Copy)]
+struct Units {
+    h_eps: f64,
+    grad_eps: f64,
+    grad_step: f64,
+}
+
+impl Units {
+    fn new(scale: f64) -> Self {
+        Self {
+            h_eps: EPS * scale.sqrt(),
+            grad_eps: EPS * scale * scale.sqrt(),
+            grad_step: 1.0 / scale,
+        }
+    }
+}
 /// Armijo trials before the search is declared stalled (α = 1e-30).
 const MAX_TRIALS: usize = 30;
 const CACHE_BYTES: usize = 2 << 30;
@@ -48,10 +71,12 @@ pub(super) fn fit(
     method: SymMethod,
     x: &SymMatrix,
     params: &SymParams,
-    h0: Mat<f64>,
+    start: super::Start,
     labels: Option<&[usize]>,
     hook: Hook<'_>,
 ) -> Result<SymFit> {
+    let super::Start { u0: h0, scale } = start;
+    let units = Units::new(scale);
     let (n, r) = (h0.nrows(), h0.ncols());
     let mut rec =
         Recorder::new(params.tol, params.record_every, labels, hook).with_cancel(&params.cancel);
@@ -80,12 +105,12 @@ pub(super) fn fit(
             break;
         }
         let step = match method {
-            SymMethod::Pgd => grad.clone(),
+            SymMethod::Pgd => &grad * faer::Scale(units.grad_step),
             _ if iter > 0 && iter % 100 == 0 => {
                 cache.iter_mut().for_each(|c| *c = None);
-                grad.clone()
+                &grad * faer::Scale(units.grad_step)
             }
-            _ => newton_step(x, h.as_ref(), &grad, &mut cache)?,
+            _ => newton_step(x, h.as_ref(), &grad, &mut cache, units)?,
         };
         // Projected Armijo search.
         let mut alpha = 1.0;
@@ -126,6 +151,7 @@ pub(super) fn fit(
         convergence,
         products,
         penalty: None,
+        scale,
         seconds,
     })
 }
@@ -136,6 +162,7 @@ fn newton_step(
     h: MatRef<'_, f64>,
     grad: &Mat<f64>,
     cache: &mut [Option<ColumnFactor>],
+    units: Units,
 ) -> Result<Mat<f64>> {
     let (n, r) = (h.nrows(), h.ncols());
     let mut step = Mat::zeros(n, r);
@@ -143,7 +170,7 @@ fn newton_step(
     let frees: Vec<Vec<bool>> = (0..r)
         .map(|i| {
             (0..n)
-                .map(|j| grad[(j, i)] <= EPS || h[(j, i)] > EPS)
+                .map(|j| grad[(j, i)] <= units.grad_eps || h[(j, i)] > units.h_eps)
                 .collect()
         })
         .collect();
@@ -197,7 +224,7 @@ fn newton_step(
                 s[j] = sol[(a, 0)];
             }
             for j in 0..n {
-                if s[j] > -EPS && h[(j, i)] <= EPS {
+                if s[j] > -units.h_eps && h[(j, i)] <= units.h_eps {
                     s[j] = 0.0;
                 }
             }
@@ -221,7 +248,7 @@ fn newton_step(
         }
         if use_gradient {
             for j in 0..n {
-                step[(j, i)] = g[j];
+                step[(j, i)] = g[j] * units.grad_step;
             }
         }
     }

@@ -193,6 +193,10 @@ pub struct ClusterArgs {
     /// Replace an earlier run in --out instead of refusing.
     #[arg(long, conflicts_with = "resume")]
     pub overwrite: bool,
+    /// With --resume: accept a version-1 checkpoint (written before checksums) this once; the
+    /// next checkpoint is written in the current format.
+    #[arg(long, requires = "resume")]
+    pub upgrade: bool,
     /// Epochs between checkpoints (default 50).
     #[arg(long)]
     pub checkpoint_every: Option<usize>,
@@ -231,6 +235,7 @@ impl ClusterArgs {
                     self.checkpoint_every,
                     self.quiet,
                 );
+                job.run.upgrade |= self.upgrade;
                 return Ok(job);
             }
             None => {
@@ -283,6 +288,7 @@ impl ClusterArgs {
             self.checkpoint_every,
             self.quiet,
         );
+        job.run.upgrade = self.upgrade;
         Ok(job)
     }
 

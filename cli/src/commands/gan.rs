@@ -61,6 +61,10 @@ pub struct GanTrainArgs {
     /// Replace the earlier run in --out, once this one has succeeded (until then it stays).
     #[arg(long, conflicts_with = "resume")]
     pub overwrite: bool,
+    /// With --resume: accept a version-1 checkpoint (written before checksums) this once; the
+    /// next checkpoint is written in the current format.
+    #[arg(long, requires = "resume")]
+    pub upgrade: bool,
     /// Steps between checkpoints (default 100).
     #[arg(long)]
     pub checkpoint_every: Option<usize>,
@@ -121,7 +125,7 @@ pub struct GanEvalArgs {
     pub batch: usize,
     /// Rounds of alternating HALS (H given W, then W given H) run on each group after the
     /// forward pass, started from the generator's factors: an inference-time refinement that
-    /// trades speed for error (0 = the paper's single forward pass). Timings include it.
+    /// trades speed for error (0 = the paper's single forward pass; at most 10000). Timings include it.
     #[arg(long, default_value_t = 0, value_name = "ROUNDS")]
     pub refine: usize,
     #[arg(long, visible_alias = "device", value_enum, default_value = "cpu")]
@@ -321,6 +325,7 @@ impl GanTrainArgs {
             self.checkpoint_every,
             self.quiet,
         );
+        job.run.upgrade = self.upgrade;
         Ok(job)
     }
 
@@ -333,6 +338,7 @@ impl GanTrainArgs {
             self.checkpoint_every,
             self.quiet,
         );
+        job.run.upgrade |= self.upgrade;
     }
 }
 

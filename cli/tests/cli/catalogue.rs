@@ -78,6 +78,11 @@ fn fixtures(d: &Path) {
     text("cfg-gamma.json", r#"{"model": {"gamma": 1e30}}"#);
     text("cfg-eps.json", r#"{"adam_epsilon": 5}"#);
     text("cfg-broken.json", r#"{"epochs": 5"#);
+    text(
+        "cfg-dup.json",
+        r#"{"epochs": 5, "model": {"blocks": 3, "blocks": 4}}"#,
+    );
+    text("job-dup.json", r#"{"rank": 2, "restarts": 1, "rank": 3}"#);
     // Images.
     std::fs::create_dir_all(d.join("no-images")).unwrap();
     text("no-images/readme.txt", "nothing here");
@@ -345,6 +350,30 @@ fn cases(data: Option<&Path>) -> Vec<Case> {
             "nmf --rank 1 --matrix {d}/zeros.csv --image-shape 3x3",
             "pixels",
         ),
+        case("bounds", "cluster --checkpoint-every 0", "at least 1"),
+        case("flags", "cluster --upgrade", "--resume"),
+        case(
+            "bounds",
+            "gan eval --checkpoint {d}/nothing-here --dataset mnist --refine 1000000",
+            "at most 10000",
+        ),
+        // Memory: refused with the numbers before anything is allocated.
+        case(
+            "memory",
+            "data planted-graph --nodes 2147483647 --degree 1000 --out {d}/big.npz --labels-out {d}/big.npy",
+            "of memory",
+        ),
+        // Inputs that are not regular files (reading /dev/zero never ends).
+        case("file", "cluster --rank 1 --similarity /dev/zero", "not a regular file"),
+        case("file", "cluster --rank 1 --features /dev/zero", "not a regular file"),
+        case("file", "nmf --rank 1 --matrix /dev/zero", "not a regular file"),
+        case("file", "cluster --rank 1 --similarity {d}/mixed", "a folder"),
+        case("file", "cluster --labels /dev/zero", "not a regular file"),
+        case("config", "cluster --config /dev/zero", "not a regular file"),
+        case("config", "cluster --job /dev/zero", "not a regular file"),
+        // A key given twice: JSON leaves it undefined, so it is refused.
+        case("config", "cluster --config {d}/cfg-dup.json", "\"blocks\" appears twice"),
+        case("config", "cluster --job {d}/job-dup.json", "\"rank\" appears twice"),
         // Flags that do not go together.
         case(
             "flags",
@@ -493,7 +522,7 @@ fn every_bad_input_is_a_typed_error() {
             .collect();
         let mut argv: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
         argv.push("--quiet");
-        if argv[0] == "gan" && ["eval", "factorize"].contains(&argv[1]) {
+        if (argv[0] == "gan" && ["eval", "factorize"].contains(&argv[1])) || argv[0] == "data" {
             argv.pop(); // (these have no progress bars to hide)
         }
         let out = nmfnet(&argv);
@@ -530,4 +559,79 @@ fn every_bad_input_is_a_typed_error() {
         all.len()
     );
     assert!(all.len() >= 60, "the catalogue holds {} cases", all.len());
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_behind_and_a_byte_order_mark_is_not_data() {
+    let d = tmp("leftovers");
+    // The labels cannot be written (their folder does not exist): the graph written just
+    // before goes too, so the same command can run again once the folder is there.
+    let graph = d.join("g.npz");
+    let labels = d.join("no-such-folder/l.npy");
+    let argv = [
+        "data",
+        "planted-graph",
+        "--nodes",
+        "200",
+        "--blocks",
+        "2",
+        "--out",
+        p(&graph),
+        "--labels-out",
+        p(&labels),
+    ];
+    let out = nmfnet(&argv);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!graph.exists(), "the graph of a failed run was left behind");
+    std::fs::create_dir(d.join("no-such-folder")).unwrap();
+    assert!(nmfnet(&argv).status.success());
+    assert!(graph.exists() && labels.exists());
+    // A CSV, a label file and a config saved with a UTF-8 byte-order mark (as spreadsheet
+    // programs and Windows editors write them) read as without it.
+    let bom = "\u{feff}";
+    let text = |name: &str, body: String| {
+        let f = d.join(name);
+        std::fs::write(&f, body).unwrap();
+        f
+    };
+    let sim = text(
+        "s.csv",
+        format!("{bom}1,1,0,0\n1,1,0,0\n0,0,1,1\n0,0,1,1\n"),
+    );
+    let lab = text("l.txt", format!("{bom}0\n0\n1\n1\n"));
+    let cfg = text("c.json", format!("{bom}{{\"epochs\": 3}}"));
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--similarity",
+        p(&sim),
+        "--labels",
+        p(&lab),
+        "--rank",
+        "2",
+        "--method",
+        "symhals",
+        "--restarts",
+        "1",
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(s["n"], 4);
+    assert_eq!(s["acc"], 1.0, "{s}");
+    let s = summary(&nmfnet(&[
+        "cluster",
+        "--similarity",
+        p(&sim),
+        "--rank",
+        "2",
+        "--config",
+        p(&cfg),
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(s["epochs"], 3, "{s}");
 }

@@ -325,7 +325,7 @@ fn existing_run_is_not_overwritten_and_resume_matches_a_straight_run() {
             p(&dir),
             "--resume",
         ],
-        "another configuration",
+        "another job: seed was 0, is 9",
         &dir,
     );
 
@@ -356,7 +356,9 @@ fn existing_run_is_not_overwritten_and_resume_matches_a_straight_run() {
         let start = dir.join(format!("restarts/seed-{seed}"));
         assert_eq!(logged_steps(&start), (0..30).collect::<Vec<_>>());
     }
-    let u = nmfnet_datasets::io::read_matrix(&dir.join("U.npy")).unwrap();
+    let u = nmfnet_datasets::io::read_matrix(&dir.join("U.npy"))
+        .unwrap()
+        .matrix;
     assert_eq!(u.shape(), [400, 5]);
     let labels = nmfnet_datasets::io::read_labels(&dir.join("labels.npy")).unwrap();
     assert_eq!(labels.len(), 400);
@@ -537,11 +539,27 @@ fn features_of_any_magnitude_give_the_same_clusters() {
         for graph in ["kuang", "knn-self"] {
             let out = d.join(format!("{name}-{graph}"));
             let s = summary(&nmfnet(&[
-                "cluster", "--features", p(&file), "--rank", "5", "--method", "symhals",
-                "--restarts", "1", "--graph", graph, "--out", p(&out), "--json", "--quiet",
+                "cluster",
+                "--features",
+                p(&file),
+                "--rank",
+                "5",
+                "--method",
+                "symhals",
+                "--restarts",
+                "1",
+                "--graph",
+                graph,
+                "--out",
+                p(&out),
+                "--json",
+                "--quiet",
             ]));
             assert_eq!(s["n"].as_u64(), Some(400), "{name} {graph}: {s}");
-            labels_by_scale.push(((graph, name), std::fs::read(out.join("labels.npy")).unwrap()));
+            labels_by_scale.push((
+                (graph, name),
+                std::fs::read(out.join("labels.npy")).unwrap(),
+            ));
         }
     }
     for graph in ["kuang", "knn-self"] {
@@ -552,6 +570,91 @@ fn features_of_any_magnitude_give_the_same_clusters() {
                 .map(|x| x.1.clone())
                 .unwrap()
         };
-        assert!(of("big") == of("unit") && of("tiny") == of("unit"), "{graph}");
+        assert!(
+            of("big") == of("unit") && of("tiny") == of("unit"),
+            "{graph}"
+        );
     }
+}
+
+#[test]
+fn resume_refuses_another_input_or_another_job() {
+    // A run folder keeps its job and its input's fingerprint; resuming it with anything but
+    // more epochs (or other run options) is refused with what changed, and the finished run
+    // stays finished (a refused resume rewrote its marker before).
+    let d = tmp("resume-fingerprint");
+    let (z, _) = planted_features(&PlantedConfig::default()).unwrap();
+    let feats = d.join("z.npy");
+    write_npy(&feats, &z).unwrap();
+    let out = d.join("run");
+    let base = [
+        "cluster",
+        "--features",
+        p(&feats),
+        "--rank",
+        "5",
+        "--restarts",
+        "1",
+        "--out",
+        p(&out),
+        "--json",
+        "--quiet",
+    ];
+    let with = |extra: &[&str]| {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        nmfnet(&a)
+    };
+    summary(&with(&["--epochs", "5"]));
+    let marker = || std::fs::read_to_string(out.join(".nmfnet-run.json")).unwrap();
+    let finished = marker();
+    for (extra, phrase) in [
+        (
+            vec!["--epochs", "5", "--resume", "--graph", "knn-self"],
+            "graph.kind was \"kuang\"",
+        ),
+        (
+            vec!["--epochs", "5", "--resume", "--knn", "hnsw"],
+            "graph.knn was \"exact\"",
+        ),
+        (
+            vec!["--epochs", "5", "--resume", "--lr", "0.01"],
+            "solver.net.config.lr was 0.05, is 0.01",
+        ),
+        (
+            vec!["--epochs", "5", "--resume", "--seed", "4"],
+            "seed was 0, is 4",
+        ),
+    ] {
+        let r = with(&extra);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            !r.status.success() && err.contains(phrase),
+            "{extra:?}: {err}"
+        );
+        assert_eq!(marker(), finished, "{extra:?} touched the finished run");
+    }
+    // The same file name with other contents, and with another number of points.
+    let mut edited = z.clone();
+    edited.data_mut()[0] += 1.0;
+    write_npy(&feats.with_extension("tmp.npy"), &edited).unwrap();
+    std::fs::rename(feats.with_extension("tmp.npy"), &feats).unwrap();
+    let r = with(&["--epochs", "5", "--resume"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("changed since the run"), "{err}");
+    let fewer = Dense::new(300, z.ncols(), z.data()[..300 * z.ncols()].to_vec()).unwrap();
+    std::fs::remove_file(&feats).unwrap();
+    write_npy(&feats, &fewer).unwrap();
+    let r = with(&["--epochs", "5", "--resume"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("was started on 400 points, the input now has 300"),
+        "{err}"
+    );
+    assert_eq!(marker(), finished);
+    // The original input again: more epochs continue the run.
+    std::fs::remove_file(&feats).unwrap();
+    write_npy(&feats, &z).unwrap();
+    let s = summary(&with(&["--epochs", "8", "--resume"]));
+    assert_eq!(s["max_epochs"].as_u64(), Some(8), "{s}");
 }

@@ -52,6 +52,25 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
         .lines()
         .count();
     assert_eq!(lines, 3);
+    // Resumed once more with every step done (as after a kill during the final evaluation):
+    // nothing trains, and the last step's error comes from the log (it was null before).
+    let again = summary(&nmfnet(&[
+        "gan",
+        "train",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        p(&dir),
+        "--steps",
+        "3",
+        "--tiny",
+        "--out",
+        p(&out),
+        "--resume",
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(again["train_error"], s["train_error"], "{again}");
     // The checkpoint is usable by eval, on its own data set and on another (generalisation).
     let trained_test = s["test_error"].as_f64().unwrap();
     let e = summary(&nmfnet(&[
@@ -151,7 +170,9 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
     for file in ["H.npy", "W.npy", "grid.png"] {
         assert!(d.join("fact").join(file).is_file(), "{file}");
     }
-    let h = nmfnet_datasets::io::read_matrix(&d.join("fact/H.npy")).unwrap();
+    let h = nmfnet_datasets::io::read_matrix(&d.join("fact/H.npy"))
+        .unwrap()
+        .matrix;
     assert_eq!(h.shape(), [784, 10]);
     assert!(h.data().iter().all(|&v| v >= 0.0));
     let fr = summary(&nmfnet(&[
@@ -169,7 +190,9 @@ fn gan_train_smoke_run_checkpoints_and_resumes() {
     ]));
     let (plain, refined) = (f["error"].as_f64().unwrap(), fr["error"].as_f64().unwrap());
     assert!(refined < plain, "{plain} → {refined}");
-    let w = nmfnet_datasets::io::read_matrix(&d.join("fact-refined/W.npy")).unwrap();
+    let w = nmfnet_datasets::io::read_matrix(&d.join("fact-refined/W.npy"))
+        .unwrap()
+        .matrix;
     assert_eq!(w.shape(), [10, 40]);
     assert!(w.data().iter().all(|&v| v >= 0.0));
     std::fs::remove_file(imgs.join("g00.pgm")).unwrap();

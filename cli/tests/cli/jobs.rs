@@ -195,7 +195,12 @@ fn cluster_and_nmf_runs_replay_from_their_job_file() {
         &d.join("hals"),
     );
     assert_eq!(hals["solver"]["classical"]["max_iter"], 500);
-    assert_eq!(hals["solver"]["classical"]["lambda"], 0.66);
+    // Zhu's λ is 0.66·‖X‖₂, resolved on the graph when it runs: the job keeps it unset.
+    assert_eq!(
+        hals["solver"]["classical"]["lambda"],
+        serde_json::Value::Null
+    );
+    assert_eq!(hals["solver"]["classical"]["protocol"], "zhu");
     // A features file: the graph's settings are written out.
     let (z, _) = planted_features(&PlantedConfig::default()).unwrap();
     write_npy(&d.join("z.npy"), &z).unwrap();

@@ -13,3 +13,4 @@ mod kills;
 mod nmf;
 mod reproduce;
 mod safety;
+mod scale;

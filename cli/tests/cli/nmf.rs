@@ -46,7 +46,9 @@ fn nmf_of_an_image_folder_writes_factors_and_a_basis_grid() {
         ] {
             assert!(out.join(f).is_file(), "{m}: {f} missing");
         }
-        let h = nmfnet_datasets::io::read_matrix(&out.join("H.npy")).unwrap();
+        let h = nmfnet_datasets::io::read_matrix(&out.join("H.npy"))
+            .unwrap()
+            .matrix;
         assert_eq!(h.shape(), [48, 3]);
         assert!(h.data().iter().all(|&v| v >= 0.0));
     }
@@ -91,11 +93,11 @@ fn nmf_of_an_image_folder_writes_factors_and_a_basis_grid() {
             "--images",
             p(&imgs),
             "--rank",
-            "13",
+            "49",
             "--out",
             p(&out),
         ],
-        "at most 12",
+        "at most 48",
         &out,
     );
     write_pgm(&imgs.join("odd.pgm"), 5, 8, |_, _| 1);

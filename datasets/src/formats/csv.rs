@@ -2,7 +2,6 @@
 //! commas, semicolons, tabs or spaces; empty lines and lines starting with `#` are skipped.
 
 use crate::error::{DataError, Result};
-use crate::matrix::Dense;
 use std::path::Path;
 
 /// Splits a text line into fields (commas, semicolons, tabs or spaces).
@@ -15,6 +14,8 @@ pub(crate) fn text_lines(path: &Path, bytes: &[u8]) -> Result<Vec<(usize, String
     let text = std::str::from_utf8(bytes).map_err(|_| {
         DataError::format(path, "not UTF-8 text (binary file with a text extension?)")
     })?;
+    // A byte-order mark, as spreadsheet programs write, is not part of the first value.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     Ok(text
         .lines()
         .enumerate()
@@ -23,7 +24,8 @@ pub(crate) fn text_lines(path: &Path, bytes: &[u8]) -> Result<Vec<(usize, String
         .collect())
 }
 
-pub(crate) fn read_csv(path: &Path, bytes: &[u8]) -> Result<Dense> {
+/// The rows of a CSV/text matrix: (rows, columns, values in row-major order, as `f64`).
+pub(crate) fn read_csv(path: &Path, bytes: &[u8]) -> Result<(usize, usize, Vec<f64>)> {
     let lines = text_lines(path, bytes)?;
     let mut data = Vec::new();
     let mut ncols = None;
@@ -35,7 +37,7 @@ pub(crate) fn read_csv(path: &Path, bytes: &[u8]) -> Result<Dense> {
                 line: *line_no,
                 msg: format!("'{f}' is not a number"),
             })?;
-            data.push(v as f32);
+            data.push(v);
             count += 1;
         }
         match ncols {
@@ -50,6 +52,5 @@ pub(crate) fn read_csv(path: &Path, bytes: &[u8]) -> Result<Dense> {
             _ => {}
         }
     }
-    let nrows = lines.len();
-    Dense::new(nrows, ncols.unwrap_or(0), data)
+    Ok((lines.len(), ncols.unwrap_or(0), data))
 }

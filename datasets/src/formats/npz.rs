@@ -6,6 +6,7 @@
 
 use crate::error::{DataError, Result};
 use crate::formats::npy::{npy_header_span, npy_payload_bytes, read_npy, NPY_PREFIX};
+use crate::matrix::{f32_values, Scaled};
 use crate::sparse::Csr;
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -187,9 +188,9 @@ fn format_text(path: &Path, bytes: &[u8]) -> Result<String> {
 
 /// Reads a `scipy.sparse.save_npz` archive (CSR, CSC or COO; duplicates of COO summed) as a
 /// CSR matrix of `f32` values. `path` names the file in errors. What the archive inflates to,
-/// and the row pointers its shape asks for, are bounded by its size ([`INFLATE_PER_BYTE`]):
+/// and the row pointers its shape asks for, are bounded by its size (256 bytes per byte, `INFLATE_PER_BYTE`):
 /// nothing is inflated or allocated for a claim beyond it.
-pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
+pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Scaled<Csr>> {
     let mut budget = Budget::of(bytes.len());
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| DataError::format(path, format!("not a zip archive (.npz): {e}")))?;
@@ -202,6 +203,13 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
             ))
         }
     };
+    if !matches!(format.as_str(), "csr" | "csc" | "coo") {
+        // bsr, dia, lil, dok: said at once, before their members are read as if they were CSR.
+        return Err(DataError::format(
+            path,
+            format!("sparse format {format:?} is not read: convert it with .tocsr() (csr, csc and coo are read)"),
+        ));
+    }
     let shape_bytes = required(path, &mut zip, "shape", &format, &mut budget)?;
     let shape = indices(path, "shape", &shape_bytes, usize::MAX >> 12)?;
     let [nrows, ncols] = shape[..] else {
@@ -215,7 +223,7 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
     let pointers = (nrows as u64).saturating_add(1).saturating_mul(8);
     budget.take(path, pointers, &format!("a matrix of {nrows} rows"))?;
     let data_bytes = required(path, &mut zip, "data", &format, &mut budget)?;
-    let (dshape, data) = read_npy::<f32>(
+    let (dshape, data) = read_npy::<f64>(
         Path::new(&format!("{}:data.npy", path.display())),
         &data_bytes,
     )?;
@@ -226,6 +234,9 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
             format!("data must be 1-D, found shape {dshape:?}"),
         ));
     }
+    // Checked and, beyond f32's comfortable range, scaled in f64 before it becomes f32.
+    let (data, exponent) = f32_values(&data, 1, &format!("data of {}", path.display()))?;
+    let scaled = |matrix: Result<Csr>| matrix.map(|matrix| Scaled { matrix, exponent });
     let mut read = |name: &str, bound: usize| -> Result<Vec<usize>> {
         let b = required(path, &mut zip, name, &format, &mut budget)?;
         indices(path, name, &b, bound)
@@ -280,20 +291,15 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
                 fill[i] += 1;
             }
             let data: Vec<f32> = order.iter().map(|&k| data[k]).collect();
-            return assemble(path, nrows, ncols, &ptr, &cols, &data);
+            return scaled(assemble(path, nrows, ncols, &ptr, &cols, &data));
         }
-        other => {
-            return Err(DataError::format(
-                path,
-                format!("sparse format {other:?} is not read: save it as csr, csc or coo"),
-            ))
-        }
+        other => unreachable!("format {other:?} was checked above"),
     };
     if (nrows == 0 || ncols == 0) && nnz > 0 {
         return Err(DataError::format(path, "entries in an empty matrix"));
     }
     if format == "csr" {
-        return assemble(path, nrows, ncols, &ptr, &idx, &data);
+        return scaled(assemble(path, nrows, ncols, &ptr, &idx, &data));
     }
     // CSC: the transpose of a CSR of ncols rows, transposed back by counting.
     let _ = minor;
@@ -309,7 +315,7 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Csr> {
             fill[i] += 1;
         }
     }
-    assemble(path, nrows, ncols, &rowptr, &cols, &vals)
+    scaled(assemble(path, nrows, ncols, &rowptr, &cols, &vals))
 }
 
 /// Row pointers of entries whose rows are `rows` (each below `n`): a counting pass.
@@ -375,6 +381,28 @@ pub fn write_sparse_npz_new(path: &Path, x: &Csr) -> Result<()> {
     }
     crate::io::atomic::create_new_with(path, |f| {
         let mut zip = zip::ZipWriter::new(f);
+        match write_members(&mut zip, x) {
+            Ok(()) => zip
+                .finish()
+                .map(|_| ())
+                .map_err(|e| std::io::Error::other(e.to_string())),
+            Err(e) => {
+                // The writer would try to finish the archive when dropped and print its own
+                // failure (on a full disk); the error is reported once, by the caller. It
+                // borrows the file, so forgetting it keeps only its buffers.
+                std::mem::forget(zip);
+                Err(e)
+            }
+        }
+    })
+}
+
+/// The members of a CSR `.npz` written into `zip` (not finished).
+fn write_members<W: std::io::Write + std::io::Seek>(
+    mut zip: &mut zip::ZipWriter<W>,
+    x: &Csr,
+) -> std::io::Result<()> {
+    {
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .compression_level(Some(1))
@@ -424,9 +452,8 @@ pub fn write_sparse_npz_new(path: &Path, x: &Csr) -> Result<()> {
         array(&mut zip, x.indices().iter().map(|&v| v as i32), x.nnz())?;
         zip.start_file("data.npy", opts).map_err(io_err)?;
         array(&mut zip, x.values().iter().copied(), x.nnz())?;
-        zip.finish().map_err(io_err)?;
         Ok(())
-    })
+    }
 }
 
 #[cfg(test)]
@@ -518,7 +545,9 @@ mod tests {
         ];
         for members in [csr, csc, coo] {
             for deflate in [false, true] {
-                let m = parse_sparse_npz(Path::new("g.npz"), &archive(&members, deflate)).unwrap();
+                let m = parse_sparse_npz(Path::new("g.npz"), &archive(&members, deflate))
+                    .unwrap()
+                    .matrix;
                 assert_eq!((m.nrows(), m.ncols()), (2, 3));
                 assert_eq!(m.to_dense().data(), expected().as_slice());
             }
@@ -554,12 +583,23 @@ mod tests {
         // A ~1 kB archive claiming 2^40 or 10^8 rows: row pointers of 8 TB / 800 MB.
         for rows in [1i64 << 40, 100_000_000] {
             let bytes = coo(rows);
-            let err = parse_sparse_npz(Path::new("g.npz"), &bytes).unwrap_err().to_string();
+            let err = parse_sparse_npz(Path::new("g.npz"), &bytes)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(&format!("a matrix of {rows} rows")), "{err}");
-            assert!(err.contains("refused before inflating or allocating"), "{err}");
+            assert!(
+                err.contains("refused before inflating or allocating"),
+                "{err}"
+            );
         }
         // The same claim with the entries to justify it would be read: 2 rows are fine.
-        assert_eq!(parse_sparse_npz(Path::new("g.npz"), &coo(2)).unwrap().nnz(), 2);
+        assert_eq!(
+            parse_sparse_npz(Path::new("g.npz"), &coo(2))
+                .unwrap()
+                .matrix
+                .nnz(),
+            2
+        );
         // A bomb: a data member declaring 10^9 f64 (8 GB) of zeros, deflated to a few MB.
         // Its header's claim is refused before a byte of values is inflated.
         let header_only = npy("<f8", "(1000000000,)", &[]);
@@ -576,8 +616,13 @@ mod tests {
             true,
         );
         assert!(bomb.len() < 1 << 20, "the bomb is {} bytes", bomb.len());
-        let err = parse_sparse_npz(Path::new("g.npz"), &bomb).unwrap_err().to_string();
-        assert!(err.contains("member data.npy needs 8000000000 bytes"), "{err}");
+        let err = parse_sparse_npz(Path::new("g.npz"), &bomb)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("member data.npy needs 8000000000 bytes"),
+            "{err}"
+        );
         // A member that inflates past what its header declares stops at the first byte past.
         let mut lying = f64s(&[1.0]);
         lying.extend(std::iter::repeat_n(0u8, 16 << 20));
@@ -591,7 +636,10 @@ mod tests {
         let err = parse_sparse_npz(Path::new("g.npz"), &archive(&m, true))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("inflates to 9 bytes of values where its header declares 8"), "{err}");
+        assert!(
+            err.contains("inflates to 9 bytes of values where its header declares 8"),
+            "{err}"
+        );
         // None of it raised the peak memory by more than a few tens of MB (the archives
         // themselves included).
         let grown = peak_rss().saturating_sub(before);
@@ -628,7 +676,21 @@ mod tests {
             (b"not a zip".to_vec(), "zip"),
             (archive(&without("format"), false), "format.npy"),
             (archive(&without("indptr"), false), "indptr.npy"),
-            (archive(&with("format", fmt("dia")), false), "\"dia\""),
+            (
+                archive(&with("format", fmt("dia")), false),
+                "\"dia\" is not read",
+            ),
+            // A BSR archive (3-D data) is named before its members are read.
+            (
+                {
+                    let mut m = with("format", fmt("bsr"));
+                    for e in m.iter_mut().filter(|e| e.0 == "data") {
+                        e.1 = npy("<f8", "(1, 2, 2)", &[0u8; 32]);
+                    }
+                    archive(&m, false)
+                },
+                "\"bsr\" is not read",
+            ),
             (
                 archive(&with("indices", i64s(&[0, 3, 2])), false),
                 "indices holds 3",
@@ -681,7 +743,9 @@ mod tests {
         let x = Csr::from_rows(4, rows).unwrap();
         let p = d.join("g.npz");
         write_sparse_npz_new(&p, &x).unwrap();
-        let back = parse_sparse_npz(&p, &std::fs::read(&p).unwrap()).unwrap();
+        let back = parse_sparse_npz(&p, &std::fs::read(&p).unwrap())
+            .unwrap()
+            .matrix;
         assert_eq!(back.indptr(), x.indptr());
         assert_eq!(back.indices(), x.indices());
         assert_eq!(back.values(), x.values());

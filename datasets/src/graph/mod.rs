@@ -26,6 +26,7 @@
 //! whose weights all underflow keeps a zero row instead of dividing by zero.
 
 pub mod sbm;
+pub mod scale;
 
 use crate::error::{DataError, Result};
 use crate::matrix::Dense;
@@ -538,6 +539,23 @@ impl Graph {
             Graph::Sparse(s) => s.values(),
         };
         values.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+    }
+
+    /// ‖X‖₂ (the Perron root of X ≥ 0) as the unit of every scale-dependent setting
+    /// ([`scale::unit`]: exactly 1 within 10⁻⁶ of it). Products in f64; each row summed in its
+    /// stored order (thread-independent).
+    pub fn unit(&self) -> f64 {
+        use rayon::prelude::*;
+        let matvec = |v: &[f64], out: &mut [f64]| match self {
+            Graph::Dense(d) => out.par_iter_mut().enumerate().for_each(|(i, o)| {
+                *o = d.row(i).iter().zip(v).map(|(&x, y)| x as f64 * y).sum();
+            }),
+            Graph::Sparse(s) => out.par_iter_mut().enumerate().for_each(|(i, o)| {
+                let (idx, val) = s.row(i);
+                *o = idx.iter().zip(val).map(|(&j, &x)| x as f64 * v[j]).sum();
+            }),
+        };
+        scale::unit(self.n(), matvec)
     }
 
     /// `‖X − UUᵀ‖² / ‖X‖²`, without an n×n array when X is sparse.

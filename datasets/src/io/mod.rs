@@ -10,7 +10,7 @@
 //!   CSV).
 
 use crate::error::{DataError, Result};
-use crate::matrix::Dense;
+use crate::matrix::{f32_values, Dense, Scaled};
 use npyz::WriterBuilder;
 use std::path::Path;
 
@@ -35,45 +35,63 @@ pub fn is_npz(path: &Path) -> bool {
 }
 
 /// Reads a sparse matrix saved by `scipy.sparse.save_npz` (see [`crate::formats::npz`]).
-pub fn read_sparse_npz(path: &Path) -> Result<crate::sparse::Csr> {
-    crate::formats::npz::parse_sparse_npz(path, &read_bytes(path)?)
+pub fn read_sparse_npz(path: &Path) -> Result<Scaled<crate::sparse::Csr>> {
+    crate::formats::npz::parse_sparse_npz(path, &read_file(path)?)
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+/// The bytes of a user's file, which must be a regular file (a device such as `/dev/zero`, a
+/// pipe or a folder is refused before a byte is read: it has no size to check).
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "cannot read a folder as a file"
+        } else {
+            "cannot read it: not a regular file (a device or a pipe?)"
+        };
+        return Err(DataError::format(path, kind));
+    }
     std::fs::read(path).map_err(|e| DataError::io(path, e))
 }
 
-/// Reads a 2-D matrix from `.npy` (by extension) or CSV/text (anything else).
-pub fn read_matrix(path: &Path) -> Result<Dense> {
-    parse_matrix(path, &read_bytes(path)?)
+/// Reads a 2-D matrix from `.npy` (by extension) or CSV/text (anything else). The values are
+/// read and checked in `f64` and become `f32` by [`f32_values`]: scaled by a power of two when
+/// they lie beyond `f32`'s comfortable range (the exponent comes back with the matrix).
+pub fn read_matrix(path: &Path) -> Result<Scaled<Dense>> {
+    parse_matrix(path, &read_file(path)?)
 }
 
 /// [`read_matrix`] of the bytes of a file named `path` (its extension picks the format; it
 /// names the file in errors).
-pub fn parse_matrix(path: &Path, bytes: &[u8]) -> Result<Dense> {
-    let m = if is_npy(path) {
-        let (shape, values) = read_npy::<f32>(path, bytes)?;
-        if shape.len() != 2 {
+pub fn parse_matrix(path: &Path, bytes: &[u8]) -> Result<Scaled<Dense>> {
+    let (nrows, ncols, values) = if is_npy(path) {
+        let (shape, values) = read_npy::<f64>(path, bytes)?;
+        let [nrows, ncols] = shape[..] else {
             return Err(DataError::format(
                 path,
                 format!("expected a 2-D array, found shape {shape:?}"),
             ));
-        }
-        Dense::new(shape[0], shape[1], values)?
+        };
+        (nrows, ncols, values)
     } else {
         read_csv(path, bytes)?
     };
-    if m.nrows() == 0 || m.ncols() == 0 {
+    if nrows == 0 || ncols == 0 {
         return Err(DataError::Empty {
             what: format!("matrix in {}", path.display()),
         });
     }
-    Ok(m)
+    let what = format!("matrix in {}", path.display());
+    let (values, exponent) = f32_values(&values, ncols, &what)?;
+    Ok(Scaled {
+        matrix: Dense::new(nrows, ncols, values)?,
+        exponent,
+    })
 }
 
 /// Reads class labels (nonnegative integers) from a 1-D `.npy` or a text file.
 pub fn read_labels(path: &Path) -> Result<Vec<usize>> {
-    parse_labels(path, &read_bytes(path)?)
+    parse_labels(path, &read_file(path)?)
 }
 
 /// [`read_labels`] of the bytes of a file named `path`.
@@ -308,6 +326,21 @@ mod tests {
     }
 
     #[test]
+    fn a_small_png_declaring_a_huge_picture_is_refused_before_decoding() {
+        // 9000×9000 zeros: 81 MB of pixels (324 MB as f32) in a file of about 80 kB.
+        let img = image::GrayImage::new(9000, 9000);
+        let bytes = png_bytes(image::DynamicImage::ImageLuma8(img));
+        assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+        let err = user_png(Path::new("big.png"), &bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("9000×9000") && err.contains("at most"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn nested_brackets_in_an_npy_header_are_refused_at_once() {
         // The input that made the header parser run for minutes, found by the npy fuzz target.
         let header = format!(
@@ -360,7 +393,7 @@ mod tests {
         let m = Dense::new(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.5, -6.0]).unwrap();
         let p = d.join("m.npy");
         write_npy(&p, &m).unwrap();
-        assert_eq!(read_matrix(&p).unwrap(), m);
+        assert_eq!(read_matrix(&p).unwrap().matrix, m);
         let l = d.join("l.npy");
         atomic_write(&l, &npy_bytes_labels(&[3, 1, 2])).unwrap();
         assert_eq!(read_labels(&l).unwrap(), vec![3, 1, 2]);
@@ -371,7 +404,7 @@ mod tests {
         let d = tmpdir("csv");
         let p = d.join("m.csv");
         std::fs::write(&p, "# comment\n1, 2,3\n4;5 6\n").unwrap();
-        let m = read_matrix(&p).unwrap();
+        let m = read_matrix(&p).unwrap().matrix;
         assert_eq!(m.shape(), [2, 3]);
         std::fs::write(&p, "1,2\n3\n").unwrap();
         assert!(matches!(
@@ -407,5 +440,51 @@ mod tests {
         assert!(matches!(read_matrix(&p), Err(DataError::Format { .. })));
         std::fs::write(&p, b"not numpy at all").unwrap();
         assert!(matches!(read_matrix(&p), Err(DataError::Format { .. })));
+    }
+
+    #[test]
+    fn values_beyond_f32_are_scaled_by_a_power_of_two_not_lost() {
+        let d = tmpdir("range");
+        let p = d.join("m.csv");
+        // Valid numbers that f32 would turn into zeros or infinities.
+        for (text, exponent) in [
+            ("1e-50,2e-50\n0,4e-50\n", 165),
+            ("1e100,3e100\n0,2e100\n", -333),
+            ("5e-324,1e-323\n0,0\n", 1073),
+            ("1e300,-1e300\n1,0\n", -996),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            let read = read_matrix(&p).unwrap();
+            assert_eq!(read.exponent, exponent, "{text}");
+            let want: Vec<f64> = text
+                .split([',', '\n'])
+                .filter(|f| !f.is_empty())
+                .map(|f| f.parse::<f64>().unwrap())
+                .collect();
+            let big = read
+                .matrix
+                .data()
+                .iter()
+                .fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!((1.0..2.0).contains(&big), "{text}: largest {big}");
+            // Every value to f32's precision relative to the largest (1 beside 1e300 is below
+            // it, as it is in any f32 matrix).
+            let top = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (&got, &v) in read.matrix.data().iter().zip(&want) {
+                let back = crate::matrix::times_pow2(got as f64, -exponent);
+                assert!((back - v).abs() <= 6e-8 * top, "{text}: {back} for {v}");
+            }
+        }
+        // Within the window nothing moves: the values are f32's rounding of the file's.
+        std::fs::write(&p, "1e-20,3\n1e20,0.1\n").unwrap();
+        let read = read_matrix(&p).unwrap();
+        assert_eq!(read.exponent, 0);
+        assert_eq!(read.matrix.data(), &[1e-20f32, 3.0, 1e20, 0.1]);
+        // A real infinity or NaN is named as one, with its place.
+        std::fs::write(&p, "1,2\n3,1e400\n").unwrap();
+        assert!(matches!(
+            read_matrix(&p),
+            Err(DataError::NonFinite { row: 1, col: 1, .. })
+        ));
     }
 }

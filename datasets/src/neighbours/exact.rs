@@ -127,7 +127,14 @@ pub fn nearest_lists_stats(
                         Par::Seq,
                     );
                     for (li, heap) in heaps.iter_mut().enumerate() {
-                        screen_block(heap, r0 + li, c0, &g.col_as_slice(li)[..cb], &screen.norms[c0..c0 + cb], keep);
+                        screen_block(
+                            heap,
+                            r0 + li,
+                            c0,
+                            &g.col_as_slice(li)[..cb],
+                            &screen.norms[c0..c0 + cb],
+                            keep,
+                        );
                     }
                     c0 += cb;
                 }

@@ -13,6 +13,9 @@
 //!   two only when the new run commits; a run that fails leaves the old folder as it was.
 //!   Files of the old run therefore never survive into the new one.
 //! * **[`Mode::Resume`]** continues in place, in a folder made by the same command.
+//! * **Symbolic links**: an output folder named through a link is the folder it points to (its
+//!   replacement happens there; the link stays a link); a link in place of the lock file is
+//!   refused, never written through.
 //! * Writability is checked when the folder is opened, before any work.
 //!
 //! A kill at any moment leaves either the old folder, or an unfinished run (marker with
@@ -70,8 +73,14 @@ pub enum OutDirError {
         "`out` {dir}: the marker {MARKER} is damaged ({msg}); move the folder away or delete it"
     )]
     BadMarker { dir: PathBuf, msg: String },
+    #[error("`out` {0} is a mount point: `overwrite` replaces a run by renaming folders, which a mount point does not allow; write the runs into a folder inside it")]
+    MountPoint(PathBuf),
     #[error("`resume` and `overwrite` exclude each other")]
     ResumeAndOverwrite,
+    #[error("`out` {dir}: its lock file {LOCK} is a symbolic link, which nmfnet never writes through; remove the link")]
+    LinkedLock { dir: PathBuf },
+    #[error("`out` {dir} is a symbolic link to a folder that does not exist ({cause})")]
+    DanglingLink { dir: PathBuf, cause: String },
 }
 
 /// How a run means to use an existing folder.
@@ -181,16 +190,35 @@ fn read_marker(dir: &Path) -> Result<Option<Marker>, OutDirError> {
     Ok(Some(m))
 }
 
-/// Opens (creating) the lock file of `dir` and takes it, or says who holds it.
+/// Options that never follow a symbolic link at the last component: a link planted as the lock
+/// file must not have its target written.
+fn no_follow(o: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW);
+    }
+    o
+}
+
+/// Opens (creating) the lock file of `dir` and takes it, or says who holds it. A symbolic link
+/// in its place is refused, never followed.
 fn lock(dir: &Path) -> Result<File, OutDirError> {
     let p = dir.join(LOCK);
-    let mut f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&p)
-        .map_err(|e| unwritable(dir, e))?;
+    if p.symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(OutDirError::LinkedLock { dir: dir.into() });
+    }
+    let mut f = no_follow(
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
+    )
+    .open(&p)
+    .map_err(|e| unwritable(dir, e))?;
     match f.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -220,13 +248,40 @@ fn lock(dir: &Path) -> Result<File, OutDirError> {
 
 /// Is the lock of `dir` free (so whatever left `dir` is gone)?
 fn lock_is_free(dir: &Path) -> bool {
-    match OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(dir.join(LOCK))
-    {
+    match no_follow(OpenOptions::new().read(true).write(true)).open(dir.join(LOCK)) {
         Ok(f) => f.try_lock().is_ok(),
         Err(_) => true,
+    }
+}
+
+/// Folder names longer than this get a shortened staging sibling (see [`sibling`]).
+const LONG_NAME: usize = 200;
+
+/// FNV-1a, 64 bits: a stable digest of a name (not a security measure).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Whether `dir` is a mount point (another device than its parent's; Unix only).
+fn is_mount_point(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let parent = dir
+            .canonicalize()
+            .ok()
+            .and_then(|d| d.parent().map(Path::to_path_buf));
+        match (std::fs::metadata(dir), parent.map(std::fs::metadata)) {
+            (Ok(d), Some(Ok(p))) => d.dev() != p.dev(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
     }
 }
 
@@ -240,6 +295,17 @@ fn sibling(target: &Path, tag: &str) -> Result<(PathBuf, String), OutDirError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // A long name keeps its start and a digest of the whole, so that the sibling's name
+    // stays within the 255 bytes of a file name.
+    let name = if name.len() > LONG_NAME {
+        let mut cut = 100;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}~{:016x}", &name[..cut], fnv1a(name.as_bytes()))
+    } else {
+        name
+    };
     let prefix = format!(".{name}.nmfnet-{tag}-");
     Ok((
         parent.join(format!("{prefix}{}", std::process::id())),
@@ -305,6 +371,23 @@ impl RunDir {
         mode: Mode,
         inputs: &[&Path],
     ) -> Result<RunDir, OutDirError> {
+        // An output folder given as a symbolic link means the folder it points to: the run,
+        // its staging folder and its replacement all happen there, and the link stays.
+        let resolved;
+        let target = if target
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            resolved = target
+                .canonicalize()
+                .map_err(|e| OutDirError::DanglingLink {
+                    dir: target.into(),
+                    cause: e.to_string(),
+                })?;
+            resolved.as_path()
+        } else {
+            target
+        };
         if target.exists() && !target.is_dir() {
             return Err(OutDirError::NotAFolder(target.into()));
         }
@@ -392,6 +475,9 @@ impl RunDir {
                         dir: target.into(),
                         examples: examples(&foreign),
                     });
+                }
+                if is_mount_point(target) {
+                    return Err(OutDirError::MountPoint(target.into()));
                 }
                 let (staging, _) = sibling(target, "new")?;
                 let _ = std::fs::remove_dir_all(&staging);
@@ -549,6 +635,39 @@ mod tests {
         std::fs::write(p, text).unwrap();
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn links_are_never_written_through_and_an_out_link_means_its_folder() {
+        let d = tmp("links");
+        // A link planted as the lock file: its target keeps its bytes.
+        let victim = d.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let run = d.join("run");
+        let mut rd = RunDir::open(&run, "cluster", Mode::Fresh, &[]).unwrap();
+        write(&mut rd, "a.txt", "1");
+        rd.commit().unwrap();
+        std::fs::remove_file(run.join(LOCK)).ok();
+        std::os::unix::fs::symlink(&victim, run.join(LOCK)).unwrap();
+        let err = RunDir::open(&run, "cluster", Mode::Resume, &[]).unwrap_err();
+        assert!(matches!(err, OutDirError::LinkedLock { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        std::fs::remove_file(run.join(LOCK)).unwrap();
+        // Overwriting through a link replaces the run in the folder it points to; the link
+        // stays a link, and no file of the old run survives.
+        let link = d.join("latest");
+        std::os::unix::fs::symlink(&run, &link).unwrap();
+        let mut rd = RunDir::open(&link, "cluster", Mode::Overwrite, &[]).unwrap();
+        write(&mut rd, "b.txt", "2");
+        rd.commit().unwrap();
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert!(run.join("b.txt").is_file() && !run.join("a.txt").exists());
+        // A link to nothing is a typed error.
+        let dangling = d.join("dangling");
+        std::os::unix::fs::symlink(d.join("missing"), &dangling).unwrap();
+        let err = RunDir::open(&dangling, "cluster", Mode::Fresh, &[]).unwrap_err();
+        assert!(matches!(err, OutDirError::DanglingLink { .. }), "{err}");
+    }
+
     #[test]
     fn folders_with_other_files_are_refused_untouched() {
         let d = tmp("foreign");
@@ -591,6 +710,33 @@ mod tests {
         assert!(!out.join("basis.png").exists());
         // Nothing is left beside it.
         assert_eq!(entries(&base).unwrap(), vec!["run".to_string()]);
+    }
+
+    #[test]
+    fn a_run_with_a_name_near_the_limit_is_replaced() {
+        // 240 bytes (multi-byte characters included): its staging sibling's name would have
+        // passed the 255-byte limit of a file name.
+        let base = tmp("long");
+        let name: String = "é".repeat(20) + &"r".repeat(200);
+        assert_eq!(name.len(), 240);
+        let out = base.join(&name);
+        let mut rd = RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap();
+        write(&mut rd, "summary.json", "old");
+        rd.commit().unwrap();
+        let mut rd = RunDir::open(&out, "nmf", Mode::Overwrite, &[]).unwrap();
+        write(&mut rd, "summary.json", "new");
+        rd.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "new"
+        );
+        assert_eq!(entries(&base).unwrap(), vec![name]);
+        // A mount point (which `overwrite` refuses before any work: it cannot be renamed) is
+        // told from a plain folder.
+        if Path::new("/proc/self").exists() {
+            assert!(is_mount_point(Path::new("/proc")));
+        }
+        assert!(!is_mount_point(&out));
     }
 
     #[test]
