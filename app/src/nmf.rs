@@ -106,6 +106,19 @@ pub struct NmfReport {
     pub w: Dense,
 }
 
+/// Refuses an NMF of an m × n matrix at rank k past the memory budget: Y in f64 and up to two
+/// m × n work arrays (the products and the objective of the dense solvers), and the factors'
+/// work arrays (≈ 12 f64 per entry of H and W: the factors, their products and Gram matrices).
+fn check_memory(m: usize, n: usize, k: usize) -> anyhow::Result<()> {
+    let (m, n, k) = (m as f64, n as f64, k as f64);
+    let need = 3.0 * m * n * 8.0 + 96.0 * (m + n) * k + 8.0 * k * k;
+    nmfnet_datasets::error::check_memory(
+        format!("an NMF of a {m} × {n} matrix at rank {k}"),
+        need.min(u64::MAX as f64) as u64,
+    )?;
+    Ok(())
+}
+
 /// Runs `job`; nothing is written unless every input is valid.
 pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let started = Instant::now();
@@ -154,6 +167,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
             (y.0.as_ref().clone(), job.image_shape, name.clone(), 0)
         }
     };
+    check_memory(y.nrows(), y.ncols(), job.params.rank)?;
     let ym = nonneg_from_dense(&y).with_context(|| format!("input {input}"))?;
     let mut params = job.params.clone();
     params.cancel = job.run.cancel.clone();

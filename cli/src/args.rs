@@ -98,8 +98,16 @@ pub fn override_run(
 /// A job read from `path` (`-`: standard input).
 pub fn read_job<J: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<J> {
     if path == std::path::Path::new("-") {
+        // A job is a few kB; a stream without end (`< /dev/zero`) stops at the bound.
+        const MAX_JOB_BYTES: u64 = 16 << 20;
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::io::stdin(), MAX_JOB_BYTES + 1),
+            &mut text,
+        )?;
+        if text.len() as u64 > MAX_JOB_BYTES {
+            anyhow::bail!("the job on standard input is longer than {MAX_JOB_BYTES} bytes");
+        }
         return nmfnet_app::job::parse_job(&text)
             .map_err(|e| anyhow::anyhow!("invalid job on standard input: {e}"));
     }

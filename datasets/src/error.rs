@@ -68,8 +68,20 @@ pub enum DataError {
     },
     #[error("invalid parameter {name}: {msg}")]
     Param { name: &'static str, msg: String },
-    #[error("{what} needs about {} of memory, but this machine has {} available: choose a smaller size", gib(*.need), gib(*.have))]
-    Memory { what: String, need: u64, have: u64 },
+    #[error("{what}: {empty} of its {n} rows are empty (isolated nodes, which no method can place in a cluster); a graph with more isolated nodes than connected ones is refused")]
+    Isolated {
+        what: String,
+        empty: usize,
+        n: usize,
+    },
+    #[error("{what} needs about {} of memory, but {} available{}: choose a smaller size", gib(*.need), gib(*.have), if *.limited { " (NMFNET_MAX_MEMORY)" } else { " on this machine" })]
+    Memory {
+        what: String,
+        need: u64,
+        have: u64,
+        /// The budget is the user's `NMFNET_MAX_MEMORY`, not the machine's available memory.
+        limited: bool,
+    },
 }
 
 fn gib(bytes: u64) -> String {
@@ -85,14 +97,54 @@ pub fn available_memory() -> Option<u64> {
     Some(kib.saturating_mul(1024))
 }
 
-/// Refuses work that needs `need` bytes when the machine has fewer available (nothing is
-/// refused where the available memory is not known).
+/// The memory a command may plan to use: the machine's available memory, or less where the
+/// environment variable `NMFNET_MAX_MEMORY` says so (bytes, or a number with a K, M, G or T
+/// suffix in powers of 1024: `NMFNET_MAX_MEMORY=2G`). Returns the budget and whether it is the
+/// user's limit; None where neither is known. A value that is not a size is an error.
+pub fn memory_budget() -> Result<Option<(u64, bool)>> {
+    let limit = match std::env::var("NMFNET_MAX_MEMORY") {
+        Ok(text) => Some(parse_size(&text).ok_or_else(|| DataError::Param {
+            name: "NMFNET_MAX_MEMORY",
+            msg: format!("{text:?} is not a size (bytes, or a number followed by K, M, G or T)"),
+        })?),
+        Err(_) => None,
+    };
+    Ok(match (available_memory(), limit) {
+        (Some(have), Some(lim)) if lim < have => Some((lim, true)),
+        (Some(have), _) => Some((have, false)),
+        (None, Some(lim)) => Some((lim, true)),
+        (None, None) => None,
+    })
+}
+
+fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (digits, shift) = match t.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return None,
+            };
+            (t[..i].trim(), shift)
+        }
+        _ => (t, 0),
+    };
+    let value: f64 = digits.parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| (value * (1u64 << shift) as f64) as u64)
+}
+
+/// Refuses work that needs `need` bytes when the budget of [`memory_budget`] is smaller
+/// (nothing is refused where no budget is known).
 pub fn check_memory(what: impl Into<String>, need: u64) -> Result<()> {
-    match available_memory() {
-        Some(have) if need > have => Err(DataError::Memory {
+    match memory_budget()? {
+        Some((have, limited)) if need > have => Err(DataError::Memory {
             what: what.into(),
             need,
             have,
+            limited,
         }),
         _ => Ok(()),
     }
@@ -115,6 +167,22 @@ impl DataError {
         DataError::Format {
             path: path.into(),
             msg: msg.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn memory_budgets_read_as_sizes() {
+        assert_eq!(parse_size("1048576"), Some(1 << 20));
+        assert_eq!(parse_size("64M"), Some(64 << 20));
+        assert_eq!(parse_size(" 1.5g "), Some(3 << 29));
+        assert_eq!(parse_size("2T"), Some(2 << 40));
+        for bad in ["", "lots", "-1G", "1X", "G", "NaN"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
         }
     }
 }

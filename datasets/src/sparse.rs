@@ -212,6 +212,22 @@ pub fn validate_sparse_similarity(mut x: Csr, what: &str) -> Result<Csr> {
         }
     }
     x.values = sym;
+    // A claimed n that the stored entries do not justify: most nodes would be isolated, and
+    // every one of them still costs a row of U (a 1 kB archive can claim millions of them).
+    let empty = (0..x.nrows)
+        .filter(|&i| {
+            x.values[x.indptr[i]..x.indptr[i + 1]]
+                .iter()
+                .all(|&v| v == 0.0)
+        })
+        .count();
+    if empty > x.nrows / 2 {
+        return Err(DataError::Isolated {
+            what: what.into(),
+            empty,
+            n: x.nrows,
+        });
+    }
     Ok(x)
 }
 
@@ -279,5 +295,23 @@ mod tests {
                 .as_slice()
         );
         assert_eq!(sparse.get(1, 0), sparse.get(0, 1));
+    }
+
+    #[test]
+    fn a_graph_of_mostly_isolated_nodes_is_refused() {
+        // Two connected nodes in four: accepted (half); in five, or in a claimed 10^7: refused.
+        let graph = |n: usize| {
+            let mut rows = vec![vec![(1, 1.0)], vec![(0, 1.0)]];
+            rows.resize(n, vec![]);
+            Csr::from_rows(n, rows).unwrap()
+        };
+        assert!(validate_sparse_similarity(graph(4), "X").is_ok());
+        for n in [5, 10_000_000] {
+            let err = validate_sparse_similarity(graph(n), "X").unwrap_err();
+            assert!(
+                matches!(err, DataError::Isolated { empty, .. } if empty == n - 2),
+                "{err}"
+            );
+        }
     }
 }

@@ -33,6 +33,19 @@ fn conv<B: Backend>(
 }
 
 impl DiscriminatorConfig {
+    /// The number of parameters [`init`](Self::init) makes (the norms' running statistics
+    /// included), from the config alone.
+    pub fn parameter_count(&self) -> u64 {
+        let c = self.base_channels as u64;
+        let conv = |cin: u64, cout: u64| 16 * cin * cout + cout;
+        conv(self.in_channels as u64, c)
+            + conv(c, 2 * c)
+            + conv(2 * c, 4 * c)
+            + conv(4 * c, 8 * c)
+            + conv(8 * c, 1)
+            + 4 * (2 * c + 4 * c + 8 * c)
+    }
+
     pub fn init<B: Backend>(&self, device: &B::Device) -> Discriminator<B> {
         let c = self.base_channels;
         let s = self.init_std;

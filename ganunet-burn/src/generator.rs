@@ -157,6 +157,28 @@ impl GeneratorConfig {
 }
 
 impl GeneratorConfig {
+    /// The number of parameters [`init`](Self::init) makes (weights and biases of every
+    /// convolution and of the W head, the norms' scales, shifts and running statistics, as
+    /// Burn's `num_params` counts them), counted from the config
+    /// alone, so that a width can be refused before anything is allocated.
+    pub fn parameter_count(&self) -> u64 {
+        let l = self.levels.max(1);
+        let ch = |i: usize| self.channels(i) as u64;
+        let conv = |cin: u64, cout: u64| 16 * cin * cout + cout;
+        let mut count = 0u64;
+        for i in 0..l {
+            let cin = if i == 0 { self.group as u64 } else { ch(i - 1) };
+            count += conv(cin, ch(i)) + if i > 0 && i + 1 < l { 4 * ch(i) } else { 0 };
+        }
+        for j in 0..l.saturating_sub(1) {
+            let cin = if j + 2 == l { ch(l - 1) } else { 2 * ch(j + 1) };
+            count += conv(cin, ch(j)) + 4 * ch(j);
+        }
+        let head_in = if l == 1 { ch(0) } else { 2 * ch(0) };
+        let kw = (self.k * self.group) as u64;
+        count + conv(head_in, self.k as u64) + ch(l - 1) * kw + kw
+    }
+
     /// Floating-point operations per group of each stage of the forward pass on `side`×`side`
     /// images, in forward order (2 per multiply-add; the convolutions' and products' arithmetic,
     /// not the norms or activations; the NNLS layer's two products and its sweeps' row
@@ -339,6 +361,36 @@ mod tests {
     use burn::tensor::{Distribution, TensorData, Tolerance};
 
     type B = Flex;
+
+    #[test]
+    fn parameter_counts_from_the_configs_match_the_networks() {
+        use crate::config::DiscriminatorConfig;
+        use burn::module::Module;
+        let device = Default::default();
+        for (group, k, base, max, levels) in
+            [(40, 10, 8, 64, 5), (6, 2, 4, 16, 1), (12, 3, 2, 8, 3)]
+        {
+            let g = GeneratorConfig {
+                group,
+                k,
+                base_channels: base,
+                max_channels: max,
+                levels,
+                ..Default::default()
+            };
+            let net = g.init::<B>(&device).unwrap();
+            assert_eq!(g.parameter_count(), net.num_params() as u64, "{g:?}");
+            let d = DiscriminatorConfig {
+                in_channels: 2 * group,
+                base_channels: base,
+                ..Default::default()
+            };
+            assert_eq!(
+                d.parameter_count(),
+                d.init::<B>(&device).num_params() as u64
+            );
+        }
+    }
 
     #[test]
     fn shapes_and_nonnegative_heads_for_padded_mnist_and_faces() {

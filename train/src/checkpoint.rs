@@ -151,11 +151,30 @@ pub fn restore_from_state<T: Task>(
     })
 }
 
+/// The bytes of the checkpoint file `path` of the folder `dir`: a regular file only (a link
+/// to `/dev/zero` or a pipe would be read without end).
+fn read_checkpoint(path: &Path, dir: &Path) -> Result<Vec<u8>, TrainError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(TrainError::BadCheckpoint {
+            path: path.into(),
+            msg: "not a regular file".into(),
+        }),
+        _ => std::fs::read(path).map_err(|_| TrainError::NoCheckpoint(dir.into())),
+    }
+}
+
 /// Reads the config stored in a checkpoint folder (for tools that rebuild a task from it).
 pub fn checkpoint_config(dir: &Path) -> Result<serde_json::Value, TrainError> {
+    Ok(checkpoint_contents(dir)?.0)
+}
+
+/// The config stored in a checkpoint folder and the length in bytes of its state: a tool can
+/// tell a config whose model the state cannot hold before it builds that model.
+pub fn checkpoint_contents(dir: &Path) -> Result<(serde_json::Value, usize), TrainError> {
     let path = checkpoint_path(dir);
-    let bytes = std::fs::read(&path).map_err(|_| TrainError::NoCheckpoint(dir.into()))?;
-    Ok(decode_checkpoint(&path, &bytes)?.0.config)
+    let bytes = read_checkpoint(&path, dir)?;
+    let (meta, state) = decode_checkpoint(&path, &bytes)?;
+    Ok((meta.config, state.len()))
 }
 
 /// Restores a task from the checkpoint in `dir` (for tools that use a trained model): the
@@ -171,7 +190,7 @@ pub(crate) fn restore<T: Task>(
     task: &mut T,
 ) -> anyhow::Result<(CheckpointMeta, PathBuf)> {
     let path = checkpoint_path(dir);
-    let bytes = std::fs::read(&path).map_err(|_| TrainError::NoCheckpoint(dir.into()))?;
+    let bytes = read_checkpoint(&path, dir)?;
     let (meta, state) = decode_checkpoint(&path, &bytes)?;
     if !task.accepts_config(&meta.config) {
         return Err(TrainError::ConfigMismatch {

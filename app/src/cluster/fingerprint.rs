@@ -37,8 +37,7 @@ impl Fingerprint {
         let files = paths
             .into_iter()
             .map(|p| {
-                let bytes =
-                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+                let bytes = nmfnet_datasets::io::read_file(p)?;
                 Ok((p.to_path_buf(), sha256_hex(&bytes)))
             })
             .collect::<anyhow::Result<_>>()?;

@@ -11,6 +11,7 @@ mod classical;
 mod fingerprint;
 mod input;
 mod job;
+mod memory;
 mod net;
 mod report;
 
@@ -42,6 +43,7 @@ pub fn cluster(job: &ClusterJob) -> anyhow::Result<ClusterReport> {
     let mut problem = input::load_problem(job)?;
     let input_seconds = loading.elapsed().as_secs_f64();
     let rank = resolve_rank(job.rank, &problem)?;
+    memory::check(job, &problem, rank)?;
     let resolved = resolve(job, rank);
     let (best, out): (Fitted, Option<RunDir>) = match &resolved.solver {
         Solver::Classical(c) => {

@@ -38,7 +38,18 @@ pub(crate) fn load_splits(
 
 /// The training config saved in a `gan train` checkpoint folder.
 pub fn checkpoint_training_config(dir: &Path) -> anyhow::Result<GanTrainingConfig> {
-    let value = nmfnet_train::checkpoint::checkpoint_config(dir)?;
-    serde_json::from_value(value)
-        .with_context(|| format!("{} does not hold a GAN-UNET checkpoint", dir.display()))
+    let (value, state) = nmfnet_train::checkpoint::checkpoint_contents(dir)?;
+    let cfg: GanTrainingConfig = serde_json::from_value(value)
+        .with_context(|| format!("{} does not hold a GAN-UNET checkpoint", dir.display()))?;
+    // The generator's weights are in the state as f32: a config naming a wider model than the
+    // state holds is refused before that model is built (a few bytes could ask for gigabytes).
+    let params = cfg.generator.parameter_count();
+    if (state as u64) < params.saturating_mul(4) {
+        anyhow::bail!(
+            "{} holds {state} bytes of state, but the generator its config describes has {params} parameters ({} bytes as f32): the config is not this state's",
+            dir.display(),
+            params.saturating_mul(4)
+        );
+    }
+    Ok(cfg)
 }

@@ -10,6 +10,7 @@ mod front;
 mod gan;
 mod jobs;
 mod kills;
+mod memory;
 mod nmf;
 mod reproduce;
 mod safety;

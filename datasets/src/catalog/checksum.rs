@@ -15,7 +15,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 pub(crate) fn read_checked(dir: &Path, (rel, sha): (&str, &str)) -> Result<Vec<u8>> {
     let path = dir.join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
+    let bytes = crate::io::read_file(&path)?;
     let got = sha256_hex(&bytes);
     if got != sha {
         return Err(DataError::format(
@@ -37,7 +37,7 @@ pub(crate) fn read_manifest(
     let mut contents = Vec::with_capacity(rel_paths.len());
     for rel in rel_paths {
         let path = dir.join(rel);
-        let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
+        let bytes = crate::io::read_file(&path)?;
         lines.push((rel.clone(), sha256_hex(&bytes)));
         contents.push(bytes);
     }

@@ -139,13 +139,13 @@ pub fn parse_labels(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
 
 /// Reads an images file from disk.
 pub fn read_images(path: &Path) -> Result<IdxImages> {
-    let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let raw = crate::io::read_file(path)?;
     parse_images(path, &raw)
 }
 
 /// Reads a labels file from disk.
 pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let raw = crate::io::read_file(path)?;
     parse_labels(path, &raw)
 }
 

@@ -67,7 +67,7 @@ pub struct MatVar {
 
 /// Reads all variables of a MAT-file.
 pub fn read_mat(path: &Path) -> Result<Vec<MatVar>> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let bytes = crate::io::read_file(path)?;
     parse_mat(&bytes).map_err(|msg| DataError::format(path, msg))
 }
 

@@ -87,7 +87,7 @@ pub fn parse_pgm(path: &Path, b: &[u8]) -> Result<Gray> {
 
 /// Reads a P5 file.
 pub fn read_pgm(path: &Path) -> Result<Gray> {
-    let b = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let b = crate::io::read_file(path)?;
     parse_pgm(path, &b)
 }
 

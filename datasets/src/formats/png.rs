@@ -3,8 +3,8 @@
 use crate::error::{DataError, Result};
 use std::path::Path;
 
-/// The most pixels of one user's image: 8192×8192, 256 MiB as f32.
-pub const MAX_USER_PIXELS: u64 = 1 << 26;
+/// The most pixels of one user's image: 4096×4096, 64 MiB as f32 (a column of Y each).
+pub const MAX_USER_PIXELS: u64 = 1 << 24;
 
 /// A user's PNG as gray values in [0, 1]: 8- and 16-bit grayscale at full precision; colour
 /// or transparency would need a conversion the user should choose, so they are refused.
@@ -19,7 +19,7 @@ pub(crate) fn user_png(path: &Path, bytes: &[u8]) -> Result<(usize, usize, Vec<f
     if w as u64 * h as u64 > MAX_USER_PIXELS {
         return Err(DataError::format(
             path,
-            format!("a {w}×{h} image: at most {MAX_USER_PIXELS} pixels (8192×8192) are read"),
+            format!("a {w}×{h} image: at most {MAX_USER_PIXELS} pixels (4096×4096) are read"),
         ));
     }
     let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)

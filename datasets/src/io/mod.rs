@@ -218,7 +218,7 @@ pub fn read_image_folder(dir: &Path) -> Result<ImageFolder> {
     let mut images = Vec::with_capacity(files.len());
     let mut size = None;
     for f in &files {
-        let bytes = std::fs::read(f).map_err(|e| DataError::io(f, e))?;
+        let bytes = read_file(f)?;
         let is_png = f
             .extension()
             .map(|e| e.eq_ignore_ascii_case("png"))
@@ -230,7 +230,22 @@ pub fn read_image_folder(dir: &Path) -> Result<ImageFolder> {
             (g.width, g.height, g.pixels)
         };
         match size {
-            None => size = Some((h, w)),
+            None => {
+                // Every image has the first one's size: the folder's pixels (f32), and the
+                // matrix they become, are known now, before the others are decoded.
+                let need = (files.len() as u64)
+                    .saturating_mul(h as u64 * w as u64)
+                    .saturating_mul(8);
+                crate::error::check_memory(
+                    format!(
+                        "reading {} images of {w}×{h} from {}",
+                        files.len(),
+                        dir.display()
+                    ),
+                    need,
+                )?;
+                size = Some((h, w))
+            }
             Some(s) if s != (h, w) => {
                 return Err(DataError::format(
                     f,

@@ -608,8 +608,16 @@ impl Drop for RunDir {
         if self.staging {
             // The replacement failed: the earlier run stays as it was.
             let _ = std::fs::remove_dir_all(&self.work);
-        } else if self.fresh && self.marker.files.is_empty() {
-            // A new run that failed before writing anything leaves no trace.
+        } else if self.fresh
+            && self
+                .marker
+                .files
+                .iter()
+                .all(|f| std::fs::symlink_metadata(self.work.join(f)).is_err())
+        {
+            // A new run that failed before writing anything leaves no trace (names it only
+            // claimed, as a training run claims its checkpoint before it builds the model, do
+            // not count).
             let _ = std::fs::remove_file(self.work.join(MARKER));
             let _ = std::fs::remove_file(self.work.join(LOCK));
             if self.created {
@@ -749,6 +757,23 @@ mod tests {
         std::fs::create_dir(&empty).unwrap();
         drop(RunDir::open(&empty, "nmf", Mode::Fresh, &[]).unwrap());
         assert!(empty.is_dir() && entries(&empty).unwrap().is_empty());
+        // Names only claimed (a training run claims its checkpoint before it builds the model,
+        // which may be refused) are not writing: still no trace, in a new or a user's folder.
+        for dir in [base.join("claimed"), empty.clone()] {
+            let mut rd = RunDir::open(&dir, "gan-train", Mode::Fresh, &[]).unwrap();
+            rd.claim(&["checkpoint.bin", "metrics.jsonl"]).unwrap();
+            drop(rd);
+            assert!(
+                !dir.exists() || entries(&dir).unwrap().is_empty(),
+                "{dir:?}"
+            );
+        }
+        // One written file: the run is kept for a resume.
+        let mut rd = RunDir::open(&base.join("written"), "gan-train", Mode::Fresh, &[]).unwrap();
+        rd.claim(&["checkpoint.bin"]).unwrap();
+        write(&mut rd, "metrics.jsonl", "{}");
+        drop(rd);
+        assert!(base.join("written/metrics.jsonl").exists());
     }
 
     #[test]

@@ -286,6 +286,19 @@ impl<B: AutodiffBackend> GanTask<B> {
                 );
             }
         }
+        // The widths come from a config or a checkpoint's metadata: refused before the
+        // networks are drawn when their parameters, with the gradients and Adam's two moments
+        // of a training run (4 f32 copies, the drawing's temporary a fifth), pass the budget.
+        let disc = cfg.discriminator.as_ref().map(|d| DiscriminatorConfig {
+            in_channels: 2 * cfg.generator.group,
+            ..d.clone()
+        });
+        let params =
+            cfg.generator.parameter_count() + disc.as_ref().map_or(0, |d| d.parameter_count());
+        nmfnet_datasets::error::check_memory(
+            format!("a GAN-UNET of {params} parameters"),
+            params.saturating_mul(4 * 5),
+        )?;
         let data = PaddedImages::new(images, &cfg.generator)?;
         let first = balanced_groups(&data.labels, cfg.generator.group, step_seed(cfg.seed, 0))?;
         // Weights are drawn from the backend's generator: seed it, then draw every parameter
