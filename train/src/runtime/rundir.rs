@@ -73,8 +73,6 @@ pub enum OutDirError {
         "`out` {dir}: the marker {MARKER} is damaged ({msg}); move the folder away or delete it"
     )]
     BadMarker { dir: PathBuf, msg: String },
-    #[error("`out` {0} is a mount point: `overwrite` replaces a run by renaming folders, which a mount point does not allow; write the runs into a folder inside it")]
-    MountPoint(PathBuf),
     #[error("`resume` and `overwrite` exclude each other")]
     ResumeAndOverwrite,
     #[error("`out` {dir}: its lock file {LOCK} is a symbolic link, which nmfnet never writes through; remove the link")]
@@ -133,6 +131,9 @@ pub struct RunDir {
     fresh: bool,
     /// Whether this run created the folder.
     created: bool,
+    /// A replacement staged inside the folder itself (a mount point cannot be renamed): the
+    /// earlier run's names, removed from the folder when this run commits.
+    in_place: Option<BTreeSet<String>>,
 }
 
 /// Is `name` one of the files a run folder always may hold (marker, lock, temporaries)?
@@ -265,6 +266,15 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// Whether `dir` is a mount point (another device than its parent's; Unix only).
+/// Whether a run in `dir` must be replaced in place: a mount point cannot be renamed.
+fn cannot_rename(dir: &Path) -> bool {
+    #[cfg(test)]
+    if tests::IN_PLACE.with(|f| f.get()) {
+        return true;
+    }
+    is_mount_point(dir)
+}
+
 fn is_mount_point(dir: &Path) -> bool {
     #[cfg(unix)]
     {
@@ -476,8 +486,8 @@ impl RunDir {
                         examples: examples(&foreign),
                     });
                 }
-                if is_mount_point(target) {
-                    return Err(OutDirError::MountPoint(target.into()));
+                if cannot_rename(target) {
+                    return Self::replace_in_place(target, old.files, fresh_marker(), held);
                 }
                 let (staging, _) = sibling(target, "new")?;
                 let _ = std::fs::remove_dir_all(&staging);
@@ -485,6 +495,29 @@ impl RunDir {
                 Self::start(target, staging, true, fresh_marker(), vec![held])
             }
         }
+    }
+
+    /// `overwrite` of a run whose folder cannot be renamed (a mount point): the new run is
+    /// staged in a hidden folder inside it (a temporary's name, so that nothing counts it as
+    /// a file of the run), and its commit removes the earlier run's files and moves the new
+    /// ones up. Until the commit the earlier run stays as it was; a commit cut short leaves
+    /// the staged files, which the next `overwrite` clears.
+    fn replace_in_place(
+        target: &Path,
+        old_files: BTreeSet<String>,
+        marker: Marker,
+        held: File,
+    ) -> Result<RunDir, OutDirError> {
+        let staging = target.join(format!(".nmfnet-replacement.tmp-{}", std::process::id()));
+        for n in entries(target)? {
+            if n.starts_with(".nmfnet-replacement.tmp-") {
+                let _ = std::fs::remove_dir_all(target.join(&n));
+            }
+        }
+        std::fs::create_dir(&staging).map_err(|e| unwritable(target, e))?;
+        let mut rd = Self::start(target, staging, true, marker, vec![held])?;
+        rd.in_place = Some(old_files);
+        Ok(rd)
     }
 
     fn start(
@@ -520,6 +553,7 @@ impl RunDir {
             committed: false,
             fresh: new_folder,
             created: false,
+            in_place: None,
         };
         rd.save_marker()?;
         Ok(rd)
@@ -584,7 +618,28 @@ impl RunDir {
     pub fn commit(mut self) -> Result<PathBuf, OutDirError> {
         self.marker.complete = true;
         self.save_marker()?;
-        if self.staging {
+        if let Some(old_files) = self.in_place.take() {
+            for name in &old_files {
+                let path = self.target.join(name);
+                let _ = match std::fs::symlink_metadata(&path) {
+                    Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
+                    Ok(_) => std::fs::remove_file(&path),
+                    Err(_) => Ok(()),
+                };
+            }
+            // The marker last: until it moves, the folder's marker is the earlier run's.
+            let mut names: Vec<String> = entries(&self.work)?
+                .into_iter()
+                .filter(|n| n != LOCK && n != MARKER)
+                .collect();
+            names.push(MARKER.to_string());
+            for name in names {
+                std::fs::rename(self.work.join(&name), self.target.join(&name))
+                    .map_err(|e| unwritable(&self.target, e))?;
+            }
+            let _ = std::fs::remove_dir_all(&self.work);
+            self.work = self.target.clone();
+        } else if self.staging {
             let (old, _) = sibling(&self.target, "old")?;
             let _ = std::fs::remove_dir_all(&old);
             std::fs::rename(&self.target, &old).map_err(|e| unwritable(&self.target, e))?;
@@ -630,6 +685,11 @@ impl Drop for RunDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Replace in place as on a mount point (which a test cannot make).
+        pub(super) static IN_PLACE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
 
     fn tmp(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("nmfnet-rundir-{name}-{}", std::process::id()));
@@ -739,12 +799,57 @@ mod tests {
             "new"
         );
         assert_eq!(entries(&base).unwrap(), vec![name]);
-        // A mount point (which `overwrite` refuses before any work: it cannot be renamed) is
-        // told from a plain folder.
+        // A mount point (which `overwrite` replaces in place: it cannot be renamed) is told
+        // from a plain folder.
         if Path::new("/proc/self").exists() {
             assert!(is_mount_point(Path::new("/proc")));
         }
         assert!(!is_mount_point(&out));
+    }
+
+    #[test]
+    fn a_mount_point_is_replaced_in_place() {
+        let out = tmp("in-place").join("run");
+        let mut rd = RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap();
+        write(&mut rd, "summary.json", "old");
+        let sub = rd.file("restarts").unwrap();
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("x"), "old").unwrap();
+        rd.commit().unwrap();
+        let before = std::fs::read_to_string(out.join(MARKER)).unwrap();
+        IN_PLACE.with(|f| f.set(true));
+        // A replacement that fails leaves the earlier run as it was, staging included.
+        let mut rd = RunDir::open(&out, "nmf", Mode::Overwrite, &[]).unwrap();
+        assert!(rd.path().starts_with(&out) && rd.path() != out);
+        write(&mut rd, "summary.json", "new");
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "old"
+        );
+        drop(rd);
+        assert_eq!(std::fs::read_to_string(out.join(MARKER)).unwrap(), before);
+        let mut left = entries(&out).unwrap();
+        left.sort();
+        assert_eq!(left, vec![MARKER, LOCK, "restarts", "summary.json"]);
+        // One that commits takes the folder's place: the earlier run's files are gone.
+        let mut rd = RunDir::open(&out, "nmf", Mode::Overwrite, &[]).unwrap();
+        write(&mut rd, "summary.json", "new");
+        assert_eq!(rd.commit().unwrap(), out);
+        IN_PLACE.with(|f| f.set(false));
+        assert_eq!(
+            std::fs::read_to_string(out.join("summary.json")).unwrap(),
+            "new"
+        );
+        let mut left = entries(&out).unwrap();
+        left.sort();
+        assert_eq!(left, vec![MARKER, LOCK, "summary.json"]);
+        let marker = read_marker(&out).unwrap().unwrap();
+        assert!(marker.complete && marker.files.len() == 1, "{marker:?}");
+        // A later run sees a finished one.
+        assert!(matches!(
+            RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap_err(),
+            OutDirError::Taken { .. }
+        ));
     }
 
     #[test]
