@@ -116,6 +116,30 @@ impl Csr {
     }
 
     /// The dense matrix.
+    /// The nonzero entries of a dense matrix, row by row.
+    pub fn from_dense(d: &Dense) -> Self {
+        let (m, n) = (d.nrows(), d.ncols());
+        let (mut indptr, mut indices, mut values) =
+            (Vec::with_capacity(m + 1), Vec::new(), Vec::new());
+        indptr.push(0);
+        for i in 0..m {
+            for (j, &v) in d.row(i).iter().enumerate() {
+                if v != 0.0 {
+                    indices.push(j);
+                    values.push(v);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        Self {
+            nrows: m,
+            ncols: n,
+            indptr,
+            indices,
+            values,
+        }
+    }
+
     pub fn to_dense(&self) -> Dense {
         let mut d = Dense::zeros(self.nrows, self.ncols);
         for i in 0..self.nrows {

@@ -23,6 +23,25 @@ pub(crate) struct Problem {
     /// X is the input's values × 2^`exponent` (0 unless a file's values lay beyond f32's
     /// range: see `nmfnet_datasets::matrix::f32_values`).
     pub exponent: i32,
+    /// The share of zeros of a dense input that is held sparse (see [`SPARSE_SHARE`]).
+    pub dense_zeros: Option<f64>,
+}
+
+/// A dense similarity (a file or an array) with at least this share of zeros is held sparse
+/// unless `dense` is asked for: the sparse products then do a tenth of the work or less.
+pub const SPARSE_SHARE: f64 = 0.9;
+
+/// `x` held sparse when it is dense with at least [`SPARSE_SHARE`] zeros; the share when so.
+fn sparse_if_mostly_zero(x: &mut Graph) -> Option<f64> {
+    let Graph::Dense(d) = x else { return None };
+    let n = d.data().len();
+    let zeros = d.data().iter().filter(|&&v| v == 0.0).count();
+    let share = zeros as f64 / n.max(1) as f64;
+    if share < SPARSE_SHARE {
+        return None;
+    }
+    *x = Graph::Sparse(nmfnet_datasets::sparse::Csr::from_dense(d));
+    Some(share)
 }
 
 fn file_stem(p: &Path) -> String {
@@ -93,6 +112,7 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
                 x: Graph::Sparse(x),
                 labels: None,
                 exponent: 0,
+                dense_zeros: None,
             }
         }
         ClusterInput::FeaturesData { name, z } => Problem {
@@ -103,6 +123,7 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
             ),
             labels: None,
             exponent: 0,
+            dense_zeros: None,
         },
         ClusterInput::SimilarityData { name, x } => similarity_data(name, &x.0)?,
         ClusterInput::Embedded => {
@@ -112,9 +133,19 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
                 x: Graph::Dense(g.x),
                 labels: g.labels,
                 exponent: 0,
+                dense_zeros: None,
             }
         }
     };
+    // A user's dense matrix that is mostly zeros (a kNN graph saved dense) runs sparse.
+    if !job.dense
+        && matches!(
+            job.input,
+            ClusterInput::Similarity(_) | ClusterInput::SimilarityData { .. }
+        )
+    {
+        problem.dense_zeros = sparse_if_mostly_zero(&mut problem.x);
+    }
     if let Some(path) = &job.labels {
         let labels = read_labels(path)?;
         if labels.len() != problem.x.n() {
@@ -154,6 +185,7 @@ fn dataset_problem(
         x: Graph::Sparse(x),
         labels: Some(data.labels),
         exponent: 0,
+        dense_zeros: None,
     })
 }
 
@@ -176,6 +208,7 @@ fn similarity_file(path: &Path) -> anyhow::Result<Problem> {
         x,
         labels: None,
         exponent,
+        dense_zeros: None,
     })
 }
 
@@ -190,5 +223,6 @@ fn similarity_data(name: &str, x: &Graph) -> anyhow::Result<Problem> {
         },
         labels: None,
         exponent: 0,
+        dense_zeros: None,
     })
 }

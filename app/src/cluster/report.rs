@@ -31,6 +31,10 @@ pub struct ClusterSummary {
     /// X. Left out of the JSON when 0 (the file's values as they are).
     #[serde(skip_serializing_if = "is_zero")]
     pub input_exponent: i32,
+    /// A dense input with at least 90 % zeros is held sparse (`storage` says "sparse") unless
+    /// `dense` is asked for: its share of zeros. Left out of the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dense_input_zeros: Option<f64>,
     /// Wall time of the whole job (every restart).
     pub seconds: f64,
     /// Of which reading the input and building the graph (kNN search included).
@@ -123,6 +127,7 @@ pub(crate) fn scored(
         zero_rows: metrics::zero_rows(&u),
         x_scale,
         input_exponent: problem.exponent,
+        dense_input_zeros: problem.dense_zeros,
         seconds: started.elapsed().as_secs_f64(),
         seed,
         restarts: Vec::new(),

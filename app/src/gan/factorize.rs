@@ -153,12 +153,6 @@ pub fn gan_factorize(job: &GanFactorizeJob) -> anyhow::Result<GanFactorizeSummar
     if job.run.resume() {
         bail!("`resume`: a factorisation is not checkpointed; run it again");
     }
-    let Some(mut out) = job
-        .run
-        .open("gan-factorize", &[&req.checkpoint, &req.images])?
-    else {
-        bail!("`out` is required: the factorisation is written there");
-    };
     cfg.check_image_shape(
         folder.height,
         folder.width,
@@ -172,6 +166,12 @@ pub fn gan_factorize(job: &GanFactorizeJob) -> anyhow::Result<GanFactorizeSummar
             cfg.generator.group
         );
     }
+    let Some(mut out) = job
+        .run
+        .open("gan-factorize", &[&req.checkpoint, &req.images])?
+    else {
+        bail!("`out` is required: the factorisation is written there");
+    };
     // Images as rows (the folder reader gives pixels × images).
     let px = folder.height * folder.width;
     let mut rows = vec![0.0f32; m * px];

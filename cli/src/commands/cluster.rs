@@ -427,6 +427,10 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 /// The human-readable summary.
 pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
+    let held = |storage: &str| match s.dense_input_zeros {
+        Some(z) => format!("{storage} X (dense input, {:.1} % zeros)", 100.0 * z),
+        None => format!("{storage} X"),
+    };
     match &s.details {
         MethodDetails::Net {
             backend,
@@ -435,13 +439,14 @@ pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
             storage,
             ..
         } => println!(
-            "method        {}  (backend {backend}, {epochs} epochs{}, {storage} X, seed {})",
+            "method        {}  (backend {backend}, {epochs} epochs{}, {}, seed {})",
             s.method,
             if *plateau_stopped {
                 " (loss plateau)"
             } else {
                 ""
             },
+            held(storage),
             s.seed
         ),
         MethodDetails::Classical {
@@ -451,13 +456,14 @@ pub fn print_summary(s: &ClusterSummary, out: Option<&Path>) {
             storage,
             ..
         } => println!(
-            "method        {}  ({iterations} iterations, {}, {storage} X, seed {})",
+            "method        {}  ({iterations} iterations, {}, {}, seed {})",
             s.method,
             if *converged {
                 "converged".to_string()
             } else {
                 format!("not converged: {stop_reason:?}")
             },
+            held(storage),
             s.seed
         ),
     }

@@ -126,6 +126,69 @@ fn user_similarity_file_works_the_same_way() {
 }
 
 #[test]
+fn a_dense_similarity_of_mostly_zeros_runs_sparse() {
+    let d = tmp("mostly-zeros");
+    let g = planted_graph(&PlantedConfig::default()).unwrap();
+    let zeros = g.x.data().iter().filter(|&&v| v == 0.0).count() as f64 / g.x.data().len() as f64;
+    assert!(zeros >= 0.9, "the planted graph has {zeros} zeros");
+    let dense = d.join("x.npy");
+    write_npy(&dense, &g.x).unwrap();
+    let sparse = d.join("x.npz");
+    let csr = nmfnet_datasets::sparse::Csr::from_dense(&g.x);
+    nmfnet_datasets::formats::npz::write_sparse_npz_new(&sparse, &csr).unwrap();
+    for method in ["symhals", "symnmf-net"] {
+        let run = |file: &Path, extra: &[&str]| {
+            let mut argv = vec![
+                "cluster",
+                "--json",
+                "--quiet",
+                "--rank",
+                "5",
+                "--restarts",
+                "1",
+            ];
+            argv.extend(["--method", method, "--similarity", p(file)]);
+            argv.extend(extra);
+            summary(&nmfnet(&argv))
+        };
+        let (a, b) = (run(&dense, &[]), run(&sparse, &[]));
+        assert_eq!(a["storage"], "sparse", "{a}");
+        assert!(
+            (a["dense_input_zeros"].as_f64().unwrap() - zeros).abs() < 1e-12,
+            "{a}"
+        );
+        assert!(b.get("dense_input_zeros").is_none(), "{b}");
+        // The same matrix as the .npz gives: the same run, to the last bit.
+        assert_eq!(a["rel_error"], b["rel_error"], "{method}");
+        assert_eq!(a["restarts"][0]["rel_error"], b["restarts"][0]["rel_error"]);
+        // `--dense` keeps it dense.
+        let c = run(&dense, &["--dense"]);
+        assert_eq!(c["storage"], "dense", "{c}");
+        assert!(c.get("dense_input_zeros").is_none(), "{c}");
+        let rel = |s: &serde_json::Value| s["rel_error"].as_f64().unwrap();
+        assert!(
+            (rel(&a) - rel(&c)).abs() < 1e-5,
+            "{method}: {} vs {}",
+            rel(&a),
+            rel(&c)
+        );
+    }
+    // The summary line says why the dense file ran sparse.
+    let out = nmfnet(&[
+        "cluster",
+        "--quiet",
+        "--rank",
+        "5",
+        "--method",
+        "symhals",
+        "--similarity",
+        p(&dense),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("sparse X (dense input, "), "{text}");
+}
+
+#[test]
 fn user_feature_file_builds_the_graph() {
     let d = tmp("features");
     let (z, labels) = planted_features(&PlantedConfig::default()).unwrap();
