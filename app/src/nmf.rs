@@ -5,11 +5,14 @@ use crate::cluster::Shared;
 use crate::job::RunOptions;
 use crate::outdir::{write_history, write_json};
 use anyhow::{bail, Context};
+use nmfnet_baselines::data::{NmfData, SparseMatrix};
 use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
 use nmfnet_baselines::nmf::{nmf as solve, nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams};
 use nmfnet_baselines::StopReason;
-use nmfnet_datasets::io::{atomic_write, gray_grid_png, read_image_folder, read_matrix, write_npy};
+use nmfnet_datasets::io::{
+    atomic_write, gray_grid_png, is_npz, read_image_folder, read_matrix, write_npy,
+};
 use nmfnet_datasets::Dense;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -106,12 +109,18 @@ pub struct NmfReport {
     pub w: Dense,
 }
 
-/// Refuses an NMF of an m × n matrix at rank k past the memory budget: Y in f64 and up to two
-/// m × n work arrays (the products and the objective of the dense solvers), and the factors'
-/// work arrays (≈ 12 f64 per entry of H and W: the factors, their products and Gram matrices).
-fn check_memory(m: usize, n: usize, k: usize) -> anyhow::Result<()> {
-    let (m, n, k) = (m as f64, n as f64, k as f64);
-    let need = 3.0 * m * n * 8.0 + 96.0 * (m + n) * k + 8.0 * k * k;
+/// Refuses an NMF of an m × n matrix at rank k past the memory budget. Dense Y: Y in f64 and
+/// up to two m × n work arrays (the products and the objective of the dense solvers). Sparse
+/// Y (`nnz` entries): its rows and its columns, index and value each, and the f32 copy read
+/// from the file. Both: the factors' work arrays (≈ 12 f64 per entry of H and W: the factors,
+/// their products and Gram matrices).
+fn check_memory(m: usize, n: usize, k: usize, nnz: Option<usize>) -> anyhow::Result<()> {
+    let (mf, nf, kf) = (m as f64, n as f64, k as f64);
+    let y = match nnz {
+        Some(nnz) => nnz as f64 * 48.0,
+        None => 3.0 * mf * nf * 8.0,
+    };
+    let need = y + 96.0 * (mf + nf) * kf + 8.0 * kf * kf;
     nmfnet_datasets::error::check_memory(
         format!("an NMF of a {m} × {n} matrix at rank {k}"),
         need.min(u64::MAX as f64) as u64,
@@ -119,41 +128,70 @@ fn check_memory(m: usize, n: usize, k: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Y as read: dense, or sparse (a `scipy.sparse` `.npz`, never made dense).
+enum Held {
+    Dense(Dense),
+    Sparse(SparseMatrix),
+}
+
+impl Held {
+    fn shape(&self) -> (usize, usize) {
+        match self {
+            Held::Dense(y) => (y.nrows(), y.ncols()),
+            Held::Sparse(y) => (y.nrows(), y.ncols()),
+        }
+    }
+}
+
+/// A sparse matrix file as the solvers' f64 sparse Y.
+fn read_sparse(path: &std::path::Path) -> anyhow::Result<(SparseMatrix, i32)> {
+    let read = nmfnet_datasets::io::read_sparse_npz(path)?;
+    let x = read.matrix;
+    let y = SparseMatrix::from_csr(
+        x.nrows(),
+        x.ncols(),
+        x.indptr().to_vec(),
+        x.indices().to_vec(),
+        x.values().iter().map(|&v| v as f64).collect(),
+    )
+    .with_context(|| format!("input {}", path.display()))?;
+    Ok((y, read.exponent))
+}
+
 /// Runs `job`; nothing is written unless every input is valid.
 pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let started = Instant::now();
     let (y, shape, input, exponent) = match &job.input {
         NmfInput::Matrix(path) => {
-            let read = read_matrix(path)?;
-            let y = read.matrix;
+            let (y, exponent) = if is_npz(path) {
+                let (y, exponent) = read_sparse(path)?;
+                (Held::Sparse(y), exponent)
+            } else {
+                let read = read_matrix(path)?;
+                (Held::Dense(read.matrix), read.exponent)
+            };
+            let m = y.shape().0;
             if let Some((h, w)) = job.image_shape {
-                if h * w != y.nrows() {
+                if h * w != m {
                     bail!(
-                        "`image_shape` {h}x{w} has {} pixels but {} has m = {} rows",
+                        "`image_shape` {h}x{w} has {} pixels but {} has m = {m} rows",
                         h * w,
                         path.display(),
-                        y.nrows()
                     );
                 }
             }
-            if read.exponent != 0 && job.start.is_some() {
+            if exponent != 0 && job.start.is_some() {
                 bail!(
-                    "{}'s values lie beyond f32's range and were scaled by 2^{}: a given start would not match them",
+                    "{}'s values lie beyond f32's range and were scaled by 2^{exponent}: a given start would not match them",
                     path.display(),
-                    read.exponent
                 );
             }
-            (
-                y,
-                job.image_shape,
-                path.display().to_string(),
-                read.exponent,
-            )
+            (y, job.image_shape, path.display().to_string(), exponent)
         }
         NmfInput::Images(dir) => {
             let f = read_image_folder(dir)?;
             (
-                f.matrix,
+                Held::Dense(f.matrix),
                 Some((f.height, f.width)),
                 dir.display().to_string(),
                 0,
@@ -164,11 +202,27 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
                 bail!("input {name} is empty ({}×{})", y.0.nrows(), y.0.ncols());
             }
             y.0.check_finite(name)?;
-            (y.0.as_ref().clone(), job.image_shape, name.clone(), 0)
+            (
+                Held::Dense(y.0.as_ref().clone()),
+                job.image_shape,
+                name.clone(),
+                0,
+            )
         }
     };
-    check_memory(y.nrows(), y.ncols(), job.params.rank)?;
-    let ym = nonneg_from_dense(&y).with_context(|| format!("input {input}"))?;
+    let ((m, n), nnz) = match &y {
+        Held::Dense(d) => ((d.nrows(), d.ncols()), None),
+        Held::Sparse(s) => ((s.nrows(), s.ncols()), Some(s.nnz())),
+    };
+    check_memory(m, n, job.params.rank, nnz)?;
+    let dense_y;
+    let ym: NmfData = match &y {
+        Held::Dense(d) => {
+            dense_y = nonneg_from_dense(d).with_context(|| format!("input {input}"))?;
+            dense_y.as_ref().into()
+        }
+        Held::Sparse(s) => s.into(),
+    };
     let mut params = job.params.clone();
     params.cancel = job.run.cancel.clone();
     if !(params.tol.is_finite() && params.tol >= 0.0) {
@@ -186,16 +240,16 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     }
     let fit = match &job.start {
         None => match job.init {
-            NmfInit::Random => solve(job.method, ym.as_ref(), &params)?,
+            NmfInit::Random => solve(job.method, ym, &params)?,
             init => {
-                let (h0, w0) = nmf_start(ym.as_ref(), params.rank, init, params.seed)?;
-                nmf_from(job.method, ym.as_ref(), &params, h0, w0)?
+                let (h0, w0) = nmf_start(ym, params.rank, init, params.seed)?;
+                nmf_from(job.method, ym, &params, h0, w0)?
             }
         },
         Some((h0, w0)) => {
             let h0 = nonneg_from_dense(&h0.0).context("the start H₀")?;
             let w0 = nonneg_from_dense(&w0.0).context("the start W₀")?;
-            nmf_from(job.method, ym.as_ref(), &params, h0, w0)?
+            nmf_from(job.method, ym, &params, h0, w0)?
         }
     };
     let summary = NmfSummary {
@@ -205,7 +259,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         n: ym.ncols(),
         rank: params.rank,
         rel_error: fit.rel_error(),
-        y_scale: nmfnet_baselines::linalg::max_entry(ym.as_ref()),
+        y_scale: ym.max_entry(),
         input_exponent: exponent,
         iterations: fit.convergence.iterations,
         converged: fit.convergence.converged,

@@ -269,10 +269,23 @@ impl SymMatrix {
 /// into `out`; each output entry sums its terms in the order the row stores them, so the result
 /// does not depend on the thread count.
 fn spmm(s: &SparseSym, v: MatRef<'_, f64>, out: MatMut<'_, f64>) {
+    csr_times(&s.indptr, &s.indices, &s.values, v, out)
+}
+
+/// A · V into `out` for A in CSR form (`indptr`, `indices`, `values`; out.nrows() rows and
+/// v.nrows() columns): rows in blocks of 64 over the threads, each entry of a row summed in
+/// the order it is stored, so the result does not depend on the thread count.
+pub(crate) fn csr_times(
+    indptr: &[usize],
+    indices: &[usize],
+    values: &[f64],
+    v: MatRef<'_, f64>,
+    out: MatMut<'_, f64>,
+) {
     const ROWS: usize = 64;
     /// Entries ahead whose rows of V are prefetched.
     const AHEAD: usize = 8;
-    let (n, k) = (s.n, v.ncols());
+    let (n, k) = (v.nrows(), v.ncols());
     if k == 0 {
         return;
     }
@@ -292,15 +305,15 @@ fn spmm(s: &SparseSym, v: MatRef<'_, f64>, out: MatMut<'_, f64>) {
             let first = c * ROWS;
             let rows = block.nrows();
             acc.iter_mut().for_each(|a| *a = 0.0);
-            let stop = s.indptr[first + rows];
+            let stop = indptr[first + rows];
             for (local, row) in acc.chunks_mut(k).take(rows).enumerate() {
                 let i = first + local;
-                for p in s.indptr[i]..s.indptr[i + 1] {
+                for p in indptr[i]..indptr[i + 1] {
                     if p + AHEAD < stop {
-                        prefetch_row(&vr[s.indices[p + AHEAD] * k..][..k]);
+                        prefetch_row(&vr[indices[p + AHEAD] * k..][..k]);
                     }
-                    let x = s.values[p];
-                    let src = &vr[s.indices[p] * k..s.indices[p] * k + k];
+                    let x = values[p];
+                    let src = &vr[indices[p] * k..indices[p] * k + k];
                     for (o, &b) in row.iter_mut().zip(src) {
                         *o += x * b;
                     }

@@ -7,14 +7,14 @@
 //! 3 consecutive iterations; at most 500 iterations. In images-as-columns use, the columns of H
 //! are the basis images.
 
+use crate::data::NmfData;
 use crate::error::{param, Result, SolverError};
 use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder, StopReason};
-use crate::linalg::{a_b, add_diag, at_b, check_rank, dot, par};
+use crate::linalg::{a_b, add_diag, at_b, check_rank, dot};
 use crate::nnls::nnls_bpp;
 use crate::sym::alternating_hals_sweep as hals_sweep;
 use crate::sym::alternating_hals_sweep_violation as hals_sweep_violation;
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef};
+use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -39,8 +39,8 @@ struct Units {
 }
 
 impl Units {
-    fn of(y: MatRef<'_, f64>) -> Result<Self> {
-        let s = crate::linalg::max_entry(y);
+    fn of(y: NmfData<'_>) -> Result<Self> {
+        let s = y.max_entry();
         if !(s > 0.0 && s.is_finite()) {
             return Err(SolverError::ZeroMatrix);
         }
@@ -171,8 +171,8 @@ impl NmfFit {
     }
 }
 
-fn check_input(y: MatRef<'_, f64>) -> Result<()> {
-    crate::linalg::check_nonnegative(y)
+fn check_input(y: NmfData<'_>) -> Result<()> {
+    y.check()
 }
 
 /// MU, HALS or ANLS one iteration at a time, with nothing else computed: no objective, no
@@ -181,14 +181,20 @@ fn check_input(y: MatRef<'_, f64>) -> Result<()> {
 /// [`nmf_from`].
 pub struct NmfSteps<'a> {
     method: NmfMethod,
-    y: MatRef<'a, f64>,
+    y: NmfData<'a>,
     h: Mat<f64>,
     w: Mat<f64>,
     units: Units,
 }
 
 impl<'a> NmfSteps<'a> {
-    pub fn new(method: NmfMethod, y: MatRef<'a, f64>, h0: Mat<f64>, w0: Mat<f64>) -> Result<Self> {
+    pub fn new(
+        method: NmfMethod,
+        y: impl Into<NmfData<'a>>,
+        h0: Mat<f64>,
+        w0: Mat<f64>,
+    ) -> Result<Self> {
+        let y = y.into();
         check_input(y)?;
         let (m, n, k) = (y.nrows(), y.ncols(), h0.ncols());
         if h0.nrows() != m || w0.shape() != (k, n) {
@@ -211,15 +217,7 @@ impl<'a> NmfSteps<'a> {
 
     /// One iteration.
     pub fn step(&mut self) -> Result<()> {
-        let mut ywt = Mat::zeros(self.y.nrows(), self.h.ncols());
-        matmul(
-            ywt.as_mut(),
-            Accum::Replace,
-            self.y,
-            self.w.transpose(),
-            1.0,
-            par(),
-        );
+        let ywt = self.y.times_wt(self.w.as_ref());
         let wwt = a_b(self.w.as_ref(), self.w.transpose());
         let h = std::mem::replace(&mut self.h, Mat::new());
         let w = std::mem::replace(&mut self.w, Mat::new());
@@ -237,7 +235,8 @@ impl<'a> NmfSteps<'a> {
 }
 
 /// Fits `Y ≈ HW` from the seeded start.
-pub fn nmf(method: NmfMethod, y: MatRef<'_, f64>, params: &NmfParams) -> Result<NmfFit> {
+pub fn nmf<'a>(method: NmfMethod, y: impl Into<NmfData<'a>>, params: &NmfParams) -> Result<NmfFit> {
+    let y = y.into();
     check_input(y)?;
     // As in scikit-learn, a random start may have more components than min(m, n); past
     // max(m, n) they can only repeat.
@@ -247,13 +246,14 @@ pub fn nmf(method: NmfMethod, y: MatRef<'_, f64>, params: &NmfParams) -> Result<
 }
 
 /// Fits `Y ≈ HW` from a given start.
-pub fn nmf_from(
+pub fn nmf_from<'a>(
     method: NmfMethod,
-    y: MatRef<'_, f64>,
+    y: impl Into<NmfData<'a>>,
     params: &NmfParams,
     h0: Mat<f64>,
     w0: Mat<f64>,
 ) -> Result<NmfFit> {
+    let y = y.into();
     check_input(y)?;
     let (m, n) = (y.nrows(), y.ncols());
     check_rank(params.rank, m.max(n))?;
@@ -278,20 +278,19 @@ pub fn nmf_from(
         }
         return hals_by_violation(y, params, h0, w0);
     }
-    let yf = crate::linalg::frob_sq(y);
+    let yf = y.frob_sq();
     let mut rec = Recorder::new(params.tol, params.record_every, None, None)
         .with_patience(params.min_iter, params.patience)
         .with_cancel(&params.cancel);
     let mut h = h0;
     let mut w = w0;
-    let mut hty = at_b(h.as_ref(), y);
+    let mut hty = y.ht_times(h.as_ref());
     let mut hth = at_b(h.as_ref(), h.as_ref());
     let mut iter = 0;
     let mut last;
     let reason;
     loop {
-        let mut ywt = Mat::zeros(m, params.rank);
-        matmul(ywt.as_mut(), Accum::Replace, y, w.transpose(), 1.0, par());
+        let ywt = y.times_wt(w.as_ref());
         let wwt = a_b(w.as_ref(), w.transpose());
         let grad_h = &h * &wwt - &ywt;
         let grad_w = &hth * &w - &hty;
@@ -338,7 +337,7 @@ type Updated = (Mat<f64>, Mat<f64>, Mat<f64>, Mat<f64>);
 
 fn update(
     method: NmfMethod,
-    y: MatRef<'_, f64>,
+    y: NmfData<'_>,
     mut h: Mat<f64>,
     mut w: Mat<f64>,
     ywt: &Mat<f64>,
@@ -353,7 +352,7 @@ fn update(
             h = Mat::from_fn(m, rank, |i, j| {
                 h[(i, j)] * ywt[(i, j)] / (den[(i, j)] + units.mu_eps)
             });
-            hty = at_b(h.as_ref(), y);
+            hty = y.ht_times(h.as_ref());
             hth = at_b(h.as_ref(), h.as_ref());
             let den = &hth * &w;
             w = Mat::from_fn(rank, n, |i, j| {
@@ -374,7 +373,7 @@ fn update(
                     }
                 }
             }
-            hty = at_b(h.as_ref(), y);
+            hty = y.ht_times(h.as_ref());
             hth = at_b(h.as_ref(), h.as_ref());
             let wt = hals_sweep(
                 w.transpose().to_owned(),
@@ -387,7 +386,7 @@ fn update(
         NmfMethod::Anls => {
             let ht = nnls_robust(wwt, ywt.transpose(), Some(h.transpose()))?;
             h = ht.transpose().to_owned();
-            hty = at_b(h.as_ref(), y);
+            hty = y.ht_times(h.as_ref());
             hth = at_b(h.as_ref(), h.as_ref());
             w = nnls_robust(&hth, hty.as_ref(), Some(w.as_ref()))?;
         }
@@ -397,11 +396,10 @@ fn update(
 
 /// Objective ½‖Y − HW‖², relative error ‖Y − HW‖/‖Y‖ and the projected gradient (2-norm) of
 /// both factors at (H, W).
-fn nmf_state(y: MatRef<'_, f64>, yf: f64, h: &Mat<f64>, w: &Mat<f64>) -> (f64, f64, f64) {
-    let mut ywt = Mat::zeros(y.nrows(), h.ncols());
-    matmul(ywt.as_mut(), Accum::Replace, y, w.transpose(), 1.0, par());
+fn nmf_state(y: NmfData<'_>, yf: f64, h: &Mat<f64>, w: &Mat<f64>) -> (f64, f64, f64) {
+    let ywt = y.times_wt(w.as_ref());
     let wwt = a_b(w.as_ref(), w.transpose());
-    let hty = at_b(h.as_ref(), y);
+    let hty = y.ht_times(h.as_ref());
     let hth = at_b(h.as_ref(), h.as_ref());
     let grad_h = h * &wwt - &ywt;
     let grad_w = &hth * w - &hty;
@@ -421,13 +419,12 @@ fn nmf_state(y: MatRef<'_, f64>, yf: f64, h: &Mat<f64>, w: &Mat<f64>) -> (f64, f
 /// rose 10× over 300 sweeps where the plain sweeps brought it to 2·10⁻⁴) — and no objective
 /// per iteration; the history holds the start and the end.
 fn hals_by_violation(
-    y: MatRef<'_, f64>,
+    y: NmfData<'_>,
     params: &NmfParams,
     h0: Mat<f64>,
     w0: Mat<f64>,
 ) -> Result<NmfFit> {
-    let (m, k) = (y.nrows(), params.rank);
-    let yf = crate::linalg::frob_sq(y);
+    let yf = y.frob_sq();
     // Records the start and the end only; the tolerance applies to the violation.
     let mut rec = Recorder::new(params.tol, usize::MAX, None, None);
     let (obj, rel, pg) = nmf_state(y, yf, &h0, &w0);
@@ -442,12 +439,11 @@ fn hals_by_violation(
         if iter >= params.max_iter {
             break StopReason::MaxIterations;
         }
-        let mut ywt = Mat::zeros(m, k);
-        matmul(ywt.as_mut(), Accum::Replace, y, w.transpose(), 1.0, par());
+        let ywt = y.times_wt(w.as_ref());
         let wwt = a_b(w.as_ref(), w.transpose());
         let (h1, v_h) = hals_sweep_violation(h, ywt.as_ref(), &wwt, 0.0);
         h = h1;
-        let hty = at_b(h.as_ref(), y);
+        let hty = y.ht_times(h.as_ref());
         let hth = at_b(h.as_ref(), h.as_ref());
         let (wt, v_w) = hals_sweep_violation(w.transpose().to_owned(), hty.transpose(), &hth, 0.0);
         w = wt.transpose().to_owned();
@@ -497,7 +493,7 @@ fn nnls_robust(
 
 /// `W = argmin_{W ≥ 0} ‖Y − HW‖` for a fixed basis H (m×k): the transfer protocol's solve.
 pub fn nnls_fixed_basis(h: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<Mat<f64>> {
-    check_input(y)?;
+    check_input(y.into())?;
     if h.nrows() != y.nrows() {
         return Err(SolverError::Shape(format!(
             "H has {} rows but Y has {}",
@@ -520,6 +516,60 @@ mod tests {
     fn data() -> Mat<f64> {
         let mut rng = StdRng::seed_from_u64(2);
         uniform(60, 40, 1.0, &mut rng)
+    }
+
+    #[test]
+    fn a_sparse_y_gives_the_dense_fit() {
+        // 60 × 40 with about 15 % of its entries nonzero, held both ways.
+        let u = data();
+        let y = Mat::from_fn(
+            60,
+            40,
+            |i, j| if u[(i, j)] < 0.15 { u[(i, j)] } else { 0.0 },
+        );
+        let s = crate::data::SparseMatrix::from_dense(y.as_ref()).unwrap();
+        let close = |a: MatRef<'_, f64>, b: MatRef<'_, f64>, what: &str| {
+            let diff = (a - b).norm_max();
+            assert!(diff <= 1e-9 * a.norm_max().max(1e-300), "{what}: {diff}");
+        };
+        for method in [NmfMethod::Mu, NmfMethod::Hals, NmfMethod::Anls] {
+            let mut p = NmfParams::new(4);
+            p.max_iter = 50;
+            p.tol = 0.0;
+            let (d, sp) = (
+                nmf(method, y.as_ref(), &p).unwrap(),
+                nmf(method, &s, &p).unwrap(),
+            );
+            assert_eq!(
+                d.convergence.iterations, sp.convergence.iterations,
+                "{method}"
+            );
+            let (a, b) = (d.rel_error(), sp.rel_error());
+            assert!((a - b).abs() <= 1e-10 * a, "{method}: {a} vs {b}");
+            close(d.h.as_ref(), sp.h.as_ref(), "H");
+            close(d.w.as_ref(), sp.w.as_ref(), "W");
+            let (h0, w0) = nmf_init(&s, 4, 1);
+            let mut st = NmfSteps::new(method, &s, h0.clone(), w0.clone()).unwrap();
+            let mut sd = NmfSteps::new(method, y.as_ref(), h0, w0).unwrap();
+            for _ in 0..5 {
+                st.step().unwrap();
+                sd.step().unwrap();
+            }
+            close(sd.h(), st.h(), "steps' H");
+        }
+        // scikit-learn's stop rule too.
+        let mut p = NmfParams::new(4);
+        p.stop = NmfStop::Violation;
+        p.tol = 1e-4;
+        let (d, sp) = (
+            nmf(NmfMethod::Hals, y.as_ref(), &p).unwrap(),
+            nmf(NmfMethod::Hals, &s, &p).unwrap(),
+        );
+        assert_eq!(d.convergence.iterations, sp.convergence.iterations);
+        close(d.w.as_ref(), sp.w.as_ref(), "violation W");
+        // NNDSVD needs a dense Y: a sparse one is refused by name.
+        let err = crate::nmf_start::nmf_start(&s, 4, crate::nmf_start::NmfInit::Nndsvd, 0);
+        assert!(err.unwrap_err().to_string().contains("random"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (Boutsidis & Gallopoulos 2008; scikit-learn's default start), and the leading singular
 //! triplets they need, from the small Gram matrix.
 
+use crate::data::NmfData;
 use crate::error::{Result, SolverError};
 use crate::linalg::{a_b, at_b, check_nonnegative, check_rank, uniform};
 use faer::{Mat, MatRef};
@@ -186,26 +187,34 @@ fn leading_singular_triplets(
 }
 
 /// The start `init` of `Y ≈ HW` at rank `rank` (`seed` is used by [`NmfInit::Random`] only).
-pub fn nmf_start(
-    y: MatRef<'_, f64>,
+pub fn nmf_start<'a>(
+    y: impl Into<NmfData<'a>>,
     rank: usize,
     init: NmfInit,
     seed: u64,
 ) -> Result<(Mat<f64>, Mat<f64>)> {
-    check_nonnegative(y)?;
+    let y = y.into();
+    y.check()?;
     // NNDSVD checks rank ≤ min(m, n) itself; a random start may go up to max(m, n).
     check_rank(rank, y.nrows().max(y.ncols()))?;
-    match init {
-        NmfInit::Random => Ok(nmf_init(y, rank, seed)),
-        NmfInit::Nndsvd => nndsvd(y, rank, false),
-        NmfInit::Nndsvda => nndsvd(y, rank, true),
+    match (init, y) {
+        (NmfInit::Random, _) => Ok(nmf_init(y, rank, seed)),
+        (NmfInit::Nndsvd, NmfData::Dense(y)) => nndsvd(y, rank, false),
+        (NmfInit::Nndsvda, NmfData::Dense(y)) => nndsvd(y, rank, true),
+        (_, NmfData::Sparse(_)) => Err(crate::error::param(
+            "init",
+            format!(
+                "{init} needs the singular vectors of a dense Y; a sparse Y starts from `random`"
+            ),
+        )),
     }
 }
 
 /// Seeded start: H, W uniform, scaled so that HW has the mean of Y.
-pub fn nmf_init(y: MatRef<'_, f64>, rank: usize, seed: u64) -> (Mat<f64>, Mat<f64>) {
+pub fn nmf_init<'a>(y: impl Into<NmfData<'a>>, rank: usize, seed: u64) -> (Mat<f64>, Mat<f64>) {
+    let y = y.into();
     let (m, n) = (y.nrows(), y.ncols());
-    let mean = (0..n).map(|j| y.col(j).iter().sum::<f64>()).sum::<f64>() / (m * n) as f64;
+    let mean = y.sum() / (m * n) as f64;
     // E[(HW)_ij] = k · (s/2)² = mean  ⇒  s = 2 sqrt(mean/k).
     let s = 2.0 * (mean.max(0.0) / rank as f64).sqrt();
     let mut rng = StdRng::seed_from_u64(seed);

@@ -37,7 +37,8 @@ pub struct NmfArgs {
     /// Number of basis vectors k.
     #[arg(long, group = "spec", required_unless_present = "job")]
     pub rank: Option<usize>,
-    /// Y as a matrix file (.npy, or CSV/text), m × n; H is m × k.
+    /// Y as a matrix file (.npy, CSV/text, or a scipy.sparse .npz, factorised sparse), m × n; H
+    /// is m × k.
     #[arg(
         long,
         value_name = "FILE",

@@ -144,3 +144,95 @@ fn nmf_of_an_image_folder_writes_factors_and_a_basis_grid() {
         &out,
     );
 }
+
+#[test]
+fn a_sparse_npz_is_factorised_without_a_dense_copy() {
+    let d = tmp("nmf-sparse");
+    // 300 × 200 with about 5 % of its entries nonzero, as .npz and as a dense .npy.
+    let (m, n) = (300, 200);
+    let value = |i: usize, j: usize| {
+        let h = (i * 7919 + j * 104729) % 1000;
+        if h < 50 {
+            (h + 1) as f32 / 50.0
+        } else {
+            0.0
+        }
+    };
+    let dense = Dense::new(m, n, (0..m * n).map(|p| value(p / n, p % n)).collect()).unwrap();
+    write_npy(&d.join("y.npy"), &dense).unwrap();
+    let csr = nmfnet_datasets::sparse::Csr::from_dense(&dense);
+    nmfnet_datasets::formats::npz::write_sparse_npz_new(&d.join("y.npz"), &csr).unwrap();
+    let run = |file: &str, method: &str| {
+        let path = d.join(file);
+        let argv = [
+            "nmf",
+            "--matrix",
+            p(&path),
+            "--rank",
+            "6",
+            "--method",
+            method,
+        ];
+        summary(&nmfnet(
+            &[&argv[..], &["--max-iter", "40", "--json", "--quiet"]].concat(),
+        ))
+    };
+    for method in ["mu", "hals", "anls"] {
+        let (a, b) = (run("y.npy", method), run("y.npz", method));
+        assert_eq!(a["iterations"], b["iterations"], "{method}");
+        assert_eq!((b["m"].as_u64(), b["n"].as_u64()), (Some(300), Some(200)));
+        let (x, y) = (
+            a["rel_error"].as_f64().unwrap(),
+            b["rel_error"].as_f64().unwrap(),
+        );
+        assert!(
+            (x - y).abs() <= 1e-10 * x,
+            "{method}: dense {x}, sparse {y}"
+        );
+    }
+    // NNDSVD needs a dense Y.
+    let path = d.join("y.npz");
+    let out = nmfnet(&[
+        "nmf",
+        "--matrix",
+        p(&path),
+        "--rank",
+        "6",
+        "--init",
+        "nndsvda",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("starts from `random`"));
+    // 4·10⁴ × 6·10⁴ with 2·10⁴ entries (19 GB dense): factorised within a 256 MiB budget.
+    let (m, n) = (40_000, 60_000);
+    let rows: Vec<Vec<(usize, f32)>> = (0..m)
+        .map(|i| match i % 2 {
+            0 => vec![((i * 31) % n, 1.0 + (i % 5) as f32)],
+            _ => vec![],
+        })
+        .collect();
+    let big = nmfnet_datasets::sparse::Csr::from_rows(n, rows).unwrap();
+    let path = d.join("big.npz");
+    nmfnet_datasets::formats::npz::write_sparse_npz_new(&path, &big).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nmfnet"))
+        .args([
+            "nmf",
+            "--matrix",
+            p(&path),
+            "--rank",
+            "3",
+            "--max-iter",
+            "5",
+            "--json",
+            "--quiet",
+        ])
+        .env("NMFNET_MAX_MEMORY", "256M")
+        .output()
+        .unwrap();
+    let s = summary(&out);
+    assert_eq!(
+        (s["m"].as_u64(), s["n"].as_u64()),
+        (Some(40_000), Some(60_000)),
+        "{s}"
+    );
+}

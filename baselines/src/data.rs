@@ -1,0 +1,322 @@
+//! The matrix Y of an NMF `Y ≈ HW`, held dense or sparse. The solvers touch Y only through
+//! the two products Y·Wᵀ and Hᵀ·Y, its squared norm, its largest entry and its sum, so a sparse
+//! Y is never made dense: its products cost O(nnz · k) and the objective comes from
+//! ‖Y‖² − 2⟨HᵀY, W⟩ + ⟨HᵀH, WWᵀ⟩ with no m × n residual.
+
+use crate::error::{Result, SolverError};
+use crate::linalg::{at_b, check_nonnegative, csr_times, frob_sq, max_entry};
+use faer::{Mat, MatRef};
+
+/// A nonnegative m × n matrix in compressed rows, with its transpose in compressed rows too
+/// (the columns of Y), so that both products run row by row over the threads.
+#[derive(Clone, Debug)]
+pub struct SparseMatrix {
+    nrows: usize,
+    ncols: usize,
+    rows: Compressed,
+    cols: Compressed,
+}
+
+#[derive(Clone, Debug)]
+struct Compressed {
+    indptr: Vec<usize>,
+    indices: Vec<usize>,
+    values: Vec<f64>,
+}
+
+impl SparseMatrix {
+    /// From CSR arrays (row pointers, column indices, values); every structural invariant and
+    /// every value (finite, ≥ 0) is checked. Entries of a row may come in any order; a
+    /// column index given twice in a row is refused.
+    pub fn from_csr(
+        nrows: usize,
+        ncols: usize,
+        indptr: Vec<usize>,
+        indices: Vec<usize>,
+        values: Vec<f64>,
+    ) -> Result<Self> {
+        if nrows == 0 || ncols == 0 {
+            return Err(SolverError::Empty);
+        }
+        let bad = |msg: String| SolverError::Shape(format!("sparse Y: {msg}"));
+        if indptr.len() != nrows + 1 || indptr[0] != 0 {
+            return Err(bad(format!(
+                "{} row pointers for {nrows} rows",
+                indptr.len()
+            )));
+        }
+        if indptr.windows(2).any(|w| w[0] > w[1])
+            || indptr[nrows] != indices.len()
+            || indices.len() != values.len()
+        {
+            return Err(bad("row pointers, indices and values disagree".into()));
+        }
+        let mut rows = Compressed {
+            indptr,
+            indices,
+            values,
+        };
+        for i in 0..nrows {
+            let (a, b) = (rows.indptr[i], rows.indptr[i + 1]);
+            if let Some(&j) = rows.indices[a..b].iter().find(|&&j| j >= ncols) {
+                return Err(bad(format!(
+                    "column {j} in row {i} of a matrix of {ncols} columns"
+                )));
+            }
+            // Sorted columns: a fixed order of summation whatever order the caller used.
+            let mut entries: Vec<(usize, f64)> =
+                (a..b).map(|p| (rows.indices[p], rows.values[p])).collect();
+            entries.sort_by_key(|e| e.0);
+            if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+                return Err(bad(format!("a column given twice in row {i}")));
+            }
+            for (p, (j, v)) in (a..b).zip(entries) {
+                if !v.is_finite() {
+                    return Err(SolverError::NonFinite { i, j, value: v });
+                }
+                if v < 0.0 {
+                    return Err(SolverError::Negative { i, j, value: v });
+                }
+                rows.indices[p] = j;
+                rows.values[p] = v;
+            }
+        }
+        let cols = transpose(&rows, ncols);
+        Ok(Self {
+            nrows,
+            ncols,
+            rows,
+            cols,
+        })
+    }
+
+    /// The nonzero entries of a dense matrix (tests and references).
+    pub fn from_dense(y: MatRef<'_, f64>) -> Result<Self> {
+        let (mut indptr, mut indices, mut values) = (vec![0], Vec::new(), Vec::new());
+        for i in 0..y.nrows() {
+            for j in 0..y.ncols() {
+                if y[(i, j)] != 0.0 {
+                    indices.push(j);
+                    values.push(y[(i, j)]);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        Self::from_csr(y.nrows(), y.ncols(), indptr, indices, values)
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+
+    /// Stored entries.
+    pub fn nnz(&self) -> usize {
+        self.rows.values.len()
+    }
+}
+
+/// The transpose of an m-row CSR with `ncols` columns, in CSR form (a counting sort: each row
+/// of the result lists its entries in increasing column order).
+fn transpose(a: &Compressed, ncols: usize) -> Compressed {
+    let mut indptr = vec![0usize; ncols + 1];
+    for &j in &a.indices {
+        indptr[j + 1] += 1;
+    }
+    for j in 0..ncols {
+        indptr[j + 1] += indptr[j];
+    }
+    let mut next = indptr.clone();
+    let mut indices = vec![0usize; a.indices.len()];
+    let mut values = vec![0.0; a.values.len()];
+    for i in 0..a.indptr.len() - 1 {
+        for p in a.indptr[i]..a.indptr[i + 1] {
+            let j = a.indices[p];
+            indices[next[j]] = i;
+            values[next[j]] = a.values[p];
+            next[j] += 1;
+        }
+    }
+    Compressed {
+        indptr,
+        indices,
+        values,
+    }
+}
+
+/// Y, dense or sparse, as the NMF solvers read it.
+#[derive(Clone, Copy, Debug)]
+pub enum NmfData<'a> {
+    Dense(MatRef<'a, f64>),
+    Sparse(&'a SparseMatrix),
+}
+
+impl<'a> From<MatRef<'a, f64>> for NmfData<'a> {
+    fn from(y: MatRef<'a, f64>) -> Self {
+        NmfData::Dense(y)
+    }
+}
+
+impl<'a> From<&'a SparseMatrix> for NmfData<'a> {
+    fn from(y: &'a SparseMatrix) -> Self {
+        NmfData::Sparse(y)
+    }
+}
+
+impl NmfData<'_> {
+    pub fn nrows(&self) -> usize {
+        match self {
+            NmfData::Dense(y) => y.nrows(),
+            NmfData::Sparse(y) => y.nrows,
+        }
+    }
+
+    pub fn ncols(&self) -> usize {
+        match self {
+            NmfData::Dense(y) => y.ncols(),
+            NmfData::Sparse(y) => y.ncols,
+        }
+    }
+
+    pub fn is_sparse(&self) -> bool {
+        matches!(self, NmfData::Sparse(_))
+    }
+
+    /// Not empty, every entry finite and ≥ 0 (a sparse matrix was checked when it was made).
+    pub fn check(&self) -> Result<()> {
+        match self {
+            NmfData::Dense(y) => check_nonnegative(*y),
+            NmfData::Sparse(_) => Ok(()),
+        }
+    }
+
+    /// Y · Wᵀ (m × k) for W k × n.
+    pub fn times_wt(&self, w: MatRef<'_, f64>) -> Mat<f64> {
+        let mut out = Mat::zeros(self.nrows(), w.nrows());
+        match self {
+            NmfData::Dense(y) => faer::linalg::matmul::matmul(
+                out.as_mut(),
+                faer::Accum::Replace,
+                *y,
+                w.transpose(),
+                1.0,
+                crate::linalg::par(),
+            ),
+            NmfData::Sparse(y) => csr_times(
+                &y.rows.indptr,
+                &y.rows.indices,
+                &y.rows.values,
+                w.transpose(),
+                out.as_mut(),
+            ),
+        }
+        out
+    }
+
+    /// Hᵀ · Y (k × n) for H m × k.
+    pub fn ht_times(&self, h: MatRef<'_, f64>) -> Mat<f64> {
+        match self {
+            NmfData::Dense(y) => at_b(h, *y),
+            NmfData::Sparse(y) => {
+                // (Yᵀ H)ᵀ, from the rows of Yᵀ.
+                let mut yth = Mat::zeros(y.ncols, h.ncols());
+                csr_times(
+                    &y.cols.indptr,
+                    &y.cols.indices,
+                    &y.cols.values,
+                    h,
+                    yth.as_mut(),
+                );
+                yth.transpose().to_owned()
+            }
+        }
+    }
+
+    /// ‖Y‖²_F.
+    pub fn frob_sq(&self) -> f64 {
+        match self {
+            NmfData::Dense(y) => frob_sq(*y),
+            NmfData::Sparse(y) => y.rows.values.iter().map(|v| v * v).sum(),
+        }
+    }
+
+    /// max_ij Y_ij.
+    pub fn max_entry(&self) -> f64 {
+        match self {
+            NmfData::Dense(y) => max_entry(*y),
+            NmfData::Sparse(y) => y.rows.values.iter().copied().fold(0.0, f64::max),
+        }
+    }
+
+    /// Σ_ij Y_ij.
+    pub fn sum(&self) -> f64 {
+        match self {
+            NmfData::Dense(y) => (0..y.ncols()).map(|j| y.col(j).iter().sum::<f64>()).sum(),
+            NmfData::Sparse(y) => y.rows.values.iter().sum(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::uniform;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    /// A 70 × 50 matrix with about 10 % of its entries nonzero.
+    fn sparse_dense() -> Mat<f64> {
+        let mut rng = StdRng::seed_from_u64(5);
+        let u = uniform(70, 50, 1.0, &mut rng);
+        Mat::from_fn(70, 50, |i, j| {
+            if u[(i, j)] < 0.1 {
+                u[(i, j)] * 10.0
+            } else {
+                0.0
+            }
+        })
+    }
+
+    #[test]
+    fn sparse_products_match_the_dense_ones() {
+        let y = sparse_dense();
+        let s = SparseMatrix::from_dense(y.as_ref()).unwrap();
+        let mut rng = StdRng::seed_from_u64(6);
+        let (h, w) = (uniform(70, 4, 1.0, &mut rng), uniform(4, 50, 1.0, &mut rng));
+        let (d, sp) = (NmfData::from(y.as_ref()), NmfData::from(&s));
+        let close = |a: &Mat<f64>, b: &Mat<f64>| {
+            assert_eq!(a.shape(), b.shape());
+            let diff = (a - b).norm_max();
+            assert!(diff <= 1e-12 * a.norm_max(), "{diff}");
+        };
+        close(&d.times_wt(w.as_ref()), &sp.times_wt(w.as_ref()));
+        close(&d.ht_times(h.as_ref()), &sp.ht_times(h.as_ref()));
+        assert!((d.frob_sq() - sp.frob_sq()).abs() <= 1e-12 * d.frob_sq());
+        assert_eq!(d.max_entry(), sp.max_entry());
+        assert!((d.sum() - sp.sum()).abs() <= 1e-12 * d.sum());
+    }
+
+    #[test]
+    fn malformed_sparse_matrices_are_refused() {
+        let ok = SparseMatrix::from_csr(2, 3, vec![0, 2, 3], vec![2, 0, 1], vec![1.0, 2.0, 3.0]);
+        assert_eq!(ok.unwrap().nnz(), 3);
+        let cases = [
+            (vec![0, 2], vec![0, 1], vec![1.0, 1.0], "row pointers"),
+            (vec![0, 2, 1], vec![0, 1], vec![1.0, 1.0], "disagree"),
+            (vec![0, 1, 2], vec![0, 3], vec![1.0, 1.0], "column 3"),
+            (vec![0, 2, 2], vec![1, 1], vec![1.0, 1.0], "twice"),
+            (vec![0, 1, 1], vec![0], vec![-1.0], "negative"),
+            (vec![0, 1, 1], vec![0], vec![f64::NAN], "finite"),
+        ];
+        for (indptr, indices, values, phrase) in cases {
+            let err = SparseMatrix::from_csr(2, 3, indptr, indices, values).unwrap_err();
+            assert!(
+                err.to_string().contains(phrase),
+                "{err} should say {phrase}"
+            );
+        }
+    }
+}
