@@ -30,6 +30,13 @@ pub enum NmfInput {
     /// An m × n matrix handed over in memory (a binding's array); `name` stands for the file.
     #[serde(skip)]
     Data { name: String, y: Shared<Dense> },
+    /// A sparse m × n matrix handed over in memory (a binding's `scipy.sparse`), in f64 and
+    /// never made dense.
+    #[serde(skip)]
+    SparseData {
+        name: String,
+        y: Shared<SparseMatrix>,
+    },
 }
 
 /// One plain-NMF run. Written to `job.json` with every default resolved.
@@ -131,7 +138,7 @@ fn check_memory(m: usize, n: usize, k: usize, nnz: Option<usize>) -> anyhow::Res
 /// Y as read: dense, or sparse (a `scipy.sparse` `.npz`, never made dense).
 enum Held {
     Dense(Dense),
-    Sparse(SparseMatrix),
+    Sparse(std::sync::Arc<SparseMatrix>),
 }
 
 impl Held {
@@ -165,7 +172,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         NmfInput::Matrix(path) => {
             let (y, exponent) = if is_npz(path) {
                 let (y, exponent) = read_sparse(path)?;
-                (Held::Sparse(y), exponent)
+                (Held::Sparse(std::sync::Arc::new(y)), exponent)
             } else {
                 let read = read_matrix(path)?;
                 (Held::Dense(read.matrix), read.exponent)
@@ -197,6 +204,9 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
                 0,
             )
         }
+        NmfInput::SparseData { name, y } => {
+            (Held::Sparse(y.0.clone()), job.image_shape, name.clone(), 0)
+        }
         NmfInput::Data { name, y } => {
             if y.0.nrows() == 0 || y.0.ncols() == 0 {
                 bail!("input {name} is empty ({}×{})", y.0.nrows(), y.0.ncols());
@@ -221,7 +231,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
             dense_y = nonneg_from_dense(d).with_context(|| format!("input {input}"))?;
             dense_y.as_ref().into()
         }
-        Held::Sparse(s) => s.into(),
+        Held::Sparse(s) => s.as_ref().into(),
     };
     let mut params = job.params.clone();
     params.cancel = job.run.cancel.clone();
@@ -233,7 +243,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     }
     let out = match &job.input {
         NmfInput::Matrix(p) | NmfInput::Images(p) => job.run.open("nmf", &[p.as_path()])?,
-        NmfInput::Data { .. } => job.run.open("nmf", &[])?,
+        NmfInput::Data { .. } | NmfInput::SparseData { .. } => job.run.open("nmf", &[])?,
     };
     if job.start.is_some() && job.init != NmfInit::Random {
         bail!("a given start and `init` {} exclude each other", job.init);
@@ -333,9 +343,32 @@ pub fn nmf_transform(components: &Dense, x: &Dense) -> anyhow::Result<Vec<f64>> 
     });
     let y = faer::Mat::from_fn(x.ncols(), x.nrows(), |i, j| x.get(j, i) as f64);
     let ct = nnls_fixed_basis(basis.as_ref(), y.as_ref()).context("X")?;
+    Ok(sample_major(&ct))
+}
+
+/// [`nmf_transform`] of a sparse `x` (samples × features), never made dense.
+pub fn nmf_transform_sparse(components: &Dense, x: SparseMatrix) -> anyhow::Result<Vec<f64>> {
+    if components.ncols() != x.ncols() {
+        bail!(
+            "X has {} features but the basis has {}",
+            x.ncols(),
+            components.ncols()
+        );
+    }
+    components.check_finite("the basis")?;
+    let basis = faer::Mat::from_fn(components.ncols(), components.nrows(), |i, j| {
+        components.get(j, i) as f64
+    });
+    let y = x.transposed();
+    let ct = nnls_fixed_basis(basis.as_ref(), &y).context("X")?;
+    Ok(sample_major(&ct))
+}
+
+/// Cᵀ (k × samples) as the samples × k values, row by row.
+fn sample_major(ct: &faer::Mat<f64>) -> Vec<f64> {
     let (k, samples) = (ct.nrows(), ct.ncols());
-    Ok((0..samples)
+    (0..samples)
         .flat_map(|s| (0..k).map(move |j| (s, j)))
         .map(|(s, j)| ct[(j, s)])
-        .collect())
+        .collect()
 }

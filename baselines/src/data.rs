@@ -113,6 +113,16 @@ impl SparseMatrix {
         self.ncols
     }
 
+    /// Yᵀ (the two compressed forms swap: no copy of the entries is made twice).
+    pub fn transposed(self) -> Self {
+        Self {
+            nrows: self.ncols,
+            ncols: self.nrows,
+            rows: self.cols,
+            cols: self.rows,
+        }
+    }
+
     /// Stored entries.
     pub fn nnz(&self) -> usize {
         self.rows.values.len()
@@ -297,6 +307,13 @@ mod tests {
         assert!((d.frob_sq() - sp.frob_sq()).abs() <= 1e-12 * d.frob_sq());
         assert_eq!(d.max_entry(), sp.max_entry());
         assert!((d.sum() - sp.sum()).abs() <= 1e-12 * d.sum());
+        // Yᵀ's products are Y's, transposed.
+        let t = s.clone().transposed();
+        let yt = y.transpose().to_owned();
+        close(
+            &NmfData::from(yt.as_ref()).times_wt(h.transpose()),
+            &NmfData::from(&t).times_wt(h.transpose()),
+        );
     }
 
     #[test]

@@ -492,8 +492,9 @@ fn nnls_robust(
 }
 
 /// `W = argmin_{W ≥ 0} ‖Y − HW‖` for a fixed basis H (m×k): the transfer protocol's solve.
-pub fn nnls_fixed_basis(h: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<Mat<f64>> {
-    check_input(y.into())?;
+pub fn nnls_fixed_basis<'a>(h: MatRef<'_, f64>, y: impl Into<NmfData<'a>>) -> Result<Mat<f64>> {
+    let y = y.into();
+    check_input(y)?;
     if h.nrows() != y.nrows() {
         return Err(SolverError::Shape(format!(
             "H has {} rows but Y has {}",
@@ -502,7 +503,7 @@ pub fn nnls_fixed_basis(h: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<Mat<f6
         )));
     }
     let g = at_b(h, h);
-    let r = at_b(h, y);
+    let r = y.ht_times(h);
     nnls_robust(&g, r.as_ref(), None)
 }
 

@@ -5,6 +5,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -62,7 +63,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ``fit_transform`` returns W solved exactly (nonnegative least squares) for the final H, so
     it equals ``fit(X).transform(X)``; ``transform`` solves the same problem for new rows.
     An all-zero X is fitted exactly by W = 0 and H = 0 without a solver run, as in
-    scikit-learn (``n_iter_`` is 0).
+    scikit-learn (``n_iter_`` is 0). A scipy.sparse X (CSR, CSC, COO) is factorised sparse, in
+    float64, never made dense; it starts from 'random' or 'custom' (the NNDSVD starts need a
+    dense X).
 
     The core computes in float32. X whose largest entry lies beyond 2^±100 (1e-50·X would round
     to zeros, 1e100·X to infinities) reaches it as 2^e·X, e the power of two that brings the
@@ -111,6 +114,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -118,9 +122,16 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Fits the model and returns W (n_samples × n_components). y is ignored; W and H
         are the start with ``init='custom'`` (both needed, both ≥ 0, of X's dtype)."""
         self._validate_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=("csr", "csc", "coo"),
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=1,
+        )
         check_non_negative(X, "NMF (input X)")
         # X beyond float32's range goes to the core as 2^e·X (exact; e = 0 within 2^±100).
+        # A sparse X goes as CSR arrays in float64 and is never made dense.
         X32, e = f32_in_range(X)
         start, h_exp = {}, 0
         if self.init == "custom":
@@ -149,7 +160,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "tol": float(self.tol),
             "stop": self._stop_rule() or "projected-gradient",
         }
-        if not X.any():
+        if not (X.count_nonzero() if sp.issparse(X) else X.any()):
             return self._fit_zero(X, k)
         job = {
             "method": self.solver,
@@ -158,7 +169,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "run": {"progress": False},
         }
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
-        _, components, summary = _core.nmf(X32, json.dumps(job), **start)
+        if sp.issparse(X):
+            Xs = _csr64(X, e)
+            _, components, summary = _core.nmf_csr(
+                Xs.shape, *_csr_arrays(Xs), json.dumps(job), **start
+            )
+        else:
+            _, components, summary = _core.nmf(X32, json.dumps(job), **start)
         summary = json.loads(summary)
         if e:
             summary["input_exponent"] = e
@@ -173,7 +190,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         W_out = self._solve(X)
         # ‖X − WH‖_F in X's dtype, taken as 2^−e·‖2^e·X − (2^e·W)H‖_F (the same number, exactly,
         # but its squares neither underflow nor overflow where X lies beyond float32's range).
-        if e:
+        if sp.issparse(X):
+            self.reconstruction_err_ = _sparse_residual(_csr64(X, e), _ldexp(W_out, e), self.components_, e)
+        elif e:
             scaled_W = _ldexp(W_out, e).astype(X.dtype)
             R = _ldexp(X, e).astype(X.dtype) - scaled_W @ self.components_
             self.reconstruction_err_ = float(np.ldexp(float(np.linalg.norm(R)), -e))
@@ -260,7 +279,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return np.zeros((X.shape[0], self.components_.shape[0]), dtype=X.dtype)
         H32, h_exp = f32_in_range(self.components_)
         X32, e = f32_in_range(X)
-        W = _core.transform(H32, X32)
+        if sp.issparse(X):
+            Xs = _csr64(X, e)
+            W = _core.transform_csr(H32, Xs.shape, *_csr_arrays(Xs))
+        else:
+            W = _core.transform(H32, X32)
         if h_exp != e:
             return _ldexp(W, h_exp - e).astype(X.dtype)
         return W.astype(X.dtype)
@@ -268,7 +291,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """W ≥ 0 minimising ‖X − W·components_‖_F, row by row."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], reset=False
+        )
         check_non_negative(X, "NMF (input X)")
         return self._solve(X)
 
@@ -276,6 +301,29 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """X ≈ W·components_ from W."""
         check_is_fitted(self)
         return np.asarray(X) @ self.components_
+
+
+def _csr64(X, e):
+    """2^e·X as a float64 CSR matrix with sorted, summed indices (a copy; X is not modified)."""
+    Xs = sp.csr_matrix(X, dtype=np.float64, copy=True)
+    Xs.sum_duplicates()
+    if e:
+        Xs.data = np.ldexp(Xs.data, e)
+    return Xs
+
+
+def _csr_arrays(Xs):
+    """(indptr, indices, data) of a CSR matrix as the core takes them."""
+    return Xs.indptr.astype(np.int64), Xs.indices.astype(np.int64), Xs.data
+
+
+def _sparse_residual(Xs, W, H, e):
+    """‖X − WH‖_F for Xs = 2^e·X sparse and W = 2^e·W (float64), without an m × n array:
+    ‖X‖² − 2⟨XHᵀ, W⟩ + ⟨WᵀW, HHᵀ⟩, taken in the scaled unit and brought back by 2^−e."""
+    H = np.asarray(H, dtype=np.float64)
+    sq = float(Xs.data @ Xs.data) - 2.0 * float(np.sum(np.asarray(Xs @ H.T) * W))
+    sq += float(np.sum((W.T @ W) * (H @ H.T)))
+    return float(np.ldexp(np.sqrt(max(sq, 0.0)), -e))
 
 
 def _ldexp(a, k):

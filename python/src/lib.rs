@@ -16,7 +16,8 @@ use nmfnet_app::gan::checkpoint_training_config;
 use nmfnet_app::gan::factorize::factorize_images;
 use nmfnet_app::gan::train::{gan_train as gan_train_run, GanShape, GanTrainJob};
 use nmfnet_app::job::render_fields;
-use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, NmfInput, NmfJob};
+use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, nmf_transform_sparse, NmfInput, NmfJob};
+use nmfnet_baselines::data::SparseMatrix;
 use nmfnet_app::BackendKind;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
@@ -331,6 +332,72 @@ fn nmf<'py>(
     Ok((matrix(py, &report.h)?, matrix(py, &report.w)?, summary))
 }
 
+/// An m × n sparse matrix from CSR arrays, in f64 (checked: structure, finite, ≥ 0).
+fn sparse_matrix(
+    shape: (usize, usize),
+    indptr: &PyReadonlyArray1<'_, i64>,
+    indices: &PyReadonlyArray1<'_, i64>,
+    data: &PyReadonlyArray1<'_, f64>,
+) -> PyResult<SparseMatrix> {
+    SparseMatrix::from_csr(
+        shape.0,
+        shape.1,
+        usize_vec(indptr, "indptr")?,
+        usize_vec(indices, "indices")?,
+        data.as_array().iter().copied().collect(),
+    )
+    .map_err(|e| value_error(e.into()))
+}
+
+/// [`nmf`] of a sparse m × n matrix given as CSR arrays (f64), never made dense.
+#[pyfunction]
+#[pyo3(signature = (shape, indptr, indices, data, job, h0=None, w0=None))]
+#[allow(clippy::too_many_arguments)]
+fn nmf_csr<'py>(
+    py: Python<'py>,
+    shape: (usize, usize),
+    indptr: PyReadonlyArray1<'py, i64>,
+    indices: PyReadonlyArray1<'py, i64>,
+    data: PyReadonlyArray1<'py, f64>,
+    job: &str,
+    h0: Option<PyReadonlyArray2<'py, f32>>,
+    w0: Option<PyReadonlyArray2<'py, f32>>,
+) -> PyResult<NmfOut<'py>> {
+    let start = match (h0, w0) {
+        (Some(h), Some(w)) => Some((Shared::new(dense(&h)?), Shared::new(dense(&w)?))),
+        (None, None) => None,
+        _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
+    };
+    let y = sparse_matrix(shape, &indptr, &indices, &data)?;
+    let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
+    job.input = NmfInput::SparseData {
+        name: "array".into(),
+        y: Shared::new(y),
+    };
+    job.start = start;
+    let cancel = job.run.cancel.clone();
+    let report = run_detached(py, &cancel, || run_nmf(&job))?;
+    let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
+    Ok((matrix(py, &report.h)?, matrix(py, &report.w)?, summary))
+}
+
+/// [`transform`] of a sparse samples × features matrix given as CSR arrays (f64).
+#[pyfunction]
+fn transform_csr<'py>(
+    py: Python<'py>,
+    components: PyReadonlyArray2<'py, f32>,
+    shape: (usize, usize),
+    indptr: PyReadonlyArray1<'py, i64>,
+    indices: PyReadonlyArray1<'py, i64>,
+    data: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let b = dense(&components)?;
+    let x = sparse_matrix(shape, &indptr, &indices, &data)?;
+    let (samples, k) = (shape.0, b.nrows());
+    let c = run_detached(py, &Cancel::new(), || nmf_transform_sparse(&b, x))?;
+    PyArray1::from_vec(py, c).reshape([samples, k])
+}
+
 /// The nonnegative coefficients (samples × k, f64) of the rows of `x` on the basis
 /// `components` (k × features).
 #[pyfunction]
@@ -459,6 +526,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(knn_graph, m)?)?;
     m.add_function(wrap_pyfunction!(nmf, m)?)?;
     m.add_function(wrap_pyfunction!(transform, m)?)?;
+    m.add_function(wrap_pyfunction!(nmf_csr, m)?)?;
+    m.add_function(wrap_pyfunction!(transform_csr, m)?)?;
     m.add_function(wrap_pyfunction!(backends, m)?)?;
     m.add_function(wrap_pyfunction!(load_cluster_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(gan_train, m)?)?;
