@@ -60,8 +60,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     n_iter_ : int
     n_features_in_ : int
 
-    ``fit_transform`` returns W solved exactly (nonnegative least squares) for the final H, so
-    it equals ``fit(X).transform(X)``; ``transform`` solves the same problem for new rows.
+    ``fit_transform`` returns the W of the fit, as scikit-learn's does; ``transform`` solves W
+    exactly (nonnegative least squares) for the final H, for new rows or for X itself
+    (``fit(X).transform(X)`` fits X at least as well as the fit's W).
     An all-zero X is fitted exactly by W = 0 and H = 0 without a solver run, as in
     scikit-learn (``n_iter_`` is 0). A scipy.sparse X (CSR, CSC, COO) is factorised sparse, in
     float64, never made dense; it starts from 'random' or 'custom' (the NNDSVD starts need a
@@ -171,11 +172,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
         if sp.issparse(X):
             Xs = _csr64(X, e)
-            _, components, summary = _core.nmf_csr(
+            fit_W, components, summary = _core.nmf_csr(
                 Xs.shape, *_csr_arrays(Xs), json.dumps(job), **start
             )
         else:
-            _, components, summary = _core.nmf(X32, json.dumps(job), **start)
+            fit_W, components, summary = _core.nmf(X32, json.dumps(job), **start)
         summary = json.loads(summary)
         if e:
             summary["input_exponent"] = e
@@ -187,7 +188,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_components_ = k
         self.n_iter_ = int(summary["iterations"])
         self.summary_ = summary
-        W_out = self._solve(X)
+        # The fit's W (the core's H), as scikit-learn's fit_transform returns it: the core
+        # fitted 2^e·X ≈ H·W with W = 2^h·components_, so X ≈ (2^(h−e)·H)·components_.
+        W_out = (_ldexp(fit_W, h_exp - e) if (e or h_exp) else fit_W).astype(X.dtype)
         # ‖X − WH‖_F in X's dtype, taken as 2^−e·‖2^e·X − (2^e·W)H‖_F (the same number, exactly,
         # but its squares neither underflow nor overflow where X lies beyond float32's range).
         if sp.issparse(X):

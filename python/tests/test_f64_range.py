@@ -153,8 +153,9 @@ def test_nmf_of_out_of_range_data_is_the_fit_of_its_float32_image(X, solver, c):
     assert "input_exponent" not in ref.summary_
     err = np.ldexp(ref.reconstruction_err_, -e)
     assert est.reconstruction_err_ == pytest.approx(err, rel=1e-12)
-    # fit_transform's W is fit(X).transform(X)'s, and new rows in X's unit are solved alike.
-    np.testing.assert_array_equal(est.transform(Xc), W)
+    # transform's exact solve in X's unit is the in-range image's, scaled back, for X itself
+    # and for new rows.
+    np.testing.assert_array_equal(np.ldexp(est.transform(Xc), e), ref.transform(np.ldexp(Xc, e)))
     new = Xc[:7]
     np.testing.assert_array_equal(np.ldexp(est.transform(new), e), ref.transform(np.ldexp(new, e)))
 
@@ -164,10 +165,11 @@ def test_nmf_of_out_of_range_data_is_the_fit_of_its_float32_image(X, solver, c):
 def test_nmf_of_c_times_x_is_c_times_the_fit_of_x(X, solver, c):
     params = nmf_params(solver)
     with no_warnings():
-        ref = NMF(4, **params).fit(X)
+        ref = NMF(4, **params)
+        W_ref = ref.fit_transform(X)
         est = NMF(4, **params)
         W = est.fit_transform(X * c)
-    WH = ref.transform(X) @ ref.components_
+    WH = W_ref @ ref.components_
     WH_c = W @ est.components_
     assert W.dtype == np.float64 and est.components_.dtype == np.float64
     assert np.isfinite(WH_c).all() and WH_c.max() > 0

@@ -70,10 +70,13 @@ def test_nmf_matches_the_cli(nmfnet_cli, workdir, stop):
     est = NMF(4, solver="hals", random_state=9, max_iter=200, tol=1e-4, stop=stop).fit(Y)
     np.testing.assert_array_equal(est.components_.astype(np.float32), np.load(workdir / "run" / "W.npy"))
     assert est.n_iter_ == summary["iterations"]
-    # fit_transform's W is the exact NNLS solve for the final basis: no worse than the CLI's H.
-    H_cli = np.load(workdir / "run" / "H.npy").astype(np.float64)
-    err_cli = np.linalg.norm(Y - H_cli @ est.components_)
-    assert est.reconstruction_err_ <= err_cli * (1 + 1e-6)
+    # fit_transform's W is the fit's, the CLI's H; transform's exact NNLS solve fits no worse.
+    H_cli = np.load(workdir / "run" / "H.npy")
+    W = NMF(4, solver="hals", random_state=9, max_iter=200, tol=1e-4, stop=stop).fit_transform(Y)
+    np.testing.assert_array_equal(W.astype(np.float32), H_cli)
+    err_cli = np.linalg.norm(Y - H_cli.astype(np.float64) @ est.components_)
+    assert est.reconstruction_err_ == pytest.approx(err_cli, rel=1e-6)
+    assert np.linalg.norm(Y - est.transform(Y) @ est.components_) <= err_cli * (1 + 1e-6)
 
 
 def test_a_sparse_npz_graph_matches_between_the_cli_and_python(nmfnet_cli, workdir):
