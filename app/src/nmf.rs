@@ -117,15 +117,15 @@ pub struct NmfReport {
 }
 
 /// Refuses an NMF of an m × n matrix at rank k past the memory budget. Dense Y: Y in f64 and
-/// up to two m × n work arrays (the products and the objective of the dense solvers). Sparse
-/// Y (`nnz` entries): its rows and its columns, index and value each, and the f32 copy read
-/// from the file. Both: the factors' work arrays (≈ 12 f64 per entry of H and W: the factors,
-/// their products and Gram matrices).
-fn check_memory(m: usize, n: usize, k: usize, nnz: Option<usize>) -> anyhow::Result<()> {
+/// the f32 matrix it was read into (the solvers touch Y only through its products). Sparse Y
+/// (`nnz` entries): its rows and its columns, index and value each, both pointer arrays, and
+/// the f32 copy read from the file. Both: the factors' work arrays (≈ 12 f64 per entry of H
+/// and W: the factors, their products and Gram matrices).
+pub fn check_memory(m: usize, n: usize, k: usize, nnz: Option<usize>) -> anyhow::Result<()> {
     let (mf, nf, kf) = (m as f64, n as f64, k as f64);
     let y = match nnz {
-        Some(nnz) => nnz as f64 * 48.0,
-        None => 3.0 * mf * nf * 8.0,
+        Some(nnz) => nnz as f64 * 48.0 + (mf + nf + 2.0) * 16.0,
+        None => mf * nf * 16.0,
     };
     let need = y + 96.0 * (mf + nf) * kf + 8.0 * kf * kf;
     nmfnet_datasets::error::check_memory(
@@ -150,10 +150,12 @@ impl Held {
     }
 }
 
-/// A sparse matrix file as the solvers' f64 sparse Y.
-fn read_sparse(path: &std::path::Path) -> anyhow::Result<(SparseMatrix, i32)> {
+/// A sparse matrix file as the solvers' f64 sparse Y, its memory at rank `k` checked before
+/// the claimed shape is allocated (the columns' pointers are n + 1, whatever the entries).
+fn read_sparse(path: &std::path::Path, k: usize) -> anyhow::Result<(SparseMatrix, i32)> {
     let read = nmfnet_datasets::io::read_sparse_npz(path)?;
     let x = read.matrix;
+    check_memory(x.nrows(), x.ncols(), k, Some(x.nnz()))?;
     let y = SparseMatrix::from_csr(
         x.nrows(),
         x.ncols(),
@@ -171,7 +173,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let (y, shape, input, exponent) = match &job.input {
         NmfInput::Matrix(path) => {
             let (y, exponent) = if is_npz(path) {
-                let (y, exponent) = read_sparse(path)?;
+                let (y, exponent) = read_sparse(path, job.params.rank)?;
                 (Held::Sparse(std::sync::Arc::new(y)), exponent)
             } else {
                 let read = read_matrix(path)?;

@@ -236,8 +236,14 @@ pub fn validate_sparse_similarity(mut x: Csr, what: &str) -> Result<Csr> {
         }
     }
     x.values = sym;
-    // A claimed n that the stored entries do not justify: most nodes would be isolated, and
-    // every one of them still costs a row of U (a 1 kB archive can claim millions of them).
+    check_isolated(&x, what)?;
+    Ok(x)
+}
+
+/// Refuses a graph with more isolated nodes (empty rows) than connected ones: a claimed n that
+/// the stored entries do not justify (a 1 kB archive can claim millions of nodes, and every
+/// one still costs a row of U), or a graph no method could cluster.
+pub fn check_isolated(x: &Csr, what: &str) -> Result<()> {
     let empty = (0..x.nrows)
         .filter(|&i| {
             x.values[x.indptr[i]..x.indptr[i + 1]]
@@ -252,7 +258,7 @@ pub fn validate_sparse_similarity(mut x: Csr, what: &str) -> Result<Csr> {
             n: x.nrows,
         });
     }
-    Ok(x)
+    Ok(())
 }
 
 #[cfg(test)]

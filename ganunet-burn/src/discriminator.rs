@@ -36,14 +36,15 @@ impl DiscriminatorConfig {
     /// The number of parameters [`init`](Self::init) makes (the norms' running statistics
     /// included), from the config alone.
     pub fn parameter_count(&self) -> u64 {
-        let c = self.base_channels as u64;
-        let conv = |cin: u64, cout: u64| 16 * cin * cout + cout;
-        conv(self.in_channels as u64, c)
+        let c = self.base_channels as u128;
+        let conv = |cin: u128, cout: u128| 16 * cin * cout + cout;
+        let count = conv(self.in_channels as u128, c)
             + conv(c, 2 * c)
             + conv(2 * c, 4 * c)
             + conv(4 * c, 8 * c)
             + conv(8 * c, 1)
-            + 4 * (2 * c + 4 * c + 8 * c)
+            + 4 * (2 * c + 4 * c + 8 * c);
+        u64::try_from(count).unwrap_or(u64::MAX)
     }
 
     pub fn init<B: Backend>(&self, device: &B::Device) -> Discriminator<B> {

@@ -162,12 +162,18 @@ impl GeneratorConfig {
     /// Burn's `num_params` counts them), counted from the config
     /// alone, so that a width can be refused before anything is allocated.
     pub fn parameter_count(&self) -> u64 {
-        let l = self.levels.max(1);
-        let ch = |i: usize| self.channels(i) as u64;
-        let conv = |cin: u64, cout: u64| 16 * cin * cout + cout;
-        let mut count = 0u64;
+        // In u128: a config's sizes are not bounded before this is asked, and the count must
+        // not wrap into a small number.
+        let l = self.levels.clamp(1, 64);
+        let ch = |i: usize| self.channels(i) as u128;
+        let conv = |cin: u128, cout: u128| 16 * cin * cout + cout;
+        let mut count = 0u128;
         for i in 0..l {
-            let cin = if i == 0 { self.group as u64 } else { ch(i - 1) };
+            let cin = if i == 0 {
+                self.group as u128
+            } else {
+                ch(i - 1)
+            };
             count += conv(cin, ch(i)) + if i > 0 && i + 1 < l { 4 * ch(i) } else { 0 };
         }
         for j in 0..l.saturating_sub(1) {
@@ -175,8 +181,13 @@ impl GeneratorConfig {
             count += conv(cin, ch(j)) + 4 * ch(j);
         }
         let head_in = if l == 1 { ch(0) } else { 2 * ch(0) };
-        let kw = (self.k * self.group) as u64;
-        count + conv(head_in, self.k as u64) + ch(l - 1) * kw + kw
+        // k and the group size are the only unbounded factors of one product.
+        let kw = (self.k as u128).saturating_mul(self.group as u128);
+        count = count
+            .saturating_add(conv(head_in, self.k as u128))
+            .saturating_add(ch(l - 1).saturating_mul(kw))
+            .saturating_add(kw);
+        u64::try_from(count).unwrap_or(u64::MAX)
     }
 
     /// Floating-point operations per group of each stage of the forward pass on `side`×`side`

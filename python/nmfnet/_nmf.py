@@ -75,8 +75,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     are X's. The power goes on W: ``components_`` is the core's H (a custom start's H that
     lies beyond float32's range itself goes in as 2^h·H, and ``components_`` is then 2^−h
     times the core's H, in the unit of the H given). ``transform`` scales new rows (and
-    ``components_``) the same way, so ``fit_transform(X)`` equals ``fit(X).transform(X)`` in
-    any unit. ``summary_``, the core's report, is that of 2^e·X (its ``y_scale`` too) and says
+    ``components_``) the same way, so its exact solve is the same in any unit. ``summary_``, the core's report, is that of 2^e·X (its ``y_scale`` too) and says
     ``input_exponent``: e, as ``nmfnet nmf`` reports such a file.
     """
 
@@ -194,7 +193,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # ‖X − WH‖_F in X's dtype, taken as 2^−e·‖2^e·X − (2^e·W)H‖_F (the same number, exactly,
         # but its squares neither underflow nor overflow where X lies beyond float32's range).
         if sp.issparse(X):
-            self.reconstruction_err_ = _sparse_residual(_csr64(X, e), _ldexp(W_out, e), self.components_, e)
+            # From the core's own factors (within float32's range), whatever a custom start's
+            # scale: 2^e·X ≈ fit_W·components, components = 2^h·components_.
+            core_H = _ldexp(self.components_, h_exp) if h_exp else self.components_
+            self.reconstruction_err_ = _sparse_residual(_csr64(X, e), fit_W, core_H, e)
         elif e:
             scaled_W = _ldexp(W_out, e).astype(X.dtype)
             R = _ldexp(X, e).astype(X.dtype) - scaled_W @ self.components_
@@ -321,8 +323,10 @@ def _csr_arrays(Xs):
 
 
 def _sparse_residual(Xs, W, H, e):
-    """‖X − WH‖_F for Xs = 2^e·X sparse and W = 2^e·W (float64), without an m × n array:
-    ‖X‖² − 2⟨XHᵀ, W⟩ + ⟨WᵀW, HHᵀ⟩, taken in the scaled unit and brought back by 2^−e."""
+    """‖X − W'H'‖_F for Xs = 2^e·X sparse and the core's factors W, H of 2^e·X (so that
+    W'H' = 2^−e·WH), without an m × n array: ‖2^e·X − WH‖² = ‖Xs‖² − 2⟨XsHᵀ, W⟩ + ⟨WᵀW, HHᵀ⟩,
+    brought back by 2^−e."""
+    W = np.asarray(W, dtype=np.float64)
     H = np.asarray(H, dtype=np.float64)
     sq = float(Xs.data @ Xs.data) - 2.0 * float(np.sum(np.asarray(Xs @ H.T) * W))
     sq += float(np.sum((W.T @ W) * (H @ H.T)))

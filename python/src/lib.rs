@@ -338,7 +338,11 @@ fn sparse_matrix(
     indptr: &PyReadonlyArray1<'_, i64>,
     indices: &PyReadonlyArray1<'_, i64>,
     data: &PyReadonlyArray1<'_, f64>,
+    k: usize,
 ) -> PyResult<SparseMatrix> {
+    // The shape is the caller's claim: its pointer arrays are checked before they exist.
+    let nnz = data.as_array().len();
+    nmfnet_app::nmf::check_memory(shape.0, shape.1, k, Some(nnz)).map_err(value_error)?;
     SparseMatrix::from_csr(
         shape.0,
         shape.1,
@@ -368,8 +372,8 @@ fn nmf_csr<'py>(
         (None, None) => None,
         _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
     };
-    let y = sparse_matrix(shape, &indptr, &indices, &data)?;
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
+    let y = sparse_matrix(shape, &indptr, &indices, &data, job.params.rank)?;
     job.input = NmfInput::SparseData {
         name: "array".into(),
         y: Shared::new(y),
@@ -392,7 +396,7 @@ fn transform_csr<'py>(
     data: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let b = dense(&components)?;
-    let x = sparse_matrix(shape, &indptr, &indices, &data)?;
+    let x = sparse_matrix(shape, &indptr, &indices, &data, b.nrows())?;
     let (samples, k) = (shape.0, b.nrows());
     let c = run_detached(py, &Cancel::new(), || nmf_transform_sparse(&b, x))?;
     PyArray1::from_vec(py, c).reshape([samples, k])

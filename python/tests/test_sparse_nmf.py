@@ -41,6 +41,10 @@ def test_sparse_input_refuses_what_needs_a_dense_x():
     neg.data[0] = -1.0
     with pytest.raises(ValueError, match="Negative"):
         NMF(n_components=3).fit(neg)
+    # A claimed shape is checked before its pointer arrays exist: one entry, 2^40 columns.
+    wide = sp.csr_matrix(([1.0], ([0], [5])), shape=(1, 2**40))
+    with pytest.raises(ValueError, match="memory"):
+        NMF(n_components=1).fit(wide)
     # All zeros: W = H = 0, as scikit-learn and the dense input give.
     Z = sp.csr_matrix((50, 40))
     assert not NMF(n_components=2).fit_transform(Z).any()

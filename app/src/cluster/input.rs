@@ -44,6 +44,14 @@ fn sparse_if_mostly_zero(x: &mut Graph) -> Option<f64> {
     Some(share)
 }
 
+/// The rule a sparse file meets (see `check_isolated`), for a dense one that runs sparse.
+fn check_isolated(x: &Graph, name: &str) -> anyhow::Result<()> {
+    if let Graph::Sparse(s) = x {
+        nmfnet_datasets::sparse::check_isolated(s, &format!("similarity matrix {name}"))?;
+    }
+    Ok(())
+}
+
 fn file_stem(p: &Path) -> String {
     p.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -145,6 +153,9 @@ pub(crate) fn load_problem(job: &ClusterJob) -> anyhow::Result<Problem> {
         )
     {
         problem.dense_zeros = sparse_if_mostly_zero(&mut problem.x);
+        if problem.dense_zeros.is_some() {
+            check_isolated(&problem.x, &problem.name)?;
+        }
     }
     if let Some(path) = &job.labels {
         let labels = read_labels(path)?;

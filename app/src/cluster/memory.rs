@@ -55,7 +55,8 @@ pub(crate) fn estimate(job: &ClusterJob, problem: &Problem, rank: usize) -> (f64
                 format!("{}'s n × r work arrays", c.method.name()),
             ));
             if c.method == SymMethod::SymNewton {
-                let threads = rayon::current_num_threads().max(1) as f64;
+                // As many columns are factorised at once as there are threads, at most r.
+                let threads = rayon::current_num_threads().clamp(1, rank.max(1)) as f64;
                 let blocks = threads * NEWTON_BLOCKS * n * n * 8.0;
                 let cache = (r * n * n * 8.0).min(NEWTON_CACHE);
                 parts.push((

@@ -43,6 +43,15 @@ pub fn checkpoint_training_config(dir: &Path) -> anyhow::Result<GanTrainingConfi
         .with_context(|| format!("{} does not hold a GAN-UNET checkpoint", dir.display()))?;
     // The generator's weights are in the state as f32: a config naming a wider model than the
     // state holds is refused before that model is built (a few bytes could ask for gigabytes).
+    // Counted only for a config that can be built (its widths and levels within bounds).
+    cfg.generator.validate()?;
+    if !(1..=10).contains(&cfg.generator.levels) {
+        anyhow::bail!(
+            "{} names generator.levels = {}: at most 10",
+            dir.display(),
+            cfg.generator.levels
+        );
+    }
     let params = cfg.generator.parameter_count();
     if (state as u64) < params.saturating_mul(4) {
         anyhow::bail!(

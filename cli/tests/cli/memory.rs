@@ -75,6 +75,11 @@ fn small_files_that_claim_much_are_refused_in_little_memory() {
     ck.extend_from_slice(meta);
     std::fs::create_dir(at("wide")).unwrap();
     std::fs::write(at("wide/checkpoint.bin"), &ck).unwrap();
+    // One entry in a row of 2^31 − 1 columns: each column costs a pointer and a row of W.
+    let wide =
+        nmfnet_datasets::sparse::Csr::new(1, i32::MAX as usize, vec![0, 1], vec![5], vec![1.0])
+            .unwrap();
+    nmfnet_datasets::formats::npz::write_sparse_npz_new(&at("wide.npz"), &wide).unwrap();
     // Reads that would never end.
     std::fs::create_dir(at("zero-run")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", at("zero-run/checkpoint.bin")).unwrap();
@@ -208,6 +213,18 @@ fn small_files_that_claim_much_are_refused_in_little_memory() {
             &budget,
             None,
             "an NMF of a 12000 × 1 matrix at rank 6000 needs about",
+        ),
+        (
+            vec![
+                "nmf".into(),
+                "--matrix".into(),
+                s(at("wide.npz")),
+                "--rank".into(),
+                "1".into(),
+            ],
+            &budget,
+            None,
+            "an NMF of a 1 × 2147483647 matrix at rank 1 needs about",
         ),
         (
             vec![

@@ -166,6 +166,22 @@ fn examples(names: &[String]) -> String {
     s
 }
 
+/// Writes `marker` into `dir`, atomically.
+fn write_marker(dir: &Path, marker: &Marker) -> Result<(), OutDirError> {
+    let text = serde_json::to_string_pretty(marker).expect("marker serialises");
+    nmfnet_datasets::io::atomic_write(&dir.join(MARKER), text.as_bytes())
+        .map_err(|e| unwritable(dir, e))
+}
+
+/// A name a marker may list: one plain component inside the folder, not a bookkeeping file.
+fn plain_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!(
+        (parts.next(), parts.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    ) && !bookkeeping(name)
+}
+
 fn read_marker(dir: &Path) -> Result<Option<Marker>, OutDirError> {
     let p = dir.join(MARKER);
     let text = match std::fs::read_to_string(&p) {
@@ -186,6 +202,14 @@ fn read_marker(dir: &Path) -> Result<Option<Marker>, OutDirError> {
         return Err(OutDirError::BadMarker {
             dir: dir.into(),
             msg: format!("format {}, expected {FORMAT}", m.format),
+        });
+    }
+    // A run only ever names its own top-level entries; anything else (a path, "..") would
+    // point `overwrite` at what the run did not write.
+    if let Some(bad) = m.files.iter().find(|n| !plain_name(n)) {
+        return Err(OutDirError::BadMarker {
+            dir: dir.into(),
+            msg: format!("it lists {bad:?}, which is not a file of the folder"),
         });
     }
     Ok(Some(m))
@@ -560,9 +584,11 @@ impl RunDir {
     }
 
     fn save_marker(&self) -> Result<(), OutDirError> {
-        let text = serde_json::to_string_pretty(&self.marker).expect("marker serialises");
-        nmfnet_datasets::io::atomic_write(&self.work.join(MARKER), text.as_bytes())
-            .map_err(|e| unwritable(&self.target, e))
+        // Errors name the folder the user gave, not the staging one.
+        write_marker(&self.work, &self.marker).map_err(|e| match e {
+            OutDirError::Unwritable { cause, .. } => unwritable(&self.target, cause),
+            other => other,
+        })
     }
 
     /// The folder this run writes into (the staging folder while replacing a run).
@@ -619,24 +645,42 @@ impl RunDir {
         self.marker.complete = true;
         self.save_marker()?;
         if let Some(old_files) = self.in_place.take() {
-            for name in &old_files {
+            // From here on the staged files may be the run's only copy: a failure keeps them
+            // (Drop no longer removes the staging folder).
+            self.staging = false;
+            let new: BTreeSet<String> = entries(&self.work)?
+                .into_iter()
+                .filter(|n| n != LOCK && n != MARKER)
+                .collect();
+            // While files move the folder's marker lists both runs' names, unfinished: a cut
+            // short commit leaves a run that `overwrite` replaces and nothing foreign.
+            let moving = Marker {
+                complete: false,
+                files: old_files.union(&new).cloned().collect(),
+                ..self.marker.clone()
+            };
+            write_marker(&self.target, &moving)?;
+            for name in &new {
+                let dst = self.target.join(name);
+                if std::fs::symlink_metadata(&dst).is_ok_and(|m| m.is_dir()) {
+                    std::fs::remove_dir_all(&dst).map_err(|e| unwritable(&self.target, e))?;
+                }
+                // A file of the same name is replaced by the rename itself, atomically.
+                std::fs::rename(self.work.join(name), &dst)
+                    .map_err(|e| unwritable(&self.target, e))?;
+            }
+            for name in old_files.difference(&new) {
                 let path = self.target.join(name);
-                let _ = match std::fs::symlink_metadata(&path) {
+                let gone = match std::fs::symlink_metadata(&path) {
                     Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
                     Ok(_) => std::fs::remove_file(&path),
                     Err(_) => Ok(()),
                 };
+                gone.map_err(|e| unwritable(&self.target, e))?;
             }
-            // The marker last: until it moves, the folder's marker is the earlier run's.
-            let mut names: Vec<String> = entries(&self.work)?
-                .into_iter()
-                .filter(|n| n != LOCK && n != MARKER)
-                .collect();
-            names.push(MARKER.to_string());
-            for name in names {
-                std::fs::rename(self.work.join(&name), self.target.join(&name))
-                    .map_err(|e| unwritable(&self.target, e))?;
-            }
+            // The finished marker last.
+            std::fs::rename(self.work.join(MARKER), self.target.join(MARKER))
+                .map_err(|e| unwritable(&self.target, e))?;
             let _ = std::fs::remove_dir_all(&self.work);
             self.work = self.target.clone();
         } else if self.staging {
@@ -850,6 +894,26 @@ mod tests {
             RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap_err(),
             OutDirError::Taken { .. }
         ));
+    }
+
+    #[test]
+    fn a_marker_naming_anything_but_its_own_files_is_refused() {
+        let out = tmp("bad-names").join("run");
+        let mut rd = RunDir::open(&out, "nmf", Mode::Fresh, &[]).unwrap();
+        write(&mut rd, "summary.json", "old");
+        rd.commit().unwrap();
+        let good = std::fs::read_to_string(out.join(MARKER)).unwrap();
+        for bad in ["..", "", "/etc", "a/b", ".", LOCK] {
+            let text = good.replace("\"summary.json\"", &format!("{:?}", bad));
+            std::fs::write(out.join(MARKER), text).unwrap();
+            for mode in [Mode::Overwrite, Mode::Resume] {
+                let err = RunDir::open(&out, "nmf", mode, &[]).unwrap_err();
+                assert!(
+                    matches!(err, OutDirError::BadMarker { .. }),
+                    "{bad:?}: {err}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -290,7 +290,7 @@ impl<B: AutodiffBackend> GanTask<B> {
         // networks are drawn when their parameters, with the gradients and Adam's two moments
         // of a training run (4 f32 copies, the drawing's temporary a fifth), pass the budget.
         let disc = cfg.discriminator.as_ref().map(|d| DiscriminatorConfig {
-            in_channels: 2 * cfg.generator.group,
+            in_channels: cfg.generator.group.saturating_mul(2),
             ..d.clone()
         });
         let params =
