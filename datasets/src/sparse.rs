@@ -242,7 +242,8 @@ pub fn validate_sparse_similarity(mut x: Csr, what: &str) -> Result<Csr> {
 
 /// Refuses a graph with more isolated nodes (empty rows) than connected ones: a claimed n that
 /// the stored entries do not justify (a 1 kB archive can claim millions of nodes, and every
-/// one still costs a row of U), or a graph no method could cluster.
+/// one still costs a row of U), or a graph no method could cluster. A graph with no entry at
+/// all passes: it is refused as all zeros where it is used.
 pub fn check_isolated(x: &Csr, what: &str) -> Result<()> {
     let empty = (0..x.nrows)
         .filter(|&i| {
@@ -251,7 +252,8 @@ pub fn check_isolated(x: &Csr, what: &str) -> Result<()> {
                 .all(|&v| v == 0.0)
         })
         .count();
-    if empty > x.nrows / 2 {
+    // All rows empty is an all-zero X, which the solvers name as such.
+    if empty > x.nrows / 2 && empty < x.nrows {
         return Err(DataError::Isolated {
             what: what.into(),
             empty,
