@@ -314,18 +314,27 @@ fn nmf<'py>(
     h0: Option<PyReadonlyArray2<'py, f32>>,
     w0: Option<PyReadonlyArray2<'py, f32>>,
 ) -> PyResult<NmfOut<'py>> {
-    let start = match (h0, w0) {
-        (Some(h), Some(w)) => Some((Shared::new(dense(&h)?), Shared::new(dense(&w)?))),
-        (None, None) => None,
-        _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
-    };
     // The input is the array: a placeholder for the JSON, replaced by the data.
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
     job.input = NmfInput::Data {
         name: "array".into(),
         y: Shared::new(dense(&y)?),
     };
-    job.start = start;
+    run_nmf_job(py, job, h0, w0)
+}
+
+/// Runs an NMF job whose input is set, from (H₀, W₀) when both are given.
+fn run_nmf_job<'py>(
+    py: Python<'py>,
+    mut job: NmfJob,
+    h0: Option<PyReadonlyArray2<'py, f32>>,
+    w0: Option<PyReadonlyArray2<'py, f32>>,
+) -> PyResult<NmfOut<'py>> {
+    job.start = match (h0, w0) {
+        (Some(h), Some(w)) => Some((Shared::new(dense(&h)?), Shared::new(dense(&w)?))),
+        (None, None) => None,
+        _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
+    };
     let cancel = job.run.cancel.clone();
     let report = run_detached(py, &cancel, || run_nmf(&job))?;
     let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
@@ -367,22 +376,13 @@ fn nmf_csr<'py>(
     h0: Option<PyReadonlyArray2<'py, f32>>,
     w0: Option<PyReadonlyArray2<'py, f32>>,
 ) -> PyResult<NmfOut<'py>> {
-    let start = match (h0, w0) {
-        (Some(h), Some(w)) => Some((Shared::new(dense(&h)?), Shared::new(dense(&w)?))),
-        (None, None) => None,
-        _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
-    };
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
     let y = sparse_matrix(shape, &indptr, &indices, &data, job.params.rank)?;
     job.input = NmfInput::SparseData {
         name: "array".into(),
         y: Shared::new(y),
     };
-    job.start = start;
-    let cancel = job.run.cancel.clone();
-    let report = run_detached(py, &cancel, || run_nmf(&job))?;
-    let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
-    Ok((matrix(py, &report.h)?, matrix(py, &report.w)?, summary))
+    run_nmf_job(py, job, h0, w0)
 }
 
 /// [`transform`] of a sparse samples × features matrix given as CSR arrays (f64).
