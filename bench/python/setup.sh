@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates bench/.venv with the Python references of the benchmarks (numpy, scikit-learn, PyTorch),
+# Creates bench/.venv with the Python references of the benchmarks (numpy, scikit-learn, PyTorch,
+# nmf-rs),
 # at the versions the committed results (results/bench/) were measured with; set
 # NMFNET_BENCH_UNPINNED=1 to take the newest instead.
 # Benchmark references only: no Rust crate depends on any of this. `bench all --setup` runs this
@@ -9,9 +10,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if [ "${NMFNET_BENCH_UNPINNED:-0}" = 1 ]; then
-    pkgs=(numpy scikit-learn torch)
+    pkgs=(numpy scikit-learn torch nmf-rs)
 else
-    pkgs=(numpy==2.4.6 scikit-learn==1.9.1 torch==2.15.0)
+    pkgs=(numpy==2.4.6 scikit-learn==1.9.1 torch==2.15.0 nmf-rs==0.1.0)
 fi
 python3 -m venv "$here/.venv"
 "$here/.venv/bin/pip" install --quiet --upgrade pip

@@ -1,5 +1,6 @@
-"""scikit-learn's NMF (solver "cd" or "mu", Frobenius loss, no regularisation) from a given
-start, for `bench nmf`: the same matrix and the same start as ours, a fixed iteration count.
+"""scikit-learn's NMF (solver "cd" or "mu", Frobenius loss, no regularisation), or nmf-rs's
+`hals`, `ehals` or `lee` (`--solver nmfrs-…`), from a given start, for `bench nmf`: the same
+matrix and the same start as ours, a fixed iteration count.
 
 Inputs (float32 .npy written by the Rust side; used here in float64, as ours):
   Y.npy  samples x features (images x pixels), H0.npy samples x k, W0.npy k x features
@@ -30,7 +31,9 @@ def main():
     ap.add_argument("--y", required=True)
     ap.add_argument("--h0", required=True)
     ap.add_argument("--w0", required=True)
-    ap.add_argument("--solver", choices=["cd", "mu"], required=True)
+    ap.add_argument(
+        "--solver", choices=["cd", "mu", "nmfrs-hals", "nmfrs-ehals", "nmfrs-lee"], required=True
+    )
     ap.add_argument("--iters", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -38,6 +41,8 @@ def main():
     h0 = np.load(a.h0).astype(np.float64)
     w0 = np.load(a.w0).astype(np.float64)
     k = h0.shape[1]
+    if a.solver.startswith("nmfrs-"):
+        return nmf_rs_run(a, y, h0, w0, k)
     model = NMF(
         n_components=k,
         init="custom",
@@ -69,6 +74,23 @@ def main():
             }
         )
     )
+
+
+def nmf_rs_run(a, y, h0, w0, k):
+    """nmf-rs (PyPI `nmf-rs`) from the same start: its W is scikit-learn's W (samples × k),
+    its H scikit-learn's H; its own stop test off (`stop='max_iter'`)."""
+    import nmf_rs
+
+    method = a.solver.removeprefix("nmfrs-")
+    t = time.perf_counter()
+    r = nmf_rs.nmf(y, k, method=method, W0=h0.copy(), H0=w0.copy(), max_iter=a.iters,
+                   num_threads=a.threads, stop="max_iter")
+    secs = time.perf_counter() - t
+    w, h = np.asarray(r.W), np.asarray(r.H)
+    iters = int(getattr(r, "n_iter", a.iters))
+    rel = float(np.linalg.norm(y - w @ h) / np.linalg.norm(y))
+    print(json.dumps({"iterations": iters, "ms_per_iter": 1e3 * secs / max(iters, 1),
+                      "rel_error": rel, "numpy": np.__version__}))
 
 
 if __name__ == "__main__":

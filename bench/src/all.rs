@@ -412,7 +412,8 @@ fn solvers_part(data_dir: Option<&Path>, q: bool) -> Result<(Vec<Line>, serde_js
     Ok((lines, json!(raw)))
 }
 
-/// Plain NMF vs its GEMM floor and scikit-learn (MNIST with the data folder, unless quick).
+/// Plain NMF vs its GEMM floor, scikit-learn and nmf-rs (MNIST with the data folder, unless
+/// quick).
 fn plain_nmf_part(data_dir: Option<&Path>, q: bool) -> Result<(Vec<Line>, serde_json::Value)> {
     let (cols, iters) = if q { (400, 5) } else { (10_000, 100) };
     let rows = crate::nmf::compare(data_dir.filter(|_| !q), cols, 10, iters)?;
@@ -429,20 +430,23 @@ fn plain_nmf_part(data_dir: Option<&Path>, q: bool) -> Result<(Vec<Line>, serde_
             Some(r.vs_floor),
             Some(1.5),
         ));
-        if let Some(sk) = rows
-            .iter()
-            .find(|s| s.method == r.method && s.impl_.starts_with("sklearn"))
-        {
+        // Every peer of the same update that ran: scikit-learn, nmf-rs (target ≤ 1.0× nmf-rs's
+        // plain HALS, issue 39).
+        for peer in rows.iter().filter(|s| {
+            s.method == r.method
+                && (s.impl_.starts_with("sklearn") || s.impl_.starts_with("nmf-rs"))
+        }) {
+            let target = (peer.impl_ == "nmf-rs-hals").then_some(1.0);
             lines.push(line(
                 "plain NMF iteration (ms)",
                 r.matrix.clone(),
                 &r.method,
                 r.ms_per_iter,
                 "ms",
-                &sk.impl_,
-                Some(sk.ms_per_iter),
-                r.vs_sklearn,
-                None,
+                &peer.impl_,
+                Some(peer.ms_per_iter),
+                Some(r.ms_per_iter / peer.ms_per_iter),
+                target,
             ));
         }
     }

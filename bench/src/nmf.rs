@@ -1,7 +1,8 @@
 //! `bench nmf`: plain NMF `Y ≈ HW` (the GAN-UNET baselines) per iteration — ours (MU, HALS,
 //! ANLS) next to the GEMM floor (the two products `Y·Wᵀ` and `Hᵀ·Y` every iteration needs,
 //! timed alone in the same run) and next to scikit-learn's `NMF` (solver `mu` for our MU,
-//! `cd` — coordinate descent, the same update as HALS — for our HALS) from the same start.
+//! `cd` — coordinate descent, the same update as HALS — for our HALS) and nmf-rs (`lee`;
+//! `hals` and `ehals`) from the same start, where they are installed.
 
 use crate::torch::{last_json_line, python_with};
 use anyhow::Result;
@@ -148,7 +149,10 @@ fn sklearn_run(
         .output()?;
     let v = last_json_line(&out, &format!("scikit-learn {solver}"))?;
     Ok((
-        format!("sklearn-{solver}"),
+        match solver.strip_prefix("nmfrs-") {
+            Some(m) => format!("nmf-rs-{m}"),
+            None => format!("sklearn-{solver}"),
+        },
         v["iterations"].as_u64().unwrap_or(0) as usize,
         v["ms_per_iter"].as_f64().unwrap_or(f64::NAN),
         v["rel_error"].as_f64().unwrap_or(f64::NAN),
@@ -162,7 +166,7 @@ fn print_header(name: &str, k: usize, threads: usize, iters: usize) {
          floor = Y·Wᵀ + Hᵀ·Y timed alone (median of 7); vs sklearn = time / scikit-learn's for the same update"
     );
     println!(
-        "{:>6} {:>9} {:>6} {:>9} {:>9} {:>8} {:>10} {:>9}",
+        "{:>6} {:>12} {:>6} {:>9} {:>9} {:>8} {:>10} {:>9}",
         "method", "impl", "iters", "ms/iter", "floor ms", "vs floor", "vs sklearn", "rel. err"
     );
 }
@@ -170,7 +174,10 @@ fn print_header(name: &str, k: usize, threads: usize, iters: usize) {
 /// The rows of one method on matrix `name`, ours then scikit-learn's when it ran, each printed
 /// as it is made.
 fn method_rows(name: &str, method: NmfMethod, floor: f64, found: Vec<Run>) -> Vec<Row> {
-    let sk = found.get(1).map(|f| f.2);
+    let sk = found
+        .iter()
+        .find(|f| f.0.starts_with("sklearn-"))
+        .map(|f| f.2);
     let mut rows = Vec::new();
     for (impl_, iterations, ms, rel) in found {
         let row = Row {
@@ -185,7 +192,7 @@ fn method_rows(name: &str, method: NmfMethod, floor: f64, found: Vec<Run>) -> Ve
             vs_sklearn: sk.map(|s| ms / s),
         };
         println!(
-            "{:>6} {:>9} {:>6} {:>9.2} {:>9.2} {:>8.2} {:>10} {:>9.5}",
+            "{:>6} {:>12} {:>6} {:>9.2} {:>9.2} {:>8.2} {:>10} {:>9.5}",
             row.method,
             row.impl_,
             row.iterations,
@@ -217,6 +224,10 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
     } else {
         write_inputs(&dir, &yt, &h0, &w0)?;
     }
+    let nmf_rs = python_with(&["numpy", "nmf_rs"]);
+    if let Err(why) = &nmf_rs {
+        println!("nmf-rs skipped: {why}.");
+    }
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     print_header(&name, k, threads, iters);
     let mut rows = Vec::new();
@@ -236,6 +247,18 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
         };
         if let (Ok(p), Some(solver)) = (&py, solver) {
             found.push(sklearn_run(p, &dir, solver, iters, threads)?);
+        }
+        // nmf-rs (PyPI `nmf-rs`), where it is installed: its HALS and extrapolated HALS beside
+        // ours, its Lee–Seung MU beside our MU.
+        let peers: &[&str] = match method {
+            NmfMethod::Mu => &["nmfrs-lee"],
+            NmfMethod::Hals => &["nmfrs-hals", "nmfrs-ehals"],
+            NmfMethod::Anls => &[],
+        };
+        if let (Ok(p), true) = (&nmf_rs, py.is_ok()) {
+            for peer in peers {
+                found.push(sklearn_run(p, &dir, peer, iters, threads)?);
+            }
         }
         rows.extend(method_rows(&name, method, floor, found));
     }
