@@ -166,6 +166,19 @@ fn examples(names: &[String]) -> String {
     s
 }
 
+/// After a new run could not start in `dir` because it could not write there (a full disk),
+/// removes its lock and marker, and the folder when the run `created` it; any other failure
+/// (another run holding the lock) leaves everything as it is.
+fn undo_start(dir: &Path, e: &OutDirError, created: bool) {
+    if matches!(e, OutDirError::Unwritable { .. }) {
+        let _ = std::fs::remove_file(dir.join(MARKER));
+        let _ = std::fs::remove_file(dir.join(LOCK));
+        if created {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
 /// Writes `marker` into `dir`, atomically.
 fn write_marker(dir: &Path, marker: &Marker) -> Result<(), OutDirError> {
     let text = serde_json::to_string_pretty(marker).expect("marker serialises");
@@ -437,9 +450,17 @@ impl RunDir {
                 return Err(OutDirError::NothingToResume(target.into()));
             }
             std::fs::create_dir_all(target).map_err(|e| unwritable(target, e))?;
-            let mut rd = Self::start(target, target.into(), false, fresh_marker(), Vec::new())?;
-            rd.created = true;
-            return Ok(rd);
+            return match Self::start(target, target.into(), false, fresh_marker(), Vec::new()) {
+                Ok(mut rd) => {
+                    rd.created = true;
+                    Ok(rd)
+                }
+                Err(e) => {
+                    // A folder it could not write into (a full disk): what it made goes.
+                    undo_start(target, &e, true);
+                    Err(e)
+                }
+            };
         }
         // Look before writing anything: a folder that is not ours is left untouched.
         let names = entries(target)?;
@@ -455,7 +476,8 @@ impl RunDir {
             if mode == Mode::Resume {
                 return Err(OutDirError::NothingToResume(target.into()));
             }
-            return Self::start(target, target.into(), false, fresh_marker(), Vec::new());
+            return Self::start(target, target.into(), false, fresh_marker(), Vec::new())
+                .inspect_err(|e| undo_start(target, e, false));
         };
         // An earlier run's folder (a new or empty one cannot hold an input).
         for input in inputs {
@@ -914,6 +936,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_run_that_cannot_write_its_marker_takes_back_what_it_made() {
+        // (A full disk, checked by hand on a 256 kB tmpfs: the command fails with the OS
+        // error and a rerun after space is freed runs; here the clean-up itself.)
+        let base = tmp("undo");
+        for created in [true, false] {
+            let dir = base.join(format!("run-{created}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(MARKER), "{").unwrap();
+            std::fs::write(dir.join(LOCK), "1").unwrap();
+            undo_start(&dir, &unwritable(&dir, "No space left on device"), created);
+            assert_eq!(dir.exists(), !created);
+            assert!(!dir.exists() || entries(&dir).unwrap().is_empty());
+        }
+        // Another run's lock is never taken back.
+        let dir = base.join("held");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(LOCK), "1").unwrap();
+        let held = OutDirError::Locked {
+            dir: dir.clone(),
+            who: "pid 1".into(),
+        };
+        undo_start(&dir, &held, true);
+        assert!(dir.join(LOCK).exists());
     }
 
     #[test]
