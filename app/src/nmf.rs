@@ -135,17 +135,19 @@ pub fn check_memory(m: usize, n: usize, k: usize, nnz: Option<usize>) -> anyhow:
     Ok(())
 }
 
-/// Y as read: dense, or sparse (a `scipy.sparse` `.npz`, never made dense).
-enum Held {
-    Dense(Dense),
+/// Y as read: dense (a binding's array is borrowed, not copied), or sparse (a `scipy.sparse`
+/// `.npz` or array, never made dense).
+enum Held<'a> {
+    Dense(std::borrow::Cow<'a, Dense>),
     Sparse(std::sync::Arc<SparseMatrix>),
 }
 
-impl Held {
-    fn shape(&self) -> (usize, usize) {
+impl Held<'_> {
+    /// (m, n) and, for a sparse Y, its stored entries.
+    fn shape(&self) -> ((usize, usize), Option<usize>) {
         match self {
-            Held::Dense(y) => (y.nrows(), y.ncols()),
-            Held::Sparse(y) => (y.nrows(), y.ncols()),
+            Held::Dense(y) => ((y.nrows(), y.ncols()), None),
+            Held::Sparse(y) => ((y.nrows(), y.ncols()), Some(y.nnz())),
         }
     }
 }
@@ -156,14 +158,10 @@ fn read_sparse(path: &std::path::Path, k: usize) -> anyhow::Result<(SparseMatrix
     let read = nmfnet_datasets::io::read_sparse_npz(path)?;
     let x = read.matrix;
     check_memory(x.nrows(), x.ncols(), k, Some(x.nnz()))?;
-    let y = SparseMatrix::from_csr(
-        x.nrows(),
-        x.ncols(),
-        x.indptr().to_vec(),
-        x.indices().to_vec(),
-        x.values().iter().map(|&v| v as f64).collect(),
-    )
-    .with_context(|| format!("input {}", path.display()))?;
+    let (m, n, indptr, indices, values) = x.into_parts();
+    let values = values.into_iter().map(f64::from).collect();
+    let y = SparseMatrix::from_csr(m, n, indptr, indices, values)
+        .with_context(|| format!("input {}", path.display()))?;
     Ok((y, read.exponent))
 }
 
@@ -177,9 +175,12 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
                 (Held::Sparse(std::sync::Arc::new(y)), exponent)
             } else {
                 let read = read_matrix(path)?;
-                (Held::Dense(read.matrix), read.exponent)
+                (
+                    Held::Dense(std::borrow::Cow::Owned(read.matrix)),
+                    read.exponent,
+                )
             };
-            let m = y.shape().0;
+            let ((m, _), _) = y.shape();
             if let Some((h, w)) = job.image_shape {
                 if h * w != m {
                     bail!(
@@ -200,7 +201,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         NmfInput::Images(dir) => {
             let f = read_image_folder(dir)?;
             (
-                Held::Dense(f.matrix),
+                Held::Dense(std::borrow::Cow::Owned(f.matrix)),
                 Some((f.height, f.width)),
                 dir.display().to_string(),
                 0,
@@ -215,17 +216,14 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
             }
             y.0.check_finite(name)?;
             (
-                Held::Dense(y.0.as_ref().clone()),
+                Held::Dense(std::borrow::Cow::Borrowed(y.0.as_ref())),
                 job.image_shape,
                 name.clone(),
                 0,
             )
         }
     };
-    let ((m, n), nnz) = match &y {
-        Held::Dense(d) => ((d.nrows(), d.ncols()), None),
-        Held::Sparse(s) => ((s.nrows(), s.ncols()), Some(s.nnz())),
-    };
+    let ((m, n), nnz) = y.shape();
     check_memory(m, n, job.params.rank, nnz)?;
     let dense_y;
     let ym: NmfData = match &y {
@@ -330,30 +328,24 @@ fn useful(r: &NmfReport) -> anyhow::Result<()> {
 /// `components` (k × features): `argmin_{C ≥ 0} ‖x − C·components‖`, samples × k, in f64 —
 /// scikit-learn's `NMF.transform`. Both inputs must be finite and nonnegative.
 pub fn nmf_transform(components: &Dense, x: &Dense) -> anyhow::Result<Vec<f64>> {
-    if components.ncols() != x.ncols() {
-        bail!(
-            "X has {} features but the basis has {}",
-            x.ncols(),
-            components.ncols()
-        );
-    }
     x.check_finite("X")?;
-    components.check_finite("the basis")?;
     // x ≈ C·B  ⇔  xᵀ ≈ Bᵀ·Cᵀ: Bᵀ (features × k) is the fixed basis, Cᵀ (k × samples) the solve.
-    let basis = faer::Mat::from_fn(components.ncols(), components.nrows(), |i, j| {
-        components.get(j, i) as f64
-    });
     let y = faer::Mat::from_fn(x.ncols(), x.nrows(), |i, j| x.get(j, i) as f64);
-    let ct = nnls_fixed_basis(basis.as_ref(), y.as_ref()).context("X")?;
-    Ok(sample_major(&ct))
+    transform_features(components, y.as_ref().into())
 }
 
 /// [`nmf_transform`] of a sparse `x` (samples × features), never made dense.
 pub fn nmf_transform_sparse(components: &Dense, x: SparseMatrix) -> anyhow::Result<Vec<f64>> {
-    if components.ncols() != x.ncols() {
+    let y = x.transposed();
+    transform_features(components, (&y).into())
+}
+
+/// The samples × k coefficients of `y` (features × samples) on the basis `components`.
+fn transform_features(components: &Dense, y: NmfData<'_>) -> anyhow::Result<Vec<f64>> {
+    if components.ncols() != y.nrows() {
         bail!(
             "X has {} features but the basis has {}",
-            x.ncols(),
+            y.nrows(),
             components.ncols()
         );
     }
@@ -361,8 +353,7 @@ pub fn nmf_transform_sparse(components: &Dense, x: SparseMatrix) -> anyhow::Resu
     let basis = faer::Mat::from_fn(components.ncols(), components.nrows(), |i, j| {
         components.get(j, i) as f64
     });
-    let y = x.transposed();
-    let ct = nnls_fixed_basis(basis.as_ref(), &y).context("X")?;
+    let ct = nnls_fixed_basis(basis.as_ref(), y).context("X")?;
     Ok(sample_major(&ct))
 }
 

@@ -63,22 +63,28 @@ impl SparseMatrix {
                     "column {j} in row {i} of a matrix of {ncols} columns"
                 )));
             }
-            // Sorted columns: a fixed order of summation whatever order the caller used.
-            let mut entries: Vec<(usize, f64)> =
-                (a..b).map(|p| (rows.indices[p], rows.values[p])).collect();
-            entries.sort_by_key(|e| e.0);
-            if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+            // Sorted columns: a fixed order of summation whatever order the caller used (rows
+            // that come sorted, as from scipy and the .npz reader, are left as they are).
+            if !rows.indices[a..b].is_sorted() {
+                let mut entries: Vec<(usize, f64)> =
+                    (a..b).map(|p| (rows.indices[p], rows.values[p])).collect();
+                entries.sort_by_key(|e| e.0);
+                for (p, (j, v)) in (a..b).zip(entries) {
+                    rows.indices[p] = j;
+                    rows.values[p] = v;
+                }
+            }
+            if rows.indices[a..b].windows(2).any(|w| w[0] == w[1]) {
                 return Err(bad(format!("a column given twice in row {i}")));
             }
-            for (p, (j, v)) in (a..b).zip(entries) {
+            for p in a..b {
+                let (j, v) = (rows.indices[p], rows.values[p]);
                 if !v.is_finite() {
                     return Err(SolverError::NonFinite { i, j, value: v });
                 }
                 if v < 0.0 {
                     return Err(SolverError::Negative { i, j, value: v });
                 }
-                rows.indices[p] = j;
-                rows.values[p] = v;
             }
         }
         let cols = transpose(&rows, ncols);

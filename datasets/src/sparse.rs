@@ -99,6 +99,17 @@ impl Csr {
     pub fn values(&self) -> &[f32] {
         &self.values
     }
+    /// (rows, columns, row pointers, column indices, values), moved out.
+    pub fn into_parts(self) -> (usize, usize, Vec<usize>, Vec<usize>, Vec<f32>) {
+        (
+            self.nrows,
+            self.ncols,
+            self.indptr,
+            self.indices,
+            self.values,
+        )
+    }
+
     pub fn values_mut(&mut self) -> &mut [f32] {
         &mut self.values
     }
