@@ -29,6 +29,21 @@ def as_f32(a):
 _F32_RANGE_EXP = 100
 
 
+def range_exponent(a):
+    """The exponent k of :func:`f32_in_range` alone (no copy of ``a``): 0 when the largest |a|
+    is 0 or lies in [2^-100, 2^100], else -floor(log2 max|a|); a NaN or an infinity is a
+    ValueError."""
+    values = a.data if sp.issparse(a) else np.asarray(a)
+    # max |a| without a temporary of a's size.
+    big = max(float(values.max()), -float(values.min())) if values.size else 0.0
+    if not np.isfinite(big):
+        raise ValueError("Input contains NaN or infinity.")
+    if big != 0.0 and not (2.0**-_F32_RANGE_EXP <= big <= 2.0**_F32_RANGE_EXP):
+        # big = m·2^e with m in [0.5, 1): floor(log2 big) = e − 1, exactly.
+        return 1 - int(np.frexp(big)[1])
+    return 0
+
+
 def f32_in_range(a):
     """``(a32, k)``: float32 data for the core, ``a32 = float32(2^k · a)``, and the exponent k.
 
@@ -42,14 +57,7 @@ def f32_in_range(a):
     ndarray or scipy.sparse matrix and is never modified; a NaN or an infinity is a ValueError."""
     sparse = sp.issparse(a)
     values = a.data if sparse else np.asarray(a)
-    # max |a| without a temporary of a's size.
-    big = max(float(values.max()), -float(values.min())) if values.size else 0.0
-    if not np.isfinite(big):
-        raise ValueError("Input contains NaN or infinity.")
-    k = 0
-    if big != 0.0 and not (2.0**-_F32_RANGE_EXP <= big <= 2.0**_F32_RANGE_EXP):
-        # big = m·2^e with m in [0.5, 1): floor(log2 big) = e − 1, exactly.
-        k = 1 - int(np.frexp(big)[1])
+    k = range_exponent(a)
     if sparse:
         if k == 0:
             return a.astype(np.float32), 0

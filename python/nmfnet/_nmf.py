@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from . import _core
-from ._common import as_f32, f32_in_range, seed_of
+from ._common import as_f32, f32_in_range, range_exponent, seed_of
 
 
 class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -131,8 +131,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         )
         check_non_negative(X, "NMF (input X)")
         # X beyond float32's range goes to the core as 2^e·X (exact; e = 0 within 2^±100).
-        # A sparse X goes as CSR arrays in float64 and is never made dense.
-        X32, e = f32_in_range(X)
+        # A sparse X goes as CSR arrays in float64 (Xs = 2^e·X, made once) and is never made
+        # dense.
+        if sp.issparse(X):
+            e = range_exponent(X)
+            Xs = _csr64(X, e)
+        else:
+            X32, e = f32_in_range(X)
         start, h_exp = {}, 0
         if self.init == "custom":
             k, W, H = self._custom_start(X, W, H)
@@ -170,7 +175,6 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         }
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
         if sp.issparse(X):
-            Xs = _csr64(X, e)
             fit_W, components, summary = _core.nmf_csr(
                 Xs.shape, *_csr_arrays(Xs), json.dumps(job), **start
             )
@@ -196,7 +200,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             # From the core's own factors (within float32's range), whatever a custom start's
             # scale: 2^e·X ≈ fit_W·components, components = 2^h·components_.
             core_H = _ldexp(self.components_, h_exp) if h_exp else self.components_
-            self.reconstruction_err_ = _sparse_residual(_csr64(X, e), fit_W, core_H, e)
+            self.reconstruction_err_ = _sparse_residual(Xs, fit_W, core_H, e)
         elif e:
             scaled_W = _ldexp(W_out, e).astype(X.dtype)
             R = _ldexp(X, e).astype(X.dtype) - scaled_W @ self.components_
@@ -283,11 +287,12 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if not self.components_.any():
             return np.zeros((X.shape[0], self.components_.shape[0]), dtype=X.dtype)
         H32, h_exp = f32_in_range(self.components_)
-        X32, e = f32_in_range(X)
         if sp.issparse(X):
+            e = range_exponent(X)
             Xs = _csr64(X, e)
             W = _core.transform_csr(H32, Xs.shape, *_csr_arrays(Xs))
         else:
+            X32, e = f32_in_range(X)
             W = _core.transform(H32, X32)
         if h_exp != e:
             return _ldexp(W, h_exp - e).astype(X.dtype)
