@@ -9,13 +9,9 @@ use crate::common::*;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 
-/// A case: arguments, environment, standard input, the phrase its error must contain.
-type Case<'a> = (
-    Vec<String>,
-    &'a [(&'a str, &'a str)],
-    Option<&'a str>,
-    &'a str,
-);
+/// A case: arguments (`{d}` standing for the scratch folder), environment, standard input, the
+/// phrase its error must contain.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<&'a str>, &'a str);
 
 /// `nmfnet args` with `env` set and standard input from `stdin` (empty when None): its exit
 /// status, standard error, and peak resident memory in bytes.
@@ -97,162 +93,79 @@ fn small_files_that_claim_much_are_refused_in_little_memory() {
         });
     }
     let budget = [("NMFNET_MAX_MEMORY", "64M")];
-    let s = |p: PathBuf| p.to_str().unwrap().to_string();
     let cases: Vec<Case> = vec![
         (
-            vec![
-                "cluster".into(),
-                "--similarity".into(),
-                s(at("claims.npz")),
-                "--rank".into(),
-                "2".into(),
-            ],
+            "cluster --similarity {d}/claims.npz --rank 2",
             &[],
             None,
             "7999998 of its 8000000 rows are empty",
         ),
         (
-            vec![
-                "gan".into(),
-                "factorize".into(),
-                "--checkpoint".into(),
-                s(at("wide")),
-                "--images".into(),
-                s(at("faces")),
-                "--out".into(),
-                s(at("f1")),
-            ],
+            "gan factorize --checkpoint {d}/wide --images {d}/faces --out {d}/f1",
             &[],
             None,
             "the config is not this state's",
         ),
         (
-            vec![
-                "gan".into(),
-                "factorize".into(),
-                "--checkpoint".into(),
-                s(at("zero-run")),
-                "--images".into(),
-                s(at("faces")),
-                "--out".into(),
-                s(at("f2")),
-            ],
+            "gan factorize --checkpoint {d}/zero-run --images {d}/faces --out {d}/f2",
             &[],
             None,
             "not a regular file",
         ),
         (
-            vec![
-                "nmf".into(),
-                "--images".into(),
-                s(at("zero-images")),
-                "--rank".into(),
-                "1".into(),
-            ],
+            "nmf --images {d}/zero-images --rank 1",
             &[],
             None,
             "not a regular file",
         ),
+        ("cluster --job -", &[], Some("/dev/zero"), "longer than"),
         (
-            vec!["cluster".into(), "--job".into(), "-".into()],
-            &[],
-            Some("/dev/zero"),
-            "longer than",
-        ),
-        (
-            vec![
-                "cluster".into(),
-                "--features".into(),
-                s(at("points5000.csv")),
-                "--rank".into(),
-                "2".into(),
-                "--method".into(),
-                "symnewton".into(),
-            ],
+            "cluster --features {d}/points5000.csv --rank 2 --method symnewton",
             &budget,
             None,
             "symnewton's dense n × n Hessian blocks) needs about",
         ),
         (
-            vec![
-                "cluster".into(),
-                "--features".into(),
-                s(at("points12000.csv")),
-                "--rank".into(),
-                "2".into(),
-                "--method".into(),
-                "symhals".into(),
-                "--dense".into(),
-            ],
+            "cluster --features {d}/points12000.csv --rank 2 --method symhals --dense",
             &budget,
             None,
             "the solver's copy of the dense graph) needs about",
         ),
         (
-            vec![
-                "cluster".into(),
-                "--features".into(),
-                s(at("points20000.csv")),
-                "--graph".into(),
-                "knn-self:1000".into(),
-                "--rank".into(),
-                "2".into(),
-            ],
+            "cluster --features {d}/points20000.csv --graph knn-self:1000 --rank 2",
             &budget,
             None,
             "the 1000-nearest-neighbour graph of 20000 points needs about",
         ),
         (
-            vec![
-                "nmf".into(),
-                "--matrix".into(),
-                s(at("points12000.csv")),
-                "--rank".into(),
-                "6000".into(),
-            ],
+            "nmf --matrix {d}/points12000.csv --rank 6000",
             &budget,
             None,
             "an NMF of a 12000 × 1 matrix at rank 6000 needs about",
         ),
         (
-            vec![
-                "nmf".into(),
-                "--matrix".into(),
-                s(at("wide.npz")),
-                "--rank".into(),
-                "1".into(),
-            ],
+            "nmf --matrix {d}/wide.npz --rank 1",
             &budget,
             None,
             "an NMF of a 1 × 2147483647 matrix at rank 1 needs about",
         ),
         (
-            vec![
-                "nmf".into(),
-                "--images".into(),
-                s(at("big-images")),
-                "--rank".into(),
-                "2".into(),
-            ],
+            "nmf --images {d}/big-images --rank 2",
             &budget,
             None,
             "reading 9 images of 1024×1024",
         ),
         (
-            vec![
-                "nmf".into(),
-                "--matrix".into(),
-                s(at("points12000.csv")),
-                "--rank".into(),
-                "2".into(),
-            ],
+            "nmf --matrix {d}/points12000.csv --rank 2",
             &[("NMFNET_MAX_MEMORY", "lots")],
             None,
             "is not a size",
         ),
     ];
+    let dir = d.to_str().unwrap();
     for (args, env, stdin, phrase) in cases {
-        let argv: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
+        let args = args.replace("{d}", dir);
+        let argv: Vec<&str> = args.split_whitespace().collect();
         let (status, err, peak) = measured(&argv, env, stdin.map(Path::new));
         let line = format!("nmfnet {} ({env:?})", argv.join(" "));
         assert_eq!(status.code(), Some(1), "{line}: {status:?}\n{err}");
