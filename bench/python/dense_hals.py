@@ -6,14 +6,13 @@ and runs 50 iterations with its stop test off; median of 3 fits, the tools alter
 relative error after the fit beside each. Usage: python dense_hals.py
 """
 
-import statistics
-import time
 import warnings
 
 import numpy as np
 from sklearn.decomposition import NMF as SkNMF
 
 import nmf_rs
+from alternate import alternate, median
 from nmfnet import NMF
 
 
@@ -43,18 +42,12 @@ def main():
 
     runs = {"nmfnet hals": nmfnet_hals, "nmf-rs hals": nmfrs("hals"), "nmf-rs ehals": nmfrs("ehals"),
             "scikit-learn cd": sklearn_cd}
-    times = {name: [] for name in runs}
-    errors = {}
     warnings.simplefilter("ignore")
-    for _ in range(3):
-        for name, run in runs.items():
-            t = time.perf_counter()
-            Wf, Hf = run()
-            times[name].append(time.perf_counter() - t)
-            errors[name] = np.linalg.norm(Y - Wf @ Hf) / norm
-    base = statistics.median(times["nmf-rs hals"])
+    times, fits = alternate(runs, 3)
+    errors = {name: np.linalg.norm(Y - Wf @ Hf) / norm for name, (Wf, Hf) in fits.items()}
+    base = median(times["nmf-rs hals"])
     for name in runs:
-        med = statistics.median(times[name])
+        med = median(times[name])
         print(f"{name:16s} median {med:7.3f} s  ({med / base:5.2f}× nmf-rs hals)  "
               f"runs {' '.join(f'{t:.3f}' for t in times[name])}  rel. error {errors[name]:.5f}")
 

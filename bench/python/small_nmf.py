@@ -4,14 +4,13 @@ and 2000 × 500 cases). Median of 5 fits each, alternating; iterations and relat
 Usage: python small_nmf.py
 """
 
-import statistics
-import time
 import warnings
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import NMF as SkNMF
 
+from alternate import alternate, median
 from nmfnet import NMF
 
 
@@ -30,19 +29,16 @@ def main():
             "nmfnet hals": lambda: NMF(k, init="nndsvda", solver="hals", tol=1e-4, max_iter=200),
             "scikit-learn cd": lambda: SkNMF(k, init="nndsvda", solver="cd", tol=1e-4, max_iter=200),
         }
-        times = {name: [] for name in tools}
-        info = {}
-        for _ in range(5):
-            for name, make in tools.items():
-                m = make()
-                t = time.perf_counter()
-                W = m.fit_transform(X)
-                times[name].append(time.perf_counter() - t)
-                info[name] = (m.n_iter_, np.linalg.norm(X - W @ m.components_) / np.linalg.norm(X))
-        base = statistics.median(times["scikit-learn cd"])
+        def fit(make, X=X):
+            m = make()
+            W = m.fit_transform(X)
+            return m.n_iter_, np.linalg.norm(X - W @ m.components_) / np.linalg.norm(X)
+
+        times, info = alternate({name: (lambda m=make: fit(m)) for name, make in tools.items()}, 5)
+        base = median(times["scikit-learn cd"])
         print(label)
         for name in tools:
-            med = statistics.median(times[name])
+            med = median(times[name])
             print(f"  {name:16s} median {med * 1e3:8.1f} ms ({med / base:5.2f}×)  "
                   f"runs {' '.join(f'{t * 1e3:.1f}' for t in times[name])}  "
                   f"iterations {info[name][0]}  rel. error {info[name][1]:.6f}")

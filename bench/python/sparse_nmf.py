@@ -5,14 +5,13 @@ random start with the tolerance at 0 (both run all 50), median of 3 fits each, t
 alternating; the relative error after the fit beside each. Usage: python sparse_nmf.py
 """
 
-import statistics
-import time
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import NMF as SkNMF
 
+from alternate import alternate, median
 from nmfnet import NMF
 
 
@@ -29,19 +28,17 @@ def main():
         "scikit-learn cd (sparse)": lambda: SkNMF(20, init="random", solver="cd", random_state=0, max_iter=50, tol=0),
         "scikit-learn mu (sparse)": lambda: SkNMF(20, init="random", solver="mu", random_state=0, max_iter=50, tol=0),
     }
-    times = {name: [] for name in runs}
-    errors = {}
     warnings.simplefilter("ignore")
-    for _ in range(3):
-        for name, make in runs.items():
-            model = make()
-            t = time.perf_counter()
-            W = model.fit_transform(X)
-            times[name].append(time.perf_counter() - t)
-            errors[name] = rel_error(X, W, model.components_)
-    base = statistics.median(times["scikit-learn cd (sparse)"])
+
+    def fit(make):
+        model = make()
+        return model.fit_transform(X), model.components_
+
+    times, fits = alternate({name: (lambda m=make: fit(m)) for name, make in runs.items()}, 3)
+    errors = {name: rel_error(X, *fits[name]) for name in runs}
+    base = median(times["scikit-learn cd (sparse)"])
     for name in runs:
-        med = statistics.median(times[name])
+        med = median(times[name])
         print(f"{name:26s} median {med:7.3f} s  ({med / base:5.2f}× scikit-learn cd)  "
               f"runs {' '.join(f'{t:.3f}' for t in times[name])}  rel. error {errors[name]:.4f}")
 
