@@ -9,6 +9,7 @@ use nmfnet_baselines::data::{NmfData, SparseMatrix};
 use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
 use nmfnet_baselines::nmf::{nmf as solve, nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams};
+use nmfnet_baselines::nmf_beta::{beta_divergence, Penalty, BETA_EPS};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{
     atomic_write, gray_grid_png, is_npz, read_image_folder, read_matrix, write_npy,
@@ -100,6 +101,12 @@ pub struct NmfSummary {
     pub stop_reason: StopReason,
     pub seconds: f64,
     pub seed: u64,
+    /// β of the divergence minimised (2: Frobenius).
+    pub beta_loss: f64,
+    /// d_β(Y, HW) of the result (β = 2: ½‖Y − HW‖²), with the guards in units of max Y.
+    pub divergence: f64,
+    /// The objective minimised: `divergence` plus the penalties.
+    pub objective: f64,
 }
 
 fn is_zero(k: &i32) -> bool {
@@ -262,6 +269,21 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
             nmf_from(job.method, ym, &params, h0, w0)?
         }
     };
+    let beta = params.beta_loss;
+    let divergence = beta_divergence(
+        ym,
+        fit.h.as_ref(),
+        fit.w.as_ref(),
+        beta,
+        BETA_EPS * ym.max_entry(),
+    );
+    let penalty = Penalty::new(
+        params.alpha_h,
+        params.alpha_w,
+        params.l1_ratio,
+        ym.nrows(),
+        ym.ncols(),
+    );
     let summary = NmfSummary {
         method: job.method.name(),
         input,
@@ -276,6 +298,9 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         stop_reason: fit.convergence.reason,
         seconds: started.elapsed().as_secs_f64(),
         seed: params.seed,
+        beta_loss: beta,
+        divergence,
+        objective: divergence + penalty.value(fit.h.as_ref(), fit.w.as_ref()),
     };
     let report = NmfReport {
         summary,

@@ -18,10 +18,10 @@ pub struct SparseMatrix {
 }
 
 #[derive(Clone, Debug)]
-struct Compressed {
-    indptr: Vec<usize>,
-    indices: Vec<usize>,
-    values: Vec<f64>,
+pub(crate) struct Compressed {
+    pub(crate) indptr: Vec<usize>,
+    pub(crate) indices: Vec<usize>,
+    pub(crate) values: Vec<f64>,
 }
 
 impl SparseMatrix {
@@ -132,6 +132,15 @@ impl SparseMatrix {
     /// Stored entries.
     pub fn nnz(&self) -> usize {
         self.rows.values.len()
+    }
+
+    /// The rows of Y (`false`) or of Yᵀ (`true`), compressed.
+    pub(crate) fn compressed(&self, transposed: bool) -> &Compressed {
+        if transposed {
+            &self.cols
+        } else {
+            &self.rows
+        }
     }
 }
 
@@ -264,6 +273,14 @@ impl NmfData<'_> {
         match self {
             NmfData::Dense(y) => max_entry(*y),
             NmfData::Sparse(y) => y.rows.values.iter().copied().fold(0.0, f64::max),
+        }
+    }
+
+    /// Whether some entry is 0 (stored or not).
+    pub fn has_zero(&self) -> bool {
+        match self {
+            NmfData::Dense(y) => (0..y.ncols()).any(|j| y.col(j).iter().any(|&v| v == 0.0)),
+            NmfData::Sparse(y) => y.nnz() < y.nrows * y.ncols || y.rows.values.contains(&0.0),
         }
     }
 

@@ -24,6 +24,7 @@ pub mod error;
 pub mod history;
 pub mod linalg;
 pub mod nmf;
+pub mod nmf_beta;
 pub mod nmf_start;
 pub mod nnls;
 pub mod subspace;

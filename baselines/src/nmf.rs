@@ -11,6 +11,7 @@ use crate::data::NmfData;
 use crate::error::{param, Result, SolverError};
 use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder, StopReason};
 use crate::linalg::{a_b, add_diag, at_b, check_rank, dot};
+use crate::nmf_beta::{beta_divergence, mu_beta_step, BetaGuards, Penalty};
 use crate::nnls::nnls_bpp;
 use crate::sym::alternating_hals_sweep as hals_sweep;
 use crate::sym::alternating_hals_sweep_violation as hals_sweep_violation;
@@ -98,6 +99,11 @@ pub enum NmfStop {
     /// sweep's at most `tol`. Costs nothing beyond the sweeps; the objective is computed at the
     /// start and the end only.
     Violation,
+    /// scikit-learn's multiplicative-update rule (MU only, any β): every 10 iterations the
+    /// error √(2·d_β(Y, HW)) is taken, and the run stops once its drop since the last such
+    /// check, relative to the start's error, is below `tol`. The objective is computed at
+    /// those checks only.
+    Divergence,
 }
 
 impl NmfStop {
@@ -105,6 +111,7 @@ impl NmfStop {
         match self {
             NmfStop::ProjectedGradient => "projected-gradient",
             NmfStop::Violation => "violation",
+            NmfStop::Divergence => "divergence",
         }
     }
 }
@@ -129,6 +136,22 @@ pub struct NmfParams {
     /// The stop rule.
     #[serde(default)]
     pub stop: NmfStop,
+    /// β of the β-divergence d_β(Y, HW) minimised (scikit-learn's `beta_loss`): 2 is
+    /// ½‖Y − HW‖², 1 the generalised Kullback–Leibler divergence, 0 Itakura–Saito (see
+    /// [`crate::nmf_beta`]). β ≠ 2 is MU's, stopped by [`NmfStop::Divergence`].
+    pub beta_loss: f64,
+    /// Weight of H's penalty (scikit-learn's `alpha_W`: its W is nmfnet's H): l1_ratio·n·‖H‖₁ +
+    /// ½(1 − l1_ratio)·n·‖H‖²_F, added to the objective.
+    pub alpha_h: f64,
+    /// Weight of W's penalty (scikit-learn's `alpha_H`), with m in place of n.
+    pub alpha_w: f64,
+    /// The L1 share of both penalties, in [0, 1]. (MU approaches the zeros of an L1 optimum
+    /// without reaching them, where the gradient stays ≈ l1: stop it by the divergence rule,
+    /// as its projected gradient stalls.)
+    pub l1_ratio: f64,
+    /// W is kept as given and only H is fitted (scikit-learn's `transform` for a fitted
+    /// basis); the violation and divergence rules only.
+    pub fix_w: bool,
 }
 
 impl Default for NmfParams {
@@ -150,6 +173,11 @@ impl NmfParams {
             record_every: 1,
             cancel: Default::default(),
             stop: NmfStop::default(),
+            beta_loss: 2.0,
+            alpha_h: 0.0,
+            alpha_w: 0.0,
+            l1_ratio: 0.0,
+            fix_w: false,
         }
     }
 }
@@ -221,7 +249,16 @@ impl<'a> NmfSteps<'a> {
         let wwt = a_b(self.w.as_ref(), self.w.transpose());
         let h = std::mem::replace(&mut self.h, Mat::new());
         let w = std::mem::replace(&mut self.w, Mat::new());
-        (self.h, self.w, _, _) = update(self.method, self.y, h, w, &ywt, &wwt, self.units)?;
+        (self.h, self.w, _, _) = update(
+            self.method,
+            self.y,
+            h,
+            w,
+            &ywt,
+            &wwt,
+            self.units,
+            &Penalty::default(),
+        )?;
         Ok(())
     }
 
@@ -269,14 +306,37 @@ pub fn nmf_from<'a>(
         )));
     }
     let units = Units::of(y)?;
-    if params.stop == NmfStop::Violation {
-        if method != NmfMethod::Hals {
+    check_objective(method, y, params)?;
+    let pen = Penalty::new(params.alpha_h, params.alpha_w, params.l1_ratio, m, n);
+    match params.stop {
+        NmfStop::Violation if method != NmfMethod::Hals => {
             return Err(param(
                 "stop",
-                format!("the violation rule is HALS's; {method} stops by the projected gradient"),
+                format!(
+                    "the violation rule is HALS's; {method} stops by the projected gradient{}",
+                    if method == NmfMethod::Mu {
+                        " or the divergence rule"
+                    } else {
+                        ""
+                    }
+                ),
             ));
         }
-        return hals_by_violation(y, params, h0, w0);
+        NmfStop::Violation => return hals_by_violation(y, params, &pen, h0, w0),
+        NmfStop::Divergence if method != NmfMethod::Mu => {
+            return Err(param(
+                "stop",
+                format!("the divergence rule is MU's; {method} stops by the projected gradient or the violation"),
+            ));
+        }
+        NmfStop::Divergence => return mu_by_divergence(y, params, &pen, h0, w0),
+        NmfStop::ProjectedGradient if params.fix_w => {
+            return Err(param(
+                "fix_w",
+                "a fixed W is fitted under the violation or the divergence rule",
+            ));
+        }
+        NmfStop::ProjectedGradient => {}
     }
     let yf = y.frob_sq();
     let mut rec = Recorder::new(params.tol, params.record_every, None, None)
@@ -292,14 +352,18 @@ pub fn nmf_from<'a>(
     loop {
         let ywt = y.times_wt(w.as_ref());
         let wwt = a_b(w.as_ref(), w.transpose());
-        let grad_h = &h * &wwt - &ywt;
-        let grad_w = &hth * &w - &hty;
+        let mut grad_h = &h * &wwt - &ywt;
+        let mut grad_w = &hth * &w - &hty;
+        if !pen.is_zero() {
+            penalty_gradient(&mut grad_h, &h, pen.l1_h, pen.l2_h);
+            penalty_gradient(&mut grad_w, &w, pen.l1_w, pen.l2_w);
+        }
         let pg = (proj_grad_sq(h.as_ref(), grad_h.as_ref())
             + proj_grad_sq(w.as_ref(), grad_w.as_ref()))
         .sqrt();
         let resid =
             (yf - 2.0 * dot(h.as_ref(), ywt.as_ref()) + dot(hth.as_ref(), wwt.as_ref())).max(0.0);
-        let objective = 0.5 * resid;
+        let objective = 0.5 * resid + pen.value(h.as_ref(), w.as_ref());
         let rel = (resid / yf).sqrt();
         last = (objective, rel);
         if let Some(r) = rec.check(
@@ -314,7 +378,7 @@ pub fn nmf_from<'a>(
             reason = r;
             break;
         }
-        (h, w, hty, hth) = update(method, y, h, w, &ywt, &wwt, units)?;
+        (h, w, hty, hth) = update(method, y, h, w, &ywt, &wwt, units, &pen)?;
         iter += 1;
     }
     let seconds = rec.seconds();
@@ -335,6 +399,7 @@ pub fn nmf_from<'a>(
 /// The factors after one update, and the Gram products the stop rule reads: (H, W, HᵀY, HᵀH).
 type Updated = (Mat<f64>, Mat<f64>, Mat<f64>, Mat<f64>);
 
+#[allow(clippy::too_many_arguments)]
 fn update(
     method: NmfMethod,
     y: NmfData<'_>,
@@ -343,21 +408,47 @@ fn update(
     ywt: &Mat<f64>,
     wwt: &Mat<f64>,
     units: Units,
+    pen: &Penalty,
 ) -> Result<Updated> {
     let (m, n, rank) = (y.nrows(), y.ncols(), h.ncols());
     let (hty, hth);
     match method {
         NmfMethod::Mu => {
+            // The penalties' gradients l1 + l2·X join the denominators (scikit-learn's MU).
             let den = &h * wwt;
             h = Mat::from_fn(m, rank, |i, j| {
-                h[(i, j)] * ywt[(i, j)] / (den[(i, j)] + units.mu_eps)
+                let x = h[(i, j)];
+                x * ywt[(i, j)] / (den[(i, j)] + mu_penalty(x, pen.l1_h, pen.l2_h) + units.mu_eps)
             });
             hty = y.ht_times(h.as_ref());
             hth = at_b(h.as_ref(), h.as_ref());
             let den = &hth * &w;
             w = Mat::from_fn(rank, n, |i, j| {
-                w[(i, j)] * hty[(i, j)] / (den[(i, j)] + units.mu_eps)
+                let x = w[(i, j)];
+                x * hty[(i, j)] / (den[(i, j)] + mu_penalty(x, pen.l1_w, pen.l2_w) + units.mu_eps)
             });
+        }
+        NmfMethod::Hals if !pen.is_zero() => {
+            // The penalised sweeps: l2 on the Gram matrix's diagonal, l1 off the right-hand
+            // side; no unit-norm rescaling of H's columns (the penalties are not invariant
+            // to it), and entries may reach 0 (an L1 penalty's optimum has zeros, which a
+            // positive floor would keep from it).
+            let (p, q) = penalised(ywt, wwt, pen.l1_h, pen.l2_h);
+            h = hals_sweep(h, p.as_ref(), &q, 0.0);
+            hty = y.ht_times(h.as_ref());
+            hth = at_b(h.as_ref(), h.as_ref());
+            let (p, q) = penalised(&hty.transpose().to_owned(), &hth, pen.l1_w, pen.l2_w);
+            let wt = hals_sweep(w.transpose().to_owned(), p.as_ref(), &q, 0.0);
+            w = wt.transpose().to_owned();
+        }
+        NmfMethod::Anls if !pen.is_zero() => {
+            let (p, q) = penalised(ywt, wwt, pen.l1_h, pen.l2_h);
+            let ht = nnls_robust(&q, p.transpose(), Some(h.transpose()))?;
+            h = ht.transpose().to_owned();
+            hty = y.ht_times(h.as_ref());
+            hth = at_b(h.as_ref(), h.as_ref());
+            let (p, q) = penalised(&hty.transpose().to_owned(), &hth, pen.l1_w, pen.l2_w);
+            w = nnls_robust(&q, p.transpose(), Some(w.as_ref()))?;
         }
         NmfMethod::Hals => {
             h = hals_sweep(h, ywt.as_ref(), wwt, units.floor_h);
@@ -394,21 +485,171 @@ fn update(
     Ok((h, w, hty, hth))
 }
 
+/// MU's penalty term in a denominator: l1 + l2·x (nothing added where both are 0, so that an
+/// unpenalised run is the same to the bit).
+#[inline]
+fn mu_penalty(x: f64, l1: f64, l2: f64) -> f64 {
+    if l1 == 0.0 && l2 == 0.0 {
+        0.0
+    } else {
+        l1 + l2 * x
+    }
+}
+
+/// The right-hand side and Gram matrix of a penalised factor's subproblem min ½‖R − XBᵀ‖ +
+/// l1‖X‖₁ + ½l2‖X‖²: (P − l1, Q + l2·I) for the unpenalised (P, Q) = (RBᵀ… , BBᵀ).
+fn penalised(p: &Mat<f64>, q: &Mat<f64>, l1: f64, l2: f64) -> (Mat<f64>, Mat<f64>) {
+    let p = Mat::from_fn(p.nrows(), p.ncols(), |i, j| p[(i, j)] - l1);
+    (p, add_diag(q, l2))
+}
+
+/// Adds the penalties' gradient l1 + l2·X to `grad`.
+fn penalty_gradient(grad: &mut Mat<f64>, x: &Mat<f64>, l1: f64, l2: f64) {
+    for j in 0..grad.ncols() {
+        for i in 0..grad.nrows() {
+            grad[(i, j)] += l1 + l2 * x[(i, j)];
+        }
+    }
+}
+
+/// Refuses a β, penalty or stop rule the method cannot take, before any work.
+fn check_objective(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Result<()> {
+    let beta = params.beta_loss;
+    if !beta.is_finite() {
+        return Err(param("beta_loss", format!("must be finite, got {beta}")));
+    }
+    for (name, v) in [("alpha_h", params.alpha_h), ("alpha_w", params.alpha_w)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(param(name, format!("must be finite and ≥ 0, got {v}")));
+        }
+    }
+    let r = params.l1_ratio;
+    if !(0.0..=1.0).contains(&r) {
+        return Err(param("l1_ratio", format!("must lie in [0, 1], got {r}")));
+    }
+    if beta != 2.0 {
+        if method != NmfMethod::Mu {
+            return Err(param(
+                "beta_loss",
+                format!("β = {beta} is minimised by MU only; {method} minimises the Frobenius norm (β = 2)"),
+            ));
+        }
+        if params.stop != NmfStop::Divergence {
+            return Err(param(
+                "stop",
+                format!("β = {beta} stops by the divergence rule; the {} rule is the Frobenius objective's", params.stop.name()),
+            ));
+        }
+        if beta <= 0.0 && y.has_zero() {
+            return Err(param(
+                "beta_loss",
+                format!("with β = {beta} ≤ 0 a zero entry of Y makes the divergence infinite (the solver may diverge): add a small value to Y, or take β > 0"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// MU stopped by scikit-learn's rule ([`NmfStop::Divergence`]), for any β and penalties: its
+/// update ([`crate::nmf_beta`]), the error √(2·d_β) every 10 iterations.
+fn mu_by_divergence(
+    y: NmfData<'_>,
+    params: &NmfParams,
+    pen: &Penalty,
+    h0: Mat<f64>,
+    w0: Mat<f64>,
+) -> Result<NmfFit> {
+    let beta = params.beta_loss;
+    let s = y.max_entry();
+    let guards = BetaGuards::new(beta, s);
+    let yf = y.frob_sq();
+    let state = |h: &Mat<f64>, w: &Mat<f64>| {
+        let d = beta_divergence(y, h.as_ref(), w.as_ref(), beta, guards.eps);
+        let rel = if beta == 2.0 {
+            (2.0 * d / yf).sqrt()
+        } else {
+            (2.0 * beta_divergence(y, h.as_ref(), w.as_ref(), 2.0, guards.eps) / yf).sqrt()
+        };
+        (d, d + pen.value(h.as_ref(), w.as_ref()), rel)
+    };
+    let mut rec = Recorder::new(params.tol, 1, None, None);
+    let (d0, obj0, rel0) = state(&h0, &w0);
+    rec.observe(0, obj0, rel0, f64::NAN, h0.as_ref());
+    let error_at_init = (2.0 * d0.max(0.0)).sqrt();
+    let mut previous = error_at_init;
+    let (mut h, mut w) = (h0, w0);
+    let mut iter = 0;
+    let mut last = (obj0, rel0);
+    let reason = loop {
+        if params.cancel.is_cancelled() {
+            return Err(SolverError::Cancelled { iter });
+        }
+        if iter >= params.max_iter {
+            break StopReason::MaxIterations;
+        }
+        mu_beta_step(y, &mut h, &mut w, beta, pen, guards, !params.fix_w);
+        iter += 1;
+        if params.tol > 0.0 && iter % 10 == 0 {
+            let (d, obj, rel) = state(&h, &w);
+            if !d.is_finite() {
+                return Err(SolverError::Numerical(format!(
+                    "mu: the β-divergence became {d} at iteration {iter}"
+                )));
+            }
+            rec.observe(iter, obj, rel, f64::NAN, h.as_ref());
+            last = (obj, rel);
+            let error = (2.0 * d.max(0.0)).sqrt();
+            if (previous - error) / error_at_init < params.tol {
+                break StopReason::Tolerance;
+            }
+            previous = error;
+        }
+    };
+    let seconds = rec.seconds();
+    if rec.history.last().map(|r| r.iter) != Some(iter) {
+        let (_, obj, rel) = state(&h, &w);
+        last = (obj, rel);
+    }
+    let (history, convergence) = rec.finish(iter, reason, Some((last.0, last.1, h.as_ref())));
+    Ok(NmfFit {
+        method: NmfMethod::Mu,
+        h,
+        w,
+        history,
+        convergence,
+        seconds,
+    })
+}
+
 /// Objective ½‖Y − HW‖², relative error ‖Y − HW‖/‖Y‖ and the projected gradient (2-norm) of
-/// both factors at (H, W).
-fn nmf_state(y: NmfData<'_>, yf: f64, h: &Mat<f64>, w: &Mat<f64>) -> (f64, f64, f64) {
+/// both factors at (H, W), the penalties included.
+fn nmf_state(
+    y: NmfData<'_>,
+    yf: f64,
+    h: &Mat<f64>,
+    w: &Mat<f64>,
+    pen: &Penalty,
+) -> (f64, f64, f64) {
     let ywt = y.times_wt(w.as_ref());
     let wwt = a_b(w.as_ref(), w.transpose());
     let hty = y.ht_times(h.as_ref());
     let hth = at_b(h.as_ref(), h.as_ref());
-    let grad_h = h * &wwt - &ywt;
-    let grad_w = &hth * w - &hty;
+    let mut grad_h = h * &wwt - &ywt;
+    let mut grad_w = &hth * w - &hty;
+    if !pen.is_zero() {
+        penalty_gradient(&mut grad_h, h, pen.l1_h, pen.l2_h);
+        penalty_gradient(&mut grad_w, w, pen.l1_w, pen.l2_w);
+    }
     let pg = (proj_grad_sq(h.as_ref(), grad_h.as_ref())
         + proj_grad_sq(w.as_ref(), grad_w.as_ref()))
     .sqrt();
     let resid =
         (yf - 2.0 * dot(h.as_ref(), ywt.as_ref()) + dot(hth.as_ref(), wwt.as_ref())).max(0.0);
-    (0.5 * resid, (resid / yf).sqrt(), pg)
+    (
+        0.5 * resid + pen.value(h.as_ref(), w.as_ref()),
+        (resid / yf).sqrt(),
+        pg,
+    )
 }
 
 /// HALS stopped by scikit-learn's violation rule ([`NmfStop::Violation`]): scikit-learn's
@@ -421,13 +662,14 @@ fn nmf_state(y: NmfData<'_>, yf: f64, h: &Mat<f64>, w: &Mat<f64>) -> (f64, f64, 
 fn hals_by_violation(
     y: NmfData<'_>,
     params: &NmfParams,
+    pen: &Penalty,
     h0: Mat<f64>,
     w0: Mat<f64>,
 ) -> Result<NmfFit> {
     let yf = y.frob_sq();
     // Records the start and the end only; the tolerance applies to the violation.
     let mut rec = Recorder::new(params.tol, usize::MAX, None, None);
-    let (obj, rel, pg) = nmf_state(y, yf, &h0, &w0);
+    let (obj, rel, pg) = nmf_state(y, yf, &h0, &w0, pen);
     rec.observe(0, obj, rel, pg, h0.as_ref());
     let (mut h, mut w) = (h0, w0);
     let mut first = None;
@@ -441,12 +683,26 @@ fn hals_by_violation(
         }
         let ywt = y.times_wt(w.as_ref());
         let wwt = a_b(w.as_ref(), w.transpose());
-        let (h1, v_h) = hals_sweep_violation(h, ywt.as_ref(), &wwt, 0.0);
+        let (h1, v_h) = if pen.l1_h == 0.0 && pen.l2_h == 0.0 {
+            hals_sweep_violation(h, ywt.as_ref(), &wwt, 0.0)
+        } else {
+            let (p, q) = penalised(&ywt, &wwt, pen.l1_h, pen.l2_h);
+            hals_sweep_violation(h, p.as_ref(), &q, 0.0)
+        };
         h = h1;
-        let hty = y.ht_times(h.as_ref());
-        let hth = at_b(h.as_ref(), h.as_ref());
-        let (wt, v_w) = hals_sweep_violation(w.transpose().to_owned(), hty.transpose(), &hth, 0.0);
-        w = wt.transpose().to_owned();
+        let mut v_w = 0.0;
+        if !params.fix_w {
+            let hty = y.ht_times(h.as_ref());
+            let hth = at_b(h.as_ref(), h.as_ref());
+            let wt;
+            (wt, v_w) = if pen.l1_w == 0.0 && pen.l2_w == 0.0 {
+                hals_sweep_violation(w.transpose().to_owned(), hty.transpose(), &hth, 0.0)
+            } else {
+                let (p, q) = penalised(&hty.transpose().to_owned(), &hth, pen.l1_w, pen.l2_w);
+                hals_sweep_violation(w.transpose().to_owned(), p.as_ref(), &q, 0.0)
+            };
+            w = wt.transpose().to_owned();
+        }
         iter += 1;
         let violation = v_h + v_w;
         if !violation.is_finite() {
@@ -460,7 +716,7 @@ fn hals_by_violation(
         }
     };
     let seconds = rec.seconds();
-    let (obj, rel, pg) = nmf_state(y, yf, &h, &w);
+    let (obj, rel, pg) = nmf_state(y, yf, &h, &w, pen);
     rec.observe(iter, obj, rel, pg, h.as_ref());
     let (history, convergence) = rec.finish(iter, reason, Some((obj, rel, h.as_ref())));
     Ok(NmfFit {

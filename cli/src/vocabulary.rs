@@ -38,6 +38,11 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         // nmf.
         "image_shape" => "--image-shape",
         "init" => "--init",
+        "stop" => "--stop",
+        "beta_loss" => "--beta-loss",
+        "alpha_h" => "--alpha-h",
+        "alpha_w" => "--alpha-w",
+        "l1_ratio" => "--l1-ratio",
         // GAN-UNET.
         "steps" => "--steps",
         "batch" => "--batch",

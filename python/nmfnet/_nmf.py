@@ -33,18 +33,31 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         randomized SVD gives the same where it is exact, which a test checks);
         'custom' takes ``fit_transform(X, W=, H=)``, W and H of X's dtype (a TypeError
         otherwise, as in scikit-learn). scikit-learn's 'nndsvdar' is refused.
-    solver : 'hals', 'mu' or 'anls', default='hals'
-        HALS (Cichocki–Phan; the counterpart of scikit-learn's 'cd'), Lee–Seung multiplicative
-        updates, or alternating NNLS by block principal pivoting (Kim–Park).
+    solver : 'hals', 'cd', 'mu' or 'anls', default='hals'
+        HALS (Cichocki–Phan; 'cd' is scikit-learn's name for it), Lee–Seung multiplicative
+        updates (for any ``beta_loss``, scikit-learn's update), or alternating NNLS by block
+        principal pivoting (Kim–Park).
+    beta_loss : float or 'frobenius', 'kullback-leibler', 'itakura-saito', default='frobenius'
+        The β-divergence minimised (2, 1, 0 for the names), scikit-learn's definitions; β ≠ 2
+        is solved by 'mu' only. With β ≤ 0, X may not contain zeros.
+    alpha_W, alpha_H : float, default=0.0 and 'same'
+        Penalty weights of W and H ('same': alpha_W), scikit-learn's: the objective adds
+        alpha_W·l1_ratio·n_features·‖W‖₁ + ½·alpha_W·(1 − l1_ratio)·n_features·‖W‖²_F and the
+        same for H with n_samples.
+    l1_ratio : float in [0, 1], default=0.0
     tol : float, default=1e-4
         Tolerance of the stop rule.
-    stop : 'auto', 'violation' or 'projected-gradient', default='auto'
+    stop : 'auto', 'violation', 'divergence' or 'projected-gradient', default='auto'
         'violation' (HALS only): scikit-learn's coordinate-descent rule — stop once a sweep's
         violation (the sum of |projected gradient| over the entries, taken before each update)
         is at most tol times the first sweep's; the objective is not computed per iteration.
         'projected-gradient': nmfnet's SPEC rule (the projected gradient's norm relative to the
         start's below tol for 3 iterations after at least 20; ``nmfnet nmf``'s default).
-        'auto': 'violation' for 'hals', 'projected-gradient' for 'mu' and 'anls'.
+        'divergence' ('mu' only): scikit-learn's multiplicative-update rule — every 10
+        iterations, stop once the drop of √(2·d_β) since the last check is below tol times the
+        start's.
+        'auto': 'violation' for 'hals'/'cd', 'divergence' for 'mu', 'projected-gradient' for
+        'anls'.
     max_iter : int, default=200
         A fit that stops here before the stop rule holds warns (``ConvergenceWarning``)
         unless tol is 0.
@@ -56,13 +69,16 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ----------
     components_ : ndarray (n_components, n_features)
     n_components_ : int
-    reconstruction_err_ : float — ‖X − WH‖_F of the fit (scikit-learn's definition).
+    reconstruction_err_ : float — ‖X − WH‖_F of the fit, or √(2·d_β(X, WH)) for β ≠ 2
+        (scikit-learn's definition: no penalty).
     n_iter_ : int
     n_features_in_ : int
 
     ``fit_transform`` returns the W of the fit, as scikit-learn's does; ``transform`` solves W
     exactly (nonnegative least squares) for the final H, for new rows or for X itself
-    (``fit(X).transform(X)`` fits X at least as well as the fit's W).
+    (``fit(X).transform(X)`` fits X at least as well as the fit's W); with β ≠ 2 or a penalty
+    it runs the solver on W alone with H fixed, from scikit-learn's constant start
+    √(mean(X)/k), as scikit-learn's ``transform`` does.
     An all-zero X is fitted exactly by W = 0 and H = 0 without a solver run, as in
     scikit-learn (``n_iter_`` is 0). A scipy.sparse X (CSR, CSC, COO) is factorised sparse, in
     float64, never made dense; it starts from 'random' or 'custom' (the NNDSVD starts need a
@@ -82,11 +98,18 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
         "init": [StrOptions({"random", "nndsvd", "nndsvda", "custom"}), None],
-        "solver": [StrOptions({"hals", "mu", "anls"})],
+        "solver": [StrOptions({"hals", "cd", "mu", "anls"})],
+        "beta_loss": [
+            StrOptions({"frobenius", "kullback-leibler", "itakura-saito"}),
+            Real,
+        ],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "stop": [StrOptions({"auto", "violation", "projected-gradient"})],
+        "stop": [StrOptions({"auto", "violation", "divergence", "projected-gradient"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "alpha_W": [Interval(Real, 0, None, closed="left")],
+        "alpha_H": [Interval(Real, 0, None, closed="left"), StrOptions({"same"})],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "verbose": ["verbose"],
     }
 
@@ -96,19 +119,27 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         *,
         init=None,
         solver="hals",
+        beta_loss="frobenius",
         tol=1e-4,
         stop="auto",
         max_iter=200,
         random_state=None,
+        alpha_W=0.0,
+        alpha_H="same",
+        l1_ratio=0.0,
         verbose=0,
     ):
         self.n_components = n_components
         self.init = init
         self.solver = solver
+        self.beta_loss = beta_loss
         self.tol = tol
         self.stop = stop
         self.max_iter = max_iter
         self.random_state = random_state
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -130,6 +161,12 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             ensure_min_samples=1,
         )
         check_non_negative(X, "NMF (input X)")
+        beta = self._beta()
+        if beta <= 0 and (X.nnz < X.shape[0] * X.shape[1] or (X.data == 0).any() if sp.issparse(X) else (X == 0).any()):
+            raise ValueError(
+                "When beta_loss <= 0 and X contains zeros, the solver may diverge. Please add "
+                "small values to X, or use a positive beta_loss."
+            )
         # X beyond float32's range goes to the core as 2^e·X (exact; e = 0 within 2^±100).
         # A sparse X goes as CSR arrays in float64 (Xs = 2^e·X, made once) and is never made
         # dense.
@@ -163,12 +200,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "seed": seed_of(self.random_state),
             "max_iter": int(self.max_iter),
             "tol": float(self.tol),
-            "stop": self._stop_rule() or "projected-gradient",
+            "stop": self._stop_rule(),
+            **self._objective(),
         }
         if not (X.count_nonzero() if sp.issparse(X) else X.any()):
             return self._fit_zero(X, k)
         job = {
-            "method": self.solver,
+            "method": self._method(),
             "init": self.init if self.init in ("nndsvd", "nndsvda") else "random",
             "params": params,
             "run": {"progress": False},
@@ -196,7 +234,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         W_out = (_ldexp(fit_W, h_exp - e) if (e or h_exp) else fit_W).astype(X.dtype)
         # ‖X − WH‖_F in X's dtype, taken as 2^−e·‖2^e·X − (2^e·W)H‖_F (the same number, exactly,
         # but its squares neither underflow nor overflow where X lies beyond float32's range).
-        if sp.issparse(X):
+        if beta != 2:
+            # d_β(2^e·X, 2^e·WH) = 2^(eβ)·d_β(X, WH).
+            d = max(float(summary["divergence"]), 0.0)
+            self.reconstruction_err_ = float(np.sqrt(2 * d) * 2.0 ** (-e * beta / 2))
+        elif sp.issparse(X):
             # From the core's own factors (within float32's range), whatever a custom start's
             # scale: 2^e·X ≈ fit_W·components, components = 2^h·components_.
             core_H = _ldexp(self.components_, h_exp) if h_exp else self.components_
@@ -251,7 +293,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_components_ = k
         self.n_iter_ = 0
         self.summary_ = {
-            "method": self.solver,
+            "method": self._method(),
             "m": X.shape[0],
             "n": X.shape[1],
             "rank": k,
@@ -263,11 +305,46 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.reconstruction_err_ = 0.0
         return np.zeros((X.shape[0], k), dtype=X.dtype)
 
+    def _method(self):
+        """The core's solver: 'cd' is scikit-learn's name for HALS."""
+        return "hals" if self.solver == "cd" else self.solver
+
+    def _beta(self):
+        """beta_loss as a float (scikit-learn's names: 2, 1, 0), checked against the solver."""
+        names = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
+        beta = names[self.beta_loss] if isinstance(self.beta_loss, str) else float(self.beta_loss)
+        if self.solver != "mu" and beta != 2:
+            raise ValueError(
+                f"Invalid beta_loss parameter: solver {self.solver!r} does not handle "
+                f"beta_loss = {self.beta_loss!r}"
+            )
+        return beta
+
+    def _objective(self):
+        """The core's β and penalties: scikit-learn's alpha_W weighs its W, nmfnet's H."""
+        alpha_h = self.alpha_W if self.alpha_H == "same" else self.alpha_H
+        return {
+            "beta_loss": self._beta(),
+            "alpha_h": float(self.alpha_W),
+            "alpha_w": float(alpha_h),
+            "l1_ratio": float(self.l1_ratio),
+        }
+
+    def _plain(self):
+        """Frobenius and no penalty: transform is the exact NNLS solve."""
+        o = self._objective()
+        return o["beta_loss"] == 2 and o["alpha_h"] == 0 and o["alpha_w"] == 0
+
     def _stop_rule(self):
+        method = self._method()
         if self.stop == "auto":
-            return "violation" if self.solver == "hals" else "projected-gradient"
-        if self.stop == "violation" and self.solver != "hals":
+            return {"hals": "violation", "mu": "divergence"}.get(method, "projected-gradient")
+        if self.stop == "violation" and method != "hals":
             raise ValueError(f"stop='violation' is HALS's rule; solver={self.solver!r} stops by the projected gradient")
+        if self.stop == "divergence" and method != "mu":
+            raise ValueError(f"stop='divergence' is MU's rule; solver={self.solver!r} stops otherwise")
+        if self._beta() != 2 and self.stop != "divergence":
+            raise ValueError(f"beta_loss={self.beta_loss!r} stops by stop='divergence' (or 'auto')")
         return self.stop
 
     def fit(self, X, y=None, **params):
@@ -286,6 +363,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         f32_in_range), and W = 2^(h−e)·W', exactly, in X's dtype."""
         if not self.components_.any():
             return np.zeros((X.shape[0], self.components_.shape[0]), dtype=X.dtype)
+        if not self._plain():
+            return self._solve_fixed(X)
         H32, h_exp = f32_in_range(self.components_)
         if sp.issparse(X):
             e = range_exponent(X)
@@ -298,8 +377,43 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return _ldexp(W, h_exp - e).astype(X.dtype)
         return W.astype(X.dtype)
 
+    def _solve_fixed(self, X):
+        """scikit-learn's transform for β ≠ 2 or a penalty: the solver run on W alone, H =
+        components_ fixed, from W = √(mean(X)/k) everywhere, with the fit's β, penalties and
+        stop rule (the core fits 2^e·X ≈ (2^(e−h)·W)(2^h·components_), as in fit)."""
+        k = self.components_.shape[0]
+        if not (X.count_nonzero() if sp.issparse(X) else X.any()):
+            return np.zeros((X.shape[0], k), dtype=X.dtype)
+        H32, h_exp = f32_in_range(self.components_)
+        if sp.issparse(X):
+            e = range_exponent(X)
+            Xs = _csr64(X, e)
+        else:
+            X32, e = f32_in_range(X)
+        W0 = np.full((X.shape[0], k), np.sqrt(float(X.mean()) / k))
+        start = {"h0": as_f32(_ldexp(W0, e - h_exp)), "w0": H32}
+        params = {
+            "rank": k,
+            "max_iter": int(self.max_iter),
+            "tol": float(self.tol),
+            "stop": self._stop_rule(),
+            "fix_w": True,
+            **self._objective(),
+        }
+        method = self._method()
+        if method == "anls":
+            # ANLS has no fixed-basis rule of its own: the penalised solve is HALS's.
+            method, params["stop"] = "hals", "violation"
+        job = json.dumps({"method": method, "init": "random", "params": params, "run": {"progress": False}})
+        if sp.issparse(X):
+            W, _, _ = _core.nmf_csr(Xs.shape, *_csr_arrays(Xs), job, **start)
+        else:
+            W, _, _ = _core.nmf(X32, job, **start)
+        return (_ldexp(W, h_exp - e) if (e or h_exp) else W).astype(X.dtype)
+
     def transform(self, X):
-        """W ≥ 0 minimising ‖X − W·components_‖_F, row by row."""
+        """W ≥ 0 minimising ‖X − W·components_‖_F (or, with β ≠ 2 or a penalty, the fit's
+        objective over W), row by row."""
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], reset=False

@@ -42,9 +42,12 @@ fn python_name(field: &str) -> Option<String> {
             "epochs" | "max_iter" => "max_iter",
             "plateau_tol" | "tol" => "tol",
             "graph" => "affinity",
+            // scikit-learn's W is nmfnet's H.
+            "alpha_h" => "alpha_W",
+            "alpha_w" => "alpha_H",
             "knn" => "neighbors",
             "backend" | "out" | "resume" | "overwrite" | "checkpoint_every" | "data_dir"
-            | "steps" | "batch" | "init" | "method" => field,
+            | "steps" | "batch" | "init" | "method" | "stop" | "beta_loss" | "l1_ratio" => field,
             _ => return None,
         }
         .to_string()

@@ -79,6 +79,35 @@ def test_nmf_matches_the_cli(nmfnet_cli, workdir, stop):
     assert np.linalg.norm(Y - est.transform(Y) @ est.components_) <= err_cli * (1 + 1e-6)
 
 
+@pytest.mark.parametrize("beta, penalty", [("kullback-leibler", False), ("1.5", True)])
+def test_a_beta_divergence_fit_matches_the_cli(nmfnet_cli, workdir, beta, penalty):
+    """MU for β under scikit-learn's rule, with penalties: the same factors from the CLI and
+    Python (H, W stored in float32), the same iterations and divergence."""
+    Y = np.random.default_rng(2).random((40, 25))
+    y = workdir / "y.npy"
+    np.save(y, Y)
+    args = ["nmf", "--matrix", str(y), "--rank", "3", "--method", "mu", "--beta-loss", beta,
+            "--seed", "4", "--max-iter", "300", "--tol", "1e-4", "--out", str(workdir / "run")]
+    kw = dict(solver="mu", beta_loss=beta if beta[0].isalpha() else float(beta), random_state=4,
+              max_iter=300, tol=1e-4)
+    if penalty:
+        # scikit-learn's alpha_W weighs W (nmfnet's H), its alpha_H the components (nmfnet's W).
+        args += ["--alpha-h", "0.01", "--alpha-w", "0.02", "--l1-ratio", "0.25"]
+        kw.update(alpha_W=0.01, alpha_H=0.02, l1_ratio=0.25)
+    summary = run(nmfnet_cli, *args)
+    assert summary["stop_reason"] == "tolerance"
+    est = NMF(3, **kw)
+    W = est.fit_transform(Y)
+    np.testing.assert_array_equal(est.components_.astype(np.float32), np.load(workdir / "run" / "W.npy"))
+    np.testing.assert_array_equal(W.astype(np.float32), np.load(workdir / "run" / "H.npy"))
+    assert est.n_iter_ == summary["iterations"]
+    assert est.summary_["divergence"] == summary["divergence"]
+    assert est.summary_["objective"] == summary["objective"] > summary["divergence"] or not penalty
+    b = summary["beta_loss"]
+    assert est.reconstruction_err_ == pytest.approx(np.sqrt(2 * summary["divergence"]), rel=1e-12)
+    assert b == (1.0 if beta[0].isalpha() else 1.5)
+
+
 def test_a_sparse_npz_graph_matches_between_the_cli_and_python(nmfnet_cli, workdir):
     import scipy.sparse as sp
 

@@ -22,6 +22,7 @@ pub enum NmfMethodArg {
 pub enum NmfStopArg {
     ProjectedGradient,
     Violation,
+    Divergence,
 }
 
 #[derive(Args, Debug)]
@@ -69,10 +70,26 @@ pub struct NmfArgs {
     #[arg(long, group = "spec")]
     pub tol: Option<f64>,
     /// Stop rule: the relative projected gradient below --tol for 3 iterations after 20
-    /// (SPEC §3, the default), or the sweep's violation relative to the first sweep's below
-    /// --tol (scikit-learn's coordinate-descent rule; HALS only).
+    /// (SPEC §3, the default), the sweep's violation relative to the first sweep's below
+    /// --tol (scikit-learn's coordinate-descent rule; HALS only), or every 10 iterations the
+    /// drop of √(2·divergence) relative to the start's below --tol (scikit-learn's MU rule; MU
+    /// only, the default with --beta-loss other than frobenius).
     #[arg(long, value_enum, group = "spec")]
     pub stop: Option<NmfStopArg>,
+    /// The divergence minimised: frobenius (the default), kullback-leibler, itakura-saito, or
+    /// a number β (2, 1, 0 for those); β ≠ 2 needs --method mu.
+    #[arg(long, value_name = "BETA", group = "spec")]
+    pub beta_loss: Option<String>,
+    /// Penalty weight of H (m × k; scikit-learn's alpha_W): l1-ratio·n·‖H‖₁ +
+    /// ½(1 − l1-ratio)·n·‖H‖²_F joins the objective (default 0).
+    #[arg(long, group = "spec")]
+    pub alpha_h: Option<f64>,
+    /// Penalty weight of W (k × n; scikit-learn's alpha_H), with m in place of n (default 0).
+    #[arg(long, group = "spec")]
+    pub alpha_w: Option<f64>,
+    /// The L1 share of the penalties, in [0, 1] (default 0: ridge).
+    #[arg(long, group = "spec")]
+    pub l1_ratio: Option<f64>,
     /// Output folder: H.npy, W.npy, basis.png, history.jsonl, job.json, summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -95,6 +112,20 @@ fn parse_shape(s: &str) -> anyhow::Result<(usize, usize)> {
         },
         _ => bail!("--image-shape must look like 28x28, got {s:?}"),
     }
+}
+
+/// β from its scikit-learn name or a number.
+fn parse_beta(s: &str) -> anyhow::Result<f64> {
+    let beta = match s.trim().to_ascii_lowercase().as_str() {
+        "frobenius" => 2.0,
+        "kullback-leibler" | "kl" => 1.0,
+        "itakura-saito" | "is" => 0.0,
+        other => match other.parse::<f64>() {
+            Ok(b) if b.is_finite() => b,
+            _ => bail!("--beta-loss must be frobenius, kullback-leibler, itakura-saito or a finite number, got {s:?}"),
+        },
+    };
+    Ok(beta)
 }
 
 impl NmfArgs {
@@ -137,12 +168,19 @@ impl NmfArgs {
         if let Some(v) = self.tol {
             job.params.tol = v;
         }
-        if let Some(s) = self.stop {
-            job.params.stop = match s {
-                NmfStopArg::ProjectedGradient => NmfStop::ProjectedGradient,
-                NmfStopArg::Violation => NmfStop::Violation,
-            };
+        if let Some(b) = self.beta_loss.as_deref() {
+            job.params.beta_loss = parse_beta(b)?;
         }
+        job.params.stop = match self.stop {
+            Some(NmfStopArg::ProjectedGradient) => NmfStop::ProjectedGradient,
+            Some(NmfStopArg::Violation) => NmfStop::Violation,
+            Some(NmfStopArg::Divergence) => NmfStop::Divergence,
+            None if job.params.beta_loss != 2.0 => NmfStop::Divergence,
+            None => NmfStop::ProjectedGradient,
+        };
+        job.params.alpha_h = self.alpha_h.unwrap_or(0.0);
+        job.params.alpha_w = self.alpha_w.unwrap_or(0.0);
+        job.params.l1_ratio = self.l1_ratio.unwrap_or(0.0);
         if let Some(s) = self.init.as_deref() {
             job.init = s
                 .parse::<NmfInit>()
@@ -181,6 +219,15 @@ pub fn print_summary(s: &NmfSummary, out: Option<&Path>) {
         s.input, s.m, s.n, s.rank
     );
     println!("rel. error    {:.4}   (‖Y − HW‖_F/‖Y‖_F)", s.rel_error);
+    if s.beta_loss != 2.0 {
+        println!(
+            "divergence    {:.6e}   (d_β(Y, HW), β = {})",
+            s.divergence, s.beta_loss
+        );
+    }
+    if s.objective != s.divergence {
+        println!("objective     {:.6e}   (with the penalties)", s.objective);
+    }
     println!("time          {:.2} s", s.seconds);
     if let Some(dir) = out {
         println!("written to    {}", dir.display());
