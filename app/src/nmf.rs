@@ -5,14 +5,15 @@ use crate::cluster::Shared;
 use crate::job::RunOptions;
 use crate::outdir::{write_history, write_json};
 use anyhow::{bail, Context};
+use faer::{Mat, MatRef};
 use nmfnet_baselines::data::{NmfData, SparseMatrix};
-use nmfnet_baselines::linalg::{nonneg_from_dense, to_dense};
+use nmfnet_baselines::linalg::{check_nonnegative, nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
 use nmfnet_baselines::nmf::{nmf as solve, nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams};
 use nmfnet_baselines::nmf_beta::{beta_divergence, Penalty, BETA_EPS};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{
-    atomic_write, gray_grid_png, is_npz, read_image_folder, read_matrix, write_npy,
+    atomic_write, gray_grid_png, is_npz, read_image_folder, read_matrix_f64, write_npy,
 };
 use nmfnet_datasets::Dense;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,9 @@ pub enum NmfInput {
     /// An m × n matrix handed over in memory (a binding's array); `name` stands for the file.
     #[serde(skip)]
     Data { name: String, y: Shared<Dense> },
+    /// An m × n matrix in f64 handed over in memory (a binding's float64 array), solved as it is.
+    #[serde(skip)]
+    Data64 { name: String, y: Shared<Mat<f64>> },
     /// A sparse m × n matrix handed over in memory (a binding's `scipy.sparse`), in f64 and
     /// never made dense.
     #[serde(skip)]
@@ -39,6 +43,9 @@ pub enum NmfInput {
         y: Shared<SparseMatrix>,
     },
 }
+
+/// A given start (H₀, W₀), in f64.
+pub type NmfStart = (Shared<Mat<f64>>, Shared<Mat<f64>>);
 
 /// One plain-NMF run. Written to `job.json` with every default resolved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,7 +66,7 @@ pub struct NmfJob {
     /// A given start (H₀ m × k, W₀ k × n, both ≥ 0) instead of `init`: scikit-learn's
     /// `init='custom'`.
     #[serde(skip)]
-    pub start: Option<(Shared<Dense>, Shared<Dense>)>,
+    pub start: Option<NmfStart>,
 }
 
 impl NmfJob {
@@ -117,10 +124,13 @@ fn is_zero(k: &i32) -> bool {
 #[derive(Debug, Clone)]
 pub struct NmfReport {
     pub summary: NmfSummary,
-    /// m × k.
+    /// m × k, as written (f32).
     pub h: Dense,
-    /// k × n.
+    /// k × n, as written (f32).
     pub w: Dense,
+    /// The solver's H and W, in f64.
+    pub fit_h: Mat<f64>,
+    pub fit_w: Mat<f64>,
 }
 
 /// Refuses an NMF of an m × n matrix at rank k past the memory budget. Dense Y: Y in f64 and
@@ -146,6 +156,7 @@ pub fn check_memory(m: usize, n: usize, k: usize, nnz: Option<usize>) -> anyhow:
 /// `.npz` or array, never made dense).
 enum Held<'a> {
     Dense(std::borrow::Cow<'a, Dense>),
+    Dense64(std::borrow::Cow<'a, Mat<f64>>),
     Sparse(std::sync::Arc<SparseMatrix>),
 }
 
@@ -154,6 +165,7 @@ impl Held<'_> {
     fn shape(&self) -> ((usize, usize), Option<usize>) {
         match self {
             Held::Dense(y) => ((y.nrows(), y.ncols()), None),
+            Held::Dense64(y) => ((y.nrows(), y.ncols()), None),
             Held::Sparse(y) => ((y.nrows(), y.ncols()), Some(y.nnz())),
         }
     }
@@ -181,11 +193,12 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
                 let (y, exponent) = read_sparse(path, job.params.rank)?;
                 (Held::Sparse(std::sync::Arc::new(y)), exponent)
             } else {
-                let read = read_matrix(path)?;
-                (
-                    Held::Dense(std::borrow::Cow::Owned(read.matrix)),
-                    read.exponent,
-                )
+                // The file's values in f64, as they are (a float64 .npy is solved exactly).
+                let read = read_matrix_f64(path)?;
+                let (m, n, values) = read.matrix;
+                check_memory(m, n, job.params.rank, None)?;
+                let y = Mat::from_fn(m, n, |i, j| values[i * n + j]);
+                (Held::Dense64(std::borrow::Cow::Owned(y)), read.exponent)
             };
             let ((m, _), _) = y.shape();
             if let Some((h, w)) = job.image_shape {
@@ -217,6 +230,17 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         NmfInput::SparseData { name, y } => {
             (Held::Sparse(y.0.clone()), job.image_shape, name.clone(), 0)
         }
+        NmfInput::Data64 { name, y } => {
+            if y.0.nrows() == 0 || y.0.ncols() == 0 {
+                bail!("input {name} is empty ({}×{})", y.0.nrows(), y.0.ncols());
+            }
+            (
+                Held::Dense64(std::borrow::Cow::Borrowed(&*y.0)),
+                job.image_shape,
+                name.clone(),
+                0,
+            )
+        }
         NmfInput::Data { name, y } => {
             if y.0.nrows() == 0 || y.0.ncols() == 0 {
                 bail!("input {name} is empty ({}×{})", y.0.nrows(), y.0.ncols());
@@ -238,6 +262,11 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
             dense_y = nonneg_from_dense(d).with_context(|| format!("input {input}"))?;
             dense_y.as_ref().into()
         }
+        Held::Dense64(d) => {
+            let y: NmfData = d.as_ref().as_ref().into();
+            y.check().with_context(|| format!("input {input}"))?;
+            y
+        }
         Held::Sparse(s) => s.as_ref().into(),
     };
     let mut params = job.params.clone();
@@ -250,7 +279,9 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     }
     let out = match &job.input {
         NmfInput::Matrix(p) | NmfInput::Images(p) => job.run.open("nmf", &[p.as_path()])?,
-        NmfInput::Data { .. } | NmfInput::SparseData { .. } => job.run.open("nmf", &[])?,
+        NmfInput::Data { .. } | NmfInput::Data64 { .. } | NmfInput::SparseData { .. } => {
+            job.run.open("nmf", &[])?
+        }
     };
     if job.start.is_some() && job.init != NmfInit::Random {
         bail!("a given start and `init` {} exclude each other", job.init);
@@ -264,9 +295,10 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
             }
         },
         Some((h0, w0)) => {
-            let h0 = nonneg_from_dense(&h0.0).context("the start H₀")?;
-            let w0 = nonneg_from_dense(&w0.0).context("the start W₀")?;
-            nmf_from(job.method, ym, &params, h0, w0)?
+            let (h0, w0): (&Mat<f64>, &Mat<f64>) = (&h0.0, &w0.0);
+            check_nonnegative(h0.as_ref()).context("the start H₀")?;
+            check_nonnegative(w0.as_ref()).context("the start W₀")?;
+            nmf_from(job.method, ym, &params, h0.clone(), w0.clone())?
         }
     };
     let beta = params.beta_loss;
@@ -306,8 +338,10 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         summary,
         h: to_dense(fit.h.as_ref()),
         w: to_dense(fit.w.as_ref()),
+        fit_h: fit.h.clone(),
+        fit_w: fit.w.clone(),
     };
-    useful(&report)?;
+    useful(&report, !penalty.is_zero())?;
     if let Some(mut run) = out {
         write_npy(&run.file("H.npy")?, &report.h)?;
         write_npy(&run.file("W.npy")?, &report.w)?;
@@ -327,11 +361,12 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
 }
 
 /// Refuses a result no one can use, before anything is written: a zero factor (HW = 0), or one
-/// that fits Y worse than HW = 0 does.
-fn useful(r: &NmfReport) -> anyhow::Result<()> {
+/// that fits Y worse than HW = 0 does (β = 2). Under penalties HW = 0 may be the minimiser of the
+/// objective asked for (a large `alpha_h`/`alpha_w`): it is then the answer, not a failure.
+fn useful(r: &NmfReport, penalised: bool) -> anyhow::Result<()> {
     let s = &r.summary;
-    let zero = |m: &Dense| m.data().iter().all(|&v| v == 0.0);
-    if zero(&r.h) || zero(&r.w) {
+    let zero = |m: &Mat<f64>| m.col_iter().all(|c| c.iter().all(|&v| v == 0.0));
+    if !penalised && (zero(&r.fit_h) || zero(&r.fit_w)) {
         bail!(
             "no usable factorisation: {} ended at HW = 0 after {} iterations (relative error {:.4}); nothing was written. Try another `method` or `init`",
             s.method,
@@ -339,7 +374,16 @@ fn useful(r: &NmfReport) -> anyhow::Result<()> {
             s.rel_error
         );
     }
-    if s.rel_error.is_nan() || s.rel_error > 1.0 {
+    if !s.divergence.is_finite() {
+        bail!(
+            "no usable factorisation: {} ended at a divergence of {}; nothing was written. Try another `method` or `init`",
+            s.method,
+            s.divergence
+        );
+    }
+    // HW = 0 bounds the Frobenius objective (β = 2) only: for β ≤ 1 its divergence is
+    // infinite, and a fit of another β may lie farther from Y in the Frobenius norm.
+    if s.rel_error.is_nan() || (s.beta_loss == 2.0 && s.rel_error > 1.0) {
         bail!(
             "no usable factorisation: {} fits Y worse than HW = 0 does (relative error {:.4e} > 1); nothing was written. Try another `method` or `init`",
             s.method,
@@ -350,23 +394,24 @@ fn useful(r: &NmfReport) -> anyhow::Result<()> {
 }
 
 /// The nonnegative coefficients of the rows of `x` (samples × features) on a fixed basis
-/// `components` (k × features): `argmin_{C ≥ 0} ‖x − C·components‖`, samples × k, in f64 —
+/// `components` (k × features): `argmin_{C ≥ 0} ‖x − C·components‖`, samples × k —
 /// scikit-learn's `NMF.transform`. Both inputs must be finite and nonnegative.
-pub fn nmf_transform(components: &Dense, x: &Dense) -> anyhow::Result<Vec<f64>> {
-    x.check_finite("X")?;
+pub fn nmf_transform(components: MatRef<'_, f64>, x: MatRef<'_, f64>) -> anyhow::Result<Vec<f64>> {
     // x ≈ C·B  ⇔  xᵀ ≈ Bᵀ·Cᵀ: Bᵀ (features × k) is the fixed basis, Cᵀ (k × samples) the solve.
-    let y = faer::Mat::from_fn(x.ncols(), x.nrows(), |i, j| x.get(j, i) as f64);
-    transform_features(components, y.as_ref().into())
+    transform_features(components, x.transpose().into())
 }
 
 /// [`nmf_transform`] of a sparse `x` (samples × features), never made dense.
-pub fn nmf_transform_sparse(components: &Dense, x: SparseMatrix) -> anyhow::Result<Vec<f64>> {
+pub fn nmf_transform_sparse(
+    components: MatRef<'_, f64>,
+    x: SparseMatrix,
+) -> anyhow::Result<Vec<f64>> {
     let y = x.transposed();
     transform_features(components, (&y).into())
 }
 
 /// The samples × k coefficients of `y` (features × samples) on the basis `components`.
-fn transform_features(components: &Dense, y: NmfData<'_>) -> anyhow::Result<Vec<f64>> {
+fn transform_features(components: MatRef<'_, f64>, y: NmfData<'_>) -> anyhow::Result<Vec<f64>> {
     if components.ncols() != y.nrows() {
         bail!(
             "X has {} features but the basis has {}",
@@ -374,11 +419,9 @@ fn transform_features(components: &Dense, y: NmfData<'_>) -> anyhow::Result<Vec<
             components.ncols()
         );
     }
-    components.check_finite("the basis")?;
-    let basis = faer::Mat::from_fn(components.ncols(), components.nrows(), |i, j| {
-        components.get(j, i) as f64
-    });
-    let ct = nnls_fixed_basis(basis.as_ref(), y).context("X")?;
+    y.check().context("X")?;
+    check_nonnegative(components).context("the basis")?;
+    let ct = nnls_fixed_basis(components.transpose(), y).context("X")?;
     Ok(sample_major(&ct))
 }
 

@@ -24,15 +24,24 @@ pub enum NmfInit {
     Nndsvd,
     /// NNDSVD with its zeros filled by the mean of Y (scikit-learn's `nndsvda`).
     Nndsvda,
+    /// NNDSVD with its zeros filled by small random values |mean(Y)·z|/100, z standard normal
+    /// (seeded; scikit-learn's `nndsvdar`, with nmfnet's generator).
+    Nndsvdar,
 }
 
 impl NmfInit {
-    pub const ALL: [NmfInit; 3] = [NmfInit::Random, NmfInit::Nndsvd, NmfInit::Nndsvda];
+    pub const ALL: [NmfInit; 4] = [
+        NmfInit::Random,
+        NmfInit::Nndsvd,
+        NmfInit::Nndsvda,
+        NmfInit::Nndsvdar,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             NmfInit::Random => "random",
             NmfInit::Nndsvd => "nndsvd",
             NmfInit::Nndsvda => "nndsvda",
+            NmfInit::Nndsvdar => "nndsvdar",
         }
     }
 }
@@ -201,12 +210,57 @@ pub fn nmf_start<'a>(
         (NmfInit::Random, _) => Ok(nmf_init(y, rank, seed)),
         (NmfInit::Nndsvd, NmfData::Dense(y)) => nndsvd(y, rank, false),
         (NmfInit::Nndsvda, NmfData::Dense(y)) => nndsvd(y, rank, true),
+        (NmfInit::Nndsvdar, NmfData::Dense(y)) => {
+            let (mut h, mut w) = nndsvd(y, rank, false)?;
+            let (m, n) = (y.nrows(), y.ncols());
+            let mean = (0..n).map(|j| y.col(j).iter().sum::<f64>()).sum::<f64>() / (m * n) as f64;
+            let mut normal = StandardNormal::new(seed);
+            for x in h
+                .col_iter_mut()
+                .chain(w.col_iter_mut())
+                .flat_map(|c| c.iter_mut())
+            {
+                if *x == 0.0 {
+                    *x = (mean * normal.next() / 100.0).abs();
+                }
+            }
+            Ok((h, w))
+        }
         (_, NmfData::Sparse(_)) => Err(crate::error::param(
             "init",
             format!(
                 "{init} needs the singular vectors of a dense Y; a sparse Y starts from `random`"
             ),
         )),
+    }
+}
+
+/// Standard normal draws (Box–Muller on the seeded generator's uniforms, both of each pair used).
+struct StandardNormal {
+    rng: StdRng,
+    spare: Option<f64>,
+}
+
+impl StandardNormal {
+    fn new(seed: u64) -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+            spare: None,
+        }
+    }
+
+    fn next(&mut self) -> f64 {
+        use rand::RngExt;
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        // u1 in (0, 1]: its logarithm is finite.
+        let u1 = 1.0 - self.rng.random::<f64>();
+        let u2 = self.rng.random::<f64>();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let t = std::f64::consts::TAU * u2;
+        self.spare = Some(r * t.sin());
+        r * t.cos()
     }
 }
 

@@ -151,6 +151,33 @@ pub fn times_pow2(mut v: f64, mut k: i32) -> f64 {
 /// the power of two that brings the largest into [1, 2) — exactly, so that the matrix keeps
 /// its digits relative to its largest entry. Returns the values and that power's exponent.
 pub fn f32_values(values: &[f64], ncols: usize, what: &str) -> Result<(Vec<f32>, i32)> {
+    let exponent = range_exponent(values, ncols, what)?;
+    let out = if exponent == 0 {
+        values.iter().map(|&v| v as f32).collect()
+    } else {
+        values
+            .iter()
+            .map(|&v| times_pow2(v, exponent) as f32)
+            .collect()
+    };
+    Ok((out, exponent))
+}
+
+/// [`f32_values`] for values kept in `f64`: multiplied in place by the same power of two (so
+/// that no sum of squares overflows or underflows), whose exponent is returned.
+pub fn f64_values(values: &mut [f64], ncols: usize, what: &str) -> Result<i32> {
+    let exponent = range_exponent(values, ncols, what)?;
+    if exponent != 0 {
+        values
+            .iter_mut()
+            .for_each(|v| *v = times_pow2(*v, exponent));
+    }
+    Ok(exponent)
+}
+
+/// The exponent of [`f32_values`]: 0, or minus the binary exponent of the largest magnitude
+/// when that lies outside the window; a NaN or an infinity is refused, naming its place.
+fn range_exponent(values: &[f64], ncols: usize, what: &str) -> Result<i32> {
     if let Some(k) = values.iter().position(|v| !v.is_finite()) {
         return Err(DataError::NonFinite {
             what: what.into(),
@@ -160,7 +187,7 @@ pub fn f32_values(values: &[f64], ncols: usize, what: &str) -> Result<(Vec<f32>,
         });
     }
     let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let exponent = if big == 0.0 {
+    Ok(if big == 0.0 {
         0
     } else {
         // The binary exponent of `big`: big ∈ [2^e, 2^(e+1)).
@@ -171,16 +198,7 @@ pub fn f32_values(values: &[f64], ncols: usize, what: &str) -> Result<(Vec<f32>,
         } else {
             0
         }
-    };
-    let out = if exponent == 0 {
-        values.iter().map(|&v| v as f32).collect()
-    } else {
-        values
-            .iter()
-            .map(|&v| times_pow2(v, exponent) as f32)
-            .collect()
-    };
-    Ok((out, exponent))
+    })
 }
 
 /// Relative tolerance of the symmetry check of [`validate_similarity`]: an asymmetry up to

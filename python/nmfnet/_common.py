@@ -44,6 +44,15 @@ def range_exponent(a):
     return 0
 
 
+def f64_in_range(a):
+    """``(a64, k)``: float64 data for the core, ``a64 = 2^k · a`` exactly, k as in
+    :func:`f32_in_range` (0 within 2^±100, where ``a64`` is ``a`` as float64, not copied when it
+    already is). The core solves float64 data as they are."""
+    k = range_exponent(a)
+    values = np.asarray(a, dtype=np.float64)
+    return (np.ldexp(values, k) if k else values), k
+
+
 def f32_in_range(a):
     """``(a32, k)``: float32 data for the core, ``a32 = float32(2^k · a)``, and the exponent k.
 

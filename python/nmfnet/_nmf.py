@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from . import _core
-from ._common import as_f32, f32_in_range, range_exponent, seed_of
+from ._common import f64_in_range, range_exponent, seed_of
 
 
 class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -24,15 +24,16 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     n_components : int, 'auto' or None, default='auto'
         k; None: n_features; 'auto': the rows of H with ``init='custom'``, else n_features.
         k may exceed min(X.shape) except with the NNDSVD starts (scikit-learn's rule).
-    init : None, 'random', 'nndsvd', 'nndsvda' or 'custom', default=None
-        The start: nmfnet draws W and H uniformly, scaled so that WH has the mean of X, from
-        random_state ('random'; None means the same — scikit-learn's None picks 'nndsvda'
-        when k ≤ min(X.shape), so pass init='nndsvda' for its start); 'nndsvd' takes the
-        positive parts of the leading singular pairs (Boutsidis & Gallopoulos), 'nndsvda'
-        fills its zeros with the mean of X (scikit-learn's, from an exact SVD: scikit-learn's
-        randomized SVD gives the same where it is exact, which a test checks);
-        'custom' takes ``fit_transform(X, W=, H=)``, W and H of X's dtype (a TypeError
-        otherwise, as in scikit-learn). scikit-learn's 'nndsvdar' is refused.
+    init : None, 'random', 'nndsvd', 'nndsvda', 'nndsvdar' or 'custom', default=None
+        The start: 'random' draws W and H uniformly, scaled so that WH has the mean of X, from
+        random_state (nmfnet's generator: ``nmfnet nmf --seed S`` draws the same); 'nndsvd'
+        takes the positive parts of the leading singular pairs (Boutsidis & Gallopoulos),
+        'nndsvda' fills its zeros with the mean of X (scikit-learn's, from an exact SVD:
+        scikit-learn's randomized SVD gives the same where it is exact, which a test checks),
+        'nndsvdar' with |mean(X)·z|/100, z standard normal from random_state; None is
+        scikit-learn's choice: 'nndsvda' where k ≤ min(X.shape), else 'random' ('random' for a
+        sparse X). 'custom' takes ``fit_transform(X, W=, H=)``, W and H of X's dtype (a
+        TypeError otherwise, as in scikit-learn).
     solver : 'hals', 'cd', 'mu' or 'anls', default='hals'
         HALS (Cichocki–Phan; 'cd' is scikit-learn's name for it), Lee–Seung multiplicative
         updates (for any ``beta_loss``, scikit-learn's update), or alternating NNLS by block
@@ -84,20 +85,21 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     float64, never made dense; it starts from 'random' or 'custom' (the NNDSVD starts need a
     dense X).
 
-    The core computes in float32. X whose largest entry lies beyond 2^±100 (1e-50·X would round
-    to zeros, 1e100·X to infinities) reaches it as 2^e·X, e the power of two that brings the
-    largest into [1, 2) — exactly, and the fit of cX is then c times the fit of X — and the
-    results are scaled back: W·``components_`` ≈ X and ``reconstruction_err_`` = ‖X − WH‖_F
-    are X's. The power goes on W: ``components_`` is the core's H (a custom start's H that
-    lies beyond float32's range itself goes in as 2^h·H, and ``components_`` is then 2^−h
-    times the core's H, in the unit of the H given). ``transform`` scales new rows (and
+    The core computes in float64 on X's values as they are (a float32 X widened exactly) and
+    returns float64 factors, cast to X's dtype. X whose largest entry lies beyond 2^±100
+    reaches it as 2^e·X, e the power of two that brings the largest into [1, 2) — exactly,
+    and the fit of cX is then c times the fit of X, so that no sum of squares overflows — and
+    the results are scaled back: W·``components_`` ≈ X and ``reconstruction_err_`` are X's.
+    The power goes on W: ``components_`` is the core's H (a custom start's H that lies beyond
+    2^±100 itself goes in as 2^h·H, and ``components_`` is then 2^−h times the core's H, in the
+    unit of the H given). ``transform`` scales new rows (and
     ``components_``) the same way, so its exact solve is the same in any unit. ``summary_``, the core's report, is that of 2^e·X (its ``y_scale`` too) and says
     ``input_exponent``: e, as ``nmfnet nmf`` reports such a file.
     """
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
-        "init": [StrOptions({"random", "nndsvd", "nndsvda", "custom"}), None],
+        "init": [StrOptions({"random", "nndsvd", "nndsvda", "nndsvdar", "custom"}), None],
         "solver": [StrOptions({"hals", "cd", "mu", "anls"})],
         "beta_loss": [
             StrOptions({"frobenius", "kullback-leibler", "itakura-saito"}),
@@ -167,28 +169,28 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "When beta_loss <= 0 and X contains zeros, the solver may diverge. Please add "
                 "small values to X, or use a positive beta_loss."
             )
-        # X beyond float32's range goes to the core as 2^e·X (exact; e = 0 within 2^±100).
+        # X beyond 2^±100 goes to the core as 2^e·X (exact; e = 0 within).
         # A sparse X goes as CSR arrays in float64 (Xs = 2^e·X, made once) and is never made
         # dense.
         if sp.issparse(X):
             e = range_exponent(X)
             Xs = _csr64(X, e)
         else:
-            X32, e = f32_in_range(X)
+            X64, e = f64_in_range(X)
         start, h_exp = {}, 0
         if self.init == "custom":
             k, W, H = self._custom_start(X, W, H)
-            # 2^e·X ≈ (2^(e−h)·W)·(2^h·H), with h = 0 unless H itself lies beyond float32's
-            # range: the start of the scaled problem is the user's, exactly.
-            H32, h_exp = f32_in_range(H)
-            W32 = as_f32(_ldexp(W, e - h_exp) if e != h_exp else W)
+            # 2^e·X ≈ (2^(e−h)·W)·(2^h·H), with h = 0 unless H itself lies beyond 2^±100:
+            # the start of the scaled problem is the user's, exactly.
+            H64, h_exp = f64_in_range(H)
+            W64 = _ldexp(W, e - h_exp) if e != h_exp else np.asarray(W, dtype=np.float64)
             # nmfnet's H₀ (m × k) is scikit-learn's W, its W₀ (k × n) scikit-learn's H.
-            start = {"h0": W32, "w0": H32}
+            start = {"h0": W64, "w0": H64}
         elif W is not None or H is not None:
             raise ValueError("W and H are a start: pass init='custom' with them")
         else:
             k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
-            if self.init in ("nndsvd", "nndsvda") and k > min(X.shape):
+            if self.init in ("nndsvd", "nndsvda", "nndsvdar") and k > min(X.shape):
                 # scikit-learn's _initialize_nmf: the SVD has min(X.shape) pairs.
                 raise ValueError(
                     f"init = '{self.init}' can only be used when "
@@ -207,7 +209,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return self._fit_zero(X, k)
         job = {
             "method": self._method(),
-            "init": self.init if self.init in ("nndsvd", "nndsvda") else "random",
+            "init": self._start(X, k),
             "params": params,
             "run": {"progress": False},
         }
@@ -217,7 +219,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 Xs.shape, *_csr_arrays(Xs), json.dumps(job), **start
             )
         else:
-            fit_W, components, summary = _core.nmf(X32, json.dumps(job), **start)
+            fit_W, components, summary = _core.nmf(X64, json.dumps(job), **start)
         summary = json.loads(summary)
         if e:
             summary["input_exponent"] = e
@@ -226,20 +228,20 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if h_exp:
             components = _ldexp(components, -h_exp)
         self.components_ = components.astype(X.dtype)
-        self.n_components_ = k
+        self.n_components_ = self._n_components = k
         self.n_iter_ = int(summary["iterations"])
         self.summary_ = summary
         # The fit's W (the core's H), as scikit-learn's fit_transform returns it: the core
         # fitted 2^e·X ≈ H·W with W = 2^h·components_, so X ≈ (2^(h−e)·H)·components_.
         W_out = (_ldexp(fit_W, h_exp - e) if (e or h_exp) else fit_W).astype(X.dtype)
         # ‖X − WH‖_F in X's dtype, taken as 2^−e·‖2^e·X − (2^e·W)H‖_F (the same number, exactly,
-        # but its squares neither underflow nor overflow where X lies beyond float32's range).
+        # but its squares neither underflow nor overflow where X lies beyond 2^±100).
         if beta != 2:
             # d_β(2^e·X, 2^e·WH) = 2^(eβ)·d_β(X, WH).
             d = max(float(summary["divergence"]), 0.0)
             self.reconstruction_err_ = float(np.sqrt(2 * d) * 2.0 ** (-e * beta / 2))
         elif sp.issparse(X):
-            # From the core's own factors (within float32's range), whatever a custom start's
+            # From the core's own factors (within 2^±100), whatever a custom start's
             # scale: 2^e·X ≈ fit_W·components, components = 2^h·components_.
             core_H = _ldexp(self.components_, h_exp) if h_exp else self.components_
             self.reconstruction_err_ = _sparse_residual(Xs, fit_W, core_H, e)
@@ -274,11 +276,17 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             k = H.shape[0]
         else:
             k = X.shape[1] if self.n_components in (None, "auto") else int(self.n_components)
-        if W.shape != (X.shape[0], k) or H.shape != (k, X.shape[1]):
-            raise ValueError(
-                f"init='custom' needs W of shape {(X.shape[0], k)} and H of shape "
-                f"{(k, X.shape[1])}, got {W.shape} and {H.shape}"
-            )
+        # scikit-learn's words for each way a start can be wrong.
+        for A, shape, whom in ((H, (k, X.shape[1]), "NMF (input H)"), (W, (X.shape[0], k), "NMF (input W)")):
+            for axis, which in ((0, "first"), (1, "second")):
+                if A.ndim != 2 or A.shape[axis] != shape[axis]:
+                    got = A.shape[axis] if A.ndim == 2 else A.shape
+                    raise ValueError(
+                        f"Array with wrong {which} dimension passed to {whom}. Expected "
+                        f"{shape[axis]}, but got {got}."
+                    )
+            if A.size and np.max(A) == 0:
+                raise ValueError(f"Array passed to {whom} is full of zeros.")
         if H.dtype != X.dtype or W.dtype != X.dtype:
             raise TypeError(
                 f"H and W should have the same dtype as X ({X.dtype}). Got "
@@ -304,6 +312,14 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         }
         self.reconstruction_err_ = 0.0
         return np.zeros((X.shape[0], k), dtype=X.dtype)
+
+    def _start(self, X, k):
+        """The core's start: init=None is scikit-learn's choice, 'nndsvda' where k ≤
+        min(X.shape), else 'random' (and 'random' for a sparse X, whose singular vectors the
+        NNDSVD starts do not take)."""
+        if self.init is None:
+            return "nndsvda" if k <= min(X.shape) and not sp.issparse(X) else "random"
+        return self.init if self.init in ("nndsvd", "nndsvda", "nndsvdar") else "random"
 
     def _method(self):
         """The core's solver: 'cd' is scikit-learn's name for HALS."""
@@ -359,20 +375,20 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _solve(self, X):
         """W ≥ 0 minimising ‖X − W·components_‖_F: the core solves 2^e·X ≈ W'·(2^h·components_)
-        in float32 (e, h = 0 unless X or components_ lie beyond float32's range; see
-        f32_in_range), and W = 2^(h−e)·W', exactly, in X's dtype."""
+        in float64 (e, h = 0 unless X or components_ lie beyond 2^±100; see f64_in_range), and
+        W = 2^(h−e)·W', exactly, in X's dtype."""
         if not self.components_.any():
             return np.zeros((X.shape[0], self.components_.shape[0]), dtype=X.dtype)
         if not self._plain():
             return self._solve_fixed(X)
-        H32, h_exp = f32_in_range(self.components_)
+        H64, h_exp = f64_in_range(self.components_)
         if sp.issparse(X):
             e = range_exponent(X)
             Xs = _csr64(X, e)
-            W = _core.transform_csr(H32, Xs.shape, *_csr_arrays(Xs))
+            W = _core.transform_csr(H64, Xs.shape, *_csr_arrays(Xs))
         else:
-            X32, e = f32_in_range(X)
-            W = _core.transform(H32, X32)
+            X64, e = f64_in_range(X)
+            W = _core.transform(H64, X64)
         if h_exp != e:
             return _ldexp(W, h_exp - e).astype(X.dtype)
         return W.astype(X.dtype)
@@ -384,14 +400,18 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         k = self.components_.shape[0]
         if not (X.count_nonzero() if sp.issparse(X) else X.any()):
             return np.zeros((X.shape[0], k), dtype=X.dtype)
-        H32, h_exp = f32_in_range(self.components_)
+        H64, h_exp = f64_in_range(self.components_)
         if sp.issparse(X):
             e = range_exponent(X)
             Xs = _csr64(X, e)
         else:
-            X32, e = f32_in_range(X)
-        W0 = np.full((X.shape[0], k), np.sqrt(float(X.mean()) / k))
-        start = {"h0": as_f32(_ldexp(W0, e - h_exp)), "w0": H32}
+            X64, e = f64_in_range(X)
+        # scikit-learn's starts: W = √(mean(X)/k) for 'mu', W = 0 for coordinate descent.
+        if self._method() == "mu":
+            W0 = np.full((X.shape[0], k), np.sqrt(float(X.mean()) / k))
+        else:
+            W0 = np.zeros((X.shape[0], k))
+        start = {"h0": _ldexp(W0, e - h_exp), "w0": H64}
         params = {
             "rank": k,
             "max_iter": int(self.max_iter),
@@ -408,7 +428,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if sp.issparse(X):
             W, _, _ = _core.nmf_csr(Xs.shape, *_csr_arrays(Xs), job, **start)
         else:
-            W, _, _ = _core.nmf(X32, job, **start)
+            W, _, _ = _core.nmf(X64, job, **start)
         return (_ldexp(W, h_exp - e) if (e or h_exp) else W).astype(X.dtype)
 
     def transform(self, X):

@@ -8,6 +8,7 @@
 //! and re-raises. Errors of the Rust side become `ValueError` with the whole message chain; a
 //! panic becomes `RuntimeError`.
 
+use faer::Mat;
 use nmfnet_app::cluster::{
     cluster as run_cluster, feature_graph, net_config as preset_config, ClusterInput, ClusterJob,
     GraphKind, GraphParams, KnnSearch, Preset, Shared,
@@ -301,27 +302,43 @@ fn knn_graph<'py>(
 }
 
 /// (H m×k, W k×n, summary JSON).
-type NmfOut<'py> = (Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, String);
+type NmfOut<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>, String);
 
 /// Integer labels, one per sample.
 type Labels<'py> = Bound<'py, PyArray1<i64>>;
 
-/// NMF `Y ≈ HW` of `y` (m × n) as the NMF job `job` (JSON, without its input) says, from its
-/// start or from (H₀, W₀): returns (H m×k, W k×n, summary JSON).
+/// A float64 array as a matrix (one copy, whatever the array's layout).
+fn mat64(a: &PyReadonlyArray2<'_, f64>) -> Mat<f64> {
+    let v = a.as_array();
+    let (r, c) = v.dim();
+    Mat::from_fn(r, c, |i, j| v[[i, j]])
+}
+
+/// A matrix as a float64 array.
+fn array64<'py>(py: Python<'py>, m: &Mat<f64>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (r, c) = m.shape();
+    let data: Vec<f64> = (0..r)
+        .flat_map(|i| (0..c).map(move |j| m[(i, j)]))
+        .collect();
+    PyArray1::from_vec(py, data).reshape([r, c])
+}
+
+/// NMF `Y ≈ HW` of `y` (m × n, float64, solved as it is) as the NMF job `job` (JSON, without
+/// its input) says, from its start or from (H₀, W₀): returns (H m×k, W k×n, summary JSON).
 #[pyfunction]
 #[pyo3(signature = (y, job, h0=None, w0=None))]
 fn nmf<'py>(
     py: Python<'py>,
-    y: PyReadonlyArray2<'py, f32>,
+    y: PyReadonlyArray2<'py, f64>,
     job: &str,
-    h0: Option<PyReadonlyArray2<'py, f32>>,
-    w0: Option<PyReadonlyArray2<'py, f32>>,
+    h0: Option<PyReadonlyArray2<'py, f64>>,
+    w0: Option<PyReadonlyArray2<'py, f64>>,
 ) -> PyResult<NmfOut<'py>> {
     // The input is the array: a placeholder for the JSON, replaced by the data.
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
-    job.input = NmfInput::Data {
+    job.input = NmfInput::Data64 {
         name: "array".into(),
-        y: Shared::new(dense(&y)?),
+        y: Shared::new(mat64(&y)),
     };
     run_nmf_job(py, job, h0, w0)
 }
@@ -330,18 +347,22 @@ fn nmf<'py>(
 fn run_nmf_job<'py>(
     py: Python<'py>,
     mut job: NmfJob,
-    h0: Option<PyReadonlyArray2<'py, f32>>,
-    w0: Option<PyReadonlyArray2<'py, f32>>,
+    h0: Option<PyReadonlyArray2<'py, f64>>,
+    w0: Option<PyReadonlyArray2<'py, f64>>,
 ) -> PyResult<NmfOut<'py>> {
     job.start = match (h0, w0) {
-        (Some(h), Some(w)) => Some((Shared::new(dense(&h)?), Shared::new(dense(&w)?))),
+        (Some(h), Some(w)) => Some((Shared::new(mat64(&h)), Shared::new(mat64(&w)))),
         (None, None) => None,
         _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
     };
     let cancel = job.run.cancel.clone();
     let report = run_detached(py, &cancel, || run_nmf(&job))?;
     let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
-    Ok((matrix(py, &report.h)?, matrix(py, &report.w)?, summary))
+    Ok((
+        array64(py, &report.fit_h)?,
+        array64(py, &report.fit_w)?,
+        summary,
+    ))
 }
 
 /// An m × n sparse matrix from CSR arrays, in f64 (checked: structure, finite, ≥ 0).
@@ -376,8 +397,8 @@ fn nmf_csr<'py>(
     indices: PyReadonlyArray1<'py, i64>,
     data: PyReadonlyArray1<'py, f64>,
     job: &str,
-    h0: Option<PyReadonlyArray2<'py, f32>>,
-    w0: Option<PyReadonlyArray2<'py, f32>>,
+    h0: Option<PyReadonlyArray2<'py, f64>>,
+    w0: Option<PyReadonlyArray2<'py, f64>>,
 ) -> PyResult<NmfOut<'py>> {
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
     let y = sparse_matrix(shape, &indptr, &indices, &data, job.params.rank)?;
@@ -392,30 +413,32 @@ fn nmf_csr<'py>(
 #[pyfunction]
 fn transform_csr<'py>(
     py: Python<'py>,
-    components: PyReadonlyArray2<'py, f32>,
+    components: PyReadonlyArray2<'py, f64>,
     shape: (usize, usize),
     indptr: PyReadonlyArray1<'py, i64>,
     indices: PyReadonlyArray1<'py, i64>,
     data: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let b = dense(&components)?;
+    let b = mat64(&components);
     let x = sparse_matrix(shape, &indptr, &indices, &data, b.nrows())?;
     let (samples, k) = (shape.0, b.nrows());
-    let c = run_detached(py, &Cancel::new(), || nmf_transform_sparse(&b, x))?;
+    let c = run_detached(py, &Cancel::new(), || nmf_transform_sparse(b.as_ref(), x))?;
     PyArray1::from_vec(py, c).reshape([samples, k])
 }
 
 /// The nonnegative coefficients (samples × k, f64) of the rows of `x` on the basis
-/// `components` (k × features).
+/// `components` (k × features), both float64.
 #[pyfunction]
 fn transform<'py>(
     py: Python<'py>,
-    components: PyReadonlyArray2<'py, f32>,
-    x: PyReadonlyArray2<'py, f32>,
+    components: PyReadonlyArray2<'py, f64>,
+    x: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let (b, xd) = (dense(&components)?, dense(&x)?);
+    let (b, xd) = (mat64(&components), mat64(&x));
     let (samples, k) = (xd.nrows(), b.nrows());
-    let c = run_detached(py, &Cancel::new(), || nmf_transform(&b, &xd))?;
+    let c = run_detached(py, &Cancel::new(), || {
+        nmf_transform(b.as_ref(), xd.as_ref())
+    })?;
     PyArray1::from_vec(py, c).reshape([samples, k])
 }
 

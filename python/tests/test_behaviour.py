@@ -68,10 +68,10 @@ def test_bad_parameters_raise(wine):
     with pytest.raises(ValueError, match="backend"):
         SymNMF(3, backend="tpu").fit(X)
     with pytest.raises(ValueError, match="init"):
-        NMF(2, init="nndsvdar").fit(np.ones((4, 3)))
+        NMF(2, init="nndsvdx").fit(np.ones((4, 3)))
     with pytest.raises(ValueError, match="init='custom'"):
         NMF(2).fit(np.ones((4, 3)), W=np.ones((4, 2)), H=np.ones((2, 3)))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="wrong second dimension passed to NMF \\(input W\\)"):
         NMF(2, init="custom").fit(np.ones((4, 3)), W=np.ones((4, 3)), H=np.ones((2, 3)))
 
 

@@ -67,12 +67,12 @@ def test_nmf_matches_the_cli(nmfnet_cli, workdir, stop):
     np.save(y, Y)
     summary = run(nmfnet_cli, "nmf", "--matrix", str(y), "--rank", "4", "--method", "hals",
                   "--seed", "9", "--max-iter", "200", "--tol", "1e-4", "--stop", stop, "--out", str(workdir / "run"))
-    est = NMF(4, solver="hals", random_state=9, max_iter=200, tol=1e-4, stop=stop).fit(Y)
+    est = NMF(4, init="random", solver="hals", random_state=9, max_iter=200, tol=1e-4, stop=stop).fit(Y)
     np.testing.assert_array_equal(est.components_.astype(np.float32), np.load(workdir / "run" / "W.npy"))
     assert est.n_iter_ == summary["iterations"]
     # fit_transform's W is the fit's, the CLI's H; transform's exact NNLS solve fits no worse.
     H_cli = np.load(workdir / "run" / "H.npy")
-    W = NMF(4, solver="hals", random_state=9, max_iter=200, tol=1e-4, stop=stop).fit_transform(Y)
+    W = NMF(4, init="random", solver="hals", random_state=9, max_iter=200, tol=1e-4, stop=stop).fit_transform(Y)
     np.testing.assert_array_equal(W.astype(np.float32), H_cli)
     err_cli = np.linalg.norm(Y - H_cli.astype(np.float64) @ est.components_)
     assert est.reconstruction_err_ == pytest.approx(err_cli, rel=1e-6)
@@ -88,7 +88,7 @@ def test_a_beta_divergence_fit_matches_the_cli(nmfnet_cli, workdir, beta, penalt
     np.save(y, Y)
     args = ["nmf", "--matrix", str(y), "--rank", "3", "--method", "mu", "--beta-loss", beta,
             "--seed", "4", "--max-iter", "300", "--tol", "1e-4", "--out", str(workdir / "run")]
-    kw = dict(solver="mu", beta_loss=beta if beta[0].isalpha() else float(beta), random_state=4,
+    kw = dict(solver="mu", init="random", beta_loss=beta if beta[0].isalpha() else float(beta), random_state=4,
               max_iter=300, tol=1e-4)
     if penalty:
         # scikit-learn's alpha_W weighs W (nmfnet's H), its alpha_H the components (nmfnet's W).

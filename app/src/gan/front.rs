@@ -79,7 +79,7 @@ impl GanFrontJob {
             k: 10,
             groups: 100,
             methods: vec![NmfMethod::Hals, NmfMethod::Mu, NmfMethod::Anls],
-            inits: NmfInit::ALL.to_vec(),
+            inits: vec![NmfInit::Random, NmfInit::Nndsvd, NmfInit::Nndsvda],
             iterations: ITERATIONS.to_vec(),
             batch: 25,
             seed: 0,

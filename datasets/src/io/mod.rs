@@ -64,6 +64,31 @@ pub fn read_matrix(path: &Path) -> Result<Scaled<Dense>> {
 /// [`read_matrix`] of the bytes of a file named `path` (its extension picks the format; it
 /// names the file in errors).
 pub fn parse_matrix(path: &Path, bytes: &[u8]) -> Result<Scaled<Dense>> {
+    let (nrows, ncols, values) = parse_f64(path, bytes)?;
+    let what = format!("matrix in {}", path.display());
+    let (values, exponent) = f32_values(&values, ncols, &what)?;
+    Ok(Scaled {
+        matrix: Dense::new(nrows, ncols, values)?,
+        exponent,
+    })
+}
+
+/// A matrix file's values in `f64` as they are (`.npy` of any float or integer type, or
+/// CSV/text): (rows, columns, values row by row), scaled by 2^`exponent` only where the
+/// largest magnitude lies beyond 2^±100 ([`crate::matrix::f64_values`]). Checked: not empty,
+/// every value finite.
+pub fn read_matrix_f64(path: &Path) -> Result<Scaled<(usize, usize, Vec<f64>)>> {
+    let (nrows, ncols, mut values) = parse_f64(path, &read_file(path)?)?;
+    let what = format!("matrix in {}", path.display());
+    let exponent = crate::matrix::f64_values(&mut values, ncols, &what)?;
+    Ok(Scaled {
+        matrix: (nrows, ncols, values),
+        exponent,
+    })
+}
+
+/// The shape and f64 values of a matrix file, not empty.
+fn parse_f64(path: &Path, bytes: &[u8]) -> Result<(usize, usize, Vec<f64>)> {
     let (nrows, ncols, values) = if is_npy(path) {
         let (shape, values) = read_npy::<f64>(path, bytes)?;
         let [nrows, ncols] = shape[..] else {
@@ -81,12 +106,7 @@ pub fn parse_matrix(path: &Path, bytes: &[u8]) -> Result<Scaled<Dense>> {
             what: format!("matrix in {}", path.display()),
         });
     }
-    let what = format!("matrix in {}", path.display());
-    let (values, exponent) = f32_values(&values, ncols, &what)?;
-    Ok(Scaled {
-        matrix: Dense::new(nrows, ncols, values)?,
-        exponent,
-    })
+    Ok((nrows, ncols, values))
 }
 
 /// Reads class labels (nonnegative integers) from a 1-D `.npy` or a text file.
