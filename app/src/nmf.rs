@@ -9,11 +9,13 @@ use faer::{Mat, MatRef};
 use nmfnet_baselines::data::{NmfData, SparseMatrix};
 use nmfnet_baselines::linalg::{check_nonnegative, nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
-use nmfnet_baselines::nmf::{nmf as solve, nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams};
+use nmfnet_baselines::nmf::{nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams};
 use nmfnet_baselines::nmf_beta::{beta_divergence, Penalty, BETA_EPS};
+use nmfnet_baselines::nmf_mask::{nmf_masked, Missing};
 use nmfnet_baselines::StopReason;
 use nmfnet_datasets::io::{
-    atomic_write, gray_grid_png, is_npz, read_image_folder, read_matrix_f64, write_npy,
+    atomic_write, gray_grid_png, is_npz, read_image_folder, read_matrix_f64,
+    read_matrix_f64_with_nan, write_npy,
 };
 use nmfnet_datasets::Dense;
 use serde::{Deserialize, Serialize};
@@ -67,6 +69,13 @@ pub struct NmfJob {
     /// `init='custom'`.
     #[serde(skip)]
     pub start: Option<NmfStart>,
+    /// A matrix file the shape of Y whose nonzero entries mark Y's missing entries (beside the
+    /// NaN entries of a matrix file, which are missing too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask: Option<PathBuf>,
+    /// Missing entries handed over in memory (a binding's), as (row, column) pairs.
+    #[serde(skip)]
+    pub missing: Option<Shared<Vec<(usize, usize)>>>,
 }
 
 impl NmfJob {
@@ -80,6 +89,8 @@ impl NmfJob {
             params: NmfParams::new(rank),
             run: RunOptions::default(),
             start: None,
+            mask: None,
+            missing: None,
         }
     }
 }
@@ -114,6 +125,14 @@ pub struct NmfSummary {
     pub divergence: f64,
     /// The objective minimised: `divergence` plus the penalties.
     pub objective: f64,
+    /// Entries of Y missing (NaN, or marked by the mask): `rel_error`, `divergence` and
+    /// `objective` are those of the observed entries. Left out of the JSON when 0.
+    #[serde(skip_serializing_if = "is_zero_usize")]
+    pub missing: usize,
+}
+
+fn is_zero_usize(k: &usize) -> bool {
+    *k == 0
 }
 
 fn is_zero(k: &i32) -> bool {
@@ -187,16 +206,23 @@ fn read_sparse(path: &std::path::Path, k: usize) -> anyhow::Result<(SparseMatrix
 /// Runs `job`; nothing is written unless every input is valid.
 pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let started = Instant::now();
+    let mut file_missing: Vec<(usize, usize)> = Vec::new();
     let (y, shape, input, exponent) = match &job.input {
         NmfInput::Matrix(path) => {
             let (y, exponent) = if is_npz(path) {
                 let (y, exponent) = read_sparse(path, job.params.rank)?;
                 (Held::Sparse(std::sync::Arc::new(y)), exponent)
             } else {
-                // The file's values in f64, as they are (a float64 .npy is solved exactly).
-                let read = read_matrix_f64(path)?;
+                // The file's values in f64, as they are (a float64 .npy is solved exactly);
+                // its NaN entries are missing.
+                let read = read_matrix_f64_with_nan(path)?;
                 let (m, n, values) = read.matrix;
                 check_memory(m, n, job.params.rank, None)?;
+                for (e, v) in values.iter().enumerate() {
+                    if v.is_nan() {
+                        file_missing.push((e / n, e % n));
+                    }
+                }
                 let y = Mat::from_fn(m, n, |i, j| values[i * n + j]);
                 (Held::Dense64(std::borrow::Cow::Owned(y)), read.exponent)
             };
@@ -256,6 +282,12 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     };
     let ((m, n), nnz) = y.shape();
     check_memory(m, n, job.params.rank, nnz)?;
+    let missing = missing_entries(job, (m, n), file_missing)?;
+    // Y is held with its missing entries at 0 (the masked solvers read only the others).
+    let mut y = y;
+    if let Some(ms) = &missing {
+        y = zero_missing(y, ms)?;
+    }
     let dense_y;
     let ym: NmfData = match &y {
         Held::Dense(d) => {
@@ -286,29 +318,31 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     if job.start.is_some() && job.init != NmfInit::Random {
         bail!("a given start and `init` {} exclude each other", job.init);
     }
-    let fit = match &job.start {
-        None => match job.init {
-            NmfInit::Random => solve(job.method, ym, &params)?,
-            init => {
-                let (h0, w0) = nmf_start(ym, params.rank, init, params.seed)?;
-                nmf_from(job.method, ym, &params, h0, w0)?
-            }
-        },
+    let (h0, w0) = match &job.start {
+        None => nmf_start(ym, params.rank, job.init, params.seed)?,
         Some((h0, w0)) => {
             let (h0, w0): (&Mat<f64>, &Mat<f64>) = (&h0.0, &w0.0);
             check_nonnegative(h0.as_ref()).context("the start H₀")?;
             check_nonnegative(w0.as_ref()).context("the start W₀")?;
-            nmf_from(job.method, ym, &params, h0.clone(), w0.clone())?
+            (h0.clone(), w0.clone())
         }
     };
+    let fit = match &missing {
+        None => nmf_from(job.method, ym, &params, h0, w0)?,
+        Some(ms) => nmf_masked(job.method, ym, ms, &params, h0, w0)?,
+    };
     let beta = params.beta_loss;
-    let divergence = beta_divergence(
-        ym,
-        fit.h.as_ref(),
-        fit.w.as_ref(),
-        beta,
-        BETA_EPS * ym.max_entry(),
-    );
+    let divergence = match &missing {
+        // ½‖M ∘ (Y − HW)‖², from the observed relative error.
+        Some(_) => 0.5 * fit.rel_error().powi(2) * ym.frob_sq(),
+        None => beta_divergence(
+            ym,
+            fit.h.as_ref(),
+            fit.w.as_ref(),
+            beta,
+            BETA_EPS * ym.max_entry(),
+        ),
+    };
     let penalty = Penalty::new(
         params.alpha_h,
         params.alpha_w,
@@ -333,6 +367,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         beta_loss: beta,
         divergence,
         objective: divergence + penalty.value(fit.h.as_ref(), fit.w.as_ref()),
+        missing: missing.as_ref().map_or(0, |ms| ms.len()),
     };
     let report = NmfReport {
         summary,
@@ -358,6 +393,61 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         run.commit()?;
     }
     Ok(report)
+}
+
+/// The missing entries of an m × n Y: the NaN entries of its file, the nonzero entries of
+/// `mask`, and those handed over in memory; None where there are none.
+fn missing_entries(
+    job: &NmfJob,
+    (m, n): (usize, usize),
+    mut positions: Vec<(usize, usize)>,
+) -> anyhow::Result<Option<Missing>> {
+    if let Some(path) = &job.mask {
+        let read = read_matrix_f64(path).context("the mask")?;
+        let (rows, cols, values) = read.matrix;
+        if (rows, cols) != (m, n) {
+            bail!(
+                "the mask {} is {rows} × {cols} but Y is {m} × {n}",
+                path.display()
+            );
+        }
+        positions.extend(
+            values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|(e, _)| (e / n, e % n)),
+        );
+    }
+    if let Some(given) = &job.missing {
+        positions.extend(given.0.iter().copied());
+    }
+    if positions.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Missing::new(m, n, &positions)?))
+}
+
+/// Y with its missing entries set to 0 (a dense Y is copied first if it is borrowed; a
+/// sparse one loses those stored entries).
+fn zero_missing<'a>(y: Held<'a>, missing: &Missing) -> anyhow::Result<Held<'a>> {
+    Ok(match y {
+        Held::Dense(d) => {
+            let mut d = d.into_owned();
+            for (i, j) in missing.positions() {
+                d.set(i, j, 0.0);
+            }
+            Held::Dense(std::borrow::Cow::Owned(d))
+        }
+        Held::Dense64(d) => {
+            let mut d = d.into_owned();
+            for (i, j) in missing.positions() {
+                d[(i, j)] = 0.0;
+            }
+            Held::Dense64(std::borrow::Cow::Owned(d))
+        }
+        Held::Sparse(s) => Held::Sparse(std::sync::Arc::new(missing.drop_from(&s)?)),
+    })
 }
 
 /// Refuses a result no one can use, before anything is written: a zero factor (HW = 0), or one

@@ -23,6 +23,11 @@ pub enum SolverError {
     Param { name: &'static str, reason: String },
     #[error("shape mismatch: {0}")]
     Shape(String),
+    /// A row or column of Y whose entries are all missing: nothing can fit it.
+    #[error(
+        "{what} {index} of Y has no observed entry (all of it is missing): nothing can fit it"
+    )]
+    Unobserved { what: &'static str, index: usize },
     #[error("numerical failure: {0}")]
     Numerical(String),
     /// The request's stop switch ([`nmfnet_datasets::Cancel`]) was set.

@@ -25,6 +25,7 @@ pub mod history;
 pub mod linalg;
 pub mod nmf;
 pub mod nmf_beta;
+pub mod nmf_mask;
 pub mod nmf_start;
 pub mod nnls;
 pub mod subspace;

@@ -731,7 +731,7 @@ fn hals_by_violation(
 
 /// BPP NNLS, retried with a tiny ridge when the Gram matrix is singular (a factor with an
 /// all-zero column or row).
-fn nnls_robust(
+pub(crate) fn nnls_robust(
     g: &Mat<f64>,
     r: MatRef<'_, f64>,
     warm: Option<MatRef<'_, f64>>,

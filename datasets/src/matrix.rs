@@ -151,7 +151,7 @@ pub fn times_pow2(mut v: f64, mut k: i32) -> f64 {
 /// the power of two that brings the largest into [1, 2) — exactly, so that the matrix keeps
 /// its digits relative to its largest entry. Returns the values and that power's exponent.
 pub fn f32_values(values: &[f64], ncols: usize, what: &str) -> Result<(Vec<f32>, i32)> {
-    let exponent = range_exponent(values, ncols, what)?;
+    let exponent = range_exponent(values, ncols, what, false)?;
     let out = if exponent == 0 {
         values.iter().map(|&v| v as f32).collect()
     } else {
@@ -166,7 +166,19 @@ pub fn f32_values(values: &[f64], ncols: usize, what: &str) -> Result<(Vec<f32>,
 /// [`f32_values`] for values kept in `f64`: multiplied in place by the same power of two (so
 /// that no sum of squares overflows or underflows), whose exponent is returned.
 pub fn f64_values(values: &mut [f64], ncols: usize, what: &str) -> Result<i32> {
-    let exponent = range_exponent(values, ncols, what)?;
+    let exponent = range_exponent(values, ncols, what, false)?;
+    if exponent != 0 {
+        values
+            .iter_mut()
+            .for_each(|v| *v = times_pow2(*v, exponent));
+    }
+    Ok(exponent)
+}
+
+/// [`f64_values`] of values whose NaNs mark missing entries: they are kept (and left out of the
+/// range); an infinity is refused.
+pub fn f64_values_with_nan(values: &mut [f64], ncols: usize, what: &str) -> Result<i32> {
+    let exponent = range_exponent(values, ncols, what, true)?;
     if exponent != 0 {
         values
             .iter_mut()
@@ -176,9 +188,13 @@ pub fn f64_values(values: &mut [f64], ncols: usize, what: &str) -> Result<i32> {
 }
 
 /// The exponent of [`f32_values`]: 0, or minus the binary exponent of the largest magnitude
-/// when that lies outside the window; a NaN or an infinity is refused, naming its place.
-fn range_exponent(values: &[f64], ncols: usize, what: &str) -> Result<i32> {
-    if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+/// when that lies outside the window; a NaN (unless `nan`) or an infinity is refused, naming
+/// its place.
+fn range_exponent(values: &[f64], ncols: usize, what: &str, nan: bool) -> Result<i32> {
+    if let Some(k) = values
+        .iter()
+        .position(|v| !(v.is_finite() || (nan && v.is_nan())))
+    {
         return Err(DataError::NonFinite {
             what: what.into(),
             row: k / ncols.max(1),
@@ -186,6 +202,7 @@ fn range_exponent(values: &[f64], ncols: usize, what: &str) -> Result<i32> {
             value: values[k],
         });
     }
+    // f64::max ignores a NaN.
     let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     Ok(if big == 0.0 {
         0

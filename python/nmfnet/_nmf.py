@@ -80,6 +80,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     (``fit(X).transform(X)`` fits X at least as well as the fit's W); with β ≠ 2 or a penalty
     it runs the solver on W alone with H fixed, from scikit-learn's constant start
     √(mean(X)/k), as scikit-learn's ``transform`` does.
+    NaN entries of X are missing, not zeros: HALS, MU and ANLS (Frobenius) fit X over its observed
+    entries only, ``inverse_transform(transform(X))`` imputes them, and ``transform`` solves
+    each row over its observed entries; a row or column with no observed entry is a
+    ValueError. ``summary_['missing']`` counts them.
     An all-zero X is fitted exactly by W = 0 and H = 0 without a solver run, as in
     scikit-learn (``n_iter_`` is 0). A scipy.sparse X (CSR, CSC, COO) is factorised sparse, in
     float64, never made dense; it starts from 'random' or 'custom' (the NNDSVD starts need a
@@ -148,6 +152,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -161,8 +166,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             accept_sparse=("csr", "csc", "coo"),
             dtype=[np.float64, np.float32],
             ensure_min_samples=1,
+            ensure_all_finite="allow-nan",
         )
         check_non_negative(X, "NMF (input X)")
+        # NaN entries are missing: X goes on with them at 0, their places to the core.
+        X, missing = _missing_of(X)
         beta = self._beta()
         if beta <= 0 and (X.nnz < X.shape[0] * X.shape[1] or (X.data == 0).any() if sp.issparse(X) else (X == 0).any()):
             raise ValueError(
@@ -214,6 +222,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "run": {"progress": False},
         }
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
+        if missing is not None:
+            start["missing"] = missing
         if sp.issparse(X):
             fit_W, components, summary = _core.nmf_csr(
                 Xs.shape, *_csr_arrays(Xs), json.dumps(job), **start
@@ -236,8 +246,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         W_out = (_ldexp(fit_W, h_exp - e) if (e or h_exp) else fit_W).astype(X.dtype)
         # ‖X − WH‖_F in X's dtype, taken as 2^−e·‖2^e·X − (2^e·W)H‖_F (the same number, exactly,
         # but its squares neither underflow nor overflow where X lies beyond 2^±100).
-        if beta != 2:
-            # d_β(2^e·X, 2^e·WH) = 2^(eβ)·d_β(X, WH).
+        if beta != 2 or missing is not None:
+            # d_β(2^e·X, 2^e·WH) = 2^(eβ)·d_β(X, WH) (with missing entries: ½‖M∘(X − WH)‖²).
             d = max(float(summary["divergence"]), 0.0)
             self.reconstruction_err_ = float(np.sqrt(2 * d) * 2.0 ** (-e * beta / 2))
         elif sp.issparse(X):
@@ -377,10 +387,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """W ≥ 0 minimising ‖X − W·components_‖_F: the core solves 2^e·X ≈ W'·(2^h·components_)
         in float64 (e, h = 0 unless X or components_ lie beyond 2^±100; see f64_in_range), and
         W = 2^(h−e)·W', exactly, in X's dtype."""
+        X, missing = _missing_of(X)
         if not self.components_.any():
             return np.zeros((X.shape[0], self.components_.shape[0]), dtype=X.dtype)
-        if not self._plain():
-            return self._solve_fixed(X)
+        if missing is not None or not self._plain():
+            return self._solve_fixed(X, missing)
         H64, h_exp = f64_in_range(self.components_)
         if sp.issparse(X):
             e = range_exponent(X)
@@ -393,7 +404,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return _ldexp(W, h_exp - e).astype(X.dtype)
         return W.astype(X.dtype)
 
-    def _solve_fixed(self, X):
+    def _solve_fixed(self, X, missing=None):
         """scikit-learn's transform for β ≠ 2 or a penalty: the solver run on W alone, H =
         components_ fixed, from W = √(mean(X)/k) everywhere, with the fit's β, penalties and
         stop rule (the core fits 2^e·X ≈ (2^(e−h)·W)(2^h·components_), as in fit)."""
@@ -425,6 +436,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             # ANLS has no fixed-basis rule of its own: the penalised solve is HALS's.
             method, params["stop"] = "hals", "violation"
         job = json.dumps({"method": method, "init": "random", "params": params, "run": {"progress": False}})
+        if missing is not None:
+            start["missing"] = missing
         if sp.issparse(X):
             W, _, _ = _core.nmf_csr(Xs.shape, *_csr_arrays(Xs), job, **start)
         else:
@@ -436,15 +449,41 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         objective over W), row by row."""
         check_is_fitted(self)
         X = validate_data(
-            self, X, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], reset=False
+            self,
+            X,
+            accept_sparse=("csr", "csc", "coo"),
+            dtype=[np.float64, np.float32],
+            reset=False,
+            ensure_all_finite="allow-nan",
         )
         check_non_negative(X, "NMF (input X)")
         return self._solve(X)
 
     def inverse_transform(self, X):
-        """X ≈ W·components_ from W."""
+        """X ≈ W·components_ from W: for a fit with missing entries, their imputation."""
         check_is_fitted(self)
         return np.asarray(X) @ self.components_
+
+
+def _missing_of(X):
+    """(X with its NaN entries at 0, (rows, columns) of those entries or None). A sparse X
+    loses its stored NaNs (a copy); X itself is never modified."""
+    if sp.issparse(X):
+        if not np.isnan(X.data).any():
+            return X, None
+        X = sp.csr_matrix(X, copy=True)
+        X.sum_duplicates()
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        nan = np.isnan(X.data)
+        missing = (rows[nan].astype(np.int64), X.indices[nan].astype(np.int64))
+        X.data[nan] = 0.0
+        X.eliminate_zeros()
+        return X, missing
+    nan = np.isnan(X)
+    if not nan.any():
+        return X, None
+    rows, cols = np.nonzero(nan)
+    return np.where(nan, 0, X).astype(X.dtype, copy=False), (rows.astype(np.int64), cols.astype(np.int64))
 
 
 def _csr64(X, e):

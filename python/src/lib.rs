@@ -325,14 +325,16 @@ fn array64<'py>(py: Python<'py>, m: &Mat<f64>) -> PyResult<Bound<'py, PyArray2<f
 
 /// NMF `Y ≈ HW` of `y` (m × n, float64, solved as it is) as the NMF job `job` (JSON, without
 /// its input) says, from its start or from (H₀, W₀): returns (H m×k, W k×n, summary JSON).
+/// `missing`: the rows and columns of Y's missing entries (held as 0 in `y`).
 #[pyfunction]
-#[pyo3(signature = (y, job, h0=None, w0=None))]
+#[pyo3(signature = (y, job, h0=None, w0=None, missing=None))]
 fn nmf<'py>(
     py: Python<'py>,
     y: PyReadonlyArray2<'py, f64>,
     job: &str,
     h0: Option<PyReadonlyArray2<'py, f64>>,
     w0: Option<PyReadonlyArray2<'py, f64>>,
+    missing: Option<Positions<'py>>,
 ) -> PyResult<NmfOut<'py>> {
     // The input is the array: a placeholder for the JSON, replaced by the data.
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
@@ -340,8 +342,11 @@ fn nmf<'py>(
         name: "array".into(),
         y: Shared::new(mat64(&y)),
     };
-    run_nmf_job(py, job, h0, w0)
+    run_nmf_job(py, job, h0, w0, missing)
 }
+
+/// (rows, columns) of some entries of a matrix.
+type Positions<'py> = (PyReadonlyArray1<'py, i64>, PyReadonlyArray1<'py, i64>);
 
 /// Runs an NMF job whose input is set, from (H₀, W₀) when both are given.
 fn run_nmf_job<'py>(
@@ -349,7 +354,20 @@ fn run_nmf_job<'py>(
     mut job: NmfJob,
     h0: Option<PyReadonlyArray2<'py, f64>>,
     w0: Option<PyReadonlyArray2<'py, f64>>,
+    missing: Option<Positions<'py>>,
 ) -> PyResult<NmfOut<'py>> {
+    if let Some((rows, cols)) = missing {
+        let (rows, cols) = (
+            usize_vec(&rows, "missing rows")?,
+            usize_vec(&cols, "missing columns")?,
+        );
+        if rows.len() != cols.len() {
+            return Err(PyValueError::new_err(
+                "missing rows and columns differ in length",
+            ));
+        }
+        job.missing = Some(Shared::new(rows.into_iter().zip(cols).collect()));
+    }
     job.start = match (h0, w0) {
         (Some(h), Some(w)) => Some((Shared::new(mat64(&h)), Shared::new(mat64(&w)))),
         (None, None) => None,
@@ -388,7 +406,7 @@ fn sparse_matrix(
 
 /// [`nmf`] of a sparse m × n matrix given as CSR arrays (f64), never made dense.
 #[pyfunction]
-#[pyo3(signature = (shape, indptr, indices, data, job, h0=None, w0=None))]
+#[pyo3(signature = (shape, indptr, indices, data, job, h0=None, w0=None, missing=None))]
 #[allow(clippy::too_many_arguments)]
 fn nmf_csr<'py>(
     py: Python<'py>,
@@ -399,6 +417,7 @@ fn nmf_csr<'py>(
     job: &str,
     h0: Option<PyReadonlyArray2<'py, f64>>,
     w0: Option<PyReadonlyArray2<'py, f64>>,
+    missing: Option<Positions<'py>>,
 ) -> PyResult<NmfOut<'py>> {
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
     let y = sparse_matrix(shape, &indptr, &indices, &data, job.params.rank)?;
@@ -406,7 +425,7 @@ fn nmf_csr<'py>(
         name: "array".into(),
         y: Shared::new(y),
     };
-    run_nmf_job(py, job, h0, w0)
+    run_nmf_job(py, job, h0, w0, missing)
 }
 
 /// [`transform`] of a sparse samples × features matrix given as CSR arrays (f64).

@@ -52,6 +52,11 @@ pub struct NmfArgs {
     /// columns of H are basis images.
     #[arg(long, value_name = "DIR", group = "spec")]
     pub images: Option<PathBuf>,
+    /// A matrix file the shape of Y whose nonzero entries mark Y's missing entries (NaN entries
+    /// of a --matrix file are missing too): the fit runs over the observed entries only (HALS
+    /// or MU).
+    #[arg(long, value_name = "FILE", group = "spec")]
+    pub mask: Option<PathBuf>,
     /// Height×width of one column of Y, for the basis grid of a --matrix (e.g. 28x28).
     #[arg(long, value_name = "HxW", group = "spec")]
     pub image_shape: Option<String>,
@@ -161,6 +166,7 @@ impl NmfArgs {
             Some(_) => self.image_shape.as_deref().map(parse_shape).transpose()?,
             None => None,
         };
+        job.mask = self.mask.clone();
         job.params.seed = self.seed.unwrap_or(0);
         if let Some(v) = self.max_iter {
             job.params.max_iter = v;
@@ -218,7 +224,14 @@ pub fn print_summary(s: &NmfSummary, out: Option<&Path>) {
         "input         {}  (Y is {}×{}, k = {})",
         s.input, s.m, s.n, s.rank
     );
-    println!("rel. error    {:.4}   (‖Y − HW‖_F/‖Y‖_F)", s.rel_error);
+    if s.missing > 0 {
+        println!(
+            "rel. error    {:.4}   (‖M∘(Y − HW)‖_F/‖M∘Y‖_F over the observed entries; {} missing)",
+            s.rel_error, s.missing
+        );
+    } else {
+        println!("rel. error    {:.4}   (‖Y − HW‖_F/‖Y‖_F)", s.rel_error);
+    }
     if s.beta_loss != 2.0 {
         println!(
             "divergence    {:.6e}   (d_β(Y, HW), β = {})",

@@ -87,6 +87,18 @@ pub fn read_matrix_f64(path: &Path) -> Result<Scaled<(usize, usize, Vec<f64>)>> 
     })
 }
 
+/// [`read_matrix_f64`] of a matrix whose NaN entries mark missing values: they are kept as NaN
+/// (an infinity is still refused).
+pub fn read_matrix_f64_with_nan(path: &Path) -> Result<Scaled<(usize, usize, Vec<f64>)>> {
+    let (nrows, ncols, mut values) = parse_f64(path, &read_file(path)?)?;
+    let what = format!("matrix in {}", path.display());
+    let exponent = crate::matrix::f64_values_with_nan(&mut values, ncols, &what)?;
+    Ok(Scaled {
+        matrix: (nrows, ncols, values),
+        exponent,
+    })
+}
+
 /// The shape and f64 values of a matrix file, not empty.
 fn parse_f64(path: &Path, bytes: &[u8]) -> Result<(usize, usize, Vec<f64>)> {
     let (nrows, ncols, values) = if is_npy(path) {
