@@ -17,5 +17,7 @@ pub mod gan;
 pub mod job;
 pub mod nmf;
 pub mod outdir;
+pub mod plot;
+pub mod rank;
 
 pub use nmfnet_train::runtime::backend::{compiled_backends, BackendKind};

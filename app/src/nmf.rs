@@ -4,6 +4,7 @@
 use crate::cluster::Shared;
 use crate::job::RunOptions;
 use crate::outdir::{write_history, write_json};
+use crate::rank::{rank_figure, select_rank, RankCurve, RankSelection, AUTO_MAX_RANK};
 use anyhow::{bail, Context};
 use faer::{Mat, MatRef};
 use nmfnet_baselines::data::{NmfData, SparseMatrix};
@@ -76,6 +77,10 @@ pub struct NmfJob {
     /// Missing entries handed over in memory (a binding's), as (row, column) pairs.
     #[serde(skip)]
     pub missing: Option<Shared<Vec<(usize, usize)>>>,
+    /// Choose the rank by cross-validation on held-out entries first (`params.rank` is then
+    /// the rank chosen): [`crate::rank`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_selection: Option<RankSelection>,
 }
 
 impl NmfJob {
@@ -91,6 +96,16 @@ impl NmfJob {
             start: None,
             mask: None,
             missing: None,
+            rank_selection: None,
+        }
+    }
+
+    /// The largest rank the job fits: its rank, or the largest it compares.
+    pub fn max_rank(&self) -> usize {
+        match &self.rank_selection {
+            Some(sel) if sel.ks.is_empty() => AUTO_MAX_RANK,
+            Some(sel) => sel.ks.iter().copied().max().unwrap_or(0),
+            None => self.params.rank,
         }
     }
 }
@@ -129,6 +144,9 @@ pub struct NmfSummary {
     /// `objective` are those of the observed entries. Left out of the JSON when 0.
     #[serde(skip_serializing_if = "is_zero_usize")]
     pub missing: usize,
+    /// The cross-validation that chose `rank`, when the job asked for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank_selection: Option<RankCurve>,
 }
 
 fn is_zero_usize(k: &usize) -> bool {
@@ -210,14 +228,14 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let (y, shape, input, exponent) = match &job.input {
         NmfInput::Matrix(path) => {
             let (y, exponent) = if is_npz(path) {
-                let (y, exponent) = read_sparse(path, job.params.rank)?;
+                let (y, exponent) = read_sparse(path, job.max_rank())?;
                 (Held::Sparse(std::sync::Arc::new(y)), exponent)
             } else {
                 // The file's values in f64, as they are (a float64 .npy is solved exactly);
                 // its NaN entries are missing.
                 let read = read_matrix_f64_with_nan(path)?;
                 let (m, n, values) = read.matrix;
-                check_memory(m, n, job.params.rank, None)?;
+                check_memory(m, n, job.max_rank(), None)?;
                 for (e, v) in values.iter().enumerate() {
                     if v.is_nan() {
                         file_missing.push((e / n, e % n));
@@ -281,7 +299,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         }
     };
     let ((m, n), nnz) = y.shape();
-    check_memory(m, n, job.params.rank, nnz)?;
+    check_memory(m, n, job.max_rank(), nnz)?;
     let missing = missing_entries(job, (m, n), file_missing)?;
     // Y is held with its missing entries at 0 (the masked solvers read only the others).
     let mut y = y;
@@ -318,6 +336,17 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     if job.start.is_some() && job.init != NmfInit::Random {
         bail!("a given start and `init` {} exclude each other", job.init);
     }
+    let curve = match &job.rank_selection {
+        Some(sel) => {
+            if job.start.is_some() {
+                bail!("a given start fixes the rank: rank selection needs none");
+            }
+            let curve = select_rank(ym, missing.as_ref(), job.method, &params, sel)?;
+            params.rank = curve.chosen;
+            Some(curve)
+        }
+        None => None,
+    };
     let (h0, w0) = match &job.start {
         None => nmf_start(ym, params.rank, job.init, params.seed)?,
         Some((h0, w0)) => {
@@ -368,6 +397,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         divergence,
         objective: divergence + penalty.value(fit.h.as_ref(), fit.w.as_ref()),
         missing: missing.as_ref().map_or(0, |ms| ms.len()),
+        rank_selection: curve,
     };
     let report = NmfReport {
         summary,
@@ -388,7 +418,21 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
             let cols = (params.rank as f64).sqrt().ceil() as usize;
             atomic_write(&run.file("basis.png")?, &gray_grid_png(&tiles, h, w, cols)?)?;
         }
-        crate::job::write_job(&mut run, job)?;
+        if let Some(curve) = &report.summary.rank_selection {
+            let (svg, png) = (run.file("rank.svg")?, run.file("rank.png")?);
+            rank_figure(&svg, &png, curve)?;
+        }
+        // The job as run: the ranks compared, and the one chosen.
+        let mut done = job.clone();
+        if let (Some(sel), Some(curve)) = (&mut done.rank_selection, &report.summary.rank_selection)
+        {
+            sel.ks = curve.ks.clone();
+            done.params.rank = curve.chosen;
+        }
+        // A job on arrays in memory (a binding's) cannot be replayed: no job.json.
+        if matches!(done.input, NmfInput::Matrix(_) | NmfInput::Images(_)) {
+            crate::job::write_job(&mut run, &done)?;
+        }
         write_json(&run.file("summary.json")?, &report.summary)?;
         run.commit()?;
     }

@@ -276,6 +276,20 @@ impl NmfData<'_> {
         }
     }
 
+    /// Y_ij (a sparse Y's by binary search in its row).
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        match self {
+            NmfData::Dense(y) => y[(i, j)],
+            NmfData::Sparse(y) => {
+                let (a, b) = (y.rows.indptr[i], y.rows.indptr[i + 1]);
+                match y.rows.indices[a..b].binary_search(&j) {
+                    Ok(p) => y.rows.values[a + p],
+                    Err(_) => 0.0,
+                }
+            }
+        }
+    }
+
     /// Whether some entry is 0 (stored or not).
     pub fn has_zero(&self) -> bool {
         match self {

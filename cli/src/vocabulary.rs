@@ -44,6 +44,9 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "alpha_w" => "--alpha-w",
         "l1_ratio" => "--l1-ratio",
         "mask" => "--mask",
+        "ks" => "--rank",
+        "replicates" => "--replicates",
+        "test_fraction" => "--test-fraction",
         // GAN-UNET.
         "steps" => "--steps",
         "batch" => "--batch",

@@ -9,6 +9,6 @@
 
 pub mod files;
 pub mod ganunet;
-pub mod plot;
+pub use nmfnet_app::plot;
 pub mod symnmf;
 pub mod text;

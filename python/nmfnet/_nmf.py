@@ -159,6 +159,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None, W=None, H=None):
         """Fits the model and returns W (n_samples × n_components). y is ignored; W and H
         are the start with ``init='custom'`` (both needed, both ≥ 0, of X's dtype)."""
+        return self._fit_transform(X, W, H)
+
+    def _fit_transform(self, X, W=None, H=None, rank_selection=None, out=None):
+        """fit_transform, or (``rank_selection``: the core's job field) the fit at the rank
+        that cross-validation chooses; ``out``: the core's run folder."""
         self._validate_params()
         X = validate_data(
             self,
@@ -221,6 +226,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "params": params,
             "run": {"progress": False},
         }
+        if rank_selection is not None:
+            job["rank_selection"] = rank_selection
+        if out is not None:
+            job["run"]["out"] = str(out)
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
         if missing is not None:
             start["missing"] = missing
@@ -238,6 +247,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if h_exp:
             components = _ldexp(components, -h_exp)
         self.components_ = components.astype(X.dtype)
+        k = int(summary["rank"])
         self.n_components_ = self._n_components = k
         self.n_iter_ = int(summary["iterations"])
         self.summary_ = summary
@@ -463,6 +473,59 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """X ≈ W·components_ from W: for a fit with missing entries, their imputation."""
         check_is_fitted(self)
         return np.asarray(X) @ self.components_
+
+
+def select_rank(
+    X,
+    ks,
+    *,
+    n_replicates=3,
+    test_fraction=0.1,
+    solver="hals",
+    max_iter=2000,
+    tol=1e-5,
+    random_state=None,
+    out=None,
+):
+    """Chooses the rank k of ``X ≈ W·H`` by cross-validation on held-out entries.
+
+    In each of ``n_replicates`` draws a random share ``test_fraction`` of X's observed entries
+    is held out (missing), every k of ``ks`` is fitted on the rest from a seeded random start,
+    and its relative error on the held-out entries is measured; the chosen k is the smallest
+    whose mean error lies within one standard deviation of the lowest mean. X may be dense or
+    sparse and hold NaN (missing entries, never held out). The fits must converge for the
+    curve to mean anything: hence the tight default ``tol`` (coordinate descent, stopped by
+    scikit-learn's violation rule for 'hals'/'cd', its divergence rule for 'mu').
+
+    Returns a dict: ``ks``, ``test_error`` (mean per k), ``test_error_sd``, ``test_errors``
+    (per k and draw), ``train_error``, ``best_k``, ``seconds`` and ``model``, an :class:`NMF`
+    fitted on the whole of X at ``best_k``. ``out``: a new folder where the core writes the
+    fit, ``summary.json`` and the figure of the curve (``rank.svg``, ``rank.png``).
+    ``ks='auto'`` tries 1 to min(X.shape, 20).
+    """
+    ks = [] if isinstance(ks, str) and ks == "auto" else sorted({int(k) for k in ks})
+    model = NMF(
+        max(ks) if ks else min(min(X.shape), 20),
+        init="random",
+        solver=solver,
+        max_iter=max_iter,
+        tol=tol,
+        random_state=random_state,
+    )
+    selection = {"ks": ks, "replicates": int(n_replicates), "test_fraction": float(test_fraction)}
+    model._fit_transform(X, rank_selection=selection, out=out)
+    curve = model.summary_["rank_selection"]
+    model.n_components = model.n_components_
+    return {
+        "ks": curve["ks"],
+        "test_error": curve["mean"],
+        "test_error_sd": curve["sd"],
+        "test_errors": curve["test_error"],
+        "train_error": curve["train_error"],
+        "best_k": curve["chosen"],
+        "seconds": curve["seconds"],
+        "model": model,
+    }
 
 
 def _missing_of(X):

@@ -46,9 +46,11 @@ fn python_name(field: &str) -> Option<String> {
             // scikit-learn's W is nmfnet's H.
             "alpha_h" => "alpha_W",
             "alpha_w" => "alpha_H",
+            "replicates" => "n_replicates",
             "knn" => "neighbors",
             "backend" | "out" | "resume" | "overwrite" | "checkpoint_every" | "data_dir"
-            | "steps" | "batch" | "init" | "method" | "stop" | "beta_loss" | "l1_ratio" => field,
+            | "steps" | "batch" | "init" | "method" | "stop" | "beta_loss" | "l1_ratio" | "ks"
+            | "test_fraction" => field,
             _ => return None,
         }
         .to_string()

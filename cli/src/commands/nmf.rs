@@ -4,6 +4,7 @@ use crate::args::{override_run, print_json, read_job, run_options, usage_error};
 use anyhow::bail;
 use clap::{ArgGroup, Args, ValueEnum};
 use nmfnet_app::nmf::{nmf, NmfInput, NmfJob, NmfSummary};
+use nmfnet_app::rank::{parse_ranks, RankSelection};
 use nmfnet_baselines::nmf::NmfStop;
 use nmfnet_baselines::{NmfInit, NmfMethod};
 use std::path::{Path, PathBuf};
@@ -35,9 +36,22 @@ pub struct NmfArgs {
     /// Solver (default hals).
     #[arg(long, value_enum, group = "spec")]
     pub method: Option<NmfMethodArg>,
-    /// Number of basis vectors k.
-    #[arg(long, group = "spec", required_unless_present = "job")]
-    pub rank: Option<usize>,
+    /// Number of basis vectors k; or the ranks to choose k from by cross-validation on
+    /// held-out entries (`auto`: 1 to 20, a list 4,8,12, a range 2-10), writing the held-out
+    /// error per k to the summary and rank.svg/png.
+    #[arg(
+        long,
+        value_name = "K|auto|K1,K2,…|A-B",
+        group = "spec",
+        required_unless_present = "job"
+    )]
+    pub rank: Option<String>,
+    /// Rank selection: held-out draws per k (default 3).
+    #[arg(long, group = "spec")]
+    pub replicates: Option<usize>,
+    /// Rank selection: share of the observed entries held out in each draw (default 0.1).
+    #[arg(long, group = "spec")]
+    pub test_fraction: Option<f64>,
     /// Y as a matrix file (.npy, CSV/text, or a scipy.sparse .npz, factorised sparse), m × n; H
     /// is m × k.
     #[arg(
@@ -159,8 +173,39 @@ impl NmfArgs {
             NmfMethodArg::Hals => NmfMethod::Hals,
             NmfMethodArg::Anls => NmfMethod::Anls,
         };
-        let rank = self.rank.expect("clap requires --rank without --job");
+        let rank = self
+            .rank
+            .as_deref()
+            .expect("clap requires --rank without --job");
+        let (rank, selection) = match rank.trim().parse::<usize>() {
+            Ok(k) => (k, None),
+            Err(_) => {
+                let ks = parse_ranks(rank).map_err(|e| usage_error(format!("--rank: {e}")))?;
+                (0, Some(ks))
+            }
+        };
         let mut job = NmfJob::new(input, method, rank);
+        match selection {
+            Some(ks) => {
+                let mut sel = RankSelection {
+                    ks,
+                    ..RankSelection::default()
+                };
+                if let Some(r) = self.replicates {
+                    sel.replicates = r;
+                }
+                if let Some(f) = self.test_fraction {
+                    sel.test_fraction = f;
+                }
+                job.rank_selection = Some(sel);
+            }
+            None if self.replicates.is_some() || self.test_fraction.is_some() => {
+                return Err(usage_error(
+                    "--replicates and --test-fraction belong to rank selection: give --rank auto, a list or a range".into(),
+                ));
+            }
+            None => {}
+        }
         // The shape is that of a matrix's columns; an image folder has its own.
         job.image_shape = match self.matrix {
             Some(_) => self.image_shape.as_deref().map(parse_shape).transpose()?,
@@ -240,6 +285,20 @@ pub fn print_summary(s: &NmfSummary, out: Option<&Path>) {
     }
     if s.objective != s.divergence {
         println!("objective     {:.6e}   (with the penalties)", s.objective);
+    }
+    if let Some(c) = &s.rank_selection {
+        let curve: Vec<String> =
+            c.ks.iter()
+                .zip(c.mean.iter().zip(&c.sd))
+                .map(|(k, (m, sd))| format!("{k}: {m:.4}±{sd:.4}"))
+                .collect();
+        println!(
+            "rank          k = {} chosen (held-out error, {} draws of {:.0} %: {})",
+            c.chosen,
+            c.replicates,
+            100.0 * c.test_fraction,
+            curve.join(", ")
+        );
     }
     println!("time          {:.2} s", s.seconds);
     if let Some(dir) = out {

@@ -236,3 +236,85 @@ fn a_sparse_npz_is_factorised_without_a_dense_copy() {
         "{s}"
     );
 }
+
+#[test]
+fn rank_selection_finds_a_planted_rank_and_writes_its_curve() {
+    let d = tmp("nmf-rank");
+    // An exact rank-3 nonnegative 60 × 40 matrix, well conditioned (each row and column leans
+    // on one component; hashed small parts elsewhere), so that every fit converges.
+    let (m, n, k) = (60, 40, 3);
+    let f = |a: usize, b: usize, s: usize| {
+        ((a * 2654435761 + b * 40503 + s * 97) % 1000) as f32 / 1000.0
+    };
+    let w = |i: usize, l: usize| if i % 3 == l { 1.0 } else { 0.0 } + 0.2 * f(i, l, 1);
+    let h = |l: usize, j: usize| if j % 3 == l { 1.0 } else { 0.0 } + 0.2 * f(l, j, 2);
+    let y = Dense::new(
+        m,
+        n,
+        (0..m * n)
+            .map(|e| (0..k).map(|l| w(e / n, l) * h(l, e % n)).sum())
+            .collect(),
+    )
+    .unwrap();
+    write_npy(&d.join("y.npy"), &y).unwrap();
+    let out = d.join("run");
+    let s = summary(&nmfnet(&[
+        "nmf",
+        "--matrix",
+        p(&d.join("y.npy")),
+        "--rank",
+        "1,2,3,5",
+        "--replicates",
+        "2",
+        "--stop",
+        "violation",
+        "--tol",
+        "1e-7",
+        "--max-iter",
+        "3000",
+        "--out",
+        p(&out),
+        "--json",
+        "--quiet",
+    ]));
+    let sel = &s["rank_selection"];
+    assert_eq!(s["rank"].as_u64(), Some(3), "{sel}");
+    assert_eq!(sel["chosen"].as_u64(), Some(3));
+    assert_eq!(sel["test_error"].as_array().unwrap().len(), 4);
+    // Held-out error falls to the planted rank.
+    let mean: Vec<f64> = sel["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(mean[0] > mean[1] && mean[1] > mean[2], "{mean:?}");
+    for f in ["rank.svg", "rank.png", "job.json", "H.npy", "W.npy"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let job: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("job.json")).unwrap()).unwrap();
+    assert_eq!(job["rank_selection"]["ks"], serde_json::json!([1, 2, 3, 5]));
+    // Selection flags without a selection, and ranks that are not ranks, are usage errors.
+    let bad = d.join("bad");
+    for (rank, extra, phrase) in [
+        ("3", "--replicates=2", "belong to rank selection"),
+        ("0-2", "--seed=0", "a rank is a whole number"),
+        ("x", "--seed=0", "a rank is a whole number"),
+    ] {
+        expect_error(
+            &[
+                "nmf",
+                "--matrix",
+                p(&d.join("y.npy")),
+                "--rank",
+                rank,
+                extra,
+                "--out",
+                p(&bad),
+            ],
+            phrase,
+            &d,
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! Line plots for the reproduction's figures, as SVG and PNG. Text needs a TrueType font: the
+//! Line plots (the reproductions' figures, rank selection's curve), as SVG and PNG. Text needs a TrueType font: the
 //! first one found among common system paths (or `$NMFNET_FONT`) is used; without one the
 //! curves are drawn without text (and a warning is printed).
 
@@ -141,6 +141,25 @@ pub fn line_plot(
     ylabel: &str,
     series: &[Series],
 ) -> anyhow::Result<()> {
+    line_plot_to(
+        &stem.with_extension("svg"),
+        &stem.with_extension("png"),
+        title,
+        xlabel,
+        ylabel,
+        series,
+    )
+}
+
+/// [`line_plot`] to the two files given.
+pub fn line_plot_to(
+    svg_path: &Path,
+    png_path: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    series: &[Series],
+) -> anyhow::Result<()> {
     let (w, h) = (800u32, 500u32);
     // Both backends measure text with the registered font; without one, no text at all.
     let text = font_registered();
@@ -153,7 +172,7 @@ pub fn line_plot(
         series,
         text,
     )?;
-    atomic_write(&stem.with_extension("svg"), svg.as_bytes())?;
+    atomic_write(svg_path, svg.as_bytes())?;
     let mut buf = vec![0u8; (w * h * 3) as usize];
     draw(
         BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area(),
@@ -166,6 +185,6 @@ pub fn line_plot(
     let img = image::RgbImage::from_raw(w, h, buf).context("bitmap size")?;
     let mut png = std::io::Cursor::new(Vec::new());
     img.write_to(&mut png, image::ImageFormat::Png)?;
-    atomic_write(&stem.with_extension("png"), &png.into_inner())?;
+    atomic_write(png_path, &png.into_inner())?;
     Ok(())
 }
