@@ -11,7 +11,7 @@ use crate::data::NmfData;
 use crate::error::{param, Result, SolverError};
 use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder, StopReason};
 use crate::linalg::{a_b, add_diag, at_b, check_rank, dot};
-use crate::nmf_beta::{beta_divergence, mu_beta_step, BetaGuards, Penalty};
+use crate::nmf_beta::{beta_divergence, ccd_kl_step, mu_beta_step, BetaGuards, Penalty};
 use crate::nnls::nnls_bpp;
 use crate::sym::alternating_hals_sweep as hals_sweep;
 use crate::sym::alternating_hals_sweep_violation as hals_sweep_violation;
@@ -59,15 +59,26 @@ pub enum NmfMethod {
     Mu,
     Hals,
     Anls,
+    /// Cyclic coordinate descent for the KL divergence (Hsieh & Dhillon 2011; β = 1 only).
+    Ccd,
 }
 
 impl NmfMethod {
+    /// The Frobenius solvers (every β = 2 job takes any of them).
     pub const ALL: [NmfMethod; 3] = [NmfMethod::Mu, NmfMethod::Hals, NmfMethod::Anls];
+    /// Every solver, by name.
+    pub const NAMED: [NmfMethod; 4] = [
+        NmfMethod::Mu,
+        NmfMethod::Hals,
+        NmfMethod::Anls,
+        NmfMethod::Ccd,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             NmfMethod::Mu => "mu",
             NmfMethod::Hals => "hals",
             NmfMethod::Anls => "anls",
+            NmfMethod::Ccd => "ccd",
         }
     }
 }
@@ -81,7 +92,13 @@ impl fmt::Display for NmfMethod {
 impl FromStr for NmfMethod {
     type Err = SolverError;
     fn from_str(s: &str) -> Result<Self> {
-        crate::error::parse_named(s, &NmfMethod::ALL, NmfMethod::name, "method", "NMF method")
+        crate::error::parse_named(
+            s,
+            &NmfMethod::NAMED,
+            NmfMethod::name,
+            "method",
+            "NMF method",
+        )
     }
 }
 
@@ -323,13 +340,13 @@ pub fn nmf_from<'a>(
             ));
         }
         NmfStop::Violation => return hals_by_violation(y, params, &pen, h0, w0),
-        NmfStop::Divergence if method != NmfMethod::Mu => {
+        NmfStop::Divergence if !matches!(method, NmfMethod::Mu | NmfMethod::Ccd) => {
             return Err(param(
                 "stop",
                 format!("the divergence rule is MU's; {method} stops by the projected gradient or the violation"),
             ));
         }
-        NmfStop::Divergence => return mu_by_divergence(y, params, &pen, h0, w0),
+        NmfStop::Divergence => return mu_by_divergence(method, y, params, &pen, h0, w0),
         NmfStop::ProjectedGradient if params.fix_w => {
             return Err(param(
                 "fix_w",
@@ -413,6 +430,12 @@ fn update(
     let (m, n, rank) = (y.nrows(), y.ncols(), h.ncols());
     let (hty, hth);
     match method {
+        NmfMethod::Ccd => {
+            return Err(param(
+                "method",
+                "ccd runs under the divergence rule (β = 1) only",
+            ))
+        }
         NmfMethod::Mu => {
             // The penalties' gradients l1 + l2·X join the denominators (scikit-learn's MU).
             let den = &h * wwt;
@@ -527,7 +550,13 @@ fn check_objective(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Res
     if !(0.0..=1.0).contains(&r) {
         return Err(param("l1_ratio", format!("must lie in [0, 1], got {r}")));
     }
-    if beta != 2.0 {
+    if method == NmfMethod::Ccd && (beta != 1.0 || params.stop != NmfStop::Divergence) {
+        return Err(param(
+            "method",
+            format!("ccd is the Kullback–Leibler solver (β = 1, stopped by the divergence rule); got β = {beta} and the {} rule", params.stop.name()),
+        ));
+    }
+    if beta != 2.0 && method != NmfMethod::Ccd {
         if method != NmfMethod::Mu {
             return Err(param(
                 "beta_loss",
@@ -553,6 +582,7 @@ fn check_objective(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Res
 /// MU stopped by scikit-learn's rule ([`NmfStop::Divergence`]), for any β and penalties: its
 /// update ([`crate::nmf_beta`]), the error √(2·d_β) every 10 iterations.
 fn mu_by_divergence(
+    method: NmfMethod,
     y: NmfData<'_>,
     params: &NmfParams,
     pen: &Penalty,
@@ -587,7 +617,11 @@ fn mu_by_divergence(
         if iter >= params.max_iter {
             break StopReason::MaxIterations;
         }
-        mu_beta_step(y, &mut h, &mut w, beta, pen, guards, !params.fix_w);
+        if method == NmfMethod::Ccd {
+            ccd_kl_step(y, &mut h, &mut w, pen, guards, !params.fix_w);
+        } else {
+            mu_beta_step(y, &mut h, &mut w, beta, pen, guards, !params.fix_w);
+        }
         iter += 1;
         if params.tol > 0.0 && iter % 10 == 0 {
             let (d, obj, rel) = state(&h, &w);
@@ -612,7 +646,7 @@ fn mu_by_divergence(
     }
     let (history, convergence) = rec.finish(iter, reason, Some((last.0, last.1, h.as_ref())));
     Ok(NmfFit {
-        method: NmfMethod::Mu,
+        method,
         h,
         w,
         history,

@@ -243,7 +243,7 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
         let solver = match method {
             NmfMethod::Mu => Some("mu"),
             NmfMethod::Hals => Some("cd"),
-            NmfMethod::Anls => None,
+            NmfMethod::Anls | NmfMethod::Ccd => None,
         };
         if let (Ok(p), Some(solver)) = (&py, solver) {
             found.push(sklearn_run(p, &dir, solver, iters, threads)?);
@@ -253,7 +253,7 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
         let peers: &[&str] = match method {
             NmfMethod::Mu => &["nmfrs-lee"],
             NmfMethod::Hals => &["nmfrs-hals", "nmfrs-ehals"],
-            NmfMethod::Anls => &[],
+            NmfMethod::Anls | NmfMethod::Ccd => &[],
         };
         if let (Ok(p), true) = (&nmf_rs, py.is_ok()) {
             for peer in peers {

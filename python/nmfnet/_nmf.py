@@ -34,10 +34,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         scikit-learn's choice: 'nndsvda' where k ≤ min(X.shape), else 'random' ('random' for a
         sparse X). 'custom' takes ``fit_transform(X, W=, H=)``, W and H of X's dtype (a
         TypeError otherwise, as in scikit-learn).
-    solver : 'hals', 'cd', 'mu' or 'anls', default='hals'
+    solver : 'hals', 'cd', 'mu', 'anls' or 'ccd', default='hals'
         HALS (Cichocki–Phan; 'cd' is scikit-learn's name for it), Lee–Seung multiplicative
-        updates (for any ``beta_loss``, scikit-learn's update), or alternating NNLS by block
-        principal pivoting (Kim–Park).
+        updates (for any ``beta_loss``, scikit-learn's update), alternating NNLS by block
+        principal pivoting (Kim–Park), or 'ccd': cyclic coordinate descent with Newton steps
+        for ``beta_loss='kullback-leibler'`` (Hsieh & Dhillon 2011), faster than MU.
     beta_loss : float or 'frobenius', 'kullback-leibler', 'itakura-saito', default='frobenius'
         The β-divergence minimised (2, 1, 0 for the names), scikit-learn's definitions; β ≠ 2
         is solved by 'mu' only. With β ≤ 0, X may not contain zeros.
@@ -104,7 +105,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
         "init": [StrOptions({"random", "nndsvd", "nndsvda", "nndsvdar", "custom"}), None],
-        "solver": [StrOptions({"hals", "cd", "mu", "anls"})],
+        "solver": [StrOptions({"hals", "cd", "mu", "anls", "ccd"})],
         "beta_loss": [
             StrOptions({"frobenius", "kullback-leibler", "itakura-saito"}),
             Real,
@@ -346,10 +347,16 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return "hals" if self.solver == "cd" else self.solver
 
     def _beta(self):
-        """beta_loss as a float (scikit-learn's names: 2, 1, 0), checked against the solver."""
+        """beta_loss as a float (scikit-learn's names: 2, 1, 0), checked against the solver:
+        MU takes any β, 'ccd' β = 1 only, the others β = 2."""
         names = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
         beta = names[self.beta_loss] if isinstance(self.beta_loss, str) else float(self.beta_loss)
-        if self.solver != "mu" and beta != 2:
+        if self.solver == "ccd" and beta != 1.0:
+            raise ValueError(
+                f"solver 'ccd' minimises the Kullback-Leibler divergence: pass "
+                f"beta_loss='kullback-leibler', not {self.beta_loss!r}"
+            )
+        if self.solver not in ("mu", "ccd") and beta != 2:
             raise ValueError(
                 f"Invalid beta_loss parameter: solver {self.solver!r} does not handle "
                 f"beta_loss = {self.beta_loss!r}"
@@ -374,10 +381,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _stop_rule(self):
         method = self._method()
         if self.stop == "auto":
-            return {"hals": "violation", "mu": "divergence"}.get(method, "projected-gradient")
+            return {"hals": "violation", "mu": "divergence", "ccd": "divergence"}.get(method, "projected-gradient")
         if self.stop == "violation" and method != "hals":
             raise ValueError(f"stop='violation' is HALS's rule; solver={self.solver!r} stops by the projected gradient")
-        if self.stop == "divergence" and method != "mu":
+        if self.stop == "divergence" and method not in ("mu", "ccd"):
             raise ValueError(f"stop='divergence' is MU's rule; solver={self.solver!r} stops otherwise")
         if self._beta() != 2 and self.stop != "divergence":
             raise ValueError(f"beta_loss={self.beta_loss!r} stops by stop='divergence' (or 'auto')")

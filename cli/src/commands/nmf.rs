@@ -17,6 +17,8 @@ pub enum NmfMethodArg {
     Hals,
     /// Alternating NNLS by block principal pivoting (Kim–Park).
     Anls,
+    /// Cyclic coordinate descent for --beta-loss kullback-leibler (Hsieh–Dhillon).
+    Ccd,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -172,6 +174,7 @@ impl NmfArgs {
             NmfMethodArg::Mu => NmfMethod::Mu,
             NmfMethodArg::Hals => NmfMethod::Hals,
             NmfMethodArg::Anls => NmfMethod::Anls,
+            NmfMethodArg::Ccd => NmfMethod::Ccd,
         };
         let rank = self
             .rank
