@@ -526,8 +526,32 @@ fn penalised(p: &Mat<f64>, q: &Mat<f64>, l1: f64, l2: f64) -> (Mat<f64>, Mat<f64
     (p, add_diag(q, l2))
 }
 
+/// scikit-learn's coordinate-descent stop test: a sweep's violation at most `tol` times the
+/// first sweep's (or the first is 0); a violation that is not finite is a numerical failure.
+pub(crate) struct ViolationRule {
+    tol: f64,
+    first: Option<f64>,
+}
+
+impl ViolationRule {
+    pub(crate) fn new(tol: f64) -> Self {
+        Self { tol, first: None }
+    }
+
+    /// Whether the sweep that ended iteration `iter` with `violation` stops the run.
+    pub(crate) fn met(&mut self, violation: f64, iter: usize) -> Result<bool> {
+        if !violation.is_finite() {
+            return Err(SolverError::Numerical(format!(
+                "hals: the violation became {violation} at iteration {iter}"
+            )));
+        }
+        let first = *self.first.get_or_insert(violation);
+        Ok(first == 0.0 || violation <= self.tol * first)
+    }
+}
+
 /// Adds the penalties' gradient l1 + l2·X to `grad`.
-fn penalty_gradient(grad: &mut Mat<f64>, x: &Mat<f64>, l1: f64, l2: f64) {
+pub(crate) fn penalty_gradient(grad: &mut Mat<f64>, x: &Mat<f64>, l1: f64, l2: f64) {
     for j in 0..grad.ncols() {
         for i in 0..grad.nrows() {
             grad[(i, j)] += l1 + l2 * x[(i, j)];
@@ -706,7 +730,7 @@ fn hals_by_violation(
     let (obj, rel, pg) = nmf_state(y, yf, &h0, &w0, pen);
     rec.observe(0, obj, rel, pg, h0.as_ref());
     let (mut h, mut w) = (h0, w0);
-    let mut first = None;
+    let mut rule = ViolationRule::new(params.tol);
     let mut iter = 0;
     let reason = loop {
         if params.cancel.is_cancelled() {
@@ -738,14 +762,7 @@ fn hals_by_violation(
             w = wt.transpose().to_owned();
         }
         iter += 1;
-        let violation = v_h + v_w;
-        if !violation.is_finite() {
-            return Err(SolverError::Numerical(format!(
-                "hals: the violation became {violation} at iteration {iter}"
-            )));
-        }
-        let first = *first.get_or_insert(violation);
-        if first == 0.0 || violation <= params.tol * first {
+        if rule.met(v_h + v_w, iter)? {
             break StopReason::Tolerance;
         }
     };

@@ -27,7 +27,9 @@ use crate::data::{NmfData, SparseMatrix};
 use crate::error::{param, Result, SolverError};
 use crate::history::{proj_grad_sq, Recorder, StopReason};
 use crate::linalg::{a_b, at_b, dot};
-use crate::nmf::{nnls_robust, NmfFit, NmfMethod, NmfParams, NmfStop, MU_EPS};
+use crate::nmf::{
+    nnls_robust, penalty_gradient, NmfFit, NmfMethod, NmfParams, NmfStop, ViolationRule, MU_EPS,
+};
 use crate::nmf_beta::Penalty;
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
@@ -330,17 +332,9 @@ fn masked_state(
     let (sq, ch, cw) = corrections(missing, h.as_ref(), w.as_ref());
     let mut grad_h = h * &wwt - &ywt - &ch;
     let mut grad_w = &hth * w - &hty - &cw;
-    for (g, x, l1, l2) in [
-        (&mut grad_h, h, pen.l1_h, pen.l2_h),
-        (&mut grad_w, w, pen.l1_w, pen.l2_w),
-    ] {
-        if l1 != 0.0 || l2 != 0.0 {
-            for j in 0..g.ncols() {
-                for i in 0..g.nrows() {
-                    g[(i, j)] += l1 + l2 * x[(i, j)];
-                }
-            }
-        }
+    if !pen.is_zero() {
+        penalty_gradient(&mut grad_h, h, pen.l1_h, pen.l2_h);
+        penalty_gradient(&mut grad_w, w, pen.l1_w, pen.l2_w);
     }
     let pg = (proj_grad_sq(h.as_ref(), grad_h.as_ref())
         + proj_grad_sq(w.as_ref(), grad_w.as_ref()))
@@ -412,7 +406,7 @@ pub fn nmf_masked<'a>(
         .with_cancel(&params.cancel);
     let (mut h, mut w) = (h0, w0);
     let mut iter = 0;
-    let mut first_violation = None;
+    let mut rule = ViolationRule::new(params.tol);
     let (mut error_at_init, mut previous) = (f64::NAN, f64::NAN);
     let reason = loop {
         if params.stop == NmfStop::ProjectedGradient {
@@ -488,17 +482,8 @@ pub fn nmf_masked<'a>(
             w = wt.transpose().to_owned();
         }
         iter += 1;
-        if params.stop == NmfStop::Violation {
-            let violation = v_h + v_w;
-            if !violation.is_finite() {
-                return Err(SolverError::Numerical(format!(
-                    "hals: the violation became {violation} at iteration {iter}"
-                )));
-            }
-            let first = *first_violation.get_or_insert(violation);
-            if first == 0.0 || violation <= params.tol * first {
-                break StopReason::Tolerance;
-            }
+        if params.stop == NmfStop::Violation && rule.met(v_h + v_w, iter)? {
+            break StopReason::Tolerance;
         }
     };
     let seconds = rec.seconds();
