@@ -530,9 +530,21 @@ fn ccd_half(
                 }
                 // A step up needs no check: the third derivative is negative (f'' falls as a
                 // grows), so f' stays <= 0 up to the Newton point and f only falls. A step
-                // down can overshoot.
+                // down can overshoot; but f' is concave, so on [t, 0] it lies above its chord
+                // and f(0) - f(t) >= |t|(f'(t) + f'(0))/2: where f'(t) + f'(0) >= 0 (one pass
+                // of divisions, no floor reached) the step is safe without the logarithms.
+                let safe_down = t < 0.0 && {
+                    let mut fp = sums[l] + l1 + l2 * (h[l] + t);
+                    let mut floored = false;
+                    for ((j, r), vj) in entries.iter().zip(&v) {
+                        let vt = vj + t * bc[j * k + l];
+                        floored |= vt <= eps || *vj <= eps;
+                        fp -= r * bc[j * k + l] / vt.max(eps);
+                    }
+                    !floored && fp + g >= 0.0
+                };
                 let mut halvings = 0;
-                while t < 0.0 && rise(&v, t, l, h[l]) > 0.0 {
+                while t < 0.0 && !(halvings == 0 && safe_down) && rise(&v, t, l, h[l]) > 0.0 {
                     t *= 0.5;
                     halvings += 1;
                     if halvings == 30 {
