@@ -473,8 +473,15 @@ fn missing_entries(
 }
 
 /// Y with its missing entries set to 0 (a dense Y is copied first if it is borrowed; a
-/// sparse one loses those stored entries).
+/// sparse one loses those stored entries) — Y as it is where they are 0 already.
 fn zero_missing<'a>(y: Held<'a>, missing: &Missing) -> anyhow::Result<Held<'a>> {
+    // A binding hands Y over with its missing entries at 0 already: then nothing is copied.
+    let held_zero = |y: NmfData<'_>| missing.positions().all(|(i, j)| y.get(i, j) == 0.0);
+    match &y {
+        Held::Dense64(d) if held_zero(d.as_ref().as_ref().into()) => return Ok(y),
+        Held::Sparse(s) if held_zero(s.as_ref().into()) => return Ok(y),
+        _ => {}
+    }
     Ok(match y {
         Held::Dense(d) => {
             let mut d = d.into_owned();

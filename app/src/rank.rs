@@ -180,6 +180,19 @@ pub fn select_rank(
     if !(f > 0.0 && f <= 0.5) {
         bail!("`test_fraction` must lie in (0, 0.5], got {f}");
     }
+    // Each draw holds its own training Y (the draws' fits run side by side): their memory first.
+    let copy = match y {
+        NmfData::Dense(_) => (m * n) as f64 * 8.0,
+        NmfData::Sparse(s) => s.nnz() as f64 * 32.0 + (m + n) as f64 * 16.0,
+    };
+    let held = f * (m * n) as f64 * 48.0;
+    nmfnet_datasets::error::check_memory(
+        format!(
+            "rank selection's {} training copies of a {m} × {n} matrix",
+            sel.replicates
+        ),
+        (sel.replicates as f64 * (copy + held)).min(u64::MAX as f64) as u64,
+    )?;
     let base: HashSet<(usize, usize)> = missing
         .map(|ms| ms.positions().collect())
         .unwrap_or_default();

@@ -450,6 +450,19 @@ pub fn uniform(rows: usize, cols: usize, scale: f64, rng: &mut StdRng) -> Mat<f6
     Mat::from_fn(rows, cols, |i, j| data[i * cols + j])
 }
 
+/// The entries of `a` row by row, contiguous: row i is `out[i*c..(i+1)*c]` (read down the
+/// columns, as faer stores them). `row_major(b.transpose())` gives B's columns contiguous.
+pub(crate) fn row_major(a: MatRef<'_, f64>) -> Vec<f64> {
+    let c = a.ncols();
+    let mut out = vec![0.0; a.nrows() * c];
+    for l in 0..c {
+        for (i, &v) in a.col(l).iter().enumerate() {
+            out[i * c + l] = v;
+        }
+    }
+    out
+}
+
 /// Converts an f64 faer matrix to the data crate's f32 dense matrix.
 pub fn to_dense(m: MatRef<'_, f64>) -> Dense {
     let (r, c) = (m.nrows(), m.ncols());

@@ -9,18 +9,21 @@
 
 use crate::data::NmfData;
 use crate::error::{param, Result, SolverError};
-use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder, StopReason};
+use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder};
 use crate::linalg::{a_b, add_diag, at_b, check_rank, dot};
-use crate::nmf_beta::{beta_divergence, ccd_kl_step, mu_beta_step, BetaGuards, Penalty};
+use crate::nmf_beta::Penalty;
 use crate::nnls::nnls_bpp;
 use crate::sym::alternating_hals_sweep as hals_sweep;
-use crate::sym::alternating_hals_sweep_violation as hals_sweep_violation;
 use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+mod rules;
+
 pub use crate::nmf_start::{nmf_init, nmf_start, nndsvd, NmfInit};
+use rules::{hals_by_violation, mu_by_divergence};
+pub(crate) use rules::{nmf_state, nmf_state_from, ViolationRule};
 
 /// MU's denominator guard, in units of s^{3/2} (s = max Y; see `Units`).
 pub const MU_EPS: f64 = 1e-16;
@@ -521,33 +524,9 @@ fn mu_penalty(x: f64, l1: f64, l2: f64) -> f64 {
 
 /// The right-hand side and Gram matrix of a penalised factor's subproblem min ½‖R − XBᵀ‖ +
 /// l1‖X‖₁ + ½l2‖X‖²: (P − l1, Q + l2·I) for the unpenalised (P, Q) = (RBᵀ… , BBᵀ).
-fn penalised(p: &Mat<f64>, q: &Mat<f64>, l1: f64, l2: f64) -> (Mat<f64>, Mat<f64>) {
+pub(super) fn penalised(p: &Mat<f64>, q: &Mat<f64>, l1: f64, l2: f64) -> (Mat<f64>, Mat<f64>) {
     let p = Mat::from_fn(p.nrows(), p.ncols(), |i, j| p[(i, j)] - l1);
     (p, add_diag(q, l2))
-}
-
-/// scikit-learn's coordinate-descent stop test: a sweep's violation at most `tol` times the
-/// first sweep's (or the first is 0); a violation that is not finite is a numerical failure.
-pub(crate) struct ViolationRule {
-    tol: f64,
-    first: Option<f64>,
-}
-
-impl ViolationRule {
-    pub(crate) fn new(tol: f64) -> Self {
-        Self { tol, first: None }
-    }
-
-    /// Whether the sweep that ended iteration `iter` with `violation` stops the run.
-    pub(crate) fn met(&mut self, violation: f64, iter: usize) -> Result<bool> {
-        if !violation.is_finite() {
-            return Err(SolverError::Numerical(format!(
-                "hals: the violation became {violation} at iteration {iter}"
-            )));
-        }
-        let first = *self.first.get_or_insert(violation);
-        Ok(first == 0.0 || violation <= self.tol * first)
-    }
 }
 
 /// Adds the penalties' gradient l1 + l2·X to `grad`.
@@ -603,183 +582,6 @@ fn check_objective(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Res
     Ok(())
 }
 
-/// MU stopped by scikit-learn's rule ([`NmfStop::Divergence`]), for any β and penalties: its
-/// update ([`crate::nmf_beta`]), the error √(2·d_β) every 10 iterations.
-fn mu_by_divergence(
-    method: NmfMethod,
-    y: NmfData<'_>,
-    params: &NmfParams,
-    pen: &Penalty,
-    h0: Mat<f64>,
-    w0: Mat<f64>,
-) -> Result<NmfFit> {
-    let beta = params.beta_loss;
-    let s = y.max_entry();
-    let guards = BetaGuards::new(beta, s);
-    let yf = y.frob_sq();
-    let state = |h: &Mat<f64>, w: &Mat<f64>| {
-        let d = beta_divergence(y, h.as_ref(), w.as_ref(), beta, guards.eps);
-        let rel = if beta == 2.0 {
-            (2.0 * d / yf).sqrt()
-        } else {
-            (2.0 * beta_divergence(y, h.as_ref(), w.as_ref(), 2.0, guards.eps) / yf).sqrt()
-        };
-        (d, d + pen.value(h.as_ref(), w.as_ref()), rel)
-    };
-    let mut rec = Recorder::new(params.tol, 1, None, None);
-    let (d0, obj0, rel0) = state(&h0, &w0);
-    rec.observe(0, obj0, rel0, f64::NAN, h0.as_ref());
-    let error_at_init = (2.0 * d0.max(0.0)).sqrt();
-    let mut previous = error_at_init;
-    let (mut h, mut w) = (h0, w0);
-    let mut iter = 0;
-    let mut last = (obj0, rel0);
-    let reason = loop {
-        if params.cancel.is_cancelled() {
-            return Err(SolverError::Cancelled { iter });
-        }
-        if iter >= params.max_iter {
-            break StopReason::MaxIterations;
-        }
-        if method == NmfMethod::Ccd {
-            ccd_kl_step(y, &mut h, &mut w, pen, guards, !params.fix_w);
-        } else {
-            mu_beta_step(y, &mut h, &mut w, beta, pen, guards, !params.fix_w);
-        }
-        iter += 1;
-        if params.tol > 0.0 && iter % 10 == 0 {
-            let (d, obj, rel) = state(&h, &w);
-            if !d.is_finite() {
-                return Err(SolverError::Numerical(format!(
-                    "mu: the β-divergence became {d} at iteration {iter}"
-                )));
-            }
-            rec.observe(iter, obj, rel, f64::NAN, h.as_ref());
-            last = (obj, rel);
-            let error = (2.0 * d.max(0.0)).sqrt();
-            if (previous - error) / error_at_init < params.tol {
-                break StopReason::Tolerance;
-            }
-            previous = error;
-        }
-    };
-    let seconds = rec.seconds();
-    if rec.history.last().map(|r| r.iter) != Some(iter) {
-        let (_, obj, rel) = state(&h, &w);
-        last = (obj, rel);
-    }
-    let (history, convergence) = rec.finish(iter, reason, Some((last.0, last.1, h.as_ref())));
-    Ok(NmfFit {
-        method,
-        h,
-        w,
-        history,
-        convergence,
-        seconds,
-    })
-}
-
-/// Objective ½‖Y − HW‖², relative error ‖Y − HW‖/‖Y‖ and the projected gradient (2-norm) of
-/// both factors at (H, W), the penalties included.
-fn nmf_state(
-    y: NmfData<'_>,
-    yf: f64,
-    h: &Mat<f64>,
-    w: &Mat<f64>,
-    pen: &Penalty,
-) -> (f64, f64, f64) {
-    let ywt = y.times_wt(w.as_ref());
-    let wwt = a_b(w.as_ref(), w.transpose());
-    let hty = y.ht_times(h.as_ref());
-    let hth = at_b(h.as_ref(), h.as_ref());
-    let mut grad_h = h * &wwt - &ywt;
-    let mut grad_w = &hth * w - &hty;
-    if !pen.is_zero() {
-        penalty_gradient(&mut grad_h, h, pen.l1_h, pen.l2_h);
-        penalty_gradient(&mut grad_w, w, pen.l1_w, pen.l2_w);
-    }
-    let pg = (proj_grad_sq(h.as_ref(), grad_h.as_ref())
-        + proj_grad_sq(w.as_ref(), grad_w.as_ref()))
-    .sqrt();
-    let resid =
-        (yf - 2.0 * dot(h.as_ref(), ywt.as_ref()) + dot(hth.as_ref(), wwt.as_ref())).max(0.0);
-    (
-        0.5 * resid + pen.value(h.as_ref(), w.as_ref()),
-        (resid / yf).sqrt(),
-        pg,
-    )
-}
-
-/// HALS stopped by scikit-learn's violation rule ([`NmfStop::Violation`]): scikit-learn's
-/// coordinate descent — a sweep over H, then over W, entries floored at 0 (a column that ends
-/// all zero stays so, its partner's entries untouched), without the unit-norm rescaling of H's
-/// columns that the SPEC variant does between them (a rescaling changes the gradients' scale,
-/// and the violation relative to the first sweep's then need not fall: measured on digits, it
-/// rose 10× over 300 sweeps where the plain sweeps brought it to 2·10⁻⁴) — and no objective
-/// per iteration; the history holds the start and the end.
-fn hals_by_violation(
-    y: NmfData<'_>,
-    params: &NmfParams,
-    pen: &Penalty,
-    h0: Mat<f64>,
-    w0: Mat<f64>,
-) -> Result<NmfFit> {
-    let yf = y.frob_sq();
-    // Records the start and the end only; the tolerance applies to the violation.
-    let mut rec = Recorder::new(params.tol, usize::MAX, None, None);
-    let (obj, rel, pg) = nmf_state(y, yf, &h0, &w0, pen);
-    rec.observe(0, obj, rel, pg, h0.as_ref());
-    let (mut h, mut w) = (h0, w0);
-    let mut rule = ViolationRule::new(params.tol);
-    let mut iter = 0;
-    let reason = loop {
-        if params.cancel.is_cancelled() {
-            return Err(SolverError::Cancelled { iter });
-        }
-        if iter >= params.max_iter {
-            break StopReason::MaxIterations;
-        }
-        let ywt = y.times_wt(w.as_ref());
-        let wwt = a_b(w.as_ref(), w.transpose());
-        let (h1, v_h) = if pen.l1_h == 0.0 && pen.l2_h == 0.0 {
-            hals_sweep_violation(h, ywt.as_ref(), &wwt, 0.0)
-        } else {
-            let (p, q) = penalised(&ywt, &wwt, pen.l1_h, pen.l2_h);
-            hals_sweep_violation(h, p.as_ref(), &q, 0.0)
-        };
-        h = h1;
-        let mut v_w = 0.0;
-        if !params.fix_w {
-            let hty = y.ht_times(h.as_ref());
-            let hth = at_b(h.as_ref(), h.as_ref());
-            let wt;
-            (wt, v_w) = if pen.l1_w == 0.0 && pen.l2_w == 0.0 {
-                hals_sweep_violation(w.transpose().to_owned(), hty.transpose(), &hth, 0.0)
-            } else {
-                let (p, q) = penalised(&hty.transpose().to_owned(), &hth, pen.l1_w, pen.l2_w);
-                hals_sweep_violation(w.transpose().to_owned(), p.as_ref(), &q, 0.0)
-            };
-            w = wt.transpose().to_owned();
-        }
-        iter += 1;
-        if rule.met(v_h + v_w, iter)? {
-            break StopReason::Tolerance;
-        }
-    };
-    let seconds = rec.seconds();
-    let (obj, rel, pg) = nmf_state(y, yf, &h, &w, pen);
-    rec.observe(iter, obj, rel, pg, h.as_ref());
-    let (history, convergence) = rec.finish(iter, reason, Some((obj, rel, h.as_ref())));
-    Ok(NmfFit {
-        method: NmfMethod::Hals,
-        h,
-        w,
-        history,
-        convergence,
-        seconds,
-    })
-}
-
 /// BPP NNLS, retried with a tiny ridge when the Gram matrix is singular (a factor with an
 /// all-zero column or row).
 pub(crate) fn nnls_robust(
@@ -815,179 +617,4 @@ pub fn nnls_fixed_basis<'a>(h: MatRef<'_, f64>, y: impl Into<NmfData<'a>>) -> Re
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::linalg::uniform;
-    use rand::rngs::StdRng;
-    use rand::SeedableRng;
-
-    fn data() -> Mat<f64> {
-        let mut rng = StdRng::seed_from_u64(2);
-        uniform(60, 40, 1.0, &mut rng)
-    }
-
-    #[test]
-    fn a_sparse_y_gives_the_dense_fit() {
-        // 60 × 40 with about 15 % of its entries nonzero, held both ways.
-        let u = data();
-        let y = Mat::from_fn(
-            60,
-            40,
-            |i, j| if u[(i, j)] < 0.15 { u[(i, j)] } else { 0.0 },
-        );
-        let s = crate::data::SparseMatrix::from_dense(y.as_ref()).unwrap();
-        let close = |a: MatRef<'_, f64>, b: MatRef<'_, f64>, what: &str| {
-            let diff = (a - b).norm_max();
-            assert!(diff <= 1e-9 * a.norm_max().max(1e-300), "{what}: {diff}");
-        };
-        for method in [NmfMethod::Mu, NmfMethod::Hals, NmfMethod::Anls] {
-            let mut p = NmfParams::new(4);
-            p.max_iter = 50;
-            p.tol = 0.0;
-            let (d, sp) = (
-                nmf(method, y.as_ref(), &p).unwrap(),
-                nmf(method, &s, &p).unwrap(),
-            );
-            assert_eq!(
-                d.convergence.iterations, sp.convergence.iterations,
-                "{method}"
-            );
-            let (a, b) = (d.rel_error(), sp.rel_error());
-            assert!((a - b).abs() <= 1e-10 * a, "{method}: {a} vs {b}");
-            close(d.h.as_ref(), sp.h.as_ref(), "H");
-            close(d.w.as_ref(), sp.w.as_ref(), "W");
-            let (h0, w0) = nmf_init(&s, 4, 1);
-            let mut st = NmfSteps::new(method, &s, h0.clone(), w0.clone()).unwrap();
-            let mut sd = NmfSteps::new(method, y.as_ref(), h0, w0).unwrap();
-            for _ in 0..5 {
-                st.step().unwrap();
-                sd.step().unwrap();
-            }
-            close(sd.h(), st.h(), "steps' H");
-        }
-        // scikit-learn's stop rule too.
-        let mut p = NmfParams::new(4);
-        p.stop = NmfStop::Violation;
-        p.tol = 1e-4;
-        let (d, sp) = (
-            nmf(NmfMethod::Hals, y.as_ref(), &p).unwrap(),
-            nmf(NmfMethod::Hals, &s, &p).unwrap(),
-        );
-        assert_eq!(d.convergence.iterations, sp.convergence.iterations);
-        close(d.w.as_ref(), sp.w.as_ref(), "violation W");
-        // NNDSVD needs a dense Y: a sparse one is refused by name.
-        let err = crate::nmf_start::nmf_start(&s, 4, crate::nmf_start::NmfInit::Nndsvd, 0);
-        assert!(err.unwrap_err().to_string().contains("random"));
-    }
-
-    #[test]
-    fn the_violation_rule_runs_plain_coordinate_descent_sweeps() {
-        let y = data();
-        let mut p = NmfParams::new(5);
-        p.tol = 0.0;
-        p.max_iter = 30;
-        p.stop = NmfStop::Violation;
-        let f = nmf(NmfMethod::Hals, y.as_ref(), &p).unwrap();
-        assert_eq!(f.convergence.iterations, 30);
-        assert_eq!(f.history.len(), 2);
-        // The same 30 sweeps by hand: H, then W, floored at 0, nothing in between.
-        let (mut h, mut w) = nmf_init(y.as_ref(), 5, p.seed);
-        for _ in 0..30 {
-            let ywt = a_b(y.as_ref(), w.transpose());
-            let wwt = a_b(w.as_ref(), w.transpose());
-            h = hals_sweep_violation(h, ywt.as_ref(), &wwt, 0.0).0;
-            let hty = at_b(h.as_ref(), y.as_ref());
-            let hth = at_b(h.as_ref(), h.as_ref());
-            w = hals_sweep_violation(w.transpose().to_owned(), hty.transpose(), &hth, 0.0)
-                .0
-                .transpose()
-                .to_owned();
-        }
-        assert_eq!((&f.h, &f.w), (&h, &w));
-        let r = y.as_ref() - &h * &w;
-        let rel = (crate::linalg::frob_sq(r.as_ref()) / crate::linalg::frob_sq(y.as_ref())).sqrt();
-        assert!(
-            (f.rel_error() - rel).abs() <= 1e-12,
-            "{} vs {rel}",
-            f.rel_error()
-        );
-    }
-
-    /// The lean stepper runs exactly the iterations of `nmf_from`.
-    #[test]
-    fn steps_are_the_iterations_of_nmf_from() {
-        let y = data();
-        for method in NmfMethod::ALL {
-            for init in NmfInit::ALL {
-                let (h0, w0) = nmf_start(y.as_ref(), 5, init, 3).unwrap();
-                let mut p = NmfParams::new(5);
-                p.tol = 0.0;
-                p.max_iter = 7;
-                let f = nmf_from(method, y.as_ref(), &p, h0.clone(), w0.clone()).unwrap();
-                assert_eq!(f.convergence.iterations, 7);
-                let mut s = NmfSteps::new(method, y.as_ref(), h0, w0).unwrap();
-                for _ in 0..7 {
-                    s.step().unwrap();
-                }
-                assert_eq!(
-                    (f.h.as_ref(), f.w.as_ref()),
-                    (s.h(), s.w()),
-                    "{method} {init}"
-                );
-            }
-        }
-        let (h0, w0) = nmf_init(y.as_ref(), 5, 0);
-        assert!(NmfSteps::new(NmfMethod::Hals, y.as_ref(), w0, h0).is_err());
-    }
-
-    #[test]
-    fn the_violation_rule_stops_once_the_violation_fell_by_tol() {
-        let y = data();
-        let mut p = NmfParams::new(5);
-        p.stop = NmfStop::Violation;
-        p.tol = 1e-2;
-        p.max_iter = 10_000;
-        let f = nmf(NmfMethod::Hals, y.as_ref(), &p).unwrap();
-        assert!(f.convergence.converged, "{:?}", f.convergence);
-        let n = f.convergence.iterations;
-        assert!(n > 1 && n < 10_000, "{n}");
-        // A tighter tolerance needs more sweeps and ends no worse.
-        p.tol = 1e-4;
-        let g = nmf(NmfMethod::Hals, y.as_ref(), &p).unwrap();
-        assert!(g.convergence.iterations > n);
-        assert!(g.rel_error() <= f.rel_error() + 1e-12);
-        // Only HALS has it.
-        assert!(nmf(NmfMethod::Mu, y.as_ref(), &p).is_err());
-    }
-}
-
-#[cfg(test)]
-mod dead_components {
-    use super::*;
-    use crate::linalg::uniform;
-    use rand::rngs::StdRng;
-    use rand::SeedableRng;
-
-    #[test]
-    fn a_component_that_dies_stays_finite_under_the_violation_rule() {
-        // Columns of very different scales (like wine's), rank 3, from a start whose third
-        // component is tiny: it dies, and its partner row must not blow up.
-        let mut rng = StdRng::seed_from_u64(9);
-        let base = uniform(80, 6, 1.0, &mut rng);
-        let y = Mat::from_fn(80, 6, |i, j| {
-            base[(i, j)] * [1.0, 10.0, 1000.0, 1.0, 5.0, 0.1][j]
-        });
-        let mut h0 = uniform(80, 3, 1.0, &mut rng);
-        let w0 = uniform(3, 6, 1.0, &mut rng);
-        for i in 0..80 {
-            h0[(i, 2)] *= 1e-12;
-        }
-        let mut p = NmfParams::new(3);
-        p.stop = NmfStop::Violation;
-        p.tol = 1e-6;
-        let f = nmf_from(NmfMethod::Hals, y.as_ref(), &p, h0, w0).unwrap();
-        let big = f.w.as_ref().norm_max().max(f.h.as_ref().norm_max());
-        assert!(big.is_finite() && big < 1e6, "largest entry {big}");
-        assert!(f.rel_error() < 0.5, "{}", f.rel_error());
-    }
-}
+mod tests;

@@ -25,10 +25,11 @@
 
 use crate::data::{NmfData, SparseMatrix};
 use crate::error::{param, Result, SolverError};
-use crate::history::{proj_grad_sq, Recorder, StopReason};
-use crate::linalg::{a_b, at_b, dot};
+use crate::history::{Recorder, StopReason};
+use crate::linalg::{a_b, at_b, row_major};
 use crate::nmf::{
-    nnls_robust, penalty_gradient, NmfFit, NmfMethod, NmfParams, NmfStop, ViolationRule, MU_EPS,
+    nmf_state, nmf_state_from, nnls_robust, NmfFit, NmfMethod, NmfParams, NmfStop, ViolationRule,
+    MU_EPS,
 };
 use crate::nmf_beta::Penalty;
 use faer::{Mat, MatRef};
@@ -158,22 +159,34 @@ impl Missing {
         SparseMatrix::from_csr(self.nrows, self.ncols, indptr, indices, values)
     }
 
+    /// Σ_{missing (i, j)} (HW)_ij² and the corrections C_H = [(HW)∘P]Wᵀ (m × k) and
+    /// C_W = Hᵀ[(HW)∘P] (k × n), P the missing entries' indicator.
+    pub(crate) fn corrections(
+        &self,
+        h: MatRef<'_, f64>,
+        w: MatRef<'_, f64>,
+    ) -> (f64, Mat<f64>, Mat<f64>) {
+        let k = h.ncols();
+        let (hr, wc) = (row_major(h), row_major(w.transpose()));
+        let mut sq = 0.0;
+        let mut ch = Mat::zeros(h.nrows(), k);
+        let mut cw = Mat::zeros(k, w.ncols());
+        for (i, j) in self.positions() {
+            let (hi, wj) = (&hr[i * k..(i + 1) * k], &wc[j * k..(j + 1) * k]);
+            let v: f64 = hi.iter().zip(wj).map(|(a, b)| a * b).sum();
+            sq += v * v;
+            for l in 0..k {
+                ch[(i, l)] += v * wj[l];
+                cw[(l, j)] += v * hi[l];
+            }
+        }
+        (sq, ch, cw)
+    }
+
     /// The missing (row, column) positions, row by row.
     pub fn positions(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         (0..self.nrows).flat_map(move |i| self.by_row.row(i).iter().map(move |&j| (i, j)))
     }
-}
-
-/// A matrix by rows, contiguous: row i is `data[i*k..(i+1)*k]`.
-fn rows_of(a: MatRef<'_, f64>) -> Vec<f64> {
-    let k = a.ncols();
-    let mut out = vec![0.0; a.nrows() * k];
-    for l in 0..k {
-        for i in 0..a.nrows() {
-            out[i * k + l] = a[(i, l)];
-        }
-    }
-    out
 }
 
 /// One masked HALS sweep or MU step of A (p × k) in R ≈ A·B over R's observed entries:
@@ -193,9 +206,9 @@ fn masked_half(
     mu_eps: f64,
 ) -> Result<f64> {
     let (p, k) = (a.nrows(), a.ncols());
-    let mut ar = rows_of(a.as_ref());
-    let rbr = rows_of(rb);
-    let q = rows_of(bbt.as_ref()); // symmetric: row l is column l
+    let mut ar = row_major(a.as_ref());
+    let rbr = row_major(rb);
+    let q = row_major(bbt.as_ref()); // symmetric: row l is column l
     let mut violations = vec![0.0; p];
     ar.par_chunks_mut(k)
         .zip(violations.par_iter_mut())
@@ -292,62 +305,6 @@ fn masked_half(
     Ok(violations.iter().sum())
 }
 
-/// Σ_{missing (i, j)} (HW)_ij² and the corrections C_H = [(HW)∘P]Wᵀ (m × k) and
-/// C_W = Hᵀ[(HW)∘P] (k × n), P the missing entries' indicator.
-fn corrections(
-    missing: &Missing,
-    h: MatRef<'_, f64>,
-    w: MatRef<'_, f64>,
-) -> (f64, Mat<f64>, Mat<f64>) {
-    let k = h.ncols();
-    let (hr, wc) = (rows_of(h), rows_of(w.transpose()));
-    let mut sq = 0.0;
-    let mut ch = Mat::zeros(h.nrows(), k);
-    let mut cw = Mat::zeros(k, w.ncols());
-    for (i, j) in missing.positions() {
-        let (hi, wj) = (&hr[i * k..(i + 1) * k], &wc[j * k..(j + 1) * k]);
-        let v: f64 = hi.iter().zip(wj).map(|(a, b)| a * b).sum();
-        sq += v * v;
-        for l in 0..k {
-            ch[(i, l)] += v * wj[l];
-            cw[(l, j)] += v * hi[l];
-        }
-    }
-    (sq, ch, cw)
-}
-
-/// (objective, relative error over the observed entries, projected-gradient norm) at (H, W).
-fn masked_state(
-    y: NmfData<'_>,
-    missing: &Missing,
-    yf: f64,
-    h: &Mat<f64>,
-    w: &Mat<f64>,
-    pen: &Penalty,
-) -> (f64, f64, f64) {
-    let ywt = y.times_wt(w.as_ref());
-    let wwt = a_b(w.as_ref(), w.transpose());
-    let hty = y.ht_times(h.as_ref());
-    let hth = at_b(h.as_ref(), h.as_ref());
-    let (sq, ch, cw) = corrections(missing, h.as_ref(), w.as_ref());
-    let mut grad_h = h * &wwt - &ywt - &ch;
-    let mut grad_w = &hth * w - &hty - &cw;
-    if !pen.is_zero() {
-        penalty_gradient(&mut grad_h, h, pen.l1_h, pen.l2_h);
-        penalty_gradient(&mut grad_w, w, pen.l1_w, pen.l2_w);
-    }
-    let pg = (proj_grad_sq(h.as_ref(), grad_h.as_ref())
-        + proj_grad_sq(w.as_ref(), grad_w.as_ref()))
-    .sqrt();
-    let resid =
-        (yf - 2.0 * dot(h.as_ref(), ywt.as_ref()) + dot(hth.as_ref(), wwt.as_ref()) - sq).max(0.0);
-    (
-        0.5 * resid + pen.value(h.as_ref(), w.as_ref()),
-        (resid / yf).sqrt(),
-        pg,
-    )
-}
-
 /// Fits `Y ≈ HW` over the observed entries of Y (its missing ones held as 0) from (H₀, W₀), by
 /// HALS, MU or ANLS (each row's own NNLS over its observed entries; Frobenius), stopped by `params.stop`: the projected gradient (SPEC §3, of the
 /// masked objective), HALS's violation or MU's divergence rule (scikit-learn's).
@@ -408,9 +365,19 @@ pub fn nmf_masked<'a>(
     let mut iter = 0;
     let mut rule = ViolationRule::new(params.tol);
     let (mut error_at_init, mut previous) = (f64::NAN, f64::NAN);
+    // HᵀY and HᵀH at the current H, from the last W-half (the state reuses them).
+    let mut at_h: Option<(Mat<f64>, Mat<f64>)> = None;
     let reason = loop {
+        let ywt = y.times_wt(w.as_ref());
+        let wwt = a_b(w.as_ref(), w.transpose());
+        let mut state = |h: &Mat<f64>, w: &Mat<f64>| {
+            let (hty, hth) = at_h
+                .take()
+                .unwrap_or_else(|| (y.ht_times(h.as_ref()), at_b(h.as_ref(), h.as_ref())));
+            nmf_state_from(yf, h, w, &pen, Some(missing), [&ywt, &wwt, &hty, &hth])
+        };
         if params.stop == NmfStop::ProjectedGradient {
-            let (obj, rel, pg) = masked_state(y, missing, yf, &h, &w, &pen);
+            let (obj, rel, pg) = state(&h, &w);
             let stop = rec.check(
                 method.name(),
                 iter,
@@ -430,7 +397,7 @@ pub fn nmf_masked<'a>(
             if iter == 0
                 || (params.stop == NmfStop::Divergence && params.tol > 0.0 && iter % 10 == 0)
             {
-                let (obj, rel, pg) = masked_state(y, missing, yf, &h, &w, &pen);
+                let (obj, rel, pg) = state(&h, &w);
                 rec.observe(iter, obj, rel, pg, h.as_ref());
                 if params.stop == NmfStop::Divergence {
                     let error = rel * yf.sqrt();
@@ -448,9 +415,8 @@ pub fn nmf_masked<'a>(
                 break StopReason::MaxIterations;
             }
         }
-        let ywt = y.times_wt(w.as_ref());
-        let wwt = a_b(w.as_ref(), w.transpose());
-        let wc = rows_of(w.transpose());
+        at_h = None;
+        let wc = row_major(w.transpose());
         let v_h = masked_half(
             method,
             &mut h,
@@ -466,7 +432,7 @@ pub fn nmf_masked<'a>(
         if !params.fix_w {
             let hty = y.ht_times(h.as_ref());
             let hth = at_b(h.as_ref(), h.as_ref());
-            let hr = rows_of(h.as_ref());
+            let hr = row_major(h.as_ref());
             let mut wt = w.transpose().to_owned();
             v_w = masked_half(
                 method,
@@ -480,6 +446,7 @@ pub fn nmf_masked<'a>(
                 mu_eps,
             )?;
             w = wt.transpose().to_owned();
+            at_h = Some((hty, hth));
         }
         iter += 1;
         if params.stop == NmfStop::Violation && rule.met(v_h + v_w, iter)? {
@@ -487,7 +454,7 @@ pub fn nmf_masked<'a>(
         }
     };
     let seconds = rec.seconds();
-    let (obj, rel, pg) = masked_state(y, missing, yf, &h, &w, &pen);
+    let (obj, rel, pg) = nmf_state(y, yf, &h, &w, &pen, Some(missing));
     if params.stop != NmfStop::ProjectedGradient && rec.history.last().map(|r| r.iter) != Some(iter)
     {
         rec.observe(iter, obj, rel, pg, h.as_ref());

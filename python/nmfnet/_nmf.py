@@ -232,14 +232,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if out is not None:
             job["run"]["out"] = str(out)
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
-        if missing is not None:
-            start["missing"] = missing
-        if sp.issparse(X):
-            fit_W, components, summary = _core.nmf_csr(
-                Xs.shape, *_csr_arrays(Xs), json.dumps(job), **start
-            )
-        else:
-            fit_W, components, summary = _core.nmf(X64, json.dumps(job), **start)
+        fit_W, components, summary = _run_core(
+            Xs if sp.issparse(X) else X64, json.dumps(job), start, missing
+        )
         summary = json.loads(summary)
         if e:
             summary["input_exponent"] = e
@@ -434,8 +429,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Xs = _csr64(X, e)
         else:
             X64, e = f64_in_range(X)
-        # scikit-learn's starts: W = √(mean(X)/k) for 'mu', W = 0 for coordinate descent.
-        if self._method() == "mu":
+        # scikit-learn's starts: W = √(mean(X)/k) for 'mu', W = 0 for coordinate descent (the KL
+        # coordinate descent starts as MU does: its logarithms need WH > 0).
+        if self._method() in ("mu", "ccd"):
             W0 = np.full((X.shape[0], k), np.sqrt(float(X.mean()) / k))
         else:
             W0 = np.zeros((X.shape[0], k))
@@ -453,12 +449,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             # ANLS has no fixed-basis rule of its own: the penalised solve is HALS's.
             method, params["stop"] = "hals", "violation"
         job = json.dumps({"method": method, "init": "random", "params": params, "run": {"progress": False}})
-        if missing is not None:
-            start["missing"] = missing
-        if sp.issparse(X):
-            W, _, _ = _core.nmf_csr(Xs.shape, *_csr_arrays(Xs), job, **start)
-        else:
-            W, _, _ = _core.nmf(X64, job, **start)
+        W, _, _ = _run_core(Xs if sp.issparse(X) else X64, job, start, missing)
         return (_ldexp(W, h_exp - e) if (e or h_exp) else W).astype(X.dtype)
 
     def transform(self, X):
@@ -533,6 +524,16 @@ def select_rank(
         "seconds": curve["seconds"],
         "model": model,
     }
+
+
+def _run_core(X, job, start, missing):
+    """The core's NMF of X (float64: a CSR matrix or an array) as the JSON job says, from the
+    start given (if any), with the missing entries given (if any): (H, W, summary JSON)."""
+    if missing is not None:
+        start = {**start, "missing": missing}
+    if sp.issparse(X):
+        return _core.nmf_csr(X.shape, *_csr_arrays(X), job, **start)
+    return _core.nmf(X, job, **start)
 
 
 def _missing_of(X):
