@@ -209,13 +209,26 @@ impl Held<'_> {
 }
 
 /// A sparse matrix file as the solvers' f64 sparse Y, its memory at rank `k` checked before
-/// the claimed shape is allocated (the columns' pointers are n + 1, whatever the entries).
-fn read_sparse(path: &std::path::Path, k: usize) -> anyhow::Result<(SparseMatrix, i32)> {
-    let read = nmfnet_datasets::io::read_sparse_npz(path)?;
+/// the claimed shape is allocated (the columns' pointers are n + 1, whatever the entries); its
+/// stored NaN entries are missing: pushed to `missing` and held as stored zeros.
+fn read_sparse(
+    path: &std::path::Path,
+    k: usize,
+    missing: &mut Vec<(usize, usize)>,
+) -> anyhow::Result<(SparseMatrix, i32)> {
+    let read = nmfnet_datasets::io::read_sparse_npz_with_nan(path)?;
     let x = read.matrix;
     check_memory(x.nrows(), x.ncols(), k, Some(x.nnz()))?;
     let (m, n, indptr, indices, values) = x.into_parts();
-    let values = values.into_iter().map(f64::from).collect();
+    let mut values: Vec<f64> = values.into_iter().map(f64::from).collect();
+    for i in 0..m {
+        for e in indptr[i]..indptr[i + 1] {
+            if values[e].is_nan() {
+                missing.push((i, indices[e]));
+                values[e] = 0.0;
+            }
+        }
+    }
     let y = SparseMatrix::from_csr(m, n, indptr, indices, values)
         .with_context(|| format!("input {}", path.display()))?;
     Ok((y, read.exponent))
@@ -228,7 +241,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let (y, shape, input, exponent) = match &job.input {
         NmfInput::Matrix(path) => {
             let (y, exponent) = if is_npz(path) {
-                let (y, exponent) = read_sparse(path, job.max_rank())?;
+                let (y, exponent) = read_sparse(path, job.max_rank(), &mut file_missing)?;
                 (Held::Sparse(std::sync::Arc::new(y)), exponent)
             } else {
                 // The file's values in f64, as they are (a float64 .npy is solved exactly);

@@ -3,6 +3,7 @@
 use faer::MatRef;
 use nmfnet_datasets::eval::metrics::{self, Normalization};
 use serde::Serialize;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// One recorded iteration. `iter` 0 is the starting point.
@@ -52,6 +53,53 @@ pub struct Convergence {
 /// error): for progress bars.
 pub type Hook<'a> = Option<&'a mut dyn FnMut(usize, f64, f64)>;
 
+/// Where a solver's progress lines go (scikit-learn's `verbose`): nowhere (the default), or a
+/// buffer shared with a reader that drains it while the fit runs (the Python binding prints
+/// them from its thread). Lines are scikit-learn's where it has them: `violation: r` per
+/// coordinate-descent sweep and `Converged at iteration n`, `Epoch nn reached after s seconds,
+/// error: e` per MU check; under the projected-gradient rule one line per iteration.
+#[derive(Clone, Default)]
+pub struct Verbose(Option<Arc<Mutex<Vec<String>>>>);
+
+impl Verbose {
+    /// A sink that keeps the lines for [`Verbose::drain`].
+    pub fn buffer() -> Self {
+        Self(Some(Arc::default()))
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Adds the line `line()` (not even formed when off).
+    pub fn say(&self, line: impl FnOnce() -> String) {
+        if let Some(b) = &self.0 {
+            b.lock().unwrap_or_else(|e| e.into_inner()).push(line());
+        }
+    }
+
+    /// The lines said since the last drain, in order.
+    pub fn drain(&self) -> Vec<String> {
+        match &self.0 {
+            Some(b) => std::mem::take(&mut *b.lock().unwrap_or_else(|e| e.into_inner())),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Every sink equals every other: what a request asks for does not depend on where its lines go.
+impl PartialEq for Verbose {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Verbose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Verbose({})", if self.is_on() { "on" } else { "off" })
+    }
+}
+
 /// Collects the history and decides when to stop.
 pub(crate) struct Recorder<'a, 'h> {
     hook: Hook<'h>,
@@ -68,6 +116,7 @@ pub(crate) struct Recorder<'a, 'h> {
     patience: usize,
     streak: usize,
     cancel: Option<nmfnet_datasets::Cancel>,
+    verbose: Verbose,
 }
 
 impl<'a, 'h> Recorder<'a, 'h> {
@@ -85,7 +134,14 @@ impl<'a, 'h> Recorder<'a, 'h> {
             patience: 1,
             streak: 0,
             cancel: None,
+            verbose: Verbose::default(),
         }
+    }
+
+    /// Says one line per [`Recorder::check`] into `verbose`.
+    pub fn with_verbose(mut self, verbose: &Verbose) -> Self {
+        self.verbose = verbose.clone();
+        self
     }
 
     /// Stops the run with [`crate::SolverError::Cancelled`] at the first check after `cancel`
@@ -184,7 +240,16 @@ impl<'a, 'h> Recorder<'a, 'h> {
                 "{method}: the objective became {objective} at iteration {iter}"
             )));
         }
-        if self.observe(iter, objective, rel_error, proj_grad_norm, factor) {
+        let stop = self.observe(iter, objective, rel_error, proj_grad_norm, factor);
+        self.verbose.say(|| {
+            format!(
+                "Iteration {iter}: relative projected gradient {:.3e}, relative error {rel_error:.6}",
+                self.last_rel_pg
+            )
+        });
+        if stop {
+            self.verbose
+                .say(|| format!("Converged at iteration {iter}"));
             return Ok(Some(StopReason::Tolerance));
         }
         Ok((iter >= max_iter).then_some(StopReason::MaxIterations))

@@ -32,8 +32,8 @@ pub mod subspace;
 pub mod sym;
 
 pub use error::{Result, SolverError};
-pub use history::Hook;
 pub use history::{Convergence, IterRecord, StopReason};
+pub use history::{Hook, Verbose};
 pub use linalg::SymMatrix;
 pub use nmf::{
     nmf, nmf_from, nmf_start, nndsvd, nnls_fixed_basis, NmfFit, NmfInit, NmfMethod, NmfParams,

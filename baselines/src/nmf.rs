@@ -23,7 +23,7 @@ mod rules;
 
 pub use crate::nmf_start::{nmf_init, nmf_start, nndsvd, NmfInit};
 use rules::{hals_by_violation, mu_by_divergence};
-pub(crate) use rules::{nmf_state, nmf_state_from, ViolationRule};
+pub(crate) use rules::{nmf_state, nmf_state_from, CoordinateOrder, ViolationRule};
 
 /// MU's denominator guard, in units of s^{3/2} (s = max Y; see `Units`).
 pub const MU_EPS: f64 = 1e-16;
@@ -172,6 +172,13 @@ pub struct NmfParams {
     /// W is kept as given and only H is fitted (scikit-learn's `transform` for a fitted
     /// basis); the violation and divergence rules only.
     pub fix_w: bool,
+    /// HALS visits the k coordinates of each half-sweep in a fresh random order, drawn from
+    /// `seed` (scikit-learn's `shuffle`); HALS under the violation rule only.
+    #[serde(default)]
+    pub shuffle: bool,
+    /// Progress lines (scikit-learn's `verbose`; not part of the parameters' record).
+    #[serde(skip)]
+    pub verbose: crate::history::Verbose,
 }
 
 impl Default for NmfParams {
@@ -198,6 +205,8 @@ impl NmfParams {
             alpha_w: 0.0,
             l1_ratio: 0.0,
             fix_w: false,
+            shuffle: false,
+            verbose: Default::default(),
         }
     }
 }
@@ -361,7 +370,8 @@ pub fn nmf_from<'a>(
     let yf = y.frob_sq();
     let mut rec = Recorder::new(params.tol, params.record_every, None, None)
         .with_patience(params.min_iter, params.patience)
-        .with_cancel(&params.cancel);
+        .with_cancel(&params.cancel)
+        .with_verbose(&params.verbose);
     let mut h = h0;
     let mut w = w0;
     let mut hty = y.ht_times(h.as_ref());
@@ -538,6 +548,21 @@ pub(crate) fn penalty_gradient(grad: &mut Mat<f64>, x: &Mat<f64>, l1: f64, l2: f
     }
 }
 
+/// Refuses `shuffle` where it has no meaning: scikit-learn's is its coordinate descent's, HALS
+/// under the violation rule.
+pub(crate) fn check_shuffle(method: NmfMethod, params: &NmfParams) -> Result<()> {
+    if params.shuffle && (method != NmfMethod::Hals || params.stop != NmfStop::Violation) {
+        return Err(param(
+            "shuffle",
+            format!(
+                "a random coordinate order is HALS's under the violation rule (scikit-learn's 'cd'); got {method} and the {} rule",
+                params.stop.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses a β, penalty or stop rule the method cannot take, before any work.
 fn check_objective(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Result<()> {
     let beta = params.beta_loss;
@@ -553,6 +578,7 @@ fn check_objective(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Res
     if !(0.0..=1.0).contains(&r) {
         return Err(param("l1_ratio", format!("must lie in [0, 1], got {r}")));
     }
+    check_shuffle(method, params)?;
     if method == NmfMethod::Ccd && (beta != 1.0 || params.stop != NmfStop::Divergence) {
         return Err(param(
             "method",

@@ -28,8 +28,8 @@ use crate::error::{param, Result, SolverError};
 use crate::history::{Recorder, StopReason};
 use crate::linalg::{a_b, at_b, row_major};
 use crate::nmf::{
-    nmf_state, nmf_state_from, nnls_robust, NmfFit, NmfMethod, NmfParams, NmfStop, ViolationRule,
-    MU_EPS,
+    nmf_state, nmf_state_from, nnls_robust, CoordinateOrder, NmfFit, NmfMethod, NmfParams, NmfStop,
+    ViolationRule, MU_EPS,
 };
 use crate::nmf_beta::Penalty;
 use faer::{Mat, MatRef};
@@ -204,7 +204,10 @@ fn masked_half(
     l1: f64,
     l2: f64,
     mu_eps: f64,
+    order: Option<&[usize]>,
 ) -> Result<f64> {
+    let natural: Vec<usize> = (0..a.ncols()).collect();
+    let order = order.unwrap_or(&natural);
     let (p, k) = (a.nrows(), a.ncols());
     let mut ar = row_major(a.as_ref());
     let rbr = row_major(rb);
@@ -267,7 +270,7 @@ fn masked_half(
                 }
                 _ => {
                     let mut sum = 0.0;
-                    for l in 0..k {
+                    for &l in order {
                         let (mut cw, mut cv) = (0.0, 0.0);
                         for (&j, vj) in cols.iter().zip(&v) {
                             let wl = bc[j * k + l];
@@ -351,6 +354,7 @@ pub fn nmf_masked<'a>(
         }
         _ => {}
     }
+    crate::nmf::check_shuffle(method, params)?;
     let s = y.max_entry();
     if !(s > 0.0 && s.is_finite()) {
         return Err(SolverError::ZeroMatrix);
@@ -360,10 +364,12 @@ pub fn nmf_masked<'a>(
     let yf = y.frob_sq();
     let mut rec = Recorder::new(params.tol, params.record_every, None, None)
         .with_patience(params.min_iter, params.patience)
-        .with_cancel(&params.cancel);
+        .with_cancel(&params.cancel)
+        .with_verbose(&params.verbose);
     let (mut h, mut w) = (h0, w0);
     let mut iter = 0;
-    let mut rule = ViolationRule::new(params.tol);
+    let mut rule = ViolationRule::new(params.tol, &params.verbose);
+    let mut order = CoordinateOrder::new(params);
     let (mut error_at_init, mut previous) = (f64::NAN, f64::NAN);
     // HᵀY and HᵀH at the current H, from the last W-half (the state reuses them).
     let mut at_h: Option<(Mat<f64>, Mat<f64>)> = None;
@@ -401,6 +407,14 @@ pub fn nmf_masked<'a>(
                 rec.observe(iter, obj, rel, pg, h.as_ref());
                 if params.stop == NmfStop::Divergence {
                     let error = rel * yf.sqrt();
+                    if iter > 0 {
+                        params.verbose.say(|| {
+                            format!(
+                                "Epoch {iter:02} reached after {:.3} seconds, error: {error:.6}",
+                                rec.seconds()
+                            )
+                        });
+                    }
                     if iter == 0 {
                         (error_at_init, previous) = (error, error);
                     } else {
@@ -427,6 +441,7 @@ pub fn nmf_masked<'a>(
             pen.l1_h,
             pen.l2_h,
             mu_eps,
+            order.next(),
         )?;
         let mut v_w = 0.0;
         if !params.fix_w {
@@ -444,6 +459,7 @@ pub fn nmf_masked<'a>(
                 pen.l1_w,
                 pen.l2_w,
                 mu_eps,
+                order.next(),
             )?;
             w = wt.transpose().to_owned();
             at_h = Some((hty, hth));

@@ -43,6 +43,7 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "alpha_h" => "--alpha-h",
         "alpha_w" => "--alpha-w",
         "l1_ratio" => "--l1-ratio",
+        "shuffle" => "--shuffle",
         "mask" => "--mask",
         "ks" => "--rank",
         "replicates" => "--replicates",

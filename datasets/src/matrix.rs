@@ -151,7 +151,17 @@ pub fn times_pow2(mut v: f64, mut k: i32) -> f64 {
 /// the power of two that brings the largest into [1, 2) — exactly, so that the matrix keeps
 /// its digits relative to its largest entry. Returns the values and that power's exponent.
 pub fn f32_values(values: &[f64], ncols: usize, what: &str) -> Result<(Vec<f32>, i32)> {
-    let exponent = range_exponent(values, ncols, what, false)?;
+    f32_values_nan(values, ncols, what, false)
+}
+
+/// [`f32_values`], keeping NaNs (missing entries) where `nan`.
+pub(crate) fn f32_values_nan(
+    values: &[f64],
+    ncols: usize,
+    what: &str,
+    nan: bool,
+) -> Result<(Vec<f32>, i32)> {
+    let exponent = range_exponent(values, ncols, what, nan)?;
     let out = if exponent == 0 {
         values.iter().map(|&v| v as f32).collect()
     } else {

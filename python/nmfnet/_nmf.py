@@ -66,6 +66,15 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         An int is used as the seed as it is (``nmfnet nmf --seed S``).
     verbose : int, default=0
+        Progress lines while the solver runs, scikit-learn's where it has them: per sweep
+        ``violation: r`` and ``Converged at iteration n`` (violation rule), every 10 iterations
+        ``Epoch nn reached after s seconds, error: e`` (divergence rule), one line per
+        iteration with the relative projected gradient and error (projected-gradient rule);
+        then one summary line.
+    shuffle : bool, default=False
+        Visit the k coordinates of each HALS/'cd' sweep in a fresh random order drawn from
+        random_state (scikit-learn's ``shuffle``); ignored by the other solvers, as in
+        scikit-learn.
 
     Attributes
     ----------
@@ -118,6 +127,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "alpha_H": [Interval(Real, 0, None, closed="left"), StrOptions({"same"})],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "verbose": ["verbose"],
+        "shuffle": ["boolean"],
     }
 
     def __init__(
@@ -135,6 +145,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         alpha_H="same",
         l1_ratio=0.0,
         verbose=0,
+        shuffle=False,
     ):
         self.n_components = n_components
         self.init = init
@@ -148,6 +159,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.alpha_H = alpha_H
         self.l1_ratio = l1_ratio
         self.verbose = verbose
+        self.shuffle = shuffle
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -217,6 +229,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "max_iter": int(self.max_iter),
             "tol": float(self.tol),
             "stop": self._stop_rule(),
+            "shuffle": self._shuffle(),
             **self._objective(),
         }
         if not (X.count_nonzero() if sp.issparse(X) else X.any()):
@@ -233,7 +246,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             job["run"]["out"] = str(out)
         # Y = X: nmfnet's H (m × k) is scikit-learn's W, its W (k × n) the components.
         fit_W, components, summary = _run_core(
-            Xs if sp.issparse(X) else X64, json.dumps(job), start, missing
+            Xs if sp.issparse(X) else X64, json.dumps(job), start, missing, self.verbose
         )
         summary = json.loads(summary)
         if e:
@@ -368,6 +381,11 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "l1_ratio": float(self.l1_ratio),
         }
 
+    def _shuffle(self):
+        """scikit-learn's shuffle: the coordinate order of its coordinate descent (HALS here),
+        ignored by the other solvers as scikit-learn ignores it."""
+        return bool(self.shuffle) and self._method() == "hals"
+
     def _plain(self):
         """Frobenius and no penalty: transform is the exact NNLS solve."""
         o = self._objective()
@@ -442,6 +460,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "tol": float(self.tol),
             "stop": self._stop_rule(),
             "fix_w": True,
+            "seed": seed_of(self.random_state),
+            "shuffle": self._shuffle(),
             **self._objective(),
         }
         method = self._method()
@@ -449,7 +469,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             # ANLS has no fixed-basis rule of its own: the penalised solve is HALS's.
             method, params["stop"] = "hals", "violation"
         job = json.dumps({"method": method, "init": "random", "params": params, "run": {"progress": False}})
-        W, _, _ = _run_core(Xs if sp.issparse(X) else X64, job, start, missing)
+        W, _, _ = _run_core(Xs if sp.issparse(X) else X64, job, start, missing, self.verbose)
         return (_ldexp(W, h_exp - e) if (e or h_exp) else W).astype(X.dtype)
 
     def transform(self, X):
@@ -526,9 +546,11 @@ def select_rank(
     }
 
 
-def _run_core(X, job, start, missing):
+def _run_core(X, job, start, missing, verbose=False):
     """The core's NMF of X (float64: a CSR matrix or an array) as the JSON job says, from the
-    start given (if any), with the missing entries given (if any): (H, W, summary JSON)."""
+    start given (if any), with the missing entries given (if any): (H, W, summary JSON). With
+    verbose, the solver's progress lines are printed while it runs."""
+    start = {**start, "verbose": bool(verbose)}
     if missing is not None:
         start = {**start, "missing": missing}
     if sp.issparse(X):

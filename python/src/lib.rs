@@ -20,6 +20,7 @@ use nmfnet_app::job::render_fields;
 use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, nmf_transform_sparse, NmfInput, NmfJob};
 use nmfnet_app::BackendKind;
 use nmfnet_baselines::data::SparseMatrix;
+use nmfnet_baselines::Verbose;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
 use nmfnet_datasets::{Cancel, Csr, Dense};
@@ -49,8 +50,8 @@ fn python_name(field: &str) -> Option<String> {
             "replicates" => "n_replicates",
             "knn" => "neighbors",
             "backend" | "out" | "resume" | "overwrite" | "checkpoint_every" | "data_dir"
-            | "steps" | "batch" | "init" | "method" | "stop" | "beta_loss" | "l1_ratio" | "ks"
-            | "test_fraction" => field,
+            | "steps" | "batch" | "init" | "method" | "stop" | "beta_loss" | "l1_ratio"
+            | "shuffle" | "ks" | "test_fraction" => field,
             _ => return None,
         }
         .to_string()
@@ -79,6 +80,30 @@ fn run_detached<T: Send>(
     cancel: &Cancel,
     job: impl FnOnce() -> anyhow::Result<T> + Send,
 ) -> PyResult<T> {
+    run_detached_logged(py, cancel, &Verbose::default(), job)
+}
+
+/// Prints the lines said into `log` since the last call, through Python's `print` (so that a
+/// notebook shows them).
+fn print_lines(py: Python<'_>, log: &Verbose) {
+    let lines = log.drain();
+    if lines.is_empty() {
+        return;
+    }
+    if let Ok(print) = py.import("builtins").and_then(|b| b.getattr("print")) {
+        for line in lines {
+            let _ = print.call1((line,));
+        }
+    }
+}
+
+/// [`run_detached`], printing the solver's progress lines (`log`) as they come.
+fn run_detached_logged<T: Send>(
+    py: Python<'_>,
+    cancel: &Cancel,
+    log: &Verbose,
+    job: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> PyResult<T> {
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
@@ -98,6 +123,7 @@ fn run_detached<T: Send>(
                 (got, rx)
             });
             rx = back;
+            print_lines(py, log);
             match got {
                 Ok(out) => {
                     if let Some(e) = interrupted {
@@ -329,7 +355,7 @@ fn array64<'py>(py: Python<'py>, m: &Mat<f64>) -> PyResult<Bound<'py, PyArray2<f
 /// its input) says, from its start or from (H₀, W₀): returns (H m×k, W k×n, summary JSON).
 /// `missing`: the rows and columns of Y's missing entries (held as 0 in `y`).
 #[pyfunction]
-#[pyo3(signature = (y, job, h0=None, w0=None, missing=None))]
+#[pyo3(signature = (y, job, h0=None, w0=None, missing=None, verbose=false))]
 fn nmf<'py>(
     py: Python<'py>,
     y: PyReadonlyArray2<'py, f64>,
@@ -337,6 +363,7 @@ fn nmf<'py>(
     h0: Option<PyReadonlyArray2<'py, f64>>,
     w0: Option<PyReadonlyArray2<'py, f64>>,
     missing: Option<Positions<'py>>,
+    verbose: bool,
 ) -> PyResult<NmfOut<'py>> {
     // The input is the array: a placeholder for the JSON, replaced by the data.
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
@@ -344,20 +371,25 @@ fn nmf<'py>(
         name: "array".into(),
         y: Shared::new(mat64(&y)),
     };
-    run_nmf_job(py, job, h0, w0, missing)
+    run_nmf_job(py, job, h0, w0, missing, verbose)
 }
 
 /// (rows, columns) of some entries of a matrix.
 type Positions<'py> = (PyReadonlyArray1<'py, i64>, PyReadonlyArray1<'py, i64>);
 
-/// Runs an NMF job whose input is set, from (H₀, W₀) when both are given.
+/// Runs an NMF job whose input is set, from (H₀, W₀) when both are given; with `verbose`,
+/// printing the solver's progress lines while it runs.
 fn run_nmf_job<'py>(
     py: Python<'py>,
     mut job: NmfJob,
     h0: Option<PyReadonlyArray2<'py, f64>>,
     w0: Option<PyReadonlyArray2<'py, f64>>,
     missing: Option<Positions<'py>>,
+    verbose: bool,
 ) -> PyResult<NmfOut<'py>> {
+    if verbose {
+        job.params.verbose = Verbose::buffer();
+    }
     if let Some((rows, cols)) = missing {
         let (rows, cols) = (
             usize_vec(&rows, "missing rows")?,
@@ -376,7 +408,8 @@ fn run_nmf_job<'py>(
         _ => return Err(PyValueError::new_err("a start needs both H₀ and W₀")),
     };
     let cancel = job.run.cancel.clone();
-    let report = run_detached(py, &cancel, || run_nmf(&job))?;
+    let log = job.params.verbose.clone();
+    let report = run_detached_logged(py, &cancel, &log, || run_nmf(&job))?;
     let summary = serde_json::to_string(&report.summary).map_err(|e| value_error(e.into()))?;
     Ok((
         array64(py, &report.fit_h)?,
@@ -408,7 +441,7 @@ fn sparse_matrix(
 
 /// [`nmf`] of a sparse m × n matrix given as CSR arrays (f64), never made dense.
 #[pyfunction]
-#[pyo3(signature = (shape, indptr, indices, data, job, h0=None, w0=None, missing=None))]
+#[pyo3(signature = (shape, indptr, indices, data, job, h0=None, w0=None, missing=None, verbose=false))]
 #[allow(clippy::too_many_arguments)]
 fn nmf_csr<'py>(
     py: Python<'py>,
@@ -420,6 +453,7 @@ fn nmf_csr<'py>(
     h0: Option<PyReadonlyArray2<'py, f64>>,
     w0: Option<PyReadonlyArray2<'py, f64>>,
     missing: Option<Positions<'py>>,
+    verbose: bool,
 ) -> PyResult<NmfOut<'py>> {
     let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
     let y = sparse_matrix(shape, &indptr, &indices, &data, job.params.rank)?;
@@ -427,7 +461,7 @@ fn nmf_csr<'py>(
         name: "array".into(),
         y: Shared::new(y),
     };
-    run_nmf_job(py, job, h0, w0, missing)
+    run_nmf_job(py, job, h0, w0, missing, verbose)
 }
 
 /// [`transform`] of a sparse samples × features matrix given as CSR arrays (f64).

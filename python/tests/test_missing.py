@@ -185,3 +185,19 @@ def test_the_cli_gives_pythons_masked_fit_from_nan_or_a_mask(nmfnet_cli, workdir
     assert "missing" not in c and "missing" not in d
     for f in ("H.npy", "W.npy"):
         np.testing.assert_array_equal(np.load(workdir / "c" / f), np.load(workdir / "d" / f))
+
+
+def test_the_cli_reads_stored_nan_of_a_sparse_npz_as_missing(nmfnet_cli, workdir):
+    rng = np.random.default_rng(6)
+    D = rng.random((50, 30)).astype(np.float32).astype(np.float64)  # exact in the f32 reader
+    D[rng.random(D.shape) < 0.5] = 0.0
+    D[(D > 0) & (rng.random(D.shape) < 0.2)] = np.nan
+    sp.save_npz(workdir / "s.npz", sp.csr_matrix(D))
+    np.save(workdir / "d.npy", D)
+    common = ["--rank", "4", "--method", "hals", "--stop", "violation", "--seed", "2", "--max-iter", "60", "--tol", "1e-4"]
+    s = run(nmfnet_cli, "nmf", "--matrix", str(workdir / "s.npz"), *common, "--out", str(workdir / "s"))
+    d = run(nmfnet_cli, "nmf", "--matrix", str(workdir / "d.npy"), *common, "--out", str(workdir / "d"))
+    assert s["missing"] == d["missing"] == int(np.isnan(D).sum())
+    assert s["iterations"] == d["iterations"]
+    for f in ("H.npy", "W.npy"):
+        np.testing.assert_allclose(np.load(workdir / "s" / f), np.load(workdir / "d" / f), rtol=1e-5, atol=1e-7)

@@ -231,3 +231,50 @@ def test_symnmf_knn_self_default_is_ten_neighbours_from_eleven_samples():
 def test_symnmf_knn_self_with_too_many_given_neighbours_is_a_value_error():
     with pytest.raises(ValueError, match="k < n"):
         SymNMF(2, method="symhals", affinity="knn-self:6").fit(nonnegative((6, 4)))
+
+
+# 7. verbose and shuffle (scikit-learn's NMF parameters of the same names).
+
+
+def test_nmf_verbose_prints_scikit_learns_lines_while_it_runs(capsys):
+    X = nonnegative((40, 12))
+    NMF(3, solver="cd", random_state=0, tol=1e-3, max_iter=500).fit(X)
+    assert capsys.readouterr().out == ""
+    NMF(3, solver="cd", random_state=0, tol=1e-3, max_iter=500, verbose=1).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    violations = [float(l.split()[1]) for l in lines if l.startswith("violation: ")]
+    assert len(violations) >= 2 and violations[-1] <= 1e-3 < violations[0]
+    assert any(l.startswith("Converged at iteration ") for l in lines)
+    NMF(3, solver="mu", random_state=0, tol=0, max_iter=25, verbose=1).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Epoch 25 reached after") and lines[0].endswith("seconds.")
+    NMF(3, solver="mu", random_state=0, tol=1e-9, max_iter=25, verbose=1).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [l for l in lines if l.startswith("Epoch ")]
+    assert [l.split()[1] for l in epochs] == ["10", "20", "25"]
+    assert "error: " in epochs[0]
+    NMF(3, solver="anls", random_state=0, max_iter=3, verbose=1).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(l.startswith("Iteration ") for l in lines) == 4
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_nmf_shuffle_is_seeded_reaches_the_same_fit_and_is_ignored_by_mu():
+    X = nonnegative((60, 20), seed=3) @ nonnegative((20, 30), seed=4)
+    kw = dict(n_components=4, solver="cd", tol=1e-6, max_iter=1000)
+    a = NMF(random_state=0, shuffle=True, **kw).fit(X)
+    b = NMF(random_state=0, shuffle=True, **kw).fit(X)
+    plain = NMF(random_state=0, **kw).fit(X)
+    other = NMF(random_state=1, shuffle=True, **kw).fit(X)
+    np.testing.assert_array_equal(a.components_, b.components_)
+    assert not np.array_equal(a.components_, plain.components_)
+    assert a.reconstruction_err_ == pytest.approx(plain.reconstruction_err_, rel=0.05)
+    assert a.reconstruction_err_ == pytest.approx(other.reconstruction_err_, rel=0.05)
+    ref = SklearnNMF(init="nndsvda", shuffle=True, random_state=0, **kw).fit(X)
+    assert a.reconstruction_err_ == pytest.approx(ref.reconstruction_err_, rel=0.05)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    # scikit-learn's MU ignores shuffle; so does nmfnet's.
+    mu = dict(n_components=4, solver="mu", random_state=0, max_iter=50)
+    np.testing.assert_array_equal(
+        NMF(shuffle=True, **mu).fit(X).components_, NMF(**mu).fit(X).components_
+    )

@@ -5,23 +5,57 @@
 use super::{penalised, penalty_gradient, NmfFit, NmfMethod, NmfParams};
 use crate::data::NmfData;
 use crate::error::{Result, SolverError};
-use crate::history::{proj_grad_sq, Recorder, StopReason};
+use crate::history::{proj_grad_sq, Recorder, StopReason, Verbose};
 use crate::linalg::{a_b, at_b, dot};
 use crate::nmf_beta::{beta_divergence, ccd_kl_step, mu_beta_step, BetaGuards, Penalty};
 use crate::nmf_mask::Missing;
 use crate::sym::alternating_hals_sweep_violation as hals_sweep_violation;
 use faer::Mat;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+/// The order in which a HALS half-sweep visits the k coordinates: 0..k, or with `shuffle` a
+/// fresh permutation per half-sweep from a generator seeded by the run's seed.
+pub(crate) struct CoordinateOrder {
+    rng: Option<StdRng>,
+    order: Vec<usize>,
+}
+
+impl CoordinateOrder {
+    pub(crate) fn new(params: &NmfParams) -> Self {
+        Self {
+            rng: params
+                .shuffle
+                .then(|| StdRng::seed_from_u64(params.seed ^ 0x5348_5546_464c_4553)),
+            order: (0..params.rank).collect(),
+        }
+    }
+
+    /// The next half-sweep's order (None: the natural one).
+    pub(crate) fn next(&mut self) -> Option<&[usize]> {
+        let rng = self.rng.as_mut()?;
+        self.order.shuffle(rng);
+        Some(&self.order)
+    }
+}
 
 /// scikit-learn's coordinate-descent stop test: a sweep's violation at most `tol` times the
 /// first sweep's (or the first is 0); a violation that is not finite is a numerical failure.
+/// With `verbose`, scikit-learn's lines: `violation: r` per sweep, `Converged at iteration n`.
 pub(crate) struct ViolationRule {
     tol: f64,
     first: Option<f64>,
+    verbose: Verbose,
 }
 
 impl ViolationRule {
-    pub(crate) fn new(tol: f64) -> Self {
-        Self { tol, first: None }
+    pub(crate) fn new(tol: f64, verbose: &Verbose) -> Self {
+        Self {
+            tol,
+            first: None,
+            verbose: verbose.clone(),
+        }
     }
 
     /// Whether the sweep that ended iteration `iter` with `violation` stops the run.
@@ -32,7 +66,18 @@ impl ViolationRule {
             )));
         }
         let first = *self.first.get_or_insert(violation);
-        Ok(first == 0.0 || violation <= self.tol * first)
+        if first == 0.0 {
+            return Ok(true);
+        }
+        self.verbose
+            .say(|| format!("violation: {}", violation / first));
+        let met = violation <= self.tol * first;
+        if met {
+            // scikit-learn counts this sweep's iteration from 0 in its message.
+            self.verbose
+                .say(|| format!("Converged at iteration {}", iter + 1));
+        }
+        Ok(met)
     }
 }
 
@@ -90,6 +135,12 @@ pub(super) fn mu_by_divergence(
             rec.observe(iter, obj, rel, f64::NAN, h.as_ref());
             last = (obj, rel);
             let error = (2.0 * d.max(0.0)).sqrt();
+            params.verbose.say(|| {
+                format!(
+                    "Epoch {iter:02} reached after {:.3} seconds, error: {error:.6}",
+                    rec.seconds()
+                )
+            });
             if (previous - error) / error_at_init < params.tol {
                 break StopReason::Tolerance;
             }
@@ -97,6 +148,11 @@ pub(super) fn mu_by_divergence(
         }
     };
     let seconds = rec.seconds();
+    if params.tol == 0.0 || !iter.is_multiple_of(10) {
+        params
+            .verbose
+            .say(|| format!("Epoch {iter:02} reached after {seconds:.3} seconds."));
+    }
     if rec.history.last().map(|r| r.iter) != Some(iter) {
         let (_, obj, rel) = state(&h, &w);
         last = (obj, rel);
@@ -185,7 +241,8 @@ pub(super) fn hals_by_violation(
     let (obj, rel, pg) = nmf_state(y, yf, &h0, &w0, pen, None);
     rec.observe(0, obj, rel, pg, h0.as_ref());
     let (mut h, mut w) = (h0, w0);
-    let mut rule = ViolationRule::new(params.tol);
+    let mut rule = ViolationRule::new(params.tol, &params.verbose);
+    let mut order = CoordinateOrder::new(params);
     let mut iter = 0;
     let reason = loop {
         if params.cancel.is_cancelled() {
@@ -197,10 +254,10 @@ pub(super) fn hals_by_violation(
         let ywt = y.times_wt(w.as_ref());
         let wwt = a_b(w.as_ref(), w.transpose());
         let (h1, v_h) = if pen.l1_h == 0.0 && pen.l2_h == 0.0 {
-            hals_sweep_violation(h, ywt.as_ref(), &wwt, 0.0)
+            hals_sweep_violation(h, ywt.as_ref(), &wwt, 0.0, order.next())
         } else {
             let (p, q) = penalised(&ywt, &wwt, pen.l1_h, pen.l2_h);
-            hals_sweep_violation(h, p.as_ref(), &q, 0.0)
+            hals_sweep_violation(h, p.as_ref(), &q, 0.0, order.next())
         };
         h = h1;
         let mut v_w = 0.0;
@@ -209,10 +266,16 @@ pub(super) fn hals_by_violation(
             let hth = at_b(h.as_ref(), h.as_ref());
             let wt;
             (wt, v_w) = if pen.l1_w == 0.0 && pen.l2_w == 0.0 {
-                hals_sweep_violation(w.transpose().to_owned(), hty.transpose(), &hth, 0.0)
+                hals_sweep_violation(
+                    w.transpose().to_owned(),
+                    hty.transpose(),
+                    &hth,
+                    0.0,
+                    order.next(),
+                )
             } else {
                 let (p, q) = penalised(&hty.transpose().to_owned(), &hth, pen.l1_w, pen.l2_w);
-                hals_sweep_violation(w.transpose().to_owned(), p.as_ref(), &q, 0.0)
+                hals_sweep_violation(w.transpose().to_owned(), p.as_ref(), &q, 0.0, order.next())
             };
             w = wt.transpose().to_owned();
         }

@@ -111,6 +111,10 @@ pub struct NmfArgs {
     /// The L1 share of the penalties, in [0, 1] (default 0: ridge).
     #[arg(long, group = "spec")]
     pub l1_ratio: Option<f64>,
+    /// Visit the k coordinates of each HALS sweep in a fresh random order drawn from --seed
+    /// (scikit-learn's shuffle); --method hals with --stop violation only.
+    #[arg(long, group = "spec")]
+    pub shuffle: bool,
     /// Output folder: H.npy, W.npy, basis.png, history.jsonl, job.json, summary.json.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -235,6 +239,7 @@ impl NmfArgs {
         job.params.alpha_h = self.alpha_h.unwrap_or(0.0);
         job.params.alpha_w = self.alpha_w.unwrap_or(0.0);
         job.params.l1_ratio = self.l1_ratio.unwrap_or(0.0);
+        job.params.shuffle = self.shuffle;
         if let Some(s) = self.init.as_deref() {
             job.init = s
                 .parse::<NmfInit>()

@@ -6,7 +6,7 @@
 
 use crate::error::{DataError, Result};
 use crate::formats::npy::{npy_header_span, npy_payload_bytes, read_npy, NPY_PREFIX};
-use crate::matrix::{f32_values, Scaled};
+use crate::matrix::{f32_values_nan, Scaled};
 use crate::sparse::Csr;
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -191,6 +191,11 @@ fn format_text(path: &Path, bytes: &[u8]) -> Result<String> {
 /// and the row pointers its shape asks for, are bounded by its size (256 bytes per byte, `INFLATE_PER_BYTE`):
 /// nothing is inflated or allocated for a claim beyond it.
 pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Scaled<Csr>> {
+    parse_sparse_npz_nan(path, bytes, false)
+}
+
+/// [`parse_sparse_npz`], keeping stored NaN entries (missing values) where `nan`.
+pub fn parse_sparse_npz_nan(path: &Path, bytes: &[u8], nan: bool) -> Result<Scaled<Csr>> {
     let mut budget = Budget::of(bytes.len());
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| DataError::format(path, format!("not a zip archive (.npz): {e}")))?;
@@ -235,7 +240,7 @@ pub fn parse_sparse_npz(path: &Path, bytes: &[u8]) -> Result<Scaled<Csr>> {
         ));
     }
     // Checked and, beyond f32's comfortable range, scaled in f64 before it becomes f32.
-    let (data, exponent) = f32_values(&data, 1, &format!("data of {}", path.display()))?;
+    let (data, exponent) = f32_values_nan(&data, 1, &format!("data of {}", path.display()), nan)?;
     let scaled = |matrix: Result<Csr>| matrix.map(|matrix| Scaled { matrix, exponent });
     let mut read = |name: &str, bound: usize| -> Result<Vec<usize>> {
         let b = required(path, &mut zip, name, &format, &mut budget)?;

@@ -39,6 +39,12 @@ pub fn read_sparse_npz(path: &Path) -> Result<Scaled<crate::sparse::Csr>> {
     crate::formats::npz::parse_sparse_npz(path, &read_file(path)?)
 }
 
+/// [`read_sparse_npz`] of a matrix whose stored NaN entries mark missing values: they are kept
+/// as NaN (an infinity is still refused).
+pub fn read_sparse_npz_with_nan(path: &Path) -> Result<Scaled<crate::sparse::Csr>> {
+    crate::formats::npz::parse_sparse_npz_nan(path, &read_file(path)?, true)
+}
+
 /// The bytes of a user's file, which must be a regular file (a device such as `/dev/zero`, a
 /// pipe or a folder is refused before a byte is read: it has no size to check).
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
