@@ -19,6 +19,7 @@
 //! 54 and ndarray 12 (numpy/OpenBLAS 82); it also brings a blocked parallel Cholesky, which
 //! SymNewton's n×n Hessian blocks need.
 
+pub mod consensus;
 pub mod data;
 pub mod error;
 pub mod history;

@@ -6,6 +6,7 @@ scikit-learn estimators over nmfnet's Rust core.
 * :class:`NMF` — ``X ≈ W·H``, ``W, H ≥ 0``, with the interface of
   ``sklearn.decomposition.NMF``.
 * :func:`select_rank` — the rank k of an NMF by cross-validation on held-out entries.
+* :class:`ConsensusNMF` — cNMF's consensus of many NMF replicates over several ranks.
 * :class:`GanUnet` — a trained GAN-UNET generator: a group of images factorised in one
   forward pass (``GanUnet.load(dir).factorize(images)``), and its training.
 
@@ -14,6 +15,7 @@ The fits run in Rust with the GIL released; Ctrl-C stops them at their next iter
 
 from ._core import __version__, backends
 from ._core import load_cluster_dataset as _load
+from ._consensus import ConsensusNMF
 from ._gan import GanUnet
 from ._nmf import NMF, select_rank
 from ._symnmf import SymNMF
@@ -27,4 +29,4 @@ def load_dataset(name, data_dir=None):
     return _load(name, data_dir)
 
 
-__all__ = ["GanUnet", "NMF", "SymNMF", "backends", "load_dataset", "select_rank", "__version__"]
+__all__ = ["ConsensusNMF", "GanUnet", "NMF", "SymNMF", "backends", "load_dataset", "select_rank", "__version__"]

@@ -19,7 +19,8 @@ use nmfnet_app::gan::train::{gan_train as gan_train_run, GanShape, GanTrainJob};
 use nmfnet_app::job::render_fields;
 use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, nmf_transform_sparse, NmfInput, NmfJob};
 use nmfnet_app::BackendKind;
-use nmfnet_baselines::data::SparseMatrix;
+use nmfnet_baselines::consensus::{consensus_nmf as consensus_run, ConsensusJob};
+use nmfnet_baselines::data::{NmfData, SparseMatrix};
 use nmfnet_baselines::Verbose;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
@@ -418,6 +419,65 @@ fn run_nmf_job<'py>(
     ))
 }
 
+/// Consensus NMF of Y (dense f64, or CSR arrays when `y` is None) as the consensus job (JSON)
+/// says: per k, (spectra k × n, usage m × k, stability, error, kept mask, labels, points).
+#[pyfunction]
+#[pyo3(signature = (job, y=None, shape=None, indptr=None, indices=None, data=None))]
+#[allow(clippy::type_complexity)]
+fn consensus_nmf<'py>(
+    py: Python<'py>,
+    job: &str,
+    y: Option<PyReadonlyArray2<'py, f64>>,
+    shape: Option<(usize, usize)>,
+    indptr: Option<PyReadonlyArray1<'py, i64>>,
+    indices: Option<PyReadonlyArray1<'py, i64>>,
+    data: Option<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<Vec<ConsensusOut<'py>>> {
+    let job: ConsensusJob = serde_json::from_str(job)
+        .map_err(|e| PyValueError::new_err(format!("invalid job: {e}")))?;
+    let dense = y.as_ref().map(mat64);
+    let sparse = match (shape, indptr, indices, data) {
+        (Some(shape), Some(p), Some(i), Some(d)) => Some(sparse_matrix(
+            shape,
+            &p,
+            &i,
+            &d,
+            job.ks.iter().copied().max().unwrap_or(1),
+        )?),
+        _ => None,
+    };
+    let input: NmfData<'_> = match (&dense, &sparse) {
+        (Some(d), _) => d.as_ref().into(),
+        (None, Some(s)) => s.into(),
+        _ => return Err(PyValueError::new_err("give Y dense or as CSR arrays")),
+    };
+    let fits = run_detached(py, &Cancel::new(), || Ok(consensus_run(input, &job)?))?;
+    fits.into_iter()
+        .map(|c| {
+            Ok((
+                array64(py, &c.spectra)?,
+                array64(py, &c.usage)?,
+                c.stability,
+                c.error,
+                c.kept,
+                c.labels,
+                array64(py, &c.points)?,
+            ))
+        })
+        .collect()
+}
+
+/// One k's consensus as Python receives it.
+type ConsensusOut<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    f64,
+    f64,
+    Vec<bool>,
+    Vec<usize>,
+    Bound<'py, PyArray2<f64>>,
+);
+
 /// An m × n sparse matrix from CSR arrays, in f64 (checked: structure, finite, ≥ 0).
 fn sparse_matrix(
     shape: (usize, usize),
@@ -612,6 +672,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nmf, m)?)?;
     m.add_function(wrap_pyfunction!(transform, m)?)?;
     m.add_function(wrap_pyfunction!(nmf_csr, m)?)?;
+    m.add_function(wrap_pyfunction!(consensus_nmf, m)?)?;
     m.add_function(wrap_pyfunction!(transform_csr, m)?)?;
     m.add_function(wrap_pyfunction!(backends, m)?)?;
     m.add_function(wrap_pyfunction!(load_cluster_dataset, m)?)?;

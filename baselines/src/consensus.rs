@@ -1,0 +1,599 @@
+//! Consensus NMF (Kotliar et al., eLife 2019, the cNMF algorithm): many replicate fits of one
+//! Y ≈ HW at rank k, their components W (k × n each) pooled, and the programs that recur across
+//! replicates kept as the consensus.
+//!
+//! Steps, for one k ([`consensus`]):
+//! 1. every replicate's k spectra (rows of W) L2-normalised and pooled: R·k points in ℝⁿ;
+//! 2. outliers removed: a point whose mean Euclidean distance to its `⌊ρ·R⌋` nearest other
+//!    points (ρ = `local_neighborhood_size`) exceeds `density_threshold` is dropped;
+//! 3. k-means into k clusters (k-means++ starts, best of `kmeans_restarts`, seeded);
+//! 4. consensus spectra: each cluster's entrywise median, scaled to sum 1;
+//! 5. stability: the silhouette of that clustering (Euclidean), in [−1, 1];
+//! 6. usages H refitted by NNLS against the consensus spectra (W fixed), and the error
+//!    ‖Y − HW‖²_F of that refit.
+
+use crate::data::NmfData;
+use crate::error::{param, Result, SolverError};
+use crate::linalg::{a_b, dot};
+use crate::nmf::nnls_robust;
+use faer::Mat;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
+
+/// cNMF's consensus settings, with its defaults.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsensusParams {
+    /// Largest mean distance to the nearest neighbours a kept spectrum may have (L2-normalised
+    /// spectra lie within distance 2 of each other: 2 keeps every one). cNMF's default 0.5.
+    pub density_threshold: f64,
+    /// Neighbours of that mean, as a share of the replicates (cNMF's 0.3).
+    pub local_neighborhood_size: f64,
+    /// k-means restarts (the best inertia is kept; scikit-learn's `n_init`, 10).
+    pub kmeans_restarts: usize,
+    /// Seed of the k-means starts.
+    pub seed: u64,
+}
+
+impl Default for ConsensusParams {
+    fn default() -> Self {
+        Self {
+            density_threshold: 0.5,
+            local_neighborhood_size: 0.3,
+            kmeans_restarts: 10,
+            seed: 1,
+        }
+    }
+}
+
+/// The consensus of one k.
+#[derive(Clone, Debug)]
+pub struct Consensus {
+    /// Consensus spectra, k × n, each row summing to 1.
+    pub spectra: Mat<f64>,
+    /// Usages refitted against them, m × k (NNLS, W fixed).
+    pub usage: Mat<f64>,
+    /// Silhouette of the k-means clustering of the kept spectra.
+    pub stability: f64,
+    /// ‖Y − usage·spectra‖²_F.
+    pub error: f64,
+    /// Per pooled spectrum (replicate r's component l at r·k + l): whether the density filter
+    /// kept it.
+    pub kept: Vec<bool>,
+    /// Per kept spectrum, in pooled order: its cluster.
+    pub labels: Vec<usize>,
+    /// The kept spectra, L2-normalised (rows), for a clustergram.
+    pub points: Mat<f64>,
+}
+
+/// Euclidean distances between the rows of `p` (from the Gram matrix; clamped at 0).
+fn distances(p: &Mat<f64>) -> Mat<f64> {
+    let g = a_b(p.as_ref(), p.transpose());
+    let n = p.nrows();
+    Mat::from_fn(n, n, |i, j| {
+        if i == j {
+            0.0
+        } else {
+            (g[(i, i)] + g[(j, j)] - 2.0 * g[(i, j)]).max(0.0).sqrt()
+        }
+    })
+}
+
+/// Mean distance of each point to its `nn` nearest other points.
+fn local_density(d: &Mat<f64>, nn: usize) -> Vec<f64> {
+    (0..d.nrows())
+        .into_par_iter()
+        .map(|i| {
+            let mut row: Vec<f64> = (0..d.ncols())
+                .filter(|&j| j != i)
+                .map(|j| d[(i, j)])
+                .collect();
+            let nn = nn.min(row.len()).max(1);
+            row.select_nth_unstable_by(nn - 1, f64::total_cmp);
+            row[..nn].iter().sum::<f64>() / nn as f64
+        })
+        .collect()
+}
+
+/// Squared Euclidean distance.
+fn dist2(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// k-means (Lloyd) of the rows of `p`, row-major `n × d` in `x`: (labels, inertia), the best of
+/// `restarts` k-means++ starts. Ties go to the lower cluster index; an emptied cluster takes
+/// the point farthest from its centre.
+pub fn kmeans(x: &[f64], d: usize, k: usize, restarts: usize, seed: u64) -> (Vec<usize>, f64) {
+    let n = x.len() / d;
+    let row = |i: usize| &x[i * d..(i + 1) * d];
+    let mut best: Option<(Vec<usize>, f64)> = None;
+    let mut rng = StdRng::seed_from_u64(seed);
+    for _ in 0..restarts.max(1) {
+        // k-means++: each next centre drawn with probability ∝ squared distance to the nearest.
+        let mut centres: Vec<f64> = Vec::with_capacity(k * d);
+        let first = rng.random_range(0..n);
+        centres.extend_from_slice(row(first));
+        let mut near: Vec<f64> = (0..n).map(|i| dist2(row(i), row(first))).collect();
+        for _ in 1..k {
+            let total: f64 = near.iter().sum();
+            let pick = if total > 0.0 {
+                let mut t = rng.random::<f64>() * total;
+                let mut pick = n - 1;
+                for (i, &w) in near.iter().enumerate() {
+                    if t < w {
+                        pick = i;
+                        break;
+                    }
+                    t -= w;
+                }
+                pick
+            } else {
+                rng.random_range(0..n)
+            };
+            centres.extend_from_slice(row(pick));
+            for (i, v) in near.iter_mut().enumerate() {
+                *v = v.min(dist2(row(i), row(pick)));
+            }
+        }
+        let mut labels = vec![0usize; n];
+        let mut inertia = f64::INFINITY;
+        for _ in 0..300 {
+            let (new, dists): (Vec<usize>, Vec<f64>) = (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let mut b = (0, f64::INFINITY);
+                    for c in 0..k {
+                        let e = dist2(row(i), &centres[c * d..(c + 1) * d]);
+                        if e < b.1 {
+                            b = (c, e);
+                        }
+                    }
+                    b
+                })
+                .unzip();
+            let now: f64 = dists.iter().sum();
+            let moved = new != labels;
+            labels = new;
+            inertia = now;
+            // New centres: the means; an empty cluster takes the farthest point.
+            let mut sums = vec![0.0; k * d];
+            let mut counts = vec![0usize; k];
+            for (i, &c) in labels.iter().enumerate() {
+                counts[c] += 1;
+                for (s, v) in sums[c * d..(c + 1) * d].iter_mut().zip(row(i)) {
+                    *s += v;
+                }
+            }
+            let mut refilled = false;
+            for c in 0..k {
+                if counts[c] == 0 {
+                    let far = (0..n)
+                        .max_by(|&a, &b| dists[a].total_cmp(&dists[b]))
+                        .unwrap_or(0);
+                    sums[c * d..(c + 1) * d].copy_from_slice(row(far));
+                    counts[c] = 1;
+                    refilled = true;
+                }
+                for s in &mut sums[c * d..(c + 1) * d] {
+                    *s /= counts[c] as f64;
+                }
+            }
+            centres = sums;
+            if !moved && !refilled {
+                break;
+            }
+        }
+        if best.as_ref().is_none_or(|b| inertia < b.1) {
+            best = Some((labels, inertia));
+        }
+    }
+    best.expect("at least one restart")
+}
+
+/// Mean silhouette of `labels` over the points with distance matrix `d` (a point alone in its
+/// cluster counts 0, as scikit-learn counts it).
+pub fn silhouette(d: &Mat<f64>, labels: &[usize], k: usize) -> f64 {
+    let n = labels.len();
+    let mut size = vec![0usize; k];
+    for &c in labels {
+        size[c] += 1;
+    }
+    let s: f64 = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut sum = vec![0.0; k];
+            for j in 0..n {
+                sum[labels[j]] += d[(i, j)];
+            }
+            let own = labels[i];
+            if size[own] <= 1 {
+                return 0.0;
+            }
+            let a = sum[own] / (size[own] - 1) as f64;
+            let b = (0..k)
+                .filter(|&c| c != own && size[c] > 0)
+                .map(|c| sum[c] / size[c] as f64)
+                .fold(f64::INFINITY, f64::min);
+            if !b.is_finite() {
+                return 0.0;
+            }
+            let m = a.max(b);
+            if m > 0.0 {
+                (b - a) / m
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    s / n as f64
+}
+
+/// The consensus of `spectra` (the replicates' W, R·k × n, replicate r's component l in row
+/// r·k + l) for rank `k`, and the usages of Y refitted against it (see the module's steps).
+pub fn consensus(
+    y: NmfData<'_>,
+    spectra: &Mat<f64>,
+    k: usize,
+    params: &ConsensusParams,
+) -> Result<Consensus> {
+    let (pooled, n) = (spectra.nrows(), spectra.ncols());
+    if k == 0 || pooled == 0 || pooled % k != 0 {
+        return Err(SolverError::Shape(format!(
+            "consensus of rank {k}: {pooled} pooled spectra are not a whole number of replicates"
+        )));
+    }
+    if n != y.ncols() {
+        return Err(SolverError::Shape(format!(
+            "spectra have {n} entries, Y has {} columns",
+            y.ncols()
+        )));
+    }
+    let rho = params.local_neighborhood_size;
+    if !(rho > 0.0 && rho <= 1.0) {
+        return Err(param(
+            "local_neighborhood_size",
+            format!("must lie in (0, 1], got {rho}"),
+        ));
+    }
+    if params.density_threshold.is_nan() || params.density_threshold <= 0.0 {
+        return Err(param(
+            "density_threshold",
+            format!("must be > 0, got {}", params.density_threshold),
+        ));
+    }
+    let replicates = pooled / k;
+    // 1. L2-normalised spectra (an all-zero one stays 0: it is a dead component).
+    let unit = Mat::from_fn(pooled, n, |i, j| {
+        let norm = spectra.row(i).norm_l2();
+        if norm > 0.0 {
+            spectra[(i, j)] / norm
+        } else {
+            0.0
+        }
+    });
+    // 2. The density filter.
+    let nn = ((rho * replicates as f64) as usize).max(1);
+    let density = local_density(&distances(&unit), nn);
+    let kept: Vec<bool> = density
+        .iter()
+        .map(|&v| v < params.density_threshold)
+        .collect();
+    let rows: Vec<usize> = (0..pooled).filter(|&i| kept[i]).collect();
+    if rows.len() < k {
+        return Err(param(
+            "density_threshold",
+            format!(
+                "{} of {pooled} spectra pass {} at rank {k}: fewer than k (raise it; 2 keeps all)",
+                rows.len(),
+                params.density_threshold
+            ),
+        ));
+    }
+    let points = Mat::from_fn(rows.len(), n, |i, j| unit[(rows[i], j)]);
+    // 3. k-means.
+    let flat: Vec<f64> = (0..points.nrows())
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .map(|(i, j)| points[(i, j)])
+        .collect();
+    let (labels, _) = kmeans(&flat, n, k, params.kmeans_restarts, params.seed);
+    // 4. Medians, scaled to sum 1.
+    let mut consensus = Mat::<f64>::zeros(k, n);
+    for c in 0..k {
+        let members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+        for j in 0..n {
+            let mut v: Vec<f64> = members.iter().map(|&i| points[(i, j)]).collect();
+            consensus[(c, j)] = median(&mut v);
+        }
+        let total: f64 = consensus.row(c).iter().sum();
+        if total > 0.0 {
+            for j in 0..n {
+                consensus[(c, j)] /= total;
+            }
+        }
+    }
+    // 5. Stability.
+    let stability = silhouette(&distances(&points), &labels, k);
+    // 6. Usages by NNLS with the spectra fixed: min ‖Y − HW‖ over H ≥ 0, row by row.
+    let wwt = a_b(consensus.as_ref(), consensus.transpose());
+    let ywt = y.times_wt(consensus.as_ref());
+    let usage = nnls_robust(&wwt, ywt.transpose(), None)?
+        .transpose()
+        .to_owned();
+    let hth = a_b(usage.transpose(), usage.as_ref());
+    let fit = dot(usage.as_ref(), ywt.as_ref());
+    let model = dot(hth.as_ref(), wwt.as_ref());
+    let error = (y.frob_sq() - 2.0 * fit + model).max(0.0);
+    Ok(Consensus {
+        spectra: consensus,
+        usage,
+        stability,
+        error,
+        kept,
+        labels,
+        points,
+    })
+}
+
+/// The median of `v` (the mean of the two middle values for an even count; 0 when empty).
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let h = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[h]
+    } else {
+        0.5 * (v[h - 1] + v[h])
+    }
+}
+
+/// A whole consensus run: replicates at every rank of `ks`, then each rank's consensus.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsensusJob {
+    pub ks: Vec<usize>,
+    pub replicates: usize,
+    /// The replicates' solver and its settings (the rank is each k's); cNMF's: HALS (its
+    /// coordinate descent) under the violation rule, tol 1e-4, 1000 iterations, random starts.
+    pub method: crate::nmf::NmfMethod,
+    pub params: crate::nmf::NmfParams,
+    pub consensus: ConsensusParams,
+    /// Replicate r of rank k starts from seed `seed + 1000·k + r`.
+    pub seed: u64,
+}
+
+impl Default for ConsensusJob {
+    fn default() -> Self {
+        let mut params = crate::nmf::NmfParams::new(0);
+        params.stop = crate::nmf::NmfStop::Violation;
+        params.tol = 1e-4;
+        params.max_iter = 1000;
+        Self {
+            ks: Vec::new(),
+            replicates: 100,
+            method: crate::nmf::NmfMethod::Hals,
+            params,
+            consensus: ConsensusParams::default(),
+            seed: 0,
+        }
+    }
+}
+
+/// Runs `job` on Y: per k of `job.ks` (in order), its consensus.
+pub fn consensus_nmf(y: NmfData<'_>, job: &ConsensusJob) -> Result<Vec<Consensus>> {
+    if job.ks.is_empty() {
+        return Err(param("ks", "give at least one rank"));
+    }
+    job.ks
+        .iter()
+        .map(|&k| {
+            let mut p = job.params.clone();
+            p.rank = k;
+            let seed = job.seed.wrapping_add(1000u64.wrapping_mul(k as u64));
+            let pooled = replicate_spectra(y, job.method, &p, job.replicates, seed)?;
+            consensus(y, &pooled, k, &job.consensus)
+        })
+        .collect()
+}
+
+/// The spectra (W, k × n each) of `replicates` fits of Y at rank `params.rank` by `method`,
+/// replicate r from a random start with seed `seed + r` (and solver seed the same), pooled
+/// R·k × n in replicate order. Replicates run on the thread pool, each as it would alone: the
+/// same replicate gives the same bits whatever the others (tested).
+pub fn replicate_spectra(
+    y: NmfData<'_>,
+    method: crate::nmf::NmfMethod,
+    params: &crate::nmf::NmfParams,
+    replicates: usize,
+    seed: u64,
+) -> Result<Mat<f64>> {
+    if replicates == 0 {
+        return Err(param("replicates", "must be at least 1"));
+    }
+    let k = params.rank;
+    let fits: Vec<Result<Mat<f64>>> = (0..replicates)
+        .into_par_iter()
+        .map(|r| {
+            let s = seed.wrapping_add(r as u64);
+            let (h0, w0) = crate::nmf::nmf_start(y, k, crate::nmf::NmfInit::Random, s)?;
+            let mut p = params.clone();
+            p.seed = s;
+            Ok(crate::nmf::nmf_from(method, y, &p, h0, w0)?.w)
+        })
+        .collect();
+    let n = y.ncols();
+    let mut pooled = Mat::zeros(replicates * k, n);
+    for (r, w) in fits.into_iter().enumerate() {
+        let w = w?;
+        for l in 0..k {
+            for j in 0..n {
+                pooled[(r * k + l, j)] = w[(l, j)];
+            }
+        }
+    }
+    Ok(pooled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::uniform;
+    use crate::nmf::{NmfMethod, NmfParams, NmfStop};
+
+    /// Y = usage·programs + noise with `k` programs of disjoint-ish support.
+    fn planted(m: usize, n: usize, k: usize, seed: u64) -> (Mat<f64>, Mat<f64>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let programs = Mat::from_fn(k, n, |l, j| {
+            if j % k == l {
+                1.0 + rng.random::<f64>()
+            } else {
+                0.05 * rng.random::<f64>()
+            }
+        });
+        let usage = Mat::from_fn(m, k, |_, _| {
+            let u: f64 = rng.random();
+            if u < 0.5 {
+                0.0
+            } else {
+                u
+            }
+        });
+        let noise = uniform(m, n, 0.05, &mut rng);
+        (&usage * &programs + noise, programs)
+    }
+
+    fn corr(a: &[f64], b: &[f64]) -> f64 {
+        let (ma, mb) = (
+            a.iter().sum::<f64>() / a.len() as f64,
+            b.iter().sum::<f64>() / b.len() as f64,
+        );
+        let (mut s, mut sa, mut sb) = (0.0, 0.0, 0.0);
+        for (x, y) in a.iter().zip(b) {
+            s += (x - ma) * (y - mb);
+            sa += (x - ma) * (x - ma);
+            sb += (y - mb) * (y - mb);
+        }
+        s / (sa * sb).sqrt()
+    }
+
+    #[test]
+    fn the_consensus_recovers_planted_programs_and_is_stable_at_the_true_k() {
+        let (m, n, k) = (150, 40, 4);
+        let (y, programs) = planted(m, n, k, 3);
+        let mut p = NmfParams::new(k);
+        p.stop = NmfStop::Violation;
+        p.tol = 1e-4;
+        p.max_iter = 1000;
+        let pooled = replicate_spectra(y.as_ref().into(), NmfMethod::Hals, &p, 12, 7).unwrap();
+        assert_eq!(pooled.shape(), (12 * k, n));
+        let c = consensus(y.as_ref().into(), &pooled, k, &ConsensusParams::default()).unwrap();
+        for l in 0..k {
+            let truth: Vec<f64> = programs.row(l).iter().copied().collect();
+            let best = (0..k)
+                .map(|c2| {
+                    corr(
+                        &truth,
+                        &c.spectra.row(c2).iter().copied().collect::<Vec<_>>(),
+                    )
+                })
+                .fold(f64::MIN, f64::max);
+            assert!(best > 0.99, "program {l}: best correlation {best}");
+            let s: f64 = c.spectra.row(l).iter().sum();
+            assert!((s - 1.0).abs() < 1e-12);
+        }
+        assert!(c.stability > 0.8, "{}", c.stability);
+        assert!(c
+            .usage
+            .as_ref()
+            .col_iter()
+            .all(|col| col.iter().all(|&v| v >= 0.0)));
+        let direct = (&y - &c.usage * &c.spectra).squared_norm_l2();
+        assert!(
+            (c.error - direct).abs() <= 1e-8 * direct,
+            "{} vs {direct}",
+            c.error
+        );
+        // Too many clusters split programs: less stable.
+        let mut p6 = p.clone();
+        p6.rank = 6;
+        let pooled6 = replicate_spectra(y.as_ref().into(), NmfMethod::Hals, &p6, 12, 7).unwrap();
+        let c6 = consensus(y.as_ref().into(), &pooled6, 6, &ConsensusParams::default()).unwrap();
+        assert!(
+            c6.stability < c.stability,
+            "{} vs {}",
+            c6.stability,
+            c.stability
+        );
+    }
+
+    #[test]
+    fn a_replicate_is_the_same_alone_or_among_others() {
+        let (y, _) = planted(60, 20, 3, 1);
+        let mut p = NmfParams::new(3);
+        p.stop = NmfStop::Violation;
+        let all = replicate_spectra(y.as_ref().into(), NmfMethod::Hals, &p, 5, 10).unwrap();
+        let third = replicate_spectra(y.as_ref().into(), NmfMethod::Hals, &p, 1, 12).unwrap();
+        for l in 0..3 {
+            for j in 0..20 {
+                assert_eq!(all[(2 * 3 + l, j)].to_bits(), third[(l, j)].to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn the_density_filter_drops_an_outlier_and_the_silhouette_is_the_definition() {
+        // Two tight groups of 10 unit vectors in ℝ³ and one stray.
+        let mut rng = StdRng::seed_from_u64(2);
+        let mut rows: Vec<[f64; 3]> = Vec::new();
+        for g in 0..2 {
+            for _ in 0..10 {
+                let e = 0.01 * rng.random::<f64>();
+                rows.push(if g == 0 { [1.0, e, 0.0] } else { [0.0, e, 1.0] });
+            }
+        }
+        rows.push([0.0, 1.0, 0.0]);
+        // As 21 "replicates" of rank 1 is not a pooled layout of rank 2: use 1 component each
+        // of 21 replicates at k = 1 for the filter, then check the clustering of the rest.
+        let spectra = Mat::from_fn(21, 3, |i, j| rows[i][j]);
+        let y = Mat::from_fn(4, 3, |i, j| (i + j) as f64 + 1.0);
+        let params = ConsensusParams {
+            local_neighborhood_size: 0.3,
+            ..Default::default()
+        };
+        let c = consensus(y.as_ref().into(), &spectra, 1, &params).unwrap();
+        assert_eq!(c.kept.iter().filter(|&&k| !k).count(), 1);
+        assert!(!c.kept[20]);
+        // Silhouette against a direct evaluation of its definition, on the kept points.
+        let points = &c.points;
+        let labels: Vec<usize> = (0..points.nrows())
+            .map(|i| usize::from(points[(i, 2)] > 0.5))
+            .collect();
+        let d = distances(points);
+        let s = silhouette(&d, &labels, 2);
+        let mut want = 0.0;
+        for i in 0..20 {
+            let dist = |j: usize| {
+                dist2(
+                    &points.row(i).iter().copied().collect::<Vec<_>>(),
+                    &points.row(j).iter().copied().collect::<Vec<_>>(),
+                )
+                .sqrt()
+            };
+            let same: Vec<usize> = (0..20)
+                .filter(|&j| j != i && labels[j] == labels[i])
+                .collect();
+            let other: Vec<usize> = (0..20).filter(|&j| labels[j] != labels[i]).collect();
+            let a = same.iter().map(|&j| dist(j)).sum::<f64>() / same.len() as f64;
+            let b = other.iter().map(|&j| dist(j)).sum::<f64>() / other.len() as f64;
+            want += (b - a) / a.max(b);
+        }
+        assert!((s - want / 20.0).abs() < 1e-9, "{s} vs {}", want / 20.0);
+        let flat: Vec<f64> = (0..20)
+            .flat_map(|i| points.row(i).iter().copied().collect::<Vec<_>>())
+            .collect();
+        let (km, _) = kmeans(&flat, 3, 2, 5, 0);
+        assert!((0..20).all(|i| (km[i] == km[0]) == (labels[i] == labels[0])));
+    }
+}

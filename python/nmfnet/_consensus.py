@@ -1,0 +1,167 @@
+"""ConsensusNMF: cNMF's consensus of many NMF replicates over several ranks."""
+
+import json
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+
+from . import _core
+from ._common import seed_of
+
+
+class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Consensus NMF (Kotliar et al., eLife 2019): ``n_replicates`` NMF fits of X ≈ W·H at
+    every rank of ``ks`` from random starts, each rank's components pooled, L2-normalised,
+    filtered by local density, clustered by k-means into k programs whose medians (scaled to
+    sum 1) are the consensus spectra; the usages are refitted by NNLS against them.
+
+    The replicates and the consensus run in nmfnet's Rust core, replicates in parallel; a
+    replicate gives the same bits whether it runs alone or among others.
+
+    Parameters
+    ----------
+    ks : iterable of int, default=range(5, 11)
+        The ranks compared.
+    n_replicates : int, default=100
+    beta_loss : 'frobenius' or 'kullback-leibler', default='frobenius'
+        Frobenius: HALS (scikit-learn's coordinate descent, cNMF's solver) under the violation
+        rule; Kullback–Leibler: nmfnet's KL coordinate descent ('ccd') under the divergence rule.
+    density_threshold : float, default=0.5
+        Spectra whose mean distance to their nearest neighbours exceeds it are dropped as
+        outliers (2 keeps every one: unit vectors lie within 2 of each other).
+    local_neighborhood_size : float in (0, 1], default=0.3
+        Those neighbours as a share of n_replicates.
+    k : int or None, default=None
+        The rank whose consensus ``components_``, ``transform`` and ``fit_transform`` use;
+        None: the most stable of ``ks``.
+    tol : float, default=1e-4
+    max_iter : int, default=1000
+    random_state : int, RandomState instance or None, default=None
+
+    Attributes
+    ----------
+    consensus_ : dict k → ndarray (k, n_features), the consensus spectra (rows sum to 1)
+    usage_ : dict k → ndarray (n_samples, k), the usages refitted against them
+    stability_ : dict k → float, the silhouette of the clustering of the replicates' spectra
+    error_ : dict k → float, ‖X − usage·consensus‖²_F
+    kept_ : dict k → bool ndarray (n_replicates·k,), the spectra the density filter kept
+    labels_ : dict k → int ndarray, the cluster of each kept spectrum
+    k_ : int, the rank chosen (``k``, or the most stable)
+    components_ : ndarray (k_, n_features), ``consensus_[k_]``
+    """
+
+    _parameter_constraints = {
+        "ks": ["array-like"],
+        "n_replicates": [Interval(Integral, 1, None, closed="left")],
+        "beta_loss": [StrOptions({"frobenius", "kullback-leibler"})],
+        "density_threshold": [Interval(Real, 0, None, closed="neither")],
+        "local_neighborhood_size": [Interval(Real, 0, 1, closed="right")],
+        "k": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        ks=range(5, 11),
+        *,
+        n_replicates=100,
+        beta_loss="frobenius",
+        density_threshold=0.5,
+        local_neighborhood_size=0.3,
+        k=None,
+        tol=1e-4,
+        max_iter=1000,
+        random_state=None,
+    ):
+        self.ks = ks
+        self.n_replicates = n_replicates
+        self.beta_loss = beta_loss
+        self.density_threshold = density_threshold
+        self.local_neighborhood_size = local_neighborhood_size
+        self.k = k
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        return tags
+
+    def _job(self, ks, n_features):
+        kl = self.beta_loss == "kullback-leibler"
+        return json.dumps(
+            {
+                "ks": ks,
+                "replicates": int(self.n_replicates),
+                "method": "ccd" if kl else "hals",
+                "params": {
+                    "rank": 0,
+                    "max_iter": int(self.max_iter),
+                    "tol": float(self.tol),
+                    "stop": "divergence" if kl else "violation",
+                    "beta_loss": 1.0 if kl else 2.0,
+                },
+                "consensus": {
+                    "density_threshold": float(self.density_threshold),
+                    "local_neighborhood_size": float(self.local_neighborhood_size),
+                },
+                "seed": seed_of(self.random_state),
+            }
+        )
+
+    def fit(self, X, y=None):
+        self._validate_params()
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=True)
+        check_non_negative(X, "ConsensusNMF (input X)")
+        ks = sorted({int(k) for k in self.ks})
+        if not ks or ks[0] < 1:
+            raise ValueError(f"ks must hold ranks ≥ 1, got {list(self.ks)!r}")
+        if self.k is not None and self.k not in ks:
+            raise ValueError(f"k = {self.k} is not one of ks = {ks}")
+        job = self._job(ks, X.shape[1])
+        if sp.issparse(X):
+            Xs = sp.csr_matrix(X)
+            Xs.sort_indices()
+            out = _core.consensus_nmf(
+                job, None, Xs.shape, Xs.indptr.astype(np.int64), Xs.indices.astype(np.int64), Xs.data
+            )
+        else:
+            out = _core.consensus_nmf(job, np.asarray(X, dtype=np.float64))
+        self.consensus_, self.usage_, self.stability_, self.error_ = {}, {}, {}, {}
+        self.kept_, self.labels_, self.points_ = {}, {}, {}
+        for k, (spectra, usage, stability, error, kept, labels, points) in zip(ks, out):
+            self.consensus_[k] = spectra
+            self.usage_[k] = usage
+            self.stability_[k] = float(stability)
+            self.error_[k] = float(error)
+            self.kept_[k] = np.asarray(kept, dtype=bool)
+            self.labels_[k] = np.asarray(labels, dtype=np.int64)
+            self.points_[k] = points
+        self.k_ = self.k if self.k is not None else max(ks, key=lambda k: self.stability_[k])
+        self.components_ = self.consensus_[self.k_]
+        self._n_features_out = self.k_
+        return self
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).usage_[self.k_]
+
+    def transform(self, X):
+        """Usages of new samples: NNLS of each row against ``components_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
+        check_non_negative(X, "ConsensusNMF.transform (input X)")
+        if sp.issparse(X):
+            Xs = sp.csr_matrix(X)
+            Xs.sort_indices()
+            return _core.transform_csr(
+                self.components_, Xs.shape, Xs.indptr.astype(np.int64), Xs.indices.astype(np.int64), Xs.data
+            )
+        return _core.transform(self.components_, np.ascontiguousarray(X))

@@ -1,0 +1,79 @@
+"""ConsensusNMF against an independent reference of cNMF's consensus step
+(bench/python/cnmf_consensus.py: numpy, SciPy's NNLS, scikit-learn's KMeans and silhouette),
+on the replicates nmfnet ran; and the properties of the whole run (planted programs found,
+the true k the most stable, seeds, sparse = dense)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.metrics import adjusted_rand_score
+
+from nmfnet import ConsensusNMF
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "python"))
+from cnmf_consensus import cnmf_consensus, local_density  # noqa: E402
+
+
+def planted(m=300, n=80, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    P = np.where(np.arange(n)[None, :] % k == np.arange(k)[:, None], 1 + rng.random((k, n)), 0.05 * rng.random((k, n)))
+    U = rng.random((m, k)) * (rng.random((m, k)) < 0.5)
+    return U @ P + 0.05 * rng.random((m, n)), P
+
+
+def best_correlations(truth, found):
+    C = np.corrcoef(np.vstack([truth, found]))[: len(truth), len(truth):]
+    return C.max(axis=1)
+
+
+def test_the_consensus_is_cnmfs_step_on_the_same_replicates():
+    X, _ = planted()
+    k, R = 4, 20
+    # threshold 2 keeps every spectrum: points_ are then all the pooled unit spectra.
+    full = ConsensusNMF(ks=[k], n_replicates=R, density_threshold=2.0, random_state=3).fit(X)
+    points = full.points_[k]
+    assert points.shape == (R * k, X.shape[1]) and full.kept_[k].all()
+    ref = cnmf_consensus(X, points, k, threshold=2.0)
+    assert adjusted_rand_score(ref["labels"], full.labels_[k]) == 1.0
+    # With nmfnet's labels, every later step is the reference's to rounding.
+    mine = cnmf_consensus(X, points, k, threshold=2.0, labels=full.labels_[k])
+    np.testing.assert_allclose(full.consensus_[k], mine["spectra"], rtol=1e-12, atol=1e-15)
+    assert full.stability_[k] == pytest.approx(mine["stability"], rel=1e-9)
+    np.testing.assert_allclose(full.usage_[k], mine["usage"], rtol=1e-6, atol=1e-8)
+    assert full.error_[k] == pytest.approx(mine["error"], rel=1e-8)
+    # The density filter, on the same replicates (same seed), drops what the reference drops.
+    # A threshold midway between two distinct densities near their median splits them, far
+    # from any density (the two sides compute distances differently, to rounding).
+    d = np.sort(local_density(points, R, 0.3))
+    i = next(i for i in range(len(d) // 2, len(d) - 1) if d[i + 1] - d[i] > 1e-9)
+    threshold = float(d[i] + d[i + 1]) / 2
+    tight = ConsensusNMF(ks=[k], n_replicates=R, density_threshold=threshold, random_state=3).fit(X)
+    ref_tight = cnmf_consensus(X, points, k, threshold=threshold)
+    np.testing.assert_array_equal(tight.kept_[k], ref_tight["kept"])
+    assert 0 < (~tight.kept_[k]).sum() < R * k
+
+
+def test_planted_programs_are_found_and_the_true_k_is_the_most_stable():
+    X, P = planted(seed=1)
+    c = ConsensusNMF(ks=[3, 4, 5, 6], n_replicates=20, random_state=0).fit(X)
+    assert c.k_ == 4
+    assert best_correlations(P, c.components_).min() > 0.99
+    assert c.fit_transform(X).shape == (X.shape[0], 4)
+    np.testing.assert_allclose(c.transform(X), c.usage_[4], rtol=1e-6, atol=1e-8)
+    again = ConsensusNMF(ks=[3, 4, 5, 6], n_replicates=20, random_state=0).fit(X)
+    np.testing.assert_array_equal(again.components_, c.components_)
+    s = ConsensusNMF(ks=[4], n_replicates=20, random_state=0).fit(sp.csr_matrix(X))
+    np.testing.assert_allclose(s.components_, c.consensus_[4], rtol=1e-6, atol=1e-9)
+
+
+def test_bad_settings_are_value_errors():
+    X, _ = planted(m=40, n=20)
+    with pytest.raises(ValueError, match="k = 7 is not one of"):
+        ConsensusNMF(ks=[3, 4], k=7, n_replicates=3).fit(X)
+    with pytest.raises(ValueError, match="density_threshold"):
+        ConsensusNMF(ks=[3], n_replicates=3, density_threshold=1e-9).fit(X)
+    with pytest.raises(ValueError):
+        ConsensusNMF(ks=[3], n_replicates=0).fit(X)
