@@ -12,6 +12,7 @@
 
 pub mod allocator;
 pub mod cluster;
+pub mod consensus;
 pub mod data;
 pub mod gan;
 pub mod job;

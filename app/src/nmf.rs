@@ -211,7 +211,7 @@ impl Held<'_> {
 /// A sparse matrix file as the solvers' f64 sparse Y, its memory at rank `k` checked before
 /// the claimed shape is allocated (the columns' pointers are n + 1, whatever the entries); its
 /// stored NaN entries are missing: pushed to `missing` and held as stored zeros.
-fn read_sparse(
+pub(crate) fn read_sparse(
     path: &std::path::Path,
     k: usize,
     missing: &mut Vec<(usize, usize)>,

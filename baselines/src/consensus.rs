@@ -11,6 +11,10 @@
 //! 5. stability: the silhouette of that clustering (Euclidean), in [−1, 1];
 //! 6. usages H refitted by NNLS against the consensus spectra (W fixed), and the error
 //!    ‖Y − HW‖²_F of that refit.
+//!
+//! The stability and the error reported for a k are cNMF's K-selection statistics: steps 3–6
+//! on every spectrum (no density filter, cNMF's threshold 2), as its `k_selection_plot` has
+//! them; the spectra and usages are those of the filtered clustering.
 
 use crate::data::NmfData;
 use crate::error::{param, Result, SolverError};
@@ -54,9 +58,9 @@ pub struct Consensus {
     pub spectra: Mat<f64>,
     /// Usages refitted against them, m × k (NNLS, W fixed).
     pub usage: Mat<f64>,
-    /// Silhouette of the k-means clustering of the kept spectra.
+    /// Silhouette of the k-means clustering of every spectrum (cNMF's K-selection statistic).
     pub stability: f64,
-    /// ‖Y − usage·spectra‖²_F.
+    /// ‖Y − usage·spectra‖²_F of that clustering's consensus (cNMF's prediction error).
     pub error: f64,
     /// Per pooled spectrum (replicate r's component l at r·k + l): whether the density filter
     /// kept it.
@@ -291,6 +295,41 @@ pub fn consensus(
         ));
     }
     let points = Mat::from_fn(rows.len(), n, |i, j| unit[(rows[i], j)]);
+    let clustered = cluster(y, &points, k, params)?;
+    // cNMF's K-selection statistics are those of every spectrum (its density threshold 2).
+    let (stability, error) = if rows.len() == pooled {
+        (clustered.stability, clustered.error)
+    } else {
+        let all = cluster(y, &unit, k, params)?;
+        (all.stability, all.error)
+    };
+    Ok(Consensus {
+        spectra: clustered.spectra,
+        usage: clustered.usage,
+        stability,
+        error,
+        kept,
+        labels: clustered.labels,
+        points,
+    })
+}
+
+/// Steps 3 to 6 on the unit spectra `points`.
+struct Clustered {
+    spectra: Mat<f64>,
+    usage: Mat<f64>,
+    stability: f64,
+    error: f64,
+    labels: Vec<usize>,
+}
+
+fn cluster(
+    y: NmfData<'_>,
+    points: &Mat<f64>,
+    k: usize,
+    params: &ConsensusParams,
+) -> Result<Clustered> {
+    let n = points.ncols();
     // 3. k-means.
     let flat: Vec<f64> = (0..points.nrows())
         .flat_map(|i| (0..n).map(move |j| (i, j)))
@@ -298,25 +337,25 @@ pub fn consensus(
         .collect();
     let (labels, _) = kmeans(&flat, n, k, params.kmeans_restarts, params.seed);
     // 4. Medians, scaled to sum 1.
-    let mut consensus = Mat::<f64>::zeros(k, n);
+    let mut spectra = Mat::<f64>::zeros(k, n);
     for c in 0..k {
         let members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
         for j in 0..n {
             let mut v: Vec<f64> = members.iter().map(|&i| points[(i, j)]).collect();
-            consensus[(c, j)] = median(&mut v);
+            spectra[(c, j)] = median(&mut v);
         }
-        let total: f64 = consensus.row(c).iter().sum();
+        let total: f64 = spectra.row(c).iter().sum();
         if total > 0.0 {
             for j in 0..n {
-                consensus[(c, j)] /= total;
+                spectra[(c, j)] /= total;
             }
         }
     }
     // 5. Stability.
-    let stability = silhouette(&distances(&points), &labels, k);
+    let stability = silhouette(&distances(points), &labels, k);
     // 6. Usages by NNLS with the spectra fixed: min ‖Y − HW‖ over H ≥ 0, row by row.
-    let wwt = a_b(consensus.as_ref(), consensus.transpose());
-    let ywt = y.times_wt(consensus.as_ref());
+    let wwt = a_b(spectra.as_ref(), spectra.transpose());
+    let ywt = y.times_wt(spectra.as_ref());
     let usage = nnls_robust(&wwt, ywt.transpose(), None)?
         .transpose()
         .to_owned();
@@ -324,14 +363,12 @@ pub fn consensus(
     let fit = dot(usage.as_ref(), ywt.as_ref());
     let model = dot(hth.as_ref(), wwt.as_ref());
     let error = (y.frob_sq() - 2.0 * fit + model).max(0.0);
-    Ok(Consensus {
-        spectra: consensus,
+    Ok(Clustered {
+        spectra,
         usage,
         stability,
         error,
-        kept,
         labels,
-        points,
     })
 }
 
@@ -409,6 +446,18 @@ pub fn replicate_spectra(
     replicates: usize,
     seed: u64,
 ) -> Result<Mat<f64>> {
+    replicate_spectra_with(y, method, params, replicates, seed, &|| {})
+}
+
+/// [`replicate_spectra`], calling `done` after each replicate (for a progress bar).
+pub fn replicate_spectra_with(
+    y: NmfData<'_>,
+    method: crate::nmf::NmfMethod,
+    params: &crate::nmf::NmfParams,
+    replicates: usize,
+    seed: u64,
+    done: &(dyn Fn() + Sync),
+) -> Result<Mat<f64>> {
     if replicates == 0 {
         return Err(param("replicates", "must be at least 1"));
     }
@@ -420,7 +469,9 @@ pub fn replicate_spectra(
             let (h0, w0) = crate::nmf::nmf_start(y, k, crate::nmf::NmfInit::Random, s)?;
             let mut p = params.clone();
             p.seed = s;
-            Ok(crate::nmf::nmf_from(method, y, &p, h0, w0)?.w)
+            let w = crate::nmf::nmf_from(method, y, &p, h0, w0)?.w;
+            done();
+            Ok(w)
         })
         .collect();
     let n = y.ncols();

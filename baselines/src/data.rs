@@ -96,6 +96,14 @@ impl SparseMatrix {
         })
     }
 
+    /// The stored entries (row, column, value), row by row.
+    pub fn entries(&self) -> impl Iterator<Item = (usize, usize, f64)> + '_ {
+        let c = &self.rows;
+        (0..self.nrows).flat_map(move |i| {
+            (c.indptr[i]..c.indptr[i + 1]).map(move |e| (i, c.indices[e], c.values[e]))
+        })
+    }
+
     /// The nonzero entries of a dense matrix (tests and references).
     pub fn from_dense(y: MatRef<'_, f64>) -> Result<Self> {
         let (mut indptr, mut indices, mut values) = (vec![0], Vec::new(), Vec::new());

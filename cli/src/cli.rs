@@ -2,7 +2,7 @@
 
 use crate::commands::data::DataCommand;
 use crate::commands::reproduce::ReproduceCommand;
-use crate::commands::{cluster, data, gan, nmf, reproduce};
+use crate::commands::{cluster, consensus, data, gan, nmf, reproduce};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -37,6 +37,14 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum NmfCommand {
+    /// Consensus NMF (cNMF's algorithm): many replicates at each rank of --ks, their
+    /// components clustered into consensus programs; per rank the stability and the error
+    /// (k_selection.svg/png), a clustergram, spectra and usages.
+    Consensus(consensus::ConsensusArgs),
+}
+
+#[derive(Subcommand, Debug)]
 pub enum GanCommand {
     /// Train on class-balanced groups of 40 images; reports ε on the last training groups and
     /// on the fixed test groups; checkpoints in --out.
@@ -61,7 +69,10 @@ pub enum GanCommand {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Cluster(a) => cluster::run(a),
-        Command::Nmf(a) => nmf::run(a),
+        Command::Nmf(a) => match &a.command {
+            Some(NmfCommand::Consensus(c)) => consensus::run(c),
+            None => nmf::run(a),
+        },
         Command::Gan(GanCommand::Train(a)) => gan::train(a),
         Command::Gan(GanCommand::Eval(a)) => gan::eval(a),
         Command::Gan(GanCommand::Factorize(a)) => gan::factorize(a),

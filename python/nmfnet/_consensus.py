@@ -46,8 +46,10 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     ----------
     consensus_ : dict k → ndarray (k, n_features), the consensus spectra (rows sum to 1)
     usage_ : dict k → ndarray (n_samples, k), the usages refitted against them
-    stability_ : dict k → float, the silhouette of the clustering of the replicates' spectra
-    error_ : dict k → float, ‖X − usage·consensus‖²_F
+    stability_ : dict k → float, the silhouette of the k-means clustering of every replicate
+        spectrum (cNMF's K-selection statistic: no density filter)
+    error_ : dict k → float, ‖X − usage·consensus‖²_F of that clustering's consensus (cNMF's
+        prediction error)
     kept_ : dict k → bool ndarray (n_replicates·k,), the spectra the density filter kept
     labels_ : dict k → int ndarray, the cluster of each kept spectrum
     k_ : int, the rank chosen (``k``, or the most stable)

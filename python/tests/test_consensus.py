@@ -54,6 +54,12 @@ def test_the_consensus_is_cnmfs_step_on_the_same_replicates():
     ref_tight = cnmf_consensus(X, points, k, threshold=threshold)
     np.testing.assert_array_equal(tight.kept_[k], ref_tight["kept"])
     assert 0 < (~tight.kept_[k]).sum() < R * k
+    assert adjusted_rand_score(ref_tight["labels"], tight.labels_[k]) == 1.0
+    mine_tight = cnmf_consensus(X, points, k, threshold=threshold, labels=tight.labels_[k])
+    np.testing.assert_allclose(tight.consensus_[k], mine_tight["spectra"], rtol=1e-12, atol=1e-15)
+    # The K-selection statistics are cNMF's: those of every spectrum, whatever the threshold.
+    assert tight.stability_[k] == full.stability_[k]
+    assert tight.error_[k] == full.error_[k]
 
 
 def test_planted_programs_are_found_and_the_true_k_is_the_most_stable():

@@ -10,6 +10,7 @@
 //! * [`ell`]: the sparse product kept on the device (sliced ELL), for GPU backends.
 //! * [`config`]: hyper-parameters: the label-free defaults and the paper's settings.
 //! * [`backend`]: the backend traits training needs (both custom ops, autodiff on top).
+//! * [`nmf_batch`]: R plain NMFs of one matrix advanced together (consensus NMF's replicates).
 
 pub mod backend;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod inverse;
 pub mod loss;
 pub mod model;
+pub mod nmf_batch;
 pub mod norms;
 pub mod similarity;
 

@@ -57,7 +57,8 @@ macro_rules! on_ndarray_f64 {
 }
 
 /// Every backend case of `tests/common/`, instantiated with one of the `on_*` macros above;
-/// the test binary declares the modules `inverse_cases`, `net_cases` and `gan_cases`.
+/// the test binary declares the modules `inverse_cases`, `net_cases`, `nmf_batch_cases` and
+/// `gan_cases`.
 #[macro_export]
 macro_rules! all_cases {
     ($on:ident) => {
@@ -81,6 +82,13 @@ macro_rules! all_cases {
                 lambda_projection,
                 sparse_matches_dense,
                 device_sparse_product_matches_host,
+            );
+        }
+        mod nmf_batch {
+            use super::nmf_batch_cases::*;
+            $crate::$on!(
+                batch_replicates_equal_replicates_alone,
+                batch_follows_the_host_solvers,
             );
         }
         mod gan {

@@ -6,5 +6,7 @@ mod gan_cases;
 mod inverse_cases;
 #[path = "common/net_cases.rs"]
 mod net_cases;
+#[path = "common/nmf_batch_cases.rs"]
+mod nmf_batch_cases;
 
 nmfnet_tests::all_cases!(on_flex);

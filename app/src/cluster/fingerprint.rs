@@ -63,7 +63,7 @@ fn comparable(job: &ClusterJob) -> Value {
 }
 
 /// The first place where `a` and `b` differ, as a path of fields and the two values there.
-fn first_difference(a: &Value, b: &Value, at: &str) -> Option<(String, String, String)> {
+pub(crate) fn first_difference(a: &Value, b: &Value, at: &str) -> Option<(String, String, String)> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();

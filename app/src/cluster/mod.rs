@@ -8,7 +8,7 @@
 //! `job.json` beside the summary.
 
 mod classical;
-mod fingerprint;
+pub(crate) mod fingerprint;
 mod input;
 mod job;
 mod memory;

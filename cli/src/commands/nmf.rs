@@ -29,8 +29,14 @@ pub enum NmfStopArg {
 }
 
 #[derive(Args, Debug)]
-#[command(group(ArgGroup::new("spec").multiple(true)))]
+#[command(
+    group(ArgGroup::new("spec").multiple(true)),
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct NmfArgs {
+    #[command(subcommand)]
+    pub command: Option<crate::cli::NmfCommand>,
     /// Run the job in FILE (the `job.json` of an earlier run, or one written by hand; `-`:
     /// standard input). Only --out, --overwrite, --quiet and --json may be given beside it.
     #[arg(long, value_name = "FILE", conflicts_with = "spec")]

@@ -204,6 +204,29 @@ pub fn npy_bytes_f32(m: &Dense) -> Vec<u8> {
     buf
 }
 
+/// `.npy` bytes of a `rows × cols` row-major `f64` matrix.
+pub fn npy_bytes_f64(rows: usize, cols: usize, values: &[f64]) -> Vec<u8> {
+    assert_eq!(values.len(), rows * cols, "a {rows} × {cols} matrix");
+    let mut buf = Vec::new();
+    {
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[rows as u64, cols as u64])
+            .writer(&mut buf)
+            .begin_nd()
+            .expect("writing to memory cannot fail");
+        w.extend(values.iter().copied())
+            .expect("writing to memory cannot fail");
+        w.finish().expect("writing to memory cannot fail");
+    }
+    buf
+}
+
+/// Writes a row-major `f64` matrix as `.npy` (float64), atomically.
+pub fn write_npy_f64(path: &Path, rows: usize, cols: usize, values: &[f64]) -> Result<()> {
+    atomic_write(path, &npy_bytes_f64(rows, cols, values))
+}
+
 /// `.npy` bytes of a 1-D `i64` vector.
 pub fn npy_bytes_labels(labels: &[usize]) -> Vec<u8> {
     let mut buf = Vec::new();

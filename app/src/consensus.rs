@@ -1,0 +1,607 @@
+//! Consensus NMF (`nmfnet nmf consensus`, `nmfnet.ConsensusNMF`): the replicates of every
+//! rank on one of two engines, then cNMF's consensus (`nmfnet_baselines::consensus`).
+//!
+//! * `host`: the f64 solvers of `baselines`, replicates on the thread pool (one replicate per
+//!   task, each as it would run alone);
+//! * `batched`: all replicates of a rank as one tensor program on a Burn backend
+//!   (`symnmf_burn::nmf_batch`; f32; `--backend wgpu` runs it on a GPU), from the same random
+//!   starts as the host engine.
+//!
+//! `auto` takes the host engine on a CPU backend and the batched one on wgpu: measured on the
+//! 2-core EPYC (results/bench/consensus.md), the host engine is the faster there.
+
+use anyhow::{bail, Context};
+use faer::Mat;
+use nmfnet_baselines::consensus::{consensus, replicate_spectra, Consensus, ConsensusJob};
+use nmfnet_baselines::data::NmfData;
+use nmfnet_baselines::nmf::{nmf_start, NmfInit, NmfMethod, NmfStop};
+use nmfnet_train::runtime::backend::{dispatch, BackendJob};
+use serde::{Deserialize, Serialize};
+use symnmf_burn::nmf_batch::{nmf_batch, BatchMethod, BatchParams};
+use symnmf_burn::SymNmfAutodiffBackend;
+
+use crate::BackendKind;
+
+/// Where the replicates run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// Host on a CPU backend, batched on wgpu.
+    #[default]
+    Auto,
+    Host,
+    Batched,
+}
+
+/// A consensus run: the replicates' and the consensus' settings, and where to run them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsensusRun {
+    pub job: ConsensusJob,
+    pub engine: Engine,
+    /// The backend of the batched engine.
+    pub backend: BackendKind,
+}
+
+impl ConsensusRun {
+    /// The engine `auto` stands for.
+    pub fn engine(&self) -> Engine {
+        match self.engine {
+            Engine::Auto if self.backend.resolve() == BackendKind::Wgpu => Engine::Batched,
+            Engine::Auto => Engine::Host,
+            e => e,
+        }
+    }
+}
+
+/// The batched engine's update for the job's solver, or why it has none.
+fn batch_method(job: &ConsensusJob) -> anyhow::Result<BatchMethod> {
+    let p = &job.params;
+    if p.beta_loss != 2.0 || p.alpha_h != 0.0 || p.alpha_w != 0.0 {
+        bail!("the batched engine fits the Frobenius norm without penalties; use the host engine");
+    }
+    Ok(match job.method {
+        NmfMethod::Mu => BatchMethod::Mu,
+        NmfMethod::Hals => BatchMethod::Hals,
+        other => bail!("the batched engine runs mu and hals, not {other}"),
+    })
+}
+
+struct BatchJob<'a> {
+    y: &'a [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    h0: Vec<f32>,
+    w0: Vec<f32>,
+    params: BatchParams,
+}
+
+/// The inner (non-autodiff) backend of a training backend.
+type I<B> = <B as burn::tensor::backend::AutodiffBackend>::InnerBackend;
+
+/// Host f32 values as a tensor of the backend's float type.
+fn on_device<Bk: burn::tensor::backend::Backend, const D: usize>(
+    values: Vec<f32>,
+    shape: [usize; D],
+    device: &Bk::Device,
+) -> burn::tensor::Tensor<Bk, D> {
+    burn::tensor::Tensor::from_data(
+        burn::tensor::TensorData::new(values, shape).convert::<Bk::FloatElem>(),
+        device,
+    )
+}
+
+impl BackendJob for BatchJob<'_> {
+    /// W of every replicate, [R·k × n] row-major.
+    type Output = Vec<f32>;
+    fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
+        let r = self.h0.len() / (self.m * self.k);
+        let y = on_device::<I<B>, 2>(self.y.to_vec(), [self.m, self.n], &device);
+        let h0 = on_device::<I<B>, 3>(self.h0, [r, self.m, self.k], &device);
+        let w0 = on_device::<I<B>, 3>(self.w0, [r, self.k, self.n], &device);
+        let fit = nmf_batch(&y, h0, w0, &self.params);
+        fit.w
+            .into_data()
+            .convert::<f32>()
+            .into_vec::<f32>()
+            .expect("f32 after convert")
+    }
+}
+
+/// Y as the batched engine reads it: dense, row-major, f32.
+fn dense_f32(y: NmfData<'_>) -> Vec<f32> {
+    let (m, n) = (y.nrows(), y.ncols());
+    let mut out = vec![0f32; m * n];
+    match y {
+        NmfData::Dense(d) => {
+            for i in 0..m {
+                for j in 0..n {
+                    out[i * n + j] = d[(i, j)] as f32;
+                }
+            }
+        }
+        NmfData::Sparse(s) => {
+            for (i, j, v) in s.entries() {
+                out[i * n + j] = v as f32;
+            }
+        }
+    }
+    out
+}
+
+/// The replicates' spectra at rank `k` on the batched engine, from the host engine's starts.
+fn batched_spectra(
+    y: NmfData<'_>,
+    yf: &[f32],
+    run: &ConsensusRun,
+    k: usize,
+    seed: u64,
+) -> anyhow::Result<Mat<f64>> {
+    let job = &run.job;
+    let (m, n, r) = (y.nrows(), y.ncols(), job.replicates);
+    let (mut h0, mut w0) = (Vec::with_capacity(r * m * k), Vec::with_capacity(r * k * n));
+    for i in 0..r {
+        let (h, w) = nmf_start(y, k, NmfInit::Random, seed.wrapping_add(i as u64))?;
+        h0.extend((0..m * k).map(|e| h[(e / k, e % k)] as f32));
+        w0.extend((0..k * n).map(|e| w[(e / n, e % n)] as f32));
+    }
+    let params = BatchParams {
+        method: batch_method(job)?,
+        max_iter: job.params.max_iter,
+        tol: job.params.tol,
+        check_every: 10,
+    };
+    let w = dispatch(
+        run.backend,
+        BatchJob {
+            y: yf,
+            m,
+            n,
+            k,
+            h0,
+            w0,
+            params,
+        },
+    )?;
+    Ok(Mat::from_fn(r * k, n, |i, j| w[i * n + j] as f64))
+}
+
+/// Runs `run` on Y: per k of the job's ks (in order), its consensus; `each` hears every k done.
+pub fn run_consensus(
+    y: NmfData<'_>,
+    run: &ConsensusRun,
+    mut each: impl FnMut(usize),
+) -> anyhow::Result<Vec<Consensus>> {
+    let job = &run.job;
+    if job.ks.is_empty() {
+        bail!("give at least one rank");
+    }
+    if job.params.stop == NmfStop::ProjectedGradient && run.engine() == Engine::Batched {
+        bail!("the batched engine stops by the drop of the error (the divergence rule's test)");
+    }
+    let engine = run.engine();
+    let yf = (engine == Engine::Batched).then(|| dense_f32(y));
+    let mut out = Vec::with_capacity(job.ks.len());
+    for &k in &job.ks {
+        let mut p = job.params.clone();
+        p.rank = k;
+        let seed = job.seed.wrapping_add(1000u64.wrapping_mul(k as u64));
+        let pooled = match &yf {
+            Some(yf) => batched_spectra(y, yf, run, k, seed)?,
+            None => replicate_spectra(y, job.method, &p, job.replicates, seed)?,
+        };
+        out.push(
+            consensus(y, &pooled, k, &job.consensus)
+                .with_context(|| format!("consensus at rank {k}"))?,
+        );
+        each(k);
+    }
+    Ok(out)
+}
+
+/// `nmfnet nmf consensus`: a matrix file, the run, the rank shown in detail, the run options.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsensusCommand {
+    /// Y: `.npy`/CSV (dense) or a `scipy.sparse` `.npz` (kept sparse), cells × genes.
+    pub matrix: std::path::PathBuf,
+    pub consensus: ConsensusRun,
+    /// The rank whose spectra, usages and clustergram are written (None: the most stable).
+    pub k: Option<usize>,
+    pub run: crate::job::RunOptions,
+}
+
+impl Default for ConsensusCommand {
+    fn default() -> Self {
+        Self {
+            matrix: std::path::PathBuf::new(),
+            consensus: ConsensusRun::default(),
+            k: None,
+            run: Default::default(),
+        }
+    }
+}
+
+/// What a consensus run reports (`summary.json`, `--json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsensusSummary {
+    pub input: String,
+    pub m: usize,
+    pub n: usize,
+    pub ks: Vec<usize>,
+    pub replicates: usize,
+    pub engine: Engine,
+    pub backend: &'static str,
+    /// Per k: the silhouette of the clustering of every replicate spectrum.
+    pub stability: Vec<f64>,
+    /// Per k: ‖Y − usage·spectra‖²_F of that clustering's consensus.
+    pub error: Vec<f64>,
+    /// Per k: spectra the density filter kept, of replicates·k.
+    pub kept: Vec<usize>,
+    /// The rank written in detail: the job's `k`, or the most stable.
+    pub k: usize,
+    /// Ranks whose replicates a resumed run read back instead of fitting.
+    pub resumed_ks: Vec<usize>,
+    pub seconds: f64,
+}
+
+pub struct ConsensusReport {
+    pub summary: ConsensusSummary,
+    pub results: Vec<Consensus>,
+}
+
+/// The input of a consensus run as its fingerprint records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct InputPrint {
+    file: std::path::PathBuf,
+    sha256: String,
+    m: usize,
+    n: usize,
+}
+
+const INPUT_FILE: &str = "input.json";
+
+fn replicates_file(k: usize) -> String {
+    format!("replicates_k{k}.npy")
+}
+
+/// Refuses to resume a run begun with another job or input, naming what changed.
+fn check_resume(
+    dir: &std::path::Path,
+    cmd: &ConsensusCommand,
+    print: &InputPrint,
+) -> anyhow::Result<()> {
+    let comparable = |c: &ConsensusCommand| {
+        let mut c = c.clone();
+        c.run = Default::default();
+        serde_json::to_value(c).expect("a job serialises")
+    };
+    let text = std::fs::read_to_string(dir.join(crate::job::JOB_FILE))
+        .with_context(|| format!("`resume`: {} holds no job.json", dir.display()))?;
+    let earlier: ConsensusCommand = crate::job::parse_job(&text)
+        .with_context(|| format!("`resume`: {} holds a damaged job.json", dir.display()))?;
+    if let Some((field, was, now)) =
+        crate::cluster::fingerprint::first_difference(&comparable(&earlier), &comparable(cmd), "")
+    {
+        bail!(
+            "`resume`: the run in {} was started with another job: {field} was {was}, is {now} (resume with the same settings, or `overwrite` to start over)",
+            dir.display()
+        );
+    }
+    let text = std::fs::read_to_string(dir.join(INPUT_FILE))
+        .with_context(|| format!("`resume`: {} holds no {INPUT_FILE}", dir.display()))?;
+    let earlier: InputPrint = serde_json::from_str(&text)
+        .with_context(|| format!("`resume`: {} holds a damaged {INPUT_FILE}", dir.display()))?;
+    if earlier != *print {
+        bail!(
+            "`resume`: the run in {} was started on another input ({} with sha256 {}, {} × {}; now {} with sha256 {}, {} × {}); `overwrite` starts over",
+            dir.display(),
+            earlier.file.display(),
+            earlier.sha256,
+            earlier.m,
+            earlier.n,
+            print.file.display(),
+            print.sha256,
+            print.m,
+            print.n
+        );
+    }
+    Ok(())
+}
+
+/// Y of a matrix file: dense f64, or sparse (never made dense on the host engine). NaN is
+/// refused: consensus runs need every entry.
+enum Input {
+    Dense(Mat<f64>),
+    Sparse(nmfnet_baselines::data::SparseMatrix),
+}
+
+impl Input {
+    fn data(&self) -> NmfData<'_> {
+        match self {
+            Input::Dense(y) => y.as_ref().into(),
+            Input::Sparse(y) => y.into(),
+        }
+    }
+}
+
+fn read_input(path: &std::path::Path, k: usize) -> anyhow::Result<Input> {
+    if nmfnet_datasets::io::is_npz(path) {
+        let mut missing = Vec::new();
+        let (y, _) = crate::nmf::read_sparse(path, k, &mut missing)?;
+        if let Some(&(i, j)) = missing.first() {
+            bail!(
+                "{} has a missing (NaN) entry at ({i}, {j}): consensus NMF needs every entry",
+                path.display()
+            );
+        }
+        Ok(Input::Sparse(y))
+    } else {
+        let read = nmfnet_datasets::io::read_matrix_f64(path)?;
+        let (m, n, v) = read.matrix;
+        crate::nmf::check_memory(m, n, k, None)?;
+        Ok(Input::Dense(Mat::from_fn(m, n, |i, j| v[i * n + j])))
+    }
+}
+
+/// Runs `nmfnet nmf consensus`: every rank's replicates (read back on `resume` where a killed
+/// run saved them) and consensus; with `out`, the files of the guide's list and the figures.
+pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusReport> {
+    let started = std::time::Instant::now();
+    cmd.run.check()?;
+    let job = &cmd.consensus.job;
+    let kmax = job
+        .ks
+        .iter()
+        .copied()
+        .max()
+        .context("give at least one rank (`ks`)")?;
+    if let Some(k) = cmd.k {
+        if !job.ks.contains(&k) {
+            bail!("`k` = {k} is not one of `ks` {:?}", job.ks);
+        }
+    }
+    let input = read_input(&cmd.matrix, kmax)?;
+    let y = input.data();
+    let (m, n) = (y.nrows(), y.ncols());
+    let mut dir = cmd.run.open("nmf consensus", &[cmd.matrix.as_path()])?;
+    let print = InputPrint {
+        file: cmd.matrix.clone(),
+        sha256: if dir.is_some() {
+            nmfnet_datasets::catalog::sha256_hex(&nmfnet_datasets::io::read_file(&cmd.matrix)?)
+        } else {
+            String::new()
+        },
+        m,
+        n,
+    };
+    if let Some(run) = dir.as_mut() {
+        if cmd.run.resume() {
+            check_resume(run.path(), cmd, &print)?;
+        } else {
+            crate::job::write_job(run, cmd)?;
+            crate::outdir::write_json(&run.file(INPUT_FILE)?, &print)?;
+        }
+    }
+    let engine = cmd.consensus.engine();
+    let quiet = !cmd.run.progress;
+    let total = job.ks.len() * job.replicates;
+    let bar = nmfnet_train::progress::work_bar(total, "consensus replicates".into(), quiet);
+    let yf = (engine == Engine::Batched).then(|| dense_f32(y));
+    let mut results = Vec::with_capacity(job.ks.len());
+    let mut resumed_ks = Vec::new();
+    for &k in &job.ks {
+        let seed = job.seed.wrapping_add(1000u64.wrapping_mul(k as u64));
+        let saved = dir
+            .as_ref()
+            .filter(|_| cmd.run.resume())
+            .map(|d| d.path().join(replicates_file(k)))
+            .filter(|p| p.is_file());
+        let pooled = if let Some(p) = saved {
+            let read = nmfnet_datasets::io::read_matrix_f64(&p)?;
+            let (r, c, v) = read.matrix;
+            if (r, c) != (job.replicates * k, n) || read.exponent != 0 {
+                bail!(
+                    "`resume`: {} is not this run's replicates of rank {k}",
+                    p.display()
+                );
+            }
+            resumed_ks.push(k);
+            bar.inc(job.replicates as u64);
+            Mat::from_fn(r, c, |i, j| v[i * c + j])
+        } else {
+            let pooled = match &yf {
+                Some(yf) => {
+                    let p = batched_spectra(y, yf, &cmd.consensus, k, seed)?;
+                    bar.inc(job.replicates as u64);
+                    p
+                }
+                None => {
+                    let mut p = job.params.clone();
+                    p.rank = k;
+                    p.cancel = cmd.run.cancel.clone();
+                    nmfnet_baselines::consensus::replicate_spectra_with(
+                        y,
+                        job.method,
+                        &p,
+                        job.replicates,
+                        seed,
+                        &|| bar.inc(1),
+                    )?
+                }
+            };
+            if let Some(run) = dir.as_mut() {
+                let rows: Vec<f64> = (0..pooled.nrows())
+                    .flat_map(|i| (0..n).map(move |j| (i, j)))
+                    .map(|(i, j)| pooled[(i, j)])
+                    .collect();
+                nmfnet_datasets::io::write_npy_f64(
+                    &run.file(&replicates_file(k))?,
+                    pooled.nrows(),
+                    n,
+                    &rows,
+                )?;
+            }
+            pooled
+        };
+        results.push(
+            consensus(y, &pooled, k, &job.consensus)
+                .with_context(|| format!("consensus at rank {k}"))?,
+        );
+    }
+    bar.finish_and_clear();
+    let stability: Vec<f64> = results.iter().map(|c| c.stability).collect();
+    let chosen = cmd.k.unwrap_or_else(|| {
+        job.ks[(0..job.ks.len())
+            .max_by(|&a, &b| stability[a].total_cmp(&stability[b]))
+            .unwrap_or(0)]
+    });
+    let summary = ConsensusSummary {
+        input: cmd.matrix.display().to_string(),
+        m,
+        n,
+        ks: job.ks.clone(),
+        replicates: job.replicates,
+        engine,
+        backend: if engine == Engine::Batched {
+            cmd.consensus.backend.name()
+        } else {
+            "host"
+        },
+        stability,
+        error: results.iter().map(|c| c.error).collect(),
+        kept: results
+            .iter()
+            .map(|c| c.kept.iter().filter(|&&k| k).count())
+            .collect(),
+        k: chosen,
+        resumed_ks,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    if let Some(mut run) = dir {
+        write_outputs(&mut run, &summary, &results)?;
+        crate::outdir::write_json(&run.file("summary.json")?, &summary)?;
+        run.commit()?;
+    }
+    Ok(ConsensusReport { summary, results })
+}
+
+/// Spectra and usages of every rank, the K-selection figure and the clustergram of `k`.
+fn write_outputs(
+    run: &mut nmfnet_train::runtime::rundir::RunDir,
+    s: &ConsensusSummary,
+    results: &[Consensus],
+) -> anyhow::Result<()> {
+    let flat = |a: &Mat<f64>| -> Vec<f64> {
+        (0..a.nrows())
+            .flat_map(|i| (0..a.ncols()).map(move |j| (i, j)))
+            .map(|(i, j)| a[(i, j)])
+            .collect()
+    };
+    for (&k, c) in s.ks.iter().zip(results) {
+        let sp = &c.spectra;
+        nmfnet_datasets::io::write_npy_f64(
+            &run.file(&format!("spectra_k{k}.npy"))?,
+            sp.nrows(),
+            sp.ncols(),
+            &flat(sp),
+        )?;
+        let us = &c.usage;
+        nmfnet_datasets::io::write_npy_f64(
+            &run.file(&format!("usage_k{k}.npy"))?,
+            us.nrows(),
+            us.ncols(),
+            &flat(us),
+        )?;
+    }
+    let top = s
+        .error
+        .iter()
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let series = [
+        crate::plot::Series {
+            label: "stability (silhouette)".into(),
+            points: s
+                .ks
+                .iter()
+                .zip(&s.stability)
+                .map(|(&k, &v)| (k as f64, v))
+                .collect(),
+        },
+        crate::plot::Series {
+            label: format!("error / {top:.4e}"),
+            points: s
+                .ks
+                .iter()
+                .zip(&s.error)
+                .map(|(&k, &v)| (k as f64, v / top))
+                .collect(),
+        },
+    ];
+    crate::plot::line_plot_to(
+        &run.file("k_selection.svg")?,
+        &run.file("k_selection.png")?,
+        "consensus NMF: K selection",
+        "K",
+        "stability; error relative to the largest",
+        &series,
+    )?;
+    let i = s.ks.iter().position(|&k| k == s.k).expect("k is one of ks");
+    clustergram(
+        &run.file(&format!("clustergram_k{}.png", s.k))?,
+        &results[i],
+    )?;
+    Ok(())
+}
+
+/// The distances between the kept replicate spectra, ordered by cluster, as a heat map (dark:
+/// close) with the clusters' borders in white: blocks on the diagonal are programs found again
+/// and again.
+pub fn clustergram(path: &std::path::Path, c: &Consensus) -> anyhow::Result<()> {
+    let p = &c.points;
+    let mut order: Vec<usize> = (0..p.nrows()).collect();
+    order.sort_by_key(|&i| (c.labels[i], i));
+    let n = order.len();
+    let d = |a: usize, b: usize| -> f64 {
+        (0..p.ncols())
+            .map(|j| (p[(a, j)] - p[(b, j)]).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let scale = (800 / n.max(1)).clamp(1, 8);
+    let side = (n * scale) as u32;
+    let mut img = image::RgbImage::new(side.max(1), side.max(1));
+    // Unit vectors: distances in [0, 2] (nonnegative ones: [0, √2]).
+    for (a, &i) in order.iter().enumerate() {
+        for (b, &j) in order.iter().enumerate() {
+            let t = (d(i, j) / std::f64::consts::SQRT_2).clamp(0.0, 1.0);
+            // Dark blue (close) to pale yellow (far).
+            let px = image::Rgb([
+                (20.0 + 230.0 * t) as u8,
+                (30.0 + 200.0 * t) as u8,
+                (90.0 + 60.0 * (1.0 - t)) as u8,
+            ]);
+            for u in 0..scale {
+                for v in 0..scale {
+                    img.put_pixel((b * scale + v) as u32, (a * scale + u) as u32, px);
+                }
+            }
+        }
+    }
+    for a in 1..n {
+        if c.labels[order[a]] != c.labels[order[a - 1]] {
+            let at = (a * scale) as u32;
+            for t in 0..side {
+                img.put_pixel(at, t, image::Rgb([255, 255, 255]));
+                img.put_pixel(t, at, image::Rgb([255, 255, 255]));
+            }
+        }
+    }
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)?;
+    nmfnet_datasets::io::atomic_write(path, &png.into_inner())?;
+    Ok(())
+}
