@@ -138,7 +138,20 @@ fn batched_spectra(
     k: usize,
     seed: u64,
 ) -> anyhow::Result<Mat<f64>> {
-    let job = &run.job;
+    let job = batch_job(y, yf, &run.job, k, seed)?;
+    let (r, n) = (run.job.replicates, y.ncols());
+    let w = dispatch(run.backend, job)?;
+    Ok(Mat::from_fn(r * k, n, |i, j| w[i * n + j] as f64))
+}
+
+/// The batched engine's work for rank `k`: the host engine's random starts, in f32.
+fn batch_job<'a>(
+    y: NmfData<'_>,
+    yf: &'a [f32],
+    job: &ConsensusJob,
+    k: usize,
+    seed: u64,
+) -> anyhow::Result<BatchJob<'a>> {
     let (m, n, r) = (y.nrows(), y.ncols(), job.replicates);
     let (mut h0, mut w0) = (Vec::with_capacity(r * m * k), Vec::with_capacity(r * k * n));
     for i in 0..r {
@@ -152,18 +165,31 @@ fn batched_spectra(
         tol: job.params.tol,
         check_every: 10,
     };
-    let w = dispatch(
-        run.backend,
-        BatchJob {
-            y: yf,
-            m,
-            n,
-            k,
-            h0,
-            w0,
-            params,
-        },
-    )?;
+    Ok(BatchJob {
+        y: yf,
+        m,
+        n,
+        k,
+        h0,
+        w0,
+        params,
+    })
+}
+
+/// The replicates' spectra at rank `k` (R·k × n) on the batched engine on backend `B` (the
+/// host engine's starts): what `--engine batched` runs, for a caller that holds the backend
+/// type (the backend tests).
+pub fn batched_pooled<B: SymNmfAutodiffBackend>(
+    y: NmfData<'_>,
+    job: &ConsensusJob,
+    k: usize,
+    seed: u64,
+    device: &B::Device,
+) -> anyhow::Result<Mat<f64>> {
+    let yf = dense_f32(y);
+    let bj = batch_job(y, &yf, job, k, seed)?;
+    let (r, n) = (job.replicates, y.ncols());
+    let w = bj.run::<B>(device.clone(), "");
     Ok(Mat::from_fn(r * k, n, |i, j| w[i * n + j] as f64))
 }
 

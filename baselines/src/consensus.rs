@@ -203,7 +203,9 @@ pub fn silhouette(d: &Mat<f64>, labels: &[usize], k: usize) -> f64 {
     for &c in labels {
         size[c] += 1;
     }
-    let s: f64 = (0..n)
+    // Per point in parallel, summed in order (a parallel sum's order would depend on the
+    // threads' timing).
+    let per: Vec<f64> = (0..n)
         .into_par_iter()
         .map(|i| {
             let mut sum = vec![0.0; k];
@@ -229,8 +231,8 @@ pub fn silhouette(d: &Mat<f64>, labels: &[usize], k: usize) -> f64 {
                 0.0
             }
         })
-        .sum();
-    s / n as f64
+        .collect();
+    per.iter().sum::<f64>() / n as f64
 }
 
 /// The consensus of `spectra` (the replicates' W, R·k × n, replicate r's component l in row

@@ -19,7 +19,7 @@ use nmfnet_app::gan::train::{gan_train as gan_train_run, GanShape, GanTrainJob};
 use nmfnet_app::job::render_fields;
 use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, nmf_transform_sparse, NmfInput, NmfJob};
 use nmfnet_app::BackendKind;
-use nmfnet_baselines::consensus::{consensus_nmf as consensus_run, ConsensusJob};
+use nmfnet_app::consensus::{run_consensus, ConsensusRun};
 use nmfnet_baselines::data::{NmfData, SparseMatrix};
 use nmfnet_baselines::Verbose;
 use nmfnet_datasets::catalog::ImageSet;
@@ -419,8 +419,8 @@ fn run_nmf_job<'py>(
     ))
 }
 
-/// Consensus NMF of Y (dense f64, or CSR arrays when `y` is None) as the consensus job (JSON)
-/// says: per k, (spectra k × n, usage m × k, stability, error, kept mask, labels, points).
+/// Consensus NMF of Y (dense f64, or CSR arrays when `y` is None) as the consensus run (JSON:
+/// the job, the engine, the backend) says: per k, (spectra k × n, usage m × k, stability, error, kept mask, labels, points).
 #[pyfunction]
 #[pyo3(signature = (job, y=None, shape=None, indptr=None, indices=None, data=None))]
 #[allow(clippy::type_complexity)]
@@ -433,17 +433,11 @@ fn consensus_nmf<'py>(
     indices: Option<PyReadonlyArray1<'py, i64>>,
     data: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Vec<ConsensusOut<'py>>> {
-    let job: ConsensusJob = serde_json::from_str(job)
-        .map_err(|e| PyValueError::new_err(format!("invalid job: {e}")))?;
+    let run: ConsensusRun = job_of(job, None)?;
     let dense = y.as_ref().map(mat64);
+    let kmax = run.job.ks.iter().copied().max().unwrap_or(1);
     let sparse = match (shape, indptr, indices, data) {
-        (Some(shape), Some(p), Some(i), Some(d)) => Some(sparse_matrix(
-            shape,
-            &p,
-            &i,
-            &d,
-            job.ks.iter().copied().max().unwrap_or(1),
-        )?),
+        (Some(shape), Some(p), Some(i), Some(d)) => Some(sparse_matrix(shape, &p, &i, &d, kmax)?),
         _ => None,
     };
     let input: NmfData<'_> = match (&dense, &sparse) {
@@ -451,7 +445,7 @@ fn consensus_nmf<'py>(
         (None, Some(s)) => s.into(),
         _ => return Err(PyValueError::new_err("give Y dense or as CSR arrays")),
     };
-    let fits = run_detached(py, &Cancel::new(), || Ok(consensus_run(input, &job)?))?;
+    let fits = run_detached(py, &Cancel::new(), || run_consensus(input, &run, |_| {}))?;
     fits.into_iter()
         .map(|c| {
             Ok((

@@ -83,3 +83,48 @@ def test_bad_settings_are_value_errors():
         ConsensusNMF(ks=[3], n_replicates=3, density_threshold=1e-9).fit(X)
     with pytest.raises(ValueError):
         ConsensusNMF(ks=[3], n_replicates=0).fit(X)
+
+
+def test_the_batched_engine_gives_the_host_programs():
+    X, P = planted(seed=2)
+    kw = dict(ks=[4], n_replicates=10, random_state=0)
+    host = ConsensusNMF(engine="host", **kw).fit(X)
+    batched = ConsensusNMF(engine="batched", backend="cpu", **kw).fit(X)
+    assert best_correlations(host.components_, batched.components_).min() >= 0.999
+    assert best_correlations(P, batched.components_).min() > 0.99
+    with pytest.raises(ValueError, match="batched engine"):
+        ConsensusNMF(engine="batched", beta_loss="kullback-leibler", **kw).fit(X)
+
+
+def test_the_cli_gives_pythons_consensus_and_resumes_a_killed_run(nmfnet_cli, workdir):
+    import json
+    import subprocess
+
+    X, _ = planted(m=120, n=40, seed=3)
+    np.save(workdir / "x.npy", X)
+    out = workdir / "run"
+    args = [nmfnet_cli, "nmf", "consensus", "--matrix", str(workdir / "x.npy"), "--ks", "3-5",
+            "--replicates", "8", "--seed", "4", "--out", str(out), "--quiet", "--json"]
+    first = subprocess.run(args, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    s = json.loads(first.stdout.strip().splitlines()[-1])
+    est = ConsensusNMF(ks=[3, 4, 5], n_replicates=8, random_state=4).fit(X)
+    assert s["k"] == est.k_ == 4
+    for k in (3, 4, 5):
+        np.testing.assert_array_equal(np.load(out / f"spectra_k{k}.npy"), est.consensus_[k])
+        np.testing.assert_array_equal(np.load(out / f"usage_k{k}.npy"), est.usage_[k])
+    assert s["stability"] == [est.stability_[k] for k in (3, 4, 5)]
+    for f in ("k_selection.png", "k_selection.svg", "clustergram_k4.png", "summary.json"):
+        assert (out / f).stat().st_size > 0
+    # A run killed after rank 3: its later ranks' replicates are missing; --resume fits only those.
+    (out / "replicates_k4.npy").unlink()
+    (out / "replicates_k5.npy").unlink()
+    again = subprocess.run(args + ["--resume"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    r = json.loads(again.stdout.strip().splitlines()[-1])
+    assert r["resumed_ks"] == [3] and r["stability"] == s["stability"]
+    np.testing.assert_array_equal(np.load(out / "spectra_k4.npy"), est.consensus_[4])
+    # Another job on the same folder is refused, naming the change.
+    nine = [("9" if a == "8" else a) for a in args]
+    other = subprocess.run(nine + ["--resume"], capture_output=True, text=True)
+    assert other.returncode != 0 and "replicates was 8, is 9" in other.stderr

@@ -89,6 +89,7 @@ macro_rules! all_cases {
             $crate::$on!(
                 batch_replicates_equal_replicates_alone,
                 batch_follows_the_host_solvers,
+                batched_consensus_gives_the_host_programs,
             );
         }
         mod gan {

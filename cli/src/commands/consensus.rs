@@ -58,7 +58,8 @@ pub struct ConsensusArgs {
     /// Tolerance of each replicate's stop rule (default 1e-4).
     #[arg(long)]
     pub tol: Option<f64>,
-    /// Seed of the starts (replicate r of rank k: seed + 1000·k + r) and of the k-means.
+    /// Seed of the starts (replicate r of rank k: seed + 1000·k + r); the k-means seed is
+    /// cNMF's, 1.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Where the replicates run (default auto).
@@ -132,7 +133,6 @@ impl ConsensusArgs {
         }
         if let Some(v) = self.seed {
             j.seed = v;
-            j.consensus.seed = v;
         }
         cmd.consensus.engine = match self.engine {
             None | Some(EngineArg::Auto) => Engine::Auto,

@@ -138,3 +138,75 @@ pub fn batch_follows_the_host_solvers<B: SymNmfAutodiffBackend>(
         }
     }
 }
+
+/// The consensus of the batched engine's replicates (float32, on this backend) gives the host
+/// engine's programs (float64 solvers from the same starts): each consensus spectrum of one
+/// correlates ≥ 0.999 with one of the other's.
+pub fn batched_consensus_gives_the_host_programs<B: SymNmfAutodiffBackend>(
+    device: &B::Device,
+    target: Target,
+) {
+    use nmfnet_baselines::consensus::{consensus, replicate_spectra, ConsensusJob};
+    let (m, n, k) = if target.slow_ops {
+        (60, 24, 3)
+    } else {
+        (150, 40, 4)
+    };
+    let mut rng = StdRng::seed_from_u64(8);
+    // Programs on disjoint genes, cells using a random half of them.
+    let p: Vec<f64> = (0..k * n)
+        .map(|e| {
+            if (e % n) % k == e / n {
+                1.0 + rng.random::<f64>()
+            } else {
+                0.02 * rng.random::<f64>()
+            }
+        })
+        .collect();
+    let u: Vec<f64> = (0..m * k)
+        .map(|_| {
+            if rng.random::<f64>() < 0.5 {
+                0.0
+            } else {
+                rng.random::<f64>()
+            }
+        })
+        .collect();
+    let y = faer::Mat::from_fn(m, n, |i, j| {
+        (0..k).map(|l| u[i * k + l] * p[l * n + j]).sum::<f64>() + 0.02 * rng.random::<f64>()
+    });
+    let mut job = ConsensusJob {
+        ks: vec![k],
+        replicates: 8,
+        ..Default::default()
+    };
+    job.params.rank = k;
+    job.params.max_iter = 300;
+    let yd = y.as_ref().into();
+    let host = replicate_spectra(yd, job.method, &job.params, job.replicates, 5).unwrap();
+    let batched = nmfnet_app::consensus::batched_pooled::<B>(yd, &job, k, 5, device).unwrap();
+    let (a, b) = (
+        consensus(yd, &host, k, &job.consensus).unwrap(),
+        consensus(yd, &batched, k, &job.consensus).unwrap(),
+    );
+    let row = |m: &faer::Mat<f64>, i: usize| -> Vec<f64> { m.row(i).iter().copied().collect() };
+    let corr = |x: &[f64], z: &[f64]| {
+        let (mx, mz) = (
+            x.iter().sum::<f64>() / x.len() as f64,
+            z.iter().sum::<f64>() / z.len() as f64,
+        );
+        let num: f64 = x.iter().zip(z).map(|(p, q)| (p - mx) * (q - mz)).sum();
+        let dx: f64 = x.iter().map(|p| (p - mx).powi(2)).sum();
+        let dz: f64 = z.iter().map(|q| (q - mz).powi(2)).sum();
+        num / (dx * dz).sqrt()
+    };
+    for i in 0..k {
+        let best = (0..k)
+            .map(|j| corr(&row(&a.spectra, i), &row(&b.spectra, j)))
+            .fold(f64::MIN, f64::max);
+        assert!(
+            best >= 0.999,
+            "host program {i}: best batched correlation {best}"
+        );
+    }
+}
