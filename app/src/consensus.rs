@@ -17,7 +17,7 @@ use nmfnet_baselines::data::NmfData;
 use nmfnet_baselines::nmf::{nmf_start, NmfInit, NmfMethod, NmfStop};
 use nmfnet_train::runtime::backend::{dispatch, BackendJob};
 use serde::{Deserialize, Serialize};
-use symnmf_burn::nmf_batch::{nmf_batch, BatchMethod, BatchParams};
+use symnmf_burn::nmf_batch::{nmf_batch, BatchMethod, BatchParams, BatchStop};
 use symnmf_burn::SymNmfAutodiffBackend;
 
 use crate::BackendKind;
@@ -159,11 +159,18 @@ fn batch_job<'a>(
         h0.extend((0..m * k).map(|e| h[(e / k, e % k)] as f32));
         w0.extend((0..k * n).map(|e| w[(e / n, e % n)] as f32));
     }
+    let method = batch_method(job)?;
     let params = BatchParams {
-        method: batch_method(job)?,
+        method,
         max_iter: job.params.max_iter,
         tol: job.params.tol,
         check_every: 10,
+        // cNMF's replicates stop by scikit-learn's coordinate-descent rule: so do HALS's here.
+        stop: if method == BatchMethod::Hals && job.params.stop == NmfStop::Violation {
+            BatchStop::Violation
+        } else {
+            BatchStop::Error
+        },
     };
     Ok(BatchJob {
         y: yf,

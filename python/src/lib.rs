@@ -13,13 +13,13 @@ use nmfnet_app::cluster::{
     cluster as run_cluster, feature_graph, net_config as preset_config, ClusterInput, ClusterJob,
     GraphKind, GraphParams, KnnSearch, Preset, Shared,
 };
+use nmfnet_app::consensus::{run_consensus, ConsensusRun};
 use nmfnet_app::gan::checkpoint_training_config;
 use nmfnet_app::gan::factorize::factorize_images;
 use nmfnet_app::gan::train::{gan_train as gan_train_run, GanShape, GanTrainJob};
 use nmfnet_app::job::render_fields;
 use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, nmf_transform_sparse, NmfInput, NmfJob};
 use nmfnet_app::BackendKind;
-use nmfnet_app::consensus::{run_consensus, ConsensusRun};
 use nmfnet_baselines::data::{NmfData, SparseMatrix};
 use nmfnet_baselines::Verbose;
 use nmfnet_datasets::catalog::ImageSet;

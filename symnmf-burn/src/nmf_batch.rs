@@ -9,10 +9,11 @@
 //! * HALS (scikit-learn's coordinate descent: entries floored at 0, no rescaling): each column
 //!   l of H in turn, H_l ← max(0, H_l + (YWᵀ_l − H·WWᵀ_l)/WWᵀ_ll), then W's rows the same way.
 //!
-//! Stop rule, per replicate (scikit-learn's MU rule on the Frobenius error): every
-//! `check_every` iterations e = ‖Y − HW‖_F is read; a replicate whose drop since the last
-//! check is below `tol`·e₀ stops — its factors are held from then on (selected, not
-//! recomputed), so a replicate ends where it would have ended alone.
+//! Stop rules, per replicate, checked every `check_every` iterations ([`BatchStop`]):
+//! scikit-learn's MU rule (the drop of e = ‖Y − HW‖_F since the last check below `tol`·e₀) or
+//! its coordinate-descent rule (the violation Σ|projected gradient| at most `tol` times its
+//! value after the first iteration). A replicate that stops keeps its factors from then on
+//! (selected, not recomputed), so it ends where it would have ended alone.
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Tensor};
@@ -30,10 +31,25 @@ pub enum BatchMethod {
 pub struct BatchParams {
     pub method: BatchMethod,
     pub max_iter: usize,
-    /// Relative drop of the error between checks below which a replicate stops (0: never).
+    /// Tolerance of the stop rule (0: never stop before `max_iter`).
     pub tol: f64,
-    /// Iterations between two checks of the error.
+    /// Iterations between two checks of the stop rule.
     pub check_every: usize,
+    pub stop: BatchStop,
+}
+
+/// The per-replicate stop rule of [`nmf_batch`], checked every `check_every` iterations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BatchStop {
+    /// The drop of ‖Y − HW‖_F since the last check below `tol` times its start value
+    /// (scikit-learn's MU rule).
+    #[default]
+    Error,
+    /// The violation Σ|projected gradient| of (H, W) at most `tol` times its value after the
+    /// first iteration (scikit-learn's coordinate-descent rule, evaluated at the check's
+    /// iterate rather than summed along the sweep).
+    Violation,
 }
 
 impl Default for BatchParams {
@@ -43,6 +59,7 @@ impl Default for BatchParams {
             max_iter: 1000,
             tol: 1e-4,
             check_every: 10,
+            stop: BatchStop::Violation,
         }
     }
 }
@@ -155,6 +172,27 @@ fn errors_sq<B: Backend>(
     v.into_iter().map(|x| (yy + x).max(0.0)).collect()
 }
 
+/// Σ |projected gradient| of ½‖Y − HW‖² over H and W, per replicate, [R]: the gradient
+/// G = H·WWᵀ − YWᵀ (and HᵀH·W − HᵀY), counted whole where the entry is positive and only its
+/// negative part at 0.
+fn violations<B: Backend>(y: &Tensor<B, 2>, h: &Tensor<B, 3>, w: &Tensor<B, 3>) -> Vec<f64> {
+    let r = h.dims()[0];
+    let projected = |x: &Tensor<B, 3>, g: Tensor<B, 3>| -> Tensor<B, 1> {
+        let positive = x.clone().greater_elem(0.0).float();
+        let at_zero = positive.clone().neg().add_scalar(1.0);
+        let p = g.clone().abs() * positive + g.clamp_max(0.0).abs() * at_zero;
+        p.sum_dim(2).sum_dim(1).reshape([r])
+    };
+    let gh = h.clone().matmul(gram_rows(w)) - y_wt(y, w);
+    let hth = gram_rows(&h.clone().swap_dims(1, 2));
+    let gw = hth.matmul(w.clone()) - ht_y(y, h);
+    (projected(h, gh) + projected(w, gw))
+        .into_data()
+        .convert::<f64>()
+        .into_vec::<f64>()
+        .expect("f64 after convert")
+}
+
 /// Fits every replicate of (H₀ [R, m, k], W₀ [R, k, n]) to Y (m × n) by `params`.
 pub fn nmf_batch<B: Backend>(
     y: &Tensor<B, 2>,
@@ -178,6 +216,8 @@ pub fn nmf_batch<B: Backend>(
         .collect();
     let mut previous = first.clone();
     let mut last = first.clone();
+    // The violation rule's reference: each replicate's violation after its first iteration.
+    let mut reference: Vec<f64> = Vec::new();
     for iter in 1..=params.max_iter {
         if !active.iter().any(|&a| a) {
             break;
@@ -196,18 +236,30 @@ pub fn nmf_batch<B: Backend>(
                 iterations[i] = iter;
             }
         }
-        if iter % every == 0 || iter == params.max_iter {
+        let check = params.tol > 0.0 && iter % every == 0;
+        if params.stop == BatchStop::Violation && params.tol > 0.0 && iter == 1 {
+            reference = violations(y, &h, &w);
+        }
+        if check && params.stop == BatchStop::Violation {
+            let v = violations(y, &h, &w);
+            for i in 0..r {
+                if active[i] && v[i] <= params.tol * reference[i] {
+                    active[i] = false;
+                }
+            }
+        }
+        if iter % every == 0 || iter == params.max_iter || !active.iter().any(|&a| a) {
             let now: Vec<f64> = errors_sq(y, yy, &h, &w)
                 .into_iter()
                 .map(f64::sqrt)
                 .collect();
             for i in 0..r {
-                if !active[i] {
+                if iterations[i] != iter {
                     continue;
                 }
                 last[i] = now[i];
-                if params.tol > 0.0
-                    && iter % every == 0
+                if check
+                    && params.stop == BatchStop::Error
                     && (previous[i] - now[i]) / first[i].max(f64::MIN_POSITIVE) < params.tol
                 {
                     active[i] = false;

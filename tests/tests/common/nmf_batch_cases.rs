@@ -7,7 +7,7 @@ use nmfnet_baselines::nmf::{nmf_from, NmfMethod, NmfParams, NmfStop};
 use nmfnet_tests::{host, max_abs, max_diff, tensor, Target};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use symnmf_burn::nmf_batch::{nmf_batch, BatchMethod, BatchParams};
+use symnmf_burn::nmf_batch::{nmf_batch, BatchMethod, BatchParams, BatchStop};
 use symnmf_burn::SymNmfAutodiffBackend;
 
 type Inner<B> = <B as burn::tensor::backend::AutodiffBackend>::InnerBackend;
@@ -48,12 +48,17 @@ pub fn batch_replicates_equal_replicates_alone<B: SymNmfAutodiffBackend>(
     let (m, n, k, r) = sizes(target);
     let (y, h0, w0) = problem(m, n, k, r);
     let yt = tensor::<Inner<B>, 2>(y, [m, n], device);
-    for method in [BatchMethod::Mu, BatchMethod::Hals] {
+    for (method, stop, tol) in [
+        (BatchMethod::Mu, BatchStop::Error, 1e-3),
+        (BatchMethod::Hals, BatchStop::Error, 1e-3),
+        (BatchMethod::Hals, BatchStop::Violation, 3e-2),
+    ] {
         let params = BatchParams {
             method,
             max_iter: 40,
-            tol: 1e-3,
+            tol,
             check_every: 10,
+            stop,
         };
         let all = nmf_batch(
             &yt,
@@ -90,6 +95,14 @@ pub fn batch_replicates_equal_replicates_alone<B: SymNmfAutodiffBackend>(
                 "{method:?} replicate {i}: {dh} {dw} (tol {tol})"
             );
         }
+        if stop == BatchStop::Violation {
+            // The rule stopped some replicates before the budget, not all at once.
+            assert!(
+                all.iterations.iter().any(|&i| i < 40),
+                "{:?}",
+                all.iterations
+            );
+        }
     }
 }
 
@@ -111,6 +124,7 @@ pub fn batch_follows_the_host_solvers<B: SymNmfAutodiffBackend>(
             max_iter: iters,
             tol: 0.0,
             check_every: 10,
+            stop: BatchStop::Error,
         };
         let fit = nmf_batch(
             &yt,
