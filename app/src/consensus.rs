@@ -12,7 +12,9 @@
 
 use anyhow::{bail, Context};
 use faer::Mat;
-use nmfnet_baselines::consensus::{consensus, replicate_spectra, Consensus, ConsensusJob};
+use nmfnet_baselines::consensus::{
+    consensus, replicate_seed, replicate_spectra, Consensus, ConsensusJob,
+};
 use nmfnet_baselines::data::NmfData;
 use nmfnet_baselines::nmf::{nmf_start, NmfInit, NmfMethod, NmfStop};
 use nmfnet_train::runtime::backend::{dispatch, BackendJob};
@@ -200,6 +202,54 @@ pub fn batched_pooled<B: SymNmfAutodiffBackend>(
     Ok(Mat::from_fn(r * k, n, |i, j| w[i * n + j] as f64))
 }
 
+/// Refuses a run that cannot work, before any replicate is fitted: no rank, a rank of 0, no
+/// replicates, an iteration budget of 0, a tolerance that is not a finite number ≥ 0, consensus
+/// settings without meaning, a stop rule the solver does not have, and for the batched engine
+/// what it cannot run and a dense copy of Y (and its factors) beyond the memory available.
+pub fn check_run(y: NmfData<'_>, run: &ConsensusRun) -> anyhow::Result<()> {
+    let job = &run.job;
+    if job.ks.is_empty() {
+        bail!("`ks`: give at least one rank");
+    }
+    if let Some(&k) = job
+        .ks
+        .iter()
+        .find(|&&k| k == 0 || k > y.nrows().max(y.ncols()))
+    {
+        bail!(
+            "`ks`: rank {k} is not between 1 and max(m, n) = {}",
+            y.nrows().max(y.ncols())
+        );
+    }
+    if job.replicates == 0 {
+        bail!("`replicates` must be at least 1");
+    }
+    if job.params.max_iter == 0 {
+        bail!("`max_iter` must be at least 1");
+    }
+    if !(job.params.tol.is_finite() && job.params.tol >= 0.0) {
+        bail!("`tol` must be a finite number ≥ 0, got {}", job.params.tol);
+    }
+    job.consensus.check()?;
+    let stop = job.params.stop;
+    match (job.method, stop) {
+        (NmfMethod::Hals, NmfStop::Violation)
+        | (NmfMethod::Mu | NmfMethod::Ccd, NmfStop::Divergence) => {}
+        (_, NmfStop::ProjectedGradient) if run.engine() == Engine::Host => {}
+        (m, s) => bail!(
+            "the replicates' solver {m} does not stop by the {} rule",
+            s.name()
+        ),
+    }
+    if run.engine() == Engine::Batched {
+        batch_method(job)?;
+        let kmax = job.ks.iter().copied().max().unwrap_or(1);
+        // Y dense in f32 and R replicates' factors, a few copies each.
+        crate::nmf::check_memory(y.nrows(), y.ncols(), kmax * job.replicates, None)?;
+    }
+    Ok(())
+}
+
 /// Runs `run` on Y: per k of the job's ks (in order), its consensus; `each` hears every k done.
 pub fn run_consensus(
     y: NmfData<'_>,
@@ -207,19 +257,17 @@ pub fn run_consensus(
     mut each: impl FnMut(usize),
 ) -> anyhow::Result<Vec<Consensus>> {
     let job = &run.job;
-    if job.ks.is_empty() {
-        bail!("give at least one rank");
-    }
-    if job.params.stop == NmfStop::ProjectedGradient && run.engine() == Engine::Batched {
-        bail!("the batched engine stops by the drop of the error (the divergence rule's test)");
-    }
+    check_run(y, run)?;
     let engine = run.engine();
     let yf = (engine == Engine::Batched).then(|| dense_f32(y));
     let mut out = Vec::with_capacity(job.ks.len());
     for &k in &job.ks {
+        if job.params.cancel.is_cancelled() {
+            bail!("stopped before rank {k}");
+        }
         let mut p = job.params.clone();
         p.rank = k;
-        let seed = job.seed.wrapping_add(1000u64.wrapping_mul(k as u64));
+        let seed = replicate_seed(job.seed, k);
         let pooled = match &yf {
             Some(yf) => batched_spectra(y, yf, run, k, seed)?,
             None => replicate_spectra(y, job.method, &p, job.replicates, seed)?,
@@ -398,6 +446,7 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
     let input = read_input(&cmd.matrix, kmax)?;
     let y = input.data();
     let (m, n) = (y.nrows(), y.ncols());
+    check_run(y, &cmd.consensus)?;
     let mut dir = cmd.run.open("nmf consensus", &[cmd.matrix.as_path()])?;
     let print = InputPrint {
         file: cmd.matrix.clone(),
@@ -425,7 +474,10 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
     let mut results = Vec::with_capacity(job.ks.len());
     let mut resumed_ks = Vec::new();
     for &k in &job.ks {
-        let seed = job.seed.wrapping_add(1000u64.wrapping_mul(k as u64));
+        if cmd.run.cancel.is_cancelled() {
+            bail!("stopped before rank {k}");
+        }
+        let seed = replicate_seed(job.seed, k);
         let saved = dir
             .as_ref()
             .filter(|_| cmd.run.resume())
@@ -485,11 +537,7 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
     }
     bar.finish_and_clear();
     let stability: Vec<f64> = results.iter().map(|c| c.stability).collect();
-    let chosen = cmd.k.unwrap_or_else(|| {
-        job.ks[(0..job.ks.len())
-            .max_by(|&a, &b| stability[a].total_cmp(&stability[b]))
-            .unwrap_or(0)]
-    });
+    let chosen = cmd.k.unwrap_or_else(|| most_stable(&job.ks, &stability));
     let summary = ConsensusSummary {
         input: cmd.matrix.display().to_string(),
         m,
@@ -518,6 +566,17 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
         run.commit()?;
     }
     Ok(ConsensusReport { summary, results })
+}
+
+/// The rank of largest stability (the smallest such rank on a tie).
+pub fn most_stable(ks: &[usize], stability: &[f64]) -> usize {
+    let mut best = 0;
+    for i in 1..ks.len() {
+        if stability[i] > stability[best] {
+            best = i;
+        }
+    }
+    ks[best]
 }
 
 /// Spectra and usages of every rank, the K-selection figure and the clustergram of `k`.
@@ -597,20 +656,20 @@ pub fn clustergram(path: &std::path::Path, c: &Consensus) -> anyhow::Result<()> 
     let p = &c.points;
     let mut order: Vec<usize> = (0..p.nrows()).collect();
     order.sort_by_key(|&i| (c.labels[i], i));
+    // At most 800 spectra drawn (every step-th in cluster order), one pixel or more each.
+    let step = order.len().div_ceil(800).max(1);
+    let order: Vec<usize> = order.into_iter().step_by(step).collect();
     let n = order.len();
-    let d = |a: usize, b: usize| -> f64 {
-        (0..p.ncols())
-            .map(|j| (p[(a, j)] - p[(b, j)]).powi(2))
-            .sum::<f64>()
-            .sqrt()
-    };
+    let sub = Mat::from_fn(n, p.ncols(), |a, j| p[(order[a], j)]);
+    let g = nmfnet_baselines::linalg::a_b(sub.as_ref(), sub.transpose());
+    let d = |a: usize, b: usize| (g[(a, a)] + g[(b, b)] - 2.0 * g[(a, b)]).max(0.0).sqrt();
     let scale = (800 / n.max(1)).clamp(1, 8);
-    let side = (n * scale) as u32;
-    let mut img = image::RgbImage::new(side.max(1), side.max(1));
+    let side = (n * scale).max(1) as u32;
+    let mut img = image::RgbImage::new(side, side);
     // Unit vectors: distances in [0, 2] (nonnegative ones: [0, √2]).
-    for (a, &i) in order.iter().enumerate() {
-        for (b, &j) in order.iter().enumerate() {
-            let t = (d(i, j) / std::f64::consts::SQRT_2).clamp(0.0, 1.0);
+    for a in 0..n {
+        for b in 0..n {
+            let t = (d(a, b) / std::f64::consts::SQRT_2).clamp(0.0, 1.0);
             // Dark blue (close) to pale yellow (far).
             let px = image::Rgb([
                 (20.0 + 230.0 * t) as u8,

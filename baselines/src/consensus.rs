@@ -5,8 +5,10 @@
 //! Steps, for one k ([`consensus`]):
 //! 1. every replicate's k spectra (rows of W) L2-normalised and pooled: R·k points in ℝⁿ;
 //! 2. outliers removed: a point whose mean Euclidean distance to its `⌊ρ·R⌋` nearest other
-//!    points (ρ = `local_neighborhood_size`) exceeds `density_threshold` is dropped;
-//! 3. k-means into k clusters (k-means++ starts, best of `kmeans_restarts`, seeded);
+//!    points (ρ = `local_neighborhood_size`) is not below `density_threshold` is dropped (a
+//!    dead, all-zero component too: it has no direction);
+//! 3. k-means into k clusters (k-means++ starts, best of `kmeans_restarts`, seeded: the
+//!    clustering of cNMF's scikit-learn `KMeans` where the clusters are clear, not its bits);
 //! 4. consensus spectra: each cluster's entrywise median, scaled to sum 1;
 //! 5. stability: the silhouette of that clustering (Euclidean), in [−1, 1];
 //! 6. usages H refitted by NNLS against the consensus spectra (W fixed), and the error
@@ -38,6 +40,29 @@ pub struct ConsensusParams {
     pub kmeans_restarts: usize,
     /// Seed of the k-means starts.
     pub seed: u64,
+}
+
+impl ConsensusParams {
+    /// Refuses settings that have no meaning, before any replicate is fitted.
+    pub fn check(&self) -> Result<()> {
+        let rho = self.local_neighborhood_size;
+        if !(rho > 0.0 && rho <= 1.0) {
+            return Err(param(
+                "local_neighborhood_size",
+                format!("must lie in (0, 1], got {rho}"),
+            ));
+        }
+        if self.density_threshold.is_nan() || self.density_threshold <= 0.0 {
+            return Err(param(
+                "density_threshold",
+                format!("must be > 0, got {}", self.density_threshold),
+            ));
+        }
+        if self.kmeans_restarts == 0 {
+            return Err(param("kmeans_restarts", "must be at least 1"));
+        }
+        Ok(())
+    }
 }
 
 impl Default for ConsensusParams {
@@ -93,6 +118,10 @@ fn local_density(d: &Mat<f64>, nn: usize) -> Vec<f64> {
                 .filter(|&j| j != i)
                 .map(|j| d[(i, j)])
                 .collect();
+            if row.is_empty() {
+                // A lone spectrum has no neighbours: nothing says it is an outlier.
+                return 0.0;
+            }
             let nn = nn.min(row.len()).max(1);
             row.select_nth_unstable_by(nn - 1, f64::total_cmp);
             row[..nn].iter().sum::<f64>() / nn as f64
@@ -109,6 +138,9 @@ fn dist2(a: &[f64], b: &[f64]) -> f64 {
 /// `restarts` k-means++ starts. Ties go to the lower cluster index; an emptied cluster takes
 /// the point farthest from its centre.
 pub fn kmeans(x: &[f64], d: usize, k: usize, restarts: usize, seed: u64) -> (Vec<usize>, f64) {
+    if d == 0 || k == 0 || x.len() < d {
+        return (vec![0; x.len().checked_div(d).unwrap_or(0)], 0.0);
+    }
     let n = x.len() / d;
     let row = |i: usize| &x[i * d..(i + 1) * d];
     let mut best: Option<(Vec<usize>, f64)> = None;
@@ -123,7 +155,8 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, restarts: usize, seed: u64) -> (Vec
             let total: f64 = near.iter().sum();
             let pick = if total > 0.0 {
                 let mut t = rng.random::<f64>() * total;
-                let mut pick = n - 1;
+                // Rounding may leave t past the last weight: the last point of positive weight.
+                let mut pick = near.iter().rposition(|&w| w > 0.0).unwrap_or(n - 1);
                 for (i, &w) in near.iter().enumerate() {
                     if t < w {
                         pick = i;
@@ -169,18 +202,35 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, restarts: usize, seed: u64) -> (Vec
                     *s += v;
                 }
             }
+            // An empty cluster takes one of the points farthest from their centres (each a
+            // different one, taken out of its donor cluster).
             let mut refilled = false;
-            for c in 0..k {
-                if counts[c] == 0 {
-                    let far = (0..n)
-                        .max_by(|&a, &b| dists[a].total_cmp(&dists[b]))
-                        .unwrap_or(0);
-                    sums[c * d..(c + 1) * d].copy_from_slice(row(far));
-                    counts[c] = 1;
-                    refilled = true;
+            let empty: Vec<usize> = (0..k).filter(|&c| counts[c] == 0).collect();
+            if !empty.is_empty() {
+                let mut far: Vec<usize> = (0..n).collect();
+                far.sort_by(|&a, &b| dists[b].total_cmp(&dists[a]).then(a.cmp(&b)));
+                let mut far = far.into_iter();
+                for &c in &empty {
+                    // The next far point whose cluster keeps a member without it.
+                    let next = far.by_ref().find(|&i| counts[labels[i]] > 1);
+                    if let Some(i) = next {
+                        let donor = labels[i];
+                        for (s, v) in sums[donor * d..(donor + 1) * d].iter_mut().zip(row(i)) {
+                            *s -= v;
+                        }
+                        counts[donor] -= 1;
+                        sums[c * d..(c + 1) * d].copy_from_slice(row(i));
+                        counts[c] = 1;
+                        labels[i] = c;
+                        refilled = true;
+                    }
                 }
-                for s in &mut sums[c * d..(c + 1) * d] {
-                    *s /= counts[c] as f64;
+            }
+            for c in 0..k {
+                if counts[c] > 0 {
+                    for s in &mut sums[c * d..(c + 1) * d] {
+                        *s /= counts[c] as f64;
+                    }
                 }
             }
             centres = sums;
@@ -199,6 +249,10 @@ pub fn kmeans(x: &[f64], d: usize, k: usize, restarts: usize, seed: u64) -> (Vec
 /// cluster counts 0, as scikit-learn counts it).
 pub fn silhouette(d: &Mat<f64>, labels: &[usize], k: usize) -> f64 {
     let n = labels.len();
+    let k = labels.iter().map(|&c| c + 1).max().unwrap_or(0).max(k);
+    if n == 0 || d.nrows() < n || d.ncols() < n {
+        return 0.0;
+    }
     let mut size = vec![0usize; k];
     for &c in labels {
         size[c] += 1;
@@ -255,37 +309,32 @@ pub fn consensus(
             y.ncols()
         )));
     }
+    params.check()?;
     let rho = params.local_neighborhood_size;
-    if !(rho > 0.0 && rho <= 1.0) {
-        return Err(param(
-            "local_neighborhood_size",
-            format!("must lie in (0, 1], got {rho}"),
-        ));
-    }
-    if params.density_threshold.is_nan() || params.density_threshold <= 0.0 {
-        return Err(param(
-            "density_threshold",
-            format!("must be > 0, got {}", params.density_threshold),
-        ));
-    }
     let replicates = pooled / k;
-    // 1. L2-normalised spectra (an all-zero one stays 0: it is a dead component).
-    let unit = Mat::from_fn(pooled, n, |i, j| {
-        let norm = spectra.row(i).norm_l2();
-        if norm > 0.0 {
-            spectra[(i, j)] / norm
-        } else {
-            0.0
-        }
-    });
+    // 1. L2-normalised spectra. A dead component (all zero) or a non-finite one has no
+    // direction: it takes no part (cNMF's normalisation would make it NaN).
+    let norms: Vec<f64> = (0..pooled).map(|i| spectra.row(i).norm_l2()).collect();
+    let live: Vec<usize> = (0..pooled)
+        .filter(|&i| norms[i].is_finite() && norms[i] > 0.0)
+        .collect();
+    if live.len() < k {
+        return Err(SolverError::Numerical(format!(
+            "only {} of the {pooled} replicate spectra at rank {k} are nonzero and finite: fewer than k (the replicates' components died; try a lower rank)",
+            live.len()
+        )));
+    }
+    let unit = Mat::from_fn(live.len(), n, |a, j| spectra[(live[a], j)] / norms[live[a]]);
     // 2. The density filter.
     let nn = ((rho * replicates as f64) as usize).max(1);
     let density = local_density(&distances(&unit), nn);
-    let kept: Vec<bool> = density
-        .iter()
-        .map(|&v| v < params.density_threshold)
+    let rows: Vec<usize> = (0..live.len())
+        .filter(|&a| density[a] < params.density_threshold)
         .collect();
-    let rows: Vec<usize> = (0..pooled).filter(|&i| kept[i]).collect();
+    let mut kept = vec![false; pooled];
+    for &a in &rows {
+        kept[live[a]] = true;
+    }
     if rows.len() < k {
         return Err(param(
             "density_threshold",
@@ -299,7 +348,7 @@ pub fn consensus(
     let points = Mat::from_fn(rows.len(), n, |i, j| unit[(rows[i], j)]);
     let clustered = cluster(y, &points, k, params)?;
     // cNMF's K-selection statistics are those of every spectrum (its density threshold 2).
-    let (stability, error) = if rows.len() == pooled {
+    let (stability, error) = if rows.len() == live.len() {
         (clustered.stability, clustered.error)
     } else {
         let all = cluster(y, &unit, k, params)?;
@@ -399,7 +448,7 @@ pub struct ConsensusJob {
     pub method: crate::nmf::NmfMethod,
     pub params: crate::nmf::NmfParams,
     pub consensus: ConsensusParams,
-    /// Replicate r of rank k starts from seed `seed + 1000·k + r`.
+    /// Replicate r of rank k starts from seed [`replicate_seed`]`(seed, k) + r`.
     pub seed: u64,
 }
 
@@ -420,6 +469,12 @@ impl Default for ConsensusJob {
     }
 }
 
+/// The seed of replicate 0 at rank `k` (replicate r takes this + r): `seed + k·2³²`, so that
+/// the ranks' replicates never share a start.
+pub fn replicate_seed(seed: u64, k: usize) -> u64 {
+    seed.wrapping_add((k as u64) << 32)
+}
+
 /// Runs `job` on Y: per k of `job.ks` (in order), its consensus.
 pub fn consensus_nmf(y: NmfData<'_>, job: &ConsensusJob) -> Result<Vec<Consensus>> {
     if job.ks.is_empty() {
@@ -430,8 +485,13 @@ pub fn consensus_nmf(y: NmfData<'_>, job: &ConsensusJob) -> Result<Vec<Consensus
         .map(|&k| {
             let mut p = job.params.clone();
             p.rank = k;
-            let seed = job.seed.wrapping_add(1000u64.wrapping_mul(k as u64));
-            let pooled = replicate_spectra(y, job.method, &p, job.replicates, seed)?;
+            let pooled = replicate_spectra(
+                y,
+                job.method,
+                &p,
+                job.replicates,
+                replicate_seed(job.seed, k),
+            )?;
             consensus(y, &pooled, k, &job.consensus)
         })
         .collect()
@@ -464,7 +524,7 @@ pub fn replicate_spectra_with(
         return Err(param("replicates", "must be at least 1"));
     }
     let k = params.rank;
-    let fits: Vec<Result<Mat<f64>>> = (0..replicates)
+    let fits: Vec<Mat<f64>> = (0..replicates)
         .into_par_iter()
         .map(|r| {
             let s = seed.wrapping_add(r as u64);
@@ -475,11 +535,10 @@ pub fn replicate_spectra_with(
             done();
             Ok(w)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let n = y.ncols();
     let mut pooled = Mat::zeros(replicates * k, n);
     for (r, w) in fits.into_iter().enumerate() {
-        let w = w?;
         for l in 0..k {
             for j in 0..n {
                 pooled[(r * k + l, j)] = w[(l, j)];
@@ -648,5 +707,45 @@ mod tests {
             .collect();
         let (km, _) = kmeans(&flat, 3, 2, 5, 0);
         assert!((0..20).all(|i| (km[i] == km[0]) == (labels[i] == labels[0])));
+    }
+
+    #[test]
+    fn lone_and_dead_spectra_and_duplicate_points_are_handled() {
+        let y = Mat::from_fn(5, 4, |i, j| (i + 2 * j) as f64 + 1.0);
+        // One replicate of rank 1: a lone spectrum, no neighbours.
+        let one = Mat::from_fn(1, 4, |_, j| j as f64 + 1.0);
+        let c = consensus(y.as_ref().into(), &one, 1, &ConsensusParams::default()).unwrap();
+        assert!(c.kept[0] && (c.spectra.row(0).iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        // A dead (all-zero) component takes no part; the rest still make the k programs.
+        let (a, b) = ([1.0, 0.1, 0.0, 0.0], [0.0, 0.0, 0.1, 1.0]);
+        let pooled = Mat::from_fn(6, 4, |i, j| match i {
+            0 => 0.0,
+            _ if i % 2 == 1 => a[j],
+            _ => b[j],
+        });
+        let all = ConsensusParams {
+            density_threshold: 2.0,
+            ..Default::default()
+        };
+        let c = consensus(y.as_ref().into(), &pooled, 2, &all).unwrap();
+        assert!(!c.kept[0] && c.kept[1..].iter().all(|&k| k));
+        for l in 0..2 {
+            let row: Vec<f64> = c.spectra.row(l).iter().copied().collect();
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{row:?}");
+            let close = |want: [f64; 4]| row.iter().zip(want).all(|(x, w)| (x - w).abs() < 1e-12);
+            assert!(
+                close([1.0 / 1.1, 0.1 / 1.1, 0.0, 0.0]) || close([0.0, 0.0, 0.1 / 1.1, 1.0 / 1.1]),
+                "{row:?}"
+            );
+        }
+        // Fewer live spectra than k: a typed error, not a panic.
+        let dead = Mat::<f64>::zeros(4, 4);
+        assert!(consensus(y.as_ref().into(), &dead, 2, &all).is_err());
+        // k-means with fewer distinct points than clusters: no cluster stays empty.
+        let flat = vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+        let (labels, _) = kmeans(&flat, 2, 3, 3, 0);
+        for c in 0..3 {
+            assert!(labels.contains(&c), "cluster {c} empty: {labels:?}");
+        }
     }
 }

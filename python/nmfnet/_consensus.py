@@ -44,7 +44,8 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     engine : 'auto', 'host' or 'batched', default='auto'
         Where the replicates run: 'host', the float64 solvers with the replicates on threads;
         'batched', all replicates of a rank as one float32 tensor program on ``backend``
-        (Frobenius only: HALS; the stop rule is the drop of the error every 10 iterations);
+        (Frobenius only: HALS, each replicate stopped by the violation rule checked every 10
+        iterations);
         'auto', host on a CPU backend and batched on 'wgpu'.
     backend : 'cpu', 'flex', 'ndarray' or 'wgpu', default='cpu'
         The Burn backend of the batched engine (those compiled in: ``nmfnet.backends()``).
@@ -160,7 +161,8 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             self.kept_[k] = np.asarray(kept, dtype=bool)
             self.labels_[k] = np.asarray(labels, dtype=np.int64)
             self.points_[k] = points
-        self.k_ = self.k if self.k is not None else max(ks, key=lambda k: self.stability_[k])
+        # The most stable rank (the smallest on a tie), as the command line picks it.
+        self.k_ = self.k if self.k is not None else max(ks, key=lambda k: (self.stability_[k], -k))
         self.components_ = self.consensus_[self.k_]
         self._n_features_out = self.k_
         return self

@@ -433,7 +433,10 @@ fn consensus_nmf<'py>(
     indices: Option<PyReadonlyArray1<'py, i64>>,
     data: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Vec<ConsensusOut<'py>>> {
-    let run: ConsensusRun = job_of(job, None)?;
+    let mut run: ConsensusRun = job_of(job, None)?;
+    // Ctrl-C sets the switch the replicates check.
+    let cancel = Cancel::new();
+    run.job.params.cancel = cancel.clone();
     let dense = y.as_ref().map(mat64);
     let kmax = run.job.ks.iter().copied().max().unwrap_or(1);
     let sparse = match (shape, indptr, indices, data) {
@@ -445,7 +448,7 @@ fn consensus_nmf<'py>(
         (None, Some(s)) => s.into(),
         _ => return Err(PyValueError::new_err("give Y dense or as CSR arrays")),
     };
-    let fits = run_detached(py, &Cancel::new(), || run_consensus(input, &run, |_| {}))?;
+    let fits = run_detached(py, &cancel, || run_consensus(input, &run, |_| {}))?;
     fits.into_iter()
         .map(|c| {
             Ok((

@@ -12,7 +12,7 @@
 //! Stop rules, per replicate, checked every `check_every` iterations ([`BatchStop`]):
 //! scikit-learn's MU rule (the drop of e = ‖Y − HW‖_F since the last check below `tol`·e₀) or
 //! its coordinate-descent rule (the violation Σ|projected gradient| at most `tol` times its
-//! value after the first iteration). A replicate that stops keeps its factors from then on
+//! value at the start). A replicate that stops keeps its factors from then on
 //! (selected, not recomputed), so it ends where it would have ended alone.
 
 use burn::tensor::backend::Backend;
@@ -46,9 +46,9 @@ pub enum BatchStop {
     /// (scikit-learn's MU rule).
     #[default]
     Error,
-    /// The violation Σ|projected gradient| of (H, W) at most `tol` times its value after the
-    /// first iteration (scikit-learn's coordinate-descent rule, evaluated at the check's
-    /// iterate rather than summed along the sweep).
+    /// The violation Σ|projected gradient| of (H, W) at most `tol` times its value at the start
+    /// (scikit-learn's coordinate-descent rule, evaluated at the check's iterate rather than
+    /// summed along a sweep).
     Violation,
 }
 
@@ -118,8 +118,9 @@ fn hals_sweep<B: Backend>(mut a: Tensor<B, 3>, p: &Tensor<B, 3>, q: &Tensor<B, 3
         // replicate alone or in a batch).
         let aq = (a.clone() * ql.swap_dims(1, 2)).sum_dim(2);
         let step = (pl - aq).div(qll.clone().clamp_min(f32::MIN_POSITIVE));
-        let live = qll.greater_elem(0.0).float();
-        let new = (al.clone() + step * live).clamp_min(0.0);
+        // No step where Q_ll is 0 (a selection: the division there may have overflowed).
+        let dead = qll.lower_equal_elem(0.0).expand([r, rows, 1]);
+        let new = (al.clone() + step.mask_fill(dead, 0.0)).clamp_min(0.0);
         a = a.slice_assign([0..r, 0..rows, l..l + 1], new);
     }
     a
@@ -205,7 +206,7 @@ pub fn nmf_batch<B: Backend>(
     let yy: f64 = y.clone().powf_scalar(2.0).sum().into_scalar().elem::<f64>();
     let ymax: f64 = y.clone().max().into_scalar().elem::<f64>();
     // MU's guard of the host solver (baselines' MU_EPS·s^1.5), in units of s = max Y.
-    let eps = (1e-16 * ymax * ymax.sqrt()) as f32;
+    let eps = ((1e-16 * ymax * ymax.sqrt()) as f32).max(f32::MIN_POSITIVE);
     let every = params.check_every.max(1);
     let (mut h, mut w) = (h0, w0);
     let mut active = vec![true; r];
@@ -216,30 +217,36 @@ pub fn nmf_batch<B: Backend>(
         .collect();
     let mut previous = first.clone();
     let mut last = first.clone();
-    // The violation rule's reference: each replicate's violation after its first iteration.
-    let mut reference: Vec<f64> = Vec::new();
+    // The violation rule's reference: each replicate's violation at its start (scikit-learn
+    // sums its first sweep's, taken along the sweep from the start).
+    let reference: Vec<f64> = if params.stop == BatchStop::Violation && params.tol > 0.0 {
+        violations(y, &h, &w)
+    } else {
+        Vec::new()
+    };
     for iter in 1..=params.max_iter {
         if !active.iter().any(|&a| a) {
             break;
         }
         let (h1, w1) = step(params.method, y, h.clone(), w.clone(), eps);
-        // Stopped replicates keep their factors: a 0/1 selection, exact. It runs whether or
-        // not any replicate has stopped, so that the factors' memory layout (which a backend's
+        // Stopped replicates keep their factors: a selection (not arithmetic: a stopped
+        // replicate's recomputed factors may hold an infinity). It runs whether or not any
+        // replicate has stopped, so that the factors' memory layout (which a backend's
         // product may read by a different kernel) is the same alone and in a batch.
         let keep: Vec<f32> = active.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
-        let on = Tensor::<B, 1>::from_floats(keep.as_slice(), &device).reshape([r, 1, 1]);
-        let off = on.clone().neg().add_scalar(1.0);
-        h = h1 * on.clone() + h * off.clone();
-        w = w1 * on + w * off;
+        let on = Tensor::<B, 1>::from_floats(keep.as_slice(), &device)
+            .reshape([r, 1, 1])
+            .greater_elem(0.5);
+        let [_, m, k] = h.dims();
+        let n = w.dims()[2];
+        h = h.mask_where(on.clone().expand([r, m, k]), h1);
+        w = w.mask_where(on.expand([r, k, n]), w1);
         for (i, a) in active.iter().enumerate() {
             if *a {
                 iterations[i] = iter;
             }
         }
         let check = params.tol > 0.0 && iter % every == 0;
-        if params.stop == BatchStop::Violation && params.tol > 0.0 && iter == 1 {
-            reference = violations(y, &h, &w);
-        }
         if check && params.stop == BatchStop::Violation {
             let v = violations(y, &h, &w);
             for i in 0..r {

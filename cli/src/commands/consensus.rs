@@ -28,7 +28,14 @@ pub enum ConsensusLoss {
 pub struct ConsensusArgs {
     /// Run the job in FILE (the `job.json` of an earlier run); only --out, --resume,
     /// --overwrite, --quiet and --json may be given beside it.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["matrix", "ks"])]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = [
+            "matrix", "ks", "replicates", "beta_loss", "density_threshold",
+            "local_neighborhood_size", "k", "max_iter", "tol", "seed", "engine", "backend"
+        ]
+    )]
     pub job: Option<PathBuf>,
     /// Y, cells × genes: .npy, CSV/text, or a scipy.sparse .npz (kept sparse on the host engine).
     #[arg(long, value_name = "FILE", required_unless_present = "job")]
@@ -58,7 +65,7 @@ pub struct ConsensusArgs {
     /// Tolerance of each replicate's stop rule (default 1e-4).
     #[arg(long)]
     pub tol: Option<f64>,
-    /// Seed of the starts (replicate r of rank k: seed + 1000·k + r); the k-means seed is
+    /// Seed of the starts (replicate r of rank k: seed + k·2³² + r); the k-means seed is
     /// cNMF's, 1.
     #[arg(long)]
     pub seed: Option<u64>,
