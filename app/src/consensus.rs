@@ -5,7 +5,7 @@
 //!   task, each as it would run alone);
 //! * `batched`: all replicates of a rank as one tensor program on a Burn backend
 //!   (`symnmf_burn::nmf_batch`; f32; `--backend wgpu` runs it on a GPU), from the same random
-//!   starts as the host engine.
+//!   starts as the host engine; HALS or MU for the Frobenius norm, MU for Kullback–Leibler.
 //!
 //! `auto` takes the host engine on a CPU backend and the batched one on wgpu: measured on the
 //! 2-core EPYC (results/bench/consensus.md), the host engine is the faster there.
@@ -59,13 +59,18 @@ impl ConsensusRun {
 /// The batched engine's update for the job's solver, or why it has none.
 fn batch_method(job: &ConsensusJob) -> anyhow::Result<BatchMethod> {
     let p = &job.params;
-    if p.beta_loss != 2.0 || p.alpha_h != 0.0 || p.alpha_w != 0.0 {
-        bail!("the batched engine fits the Frobenius norm without penalties; use the host engine");
+    if p.alpha_h != 0.0 || p.alpha_w != 0.0 {
+        bail!("the batched engine fits without penalties; use the host engine");
     }
-    Ok(match job.method {
-        NmfMethod::Mu => BatchMethod::Mu,
-        NmfMethod::Hals => BatchMethod::Hals,
-        other => bail!("the batched engine runs mu and hals, not {other}"),
+    Ok(match (job.method, p.beta_loss) {
+        (NmfMethod::Mu, b) if b == 2.0 => BatchMethod::Mu,
+        (NmfMethod::Hals, b) if b == 2.0 => BatchMethod::Hals,
+        // The KL solvers: the batched engine runs KL by MU (the host engine's ccd is a
+        // coordinate descent, which does not batch).
+        (NmfMethod::Mu | NmfMethod::Ccd, b) if b == 1.0 => BatchMethod::MuKl,
+        (m, b) => bail!(
+            "the batched engine runs mu and hals for the Frobenius norm and MU for Kullback–Leibler, not {m} with β = {b}; use the host engine"
+        ),
     })
 }
 

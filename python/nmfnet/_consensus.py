@@ -44,8 +44,8 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     engine : 'auto', 'host' or 'batched', default='auto'
         Where the replicates run: 'host', the float64 solvers with the replicates on threads;
         'batched', all replicates of a rank as one float32 tensor program on ``backend``
-        (Frobenius only: HALS, each replicate stopped by the violation rule checked every 10
-        iterations);
+        (HALS for Frobenius, each replicate stopped by the violation rule checked every 10
+        iterations; MU for Kullback–Leibler, stopped by the divergence rule);
         'auto', host on a CPU backend and batched on 'wgpu'.
     backend : 'cpu', 'flex', 'ndarray' or 'wgpu', default='cpu'
         The Burn backend of the batched engine (those compiled in: ``nmfnet.backends()``).

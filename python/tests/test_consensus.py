@@ -92,8 +92,12 @@ def test_the_batched_engine_gives_the_host_programs():
     batched = ConsensusNMF(engine="batched", backend="cpu", **kw).fit(X)
     assert best_correlations(host.components_, batched.components_).min() >= 0.999
     assert best_correlations(P, batched.components_).min() > 0.99
-    with pytest.raises(ValueError, match="batched engine"):
-        ConsensusNMF(engine="batched", beta_loss="kullback-leibler", **kw).fit(X)
+    # Kullback–Leibler: coordinate descent on the host, MU batched; the same programs.
+    kl_host = ConsensusNMF(engine="host", beta_loss="kullback-leibler", **kw).fit(X)
+    kl_batched = ConsensusNMF(engine="batched", beta_loss="kullback-leibler", **kw).fit(X)
+    assert best_correlations(kl_host.components_, kl_batched.components_).min() >= 0.99
+    with pytest.raises(ValueError, match="not between 1 and"):
+        ConsensusNMF(engine="batched", ks=[1000], n_replicates=2).fit(X)
 
 
 def test_the_cli_gives_pythons_consensus_and_resumes_a_killed_run(nmfnet_cli, workdir):

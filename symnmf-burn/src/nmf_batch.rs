@@ -7,7 +7,10 @@
 //! [H₁ … H_R]ᵀ·Y); the Gram matrices and the rest are batched over R. Updates, Frobenius norm:
 //! * MU (Lee & Seung): H ← H ∘ YWᵀ / (H·WWᵀ + ε), then W ← W ∘ HᵀY / (HᵀH·W + ε);
 //! * HALS (scikit-learn's coordinate descent: entries floored at 0, no rescaling): each column
-//!   l of H in turn, H_l ← max(0, H_l + (YWᵀ_l − H·WWᵀ_l)/WWᵀ_ll), then W's rows the same way.
+//!   l of H in turn, H_l ← max(0, H_l + (YWᵀ_l − H·WWᵀ_l)/WWᵀ_ll), then W's rows the same way;
+//! * MU for the KL divergence: H ← H ∘ ((Y/V)Wᵀ) / (1Wᵀ), then W the same way from the new H,
+//!   V = HW floored at ε; the m × n quotients of a few replicates at a time (at most 2²⁶
+//!   floats), so that memory stays that of the factors and Y. Its error is √(2·d_KL).
 //!
 //! Stop rules, per replicate, checked every `check_every` iterations ([`BatchStop`]):
 //! scikit-learn's MU rule (the drop of e = ‖Y − HW‖_F since the last check below `tol`·e₀) or
@@ -24,6 +27,8 @@ use burn::tensor::{ElementConversion, Tensor};
 pub enum BatchMethod {
     Mu,
     Hals,
+    /// MU for the generalised Kullback–Leibler divergence (scikit-learn's β = 1 update).
+    MuKl,
 }
 
 /// Settings of [`nmf_batch`].
@@ -72,7 +77,7 @@ pub struct BatchFit<B: Backend> {
     pub w: Tensor<B, 3>,
     /// Iterations each replicate ran.
     pub iterations: Vec<usize>,
-    /// ‖Y − H_r W_r‖_F at each replicate's end.
+    /// ‖Y − H_r W_r‖_F (√(2·d_KL) for [`BatchMethod::MuKl`]) at each replicate's end.
     pub error: Vec<f64>,
 }
 
@@ -126,6 +131,75 @@ fn hals_sweep<B: Backend>(mut a: Tensor<B, 3>, p: &Tensor<B, 3>, q: &Tensor<B, 3
     a
 }
 
+/// Replicates per group of the KL computations: a group's m × n quotients hold at most 2²⁶
+/// floats.
+fn kl_group(r: usize, m: usize, n: usize) -> usize {
+    ((1usize << 26) / (m * n).max(1)).clamp(1, r.max(1))
+}
+
+/// Y/V for every replicate of a group, V = HW floored at `eps`: [G, m, n].
+fn kl_quotient<B: Backend>(
+    y: &Tensor<B, 2>,
+    h: &Tensor<B, 3>,
+    w: &Tensor<B, 3>,
+    eps: f32,
+) -> Tensor<B, 3> {
+    let [g, m, _] = h.dims();
+    let n = w.dims()[2];
+    let v = h.clone().matmul(w.clone()).clamp_min(eps);
+    y.clone().unsqueeze::<3>().expand([g, m, n]) / v
+}
+
+/// One KL MU iteration of a group of replicates.
+fn kl_step<B: Backend>(
+    y: &Tensor<B, 2>,
+    h: Tensor<B, 3>,
+    w: Tensor<B, 3>,
+    eps: f32,
+) -> (Tensor<B, 3>, Tensor<B, 3>) {
+    let q = kl_quotient(y, &h, &w, eps);
+    let num = q.matmul(w.clone().swap_dims(1, 2));
+    let den = w.clone().sum_dim(2).swap_dims(1, 2).clamp_min(eps);
+    let h = h * num / den;
+    let q = kl_quotient(y, &h, &w, eps);
+    let num = h.clone().swap_dims(1, 2).matmul(q);
+    let den = h.clone().sum_dim(1).swap_dims(1, 2).clamp_min(eps);
+    let w = w * num / den;
+    (h, w)
+}
+
+/// √(2·d_KL(Y, H_r W_r)) per replicate, [R] (entries of Y at 0 add only v).
+fn kl_errors<B: Backend>(
+    y: &Tensor<B, 2>,
+    h: &Tensor<B, 3>,
+    w: &Tensor<B, 3>,
+    eps: f32,
+) -> Vec<f64> {
+    let [r, m, _] = h.dims();
+    let n = w.dims()[2];
+    let g = kl_group(r, m, n);
+    let ysum: f64 = y.clone().sum().into_scalar().elem::<f64>();
+    let mut out = Vec::with_capacity(r);
+    for a in (0..r).step_by(g) {
+        let b = (a + g).min(r);
+        let (hg, wg) = (h.clone().slice([a..b, 0..m]), w.clone().slice([a..b]));
+        let v = hg.matmul(wg).clamp_min(eps);
+        let ye = y.clone().unsqueeze::<3>().expand([b - a, m, n]);
+        // y·ln(y/v), 0 where y = 0 (y + tiny keeps the logarithm finite there).
+        let t = ye.clone() * (ye.add_scalar(f32::MIN_POSITIVE) / v.clone()).log() + v;
+        let d: Vec<f64> = t
+            .sum_dim(2)
+            .sum_dim(1)
+            .reshape([b - a])
+            .into_data()
+            .convert::<f64>()
+            .into_vec::<f64>()
+            .expect("f64 after convert");
+        out.extend(d.into_iter().map(|x| (2.0 * (x - ysum)).max(0.0).sqrt()));
+    }
+    out
+}
+
 /// One iteration of `method` for every replicate.
 fn step<B: Backend>(
     method: BatchMethod,
@@ -134,17 +208,35 @@ fn step<B: Backend>(
     w: Tensor<B, 3>,
     eps: f32,
 ) -> (Tensor<B, 3>, Tensor<B, 3>) {
+    if method == BatchMethod::MuKl {
+        let [r, m, _] = h.dims();
+        let n = w.dims()[2];
+        let g = kl_group(r, m, n);
+        if g >= r {
+            return kl_step(y, h, w, eps);
+        }
+        let (mut hs, mut ws) = (Vec::new(), Vec::new());
+        for a in (0..r).step_by(g) {
+            let b = (a + g).min(r);
+            let (hg, wg) = kl_step(y, h.clone().slice([a..b]), w.clone().slice([a..b]), eps);
+            hs.push(hg);
+            ws.push(wg);
+        }
+        return (Tensor::cat(hs, 0), Tensor::cat(ws, 0));
+    }
     let ywt = y_wt(y, &w);
     let wwt = gram_rows(&w);
     let h = match method {
         BatchMethod::Mu => h.clone() * ywt / (h.matmul(wwt) + eps),
         BatchMethod::Hals => hals_sweep(h, &ywt, &wwt),
+        BatchMethod::MuKl => unreachable!("returned above"),
     };
     let hty = ht_y(y, &h);
     let ht = h.clone().swap_dims(1, 2);
     let hth = gram_rows(&ht);
     let w = match method {
         BatchMethod::Mu => w.clone() * hty / (hth.matmul(w) + eps),
+        BatchMethod::MuKl => unreachable!("returned above"),
         BatchMethod::Hals => {
             // W's rows are the columns of Wᵀ [R, n, k] against (HᵀY)ᵀ and HᵀH.
             let wt = hals_sweep(w.swap_dims(1, 2), &hty.swap_dims(1, 2), &hth);
@@ -211,10 +303,14 @@ pub fn nmf_batch<B: Backend>(
     let (mut h, mut w) = (h0, w0);
     let mut active = vec![true; r];
     let mut iterations = vec![0usize; r];
-    let first: Vec<f64> = errors_sq(y, yy, &h, &w)
-        .into_iter()
-        .map(f64::sqrt)
-        .collect();
+    let errors = |h: &Tensor<B, 3>, w: &Tensor<B, 3>| -> Vec<f64> {
+        if params.method == BatchMethod::MuKl {
+            kl_errors(y, h, w, eps)
+        } else {
+            errors_sq(y, yy, h, w).into_iter().map(f64::sqrt).collect()
+        }
+    };
+    let first: Vec<f64> = errors(&h, &w);
     let mut previous = first.clone();
     let mut last = first.clone();
     // The violation rule's reference: each replicate's violation at its start (scikit-learn
@@ -256,10 +352,7 @@ pub fn nmf_batch<B: Backend>(
             }
         }
         if iter % every == 0 || iter == params.max_iter || !active.iter().any(|&a| a) {
-            let now: Vec<f64> = errors_sq(y, yy, &h, &w)
-                .into_iter()
-                .map(f64::sqrt)
-                .collect();
+            let now: Vec<f64> = errors(&h, &w);
             for i in 0..r {
                 if iterations[i] != iter {
                     continue;

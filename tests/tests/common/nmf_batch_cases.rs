@@ -50,6 +50,7 @@ pub fn batch_replicates_equal_replicates_alone<B: SymNmfAutodiffBackend>(
     let yt = tensor::<Inner<B>, 2>(y, [m, n], device);
     for (method, stop, tol) in [
         (BatchMethod::Mu, BatchStop::Error, 1e-3),
+        (BatchMethod::MuKl, BatchStop::Error, 1e-3),
         (BatchMethod::Hals, BatchStop::Error, 1e-3),
         (BatchMethod::Hals, BatchStop::Violation, 3e-2),
     ] {
@@ -115,9 +116,10 @@ pub fn batch_follows_the_host_solvers<B: SymNmfAutodiffBackend>(
     let yt = tensor::<Inner<B>, 2>(y.clone(), [m, n], device);
     let ymat = faer::Mat::from_fn(m, n, |i, j| y[i * n + j]);
     let iters = 20;
-    for (method, host_method, stop) in [
-        (BatchMethod::Mu, NmfMethod::Mu, NmfStop::Divergence),
-        (BatchMethod::Hals, NmfMethod::Hals, NmfStop::Violation),
+    for (method, host_method, stop, beta) in [
+        (BatchMethod::Mu, NmfMethod::Mu, NmfStop::Divergence, 2.0),
+        (BatchMethod::MuKl, NmfMethod::Mu, NmfStop::Divergence, 1.0),
+        (BatchMethod::Hals, NmfMethod::Hals, NmfStop::Violation, 2.0),
     ] {
         let params = BatchParams {
             method,
@@ -140,8 +142,21 @@ pub fn batch_follows_the_host_solvers<B: SymNmfAutodiffBackend>(
             p.stop = stop;
             p.tol = 0.0;
             p.max_iter = iters;
+            p.beta_loss = beta;
             let want = nmf_from(host_method, ymat.as_ref(), &p, h, w).unwrap();
-            let err = (&ymat - &want.h * &want.w).norm_l2();
+            let err = if beta == 2.0 {
+                (&ymat - &want.h * &want.w).norm_l2()
+            } else {
+                let v = &want.h * &want.w;
+                let d: f64 = (0..m)
+                    .flat_map(|i| (0..n).map(move |j| (i, j)))
+                    .map(|(i, j)| {
+                        let (x, vv) = (ymat[(i, j)], v[(i, j)]);
+                        (if x > 0.0 { x * (x / vv).ln() } else { 0.0 }) - x + vv
+                    })
+                    .sum();
+                (2.0 * d).sqrt()
+            };
             let rel = (fit.error[i] - err).abs() / err;
             // float32 iterates against float64 ones after 20 iterations.
             assert!(
