@@ -63,11 +63,11 @@ fn batch_method(job: &ConsensusJob) -> anyhow::Result<BatchMethod> {
         bail!("the batched engine fits without penalties; use the host engine");
     }
     Ok(match (job.method, p.beta_loss) {
-        (NmfMethod::Mu, b) if b == 2.0 => BatchMethod::Mu,
-        (NmfMethod::Hals, b) if b == 2.0 => BatchMethod::Hals,
+        (NmfMethod::Mu, 2.0) => BatchMethod::Mu,
+        (NmfMethod::Hals, 2.0) => BatchMethod::Hals,
         // The KL solvers: the batched engine runs KL by MU (the host engine's ccd is a
         // coordinate descent, which does not batch).
-        (NmfMethod::Mu | NmfMethod::Ccd, b) if b == 1.0 => BatchMethod::MuKl,
+        (NmfMethod::Mu | NmfMethod::Ccd, 1.0) => BatchMethod::MuKl,
         (m, b) => bail!(
             "the batched engine runs mu and hals for the Frobenius norm and MU for Kullback–Leibler, not {m} with β = {b}; use the host engine"
         ),

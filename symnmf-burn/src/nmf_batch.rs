@@ -182,7 +182,11 @@ fn kl_errors<B: Backend>(
     let mut out = Vec::with_capacity(r);
     for a in (0..r).step_by(g) {
         let b = (a + g).min(r);
-        let (hg, wg) = (h.clone().slice([a..b, 0..m]), w.clone().slice([a..b]));
+        let k = h.dims()[2];
+        let (hg, wg) = (
+            h.clone().slice([a..b, 0..m, 0..k]),
+            w.clone().slice([a..b, 0..k, 0..n]),
+        );
         let v = hg.matmul(wg).clamp_min(eps);
         let ye = y.clone().unsqueeze::<3>().expand([b - a, m, n]);
         // y·ln(y/v), 0 where y = 0 (y + tiny keeps the logarithm finite there).
@@ -218,7 +222,13 @@ fn step<B: Backend>(
         let (mut hs, mut ws) = (Vec::new(), Vec::new());
         for a in (0..r).step_by(g) {
             let b = (a + g).min(r);
-            let (hg, wg) = kl_step(y, h.clone().slice([a..b]), w.clone().slice([a..b]), eps);
+            let k = h.dims()[2];
+            let (hg, wg) = kl_step(
+                y,
+                h.clone().slice([a..b, 0..m, 0..k]),
+                w.clone().slice([a..b, 0..k, 0..n]),
+                eps,
+            );
             hs.push(hg);
             ws.push(wg);
         }
