@@ -16,6 +16,7 @@ use nmfnet_baselines::consensus::{
     consensus, replicate_seed, replicate_spectra, Consensus, ConsensusJob,
 };
 use nmfnet_baselines::data::NmfData;
+use nmfnet_baselines::linalg::row_major;
 use nmfnet_baselines::nmf::{nmf_start, NmfInit, NmfMethod, NmfStop};
 use nmfnet_train::runtime::backend::{dispatch, BackendJob};
 use serde::{Deserialize, Serialize};
@@ -522,10 +523,7 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
                 }
             };
             if let Some(run) = dir.as_mut() {
-                let rows: Vec<f64> = (0..pooled.nrows())
-                    .flat_map(|i| (0..n).map(move |j| (i, j)))
-                    .map(|(i, j)| pooled[(i, j)])
-                    .collect();
+                let rows = row_major(pooled.as_ref());
                 nmfnet_datasets::io::write_npy_f64(
                     &run.file(&replicates_file(k))?,
                     pooled.nrows(),
@@ -590,12 +588,7 @@ fn write_outputs(
     s: &ConsensusSummary,
     results: &[Consensus],
 ) -> anyhow::Result<()> {
-    let flat = |a: &Mat<f64>| -> Vec<f64> {
-        (0..a.nrows())
-            .flat_map(|i| (0..a.ncols()).map(move |j| (i, j)))
-            .map(|(i, j)| a[(i, j)])
-            .collect()
-    };
+    let flat = |a: &Mat<f64>| row_major(a.as_ref());
     for (&k, c) in s.ks.iter().zip(results) {
         let sp = &c.spectra;
         nmfnet_datasets::io::write_npy_f64(

@@ -382,10 +382,7 @@ fn cluster(
 ) -> Result<Clustered> {
     let n = points.ncols();
     // 3. k-means.
-    let flat: Vec<f64> = (0..points.nrows())
-        .flat_map(|i| (0..n).map(move |j| (i, j)))
-        .map(|(i, j)| points[(i, j)])
-        .collect();
+    let flat = crate::linalg::row_major(points.as_ref());
     let (labels, _) = kmeans(&flat, n, k, params.kmeans_restarts, params.seed);
     // 4. Medians, scaled to sum 1.
     let mut spectra = Mat::<f64>::zeros(k, n);

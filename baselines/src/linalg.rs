@@ -452,7 +452,7 @@ pub fn uniform(rows: usize, cols: usize, scale: f64, rng: &mut StdRng) -> Mat<f6
 
 /// The entries of `a` row by row, contiguous: row i is `out[i*c..(i+1)*c]` (read down the
 /// columns, as faer stores them). `row_major(b.transpose())` gives B's columns contiguous.
-pub(crate) fn row_major(a: MatRef<'_, f64>) -> Vec<f64> {
+pub fn row_major(a: MatRef<'_, f64>) -> Vec<f64> {
     let c = a.ncols();
     let mut out = vec![0.0; a.nrows() * c];
     for l in 0..c {
