@@ -521,6 +521,9 @@ pub fn replicate_spectra_with(
         return Err(param("replicates", "must be at least 1"));
     }
     let k = params.rank;
+    if grouped_applies(y, method, params) {
+        return grouped_hals(y, params, replicates, seed, done);
+    }
     let fits: Vec<Mat<f64>> = (0..replicates)
         .into_par_iter()
         .map(|r| {
@@ -543,6 +546,127 @@ pub fn replicate_spectra_with(
         }
     }
     Ok(pooled)
+}
+
+/// Whether [`grouped_hals`] runs the replicates: HALS under the violation rule without
+/// penalties, a fixed W or a coordinate order (cNMF's replicates), on a matrix large enough
+/// that reading Y costs more than the sweeps.
+fn grouped_applies(
+    y: NmfData<'_>,
+    method: crate::nmf::NmfMethod,
+    p: &crate::nmf::NmfParams,
+) -> bool {
+    method == crate::nmf::NmfMethod::Hals
+        && p.stop == crate::nmf::NmfStop::Violation
+        && p.alpha_h == 0.0
+        && p.alpha_w == 0.0
+        && p.beta_loss == 2.0
+        && !p.fix_w
+        && !p.shuffle
+        && y.nrows() * y.ncols() >= 1 << 16
+}
+
+/// The replicates of [`replicate_spectra`] advanced together: each iteration reads Y twice for
+/// all the replicates still running — Y·[W₁ᵀ … W_Gᵀ] and [H₁ … H_G]ᵀ·Y as one product each —
+/// where one replicate at a time reads it twice per replicate (a product with k columns is
+/// bound by the reading of Y). Each replicate's sweeps, violation and stop are those of the
+/// plain HALS under the violation rule (`nmf::rules::hals_by_violation`), from the same start.
+fn grouped_hals(
+    y: NmfData<'_>,
+    params: &crate::nmf::NmfParams,
+    replicates: usize,
+    seed: u64,
+    done: &(dyn Fn() + Sync),
+) -> Result<Mat<f64>> {
+    use crate::linalg::at_b;
+    use crate::nmf::ViolationRule;
+    use crate::sym::alternating_hals_sweep_violation as sweep;
+    crate::check_max_iter(params.max_iter)?;
+    let (m, n, k) = (y.nrows(), y.ncols(), params.rank);
+    let mut h: Vec<Mat<f64>> = Vec::with_capacity(replicates);
+    let mut w: Vec<Mat<f64>> = Vec::with_capacity(replicates);
+    for r in 0..replicates {
+        let (h0, w0) = crate::nmf::nmf_start(
+            y,
+            k,
+            crate::nmf::NmfInit::Random,
+            seed.wrapping_add(r as u64),
+        )?;
+        h.push(h0);
+        w.push(w0);
+    }
+    let mut rules: Vec<ViolationRule> = (0..replicates)
+        .map(|_| ViolationRule::new(params.tol, &params.verbose))
+        .collect();
+    let mut active: Vec<usize> = (0..replicates).collect();
+    let mut iter = 0;
+    while !active.is_empty() && iter < params.max_iter {
+        if params.cancel.is_cancelled() {
+            return Err(SolverError::Cancelled { iter });
+        }
+        let g = active.len();
+        // Y·Wᵀ of every running replicate: W stacked (g·k × n).
+        let stacked = Mat::from_fn(g * k, n, |i, j| w[active[i / k]][(i % k, j)]);
+        let ywt = y.times_wt(stacked.as_ref());
+        let v_h: Vec<f64> = active
+            .par_iter()
+            .zip(h_slots(&mut h, &active))
+            .enumerate()
+            .map(|(a, (&r, hr))| {
+                let wwt = a_b(w[r].as_ref(), w[r].transpose());
+                let p = ywt.as_ref().subcols(a * k, k);
+                let (h1, v) = sweep(std::mem::replace(hr, Mat::zeros(0, 0)), p, &wwt, 0.0, None);
+                *hr = h1;
+                v
+            })
+            .collect();
+        // Hᵀ·Y of every running replicate: H side by side (m × g·k).
+        let side = Mat::from_fn(m, g * k, |i, j| h[active[j / k]][(i, j % k)]);
+        let hty = y.ht_times(side.as_ref());
+        let v_w: Vec<f64> = active
+            .par_iter()
+            .zip(h_slots(&mut w, &active))
+            .enumerate()
+            .map(|(a, (&r, wr))| {
+                let hth = at_b(h[r].as_ref(), h[r].as_ref());
+                let p = hty.as_ref().subrows(a * k, k);
+                let (wt, v) = sweep(wr.transpose().to_owned(), p.transpose(), &hth, 0.0, None);
+                *wr = wt.transpose().to_owned();
+                v
+            })
+            .collect();
+        iter += 1;
+        let mut still = Vec::with_capacity(g);
+        for (a, &r) in active.iter().enumerate() {
+            if rules[r].met(v_h[a] + v_w[a], iter)? {
+                done();
+            } else {
+                still.push(r);
+            }
+        }
+        active = still;
+    }
+    for _ in &active {
+        done();
+    }
+    let mut pooled = Mat::zeros(replicates * k, n);
+    for (r, wr) in w.iter().enumerate() {
+        for l in 0..k {
+            for j in 0..n {
+                pooled[(r * k + l, j)] = wr[(l, j)];
+            }
+        }
+    }
+    Ok(pooled)
+}
+
+/// Mutable references to the factors of the running replicates, in `active`'s order.
+fn h_slots<'a>(all: &'a mut [Mat<f64>], active: &[usize]) -> Vec<&'a mut Mat<f64>> {
+    let mut slots: Vec<Option<&'a mut Mat<f64>>> = all.iter_mut().map(Some).collect();
+    active
+        .iter()
+        .map(|&r| slots[r].take().expect("each replicate once"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -635,6 +759,36 @@ mod tests {
             c6.stability,
             c.stability
         );
+    }
+
+    #[test]
+    fn grouped_replicates_are_the_plain_fits() {
+        // Large enough for the grouped engine (m·n ≥ 2¹⁶).
+        let (y, _) = planted(300, 250, 3, 6);
+        assert!(y.nrows() * y.ncols() >= 1 << 16);
+        let mut p = NmfParams::new(3);
+        p.stop = NmfStop::Violation;
+        p.tol = 1e-4;
+        p.max_iter = 300;
+        let yd: NmfData<'_> = y.as_ref().into();
+        assert!(grouped_applies(yd, NmfMethod::Hals, &p));
+        let all = replicate_spectra(yd, NmfMethod::Hals, &p, 4, 30).unwrap();
+        let alone = replicate_spectra(yd, NmfMethod::Hals, &p, 1, 32).unwrap();
+        for r in 0..4 {
+            let (h0, w0) =
+                crate::nmf::nmf_start(yd, 3, crate::nmf::NmfInit::Random, 30 + r as u64).unwrap();
+            let plain = crate::nmf::nmf_from(NmfMethod::Hals, yd, &p, h0, w0).unwrap();
+            let scale = plain.w.norm_max();
+            for l in 0..3 {
+                for j in 0..250 {
+                    let d = (all[(r * 3 + l, j)] - plain.w[(l, j)]).abs();
+                    assert!(d <= 1e-9 * scale, "replicate {r} ({l}, {j}): {d}");
+                    if r == 2 {
+                        assert_eq!(all[(r * 3 + l, j)].to_bits(), alone[(l, j)].to_bits());
+                    }
+                }
+            }
+        }
     }
 
     #[test]
