@@ -8,6 +8,9 @@
 //!   per-iteration history, convergence report).
 //! * [`mod@nmf`]: MU, HALS and ANLS-BPP for `Y ≈ HW`, and [`nmf::nnls_fixed_basis`]; their starts
 //!   (random, NNDSVD, NNDSVDa) in [`mod@nmf_start`].
+//! * [`nmf_beta`] (β-divergences, penalties, the KL coordinate descent) and [`nmf_mask`]
+//!   (missing entries) behind the same NMF interface.
+//! * [`consensus`]: consensus NMF (cNMF's algorithm) over replicates of the NMF solvers.
 //! * [`nnls`]: the one block-principal-pivoting NNLS kernel all of them share.
 //! * [`subspace`]: the rank-k references (truncated SVD, subspace fitted to ε) of GAN-UNET's
 //!   comparisons.
