@@ -13,7 +13,8 @@
 use anyhow::{bail, Context};
 use faer::Mat;
 use nmfnet_baselines::consensus::{
-    consensus, replicate_seed, replicate_spectra, Consensus, ConsensusJob,
+    check_precision, consensus, replicate_seed, replicate_spectra_with, Consensus, ConsensusJob,
+    Precision,
 };
 use nmfnet_baselines::data::NmfData;
 use nmfnet_baselines::linalg::row_major;
@@ -247,6 +248,10 @@ pub fn check_run(y: NmfData<'_>, run: &ConsensusRun) -> anyhow::Result<()> {
             s.name()
         ),
     }
+    // `precision` is the host engine's; the batched engine is f32 throughout.
+    if run.engine() == Engine::Host {
+        check_precision(y, job.method, &job.params, job.precision)?;
+    }
     if run.engine() == Engine::Batched {
         batch_method(job)?;
         let kmax = job.ks.iter().copied().max().unwrap_or(1);
@@ -276,7 +281,15 @@ pub fn run_consensus(
         let seed = replicate_seed(job.seed, k);
         let pooled = match &yf {
             Some(yf) => batched_spectra(y, yf, run, k, seed)?,
-            None => replicate_spectra(y, job.method, &p, job.replicates, seed)?,
+            None => replicate_spectra_with(
+                y,
+                job.method,
+                &p,
+                job.replicates,
+                seed,
+                job.precision,
+                &|| {},
+            )?,
         };
         out.push(
             consensus(y, &pooled, k, &job.consensus)
@@ -320,6 +333,8 @@ pub struct ConsensusSummary {
     pub replicates: usize,
     pub engine: Engine,
     pub backend: &'static str,
+    /// The precision of the host engine's products with Y.
+    pub precision: Precision,
     /// Per k: the silhouette of the clustering of every replicate spectrum.
     pub stability: Vec<f64>,
     /// Per k: ‖Y − usage·spectra‖²_F of that clustering's consensus.
@@ -512,12 +527,13 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
                     let mut p = job.params.clone();
                     p.rank = k;
                     p.cancel = cmd.run.cancel.clone();
-                    nmfnet_baselines::consensus::replicate_spectra_with(
+                    replicate_spectra_with(
                         y,
                         job.method,
                         &p,
                         job.replicates,
                         seed,
+                        job.precision,
                         &|| bar.inc(1),
                     )?
                 }
@@ -553,6 +569,7 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
         } else {
             "host"
         },
+        precision: job.precision,
         stability,
         error: results.iter().map(|c| c.error).collect(),
         kept: results

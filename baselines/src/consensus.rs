@@ -447,6 +447,20 @@ pub struct ConsensusJob {
     pub consensus: ConsensusParams,
     /// Replicate r of rank k starts from seed [`replicate_seed`]`(seed, k) + r`.
     pub seed: u64,
+    /// The precision of the replicates' products with Y (the factors and sweeps are f64).
+    pub precision: Precision,
+}
+
+/// The precision of the replicates' products with Y on the host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F64,
+    /// Y held in f32 and multiplied in f32 ([`crate::data::DenseF32`]): for HALS under the
+    /// violation rule on a dense Y (the grouped replicates), about twice as fast; a replicate
+    /// follows the f64 one to f32 rounding until their paths part (tested: the same consensus).
+    F32,
 }
 
 impl Default for ConsensusJob {
@@ -462,6 +476,7 @@ impl Default for ConsensusJob {
             params,
             consensus: ConsensusParams::default(),
             seed: 0,
+            precision: Precision::F64,
         }
     }
 }
@@ -482,12 +497,14 @@ pub fn consensus_nmf(y: NmfData<'_>, job: &ConsensusJob) -> Result<Vec<Consensus
         .map(|&k| {
             let mut p = job.params.clone();
             p.rank = k;
-            let pooled = replicate_spectra(
+            let pooled = replicate_spectra_with(
                 y,
                 job.method,
                 &p,
                 job.replicates,
                 replicate_seed(job.seed, k),
+                job.precision,
+                &|| {},
             )?;
             consensus(y, &pooled, k, &job.consensus)
         })
@@ -505,24 +522,27 @@ pub fn replicate_spectra(
     replicates: usize,
     seed: u64,
 ) -> Result<Mat<f64>> {
-    replicate_spectra_with(y, method, params, replicates, seed, &|| {})
+    replicate_spectra_with(y, method, params, replicates, seed, Precision::F64, &|| {})
 }
 
-/// [`replicate_spectra`], calling `done` after each replicate (for a progress bar).
+/// [`replicate_spectra`] with the products in `precision`, calling `done` after each
+/// replicate (for a progress bar).
 pub fn replicate_spectra_with(
     y: NmfData<'_>,
     method: crate::nmf::NmfMethod,
     params: &crate::nmf::NmfParams,
     replicates: usize,
     seed: u64,
+    precision: Precision,
     done: &(dyn Fn() + Sync),
 ) -> Result<Mat<f64>> {
     if replicates == 0 {
         return Err(param("replicates", "must be at least 1"));
     }
+    check_precision(y, method, params, precision)?;
     let k = params.rank;
     if grouped_applies(y, method, params) {
-        return grouped_hals(y, params, replicates, seed, done);
+        return grouped_hals(y, params, replicates, seed, precision, done);
     }
     let fits: Vec<Mat<f64>> = (0..replicates)
         .into_par_iter()
@@ -542,6 +562,22 @@ pub fn replicate_spectra_with(
 /// The replicates' W (k × n each) stacked in replicate order: R·k × n.
 fn pool(ws: &[Mat<f64>], k: usize, n: usize) -> Mat<f64> {
     Mat::from_fn(ws.len() * k, n, |i, j| ws[i / k][(i % k, j)])
+}
+
+/// Refuses f32 products where the replicates do not run grouped on a dense Y.
+pub fn check_precision(
+    y: NmfData<'_>,
+    method: crate::nmf::NmfMethod,
+    params: &crate::nmf::NmfParams,
+    precision: Precision,
+) -> Result<()> {
+    if precision == Precision::F32 && !(grouped_applies(y, method, params) && !y.is_sparse()) {
+        return Err(param(
+            "precision",
+            "f32 products run for HALS under the violation rule without penalties on a dense Y of at least 65536 entries; use f64",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether [`grouped_hals`] runs the replicates: HALS under the violation rule without
@@ -572,6 +608,7 @@ fn grouped_hals(
     params: &crate::nmf::NmfParams,
     replicates: usize,
     seed: u64,
+    precision: Precision,
     done: &(dyn Fn() + Sync),
 ) -> Result<Mat<f64>> {
     use crate::linalg::at_b;
@@ -594,6 +631,10 @@ fn grouped_hals(
     let mut rules: Vec<ViolationRule> = (0..replicates)
         .map(|_| ViolationRule::new(params.tol, &params.verbose))
         .collect();
+    let single = match (precision, y) {
+        (Precision::F32, NmfData::Dense(d)) => Some(crate::data::DenseF32::new(d)),
+        _ => None,
+    };
     let mut active: Vec<usize> = (0..replicates).collect();
     let mut iter = 0;
     while !active.is_empty() && iter < params.max_iter {
@@ -603,7 +644,10 @@ fn grouped_hals(
         let g = active.len();
         // Y·Wᵀ of every running replicate: W stacked (g·k × n).
         let stacked = Mat::from_fn(g * k, n, |i, j| w[active[i / k]][(i % k, j)]);
-        let ywt = y.times_wt(stacked.as_ref());
+        let ywt = match &single {
+            Some(s) => s.times_wt(stacked.as_ref()),
+            None => y.times_wt(stacked.as_ref()),
+        };
         let v_h: Vec<f64> = active
             .par_iter()
             .zip(h_slots(&mut h, &active))
@@ -618,7 +662,10 @@ fn grouped_hals(
             .collect();
         // Hᵀ·Y of every running replicate: H side by side (m × g·k).
         let side = Mat::from_fn(m, g * k, |i, j| h[active[j / k]][(i, j % k)]);
-        let hty = y.ht_times(side.as_ref());
+        let hty = match &single {
+            Some(s) => s.ht_times(side.as_ref()),
+            None => y.ht_times(side.as_ref()),
+        };
         let v_w: Vec<f64> = active
             .par_iter()
             .zip(h_slots(&mut w, &active))

@@ -315,6 +315,48 @@ impl NmfData<'_> {
     }
 }
 
+/// A dense Y held in float32, for products in single precision: each product rounds its
+/// (float64) factor to f32, multiplies in f32 and returns f64. Half the memory traffic and
+/// about twice the multiply rate of the f64 products on AVX-512/AVX2 machines; each entry of a
+/// product carries a relative rounding of about √n·2⁻²⁴ (n the length of the sum).
+pub struct DenseF32(Mat<f32>);
+
+impl DenseF32 {
+    pub fn new(y: MatRef<'_, f64>) -> Self {
+        Self(Mat::from_fn(y.nrows(), y.ncols(), |i, j| y[(i, j)] as f32))
+    }
+
+    /// Y · Wᵀ (m × k) for W k × n.
+    pub fn times_wt(&self, w: MatRef<'_, f64>) -> Mat<f64> {
+        let wt = Mat::<f32>::from_fn(w.ncols(), w.nrows(), |i, j| w[(j, i)] as f32);
+        let mut out = Mat::<f32>::zeros(self.0.nrows(), wt.ncols());
+        faer::linalg::matmul::matmul(
+            out.as_mut(),
+            faer::Accum::Replace,
+            self.0.as_ref(),
+            wt.as_ref(),
+            1.0f32,
+            crate::linalg::par(),
+        );
+        Mat::from_fn(out.nrows(), out.ncols(), |i, j| out[(i, j)] as f64)
+    }
+
+    /// Hᵀ · Y (k × n) for H m × k.
+    pub fn ht_times(&self, h: MatRef<'_, f64>) -> Mat<f64> {
+        let h32 = Mat::<f32>::from_fn(h.nrows(), h.ncols(), |i, j| h[(i, j)] as f32);
+        let mut out = Mat::<f32>::zeros(h.ncols(), self.0.ncols());
+        faer::linalg::matmul::matmul(
+            out.as_mut(),
+            faer::Accum::Replace,
+            h32.transpose(),
+            self.0.as_ref(),
+            1.0f32,
+            crate::linalg::par(),
+        );
+        Mat::from_fn(out.nrows(), out.ncols(), |i, j| out[(i, j)] as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +401,23 @@ mod tests {
             &NmfData::from(yt.as_ref()).times_wt(h.transpose()),
             &NmfData::from(&t).times_wt(h.transpose()),
         );
+    }
+
+    #[test]
+    fn single_precision_products_are_the_double_ones_to_f32_rounding() {
+        let mut rng = StdRng::seed_from_u64(8);
+        let y = uniform(90, 60, 1.0, &mut rng);
+        let (h, w) = (uniform(90, 5, 1.0, &mut rng), uniform(5, 60, 1.0, &mut rng));
+        let (d, s) = (NmfData::from(y.as_ref()), DenseF32::new(y.as_ref()));
+        for (a, b) in [
+            (d.times_wt(w.as_ref()), s.times_wt(w.as_ref())),
+            (d.ht_times(h.as_ref()), s.ht_times(h.as_ref())),
+        ] {
+            assert_eq!(a.shape(), b.shape());
+            let rel = (&a - &b).norm_max() / a.norm_max();
+            // Inputs rounded to 2⁻²⁴ and sums of ≤ 90 terms: a few 1e-7, not 1e-12.
+            assert!(rel < 2e-6 && rel > 1e-12, "{rel}");
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod nmf_beta;
 pub mod nmf_mask;
 pub mod nmf_start;
 pub mod nnls;
+mod simd;
 pub mod subspace;
 pub mod sym;
 

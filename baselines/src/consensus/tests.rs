@@ -122,6 +122,71 @@ fn grouped_replicates_are_the_plain_fits() {
 }
 
 #[test]
+fn f32_products_give_the_f64_consensus_and_a_replicate_alone_its_bits() {
+    let (y, programs) = planted(300, 250, 3, 6);
+    let mut p = NmfParams::new(3);
+    p.stop = NmfStop::Violation;
+    p.tol = 1e-4;
+    p.max_iter = 300;
+    let yd: NmfData<'_> = y.as_ref().into();
+    let run = |replicates, seed, precision| {
+        replicate_spectra_with(yd, NmfMethod::Hals, &p, replicates, seed, precision, &|| {})
+            .unwrap()
+    };
+    let (f64s, f32s) = (run(8, 30, Precision::F64), run(8, 30, Precision::F32));
+    let alone = run(1, 32, Precision::F32);
+    assert_eq!(
+        (0..3 * 250)
+            .map(|i| alone[(i / 250, i % 250)].to_bits())
+            .collect::<Vec<_>>(),
+        (0..3 * 250)
+            .map(|i| f32s[(2 * 3 + i / 250, i % 250)].to_bits())
+            .collect::<Vec<_>>()
+    );
+    // Not the f64 bits (the products are f32), but the same consensus.
+    assert_ne!(f32s[(0, 0)].to_bits(), f64s[(0, 0)].to_bits());
+    let cp = ConsensusParams::default();
+    let (a, b) = (
+        consensus(yd, &f64s, 3, &cp).unwrap(),
+        consensus(yd, &f32s, 3, &cp).unwrap(),
+    );
+    for l in 0..3 {
+        let truth: Vec<f64> = programs.row(l).iter().copied().collect();
+        let best = |c: &Consensus| {
+            (0..3)
+                .map(|c2| {
+                    corr(
+                        &truth,
+                        &c.spectra.row(c2).iter().copied().collect::<Vec<_>>(),
+                    )
+                })
+                .fold(f64::MIN, f64::max)
+        };
+        assert!(
+            (best(&a) - best(&b)).abs() < 1e-4,
+            "{} {}",
+            best(&a),
+            best(&b)
+        );
+    }
+    assert!((a.stability - b.stability).abs() < 1e-3);
+    assert!((a.error - b.error).abs() <= 1e-5 * a.error);
+    // Where the replicates do not run grouped on a dense Y, f32 is refused by name.
+    let small = planted(60, 20, 3, 1).0;
+    let err = replicate_spectra_with(
+        small.as_ref().into(),
+        NmfMethod::Hals,
+        &p,
+        2,
+        0,
+        Precision::F32,
+        &|| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("precision"), "{err}");
+}
+
+#[test]
 fn a_replicate_is_the_same_alone_or_among_others() {
     let (y, _) = planted(60, 20, 3, 1);
     let mut p = NmfParams::new(3);

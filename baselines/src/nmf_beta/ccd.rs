@@ -16,6 +16,7 @@
 
 use crate::data::NmfData;
 use crate::linalg::row_major;
+use crate::simd::Simd;
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
 
@@ -216,36 +217,16 @@ unsafe fn row_steps_avx2(
     row_steps(a, s, sums, l1, l2, eps)
 }
 
-/// The widest vector instructions this processor has, for [`row_steps`].
-#[derive(Clone, Copy)]
-enum Simd {
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    Plain,
-}
-
 impl Simd {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Simd::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Simd::Avx2;
-            }
-        }
-        Simd::Plain
-    }
-
-    fn run(self, a: &mut [f64], s: &mut RowScratch, sums: &[f64], l1: f64, l2: f64, eps: f64) {
+    fn row_steps(
+        self,
+        a: &mut [f64],
+        s: &mut RowScratch,
+        sums: &[f64],
+        l1: f64,
+        l2: f64,
+        eps: f64,
+    ) {
         match self {
             // SAFETY: `detect` found the instructions these versions are compiled for. They
             // contain no fused multiply-adds the plain version lacks (Rust never contracts
@@ -314,7 +295,7 @@ fn ccd_half(
         .enumerate()
         .for_each_init(RowScratch::default, |s, (i, row)| {
             gather(y, second, i, &bc, k, s);
-            simd.run(row, s, &sums, l1, l2, eps);
+            simd.row_steps(row, s, &sums, l1, l2, eps);
         });
     *a = Mat::from_fn(p, k, |i, l| ar[i * k + l]);
 }
@@ -363,7 +344,7 @@ mod tests {
             };
             let mut a: Vec<f64> = (0..k).map(|l| a0[(0, l)]).collect();
             for _ in 0..5 {
-                simd.run(&mut a, &mut s, &sums, 0.1, 0.05, 1e-3);
+                simd.row_steps(&mut a, &mut s, &sums, 0.1, 0.05, 1e-3);
             }
             a
         };

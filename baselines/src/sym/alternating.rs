@@ -11,6 +11,7 @@ use crate::error::{param, Result};
 use crate::history::{Hook, Recorder};
 use crate::linalg::{add_diag, at_b, dot, right_solve_spd, SymMatrix};
 use crate::nnls::nnls_bpp;
+use crate::simd::Simd;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef};
 use rayon::prelude::*;
@@ -300,8 +301,9 @@ fn sweep_in_place(
         .map(|(j, l)| q[(j, l)])
         .collect();
     // Per row, t = w Q is kept up to date: changing w_l by δ adds δ·Q[l, :] (Q is symmetric,
-    // so that is column l, contiguous). An axpy vectorises where the dot product of the plain
-    // sweep would not, and an entry that stays put (δ = 0, common once w is sparse) costs O(1).
+    // so that is column l, contiguous). Rows are independent, so LANES of them run side by
+    // side in vector registers (`sweep_lanes`), each with the arithmetic of the row alone.
+    let simd = Simd::detect();
     let violations: Vec<f64> = w
         .as_mut()
         .par_row_chunks_mut(SWEEP_ROWS)
@@ -312,52 +314,55 @@ fn sweep_in_place(
                 (
                     vec![0.0; SWEEP_ROWS * r],
                     vec![0.0; SWEEP_ROWS * r],
-                    vec![0.0; r],
+                    vec![0.0; SWEEP_ROWS * r],
+                    vec![[0.0; LANES]; r],
                 )
             },
-            |(wbuf, pbuf, t), (c, (mut wblock, pblock))| {
+            |(wbuf, pbuf, steps, t), (c, (mut wblock, pblock))| {
                 let rows = wblock.nrows();
+                // Column-major scratch, columns padded to whole lane groups with zeros (a
+                // zero row stays zero and its violation terms are not summed).
+                let stride = rows.div_ceil(LANES) * LANES;
                 let oblock = shift.map(|(o, l)| (o.subrows(c * SWEEP_ROWS, rows), l));
                 for j in 0..r {
+                    let (wc, pc) = (
+                        &mut wbuf[j * stride..][..stride],
+                        &mut pbuf[j * stride..][..stride],
+                    );
                     for i in 0..rows {
-                        wbuf[i * r + j] = wblock[(i, j)];
-                        pbuf[i * r + j] = match oblock {
+                        wc[i] = wblock[(i, j)];
+                        pc[i] = match oblock {
                             Some((o, l)) => pblock[(i, j)] + o[(i, j)] * l,
                             None => pblock[(i, j)],
                         };
                     }
+                    wc[rows..].fill(0.0);
+                    pc[rows..].fill(0.0);
                 }
+                let lanes = Lanes {
+                    stride,
+                    r,
+                    qcols: &qcols,
+                    order,
+                    floor,
+                };
+                simd.sweep_lanes(
+                    &lanes,
+                    &mut wbuf[..r * stride],
+                    &pbuf[..r * stride],
+                    t,
+                    &mut steps[..r * stride],
+                );
+                // The violation in the order of the row-by-row sweep: rows, then coordinates.
                 let mut violation = 0.0;
-                for (wr, pr) in wbuf.chunks_mut(r).zip(pbuf.chunks(r)).take(rows) {
-                    t.iter_mut().for_each(|v| *v = 0.0);
-                    for (j, &wj) in wr.iter().enumerate() {
-                        if wj != 0.0 {
-                            for (tv, &qv) in t.iter_mut().zip(&qcols[j * r..j * r + r]) {
-                                *tv += wj * qv;
-                            }
-                        }
-                    }
-                    for &l in order {
-                        let ql = &qcols[l * r..l * r + r];
-                        let grad = t[l] - pr[l];
-                        violation += if wr[l] <= floor { grad.min(0.0) } else { grad }.abs();
-                        if ql[l] <= 0.0 {
-                            continue;
-                        }
-                        let val = wr[l] + (pr[l] - t[l]) / ql[l];
-                        let new = if val > floor { val } else { floor };
-                        let delta = new - wr[l];
-                        if delta != 0.0 {
-                            for (tv, &qv) in t.iter_mut().zip(ql) {
-                                *tv += delta * qv;
-                            }
-                            wr[l] = new;
-                        }
+                for i in 0..rows {
+                    for s in 0..r {
+                        violation += steps[s * stride + i];
                     }
                 }
                 for j in 0..r {
                     for i in 0..rows {
-                        wblock[(i, j)] = wbuf[i * r + j];
+                        wblock[(i, j)] = wbuf[j * stride + i];
                     }
                 }
                 violation
@@ -374,6 +379,195 @@ fn sweep_in_place(
         }
     }
     violations.iter().sum()
+}
+
+/// Rows of a sweep side by side in vector registers.
+const LANES: usize = 8;
+
+/// What every lane group of a block's sweep shares.
+struct Lanes<'a> {
+    /// Column stride of the block's column-major scratch (a multiple of [`LANES`]).
+    stride: usize,
+    r: usize,
+    /// Q column by column.
+    qcols: &'a [f64],
+    order: &'a [usize],
+    floor: f64,
+}
+
+/// The sweep of one block (`w`, `p` column-major with stride `l.stride`), [`LANES`] rows at
+/// a time: per row exactly the operations of the row-by-row sweep — t = Σ_j w_j·Q[:, j] in
+/// order j (a zero w_j adds a zero, which leaves t's bits alone: t is never −0), then per
+/// coordinate in `order` the projected-gradient term, the clipped Newton step and
+/// t += δ·Q[:, l] (δ = 0 again a no-op) — so each row gets the bits it gets alone. The term of
+/// step s of row i goes to `steps[s·stride + i]`.
+#[inline(always)]
+fn sweep_lanes<I: LaneIsa>(
+    l: &Lanes<'_>,
+    w: &mut [f64],
+    p: &[f64],
+    t: &mut [Lane],
+    steps: &mut [f64],
+) {
+    let (stride, r) = (l.stride, l.r);
+    let t = &mut t[..r];
+    for base in (0..stride).step_by(LANES) {
+        let lane = |v: &[f64], c: usize| -> Lane {
+            v[c * stride + base..][..LANES]
+                .try_into()
+                .expect("a lane group")
+        };
+        t.fill([0.0; LANES]);
+        for j in 0..r {
+            let wj = lane(w, j);
+            for (tl, &q) in t.iter_mut().zip(&l.qcols[j * r..j * r + r]) {
+                // SAFETY: `I` is the instruction set the caller was compiled for.
+                unsafe { I::axpy(tl, &wj, q) };
+            }
+        }
+        for (s, &c) in l.order.iter().enumerate() {
+            let qc = &l.qcols[c * r..c * r + r];
+            let qcc = qc[c];
+            let (pc, tc) = (lane(p, c), t[c]);
+            let mut wc = lane(w, c);
+            let mut sc = [0.0; LANES];
+            for i in 0..LANES {
+                let grad = tc[i] - pc[i];
+                sc[i] = if wc[i] <= l.floor {
+                    grad.min(0.0)
+                } else {
+                    grad
+                }
+                .abs();
+            }
+            steps[s * stride + base..][..LANES].copy_from_slice(&sc);
+            if qcc <= 0.0 {
+                continue;
+            }
+            let mut delta = [0.0; LANES];
+            for i in 0..LANES {
+                let val = wc[i] + (pc[i] - tc[i]) / qcc;
+                let new = if val > l.floor { val } else { l.floor };
+                delta[i] = new - wc[i];
+                // Kept as it was where nothing moves (keeps a −0 entry's sign).
+                wc[i] = if delta[i] != 0.0 { new } else { wc[i] };
+            }
+            w[c * stride + base..][..LANES].copy_from_slice(&wc);
+            for (tl, &q) in t.iter_mut().zip(qc) {
+                // SAFETY: as above.
+                unsafe { I::axpy(tl, &delta, q) };
+            }
+        }
+    }
+}
+
+/// A lane group's values of one column.
+type Lane = [f64; LANES];
+
+/// t += a·q lane by lane — a multiply, then an add, as the plain loop rounds — in the
+/// instructions of one target. Written out with intrinsics where the compiler would otherwise
+/// vectorise across the columns of t (gathers and scatters) instead of across the lanes.
+trait LaneIsa {
+    /// # Safety
+    /// The processor must have the implementation's instructions.
+    unsafe fn axpy(t: &mut Lane, a: &Lane, q: f64);
+}
+
+struct PlainIsa;
+
+impl LaneIsa for PlainIsa {
+    #[inline(always)]
+    unsafe fn axpy(t: &mut Lane, a: &Lane, q: f64) {
+        for i in 0..LANES {
+            t[i] += a[i] * q;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx512Isa;
+
+#[cfg(target_arch = "x86_64")]
+impl LaneIsa for Avx512Isa {
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn axpy(t: &mut Lane, a: &Lane, q: f64) {
+        use std::arch::x86_64::*;
+        let prod = _mm512_mul_pd(_mm512_loadu_pd(a.as_ptr()), _mm512_set1_pd(q));
+        let sum = _mm512_add_pd(_mm512_loadu_pd(t.as_ptr()), prod);
+        _mm512_storeu_pd(t.as_mut_ptr(), sum);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx2Isa;
+
+#[cfg(target_arch = "x86_64")]
+impl LaneIsa for Avx2Isa {
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn axpy(t: &mut Lane, a: &Lane, q: f64) {
+        use std::arch::x86_64::*;
+        let qv = _mm256_set1_pd(q);
+        for h in [0, 4] {
+            let prod = _mm256_mul_pd(_mm256_loadu_pd(a.as_ptr().add(h)), qv);
+            let sum = _mm256_add_pd(_mm256_loadu_pd(t.as_ptr().add(h)), prod);
+            _mm256_storeu_pd(t.as_mut_ptr().add(h), sum);
+        }
+    }
+}
+
+/// `sweep_lanes` compiled for AVX-512.
+///
+/// # Safety
+/// The processor must have AVX-512F (checked by the caller).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn sweep_lanes_avx512(
+    l: &Lanes<'_>,
+    w: &mut [f64],
+    p: &[f64],
+    t: &mut [Lane],
+    steps: &mut [f64],
+) {
+    sweep_lanes::<Avx512Isa>(l, w, p, t, steps)
+}
+
+/// `sweep_lanes` compiled for AVX2.
+///
+/// # Safety
+/// The processor must have AVX2 (checked by the caller).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sweep_lanes_avx2(
+    l: &Lanes<'_>,
+    w: &mut [f64],
+    p: &[f64],
+    t: &mut [Lane],
+    steps: &mut [f64],
+) {
+    sweep_lanes::<Avx2Isa>(l, w, p, t, steps)
+}
+
+impl Simd {
+    fn sweep_lanes(
+        self,
+        l: &Lanes<'_>,
+        w: &mut [f64],
+        p: &[f64],
+        t: &mut [Lane],
+        steps: &mut [f64],
+    ) {
+        match self {
+            // SAFETY: `detect` found the instructions these versions are compiled for; all
+            // versions compute the same numbers (no fused multiply-adds, see `crate::simd`).
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { sweep_lanes_avx512(l, w, p, t, steps) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { sweep_lanes_avx2(l, w, p, t, steps) },
+            Simd::Plain => sweep_lanes::<PlainIsa>(l, w, p, t, steps),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -399,6 +593,112 @@ mod tests {
             }
         }
         (w, violation)
+    }
+
+    /// The row-by-row sweep of one row in plain scalar code (the code the lane kernel
+    /// replaced): the bits each lane must reproduce.
+    fn one_row(w: &mut [f64], p: &[f64], q: &Mat<f64>, order: &[usize], floor: f64) -> Vec<f64> {
+        let r = w.len();
+        let mut t = vec![0.0; r];
+        for j in 0..r {
+            if w[j] != 0.0 {
+                for l in 0..r {
+                    t[l] += w[j] * q[(l, j)];
+                }
+            }
+        }
+        let mut terms = Vec::new();
+        for &l in order {
+            let grad = t[l] - p[l];
+            terms.push(if w[l] <= floor { grad.min(0.0) } else { grad }.abs());
+            if q[(l, l)] <= 0.0 {
+                continue;
+            }
+            let val = w[l] + (p[l] - t[l]) / q[(l, l)];
+            let new = if val > floor { val } else { floor };
+            let delta = new - w[l];
+            if delta != 0.0 {
+                for j in 0..r {
+                    t[j] += delta * q[(j, l)];
+                }
+                w[l] = new;
+            }
+        }
+        terms
+    }
+
+    #[test]
+    fn every_vector_version_of_the_lane_sweep_gives_each_rows_own_bits() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        // 21 rows: two whole lane groups and a padded one; column 3's curvature is 0.
+        let (rows, r): (usize, usize) = (21, 5);
+        let b = Mat::from_fn(r, r, |i, j| {
+            if i == 3 || j == 3 {
+                0.0
+            } else {
+                rng.random::<f64>()
+            }
+        });
+        let q = b.transpose() * &b;
+        let order = [4, 1, 3, 0, 2];
+        for floor in [0.0, 1e-3] {
+            let stride = rows.div_ceil(LANES) * LANES;
+            let mut w0 = vec![0.0; stride * r];
+            let mut p = vec![0.0; stride * r];
+            for j in 0..r {
+                for i in 0..rows {
+                    w0[j * stride + i] = if (i + j) % 4 == 0 {
+                        floor
+                    } else {
+                        rng.random::<f64>()
+                    };
+                    p[j * stride + i] = rng.random::<f64>() - 0.4;
+                }
+            }
+            let qcols: Vec<f64> = (0..r)
+                .flat_map(|l| (0..r).map(move |j| (j, l)))
+                .map(|(j, l)| q[(j, l)])
+                .collect();
+            let lanes = Lanes {
+                stride,
+                r,
+                qcols: &qcols,
+                order: &order,
+                floor,
+            };
+            let run = |simd: Simd| {
+                let (mut w, mut steps, mut t) =
+                    (w0.clone(), vec![0.0; stride * r], vec![[0.0; LANES]; r]);
+                simd.sweep_lanes(&lanes, &mut w, &p, &mut t, &mut steps);
+                (w, steps)
+            };
+            let (plain, plain_steps) = run(Simd::Plain);
+            let (fast, fast_steps) = run(Simd::detect());
+            assert_eq!(
+                plain.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                plain_steps.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                fast_steps.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            for i in 0..rows {
+                let mut row: Vec<f64> = (0..r).map(|j| w0[j * stride + i]).collect();
+                let prow: Vec<f64> = (0..r).map(|j| p[j * stride + i]).collect();
+                let terms = one_row(&mut row, &prow, &q, &order, floor);
+                for j in 0..r {
+                    assert_eq!(
+                        row[j].to_bits(),
+                        plain[j * stride + i].to_bits(),
+                        "row {i} col {j}"
+                    );
+                }
+                for (s, term) in terms.iter().enumerate() {
+                    assert_eq!(term.to_bits(), plain_steps[s * stride + i].to_bits());
+                }
+            }
+        }
     }
 
     #[test]
