@@ -13,8 +13,8 @@
 use anyhow::{bail, Context};
 use faer::Mat;
 use nmfnet_baselines::consensus::{
-    check_precision, consensus, replicate_seed, replicate_spectra_with, Consensus, ConsensusJob,
-    Precision,
+    check_precision, consensus, dense_products, grouped_applies, replicate_seed,
+    replicate_spectra_with, Consensus, ConsensusJob, Iterations, Precision,
 };
 use nmfnet_baselines::data::NmfData;
 use nmfnet_baselines::linalg::row_major;
@@ -102,19 +102,21 @@ fn on_device<Bk: burn::tensor::backend::Backend, const D: usize>(
 }
 
 impl BackendJob for BatchJob<'_> {
-    /// W of every replicate, [R·k × n] row-major.
-    type Output = Vec<f32>;
+    /// W of every replicate, [R·k × n] row-major, and each replicate's iterations.
+    type Output = (Vec<f32>, Vec<usize>);
     fn run<B: SymNmfAutodiffBackend>(self, device: B::Device, _: &'static str) -> Self::Output {
         let r = self.h0.len() / (self.m * self.k);
         let y = on_device::<I<B>, 2>(self.y.to_vec(), [self.m, self.n], &device);
         let h0 = on_device::<I<B>, 3>(self.h0, [r, self.m, self.k], &device);
         let w0 = on_device::<I<B>, 3>(self.w0, [r, self.k, self.n], &device);
         let fit = nmf_batch(&y, h0, w0, &self.params);
-        fit.w
+        let w = fit
+            .w
             .into_data()
             .convert::<f32>()
             .into_vec::<f32>()
-            .expect("f32 after convert")
+            .expect("f32 after convert");
+        (w, fit.iterations)
     }
 }
 
@@ -139,18 +141,22 @@ fn dense_f32(y: NmfData<'_>) -> Vec<f32> {
     out
 }
 
-/// The replicates' spectra at rank `k` on the batched engine, from the host engine's starts.
+/// The replicates' spectra at rank `k` on the batched engine, from the host engine's starts,
+/// and their iterations.
 fn batched_spectra(
     y: NmfData<'_>,
     yf: &[f32],
     run: &ConsensusRun,
     k: usize,
     seed: u64,
-) -> anyhow::Result<Mat<f64>> {
+) -> anyhow::Result<(Mat<f64>, Vec<usize>)> {
     let job = batch_job(y, yf, &run.job, k, seed)?;
     let (r, n) = (run.job.replicates, y.ncols());
-    let w = dispatch(run.backend, job)?;
-    Ok(Mat::from_fn(r * k, n, |i, j| w[i * n + j] as f64))
+    let (w, iterations) = dispatch(run.backend, job)?;
+    Ok((
+        Mat::from_fn(r * k, n, |i, j| w[i * n + j] as f64),
+        iterations,
+    ))
 }
 
 /// The batched engine's work for rank `k`: the host engine's random starts, in f32.
@@ -205,7 +211,7 @@ pub fn batched_pooled<B: SymNmfAutodiffBackend>(
     let yf = dense_f32(y);
     let bj = batch_job(y, &yf, job, k, seed)?;
     let (r, n) = (job.replicates, y.ncols());
-    let w = bj.run::<B>(device.clone(), "");
+    let (w, _) = bj.run::<B>(device.clone(), "");
     Ok(Mat::from_fn(r * k, n, |i, j| w[i * n + j] as f64))
 }
 
@@ -279,22 +285,26 @@ pub fn run_consensus(
         let mut p = job.params.clone();
         p.rank = k;
         let seed = replicate_seed(job.seed, k);
-        let pooled = match &yf {
+        let (pooled, iterations) = match &yf {
             Some(yf) => batched_spectra(y, yf, run, k, seed)?,
-            None => replicate_spectra_with(
-                y,
-                job.method,
-                &p,
-                job.replicates,
-                seed,
-                job.precision,
-                &|| {},
-            )?,
+            None => {
+                let iterations = Iterations::new(job.replicates);
+                let pooled = replicate_spectra_with(
+                    y,
+                    job.method,
+                    &p,
+                    job.replicates,
+                    seed,
+                    job.precision,
+                    &|r, n| iterations.record(r, n),
+                )?;
+                (pooled, iterations.into_vec())
+            }
         };
-        out.push(
-            consensus(y, &pooled, k, &job.consensus)
-                .with_context(|| format!("consensus at rank {k}"))?,
-        );
+        let mut c = consensus(y, &pooled, k, &job.consensus)
+            .with_context(|| format!("consensus at rank {k}"))?;
+        c.iterations = iterations;
+        out.push(c);
         each(k);
     }
     Ok(out)
@@ -335,12 +345,20 @@ pub struct ConsensusSummary {
     pub backend: &'static str,
     /// The precision of the host engine's products with Y.
     pub precision: Precision,
+    /// How the replicates multiplied Y, e.g. "dense f32", "sparse f64", "dense f64 (copy of the
+    /// sparse Y, 60 % nonzero)".
+    pub products: String,
     /// Per k: the silhouette of the clustering of every replicate spectrum.
     pub stability: Vec<f64>,
     /// Per k: ‖Y − usage·spectra‖²_F of that clustering's consensus.
     pub error: Vec<f64>,
     /// Per k: spectra the density filter kept, of replicates·k.
     pub kept: Vec<usize>,
+    /// Per k: the median of the replicates' iterations (None for a rank read back on resume).
+    pub iterations_median: Vec<Option<usize>>,
+    /// Per k: replicates that ran the whole `max_iter` budget without meeting their stop rule
+    /// (None for a rank read back on resume).
+    pub at_max_iter: Vec<Option<usize>>,
     /// The rank written in detail: the job's `k`, or the most stable.
     pub k: usize,
     /// Ranks whose replicates a resumed run read back instead of fitting.
@@ -351,6 +369,34 @@ pub struct ConsensusSummary {
 pub struct ConsensusReport {
     pub summary: ConsensusSummary,
     pub results: Vec<Consensus>,
+}
+
+/// How the replicates of `run` multiply Y, in words.
+pub fn products(y: NmfData<'_>, run: &ConsensusRun) -> String {
+    let job = &run.job;
+    if run.engine() == Engine::Batched {
+        return "dense f32 (batched)".into();
+    }
+    let grouped = grouped_applies(y, job.method, &job.params);
+    let precision = match job.precision {
+        Precision::F64 => "f64",
+        Precision::F32 => "f32",
+    };
+    match y {
+        NmfData::Dense(_) => format!("dense {precision}"),
+        NmfData::Sparse(s) if grouped && dense_products(y) => format!(
+            "dense {precision} (copy of the sparse Y, {:.0} % nonzero)",
+            100.0 * s.nnz() as f64 / (s.nrows() as f64 * s.ncols() as f64)
+        ),
+        NmfData::Sparse(_) => "sparse f64".into(),
+    }
+}
+
+/// The median of counts (the lower middle of an even number); None for none.
+fn median_count(v: &[usize]) -> Option<usize> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v.get(v.len().saturating_sub(1) / 2).copied()
 }
 
 /// The input of a consensus run as its fingerprint records it.
@@ -504,7 +550,7 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
             .filter(|_| cmd.run.resume())
             .map(|d| d.path().join(replicates_file(k)))
             .filter(|p| p.is_file());
-        let pooled = if let Some(p) = saved {
+        let (pooled, iterations) = if let Some(p) = saved {
             let read = nmfnet_datasets::io::read_matrix_f64(&p)?;
             let (r, c, v) = read.matrix;
             if (r, c) != (job.replicates * k, n) || read.exponent != 0 {
@@ -515,9 +561,9 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
             }
             resumed_ks.push(k);
             bar.inc(job.replicates as u64);
-            Mat::from_fn(r, c, |i, j| v[i * c + j])
+            (Mat::from_fn(r, c, |i, j| v[i * c + j]), Vec::new())
         } else {
-            let pooled = match &yf {
+            let (pooled, iterations) = match &yf {
                 Some(yf) => {
                     let p = batched_spectra(y, yf, &cmd.consensus, k, seed)?;
                     bar.inc(job.replicates as u64);
@@ -527,15 +573,20 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
                     let mut p = job.params.clone();
                     p.rank = k;
                     p.cancel = cmd.run.cancel.clone();
-                    replicate_spectra_with(
+                    let iterations = Iterations::new(job.replicates);
+                    let pooled = replicate_spectra_with(
                         y,
                         job.method,
                         &p,
                         job.replicates,
                         seed,
                         job.precision,
-                        &|| bar.inc(1),
-                    )?
+                        &|r, n| {
+                            iterations.record(r, n);
+                            bar.inc(1)
+                        },
+                    )?;
+                    (pooled, iterations.into_vec())
                 }
             };
             if let Some(run) = dir.as_mut() {
@@ -547,12 +598,12 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
                     &rows,
                 )?;
             }
-            pooled
+            (pooled, iterations)
         };
-        results.push(
-            consensus(y, &pooled, k, &job.consensus)
-                .with_context(|| format!("consensus at rank {k}"))?,
-        );
+        let mut c = consensus(y, &pooled, k, &job.consensus)
+            .with_context(|| format!("consensus at rank {k}"))?;
+        c.iterations = iterations;
+        results.push(c);
     }
     bar.finish_and_clear();
     let stability: Vec<f64> = results.iter().map(|c| c.stability).collect();
@@ -570,11 +621,27 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
             "host"
         },
         precision: job.precision,
+        products: products(y, &cmd.consensus),
         stability,
         error: results.iter().map(|c| c.error).collect(),
         kept: results
             .iter()
             .map(|c| c.kept.iter().filter(|&&k| k).count())
+            .collect(),
+        iterations_median: results
+            .iter()
+            .map(|c| median_count(&c.iterations))
+            .collect(),
+        at_max_iter: results
+            .iter()
+            .map(|c| {
+                (!c.iterations.is_empty()).then(|| {
+                    c.iterations
+                        .iter()
+                        .filter(|&&i| i >= job.params.max_iter)
+                        .count()
+                })
+            })
             .collect(),
         k: chosen,
         resumed_ks,

@@ -94,6 +94,9 @@ pub struct Consensus {
     pub labels: Vec<usize>,
     /// The kept spectra, L2-normalised (rows), for a clustergram.
     pub points: Mat<f64>,
+    /// Iterations each replicate ran, in replicate order, where the runner recorded them
+    /// (empty from [`consensus`] alone, and for replicates read back from a file).
+    pub iterations: Vec<usize>,
 }
 
 /// Euclidean distances between the rows of `p` (from the Gram matrix; clamped at 0).
@@ -362,6 +365,7 @@ pub fn consensus(
         kept,
         labels: clustered.labels,
         points,
+        iterations: Vec::new(),
     })
 }
 
@@ -481,6 +485,25 @@ impl Default for ConsensusJob {
     }
 }
 
+/// The replicates' iteration counts as they end (on any thread), in replicate order.
+pub struct Iterations(std::sync::Mutex<Vec<usize>>);
+
+impl Iterations {
+    pub fn new(replicates: usize) -> Self {
+        Self(std::sync::Mutex::new(vec![0; replicates]))
+    }
+
+    pub fn record(&self, replicate: usize, iterations: usize) {
+        // A panic elsewhere cannot leave a count half-written: take the data as it is.
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        v[replicate] = iterations;
+    }
+
+    pub fn into_vec(self) -> Vec<usize> {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// The seed of replicate 0 at rank `k` (replicate r takes this + r): `seed + k·2³²`, so that
 /// the ranks' replicates never share a start.
 pub fn replicate_seed(seed: u64, k: usize) -> u64 {
@@ -497,6 +520,7 @@ pub fn consensus_nmf(y: NmfData<'_>, job: &ConsensusJob) -> Result<Vec<Consensus
         .map(|&k| {
             let mut p = job.params.clone();
             p.rank = k;
+            let iterations = Iterations::new(job.replicates);
             let pooled = replicate_spectra_with(
                 y,
                 job.method,
@@ -504,9 +528,11 @@ pub fn consensus_nmf(y: NmfData<'_>, job: &ConsensusJob) -> Result<Vec<Consensus
                 job.replicates,
                 replicate_seed(job.seed, k),
                 job.precision,
-                &|| {},
+                &|r, n| iterations.record(r, n),
             )?;
-            consensus(y, &pooled, k, &job.consensus)
+            let mut c = consensus(y, &pooled, k, &job.consensus)?;
+            c.iterations = iterations.into_vec();
+            Ok(c)
         })
         .collect()
 }
@@ -522,11 +548,19 @@ pub fn replicate_spectra(
     replicates: usize,
     seed: u64,
 ) -> Result<Mat<f64>> {
-    replicate_spectra_with(y, method, params, replicates, seed, Precision::F64, &|| {})
+    replicate_spectra_with(
+        y,
+        method,
+        params,
+        replicates,
+        seed,
+        Precision::F64,
+        &|_, _| {},
+    )
 }
 
-/// [`replicate_spectra`] with the products in `precision`, calling `done` after each
-/// replicate (for a progress bar).
+/// [`replicate_spectra`] with the products in `precision`, calling `done(r, iterations)` as
+/// replicate r ends (for a progress bar and the iteration counts).
 pub fn replicate_spectra_with(
     y: NmfData<'_>,
     method: crate::nmf::NmfMethod,
@@ -534,7 +568,7 @@ pub fn replicate_spectra_with(
     replicates: usize,
     seed: u64,
     precision: Precision,
-    done: &(dyn Fn() + Sync),
+    done: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Mat<f64>> {
     if replicates == 0 {
         return Err(param("replicates", "must be at least 1"));
@@ -551,9 +585,9 @@ pub fn replicate_spectra_with(
             let (h0, w0) = crate::nmf::nmf_start(y, k, crate::nmf::NmfInit::Random, s)?;
             let mut p = params.clone();
             p.seed = s;
-            let w = crate::nmf::nmf_from(method, y, &p, h0, w0)?.w;
-            done();
-            Ok(w)
+            let fit = crate::nmf::nmf_from(method, y, &p, h0, w0)?;
+            done(r, fit.convergence.iterations);
+            Ok(fit.w)
         })
         .collect::<Result<_>>()?;
     Ok(pool(&fits, k, y.ncols()))
@@ -564,17 +598,36 @@ fn pool(ws: &[Mat<f64>], k: usize, n: usize) -> Mat<f64> {
     Mat::from_fn(ws.len() * k, n, |i, j| ws[i / k][(i % k, j)])
 }
 
-/// Refuses f32 products where the replicates do not run grouped on a dense Y.
+/// A sparse Y with at least this share of nonzero entries is multiplied by the grouped
+/// replicates as a dense copy: on the 2-core EPYC the dense products overtake the sparse ones
+/// between 10 % and 20 % nonzero (results/bench/consensus.md), and at 15 % the copy (8 bytes an
+/// entry) takes at most 1.7× the memory of the sparse Y itself (its rows and its columns, 32
+/// bytes a nonzero).
+pub const DENSE_PRODUCTS_DENSITY: f64 = 0.15;
+
+/// Whether the grouped replicates multiply Y as a dense matrix: Y dense, or sparse with at
+/// least [`DENSE_PRODUCTS_DENSITY`] of its entries nonzero.
+pub fn dense_products(y: NmfData<'_>) -> bool {
+    match y {
+        NmfData::Dense(_) => true,
+        NmfData::Sparse(s) => {
+            s.nnz() as f64 >= DENSE_PRODUCTS_DENSITY * (s.nrows() as f64 * s.ncols() as f64)
+        }
+    }
+}
+
+/// Refuses f32 products where the replicates do not run grouped on a dense Y (or a sparse Y
+/// multiplied as a dense one, [`dense_products`]).
 pub fn check_precision(
     y: NmfData<'_>,
     method: crate::nmf::NmfMethod,
     params: &crate::nmf::NmfParams,
     precision: Precision,
 ) -> Result<()> {
-    if precision == Precision::F32 && !(grouped_applies(y, method, params) && !y.is_sparse()) {
+    if precision == Precision::F32 && !(grouped_applies(y, method, params) && dense_products(y)) {
         return Err(param(
             "precision",
-            "f32 products run for HALS under the violation rule without penalties on a dense Y of at least 65536 entries; use f64",
+            "f32 products run for HALS under the violation rule without penalties on a Y of at least 65536 entries, dense or at least 15 % nonzero; use f64",
         ));
     }
     Ok(())
@@ -583,7 +636,7 @@ pub fn check_precision(
 /// Whether [`grouped_hals`] runs the replicates: HALS under the violation rule without
 /// penalties, a fixed W or a coordinate order (cNMF's replicates), on a matrix large enough
 /// that reading Y costs more than the sweeps.
-fn grouped_applies(
+pub fn grouped_applies(
     y: NmfData<'_>,
     method: crate::nmf::NmfMethod,
     p: &crate::nmf::NmfParams,
@@ -609,7 +662,7 @@ fn grouped_hals(
     replicates: usize,
     seed: u64,
     precision: Precision,
-    done: &(dyn Fn() + Sync),
+    done: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Mat<f64>> {
     use crate::linalg::at_b;
     use crate::nmf::ViolationRule;
@@ -631,10 +684,17 @@ fn grouped_hals(
     let mut rules: Vec<ViolationRule> = (0..replicates)
         .map(|_| ViolationRule::new(params.tol, &params.verbose))
         .collect();
+    // The products' Y: in f32; else a dense copy of a sparse Y with enough nonzeros; else Y.
     let single = match (precision, y) {
         (Precision::F32, NmfData::Dense(d)) => Some(crate::data::DenseF32::new(d)),
+        (Precision::F32, NmfData::Sparse(s)) => Some(crate::data::DenseF32::from_sparse(s)),
         _ => None,
     };
+    let copy = match y {
+        NmfData::Sparse(s) if single.is_none() && dense_products(y) => Some(s.to_dense()),
+        _ => None,
+    };
+    let y = copy.as_ref().map_or(y, |d| NmfData::Dense(d.as_ref()));
     let mut active: Vec<usize> = (0..replicates).collect();
     let mut iter = 0;
     while !active.is_empty() && iter < params.max_iter {
@@ -682,15 +742,15 @@ fn grouped_hals(
         let mut still = Vec::with_capacity(g);
         for (a, &r) in active.iter().enumerate() {
             if rules[r].met(v_h[a] + v_w[a], iter)? {
-                done();
+                done(r, iter);
             } else {
                 still.push(r);
             }
         }
         active = still;
     }
-    for _ in &active {
-        done();
+    for &r in &active {
+        done(r, iter);
     }
     Ok(pool(&w, k, n))
 }

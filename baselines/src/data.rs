@@ -138,6 +138,15 @@ impl SparseMatrix {
     }
 
     /// Stored entries.
+    /// The dense m × n matrix.
+    pub fn to_dense(&self) -> Mat<f64> {
+        let mut d = Mat::zeros(self.nrows, self.ncols);
+        for (i, j, v) in self.entries() {
+            d[(i, j)] = v;
+        }
+        d
+    }
+
     pub fn nnz(&self) -> usize {
         self.rows.values.len()
     }
@@ -324,6 +333,15 @@ pub struct DenseF32(Mat<f32>);
 impl DenseF32 {
     pub fn new(y: MatRef<'_, f64>) -> Self {
         Self(Mat::from_fn(y.nrows(), y.ncols(), |i, j| y[(i, j)] as f32))
+    }
+
+    /// A sparse Y, made dense.
+    pub fn from_sparse(y: &SparseMatrix) -> Self {
+        let mut d = Mat::<f32>::zeros(y.nrows, y.ncols);
+        for (i, j, v) in y.entries() {
+            d[(i, j)] = v as f32;
+        }
+        Self(d)
     }
 
     /// Y · Wᵀ (m × k) for W k × n.

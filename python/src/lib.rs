@@ -459,6 +459,7 @@ fn consensus_nmf<'py>(
                 c.kept,
                 c.labels,
                 array64(py, &c.points)?,
+                c.iterations,
             ))
         })
         .collect()
@@ -473,6 +474,7 @@ type ConsensusOut<'py> = (
     Vec<bool>,
     Vec<usize>,
     Bound<'py, PyArray2<f64>>,
+    Vec<usize>,
 );
 
 /// An m × n sparse matrix from CSR arrays, in f64 (checked: structure, finite, ≥ 0).

@@ -114,6 +114,12 @@ def test_the_cli_gives_pythons_consensus_and_resumes_a_killed_run(nmfnet_cli, wo
     s = json.loads(first.stdout.strip().splitlines()[-1])
     est = ConsensusNMF(ks=[3, 4, 5], n_replicates=8, random_state=4).fit(X)
     assert s["k"] == est.k_ == 4
+    # Each replicate's iterations: the median and the count at the budget in the summary.
+    for i, k in enumerate((3, 4, 5)):
+        n_iter = est.n_iter_[k]
+        assert n_iter.shape == (8,) and (n_iter >= 1).all() and (n_iter <= 1000).all()
+        assert s["iterations_median"][i] == int(np.sort(n_iter)[3])
+        assert s["at_max_iter"][i] == int((n_iter == 1000).sum())
     for k in (3, 4, 5):
         np.testing.assert_array_equal(np.load(out / f"spectra_k{k}.npy"), est.consensus_[k])
         np.testing.assert_array_equal(np.load(out / f"usage_k{k}.npy"), est.usage_[k])
@@ -127,8 +133,48 @@ def test_the_cli_gives_pythons_consensus_and_resumes_a_killed_run(nmfnet_cli, wo
     assert again.returncode == 0, again.stderr
     r = json.loads(again.stdout.strip().splitlines()[-1])
     assert r["resumed_ks"] == [3] and r["stability"] == s["stability"]
+    assert r["iterations_median"][0] is None and r["iterations_median"][1:] == s["iterations_median"][1:]
     np.testing.assert_array_equal(np.load(out / "spectra_k4.npy"), est.consensus_[4])
     # Another job on the same folder is refused, naming the change.
     nine = [("9" if a == "8" else a) for a in args]
     other = subprocess.run(nine + ["--resume"], capture_output=True, text=True)
     assert other.returncode != 0 and "replicates was 8, is 9" in other.stderr
+
+
+def test_float32_input_multiplies_in_float32_and_finds_the_float64_consensus(nmfnet_cli, workdir):
+    import json
+    import subprocess
+
+    # Large enough for the grouped replicates (≥ 65536 entries).
+    X, P = planted(m=400, n=200, k=4, seed=5)
+    kw = dict(ks=[4], n_replicates=8, random_state=1)
+    c64 = ConsensusNMF(**kw).fit(X)
+    c32 = ConsensusNMF(**kw).fit(X.astype(np.float32))
+    # Not the float64 bits (the products were float32), the same programs and statistics.
+    assert not np.array_equal(c64.components_, c32.components_)
+    assert best_correlations(c64.components_, c32.components_).min() >= 0.9999
+    assert best_correlations(P, c32.components_).min() > 0.99
+    assert c32.stability_[4] == pytest.approx(c64.stability_[4], abs=1e-3)
+    assert c32.error_[4] == pytest.approx(c64.error_[4], rel=1e-5)
+    # Sparse float32 with ≥ 15 % nonzeros: multiplied as a dense float32 copy, the same programs.
+    c32s = ConsensusNMF(**kw).fit(sp.csr_matrix(X.astype(np.float32)))
+    assert best_correlations(c32.components_, c32s.components_).min() >= 0.9999
+    # The command line's --precision f32 on the same (float32-rounded) matrix is the same run.
+    np.save(workdir / "x.npy", X.astype(np.float32).astype(np.float64))
+    out = subprocess.run(
+        [nmfnet_cli, "nmf", "consensus", "--matrix", str(workdir / "x.npy"), "--ks", "4", "--replicates", "8",
+         "--seed", "1", "--precision", "f32", "--quiet", "--json"],
+        capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout.strip().splitlines()[-1])
+    assert s["precision"] == "f32" and s["stability"] == [c32.stability_[4]]
+    # Where the replicates do not run grouped (Kullback–Leibler), float32 is not asked for.
+    kl = ConsensusNMF(beta_loss="kullback-leibler", **kw).fit(X.astype(np.float32))
+    assert best_correlations(P, kl.components_).min() > 0.99
+    small = subprocess.run(
+        [nmfnet_cli, "nmf", "consensus", "--matrix", str(workdir / "x.npy"), "--ks", "4", "--replicates", "2",
+         "--beta-loss", "kullback-leibler", "--precision", "f32", "--quiet"],
+        capture_output=True, text=True,
+    )
+    assert small.returncode != 0 and "precision" in small.stderr

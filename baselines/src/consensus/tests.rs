@@ -102,12 +102,18 @@ fn grouped_replicates_are_the_plain_fits() {
     p.max_iter = 300;
     let yd: NmfData<'_> = y.as_ref().into();
     assert!(grouped_applies(yd, NmfMethod::Hals, &p));
-    let all = replicate_spectra(yd, NmfMethod::Hals, &p, 4, 30).unwrap();
+    let iterations = Iterations::new(4);
+    let all = replicate_spectra_with(yd, NmfMethod::Hals, &p, 4, 30, Precision::F64, &|r, n| {
+        iterations.record(r, n)
+    })
+    .unwrap();
+    let iterations = iterations.into_vec();
     let alone = replicate_spectra(yd, NmfMethod::Hals, &p, 1, 32).unwrap();
     for r in 0..4 {
         let (h0, w0) =
             crate::nmf::nmf_start(yd, 3, crate::nmf::NmfInit::Random, 30 + r as u64).unwrap();
         let plain = crate::nmf::nmf_from(NmfMethod::Hals, yd, &p, h0, w0).unwrap();
+        assert_eq!(iterations[r], plain.convergence.iterations, "replicate {r}");
         let scale = plain.w.norm_max();
         for l in 0..3 {
             for j in 0..250 {
@@ -130,8 +136,16 @@ fn f32_products_give_the_f64_consensus_and_a_replicate_alone_its_bits() {
     p.max_iter = 300;
     let yd: NmfData<'_> = y.as_ref().into();
     let run = |replicates, seed, precision| {
-        replicate_spectra_with(yd, NmfMethod::Hals, &p, replicates, seed, precision, &|| {})
-            .unwrap()
+        replicate_spectra_with(
+            yd,
+            NmfMethod::Hals,
+            &p,
+            replicates,
+            seed,
+            precision,
+            &|_, _| {},
+        )
+        .unwrap()
     };
     let (f64s, f32s) = (run(8, 30, Precision::F64), run(8, 30, Precision::F32));
     let alone = run(1, 32, Precision::F32);
@@ -180,7 +194,7 @@ fn f32_products_give_the_f64_consensus_and_a_replicate_alone_its_bits() {
         2,
         0,
         Precision::F32,
-        &|| {},
+        &|_, _| {},
     )
     .unwrap_err();
     assert!(err.to_string().contains("precision"), "{err}");
@@ -293,4 +307,47 @@ fn lone_and_dead_spectra_and_duplicate_points_are_handled() {
     for c in 0..3 {
         assert!(labels.contains(&c), "cluster {c} empty: {labels:?}");
     }
+}
+
+#[test]
+fn a_sparse_y_with_many_nonzeros_is_multiplied_dense_with_the_same_replicates() {
+    let (y, _) = planted(300, 250, 3, 6);
+    let s = crate::data::SparseMatrix::from_dense(y.as_ref()).unwrap();
+    let (yd, ys): (NmfData<'_>, NmfData<'_>) = (y.as_ref().into(), (&s).into());
+    assert!(dense_products(ys));
+    let mut p = NmfParams::new(3);
+    p.stop = NmfStop::Violation;
+    p.max_iter = 200;
+    for precision in [Precision::F64, Precision::F32] {
+        let run = |y| {
+            replicate_spectra_with(y, NmfMethod::Hals, &p, 3, 4, precision, &|_, _| {}).unwrap()
+        };
+        let (a, b) = (run(yd), run(ys));
+        let diff = (&a - &b).norm_max() / a.norm_max();
+        // The starts' scale (Y's mean) is summed in another order: last bits, which f32
+        // products can round the other way.
+        let tol = if precision == Precision::F64 { 1e-9 } else { 1e-5 };
+        assert!(diff <= tol, "{precision:?}: {diff}");
+    }
+    // A sparse Y below the density is multiplied sparse, and f32 is refused for it.
+    let thin = Mat::from_fn(300, 250, |i, j| {
+        if (i * 7 + j) % 10 == 0 {
+            y[(i, j)]
+        } else {
+            0.0
+        }
+    });
+    let st = crate::data::SparseMatrix::from_dense(thin.as_ref()).unwrap();
+    assert!(!dense_products((&st).into()));
+    let err = replicate_spectra_with(
+        (&st).into(),
+        NmfMethod::Hals,
+        &p,
+        2,
+        0,
+        Precision::F32,
+        &|_, _| {},
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("15 %"), "{err}");
 }

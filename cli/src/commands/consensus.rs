@@ -193,16 +193,22 @@ pub fn run(args: &ConsensusArgs) -> anyhow::Result<()> {
             Engine::Batched => "batched",
             _ => "host",
         },
-        match (s.engine, s.precision) {
-            (Engine::Batched, _) => format!(", {}", s.backend),
-            (_, Precision::F32) => ", f32 products".into(),
+        match s.engine {
+            Engine::Batched => format!(", {}", s.backend),
             _ => String::new(),
         }
     );
-    println!("input         Y is {}×{}", s.m, s.n);
+    println!(
+        "input         Y is {}×{}; products {}",
+        s.m, s.n, s.products
+    );
     for (i, k) in s.ks.iter().enumerate() {
+        let iterations = match (s.iterations_median[i], s.at_max_iter[i]) {
+            (Some(m), Some(a)) => format!("   iterations median {m}, {a} at the budget"),
+            _ => "   (replicates read back)".into(),
+        };
         println!(
-            "K = {k:<3}       stability {:.4}   error {:.6e}   kept {}/{}{}",
+            "K = {k:<3}       stability {:.4}   error {:.6e}   kept {}/{}{iterations}{}",
             s.stability[i],
             s.error[i],
             s.kept[i],
