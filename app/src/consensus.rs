@@ -13,8 +13,8 @@
 use anyhow::{bail, Context};
 use faer::Mat;
 use nmfnet_baselines::consensus::{
-    check_precision, consensus, dense_products, grouped_applies, replicate_seed,
-    replicate_spectra_with, Consensus, ConsensusJob, Iterations, Precision,
+    check_host_options, consensus, dense_products, grouped_applies, replicate_seed,
+    replicate_spectra_with, Consensus, ConsensusJob, HostOptions, Iterations, Precision,
 };
 use nmfnet_baselines::data::NmfData;
 use nmfnet_baselines::linalg::row_major;
@@ -254,9 +254,10 @@ pub fn check_run(y: NmfData<'_>, run: &ConsensusRun) -> anyhow::Result<()> {
             s.name()
         ),
     }
-    // `precision` is the host engine's; the batched engine is f32 throughout.
+    // `precision` and `inner_sweeps` are the host engine's; the batched engine is f32
+    // throughout and sweeps once per product.
     if run.engine() == Engine::Host {
-        check_precision(y, job.method, &job.params, job.precision)?;
+        check_host_options(y, job.method, &job.params, job.host_options())?;
     }
     if run.engine() == Engine::Batched {
         batch_method(job)?;
@@ -295,7 +296,7 @@ pub fn run_consensus(
                     &p,
                     job.replicates,
                     seed,
-                    job.precision,
+                    job.host_options(),
                     &|r, n| iterations.record(r, n),
                 )?;
                 (pooled, iterations.into_vec())
@@ -377,7 +378,8 @@ pub fn products(y: NmfData<'_>, run: &ConsensusRun) -> String {
     if run.engine() == Engine::Batched {
         return "dense f32 (batched)".into();
     }
-    let grouped = grouped_applies(y, job.method, &job.params);
+    let grouped =
+        grouped_applies(y, job.method, &job.params) || job.host_options() != HostOptions::default();
     let precision = match job.precision {
         Precision::F64 => "f64",
         Precision::F32 => "f32",
@@ -580,7 +582,7 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
                         &p,
                         job.replicates,
                         seed,
-                        job.precision,
+                        job.host_options(),
                         &|r, n| {
                             iterations.record(r, n);
                             bar.inc(1)

@@ -453,6 +453,42 @@ pub struct ConsensusJob {
     pub seed: u64,
     /// The precision of the replicates' products with Y (the factors and sweeps are f64).
     pub precision: Precision,
+    /// HALS sweeps per half-iteration at most, reusing the half-iteration's product with Y
+    /// ([`HostOptions::inner_sweeps`]); 1 is cNMF's (scikit-learn's) HALS.
+    pub inner_sweeps: usize,
+}
+
+/// How the host engine runs HALS replicates under the violation rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostOptions {
+    pub precision: Precision,
+    /// Sweeps of each factor per half-iteration at most, all with the half-iteration's product
+    /// with Y and Gram matrix (Gillis & Glineur's accelerated HALS, Neural Computation 2012):
+    /// after the first, sweeps go on while a sweep still moves the factor by at least a tenth
+    /// of what the first moved it (Frobenius norm). A sweep costs O((m + n)·k²), the products
+    /// O(m·n·k): more sweeps per product reach the stop in fewer products. The violation of
+    /// the stop rule is the first sweep's (the projected gradient where the half-iteration
+    /// starts). 1: scikit-learn's HALS, one sweep per product.
+    pub inner_sweeps: usize,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        Self {
+            precision: Precision::F64,
+            inner_sweeps: 1,
+        }
+    }
+}
+
+impl ConsensusJob {
+    /// The host engine's options of this job.
+    pub fn host_options(&self) -> HostOptions {
+        HostOptions {
+            precision: self.precision,
+            inner_sweeps: self.inner_sweeps,
+        }
+    }
 }
 
 /// The precision of the replicates' products with Y on the host.
@@ -481,6 +517,7 @@ impl Default for ConsensusJob {
             consensus: ConsensusParams::default(),
             seed: 0,
             precision: Precision::F64,
+            inner_sweeps: 1,
         }
     }
 }
@@ -527,7 +564,7 @@ pub fn consensus_nmf(y: NmfData<'_>, job: &ConsensusJob) -> Result<Vec<Consensus
                 &p,
                 job.replicates,
                 replicate_seed(job.seed, k),
-                job.precision,
+                job.host_options(),
                 &|r, n| iterations.record(r, n),
             )?;
             let mut c = consensus(y, &pooled, k, &job.consensus)?;
@@ -554,12 +591,12 @@ pub fn replicate_spectra(
         params,
         replicates,
         seed,
-        Precision::F64,
+        HostOptions::default(),
         &|_, _| {},
     )
 }
 
-/// [`replicate_spectra`] with the products in `precision`, calling `done(r, iterations)` as
+/// [`replicate_spectra`] run as `opts` says, calling `done(r, iterations)` as
 /// replicate r ends (for a progress bar and the iteration counts).
 pub fn replicate_spectra_with(
     y: NmfData<'_>,
@@ -567,16 +604,16 @@ pub fn replicate_spectra_with(
     params: &crate::nmf::NmfParams,
     replicates: usize,
     seed: u64,
-    precision: Precision,
+    opts: HostOptions,
     done: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Mat<f64>> {
     if replicates == 0 {
         return Err(param("replicates", "must be at least 1"));
     }
-    check_precision(y, method, params, precision)?;
+    check_host_options(y, method, params, opts)?;
     let k = params.rank;
-    if grouped_applies(y, method, params) {
-        return grouped_hals(y, params, replicates, seed, precision, done);
+    if grouped_applies(y, method, params) || opts != HostOptions::default() {
+        return grouped_hals(y, params, replicates, seed, opts, done);
     }
     let fits: Vec<Mat<f64>> = (0..replicates)
         .into_par_iter()
@@ -616,18 +653,28 @@ pub fn dense_products(y: NmfData<'_>) -> bool {
     }
 }
 
-/// Refuses f32 products where the replicates do not run grouped on a dense Y (or a sparse Y
-/// multiplied as a dense one, [`dense_products`]).
-pub fn check_precision(
+/// Refuses host options the replicates cannot follow: more than one sweep, or f32 products,
+/// outside HALS under the violation rule without penalties; f32 products of a sparse Y with
+/// fewer than [`DENSE_PRODUCTS_DENSITY`] nonzeros; no sweep at all.
+pub fn check_host_options(
     y: NmfData<'_>,
     method: crate::nmf::NmfMethod,
     params: &crate::nmf::NmfParams,
-    precision: Precision,
+    opts: HostOptions,
 ) -> Result<()> {
-    if precision == Precision::F32 && !(grouped_applies(y, method, params) && dense_products(y)) {
+    if opts.inner_sweeps == 0 {
+        return Err(param("inner_sweeps", "must be at least 1"));
+    }
+    if opts != HostOptions::default() && !grouped_solver(method, params) {
+        return Err(param(
+            if opts.precision == Precision::F32 { "precision" } else { "inner_sweeps" },
+            "f32 products and inner sweeps are for HALS under the violation rule without penalties; use f64 and 1",
+        ));
+    }
+    if opts.precision == Precision::F32 && !dense_products(y) {
         return Err(param(
             "precision",
-            "f32 products run for HALS under the violation rule without penalties on a Y of at least 65536 entries, dense or at least 15 % nonzero; use f64",
+            "f32 products need a dense Y or a sparse one at least 15 % nonzero; use f64",
         ));
     }
     Ok(())
@@ -641,6 +688,12 @@ pub fn grouped_applies(
     method: crate::nmf::NmfMethod,
     p: &crate::nmf::NmfParams,
 ) -> bool {
+    grouped_solver(method, p) && y.nrows() * y.ncols() >= 1 << 16
+}
+
+/// HALS under the violation rule without penalties, a fixed W or a coordinate order: the
+/// solver the grouped replicates run.
+fn grouped_solver(method: crate::nmf::NmfMethod, p: &crate::nmf::NmfParams) -> bool {
     method == crate::nmf::NmfMethod::Hals
         && p.stop == crate::nmf::NmfStop::Violation
         && p.alpha_h == 0.0
@@ -648,7 +701,6 @@ pub fn grouped_applies(
         && p.beta_loss == 2.0
         && !p.fix_w
         && !p.shuffle
-        && y.nrows() * y.ncols() >= 1 << 16
 }
 
 /// The replicates of [`replicate_spectra`] advanced together: each iteration reads Y twice for
@@ -661,14 +713,14 @@ fn grouped_hals(
     params: &crate::nmf::NmfParams,
     replicates: usize,
     seed: u64,
-    precision: Precision,
+    opts: HostOptions,
     done: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Mat<f64>> {
     use crate::linalg::at_b;
     use crate::nmf::ViolationRule;
-    use crate::sym::alternating_hals_sweep_violation as sweep;
+    use crate::sym::hals_sweeps_violation_in_place as sweeps;
     crate::check_max_iter(params.max_iter)?;
-    let (m, n, k) = (y.nrows(), y.ncols(), params.rank);
+    let (n, k) = (y.ncols(), params.rank);
     let mut h: Vec<Mat<f64>> = Vec::with_capacity(replicates);
     let mut w: Vec<Mat<f64>> = Vec::with_capacity(replicates);
     for r in 0..replicates {
@@ -685,7 +737,7 @@ fn grouped_hals(
         .map(|_| ViolationRule::new(params.tol, &params.verbose))
         .collect();
     // The products' Y: in f32; else a dense copy of a sparse Y with enough nonzeros; else Y.
-    let single = match (precision, y) {
+    let single = match (opts.precision, y) {
         (Precision::F32, NmfData::Dense(d)) => Some(crate::data::DenseF32::new(d)),
         (Precision::F32, NmfData::Sparse(s)) => Some(crate::data::DenseF32::from_sparse(s)),
         _ => None,
@@ -703,10 +755,10 @@ fn grouped_hals(
         }
         let g = active.len();
         // Y·Wᵀ of every running replicate: W stacked (g·k × n).
-        let stacked = Mat::from_fn(g * k, n, |i, j| w[active[i / k]][(i % k, j)]);
+        let ws: Vec<_> = active.iter().map(|&r| w[r].as_ref()).collect();
         let ywt = match &single {
-            Some(s) => s.times_wt(stacked.as_ref()),
-            None => y.times_wt(stacked.as_ref()),
+            Some(s) => s.times_blocks_wt(&ws),
+            None => y.times_blocks_wt(&ws),
         };
         let v_h: Vec<f64> = active
             .par_iter()
@@ -715,16 +767,14 @@ fn grouped_hals(
             .map(|(a, (&r, hr))| {
                 let wwt = a_b(w[r].as_ref(), w[r].transpose());
                 let p = ywt.as_ref().subcols(a * k, k);
-                let (h1, v) = sweep(std::mem::replace(hr, Mat::zeros(0, 0)), p, &wwt, 0.0, None);
-                *hr = h1;
-                v
+                sweeps(hr.as_mut(), p, &wwt, opts.inner_sweeps)
             })
             .collect();
         // Hᵀ·Y of every running replicate: H side by side (m × g·k).
-        let side = Mat::from_fn(m, g * k, |i, j| h[active[j / k]][(i, j % k)]);
+        let hs: Vec<_> = active.iter().map(|&r| h[r].as_ref()).collect();
         let hty = match &single {
-            Some(s) => s.ht_times(side.as_ref()),
-            None => y.ht_times(side.as_ref()),
+            Some(s) => s.blocks_ht_times(&hs),
+            None => y.blocks_ht_times(&hs),
         };
         let v_w: Vec<f64> = active
             .par_iter()
@@ -733,9 +783,12 @@ fn grouped_hals(
             .map(|(a, (&r, wr))| {
                 let hth = at_b(h[r].as_ref(), h[r].as_ref());
                 let p = hty.as_ref().subrows(a * k, k);
-                let (wt, v) = sweep(wr.transpose().to_owned(), p.transpose(), &hth, 0.0, None);
-                *wr = wt.transpose().to_owned();
-                v
+                sweeps(
+                    wr.as_mut().transpose_mut(),
+                    p.transpose(),
+                    &hth,
+                    opts.inner_sweeps,
+                )
             })
             .collect();
         iter += 1;

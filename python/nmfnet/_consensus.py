@@ -40,6 +40,11 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         None: the most stable of ``ks``.
     tol : float, default=1e-4
     max_iter : int, default=1000
+    inner_sweeps : int, default=1
+        HALS sweeps of each factor per product with X, at most (host engine, Frobenius): 1 is
+        cNMF's (scikit-learn's) HALS; more reach the stop rule in fewer products (Gillis &
+        Glineur's accelerated HALS: sweeps go on while one still moves the factor by a tenth of
+        what the first moved it), the stop rule's violation being the first sweep's.
     random_state : int, RandomState instance or None, default=None
     engine : 'auto', 'host' or 'batched', default='auto'
         Where the replicates run: 'host', the float64 solvers with the replicates on threads;
@@ -84,6 +89,7 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         "k": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "inner_sweeps": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "engine": [StrOptions({"auto", "host", "batched"})],
         "backend": [StrOptions({"cpu", "flex", "ndarray", "wgpu"})],
@@ -100,6 +106,7 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         k=None,
         tol=1e-4,
         max_iter=1000,
+        inner_sweeps=1,
         random_state=None,
         engine="auto",
         backend="cpu",
@@ -112,6 +119,7 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.k = k
         self.tol = tol
         self.max_iter = max_iter
+        self.inner_sweeps = inner_sweeps
         self.random_state = random_state
         self.engine = engine
         self.backend = backend
@@ -142,6 +150,7 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             },
             "seed": seed,
             "precision": "f32" if single else "f64",
+            "inner_sweeps": 1 if kl else int(self.inner_sweeps),
         }
         return json.dumps({"job": job, "engine": self.engine, "backend": self.backend})
 

@@ -103,9 +103,15 @@ fn grouped_replicates_are_the_plain_fits() {
     let yd: NmfData<'_> = y.as_ref().into();
     assert!(grouped_applies(yd, NmfMethod::Hals, &p));
     let iterations = Iterations::new(4);
-    let all = replicate_spectra_with(yd, NmfMethod::Hals, &p, 4, 30, Precision::F64, &|r, n| {
-        iterations.record(r, n)
-    })
+    let all = replicate_spectra_with(
+        yd,
+        NmfMethod::Hals,
+        &p,
+        4,
+        30,
+        HostOptions::default(),
+        &|r, n| iterations.record(r, n),
+    )
     .unwrap();
     let iterations = iterations.into_vec();
     let alone = replicate_spectra(yd, NmfMethod::Hals, &p, 1, 32).unwrap();
@@ -142,7 +148,10 @@ fn f32_products_give_the_f64_consensus_and_a_replicate_alone_its_bits() {
             &p,
             replicates,
             seed,
-            precision,
+            HostOptions {
+                precision,
+                inner_sweeps: 1,
+            },
             &|_, _| {},
         )
         .unwrap()
@@ -185,19 +194,89 @@ fn f32_products_give_the_f64_consensus_and_a_replicate_alone_its_bits() {
     }
     assert!((a.stability - b.stability).abs() < 1e-3);
     assert!((a.error - b.error).abs() <= 1e-5 * a.error);
-    // Where the replicates do not run grouped on a dense Y, f32 is refused by name.
-    let small = planted(60, 20, 3, 1).0;
-    let err = replicate_spectra_with(
-        small.as_ref().into(),
-        NmfMethod::Hals,
-        &p,
-        2,
-        0,
-        Precision::F32,
-        &|_, _| {},
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("precision"), "{err}");
+    // For a solver the grouped replicates do not run (MU), f32 and inner sweeps are refused
+    // by name.
+    let mut mu = p.clone();
+    mu.stop = NmfStop::Divergence;
+    for (opts, name) in [
+        (
+            HostOptions {
+                precision: Precision::F32,
+                inner_sweeps: 1,
+            },
+            "precision",
+        ),
+        (
+            HostOptions {
+                precision: Precision::F64,
+                inner_sweeps: 4,
+            },
+            "inner_sweeps",
+        ),
+        (
+            HostOptions {
+                precision: Precision::F64,
+                inner_sweeps: 0,
+            },
+            "inner_sweeps",
+        ),
+    ] {
+        let method = if opts.inner_sweeps == 0 {
+            NmfMethod::Hals
+        } else {
+            NmfMethod::Mu
+        };
+        let err = replicate_spectra_with(yd, method, &mu, 2, 0, opts, &|_, _| {}).unwrap_err();
+        assert!(err.to_string().contains(name), "{err}");
+    }
+}
+
+#[test]
+fn inner_sweeps_reach_the_stop_in_fewer_products_with_the_same_consensus() {
+    let (y, programs) = planted(300, 250, 4, 8);
+    let yd: NmfData<'_> = y.as_ref().into();
+    let mut p = NmfParams::new(4);
+    p.stop = NmfStop::Violation;
+    p.tol = 1e-4;
+    p.max_iter = 1000;
+    let run = |inner_sweeps| {
+        let iterations = Iterations::new(8);
+        let opts = HostOptions {
+            precision: Precision::F64,
+            inner_sweeps,
+        };
+        let pooled = replicate_spectra_with(yd, NmfMethod::Hals, &p, 8, 3, opts, &|r, n| {
+            iterations.record(r, n)
+        })
+        .unwrap();
+        (
+            consensus(yd, &pooled, 4, &ConsensusParams::default()).unwrap(),
+            iterations.into_vec(),
+        )
+    };
+    let ((one, it1), (ten, it10)) = (run(1), run(10));
+    let (sum1, sum10): (usize, usize) = (it1.iter().sum(), it10.iter().sum());
+    assert!(sum10 * 5 < sum1 * 4, "iterations {sum10} vs {sum1}");
+    for l in 0..4 {
+        let truth: Vec<f64> = programs.row(l).iter().copied().collect();
+        let best = |c: &Consensus| {
+            (0..4)
+                .map(|c2| {
+                    corr(
+                        &truth,
+                        &c.spectra.row(c2).iter().copied().collect::<Vec<_>>(),
+                    )
+                })
+                .fold(f64::MIN, f64::max)
+        };
+        assert!(best(&ten) > 0.99 && (best(&ten) - best(&one)).abs() < 1e-3);
+    }
+    assert!(
+        (one.error - ten.error).abs() <= 1e-3 * one.error,
+        "{} {}",
+        one.error,
+        ten.error
+    );
 }
 
 #[test]
@@ -320,13 +399,29 @@ fn a_sparse_y_with_many_nonzeros_is_multiplied_dense_with_the_same_replicates() 
     p.max_iter = 200;
     for precision in [Precision::F64, Precision::F32] {
         let run = |y| {
-            replicate_spectra_with(y, NmfMethod::Hals, &p, 3, 4, precision, &|_, _| {}).unwrap()
+            replicate_spectra_with(
+                y,
+                NmfMethod::Hals,
+                &p,
+                3,
+                4,
+                HostOptions {
+                    precision,
+                    inner_sweeps: 1,
+                },
+                &|_, _| {},
+            )
+            .unwrap()
         };
         let (a, b) = (run(yd), run(ys));
         let diff = (&a - &b).norm_max() / a.norm_max();
         // The starts' scale (Y's mean) is summed in another order: last bits, which f32
         // products can round the other way.
-        let tol = if precision == Precision::F64 { 1e-9 } else { 1e-5 };
+        let tol = if precision == Precision::F64 {
+            1e-9
+        } else {
+            1e-5
+        };
         assert!(diff <= tol, "{precision:?}: {diff}");
     }
     // A sparse Y below the density is multiplied sparse, and f32 is refused for it.
@@ -345,7 +440,10 @@ fn a_sparse_y_with_many_nonzeros_is_multiplied_dense_with_the_same_replicates() 
         &p,
         2,
         0,
-        Precision::F32,
+        HostOptions {
+            precision: Precision::F32,
+            inner_sweeps: 1,
+        },
         &|_, _| {},
     )
     .unwrap_err();

@@ -212,9 +212,10 @@ fn update(
             xo,
             Some((o, lambda)),
             &q,
-            0.0,
-            Some(reset),
-            None,
+            SweepRules {
+                reset: Some(reset),
+                ..SweepRules::default()
+            },
         );
         return Ok(());
     }
@@ -249,7 +250,12 @@ fn update(
 /// `floor = 0` a column that ends all zero is reset to a tiny positive value instead.
 pub(crate) fn hals_sweep(w: Mat<f64>, p: MatRef<'_, f64>, q: &Mat<f64>, floor: f64) -> Mat<f64> {
     let mut w = w;
-    sweep_in_place(w.as_mut(), p, None, q, floor, Some(HALS_ZERO_RESET), None);
+    let rules = SweepRules {
+        floor,
+        reset: Some(HALS_ZERO_RESET),
+        ..SweepRules::default()
+    };
+    sweep_in_place(w.as_mut(), p, None, q, rules);
     w
 }
 
@@ -269,8 +275,56 @@ pub(crate) fn hals_sweep_violation(
     order: Option<&[usize]>,
 ) -> (Mat<f64>, f64) {
     let mut w = w;
-    let violation = sweep_in_place(w.as_mut(), p, None, q, floor, None, order);
+    let rules = SweepRules {
+        floor,
+        order,
+        ..SweepRules::default()
+    };
+    let violation = sweep_in_place(w.as_mut(), p, None, q, rules);
     (w, violation)
+}
+
+/// [`hals_sweep_violation`] on `w` in place (any strides: a transposed view sweeps the rows of
+/// a k × n factor), with up to `inner` sweeps per block of rows: after the first, a block is
+/// swept again while a sweep still changes it by at least a tenth (in Frobenius norm) of what
+/// the first changed it — the rows are independent problems given P and Q, so each block
+/// stops on its own (Gillis & Glineur's accelerated HALS, block by block). The violation is
+/// the first sweep's.
+pub(crate) fn hals_sweeps_violation_in_place(
+    w: MatMut<'_, f64>,
+    p: MatRef<'_, f64>,
+    q: &Mat<f64>,
+    inner: usize,
+) -> f64 {
+    let rules = SweepRules {
+        inner,
+        ..SweepRules::default()
+    };
+    sweep_in_place(w, p, None, q, rules)
+}
+
+/// The options of [`sweep_in_place`].
+#[derive(Clone, Copy)]
+struct SweepRules<'a> {
+    /// Entries are floored at it.
+    floor: f64,
+    /// With `floor = 0`, the tiny positive value a column ending all zero is given.
+    reset: Option<f64>,
+    /// The order of the columns (0..r where None).
+    order: Option<&'a [usize]>,
+    /// Sweeps per block of rows at most ([`hals_sweeps_violation_in_place`]).
+    inner: usize,
+}
+
+impl Default for SweepRules<'_> {
+    fn default() -> Self {
+        Self {
+            floor: 0.0,
+            reset: None,
+            order: None,
+            inner: 1,
+        }
+    }
 }
 
 /// Rows per parallel task of the sweep (the violation is summed per block, blocks in order).
@@ -288,10 +342,14 @@ fn sweep_in_place(
     p: MatRef<'_, f64>,
     shift: Option<(MatRef<'_, f64>, f64)>,
     q: &Mat<f64>,
-    floor: f64,
-    reset: Option<f64>,
-    order: Option<&[usize]>,
+    rules: SweepRules<'_>,
 ) -> f64 {
+    let SweepRules {
+        floor,
+        reset,
+        order,
+        inner,
+    } = rules;
     let (n, r) = (w.nrows(), w.ncols());
     let natural: Vec<usize> = (0..r).collect();
     let order = order.unwrap_or(&natural);
@@ -316,9 +374,10 @@ fn sweep_in_place(
                     vec![0.0; SWEEP_ROWS * r],
                     vec![0.0; SWEEP_ROWS * r],
                     vec![[0.0; LANES]; r],
+                    Vec::new(),
                 )
             },
-            |(wbuf, pbuf, steps, t), (c, (mut wblock, pblock))| {
+            |(wbuf, pbuf, steps, t, old), (c, (mut wblock, pblock))| {
                 let rows = wblock.nrows();
                 // Column-major scratch, columns padded to whole lane groups with zeros (a
                 // zero row stays zero and its violation terms are not summed).
@@ -346,18 +405,31 @@ fn sweep_in_place(
                     order,
                     floor,
                 };
-                simd.sweep_lanes(
-                    &lanes,
-                    &mut wbuf[..r * stride],
-                    &pbuf[..r * stride],
-                    t,
-                    &mut steps[..r * stride],
-                );
+                let (wb, pb) = (&mut wbuf[..r * stride], &pbuf[..r * stride]);
+                if inner > 1 {
+                    old.clear();
+                    old.extend_from_slice(wb);
+                }
+                simd.sweep_lanes(&lanes, wb, pb, t, &mut steps[..r * stride]);
                 // The violation in the order of the row-by-row sweep: rows, then coordinates.
                 let mut violation = 0.0;
                 for i in 0..rows {
                     for s in 0..r {
                         violation += steps[s * stride + i];
+                    }
+                }
+                if inner > 1 {
+                    let moved = |old: &mut Vec<f64>, w: &[f64]| -> f64 {
+                        let d = old.iter().zip(w).map(|(a, b)| (b - a) * (b - a)).sum();
+                        old.copy_from_slice(w);
+                        d
+                    };
+                    let first = moved(old, wb);
+                    for _ in 1..inner {
+                        simd.sweep_lanes(&lanes, wb, pb, t, &mut steps[..r * stride]);
+                        if moved(old, wb) < 0.01 * first {
+                            break;
+                        }
                     }
                 }
                 for j in 0..r {

@@ -34,6 +34,7 @@ mod newton;
 
 pub(crate) use alternating::hals_sweep as alternating_hals_sweep;
 pub(crate) use alternating::hals_sweep_violation as alternating_hals_sweep_violation;
+pub(crate) use alternating::hals_sweeps_violation_in_place;
 
 use crate::error::{param, Result};
 use crate::history::{Convergence, Hook, IterRecord};

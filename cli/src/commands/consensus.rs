@@ -41,7 +41,7 @@ pub struct ConsensusArgs {
         conflicts_with_all = [
             "matrix", "ks", "replicates", "beta_loss", "density_threshold",
             "local_neighborhood_size", "k", "max_iter", "tol", "seed", "engine", "backend",
-            "precision"
+            "precision", "inner_sweeps"
         ]
     )]
     pub job: Option<PathBuf>,
@@ -87,6 +87,11 @@ pub struct ConsensusArgs {
     /// twice as fast, for HALS on a dense Y (the batched engine is f32 throughout).
     #[arg(long, value_enum)]
     pub precision: Option<PrecisionArg>,
+    /// HALS sweeps of each factor per product with Y, at most (default 1, cNMF's HALS): more
+    /// reach the stop rule in fewer products (Gillis & Glineur's accelerated HALS; sweeps stop
+    /// once one moves the factor less than a tenth of the first). Host engine.
+    #[arg(long)]
+    pub inner_sweeps: Option<usize>,
     /// Output folder: spectra_k*.npy, usage_k*.npy, replicates_k*.npy, k_selection.svg/png,
     /// clustergram_k*.png, job.json, input.json, summary.json.
     #[arg(long, value_name = "DIR")]
@@ -152,6 +157,9 @@ impl ConsensusArgs {
         }
         if let Some(v) = self.seed {
             j.seed = v;
+        }
+        if let Some(v) = self.inner_sweeps {
+            j.inner_sweeps = v;
         }
         if let Some(p) = self.precision {
             j.precision = match p {
