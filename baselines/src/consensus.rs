@@ -454,7 +454,7 @@ pub struct ConsensusJob {
     /// The precision of the replicates' products with Y (the factors and sweeps are f64).
     pub precision: Precision,
     /// HALS sweeps per half-iteration at most, reusing the half-iteration's product with Y
-    /// ([`HostOptions::inner_sweeps`]); 1 is cNMF's (scikit-learn's) HALS.
+    /// ([`HostOptions::inner_sweeps`]); 1 (the default) is cNMF's (scikit-learn's) HALS.
     pub inner_sweeps: usize,
 }
 

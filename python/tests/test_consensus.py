@@ -178,3 +178,26 @@ def test_float32_input_multiplies_in_float32_and_finds_the_float64_consensus(nmf
         capture_output=True, text=True,
     )
     assert small.returncode != 0 and "precision" in small.stderr
+
+
+def test_inner_sweeps_take_fewer_iterations_for_the_same_programs(nmfnet_cli, workdir):
+    import json
+    import subprocess
+
+    X, P = planted(seed=6)
+    kw = dict(ks=[4], n_replicates=10, random_state=2)
+    one = ConsensusNMF(**kw).fit(X)
+    four = ConsensusNMF(inner_sweeps=4, **kw).fit(X)
+    assert four.n_iter_[4].sum() < 0.8 * one.n_iter_[4].sum()
+    assert best_correlations(P, four.components_).min() > 0.99
+    assert best_correlations(one.components_, four.components_).min() > 0.999
+    np.save(workdir / "x.npy", X)
+    out = subprocess.run(
+        [nmfnet_cli, "nmf", "consensus", "--matrix", str(workdir / "x.npy"), "--ks", "4", "--replicates", "10",
+         "--seed", "2", "--inner-sweeps", "4", "--quiet", "--json"],
+        capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1])["stability"] == [four.stability_[4]]
+    with pytest.raises(ValueError, match="inner_sweeps"):
+        ConsensusNMF(inner_sweeps=0, **kw).fit(X)

@@ -87,9 +87,9 @@ pub struct ConsensusArgs {
     /// twice as fast, for HALS on a dense Y (the batched engine is f32 throughout).
     #[arg(long, value_enum)]
     pub precision: Option<PrecisionArg>,
-    /// HALS sweeps of each factor per product with Y, at most (default 1, cNMF's HALS): more
-    /// reach the stop rule in fewer products (Gillis & Glineur's accelerated HALS; sweeps stop
-    /// once one moves the factor less than a tenth of the first). Host engine.
+    /// HALS sweeps of each factor per product with Y, at most (default 1: cNMF's HALS): more
+    /// reach the stop rule in fewer products (Gillis & Glineur's accelerated HALS; a block of
+    /// rows stops once a sweep moves it less than a tenth of the first). Host engine.
     #[arg(long)]
     pub inner_sweeps: Option<usize>,
     /// Output folder: spectra_k*.npy, usage_k*.npy, replicates_k*.npy, k_selection.svg/png,
