@@ -680,7 +680,7 @@ pub fn check_host_options(
     Ok(())
 }
 
-/// Whether [`grouped_hals`] runs the replicates: HALS under the violation rule without
+/// Whether the grouped engine (`grouped_hals`) runs the replicates: HALS under the violation rule without
 /// penalties, a fixed W or a coordinate order (cNMF's replicates), on a matrix large enough
 /// that reading Y costs more than the sweeps.
 pub fn grouped_applies(
