@@ -258,6 +258,18 @@ pub fn check_run(y: NmfData<'_>, run: &ConsensusRun) -> anyhow::Result<()> {
     // throughout and sweeps once per product.
     if run.engine() == Engine::Host {
         check_host_options(y, job.method, &job.params, job.host_options())?;
+        // A sparse Y the grouped replicates multiply as a dense copy (f64, or f32).
+        let grouped = grouped_applies(y, job.method, &job.params)
+            || job.host_options() != HostOptions::default();
+        if y.is_sparse() && grouped && dense_products(y) {
+            let kmax = job.ks.iter().copied().max().unwrap_or(1);
+            crate::nmf::check_memory(y.nrows(), y.ncols(), kmax * job.replicates, None)
+                .context("the dense copy of the sparse Y the replicates multiply")?;
+        }
+    } else if job.inner_sweeps != 1 {
+        bail!(
+            "`inner_sweeps` is the host engine's: the batched engine sweeps once per product; use the host engine or 1"
+        );
     }
     if run.engine() == Engine::Batched {
         batch_method(job)?;
@@ -344,7 +356,7 @@ pub struct ConsensusSummary {
     pub replicates: usize,
     pub engine: Engine,
     pub backend: &'static str,
-    /// The precision of the host engine's products with Y.
+    /// The precision of the products with Y (f32 on the batched engine).
     pub precision: Precision,
     /// How the replicates multiplied Y, e.g. "dense f32", "sparse f64", "dense f64 (copy of the
     /// sparse Y, 60 % nonzero)".
@@ -357,8 +369,8 @@ pub struct ConsensusSummary {
     pub kept: Vec<usize>,
     /// Per k: the median of the replicates' iterations (None for a rank read back on resume).
     pub iterations_median: Vec<Option<usize>>,
-    /// Per k: replicates that ran the whole `max_iter` budget without meeting their stop rule
-    /// (None for a rank read back on resume).
+    /// Per k: replicates that ran the whole `max_iter` budget (iterations = max_iter: most
+    /// stopped by it, not by their rule; None for a rank read back on resume).
     pub at_max_iter: Vec<Option<usize>>,
     /// The rank written in detail: the job's `k`, or the most stable.
     pub k: usize,
@@ -622,7 +634,11 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
         } else {
             "host"
         },
-        precision: job.precision,
+        precision: if engine == Engine::Batched {
+            Precision::F32
+        } else {
+            job.precision
+        },
         products: products(y, &cmd.consensus),
         stability,
         error: results.iter().map(|c| c.error).collect(),

@@ -137,7 +137,6 @@ impl SparseMatrix {
         }
     }
 
-    /// Stored entries.
     /// The dense m × n matrix.
     pub fn to_dense(&self) -> Mat<f64> {
         let mut d = Mat::zeros(self.nrows, self.ncols);
@@ -147,6 +146,7 @@ impl SparseMatrix {
         d
     }
 
+    /// Stored entries.
     pub fn nnz(&self) -> usize {
         self.rows.values.len()
     }
@@ -365,7 +365,7 @@ fn side_by_side(hs: &[MatRef<'_, f64>]) -> Mat<f64> {
     out
 }
 
-/// A column of an f32 product as f64.
+/// An f32 product, entry by entry as f64.
 fn widen(out: &Mat<f32>) -> Mat<f64> {
     let mut wide = Mat::zeros(out.nrows(), out.ncols());
     for j in 0..out.ncols() {

@@ -32,4 +32,23 @@ impl Simd {
         }
         Simd::Plain
     }
+
+    /// Every version this processor runs, the widest last (for tests that compare them).
+    #[cfg(test)]
+    pub(crate) fn supported() -> Vec<Self> {
+        #[allow(unused_mut)]
+        let mut all = vec![Simd::Plain];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                all.push(Simd::Avx2);
+            }
+            if Simd::detect() == Simd::Avx512 {
+                all.push(Simd::Avx512);
+            }
+        }
+        all
+    }
 }

@@ -61,8 +61,8 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     A sparse X with at least 15 % nonzero entries is multiplied by the host engine's HALS
     replicates as a dense copy (faster from about that density on; the copy costs at most 1.7×
     the sparse X's memory). The precision follows X, as in scikit-learn: a float32 X (dense, or
-    sparse with that many nonzeros) on the host engine with the Frobenius loss has its
-    products with the replicates' factors computed in float32
+    sparse with that many nonzeros, and at least 65536 entries) on the host engine with the
+    Frobenius loss has its products with the replicates' factors computed in float32
     (about twice as fast; the factors and sweeps stay float64, and the replicates follow the
     float64 ones to float32 rounding); every other input runs in float64. The attributes are
     float64 either way.
@@ -78,7 +78,8 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     kept_ : dict k → bool ndarray (n_replicates·k,), the spectra the density filter kept
     labels_ : dict k → int ndarray, the cluster of each kept spectrum
     n_iter_ : dict k → int ndarray (n_replicates,), the iterations each replicate ran (those
-        equal to ``max_iter`` stopped at the budget, not by their rule)
+        equal to ``max_iter`` ran the whole budget: nearly always stopped by it, not by their
+        rule)
     k_ : int, the rank chosen (``k``, or the most stable)
     components_ : ndarray (k_, n_features), ``consensus_[k_]``
     """
@@ -168,8 +169,14 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             raise ValueError(f"k = {self.k} is not one of ks = {ks}")
         # float32 products where the host engine's grouped HALS replicates run them.
         host = self.engine == "host" or (self.engine == "auto" and self.backend != "wgpu")
+        # The CSR arrays the core receives (duplicates summed, as scipy's conversion does).
+        Xs = None
+        if sp.issparse(X):
+            Xs = sp.csr_matrix(X)
+            Xs.sum_duplicates()
+            Xs.sort_indices()
         # A sparse X with ≥ 15 % nonzeros is multiplied as a dense copy (DENSE_PRODUCTS_DENSITY).
-        dense = not sp.issparse(X) or X.nnz >= 0.15 * X.shape[0] * X.shape[1]
+        dense = Xs is None or Xs.nnz >= 0.15 * X.shape[0] * X.shape[1]
         single = (
             X.dtype == np.float32
             and dense
@@ -178,9 +185,7 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             and X.shape[0] * X.shape[1] >= 1 << 16
         )
         job = self._job(ks, X.shape[1], single)
-        if sp.issparse(X):
-            Xs = sp.csr_matrix(X)
-            Xs.sort_indices()
+        if Xs is not None:
             out = _core.consensus_nmf(
                 job,
                 None,

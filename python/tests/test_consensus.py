@@ -201,3 +201,6 @@ def test_inner_sweeps_take_fewer_iterations_for_the_same_programs(nmfnet_cli, wo
     assert json.loads(out.stdout.strip().splitlines()[-1])["stability"] == [four.stability_[4]]
     with pytest.raises(ValueError, match="inner_sweeps"):
         ConsensusNMF(inner_sweeps=0, **kw).fit(X)
+    # The batched engine sweeps once per product: more is refused, not ignored.
+    with pytest.raises(ValueError, match="inner_sweeps"):
+        ConsensusNMF(engine="batched", inner_sweeps=4, **kw).fit(X)

@@ -379,8 +379,9 @@ fn sweep_in_place(
             },
             |(wbuf, pbuf, steps, t, old), (c, (mut wblock, pblock))| {
                 let rows = wblock.nrows();
-                // Column-major scratch, columns padded to whole lane groups with zeros (a
-                // zero row stays zero and its violation terms are not summed).
+                // Column-major scratch, columns padded to whole lane groups with zero rows:
+                // swept like the others (a floor above 0 lifts them to it), but their
+                // violation terms are not summed and they are not written back.
                 let stride = rows.div_ceil(LANES) * LANES;
                 let oblock = shift.map(|(o, l)| (o.subrows(c * SWEEP_ROWS, rows), l));
                 for j in 0..r {
@@ -427,7 +428,8 @@ fn sweep_in_place(
                     let first = moved(old, wb);
                     for _ in 1..inner {
                         simd.sweep_lanes(&lanes, wb, pb, t, &mut steps[..r * stride]);
-                        if moved(old, wb) < 0.01 * first {
+                        // `<=`: a first sweep that moved nothing ends the block at once.
+                        if moved(old, wb) <= 0.01 * first {
                             break;
                         }
                     }
@@ -473,8 +475,11 @@ struct Lanes<'a> {
 /// coordinate in `order` the projected-gradient term, the clipped Newton step and
 /// t += δ·Q[:, l] (δ = 0 again a no-op) — so each row gets the bits it gets alone. The term of
 /// step s of row i goes to `steps[s·stride + i]`.
+///
+/// # Safety
+/// The processor must have the instructions of `I` (the caller checked them, [`Simd`]).
 #[inline(always)]
-fn sweep_lanes<I: LaneIsa>(
+unsafe fn sweep_lanes<I: LaneIsa>(
     l: &Lanes<'_>,
     w: &mut [f64],
     p: &[f64],
@@ -637,7 +642,8 @@ impl Simd {
             Simd::Avx512 => unsafe { sweep_lanes_avx512(l, w, p, t, steps) },
             #[cfg(target_arch = "x86_64")]
             Simd::Avx2 => unsafe { sweep_lanes_avx2(l, w, p, t, steps) },
-            Simd::Plain => sweep_lanes::<PlainIsa>(l, w, p, t, steps),
+            // SAFETY: plain x86-64 (or any target's) instructions.
+            Simd::Plain => unsafe { sweep_lanes::<PlainIsa>(l, w, p, t, steps) },
         }
     }
 }
@@ -746,15 +752,20 @@ mod tests {
                 (w, steps)
             };
             let (plain, plain_steps) = run(Simd::Plain);
-            let (fast, fast_steps) = run(Simd::detect());
-            assert_eq!(
-                plain.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-            );
-            assert_eq!(
-                plain_steps.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                fast_steps.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-            );
+            // Every version this processor runs (AVX2 too on an AVX-512 machine).
+            for simd in Simd::supported() {
+                let (fast, fast_steps) = run(simd);
+                assert_eq!(
+                    plain.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "{simd:?}"
+                );
+                assert_eq!(
+                    plain_steps.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    fast_steps.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "{simd:?}"
+                );
+            }
             for i in 0..rows {
                 let mut row: Vec<f64> = (0..r).map(|j| w0[j * stride + i]).collect();
                 let prow: Vec<f64> = (0..r).map(|j| p[j * stride + i]).collect();

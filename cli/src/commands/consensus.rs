@@ -84,7 +84,8 @@ pub struct ConsensusArgs {
     #[arg(long, value_enum)]
     pub backend: Option<BackendArg>,
     /// Precision of the host engine's products with Y (default f64); f32 runs them about
-    /// twice as fast, for HALS on a dense Y (the batched engine is f32 throughout).
+    /// twice as fast, for HALS on a dense Y or a sparse one ≥ 15 % nonzero (the batched engine
+    /// is f32 throughout).
     #[arg(long, value_enum)]
     pub precision: Option<PrecisionArg>,
     /// HALS sweeps of each factor per product with Y, at most (default 1: cNMF's HALS): more
