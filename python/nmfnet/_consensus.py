@@ -45,9 +45,9 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         cNMF's (scikit-learn's) HALS; more reach the stop rule in fewer products (Gillis &
         Glineur's accelerated HALS: a block of rows is swept again while a sweep still moves it
         by a tenth of what the first moved it), the stop rule's violation being the first
-        sweep's. 4 took 0.57× the time of 1 on simulated counts with the same K and programs;
-        its replicates also agree more at a too-small K, which can raise that K's stability
-        (see the guide).
+        sweep's. 4 took about half the time of 1 on simulated counts with the same programs,
+        but its replicates also agree more at a too-small K, which raised that K's stability
+        above the true one's at 100 replicates × K = 5–10 (see the guide): read ``error_`` too.
     random_state : int, RandomState instance or None, default=None
     engine : 'auto', 'host' or 'batched', default='auto'
         Where the replicates run: 'host', the float64 solvers with the replicates on threads;
