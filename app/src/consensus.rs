@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use faer::Mat;
 use nmfnet_baselines::consensus::{
     check_host_options, consensus, dense_products, grouped_applies, replicate_seed,
-    replicate_spectra_with, Consensus, ConsensusJob, HostOptions, Iterations, Precision,
+    replicate_spectra_counted, Consensus, ConsensusJob, HostOptions, Precision,
 };
 use nmfnet_baselines::data::NmfData;
 use nmfnet_baselines::linalg::row_major;
@@ -300,19 +300,15 @@ pub fn run_consensus(
         let seed = replicate_seed(job.seed, k);
         let (pooled, iterations) = match &yf {
             Some(yf) => batched_spectra(y, yf, run, k, seed)?,
-            None => {
-                let iterations = Iterations::new(job.replicates);
-                let pooled = replicate_spectra_with(
-                    y,
-                    job.method,
-                    &p,
-                    job.replicates,
-                    seed,
-                    job.host_options(),
-                    &|r, n| iterations.record(r, n),
-                )?;
-                (pooled, iterations.into_vec())
-            }
+            None => replicate_spectra_counted(
+                y,
+                job.method,
+                &p,
+                job.replicates,
+                seed,
+                job.host_options(),
+                &|| {},
+            )?,
         };
         let mut c = consensus(y, &pooled, k, &job.consensus)
             .with_context(|| format!("consensus at rank {k}"))?;
@@ -587,20 +583,15 @@ pub fn consensus_command(cmd: &ConsensusCommand) -> anyhow::Result<ConsensusRepo
                     let mut p = job.params.clone();
                     p.rank = k;
                     p.cancel = cmd.run.cancel.clone();
-                    let iterations = Iterations::new(job.replicates);
-                    let pooled = replicate_spectra_with(
+                    replicate_spectra_counted(
                         y,
                         job.method,
                         &p,
                         job.replicates,
                         seed,
                         job.host_options(),
-                        &|r, n| {
-                            iterations.record(r, n);
-                            bar.inc(1)
-                        },
-                    )?;
-                    (pooled, iterations.into_vec())
+                        &|| bar.inc(1),
+                    )?
                 }
             };
             if let Some(run) = dir.as_mut() {

@@ -523,20 +523,20 @@ impl Default for ConsensusJob {
 }
 
 /// The replicates' iteration counts as they end (on any thread), in replicate order.
-pub struct Iterations(std::sync::Mutex<Vec<usize>>);
+struct Iterations(std::sync::Mutex<Vec<usize>>);
 
 impl Iterations {
-    pub fn new(replicates: usize) -> Self {
+    fn new(replicates: usize) -> Self {
         Self(std::sync::Mutex::new(vec![0; replicates]))
     }
 
-    pub fn record(&self, replicate: usize, iterations: usize) {
+    fn record(&self, replicate: usize, iterations: usize) {
         // A panic elsewhere cannot leave a count half-written: take the data as it is.
         let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
         v[replicate] = iterations;
     }
 
-    pub fn into_vec(self) -> Vec<usize> {
+    fn into_vec(self) -> Vec<usize> {
         self.0.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -557,18 +557,17 @@ pub fn consensus_nmf(y: NmfData<'_>, job: &ConsensusJob) -> Result<Vec<Consensus
         .map(|&k| {
             let mut p = job.params.clone();
             p.rank = k;
-            let iterations = Iterations::new(job.replicates);
-            let pooled = replicate_spectra_with(
+            let (pooled, iterations) = replicate_spectra_counted(
                 y,
                 job.method,
                 &p,
                 job.replicates,
                 replicate_seed(job.seed, k),
                 job.host_options(),
-                &|r, n| iterations.record(r, n),
+                &|| {},
             )?;
             let mut c = consensus(y, &pooled, k, &job.consensus)?;
-            c.iterations = iterations.into_vec();
+            c.iterations = iterations;
             Ok(c)
         })
         .collect()
@@ -594,6 +593,25 @@ pub fn replicate_spectra(
         HostOptions::default(),
         &|_, _| {},
     )
+}
+
+/// [`replicate_spectra_with`], returning also each replicate's iterations (in replicate
+/// order) and calling `each` as a replicate ends (for a progress bar).
+pub fn replicate_spectra_counted(
+    y: NmfData<'_>,
+    method: crate::nmf::NmfMethod,
+    params: &crate::nmf::NmfParams,
+    replicates: usize,
+    seed: u64,
+    opts: HostOptions,
+    each: &(dyn Fn() + Sync),
+) -> Result<(Mat<f64>, Vec<usize>)> {
+    let iterations = Iterations::new(replicates);
+    let pooled = replicate_spectra_with(y, method, params, replicates, seed, opts, &|r, n| {
+        iterations.record(r, n);
+        each()
+    })?;
+    Ok((pooled, iterations.into_vec()))
 }
 
 /// [`replicate_spectra`] run as `opts` says, calling `done(r, iterations)` as

@@ -365,6 +365,20 @@ fn side_by_side(hs: &[MatRef<'_, f64>]) -> Mat<f64> {
     out
 }
 
+/// A·B in f32, returned in f64.
+fn product(a: MatRef<'_, f32>, b: MatRef<'_, f32>) -> Mat<f64> {
+    let mut out = Mat::<f32>::zeros(a.nrows(), b.ncols());
+    faer::linalg::matmul::matmul(
+        out.as_mut(),
+        faer::Accum::Replace,
+        a,
+        b,
+        1.0f32,
+        crate::linalg::par(),
+    );
+    widen(&out)
+}
+
 /// An f32 product, entry by entry as f64.
 fn widen(out: &Mat<f32>) -> Mat<f64> {
     let mut wide = Mat::zeros(out.nrows(), out.ncols());
@@ -398,17 +412,7 @@ impl DenseF32 {
 
     /// Y · Wᵀ (m × k) for W k × n.
     pub fn times_wt(&self, w: MatRef<'_, f64>) -> Mat<f64> {
-        let wt = Mat::<f32>::from_fn(w.ncols(), w.nrows(), |i, j| w[(j, i)] as f32);
-        let mut out = Mat::<f32>::zeros(self.0.nrows(), wt.ncols());
-        faer::linalg::matmul::matmul(
-            out.as_mut(),
-            faer::Accum::Replace,
-            self.0.as_ref(),
-            wt.as_ref(),
-            1.0f32,
-            crate::linalg::par(),
-        );
-        Mat::from_fn(out.nrows(), out.ncols(), |i, j| out[(i, j)] as f64)
+        self.times_blocks_wt(&[w])
     }
 
     /// Y · [W₁ᵀ … W_Gᵀ] (m × G·k) for blocks W_g, k × n each (their f32 copy is made
@@ -423,7 +427,7 @@ impl DenseF32 {
                 }
             }
         }
-        self.product(self.0.as_ref(), wt.as_ref(), self.0.nrows(), wt.ncols())
+        product(self.0.as_ref(), wt.as_ref())
     }
 
     /// [H₁ … H_G]ᵀ · Y (G·k × n) for blocks H_g, m × k each.
@@ -437,47 +441,12 @@ impl DenseF32 {
                 }
             }
         }
-        self.product(
-            side.transpose(),
-            self.0.as_ref(),
-            side.ncols(),
-            self.0.ncols(),
-        )
-    }
-
-    /// A·B in f32, returned in f64.
-    fn product(
-        &self,
-        a: MatRef<'_, f32>,
-        b: MatRef<'_, f32>,
-        rows: usize,
-        cols: usize,
-    ) -> Mat<f64> {
-        let mut out = Mat::<f32>::zeros(rows, cols);
-        faer::linalg::matmul::matmul(
-            out.as_mut(),
-            faer::Accum::Replace,
-            a,
-            b,
-            1.0f32,
-            crate::linalg::par(),
-        );
-        widen(&out)
+        product(side.transpose(), self.0.as_ref())
     }
 
     /// Hᵀ · Y (k × n) for H m × k.
     pub fn ht_times(&self, h: MatRef<'_, f64>) -> Mat<f64> {
-        let h32 = Mat::<f32>::from_fn(h.nrows(), h.ncols(), |i, j| h[(i, j)] as f32);
-        let mut out = Mat::<f32>::zeros(h.ncols(), self.0.ncols());
-        faer::linalg::matmul::matmul(
-            out.as_mut(),
-            faer::Accum::Replace,
-            h32.transpose(),
-            self.0.as_ref(),
-            1.0f32,
-            crate::linalg::par(),
-        );
-        Mat::from_fn(out.nrows(), out.ncols(), |i, j| out[(i, j)] as f64)
+        self.blocks_ht_times(&[h])
     }
 }
 
