@@ -137,6 +137,13 @@ fn dense_f32(y: NmfData<'_>) -> Vec<f32> {
                 out[i * n + j] = v as f32;
             }
         }
+        NmfData::Single(_) => {
+            for i in 0..m {
+                for j in 0..n {
+                    out[i * n + j] = y.get(i, j) as f32;
+                }
+            }
+        }
     }
     out
 }
@@ -388,12 +395,9 @@ pub fn products(y: NmfData<'_>, run: &ConsensusRun) -> String {
     }
     let grouped =
         grouped_applies(y, job.method, &job.params) || job.host_options() != HostOptions::default();
-    let precision = match job.precision {
-        Precision::F64 => "f64",
-        Precision::F32 => "f32",
-    };
+    let precision = job.precision.name();
     match y {
-        NmfData::Dense(_) => format!("dense {precision}"),
+        NmfData::Dense(_) | NmfData::Single(_) => format!("dense {precision}"),
         NmfData::Sparse(s) if grouped && dense_products(y) => format!(
             "dense {precision} (copy of the sparse Y, {:.0} % nonzero)",
             100.0 * s.nnz() as f64 / (s.nrows() as f64 * s.ncols() as f64)

@@ -7,7 +7,7 @@ use crate::outdir::{write_history, write_json};
 use crate::rank::{rank_figure, select_rank, RankCurve, RankSelection, AUTO_MAX_RANK};
 use anyhow::{bail, Context};
 use faer::{Mat, MatRef};
-use nmfnet_baselines::data::{NmfData, SparseMatrix};
+use nmfnet_baselines::data::{DenseF32, NmfData, Precision, SparseMatrix};
 use nmfnet_baselines::linalg::{check_nonnegative, nonneg_from_dense, to_dense};
 use nmfnet_baselines::nmf::nnls_fixed_basis;
 use nmfnet_baselines::nmf::{nmf_from, nmf_start, NmfInit, NmfMethod, NmfParams};
@@ -147,6 +147,8 @@ pub struct NmfSummary {
     /// The cross-validation that chose `rank`, when the job asked for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank_selection: Option<RankCurve>,
+    /// The precision of the products with Y (`params.precision`): f32 holds Y in f32 for them.
+    pub precision: nmfnet_baselines::data::Precision,
 }
 
 fn is_zero_usize(k: &usize) -> bool {
@@ -319,8 +321,15 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     if let Some(ms) = &missing {
         y = zero_missing(y, ms)?;
     }
-    let dense_y;
+    let (dense_y, single_y);
     let ym: NmfData = match &y {
+        // f32 values for f32 products: held as they are, no f64 copy.
+        Held::Dense(d) if job.params.precision == Precision::F32 && missing.is_none() => {
+            single_y = DenseF32::from_row_major(d.nrows(), d.ncols(), d.data());
+            let y = NmfData::Single(&single_y);
+            y.check().with_context(|| format!("input {input}"))?;
+            y
+        }
         Held::Dense(d) => {
             dense_y = nonneg_from_dense(d).with_context(|| format!("input {input}"))?;
             dense_y.as_ref().into()
@@ -411,6 +420,7 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         objective: divergence + penalty.value(fit.h.as_ref(), fit.w.as_ref()),
         missing: missing.as_ref().map_or(0, |ms| ms.len()),
         rank_selection: curve,
+        precision: params.precision,
     };
     let report = NmfReport {
         summary,

@@ -182,7 +182,7 @@ pub fn select_rank(
     }
     // Each draw holds its own training Y (the draws' fits run side by side): their memory first.
     let copy = match y {
-        NmfData::Dense(_) => (m * n) as f64 * 8.0,
+        NmfData::Dense(_) | NmfData::Single(_) => (m * n) as f64 * 8.0,
         NmfData::Sparse(s) => s.nnz() as f64 * 32.0 + (m + n) as f64 * 16.0,
     };
     let held = f * (m * n) as f64 * 48.0;
@@ -215,8 +215,11 @@ pub fn select_rank(
         let all: Vec<(usize, usize)> = base.iter().copied().chain(held.iter().copied()).collect();
         let missing = Missing::new(m, n, &all)?;
         let (dense, sparse) = match y {
-            NmfData::Dense(d) => {
-                let mut c = d.to_owned();
+            NmfData::Dense(_) | NmfData::Single(_) => {
+                let mut c = match y {
+                    NmfData::Single(s) => s.to_f64(),
+                    _ => Mat::from_fn(m, n, |i, j| y.get(i, j)),
+                };
                 for &(i, j) in &held {
                     c[(i, j)] = 0.0;
                 }

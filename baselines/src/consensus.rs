@@ -491,17 +491,9 @@ impl ConsensusJob {
     }
 }
 
-/// The precision of the replicates' products with Y on the host.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    #[default]
-    F64,
-    /// Y held in f32 and multiplied in f32 ([`crate::data::DenseF32`]): for HALS under the
-    /// violation rule on a dense Y (the grouped replicates), about twice as fast; a replicate
-    /// follows the f64 one to f32 rounding until their paths part (tested: the same consensus).
-    F32,
-}
+/// The precision of the replicates' products with Y on the host (the grouped HALS's; the
+/// plain solvers' is `NmfParams::precision`).
+pub use crate::data::Precision;
 
 impl Default for ConsensusJob {
     fn default() -> Self {
@@ -664,7 +656,7 @@ pub const DENSE_PRODUCTS_DENSITY: f64 = 0.15;
 /// least [`DENSE_PRODUCTS_DENSITY`] of its entries nonzero.
 pub fn dense_products(y: NmfData<'_>) -> bool {
     match y {
-        NmfData::Dense(_) => true,
+        NmfData::Dense(_) | NmfData::Single(_) => true,
         NmfData::Sparse(s) => {
             s.nnz() as f64 >= DENSE_PRODUCTS_DENSITY * (s.nrows() as f64 * s.ncols() as f64)
         }
@@ -682,6 +674,12 @@ pub fn check_host_options(
 ) -> Result<()> {
     if opts.inner_sweeps == 0 {
         return Err(param("inner_sweeps", "must be at least 1"));
+    }
+    if params.precision != Precision::F64 {
+        return Err(param(
+            "params.precision",
+            "a consensus run's products are set by its own `precision`; leave the parameters' out",
+        ));
     }
     if opts != HostOptions::default() && !grouped_solver(method, params) {
         return Err(param(
@@ -756,15 +754,18 @@ fn grouped_hals(
         .collect();
     // The products' Y: in f32; else a dense copy of a sparse Y with enough nonzeros; else Y.
     let single = match (opts.precision, y) {
-        (Precision::F32, NmfData::Dense(d)) => Some(crate::data::DenseF32::new(d)),
         (Precision::F32, NmfData::Sparse(s)) => Some(crate::data::DenseF32::from_sparse(s)),
-        _ => None,
+        _ => y.single(opts.precision),
     };
     let copy = match y {
         NmfData::Sparse(s) if single.is_none() && dense_products(y) => Some(s.to_dense()),
         _ => None,
     };
-    let y = copy.as_ref().map_or(y, |d| NmfData::Dense(d.as_ref()));
+    let y = match (&single, &copy) {
+        (Some(s), _) => NmfData::Single(s),
+        (None, Some(d)) => NmfData::Dense(d.as_ref()),
+        (None, None) => y,
+    };
     let mut active: Vec<usize> = (0..replicates).collect();
     let mut iter = 0;
     while !active.is_empty() && iter < params.max_iter {
@@ -774,10 +775,7 @@ fn grouped_hals(
         let g = active.len();
         // Y·Wᵀ of every running replicate: W stacked (g·k × n).
         let ws: Vec<_> = active.iter().map(|&r| w[r].as_ref()).collect();
-        let ywt = match &single {
-            Some(s) => s.times_blocks_wt(&ws),
-            None => y.times_blocks_wt(&ws),
-        };
+        let ywt = y.times_blocks_wt(&ws);
         let v_h: Vec<f64> = active
             .par_iter()
             .zip(h_slots(&mut h, &active))
@@ -790,10 +788,7 @@ fn grouped_hals(
             .collect();
         // Hᵀ·Y of every running replicate: H side by side (m × g·k).
         let hs: Vec<_> = active.iter().map(|&r| h[r].as_ref()).collect();
-        let hty = match &single {
-            Some(s) => s.blocks_ht_times(&hs),
-            None => y.blocks_ht_times(&hs),
-        };
+        let hty = y.blocks_ht_times(&hs);
         let v_w: Vec<f64> = active
             .par_iter()
             .zip(h_slots(&mut w, &active))

@@ -189,11 +189,36 @@ fn transpose(a: &Compressed, ncols: usize) -> Compressed {
     }
 }
 
+/// The precision of the products with Y (`NmfParams::precision`, the consensus job's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F64,
+    /// Y held in f32 and multiplied in f32 ([`DenseF32`]), the factors, Gram matrices and
+    /// updates in f64: for a dense Y under the Frobenius objective, about twice as fast where
+    /// the products dominate; a run follows the f64 one to f32 rounding until their paths part.
+    F32,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F64 => "f64",
+            Precision::F32 => "f32",
+        }
+    }
+}
+
 /// Y, dense or sparse, as the NMF solvers read it.
 #[derive(Clone, Copy, Debug)]
 pub enum NmfData<'a> {
     Dense(MatRef<'a, f64>),
     Sparse(&'a SparseMatrix),
+    /// A dense Y held in f32, for products in single precision (made by the solvers from a
+    /// dense f64 Y when asked for [`Precision::F32`]; its scalars — norm, largest entry, sum —
+    /// are those of the f32 values, summed in f64).
+    Single(&'a DenseF32),
 }
 
 impl<'a> From<MatRef<'a, f64>> for NmfData<'a> {
@@ -208,11 +233,18 @@ impl<'a> From<&'a SparseMatrix> for NmfData<'a> {
     }
 }
 
+impl<'a> From<&'a DenseF32> for NmfData<'a> {
+    fn from(y: &'a DenseF32) -> Self {
+        NmfData::Single(y)
+    }
+}
+
 impl NmfData<'_> {
     pub fn nrows(&self) -> usize {
         match self {
             NmfData::Dense(y) => y.nrows(),
             NmfData::Sparse(y) => y.nrows,
+            NmfData::Single(y) => y.y.nrows(),
         }
     }
 
@@ -220,6 +252,7 @@ impl NmfData<'_> {
         match self {
             NmfData::Dense(y) => y.ncols(),
             NmfData::Sparse(y) => y.ncols,
+            NmfData::Single(y) => y.y.ncols(),
         }
     }
 
@@ -227,11 +260,40 @@ impl NmfData<'_> {
         matches!(self, NmfData::Sparse(_))
     }
 
-    /// Not empty, every entry finite and ≥ 0 (a sparse matrix was checked when it was made).
+    /// Not empty, every entry finite and ≥ 0 (a sparse matrix was checked when it was made, an
+    /// f32 one is checked here).
     pub fn check(&self) -> Result<()> {
         match self {
             NmfData::Dense(y) => check_nonnegative(*y),
             NmfData::Sparse(_) => Ok(()),
+            NmfData::Single(y) => {
+                if y.y.nrows() == 0 || y.y.ncols() == 0 {
+                    return Err(SolverError::Empty);
+                }
+                if !y.bad {
+                    return Ok(());
+                }
+                for j in 0..y.y.ncols() {
+                    for (i, &v) in y.y.col(j).iter().enumerate() {
+                        let value = v as f64;
+                        if !v.is_finite() {
+                            return Err(SolverError::NonFinite { i, j, value });
+                        }
+                        if v < 0.0 {
+                            return Err(SolverError::Negative { i, j, value });
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Y in f32 when `precision` asks for it and Y is dense f64 (`None`: Y as it is).
+    pub fn single(&self, precision: Precision) -> Option<DenseF32> {
+        match (precision, self) {
+            (Precision::F32, NmfData::Dense(d)) => Some(DenseF32::new(*d)),
+            _ => None,
         }
     }
 
@@ -254,6 +316,7 @@ impl NmfData<'_> {
                 w.transpose(),
                 out.as_mut(),
             ),
+            NmfData::Single(y) => return y.times_wt(w),
         }
         out
     }
@@ -274,17 +337,24 @@ impl NmfData<'_> {
                 );
                 yth.transpose().to_owned()
             }
+            NmfData::Single(y) => y.ht_times(h),
         }
     }
 
     /// Y · [W₁ᵀ … W_Gᵀ] (m × G·k) for blocks W_g, k × n each.
     pub fn times_blocks_wt(&self, ws: &[MatRef<'_, f64>]) -> Mat<f64> {
-        self.times_wt(stack_rows(ws).as_ref())
+        match self {
+            NmfData::Single(y) => y.times_blocks_wt(ws),
+            _ => self.times_wt(stack_rows(ws).as_ref()),
+        }
     }
 
     /// [H₁ … H_G]ᵀ · Y (G·k × n) for blocks H_g, m × k each.
     pub fn blocks_ht_times(&self, hs: &[MatRef<'_, f64>]) -> Mat<f64> {
-        self.ht_times(side_by_side(hs).as_ref())
+        match self {
+            NmfData::Single(y) => y.blocks_ht_times(hs),
+            _ => self.ht_times(side_by_side(hs).as_ref()),
+        }
     }
 
     /// ‖Y‖²_F.
@@ -292,6 +362,7 @@ impl NmfData<'_> {
         match self {
             NmfData::Dense(y) => frob_sq(*y),
             NmfData::Sparse(y) => y.rows.values.iter().map(|v| v * v).sum(),
+            NmfData::Single(y) => y.frob_sq,
         }
     }
 
@@ -300,6 +371,7 @@ impl NmfData<'_> {
         match self {
             NmfData::Dense(y) => max_entry(*y),
             NmfData::Sparse(y) => y.rows.values.iter().copied().fold(0.0, f64::max),
+            NmfData::Single(y) => y.max,
         }
     }
 
@@ -314,6 +386,7 @@ impl NmfData<'_> {
                     Err(_) => 0.0,
                 }
             }
+            NmfData::Single(y) => y.y[(i, j)] as f64,
         }
     }
 
@@ -322,6 +395,7 @@ impl NmfData<'_> {
         match self {
             NmfData::Dense(y) => (0..y.ncols()).any(|j| y.col(j).iter().any(|&v| v == 0.0)),
             NmfData::Sparse(y) => y.nnz() < y.nrows * y.ncols || y.rows.values.contains(&0.0),
+            NmfData::Single(y) => (0..y.y.ncols()).any(|j| y.y.col(j).iter().any(|&v| v == 0.0)),
         }
     }
 
@@ -330,6 +404,7 @@ impl NmfData<'_> {
         match self {
             NmfData::Dense(y) => (0..y.ncols()).map(|j| y.col(j).iter().sum::<f64>()).sum(),
             NmfData::Sparse(y) => y.rows.values.iter().sum(),
+            NmfData::Single(y) => y.sum,
         }
     }
 }
@@ -393,12 +468,26 @@ fn widen(out: &Mat<f32>) -> Mat<f64> {
 /// A dense Y held in float32, for products in single precision: each product rounds its
 /// (float64) factor to f32, multiplies in f32 and returns f64. Half the memory traffic and
 /// about twice the multiply rate of the f64 products on AVX-512/AVX2 machines; each entry of a
-/// product carries a relative rounding of about √n·2⁻²⁴ (n the length of the sum).
-pub struct DenseF32(Mat<f32>);
+/// product carries a relative rounding of about √n·2⁻²⁴ (n the length of the sum). Its
+/// scalars (‖Y‖², max, sum; f64 sums of its f32 values) are taken once, when it is made.
+#[derive(Debug)]
+pub struct DenseF32 {
+    y: Mat<f32>,
+    frob_sq: f64,
+    max: f64,
+    sum: f64,
+    /// Some entry is negative or not finite (found by [`NmfData::check`]).
+    bad: bool,
+}
 
 impl DenseF32 {
     pub fn new(y: MatRef<'_, f64>) -> Self {
-        Self(Mat::from_fn(y.nrows(), y.ncols(), |i, j| y[(i, j)] as f32))
+        Self::of(Mat::from_fn(y.nrows(), y.ncols(), |i, j| y[(i, j)] as f32))
+    }
+
+    /// From row-major f32 values (`nrows · ncols` of them).
+    pub fn from_row_major(nrows: usize, ncols: usize, values: &[f32]) -> Self {
+        Self::of(MatRef::from_row_major_slice(values, nrows, ncols).to_owned())
     }
 
     /// A sparse Y, made dense.
@@ -407,12 +496,68 @@ impl DenseF32 {
         for (i, j, v) in y.entries() {
             d[(i, j)] = v as f32;
         }
-        Self(d)
+        Self::of(d)
+    }
+
+    fn of(y: Mat<f32>) -> Self {
+        let (mut frob_sq, mut max, mut sum, mut bad) = (0.0, 0.0f64, 0.0, false);
+        for j in 0..y.ncols() {
+            for &v in y.col(j).iter() {
+                bad |= !(v >= 0.0 && v.is_finite());
+                let v = v as f64;
+                frob_sq += v * v;
+                max = max.max(v);
+                sum += v;
+            }
+        }
+        Self {
+            y,
+            frob_sq,
+            max,
+            sum,
+            bad,
+        }
+    }
+
+    /// Y · Wᵀ with the products in f64 (each block of rows widened in turn, without an f64
+    /// copy of Y): the objective's cross term without the f32 products' rounding.
+    pub fn times_wt_f64(&self, w: MatRef<'_, f64>) -> Mat<f64> {
+        const ROWS: usize = 512;
+        let (m, n) = (self.y.nrows(), self.y.ncols());
+        let mut out = Mat::zeros(m, w.nrows());
+        let mut block = Mat::<f64>::zeros(ROWS.min(m), n);
+        for i0 in (0..m).step_by(ROWS) {
+            let r = ROWS.min(m - i0);
+            for j in 0..n {
+                for (d, s) in block
+                    .col_mut(j)
+                    .subrows_mut(0, r)
+                    .iter_mut()
+                    .zip(self.y.col(j).subrows(i0, r).iter())
+                {
+                    *d = *s as f64;
+                }
+            }
+            faer::linalg::matmul::matmul(
+                out.as_mut().subrows_mut(i0, r),
+                faer::Accum::Replace,
+                block.as_ref().subrows(0, r),
+                w.transpose(),
+                1.0,
+                crate::linalg::par(),
+            );
+        }
+        out
     }
 
     /// Y · Wᵀ (m × k) for W k × n.
     pub fn times_wt(&self, w: MatRef<'_, f64>) -> Mat<f64> {
         self.times_blocks_wt(&[w])
+    }
+
+    /// Y in f64 (exactly its f32 values).
+    pub fn to_f64(&self) -> Mat<f64> {
+        widen(&self.y)
     }
 
     /// Y · [W₁ᵀ … W_Gᵀ] (m × G·k) for blocks W_g, k × n each (their f32 copy is made
@@ -427,7 +572,7 @@ impl DenseF32 {
                 }
             }
         }
-        product(self.0.as_ref(), wt.as_ref())
+        product(self.y.as_ref(), wt.as_ref())
     }
 
     /// [H₁ … H_G]ᵀ · Y (G·k × n) for blocks H_g, m × k each.
@@ -441,7 +586,7 @@ impl DenseF32 {
                 }
             }
         }
-        product(side.transpose(), self.0.as_ref())
+        product(side.transpose(), self.y.as_ref())
     }
 
     /// Hᵀ · Y (k × n) for H m × k.
@@ -511,6 +656,21 @@ mod tests {
             // Inputs rounded to 2⁻²⁴ and sums of ≤ 90 terms: a few 1e-7, not 1e-12.
             assert!(rel < 2e-6 && rel > 1e-12, "{rel}");
         }
+        // The f64 product of the f32 values: Y's rounding only, none of the product's.
+        let rounded = Mat::from_fn(90, 60, |i, j| y[(i, j)] as f32 as f64);
+        let exact = NmfData::from(rounded.as_ref()).times_wt(w.as_ref());
+        let wide = s.times_wt_f64(w.as_ref());
+        assert!((&exact - &wide).norm_max() <= 1e-14 * exact.norm_max());
+        // Made from row-major values: the same matrix and scalars.
+        let rows: Vec<f32> = (0..90 * 60).map(|p| y[(p / 60, p % 60)] as f32).collect();
+        let r = DenseF32::from_row_major(90, 60, &rows);
+        assert_eq!(r.to_f64(), s.to_f64());
+        let (a, b) = (NmfData::from(&r), NmfData::from(&s));
+        assert_eq!(
+            (a.frob_sq(), a.max_entry(), a.sum()),
+            (b.frob_sq(), b.max_entry(), b.sum())
+        );
+        assert!((a.frob_sq() - frob_sq(rounded.as_ref())).abs() <= 1e-12 * a.frob_sq());
     }
 
     #[test]

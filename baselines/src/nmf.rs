@@ -7,7 +7,7 @@
 //! 3 consecutive iterations; at most 500 iterations. In images-as-columns use, the columns of H
 //! are the basis images.
 
-use crate::data::NmfData;
+use crate::data::{NmfData, Precision};
 use crate::error::{param, Result, SolverError};
 use crate::history::{proj_grad_sq, Convergence, IterRecord, Recorder};
 use crate::linalg::{a_b, add_diag, at_b, check_rank, dot};
@@ -179,6 +179,10 @@ pub struct NmfParams {
     /// Progress lines (scikit-learn's `verbose`; not part of the parameters' record).
     #[serde(skip)]
     pub verbose: crate::history::Verbose,
+    /// The products with Y in f32 ([`Precision::F32`]: a dense Y under the Frobenius objective,
+    /// MU, HALS or ANLS; Y's f32 copy is made for the run) or f64 (the default).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl Default for NmfParams {
@@ -207,6 +211,7 @@ impl NmfParams {
             fix_w: false,
             shuffle: false,
             verbose: Default::default(),
+            precision: Precision::F64,
         }
     }
 }
@@ -336,7 +341,34 @@ pub fn nmf_from<'a>(
     }
     let units = Units::of(y)?;
     check_objective(method, y, params)?;
+    check_precision(method, y, params)?;
     let pen = Penalty::new(params.alpha_h, params.alpha_w, params.l1_ratio, m, n);
+    let single = y.single(params.precision);
+    let y = single.as_ref().map_or(y, NmfData::Single);
+    let mut fit = solve(method, y, params, units, &pen, h0, w0)?;
+    if matches!(y, NmfData::Single(_)) {
+        // The records' objective and error come from the f32 products, where ½‖Y − HW‖² as
+        // ‖Y‖² − 2⟨H, YWᵀ⟩ + ⟨HᵀH, WWᵀ⟩ loses their rounding (≈ 1e-7) times ‖Y‖²/‖Y − HW‖² to
+        // cancellation: the result's own are recomputed with f64 products.
+        if let Some(last) = fit.history.last_mut() {
+            let d = crate::nmf_beta::beta_divergence(y, fit.h.as_ref(), fit.w.as_ref(), 2.0, 0.0);
+            last.objective = d + pen.value(fit.h.as_ref(), fit.w.as_ref());
+            last.rel_error = (2.0 * d / y.frob_sq()).sqrt();
+        }
+    }
+    Ok(fit)
+}
+
+/// [`nmf_from`] after its checks, on Y as the products read it.
+fn solve(
+    method: NmfMethod,
+    y: NmfData<'_>,
+    params: &NmfParams,
+    units: Units,
+    pen: &Penalty,
+    h0: Mat<f64>,
+    w0: Mat<f64>,
+) -> Result<NmfFit> {
     match params.stop {
         NmfStop::Violation if method != NmfMethod::Hals => {
             return Err(param(
@@ -351,14 +383,14 @@ pub fn nmf_from<'a>(
                 ),
             ));
         }
-        NmfStop::Violation => return hals_by_violation(y, params, &pen, h0, w0),
+        NmfStop::Violation => return hals_by_violation(y, params, pen, h0, w0),
         NmfStop::Divergence if !matches!(method, NmfMethod::Mu | NmfMethod::Ccd) => {
             return Err(param(
                 "stop",
                 format!("the divergence rule is MU's; {method} stops by the projected gradient or the violation"),
             ));
         }
-        NmfStop::Divergence => return mu_by_divergence(method, y, params, &pen, h0, w0),
+        NmfStop::Divergence => return mu_by_divergence(method, y, params, pen, h0, w0),
         NmfStop::ProjectedGradient if params.fix_w => {
             return Err(param(
                 "fix_w",
@@ -408,7 +440,7 @@ pub fn nmf_from<'a>(
             reason = r;
             break;
         }
-        (h, w, hty, hth) = update(method, y, h, w, &ywt, &wwt, units, &pen)?;
+        (h, w, hty, hth) = update(method, y, h, w, &ywt, &wwt, units, pen)?;
         iter += 1;
     }
     let seconds = rec.seconds();
@@ -546,6 +578,31 @@ pub(crate) fn penalty_gradient(grad: &mut Mat<f64>, x: &Mat<f64>, l1: f64, l2: f
             grad[(i, j)] += l1 + l2 * x[(i, j)];
         }
     }
+}
+
+/// Refuses f32 products where they are not made: a sparse Y (its products are already
+/// O(nnz·k)), a β-divergence other than Frobenius (its updates read Y entry by entry) or the KL
+/// coordinate descent.
+pub(crate) fn check_precision(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Result<()> {
+    if params.precision == Precision::F64 {
+        return Ok(());
+    }
+    if y.is_sparse() {
+        return Err(param(
+            "precision",
+            "f32 products are for a dense Y (a sparse Y's products cost O(nnz·k) in f64); use f64",
+        ));
+    }
+    if params.beta_loss != 2.0 || method == NmfMethod::Ccd {
+        return Err(param(
+            "precision",
+            format!(
+                "f32 products are for the Frobenius objective (MU, HALS, ANLS); got {method} with β = {}; use f64",
+                params.beta_loss
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses `shuffle` where it has no meaning: scikit-learn's is its coordinate descent's, HALS

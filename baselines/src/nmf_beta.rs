@@ -166,6 +166,7 @@ fn mu_half(
     } else {
         match y {
             NmfData::Dense(d) => dense_terms(d, a.as_ref(), b, beta, g, second),
+            NmfData::Single(d) => dense_terms(d.to_f64().as_ref(), a.as_ref(), b, beta, g, second),
             NmfData::Sparse(sp) => {
                 let q = if second { sp.nrows() } else { sp.ncols() };
                 sparse_terms(sp.compressed(second), q, a.as_ref(), b, beta, g, second)
@@ -368,7 +369,12 @@ pub fn beta_divergence(
 ) -> f64 {
     let (m, n) = (y.nrows(), y.ncols());
     if beta == 2.0 {
-        let ywt = y.times_wt(w);
+        // An f32 Y's cross term from f64 products: ‖Y‖² − 2⟨H, YWᵀ⟩ + ⟨HᵀH, WWᵀ⟩ cancels, and
+        // the f32 products' rounding would be amplified by ‖Y‖²/‖Y − HW‖².
+        let ywt = match y {
+            NmfData::Single(s) => s.times_wt_f64(w),
+            _ => y.times_wt(w),
+        };
         let resid = y.frob_sq() - 2.0 * dot(h, ywt.as_ref())
             + dot(at_b(h, h).as_ref(), a_b(w, w.transpose()).as_ref());
         return 0.5 * resid.max(0.0);
@@ -409,6 +415,7 @@ pub fn beta_divergence(
     per_row.par_iter_mut().enumerate().for_each(|(i, out)| {
         *out = match y {
             NmfData::Dense(d) => row_terms(i, &mut (0..n).map(|j| (j, d[(i, j)]))),
+            NmfData::Single(_) => row_terms(i, &mut (0..n).map(|j| (j, y.get(i, j)))),
             NmfData::Sparse(sp) => {
                 let c = sp.compressed(false);
                 let range = c.indptr[i]..c.indptr[i + 1];

@@ -355,6 +355,12 @@ pub fn nmf_masked<'a>(
         _ => {}
     }
     crate::nmf::check_shuffle(method, params)?;
+    if params.precision != crate::data::Precision::F64 {
+        return Err(param(
+            "precision",
+            "missing entries are fitted with f64 products; use f64",
+        ));
+    }
     let s = y.max_entry();
     if !(s > 0.0 && s.is_finite()) {
         return Err(SolverError::ZeroMatrix);

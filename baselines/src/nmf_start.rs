@@ -226,6 +226,7 @@ pub fn nmf_start<'a>(
             }
             Ok((h, w))
         }
+        (_, NmfData::Single(s)) => nmf_start(s.to_f64().as_ref(), rank, init, seed),
         (_, NmfData::Sparse(_)) => Err(crate::error::param(
             "init",
             format!(

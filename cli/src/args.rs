@@ -28,6 +28,22 @@ impl From<BackendArg> for BackendKind {
 }
 
 /// The `--backend` value that selects `b` (`None` for the default).
+/// `--precision`: of the products with Y.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    F64,
+    F32,
+}
+
+impl From<PrecisionArg> for nmfnet_baselines::data::Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F64 => Self::F64,
+            PrecisionArg::F32 => Self::F32,
+        }
+    }
+}
+
 pub fn backend_flag(b: BackendArg) -> Option<&'static str> {
     match b {
         BackendArg::Cpu => None,

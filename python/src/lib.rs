@@ -336,11 +336,24 @@ type NmfOut<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>, String
 /// Integer labels, one per sample.
 type Labels<'py> = Bound<'py, PyArray1<i64>>;
 
-/// A float64 array as a matrix (one copy, whatever the array's layout).
+/// A float64 array as a matrix (one copy, whatever the array's layout; a C-ordered one is
+/// copied in tiles, reading and writing memory in runs).
 fn mat64(a: &PyReadonlyArray2<'_, f64>) -> Mat<f64> {
     let v = a.as_array();
     let (r, c) = v.dim();
-    Mat::from_fn(r, c, |i, j| v[[i, j]])
+    let Some(values) = v.as_slice() else {
+        return Mat::from_fn(r, c, |i, j| v[[i, j]]);
+    };
+    const T: usize = 64;
+    let mut out = Mat::<f64>::zeros(r, c);
+    for i0 in (0..r).step_by(T) {
+        for j in 0..c {
+            for i in i0..(i0 + T).min(r) {
+                out[(i, j)] = values[i * c + j];
+            }
+        }
+    }
+    out
 }
 
 /// A matrix as a float64 array.
@@ -373,6 +386,31 @@ fn nmf<'py>(
         y: Shared::new(mat64(&y)),
     };
     run_nmf_job(py, job, h0, w0, missing, verbose)
+}
+
+/// [`nmf`] of a float32 `y` for a job with `params.precision` f32: the values are held in f32
+/// as they are (no float64 copy) and multiplied in f32.
+#[pyfunction]
+#[pyo3(signature = (y, job, h0=None, w0=None, verbose=false))]
+fn nmf32<'py>(
+    py: Python<'py>,
+    y: PyReadonlyArray2<'py, f32>,
+    job: &str,
+    h0: Option<PyReadonlyArray2<'py, f64>>,
+    w0: Option<PyReadonlyArray2<'py, f64>>,
+    verbose: bool,
+) -> PyResult<NmfOut<'py>> {
+    let mut job: NmfJob = job_of(job, Some(serde_json::json!({"matrix": "array"})))?;
+    if job.params.precision != nmfnet_baselines::data::Precision::F32 {
+        return Err(PyValueError::new_err(
+            "nmf32 is for jobs with f32 products; a float64 job goes to nmf",
+        ));
+    }
+    job.input = NmfInput::Data {
+        name: "array".into(),
+        y: Shared::new(dense(&y)?),
+    };
+    run_nmf_job(py, job, h0, w0, None, verbose)
 }
 
 /// (rows, columns) of some entries of a matrix.
@@ -669,6 +707,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cluster_csr, m)?)?;
     m.add_function(wrap_pyfunction!(knn_graph, m)?)?;
     m.add_function(wrap_pyfunction!(nmf, m)?)?;
+    m.add_function(wrap_pyfunction!(nmf32, m)?)?;
     m.add_function(wrap_pyfunction!(transform, m)?)?;
     m.add_function(wrap_pyfunction!(nmf_csr, m)?)?;
     m.add_function(wrap_pyfunction!(consensus_nmf, m)?)?;

@@ -14,6 +14,72 @@ mod plain {
     }
 
     #[test]
+    fn f32_products_follow_the_f64_fit() {
+        // 120 × 80 of a rank-5 product plus noise: every Frobenius solver, both stop rules
+        // that apply, from the same start; the f32 products change the iterates only by their
+        // rounding (≈ 1e-7 relative), so after 30 iterations the fits agree to a few 1e-5.
+        let mut rng = StdRng::seed_from_u64(3);
+        let (a, b) = (
+            uniform(120, 5, 1.0, &mut rng),
+            uniform(5, 80, 1.0, &mut rng),
+        );
+        let noise = uniform(120, 80, 0.05, &mut rng);
+        let y = &a * &b + &noise;
+        let cases = [
+            (NmfMethod::Mu, NmfStop::ProjectedGradient),
+            (NmfMethod::Hals, NmfStop::ProjectedGradient),
+            (NmfMethod::Anls, NmfStop::ProjectedGradient),
+            (NmfMethod::Hals, NmfStop::Violation),
+            (NmfMethod::Mu, NmfStop::Divergence),
+        ];
+        for (method, stop) in cases {
+            let mut p = NmfParams::new(5);
+            p.max_iter = 30;
+            p.tol = 0.0;
+            p.stop = stop;
+            let double = nmf(method, y.as_ref(), &p).unwrap();
+            p.precision = Precision::F32;
+            let single = nmf(method, y.as_ref(), &p).unwrap();
+            let (e64, e32) = (double.rel_error(), single.rel_error());
+            assert!(
+                (e64 - e32).abs() <= 1e-5 * e64,
+                "{method} {stop:?}: {e64} vs {e32}"
+            );
+            // Not the same bits: the products were made in f32.
+            assert_ne!(double.h, single.h, "{method} {stop:?}");
+            let hw = |f: &NmfFit| &f.h * &f.w;
+            let diff = (hw(&double) - hw(&single)).norm_max() / hw(&double).norm_max();
+            assert!(diff <= 1e-3, "{method} {stop:?}: HW differs by {diff}");
+        }
+    }
+
+    #[test]
+    fn f32_products_are_refused_where_none_are_made() {
+        let y = data();
+        let s = crate::data::SparseMatrix::from_dense(y.as_ref()).unwrap();
+        let mut p = NmfParams::new(3);
+        p.precision = Precision::F32;
+        let err = nmf(NmfMethod::Hals, &s, &p).unwrap_err().to_string();
+        assert!(err.contains("precision") && err.contains("dense"), "{err}");
+        p.beta_loss = 1.0;
+        p.stop = NmfStop::Divergence;
+        let err = nmf(NmfMethod::Mu, y.as_ref(), &p).unwrap_err().to_string();
+        assert!(
+            err.contains("precision") && err.contains("Frobenius"),
+            "{err}"
+        );
+        // Missing entries are fitted in f64.
+        let missing = crate::nmf_mask::Missing::new(60, 40, &[(0, 0)]).unwrap();
+        let (h0, w0) = nmf_init(y.as_ref(), 3, 0);
+        let mut p = NmfParams::new(3);
+        p.precision = Precision::F32;
+        let err = crate::nmf_mask::nmf_masked(NmfMethod::Hals, y.as_ref(), &missing, &p, h0, w0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("precision"), "{err}");
+    }
+
+    #[test]
     fn a_sparse_y_gives_the_dense_fit() {
         // 60 × 40 with about 15 % of its entries nonzero, held both ways.
         let u = data();

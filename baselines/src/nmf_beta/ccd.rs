@@ -256,6 +256,16 @@ fn gather(y: NmfData<'_>, second: bool, i: usize, bc: &[f64], k: usize, s: &mut 
                 }
             }
         }
+        NmfData::Single(_) => {
+            let len = if second { y.nrows() } else { y.ncols() };
+            for j in 0..len {
+                let x = if second { y.get(j, i) } else { y.get(i, j) };
+                if x > 0.0 {
+                    s.cols.push(j);
+                    s.r.push(x);
+                }
+            }
+        }
         NmfData::Sparse(sp) => {
             let c = sp.compressed(second);
             for t in c.indptr[i]..c.indptr[i + 1] {

@@ -1,10 +1,11 @@
 //! `nmfnet nmf consensus`: the flags, the consensus job they make, and the printed summary.
 
-use crate::args::{override_run, print_json, read_job, run_options, usage_error, BackendArg};
+use crate::args::{
+    override_run, print_json, read_job, run_options, usage_error, BackendArg, PrecisionArg,
+};
 use clap::{Args, ValueEnum};
 use nmfnet_app::consensus::{consensus_command, ConsensusCommand, Engine};
 use nmfnet_app::rank::parse_ranks;
-use nmfnet_baselines::consensus::Precision;
 use nmfnet_baselines::nmf::NmfStop;
 use nmfnet_baselines::NmfMethod;
 use std::path::PathBuf;
@@ -17,12 +18,6 @@ pub enum EngineArg {
     Host,
     /// All replicates of a rank as one tensor program on --backend.
     Batched,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum PrecisionArg {
-    F64,
-    F32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -163,10 +158,7 @@ impl ConsensusArgs {
             j.inner_sweeps = v;
         }
         if let Some(p) = self.precision {
-            j.precision = match p {
-                PrecisionArg::F64 => Precision::F64,
-                PrecisionArg::F32 => Precision::F32,
-            };
+            j.precision = p.into();
         }
         cmd.consensus.engine = match self.engine {
             None | Some(EngineArg::Auto) => Engine::Auto,

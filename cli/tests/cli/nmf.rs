@@ -238,6 +238,57 @@ fn a_sparse_npz_is_factorised_without_a_dense_copy() {
 }
 
 #[test]
+fn f32_products_are_asked_for_and_reported() {
+    let d = tmp("nmf-f32");
+    let (m, n) = (200, 150);
+    let dense = Dense::new(
+        m,
+        n,
+        (0..m * n)
+            .map(|p| ((p / n * 31 + p % n * 17) % 97) as f32 / 97.0)
+            .collect(),
+    )
+    .unwrap();
+    write_npy(&d.join("y.npy"), &dense).unwrap();
+    let csr = nmfnet_datasets::sparse::Csr::from_dense(&dense);
+    nmfnet_datasets::formats::npz::write_sparse_npz_new(&d.join("y.npz"), &csr).unwrap();
+    let run = |file: &str, precision: &str| {
+        nmfnet(&[
+            "nmf",
+            "--matrix",
+            p(&d.join(file)),
+            "--rank",
+            "5",
+            // Far enough that both reach the same fit: their paths part a little on the way
+            // (1e-4 apart at 30 iterations, 4e-7 at 300, measured).
+            "--max-iter",
+            "300",
+            "--tol",
+            "0",
+            "--precision",
+            precision,
+            "--json",
+        ])
+    };
+    let (a, b) = (run("y.npy", "f64"), run("y.npy", "f32"));
+    assert!(String::from_utf8_lossy(&b.stdout).contains("products in f32"));
+    let (a, b) = (summary(&a), summary(&b));
+    assert_eq!(
+        (a["precision"].as_str(), b["precision"].as_str()),
+        (Some("f64"), Some("f32"))
+    );
+    let (x, y) = (
+        a["rel_error"].as_f64().unwrap(),
+        b["rel_error"].as_f64().unwrap(),
+    );
+    assert!((x - y).abs() <= 1e-5 * x, "f64 {x}, f32 {y}");
+    // A sparse Y has no f32 products: refused by name, not ignored.
+    let out = run("y.npz", "f32");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("precision"));
+}
+
+#[test]
 fn rank_selection_finds_a_planted_rank_and_writes_its_curve() {
     let d = tmp("nmf-rank");
     // An exact rank-3 nonnegative 60 × 40 matrix, well conditioned (each row and column leans

@@ -1,0 +1,40 @@
+"""The precision of the core's products follows X (scikit-learn's convention): a dense float32 X
+of at least 65536 entries under the Frobenius loss is multiplied in float32, everything else in
+float64, and the float32 fit is the float64 one to float32 rounding."""
+
+import numpy as np
+import pytest
+
+from nmfnet import NMF
+
+
+def _x(m=300, n=250, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.gamma(1.0, 1.0, (m, 6)) @ rng.gamma(1.0, 1.0, (6, n)) + rng.random((m, n))
+
+
+@pytest.mark.parametrize("solver", ["cd", "mu", "anls"])
+def test_a_large_float32_x_is_multiplied_in_float32_to_the_float64_fit(solver):
+    X = _x()
+    fits = {}
+    for dtype in (np.float64, np.float32):
+        model = NMF(6, solver=solver, init="nndsvda", max_iter=300, tol=0, random_state=0)
+        W = model.fit_transform(X.astype(dtype))
+        assert W.dtype == dtype and model.components_.dtype == dtype
+        fits[dtype] = model
+    assert fits[np.float64].summary_["precision"] == "f64"
+    assert fits[np.float32].summary_["precision"] == "f32"
+    a, b = fits[np.float64].reconstruction_err_, fits[np.float32].reconstruction_err_
+    assert abs(a - b) <= 1e-4 * a, (a, b)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_small_missing_or_kl_inputs_stay_float64():
+    X = _x().astype(np.float32)
+    small = NMF(4, max_iter=50).fit(X[:50, :7])
+    assert small.summary_["precision"] == "f64"
+    holes = X.copy()
+    holes[0, 0] = np.nan
+    assert NMF(4, max_iter=50).fit(holes).summary_["precision"] == "f64"
+    kl = NMF(4, solver="mu", beta_loss="kullback-leibler", max_iter=50).fit(X)
+    assert kl.summary_["precision"] == "f64"
