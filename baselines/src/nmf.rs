@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+mod ehals;
 mod rules;
 
 pub use crate::nmf_start::{nmf_init, nmf_start, nndsvd, NmfInit};
@@ -64,17 +65,21 @@ pub enum NmfMethod {
     Anls,
     /// Cyclic coordinate descent for the KL divergence (Hsieh & Dhillon 2011; β = 1 only).
     Ccd,
+    /// HALS with extrapolation and restarts (after Ang & Gillis 2019), under the divergence
+    /// rule, without penalties.
+    Ehals,
 }
 
 impl NmfMethod {
     /// The Frobenius solvers (every β = 2 job takes any of them).
     pub const ALL: [NmfMethod; 3] = [NmfMethod::Mu, NmfMethod::Hals, NmfMethod::Anls];
     /// Every solver, by name.
-    pub const NAMED: [NmfMethod; 4] = [
+    pub const NAMED: [NmfMethod; 5] = [
         NmfMethod::Mu,
         NmfMethod::Hals,
         NmfMethod::Anls,
         NmfMethod::Ccd,
+        NmfMethod::Ehals,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -82,6 +87,7 @@ impl NmfMethod {
             NmfMethod::Hals => "hals",
             NmfMethod::Anls => "anls",
             NmfMethod::Ccd => "ccd",
+            NmfMethod::Ehals => "ehals",
         }
     }
 }
@@ -369,6 +375,15 @@ fn solve(
     h0: Mat<f64>,
     w0: Mat<f64>,
 ) -> Result<NmfFit> {
+    if method == NmfMethod::Ehals {
+        if params.stop != NmfStop::Divergence || !pen.is_zero() || params.fix_w || params.shuffle {
+            return Err(param(
+                "method",
+                "ehals runs under the divergence rule, without penalties, a fixed W or a shuffled order",
+            ));
+        }
+        return ehals::ehals_by_divergence(y, params, h0, w0);
+    }
     match params.stop {
         NmfStop::Violation if method != NmfMethod::Hals => {
             return Err(param(
@@ -479,6 +494,12 @@ fn update(
             return Err(param(
                 "method",
                 "ccd runs under the divergence rule (β = 1) only",
+            ))
+        }
+        NmfMethod::Ehals => {
+            return Err(param(
+                "method",
+                "ehals carries an extrapolated pair from one iteration to the next: fit it with nmf_from",
             ))
         }
         NmfMethod::Mu => {

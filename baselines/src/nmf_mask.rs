@@ -345,6 +345,12 @@ pub fn nmf_masked<'a>(
             "missing entries are fitted in the Frobenius norm (β = 2)",
         ));
     }
+    if !matches!(method, NmfMethod::Mu | NmfMethod::Hals | NmfMethod::Anls) {
+        return Err(param(
+            "method",
+            format!("missing entries are fitted by mu, hals or anls; got {method}"),
+        ));
+    }
     match (params.stop, method) {
         (NmfStop::Violation, NmfMethod::Mu) => {
             return Err(param("stop", "the violation rule is HALS's; mu stops by the projected gradient or the divergence rule"))

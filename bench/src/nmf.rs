@@ -231,11 +231,14 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     print_header(&name, k, threads, iters);
     let mut rows = Vec::new();
-    for method in NmfMethod::ALL {
+    for method in [NmfMethod::Mu, NmfMethod::Hals, NmfMethod::Anls, NmfMethod::Ehals] {
         let floor = floor_seconds(&y, k, 7) * 1e3;
         let mut p = NmfParams::new(k);
         p.max_iter = iters;
         p.tol = 0.0;
+        if method == NmfMethod::Ehals {
+            p.stop = nmfnet_baselines::nmf::NmfStop::Divergence;
+        }
         let fit = nmf_from(method, y.as_ref(), &p, h0.clone(), w0.clone())?;
         let it = fit.convergence.iterations.max(1);
         let ours_ms = fit.seconds * 1e3 / it as f64;
@@ -243,7 +246,7 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
         let solver = match method {
             NmfMethod::Mu => Some("mu"),
             NmfMethod::Hals => Some("cd"),
-            NmfMethod::Anls | NmfMethod::Ccd => None,
+            NmfMethod::Anls | NmfMethod::Ccd | NmfMethod::Ehals => None,
         };
         if let (Ok(p), Some(solver)) = (&py, solver) {
             found.push(sklearn_run(p, &dir, solver, iters, threads)?);
@@ -252,7 +255,8 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
         // ours, its Lee–Seung MU beside our MU.
         let peers: &[&str] = match method {
             NmfMethod::Mu => &["nmfrs-lee"],
-            NmfMethod::Hals => &["nmfrs-hals", "nmfrs-ehals"],
+            NmfMethod::Hals => &["nmfrs-hals"],
+            NmfMethod::Ehals => &["nmfrs-ehals"],
             NmfMethod::Anls | NmfMethod::Ccd => &[],
         };
         if let (Ok(p), true) = (&nmf_rs, py.is_ok()) {

@@ -38,3 +38,16 @@ def test_small_missing_or_kl_inputs_stay_float64():
     assert NMF(4, max_iter=50).fit(holes).summary_["precision"] == "f64"
     kl = NMF(4, solver="mu", beta_loss="kullback-leibler", max_iter=50).fit(X)
     assert kl.summary_["precision"] == "f64"
+
+
+def test_ehals_is_ahead_of_hals_at_equal_iterations():
+    # The same start; ehals stopped by its rule (the divergence rule at tol 1e-3), HALS run as
+    # many iterations.
+    X = _x(400, 300, seed=1)
+    fast = NMF(6, solver="ehals", init="nndsvda", tol=1e-3, max_iter=5000, random_state=0).fit(X)
+    assert fast.summary_["method"] == "ehals" and fast.summary_["converged"]
+    plain = NMF(6, solver="cd", init="nndsvda", tol=0, max_iter=fast.n_iter_, random_state=0)
+    plain.fit(X)
+    assert fast.reconstruction_err_ < plain.reconstruction_err_
+    with pytest.raises(ValueError, match="ehals"):
+        NMF(6, solver="ehals", alpha_W=0.1, max_iter=10).fit(X)

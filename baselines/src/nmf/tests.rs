@@ -14,6 +14,79 @@ mod plain {
     }
 
     #[test]
+    fn ehals_reaches_hals_error_sooner_and_refuses_what_it_lacks() {
+        // 200 × 150 of a rank-8 product plus noise, k = 8, one start, the violation rule.
+        let mut rng = StdRng::seed_from_u64(4);
+        let (a, b) = (
+            uniform(200, 8, 1.0, &mut rng),
+            uniform(8, 150, 1.0, &mut rng),
+        );
+        let y = &a * &b + &uniform(200, 150, 0.1, &mut rng);
+        let mut p = NmfParams::new(8);
+        p.tol = 0.0;
+        let error_after = |method, iters| {
+            let mut p = p.clone();
+            p.max_iter = iters;
+            p.stop = match method {
+                NmfMethod::Ehals => NmfStop::Divergence,
+                _ => NmfStop::Violation,
+            };
+            let fit = nmf(method, y.as_ref(), &p).unwrap();
+            assert_eq!(fit.convergence.iterations, iters);
+            assert!(fit
+                .h
+                .col_iter()
+                .chain(fit.w.col_iter())
+                .all(|c| c.iter().all(|&v| v >= 0.0)));
+            fit.rel_error()
+        };
+        // Measured: HALS 0.017051, 0.015227, 0.014123, 0.013001 after 100, 200, 400, 2000;
+        // ehals 0.015701, 0.013834 after 100, 200 (below HALS's after 400), 0.012845 after 2000.
+        let hals: Vec<f64> = [100, 200, 400, 2000]
+            .iter()
+            .map(|&i| error_after(NmfMethod::Hals, i))
+            .collect();
+        let ehals: Vec<f64> = [100, 200, 2000]
+            .iter()
+            .map(|&i| error_after(NmfMethod::Ehals, i))
+            .collect();
+        assert!(
+            ehals[0] < hals[0] && ehals[1] < hals[1] && ehals[2] < hals[3],
+            "{ehals:?} vs {hals:?}"
+        );
+        assert!(ehals[1] <= hals[2], "{ehals:?} vs {hals:?}");
+        // Stopped by its rule at tol 1e-4 (measured: 190 iterations), below HALS's error after
+        // as many iterations.
+        let mut q = p.clone();
+        q.tol = 1e-4;
+        q.max_iter = 5000;
+        q.stop = NmfStop::Divergence;
+        let fit = nmf(NmfMethod::Ehals, y.as_ref(), &q).unwrap();
+        assert!(fit.convergence.converged, "{:?}", fit.convergence);
+        let iters = fit.convergence.iterations;
+        assert!(
+            fit.rel_error() < error_after(NmfMethod::Hals, iters),
+            "{iters}"
+        );
+        // What it does not do is refused by name.
+        for change in [
+            |p: &mut NmfParams| p.stop = NmfStop::Violation,
+            |p: &mut NmfParams| p.alpha_h = 0.1,
+            |p: &mut NmfParams| p.fix_w = true,
+        ] {
+            let mut q = p.clone();
+            q.max_iter = 5;
+            q.stop = NmfStop::Divergence;
+            assert!(nmf(NmfMethod::Ehals, y.as_ref(), &q).is_ok());
+            change(&mut q);
+            let err = nmf(NmfMethod::Ehals, y.as_ref(), &q)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("ehals"), "{err}");
+        }
+    }
+
+    #[test]
     fn f32_products_follow_the_f64_fit() {
         // 120 × 80 of a rank-5 product plus noise: every Frobenius solver, both stop rules
         // that apply, from the same start; the f32 products change the iterates only by their

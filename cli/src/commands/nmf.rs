@@ -20,6 +20,8 @@ pub enum NmfMethodArg {
     Anls,
     /// Cyclic coordinate descent for --beta-loss kullback-leibler (Hsieh–Dhillon).
     Ccd,
+    /// HALS with extrapolation and restarts (after Ang–Gillis), under the divergence rule.
+    Ehals,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -101,7 +103,7 @@ pub struct NmfArgs {
     /// (SPEC §3, the default), the sweep's violation relative to the first sweep's below
     /// --tol (scikit-learn's coordinate-descent rule; HALS only), or every 10 iterations the
     /// drop of √(2·divergence) relative to the start's below --tol (scikit-learn's MU rule; MU
-    /// only, the default with --beta-loss other than frobenius).
+    /// and ehals only, their default, and that of --beta-loss other than frobenius).
     #[arg(long, value_enum, group = "spec")]
     pub stop: Option<NmfStopArg>,
     /// The divergence minimised: frobenius (the default), kullback-leibler, itakura-saito, or
@@ -191,6 +193,7 @@ impl NmfArgs {
             NmfMethodArg::Hals => NmfMethod::Hals,
             NmfMethodArg::Anls => NmfMethod::Anls,
             NmfMethodArg::Ccd => NmfMethod::Ccd,
+            NmfMethodArg::Ehals => NmfMethod::Ehals,
         };
         let rank = self
             .rank
@@ -246,6 +249,7 @@ impl NmfArgs {
             Some(NmfStopArg::Violation) => NmfStop::Violation,
             Some(NmfStopArg::Divergence) => NmfStop::Divergence,
             None if job.params.beta_loss != 2.0 => NmfStop::Divergence,
+            None if method == NmfMethod::Ehals => NmfStop::Divergence,
             None => NmfStop::ProjectedGradient,
         };
         job.params.alpha_h = self.alpha_h.unwrap_or(0.0);
