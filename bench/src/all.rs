@@ -453,6 +453,62 @@ fn plain_nmf_part(data_dir: Option<&Path>, q: bool) -> Result<(Vec<Line>, serde_
     Ok((lines, serde_json::to_value(&rows)?))
 }
 
+/// Plain NMF to a common error (`bench/python/equal_error.py`, issue 39's dense 5000 × 2000
+/// case, median of 5): each of our settings against the fastest peer setting (nmf-rs `hals`,
+/// `ehals`, scikit-learn `cd` in f64 and f32), target ≤ 1.0×. None (said why) without the
+/// Python peers or nmfnet's Python package.
+fn equal_error_part() -> Result<Option<(Vec<Line>, serde_json::Value)>> {
+    let py = match python_with(&["numpy", "sklearn", "nmf_rs", "nmfnet"]) {
+        Ok(p) => p,
+        Err(why) => {
+            println!("plain NMF to a common error skipped: {why}.");
+            return Ok(None);
+        }
+    };
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/equal_error.py");
+    println!("plain NMF to a common error (bench/python/equal_error.py --case dense)…");
+    let out = Command::new(py)
+        .arg(&script)
+        .args(["--case", "dense", "--repeats", "5", "--json"])
+        .output()?;
+    let report = last_json_line(&out, "equal_error.py")?;
+    let mut lines = Vec::new();
+    for (case, tools) in report.as_object().into_iter().flatten() {
+        let Some(tools) = tools.as_object() else {
+            continue;
+        };
+        let seconds = |t: &serde_json::Value| t["seconds"].as_f64().unwrap_or(f64::NAN);
+        let Some((peer, peer_s)) = tools
+            .iter()
+            .filter(|(name, _)| !name.starts_with("nmfnet"))
+            .map(|(name, t)| (name.clone(), seconds(t)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            continue;
+        };
+        for (name, t) in tools.iter().filter(|(name, _)| name.starts_with("nmfnet")) {
+            let ours = seconds(t);
+            println!(
+                "  {name:18} {:4} iterations {ours:7.3} s  ({:.2}× {peer}, {peer_s:.3} s)",
+                t["iterations"].as_u64().unwrap_or(0),
+                ours / peer_s
+            );
+            lines.push(line(
+                "plain NMF to a common error (s)",
+                case.clone(),
+                name,
+                ours,
+                "s",
+                &peer,
+                Some(peer_s),
+                Some(ours / peer_s),
+                Some(1.0),
+            ));
+        }
+    }
+    Ok(Some((lines, report)))
+}
+
 /// The summary line of one generator setting at equal error: its time per group against the
 /// fastest solver setting that reaches its ε (target 0.2).
 fn equal_error_line(e: &nmfnet_app::gan::front::EqualError) -> Line {
@@ -564,6 +620,14 @@ pub fn run(plan: &Plan) -> Result<Vec<Line>> {
     // 5. Plain NMF vs its GEMM floor and scikit-learn.
     println!();
     summary.add("plain_nmf", plain_nmf_part(data_dir, q)?);
+
+    // 5b. Plain NMF to a common error against nmf-rs and scikit-learn (full runs only: minutes).
+    if !q {
+        println!();
+        if let Some(part) = equal_error_part()? {
+            summary.add("plain_nmf_equal_error", part);
+        }
+    }
 
     // 6. GAN-UNET at equal error (MNIST test groups; needs the data and a trained model).
     println!();

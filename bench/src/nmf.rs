@@ -231,7 +231,12 @@ pub fn compare(data_dir: Option<&Path>, cols: usize, k: usize, iters: usize) -> 
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     print_header(&name, k, threads, iters);
     let mut rows = Vec::new();
-    for method in [NmfMethod::Mu, NmfMethod::Hals, NmfMethod::Anls, NmfMethod::Ehals] {
+    for method in [
+        NmfMethod::Mu,
+        NmfMethod::Hals,
+        NmfMethod::Anls,
+        NmfMethod::Ehals,
+    ] {
         let floor = floor_seconds(&y, k, 7) * 1e3;
         let mut p = NmfParams::new(k);
         p.max_iter = iters;
