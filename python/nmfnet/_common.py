@@ -1,5 +1,7 @@
 """Helpers shared by the estimators."""
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
@@ -76,3 +78,32 @@ def f32_in_range(a):
     if k == 0:
         return as_f32(a), 0
     return as_f32(np.ldexp(values, k)), k
+
+
+_blas = None
+
+
+def quiet_blas(method):
+    """`method` run inside :func:`one_blas_thread`."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        with one_blas_thread():
+            return method(*args, **kwargs)
+
+    return run
+
+
+def one_blas_thread():
+    """A context in which numpy's BLAS runs on one thread — around a whole fit, so that the
+    estimator's own numpy products (starts, the reconstruction error) leave no OpenBLAS threads
+    spinning beside the core's threads: after a multithreaded numpy product they spin for a
+    while, and a fit that starts then shares the cores with them (measured on the 2-core EPYC:
+    a sparse MU iteration took 3.2 ms instead of 2.3 when the last fit's error product ran on
+    two threads). The user's setting is restored on exit."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from . import _core
-from ._common import seed_of
+from ._common import quiet_blas, seed_of
 
 
 class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -158,6 +158,7 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         }
         return json.dumps({"job": job, "engine": self.engine, "backend": self.backend})
 
+    @quiet_blas
     def fit(self, X, y=None):
         self._validate_params()
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=True)
@@ -216,6 +217,7 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def fit_transform(self, X, y=None):
         return self.fit(X).usage_[self.k_]
 
+    @quiet_blas
     def transform(self, X):
         """Usages of new samples: NNLS of each row against ``components_``."""
         check_is_fitted(self)

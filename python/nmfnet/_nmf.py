@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from . import _core
-from ._common import f64_in_range, range_exponent, seed_of
+from ._common import f64_in_range, quiet_blas, range_exponent, seed_of
 
 
 class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -180,6 +180,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         are the start with ``init='custom'`` (both needed, both ≥ 0, of X's dtype)."""
         return self._fit_transform(X, W, H)
 
+    @quiet_blas
     def _fit_transform(self, X, W=None, H=None, rank_selection=None, out=None):
         """fit_transform, or (``rank_selection``: the core's job field) the fit at the rank
         that cross-validation chooses; ``out``: the core's run folder."""
@@ -496,6 +497,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         W, _, _ = _run_core(Xs if sp.issparse(X) else X64, job, start, missing, self.verbose)
         return (_ldexp(W, h_exp - e) if (e or h_exp) else W).astype(X.dtype)
 
+    @quiet_blas
     def transform(self, X):
         """W ≥ 0 minimising ‖X − W·components_‖_F (or, with β ≠ 2 or a penalty, the fit's
         objective over W), row by row."""

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_non_negative, validate_data
 
 from . import _core
-from ._common import f32_in_range, seed_of
+from ._common import f32_in_range, quiet_blas, seed_of
 
 METHODS = (
     "symnmf-net",
@@ -192,6 +192,7 @@ class SymNMF(ClusterMixin, BaseEstimator):
             job["graph"] = json.loads(_core.graph_params(graph, self.neighbors))
         return json.dumps(job)
 
+    @quiet_blas
     def fit(self, X, y=None):
         """Builds (or takes) the graph of X and factorises it. y is ignored."""
         self._validate_params()

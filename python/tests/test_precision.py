@@ -51,3 +51,35 @@ def test_ehals_is_ahead_of_hals_at_equal_iterations():
     assert fast.reconstruction_err_ < plain.reconstruction_err_
     with pytest.raises(ValueError, match="ehals"):
         NMF(6, solver="ehals", alpha_W=0.1, max_iter=10).fit(X)
+
+
+def test_fits_hold_numpy_blas_at_one_thread_and_give_it_back():
+    # Inside a fit numpy's BLAS runs on one thread (its spinning threads would share the cores
+    # with the core's); after it, the user's setting is as it was.
+    from threadpoolctl import threadpool_info
+
+    import nmfnet._nmf as module
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    if not before:
+        pytest.skip("threadpoolctl sees no BLAS library")
+    seen = []
+    core = module._core
+
+    class Spy:
+        def __getattr__(self, name):
+            def call(*args, **kwargs):
+                seen.append(blas_threads())
+                return getattr(core, name)(*args, **kwargs)
+            return call
+
+    module._core = Spy()
+    try:
+        NMF(3, max_iter=20).fit(_x(40, 30))
+    finally:
+        module._core = core
+    assert seen and all(t == [1] * len(t) for t in seen), seen
+    assert blas_threads() == before
