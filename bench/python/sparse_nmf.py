@@ -2,8 +2,12 @@
 
 A 5000 × 2000 matrix with 1 % entries (uniform values, seed 0), k = 20, 50 iterations from a
 random start with the tolerance at 0 (both run all 50), median of 3 fits each, the tools
-alternating; the relative error after the fit beside each. Usage: python sparse_nmf.py
+alternating; the relative error after the fit beside each. With --large, issue 39's scaled-down
+RcppML case instead: 5000 × 40000 with 1 % entries (2·10⁶ stored).
+Usage: python sparse_nmf.py [--large]
 """
+
+import argparse
 
 import warnings
 
@@ -21,7 +25,11 @@ def rel_error(X, W, H):
 
 
 def main():
-    X = sp.random(5000, 2000, density=0.01, random_state=0, format="csr", dtype=np.float64)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--large", action="store_true")
+    args = ap.parse_args()
+    cols = 40000 if args.large else 2000
+    X = sp.random(5000, cols, density=0.01, random_state=0, format="csr", dtype=np.float64)
     runs = {
         "nmfnet hals (sparse)": lambda: NMF(20, solver="hals", random_state=0, max_iter=50, tol=0),
         "nmfnet mu (sparse)": lambda: NMF(20, solver="mu", random_state=0, max_iter=50, tol=0),

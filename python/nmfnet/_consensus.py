@@ -191,9 +191,9 @@ class ConsensusNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 job,
                 None,
                 Xs.shape,
-                Xs.indptr.astype(np.int64),
-                Xs.indices.astype(np.int64),
-                Xs.data.astype(np.float64),
+                Xs.indptr,
+                Xs.indices,
+                Xs.data.astype(np.float64, copy=False),
             )
         else:
             out = _core.consensus_nmf(job, np.asarray(X, dtype=np.float64))

@@ -609,7 +609,11 @@ def _missing_of(X):
 
 
 def _csr64(X, e):
-    """2^e·X as a float64 CSR matrix with sorted, summed indices (a copy; X is not modified)."""
+    """2^e·X as a float64 CSR matrix with sorted, summed indices: X itself where it already is
+    one (e = 0; never modified), else a copy — the core copies the arrays it receives, and a
+    second copy here would count at the peak of a fit."""
+    if e == 0 and X.format == "csr" and X.dtype == np.float64 and X.has_canonical_format:
+        return X
     Xs = sp.csr_matrix(X, dtype=np.float64, copy=True)
     Xs.sum_duplicates()
     if e:
@@ -618,8 +622,9 @@ def _csr64(X, e):
 
 
 def _csr_arrays(Xs):
-    """(indptr, indices, data) of a CSR matrix as the core takes them."""
-    return Xs.indptr.astype(np.int64), Xs.indices.astype(np.int64), Xs.data
+    """(indptr, indices, data) of a CSR matrix as the core takes them (int32 or int64 indices,
+    as scipy holds them)."""
+    return Xs.indptr, Xs.indices, Xs.data
 
 
 def _sparse_residual(Xs, W, H, e):

@@ -467,8 +467,8 @@ fn consensus_nmf<'py>(
     job: &str,
     y: Option<PyReadonlyArray2<'py, f64>>,
     shape: Option<(usize, usize)>,
-    indptr: Option<PyReadonlyArray1<'py, i64>>,
-    indices: Option<PyReadonlyArray1<'py, i64>>,
+    indptr: Option<Indices<'py>>,
+    indices: Option<Indices<'py>>,
     data: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Vec<ConsensusOut<'py>>> {
     let mut run: ConsensusRun = job_of(job, None)?;
@@ -515,11 +515,34 @@ type ConsensusOut<'py> = (
     Vec<usize>,
 );
 
+/// An index array of a CSR matrix as scipy holds it: int32 (its usual) or int64, taken without
+/// a conversion on the Python side (an int64 copy of a large matrix's indices cost 8 bytes an
+/// entry at the peak of a fit).
+#[derive(FromPyObject)]
+enum Indices<'py> {
+    I32(PyReadonlyArray1<'py, i32>),
+    I64(PyReadonlyArray1<'py, i64>),
+}
+
+impl Indices<'_> {
+    fn to_usize(&self, what: &str) -> PyResult<Vec<usize>> {
+        let bad = |v: i64| PyValueError::new_err(format!("{what} holds a negative entry {v}"));
+        match self {
+            Indices::I32(a) => a
+                .as_array()
+                .iter()
+                .map(|&v| usize::try_from(v).map_err(|_| bad(v.into())))
+                .collect(),
+            Indices::I64(a) => usize_vec(a, what),
+        }
+    }
+}
+
 /// An m × n sparse matrix from CSR arrays, in f64 (checked: structure, finite, ≥ 0).
 fn sparse_matrix(
     shape: (usize, usize),
-    indptr: &PyReadonlyArray1<'_, i64>,
-    indices: &PyReadonlyArray1<'_, i64>,
+    indptr: &Indices<'_>,
+    indices: &Indices<'_>,
     data: &PyReadonlyArray1<'_, f64>,
     k: usize,
 ) -> PyResult<SparseMatrix> {
@@ -529,8 +552,8 @@ fn sparse_matrix(
     SparseMatrix::from_csr(
         shape.0,
         shape.1,
-        usize_vec(indptr, "indptr")?,
-        usize_vec(indices, "indices")?,
+        indptr.to_usize("indptr")?,
+        indices.to_usize("indices")?,
         data.as_array().iter().copied().collect(),
     )
     .map_err(|e| value_error(e.into()))
@@ -543,8 +566,8 @@ fn sparse_matrix(
 fn nmf_csr<'py>(
     py: Python<'py>,
     shape: (usize, usize),
-    indptr: PyReadonlyArray1<'py, i64>,
-    indices: PyReadonlyArray1<'py, i64>,
+    indptr: Indices<'py>,
+    indices: Indices<'py>,
     data: PyReadonlyArray1<'py, f64>,
     job: &str,
     h0: Option<PyReadonlyArray2<'py, f64>>,
@@ -567,8 +590,8 @@ fn transform_csr<'py>(
     py: Python<'py>,
     components: PyReadonlyArray2<'py, f64>,
     shape: (usize, usize),
-    indptr: PyReadonlyArray1<'py, i64>,
-    indices: PyReadonlyArray1<'py, i64>,
+    indptr: Indices<'py>,
+    indices: Indices<'py>,
     data: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let b = mat64(&components);
