@@ -19,10 +19,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+mod checks;
 mod ehals;
 mod rules;
 
 pub use crate::nmf_start::{nmf_init, nmf_start, nndsvd, NmfInit};
+pub(crate) use checks::check_shuffle;
+use checks::{check_objective, check_precision};
 use rules::{hals_by_violation, mu_by_divergence};
 pub(crate) use rules::{nmf_state, nmf_state_from, CoordinateOrder, ViolationRule};
 
@@ -599,91 +602,6 @@ pub(crate) fn penalty_gradient(grad: &mut Mat<f64>, x: &Mat<f64>, l1: f64, l2: f
             grad[(i, j)] += l1 + l2 * x[(i, j)];
         }
     }
-}
-
-/// Refuses f32 products where they are not made: a sparse Y (its products are already
-/// O(nnz·k)), a β-divergence other than Frobenius (its updates read Y entry by entry) or the KL
-/// coordinate descent.
-pub(crate) fn check_precision(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Result<()> {
-    if params.precision == Precision::F64 {
-        return Ok(());
-    }
-    if y.is_sparse() {
-        return Err(param(
-            "precision",
-            "f32 products are for a dense Y (a sparse Y's products cost O(nnz·k) in f64); use f64",
-        ));
-    }
-    if params.beta_loss != 2.0 || method == NmfMethod::Ccd {
-        return Err(param(
-            "precision",
-            format!(
-                "f32 products are for the Frobenius objective (MU, HALS, ANLS); got {method} with β = {}; use f64",
-                params.beta_loss
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses `shuffle` where it has no meaning: scikit-learn's is its coordinate descent's, HALS
-/// under the violation rule.
-pub(crate) fn check_shuffle(method: NmfMethod, params: &NmfParams) -> Result<()> {
-    if params.shuffle && (method != NmfMethod::Hals || params.stop != NmfStop::Violation) {
-        return Err(param(
-            "shuffle",
-            format!(
-                "a random coordinate order is HALS's under the violation rule (scikit-learn's 'cd'); got {method} and the {} rule",
-                params.stop.name()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses a β, penalty or stop rule the method cannot take, before any work.
-fn check_objective(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Result<()> {
-    let beta = params.beta_loss;
-    if !beta.is_finite() {
-        return Err(param("beta_loss", format!("must be finite, got {beta}")));
-    }
-    for (name, v) in [("alpha_h", params.alpha_h), ("alpha_w", params.alpha_w)] {
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(param(name, format!("must be finite and ≥ 0, got {v}")));
-        }
-    }
-    let r = params.l1_ratio;
-    if !(0.0..=1.0).contains(&r) {
-        return Err(param("l1_ratio", format!("must lie in [0, 1], got {r}")));
-    }
-    check_shuffle(method, params)?;
-    if method == NmfMethod::Ccd && (beta != 1.0 || params.stop != NmfStop::Divergence) {
-        return Err(param(
-            "method",
-            format!("ccd is the Kullback–Leibler solver (β = 1, stopped by the divergence rule); got β = {beta} and the {} rule", params.stop.name()),
-        ));
-    }
-    if beta != 2.0 && method != NmfMethod::Ccd {
-        if method != NmfMethod::Mu {
-            return Err(param(
-                "beta_loss",
-                format!("β = {beta} is minimised by MU only; {method} minimises the Frobenius norm (β = 2)"),
-            ));
-        }
-        if params.stop != NmfStop::Divergence {
-            return Err(param(
-                "stop",
-                format!("β = {beta} stops by the divergence rule; the {} rule is the Frobenius objective's", params.stop.name()),
-            ));
-        }
-        if beta <= 0.0 && y.has_zero() {
-            return Err(param(
-                "beta_loss",
-                format!("with β = {beta} ≤ 0 a zero entry of Y makes the divergence infinite (the solver may diverge): add a small value to Y, or take β > 0"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// BPP NNLS, retried with a tiny ridge when the Gram matrix is singular (a factor with an

@@ -179,7 +179,9 @@ fn mu_half(
     if gamma == 1.0 {
         mu_apply(a, &num, &den, l1, l2, g, zero_below, |delta| delta);
     } else {
-        mu_apply(a, &num, &den, l1, l2, g, zero_below, |delta| delta.powf(gamma));
+        mu_apply(a, &num, &den, l1, l2, g, zero_below, |delta| {
+            delta.powf(gamma)
+        });
     }
 }
 
