@@ -447,6 +447,9 @@ pub struct ConsensusJob {
     /// The replicates' solver and its settings (the rank is each k's); cNMF's: HALS (its
     /// coordinate descent) under the violation rule, tol 1e-4, 1000 iterations, random starts.
     pub method: crate::nmf::NmfMethod,
+    /// In JSON, the fields left out take the consensus defaults (cNMF's rule, tolerance and
+    /// budget), not `NmfParams`' own: `{"tol": 1e-5}` keeps the violation rule.
+    #[serde(deserialize_with = "consensus_params")]
     pub params: crate::nmf::NmfParams,
     pub consensus: ConsensusParams,
     /// Replicate r of rank k starts from seed [`replicate_seed`]`(seed, k) + r`.
@@ -456,6 +459,26 @@ pub struct ConsensusJob {
     /// HALS sweeps per half-iteration at most, reusing the half-iteration's product with Y
     /// ([`HostOptions::inner_sweeps`]); 1 (the default) is cNMF's (scikit-learn's) HALS.
     pub inner_sweeps: usize,
+}
+
+/// A job's `params` as written, each field left out taken from [`ConsensusJob::default`]'s (a
+/// hand-written `{"tol": 1e-5}` otherwise fell back to `NmfParams`' stop rule and budget — the
+/// SPEC projected-gradient rule, 500 iterations — and silently left cNMF's algorithm). Unknown
+/// fields are still refused.
+fn consensus_params<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<crate::nmf::NmfParams, D::Error> {
+    use serde::de::Error;
+    use serde::Deserialize;
+    let serde_json::Value::Object(given) = serde_json::Value::deserialize(d)? else {
+        return Err(D::Error::custom("`params` must be an object"));
+    };
+    let mut merged =
+        serde_json::to_value(ConsensusJob::default().params).map_err(D::Error::custom)?;
+    if let serde_json::Value::Object(fields) = &mut merged {
+        fields.extend(given);
+    }
+    serde_json::from_value(merged).map_err(D::Error::custom)
 }
 
 /// How the host engine runs HALS replicates under the violation rule.

@@ -449,3 +449,19 @@ fn a_sparse_y_with_many_nonzeros_is_multiplied_dense_with_the_same_replicates() 
     .unwrap_err();
     assert!(err.to_string().contains("15 %"), "{err}");
 }
+
+#[test]
+fn a_partial_params_object_keeps_the_consensus_defaults() {
+    let job: ConsensusJob =
+        serde_json::from_str(r#"{"ks": [3], "params": {"tol": 1e-5}}"#).unwrap();
+    let defaults = ConsensusJob::default().params;
+    assert_eq!(job.params.tol, 1e-5);
+    assert_eq!(job.params.stop, crate::nmf::NmfStop::Violation);
+    assert_eq!(job.params.max_iter, defaults.max_iter);
+    assert_eq!((job.params.max_iter, defaults.tol), (1000, 1e-4));
+    // A whole job written back reads as itself; a misspelt field is still refused.
+    let text = serde_json::to_string(&job).unwrap();
+    assert_eq!(serde_json::from_str::<ConsensusJob>(&text).unwrap(), job);
+    let err = serde_json::from_str::<ConsensusJob>(r#"{"params": {"toll": 1e-5}}"#).unwrap_err();
+    assert!(err.to_string().contains("toll"), "{err}");
+}
