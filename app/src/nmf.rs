@@ -383,10 +383,16 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         Some(ms) => nmf_masked(job.method, ym, ms, &params, h0, w0)?,
     };
     let beta = params.beta_loss;
-    let divergence = match &missing {
+    let unpenalised = params.alpha_h == 0.0 && params.alpha_w == 0.0;
+    let divergence = match (&missing, fit.history.last()) {
         // ½‖M ∘ (Y − HW)‖², from the observed relative error.
-        Some(_) => 0.5 * fit.rel_error().powi(2) * ym.frob_sq(),
-        None => beta_divergence(
+        (Some(_), _) => 0.5 * fit.rel_error().powi(2) * ym.frob_sq(),
+        // An f32 Y's fit ends with this very number, computed with f64 products (nmf_from):
+        // not computed twice.
+        (None, Some(last)) if matches!(ym, NmfData::Single(_)) && beta == 2.0 && unpenalised => {
+            last.objective
+        }
+        (None, _) => beta_divergence(
             ym,
             fit.h.as_ref(),
             fit.w.as_ref(),

@@ -26,6 +26,9 @@ def test_a_large_float32_x_is_multiplied_in_float32_to_the_float64_fit(solver):
     assert fits[np.float32].summary_["precision"] == "f32"
     a, b = fits[np.float64].reconstruction_err_, fits[np.float32].reconstruction_err_
     assert abs(a - b) <= 1e-4 * a, (a, b)
+    # The summary's divergence is the fit's, from f64 products: ½·reconstruction_err_².
+    d = fits[np.float32].summary_["divergence"]
+    assert abs(d - 0.5 * b * b) <= 1e-5 * d, (d, b)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
