@@ -18,3 +18,7 @@ python3 -m venv "$here/.venv"
 "$here/.venv/bin/pip" install --quiet --upgrade pip
 "$here/.venv/bin/pip" install --quiet "${pkgs[@]}"
 "$here/.venv/bin/python" -c "import torch, numpy, sklearn; print('torch', torch.__version__, 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__)"
+# pyplanc (the symmetric solvers' peer, bench/python/symnmf_peers.py) needs numpy < 2.3: its
+# own venv, bench/.venv-planc.
+python3 -m venv "$here/.venv-planc"
+"$here/.venv-planc/bin/pip" install --quiet "numpy<2.3" pyplanc==0.0.2 scipy scikit-learn
