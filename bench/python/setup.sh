@@ -18,6 +18,9 @@ python3 -m venv "$here/.venv"
 "$here/.venv/bin/pip" install --quiet --upgrade pip
 "$here/.venv/bin/pip" install --quiet "${pkgs[@]}"
 "$here/.venv/bin/python" -c "import torch, numpy, sklearn; print('torch', torch.__version__, 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__)"
+# nmfnet's own Python package (built from this checkout), for the comparisons run from Python
+# (bench/python/equal_error.py in `bench all`).
+"$here/.venv/bin/pip" install --quiet "$here/../python"
 # pyplanc (the symmetric solvers' peer, bench/python/symnmf_peers.py) needs numpy < 2.3: its
 # own venv, bench/.venv-planc.
 python3 -m venv "$here/.venv-planc"
