@@ -38,6 +38,10 @@ pub enum NmfInput {
     /// An m × n matrix in f64 handed over in memory (a binding's float64 array), solved as it is.
     #[serde(skip)]
     Data64 { name: String, y: Shared<Mat<f64>> },
+    /// An m × n matrix held in f32 for f32 products (a binding's float32 array, copied once
+    /// into column-major f32); the job's `params.precision` must be f32.
+    #[serde(skip)]
+    Data32 { name: String, y: Shared<DenseF32> },
     /// A sparse m × n matrix handed over in memory (a binding's `scipy.sparse`), in f64 and
     /// never made dense.
     #[serde(skip)]
@@ -195,6 +199,7 @@ pub fn check_memory(m: usize, n: usize, k: usize, nnz: Option<usize>) -> anyhow:
 /// `.npz` or array, never made dense).
 enum Held<'a> {
     Dense(std::borrow::Cow<'a, Dense>),
+    Single(&'a DenseF32),
     Dense64(std::borrow::Cow<'a, Mat<f64>>),
     Sparse(std::sync::Arc<SparseMatrix>),
 }
@@ -204,6 +209,10 @@ impl Held<'_> {
     fn shape(&self) -> ((usize, usize), Option<usize>) {
         match self {
             Held::Dense(y) => ((y.nrows(), y.ncols()), None),
+            Held::Single(y) => {
+                let y = NmfData::Single(y);
+                ((y.nrows(), y.ncols()), None)
+            }
             Held::Dense64(y) => ((y.nrows(), y.ncols()), None),
             Held::Sparse(y) => ((y.nrows(), y.ncols()), Some(y.nnz())),
         }
@@ -289,6 +298,14 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
         NmfInput::SparseData { name, y } => {
             (Held::Sparse(y.0.clone()), job.image_shape, name.clone(), 0)
         }
+        NmfInput::Data32 { name, y } => {
+            if job.params.precision != Precision::F32 {
+                bail!(
+                    "input {name} is held in f32 for f32 products: `params.precision` must be f32"
+                );
+            }
+            (Held::Single(&y.0), job.image_shape, name.clone(), 0)
+        }
         NmfInput::Data64 { name, y } => {
             if y.0.nrows() == 0 || y.0.ncols() == 0 {
                 bail!("input {name} is empty ({}×{})", y.0.nrows(), y.0.ncols());
@@ -324,6 +341,11 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let (dense_y, single_y);
     let ym: NmfData = match &y {
         // f32 values for f32 products: held as they are, no f64 copy.
+        Held::Single(d) => {
+            let y = NmfData::Single(d);
+            y.check().with_context(|| format!("input {input}"))?;
+            y
+        }
         Held::Dense(d) if job.params.precision == Precision::F32 && missing.is_none() => {
             single_y = DenseF32::from_row_major(d.nrows(), d.ncols(), d.data());
             let y = NmfData::Single(&single_y);
@@ -351,9 +373,10 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     }
     let out = match &job.input {
         NmfInput::Matrix(p) | NmfInput::Images(p) => job.run.open("nmf", &[p.as_path()])?,
-        NmfInput::Data { .. } | NmfInput::Data64 { .. } | NmfInput::SparseData { .. } => {
-            job.run.open("nmf", &[])?
-        }
+        NmfInput::Data { .. }
+        | NmfInput::Data32 { .. }
+        | NmfInput::Data64 { .. }
+        | NmfInput::SparseData { .. } => job.run.open("nmf", &[])?,
     };
     if job.start.is_some() && job.init != NmfInit::Random {
         bail!("a given start and `init` {} exclude each other", job.init);
@@ -527,6 +550,7 @@ fn zero_missing<'a>(y: Held<'a>, missing: &Missing) -> anyhow::Result<Held<'a>> 
             Held::Dense64(std::borrow::Cow::Owned(d))
         }
         Held::Sparse(s) => Held::Sparse(std::sync::Arc::new(missing.drop_from(&s)?)),
+        Held::Single(_) => bail!("missing entries are fitted with f64 products; use f64"),
     })
 }
 

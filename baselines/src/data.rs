@@ -470,7 +470,7 @@ fn widen(out: &Mat<f32>) -> Mat<f64> {
 /// about twice the multiply rate of the f64 products on AVX-512/AVX2 machines; each entry of a
 /// product carries a relative rounding of about √n·2⁻²⁴ (n the length of the sum). Its
 /// scalars (‖Y‖², max, sum; f64 sums of its f32 values) are taken once, when it is made.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct DenseF32 {
     y: Mat<f32>,
     frob_sq: f64,

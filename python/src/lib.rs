@@ -20,7 +20,7 @@ use nmfnet_app::gan::train::{gan_train as gan_train_run, GanShape, GanTrainJob};
 use nmfnet_app::job::render_fields;
 use nmfnet_app::nmf::{nmf as run_nmf, nmf_transform, nmf_transform_sparse, NmfInput, NmfJob};
 use nmfnet_app::BackendKind;
-use nmfnet_baselines::data::{NmfData, SparseMatrix};
+use nmfnet_baselines::data::{DenseF32, NmfData, SparseMatrix};
 use nmfnet_baselines::Verbose;
 use nmfnet_datasets::catalog::ImageSet;
 use nmfnet_datasets::graph::Graph;
@@ -406,9 +406,19 @@ fn nmf32<'py>(
             "nmf32 is for jobs with f32 products; a float64 job goes to nmf",
         ));
     }
-    job.input = NmfInput::Data {
+    // One copy, straight into the f32 column-major matrix the products read.
+    let v = y.as_array();
+    let (r, c) = v.dim();
+    let single = match v.as_slice() {
+        Some(values) => DenseF32::from_row_major(r, c, values),
+        None => {
+            let values: Vec<f32> = v.iter().copied().collect();
+            DenseF32::from_row_major(r, c, &values)
+        }
+    };
+    job.input = NmfInput::Data32 {
         name: "array".into(),
-        y: Shared::new(dense(&y)?),
+        y: Shared::new(single),
     };
     run_nmf_job(py, job, h0, w0, None, verbose)
 }
