@@ -2,8 +2,9 @@
 SymHALS and SymANLS (`nmfnet.SymNMF(affinity='precomputed')`) and pyplanc 0.0.2's `symNMF`
 (`anlsbpp`, `gnsym`) on the digits 10-NN graph (1797 nodes, k = 10) and a 10⁵-node planted
 graph (`nmfnet data planted-graph --nodes 100000 --blocks 10 --degree 20`, 4·10⁶ entries,
-k = 10). Each tool runs in its own process; per iteration = (t(11) − t(1)) / 10, t(n) the
-median of 5 fits of n iterations. pyplanc needs numpy < 2.3: give its venv's python.
+k = 10). Each tool runs in its own process, one start per fit (nmfnet's estimator runs 3
+restarts by default: `n_restarts=1` here); per iteration = (t(11) − t(1)) / 10, t(n) the median
+of 5 fits of n iterations. pyplanc needs numpy < 2.3: give its venv's python.
 Usage: python symnmf_peers.py PLANC_PYTHON [path/to/nmfnet]
 """
 
@@ -31,7 +32,8 @@ else:
     from nmfnet import SymNMF
     A = A.tocsr().astype(np.float64)
     def fit(n):
-        SymNMF(k, method=algo, affinity="precomputed", max_iter=n, tol=0, random_state=0).fit(A)
+        SymNMF(k, method=algo, affinity="precomputed", n_restarts=1, max_iter=n, tol=0,
+               random_state=0).fit(A)
 def t(n):
     ts = []
     for _ in range(5):
