@@ -381,6 +381,9 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     if job.start.is_some() && job.init != NmfInit::Random {
         bail!("a given start and `init` {} exclude each other", job.init);
     }
+    if job.rank_selection.is_some() && params.precision == Precision::F32 {
+        bail!("rank selection fits held-out draws with f64 products: give `precision` f64 (the default)");
+    }
     let curve = match &job.rank_selection {
         Some(sel) => {
             if job.start.is_some() {

@@ -522,12 +522,13 @@ impl DenseF32 {
     /// Y · Wᵀ with the products in f64 (each block of rows widened in turn, without an f64
     /// copy of Y): the objective's cross term without the f32 products' rounding.
     pub fn times_wt_f64(&self, w: MatRef<'_, f64>) -> Mat<f64> {
-        const ROWS: usize = 512;
         let (m, n) = (self.y.nrows(), self.y.ncols());
+        // Blocks of at most 2^20 entries (8 MiB) and 512 rows: never a copy of a short, wide Y.
+        let rows = ((1usize << 20) / n.max(1)).clamp(16, 512);
         let mut out = Mat::zeros(m, w.nrows());
-        let mut block = Mat::<f64>::zeros(ROWS.min(m), n);
-        for i0 in (0..m).step_by(ROWS) {
-            let r = ROWS.min(m - i0);
+        let mut block = Mat::<f64>::zeros(rows.min(m), n);
+        for i0 in (0..m).step_by(rows) {
+            let r = rows.min(m - i0);
             for j in 0..n {
                 for (d, s) in block
                     .col_mut(j)

@@ -363,6 +363,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "iterations": 0,
             "converged": True,
             "stop_reason": "zero_input",
+            "precision": "f64",
         }
         self.reconstruction_err_ = 0.0
         return np.zeros((X.shape[0], k), dtype=X.dtype)

@@ -41,6 +41,7 @@ def test_small_missing_or_kl_inputs_stay_float64():
     assert NMF(4, max_iter=50).fit(holes).summary_["precision"] == "f64"
     kl = NMF(4, solver="mu", beta_loss="kullback-leibler", max_iter=50).fit(X)
     assert kl.summary_["precision"] == "f64"
+    assert NMF(4).fit(np.zeros_like(X)).summary_["precision"] == "f64"
 
 
 def test_ehals_is_ahead_of_hals_at_equal_iterations():

@@ -6,10 +6,18 @@ use crate::error::{param, Result};
 
 /// Refuses f32 products where they are not made: a sparse Y (its products are already
 /// O(nnz·k)), a β-divergence other than Frobenius (its updates read Y entry by entry) or the KL
-/// coordinate descent.
+/// coordinate descent; and a Y with entries beyond f32's range.
 pub(super) fn check_precision(method: NmfMethod, y: NmfData<'_>, params: &NmfParams) -> Result<()> {
-    if params.precision == Precision::F64 {
+    // A Y already held in f32 is multiplied in f32 whatever the parameters say.
+    if params.precision == Precision::F64 && !matches!(y, NmfData::Single(_)) {
         return Ok(());
+    }
+    let max = y.max_entry();
+    if max > f32::MAX as f64 {
+        return Err(param(
+            "precision",
+            format!("Y's largest entry {max:e} lies beyond f32's range; use f64"),
+        ));
     }
     if y.is_sparse() {
         return Err(param(

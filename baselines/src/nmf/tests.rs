@@ -141,6 +141,15 @@ mod plain {
             err.contains("precision") && err.contains("Frobenius"),
             "{err}"
         );
+        // Entries beyond f32's range are refused, not turned into infinities.
+        let mut big = y.clone();
+        big[(3, 4)] = 1e39;
+        let mut q = NmfParams::new(3);
+        q.precision = Precision::F32;
+        let err = nmf(NmfMethod::Hals, big.as_ref(), &q)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f32's range"), "{err}");
         // Missing entries are fitted in f64.
         let missing = crate::nmf_mask::Missing::new(60, 40, &[(0, 0)]).unwrap();
         let (h0, w0) = nmf_init(y.as_ref(), 3, 0);
