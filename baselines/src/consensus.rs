@@ -440,16 +440,16 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// A whole consensus run: replicates at every rank of `ks`, then each rank's consensus.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(try_from = "JobFields")]
 pub struct ConsensusJob {
     pub ks: Vec<usize>,
     pub replicates: usize,
     /// The replicates' solver and its settings (the rank is each k's); cNMF's: HALS (its
     /// coordinate descent) under the violation rule, tol 1e-4, 1000 iterations, random starts.
     pub method: crate::nmf::NmfMethod,
-    /// In JSON, the fields left out take the consensus defaults (cNMF's rule, tolerance and
-    /// budget), not `NmfParams`' own: `{"tol": 1e-5}` keeps the violation rule.
-    #[serde(deserialize_with = "consensus_params")]
+    /// In JSON, the fields left out take the consensus defaults for the job's method (the
+    /// violation rule for HALS, the divergence rule for MU and ccd; tol 1e-4; 1000
+    /// iterations), not `NmfParams`' own: `{"tol": 1e-5}` keeps cNMF's rule.
     pub params: crate::nmf::NmfParams,
     pub consensus: ConsensusParams,
     /// Replicate r of rank k starts from seed [`replicate_seed`]`(seed, k) + r`.
@@ -461,24 +461,66 @@ pub struct ConsensusJob {
     pub inner_sweeps: usize,
 }
 
-/// A job's `params` as written, each field left out taken from [`ConsensusJob::default`]'s (a
-/// hand-written `{"tol": 1e-5}` otherwise fell back to `NmfParams`' stop rule and budget — the
+/// A consensus job as written: `params` kept as given, to be laid over the method's defaults
+/// (a hand-written `{"tol": 1e-5}` fell back to `NmfParams`' own stop rule and budget — the
 /// SPEC projected-gradient rule, 500 iterations — and silently left cNMF's algorithm). Unknown
-/// fields are still refused.
-fn consensus_params<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<crate::nmf::NmfParams, D::Error> {
-    use serde::de::Error;
-    use serde::Deserialize;
-    let serde_json::Value::Object(given) = serde_json::Value::deserialize(d)? else {
-        return Err(D::Error::custom("`params` must be an object"));
-    };
-    let mut merged =
-        serde_json::to_value(ConsensusJob::default().params).map_err(D::Error::custom)?;
-    if let serde_json::Value::Object(fields) = &mut merged {
-        fields.extend(given);
+/// fields, here and in `params`, are refused.
+#[derive(serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct JobFields {
+    ks: Vec<usize>,
+    replicates: usize,
+    method: crate::nmf::NmfMethod,
+    params: serde_json::Map<String, serde_json::Value>,
+    consensus: ConsensusParams,
+    seed: u64,
+    precision: Precision,
+    inner_sweeps: usize,
+}
+
+impl Default for JobFields {
+    fn default() -> Self {
+        let d = ConsensusJob::default();
+        Self {
+            ks: d.ks,
+            replicates: d.replicates,
+            method: d.method,
+            params: serde_json::Map::new(),
+            consensus: d.consensus,
+            seed: d.seed,
+            precision: d.precision,
+            inner_sweeps: d.inner_sweeps,
+        }
     }
-    serde_json::from_value(merged).map_err(D::Error::custom)
+}
+
+impl TryFrom<JobFields> for ConsensusJob {
+    type Error = String;
+
+    fn try_from(f: JobFields) -> std::result::Result<Self, String> {
+        let mut defaults = ConsensusJob::default().params;
+        if matches!(
+            f.method,
+            crate::nmf::NmfMethod::Mu | crate::nmf::NmfMethod::Ccd
+        ) {
+            defaults.stop = crate::nmf::NmfStop::Divergence;
+        }
+        let mut merged = serde_json::to_value(defaults).map_err(|e| e.to_string())?;
+        if let serde_json::Value::Object(fields) = &mut merged {
+            fields.extend(f.params);
+        }
+        let params = serde_json::from_value(merged).map_err(|e| format!("`params`: {e}"))?;
+        Ok(Self {
+            ks: f.ks,
+            replicates: f.replicates,
+            method: f.method,
+            params,
+            consensus: f.consensus,
+            seed: f.seed,
+            precision: f.precision,
+            inner_sweeps: f.inner_sweeps,
+        })
+    }
 }
 
 /// How the host engine runs HALS replicates under the violation rule.

@@ -464,4 +464,11 @@ fn a_partial_params_object_keeps_the_consensus_defaults() {
     assert_eq!(serde_json::from_str::<ConsensusJob>(&text).unwrap(), job);
     let err = serde_json::from_str::<ConsensusJob>(r#"{"params": {"toll": 1e-5}}"#).unwrap_err();
     assert!(err.to_string().contains("toll"), "{err}");
+    let err = serde_json::from_str::<ConsensusJob>(r#"{"replicate": 3}"#).unwrap_err();
+    assert!(err.to_string().contains("replicate"), "{err}");
+    // MU's replicates keep MU's rule.
+    let job: ConsensusJob =
+        serde_json::from_str(r#"{"method": "mu", "params": {"tol": 1e-5}}"#).unwrap();
+    assert_eq!(job.params.stop, crate::nmf::NmfStop::Divergence);
+    assert_eq!(job.params.max_iter, 1000);
 }
