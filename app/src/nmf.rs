@@ -413,9 +413,9 @@ pub fn nmf(job: &NmfJob) -> anyhow::Result<NmfReport> {
     let divergence = match (&missing, fit.history.last()) {
         // ½‖M ∘ (Y − HW)‖², from the observed relative error.
         (Some(_), _) => 0.5 * fit.rel_error().powi(2) * ym.frob_sq(),
-        // An f32 Y's fit ends with this very number, computed with f64 products (nmf_from):
-        // not computed twice.
-        (None, Some(last)) if matches!(ym, NmfData::Single(_)) && beta == 2.0 && unpenalised => {
+        // A fit with f32 products ends with this very number, computed with f64 products
+        // (nmf_from): not computed twice.
+        (None, Some(last)) if params.precision == Precision::F32 && beta == 2.0 && unpenalised => {
             last.objective
         }
         (None, _) => beta_divergence(

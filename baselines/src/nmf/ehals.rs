@@ -5,7 +5,7 @@
 //! slowly while the error of the extrapolated pair falls, and a rise restarts from the plain
 //! iterates with a smaller β and a ceiling at the β that last worked.
 
-use super::rules::nmf_state;
+use super::rules::{nmf_state, DivergenceRule};
 use super::{NmfFit, NmfMethod, NmfParams};
 use crate::data::NmfData;
 use crate::error::{Result, SolverError};
@@ -128,8 +128,7 @@ pub(super) fn ehals_by_divergence(
     rec.observe(0, obj, rel, pg, h0.as_ref());
     let (mut h, mut w) = (h0.clone(), w0.clone());
     let (mut hx, mut wx) = (h0, w0);
-    let error_at_init = (2.0 * obj).max(0.0).sqrt();
-    let mut previous = error_at_init;
+    let mut rule = DivergenceRule::new(params.tol, (2.0 * obj).max(0.0).sqrt(), &params.verbose);
     let mut schedule = Schedule::new();
     let mut best = (f64::INFINITY, Mat::new(), Mat::new());
     let mut iter = 0;
@@ -171,18 +170,8 @@ pub(super) fn ehals_by_divergence(
                 "ehals: the error became {error} at iteration {iter}"
             )));
         }
-        if params.tol > 0.0 && iter % 10 == 0 {
-            let lowest = best.0.max(0.0).sqrt();
-            params.verbose.say(|| {
-                format!(
-                    "Epoch {iter:02} reached after {:.3} seconds, error: {lowest:.6}",
-                    rec.seconds()
-                )
-            });
-            if (previous - lowest) / error_at_init < params.tol {
-                break StopReason::Tolerance;
-            }
-            previous = lowest;
+        if rule.checks(iter) && rule.met(iter, best.0.max(0.0).sqrt(), rec.seconds()) {
+            break StopReason::Tolerance;
         }
     };
     let seconds = rec.seconds();

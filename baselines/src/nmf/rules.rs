@@ -81,6 +81,44 @@ impl ViolationRule {
     }
 }
 
+/// scikit-learn's multiplicative-update stop test ([`NmfStop::Divergence`]), checked every 10
+/// iterations: stop once the error's drop since the last check is below `tol` times the
+/// start's error. With `verbose`, scikit-learn's line `Epoch nn reached after s seconds, error: e`.
+pub(crate) struct DivergenceRule<'a> {
+    tol: f64,
+    at_init: f64,
+    previous: f64,
+    verbose: &'a Verbose,
+}
+
+impl<'a> DivergenceRule<'a> {
+    pub(crate) fn new(tol: f64, error_at_init: f64, verbose: &'a Verbose) -> Self {
+        Self {
+            tol,
+            at_init: error_at_init,
+            previous: error_at_init,
+            verbose,
+        }
+    }
+
+    /// Whether iteration `iter` is a check (every 10th, with a tolerance to meet).
+    pub(crate) fn checks(&self, iter: usize) -> bool {
+        self.tol > 0.0 && iter.is_multiple_of(10)
+    }
+
+    /// The test at a check, with the error then and the seconds since the start.
+    pub(crate) fn met(&mut self, iter: usize, error: f64, seconds: f64) -> bool {
+        self.verbose.say(|| {
+            format!("Epoch {iter:02} reached after {seconds:.3} seconds, error: {error:.6}")
+        });
+        if (self.previous - error) / self.at_init < self.tol {
+            return true;
+        }
+        self.previous = error;
+        false
+    }
+}
+
 /// MU stopped by scikit-learn's rule ([`NmfStop::Divergence`]), for any β and penalties: its
 /// update ([`crate::nmf_beta`]), the error √(2·d_β) every 10 iterations.
 pub(super) fn mu_by_divergence(
@@ -107,8 +145,7 @@ pub(super) fn mu_by_divergence(
     let mut rec = Recorder::new(params.tol, 1, None, None);
     let (d0, obj0, rel0) = state(&h0, &w0);
     rec.observe(0, obj0, rel0, f64::NAN, h0.as_ref());
-    let error_at_init = (2.0 * d0.max(0.0)).sqrt();
-    let mut previous = error_at_init;
+    let mut rule = DivergenceRule::new(params.tol, (2.0 * d0.max(0.0)).sqrt(), &params.verbose);
     let (mut h, mut w) = (h0, w0);
     let mut iter = 0;
     let mut last = (obj0, rel0);
@@ -125,7 +162,7 @@ pub(super) fn mu_by_divergence(
             mu_beta_step(y, &mut h, &mut w, beta, pen, guards, !params.fix_w);
         }
         iter += 1;
-        if params.tol > 0.0 && iter % 10 == 0 {
+        if rule.checks(iter) {
             let (d, obj, rel) = state(&h, &w);
             if !d.is_finite() {
                 return Err(SolverError::Numerical(format!(
@@ -134,17 +171,9 @@ pub(super) fn mu_by_divergence(
             }
             rec.observe(iter, obj, rel, f64::NAN, h.as_ref());
             last = (obj, rel);
-            let error = (2.0 * d.max(0.0)).sqrt();
-            params.verbose.say(|| {
-                format!(
-                    "Epoch {iter:02} reached after {:.3} seconds, error: {error:.6}",
-                    rec.seconds()
-                )
-            });
-            if (previous - error) / error_at_init < params.tol {
+            if rule.met(iter, (2.0 * d.max(0.0)).sqrt(), rec.seconds()) {
                 break StopReason::Tolerance;
             }
-            previous = error;
         }
     };
     let seconds = rec.seconds();
